@@ -1,0 +1,74 @@
+"""What every command shares: the global options' context and error reporting."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_DB = "sqlite:///poolab.db"
+
+
+class AppContext:
+    """Global options: the store URL and who is making the changes."""
+
+    def __init__(self, db_url: str, operator: str) -> None:
+        self.db_url = db_url
+        self.operator = operator
+
+    def store(self, *, must_exist: bool = True) -> Any:
+        """Open the store (imports SQLAlchemy only when a command needs it)."""
+        from poolab.store.engine import open_store
+
+        return open_store(self.db_url, must_exist=must_exist)
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def reports_errors(fn: F) -> F:
+    """Turn a library ``PoolabError`` into a one-paragraph message and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from poolab.errors import PoolabError
+
+        try:
+            return fn(*args, **kwargs)
+        except PoolabError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo_json(obj: Any) -> None:
+    """Print one JSON object on stdout (the ``--json`` contract)."""
+    click.echo(json.dumps(obj, ensure_ascii=False, sort_keys=False))
+
+
+def output_option(required: bool = True) -> Callable[[F], F]:
+    """``-o/--output FILE`` for commands that write a CSV (``-`` is stdout)."""
+    return click.option(
+        "-o",
+        "--output",
+        "output",
+        type=click.Path(dir_okay=False, allow_dash=True),
+        required=required,
+        help="CSV file to write (UTF-8 with a header row); '-' writes to stdout.",
+    )
+
+
+def unmasked_option(fn: F) -> F:
+    """``--unmasked`` for exports that contain names and ID numbers."""
+    return click.option(
+        "--unmasked",
+        is_flag=True,
+        help="Write names and ID numbers in full (masked by default, e.g. 张*明).",
+    )(fn)

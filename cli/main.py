@@ -1,0 +1,103 @@
+"""``poolab [--db URL] [--operator NAME] COMMAND ...``"""
+
+from __future__ import annotations
+
+import getpass
+import importlib
+import os
+from typing import Any
+
+import click
+
+from cli.common import DEFAULT_DB, AppContext
+
+# command name -> "module:attribute"; modules are imported when the command is used or
+# when --help lists them (they import only Click at the top, so that stays fast).
+COMMANDS: dict[str, str] = {
+    "init": "cli.store_cmds:init",
+    "demo": "cli.demo:demo",
+    "roster": "cli.roster:roster",
+    "campaign": "cli.campaign:campaign",
+    "manifest": "cli.sampling:manifest",
+    "collect": "cli.sampling:collect",
+    "receive": "cli.lab:receive",
+    "results": "cli.lab:results",
+    "retest": "cli.resolve:retest",
+    "rerun": "cli.resolve:rerun",
+    "positives": "cli.resolve:positives",
+    "status": "cli.resolve:status",
+    "plan": "cli.plan:plan",
+    "simulate": "cli.simulate:simulate",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports each subcommand's module only when it is needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attr)
+        return command
+
+
+def _default_operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (e.g. a container without passwd entry)
+        return "unknown"
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db_url",
+    envvar="POOLAB_DB",
+    default=DEFAULT_DB,
+    show_default=True,
+    help="Store URL (SQLAlchemy form). SQLite file by default; "
+    "postgresql://user@host/db for several sites sharing one store. Env: POOLAB_DB.",
+)
+@click.option(
+    "--operator",
+    envvar="POOLAB_OPERATOR",
+    default=None,
+    help="Who is making the changes; recorded with every event. "
+    "Env: POOLAB_OPERATOR. Default: the login name.",
+)
+@click.version_option(package_name="poolab")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str, operator: str | None) -> None:
+    """poolab: pooled PCR testing, from roster to confirmed positives.
+
+    \b
+    A day in a district:
+      poolab init
+      poolab roster import residents.csv
+      poolab campaign new day1
+      poolab manifest day1 -o day1-manifest.csv
+      poolab receive day1 scans.txt
+      poolab results import day1 plate1.csv
+      poolab retest day1 -o day1-retest.csv
+      poolab results import day1 retest-results.csv
+      poolab positives day1 -o day1-positives.csv
+
+    Planning: `poolab plan opchar`, `poolab plan optimize`, `poolab simulate`.
+    Try it all on a synthetic district: `poolab demo`.
+    """
+    ctx.obj = AppContext(db_url=db_url, operator=operator or _default_operator())
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point."""
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    return cli.main(args=argv, prog_name="poolab")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Errors a person can act on: each names the file, the line and the value at fault."""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen(slots=True)
+class Problem:
+    """One bad line (or scan) of an input: where it is, what value, what is wrong."""
+
+    source: str
+    line: int
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.message} (value {self.value!r})"
+
+
+class PoolabError(Exception):
+    """Base class of errors meant for the person running poolab, not for a traceback."""
+
+
+class StoreMissing(PoolabError):
+    """The store does not exist yet (or is older than this poolab)."""
+
+
+class NotFound(PoolabError):
+    """A named thing (campaign, tube, resident) is not in the store."""
+
+
+class InputRejected(PoolabError):
+    """A whole file was refused; nothing from it was written. ``problems`` lists every bad line."""
+
+    def __init__(self, summary: str, problems: list[Problem]) -> None:
+        self.summary = summary
+        self.problems = problems
+        super().__init__(summary)
+
+    def __str__(self) -> str:
+        shown = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = len(self.problems) - 50
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        return f"{self.summary}\n{shown}{tail}" if self.problems else self.summary

@@ -1,0 +1,29 @@
+"""All JIT policy in one place.
+
+``cache=True`` so that a second CLI run (and every test worker) loads the compiled
+machine code from ``__pycache__`` instead of compiling again; ``error_model="numpy"``
+so that division does not pay for Python's ZeroDivisionError checks; ``nogil=True`` so
+kernels can run beside a database thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numba
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def kernel(fn: F) -> F:
+    """Compile ``fn`` as a serial kernel."""
+    return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)  # type: ignore[no-any-return]
+
+
+def parallel_kernel(fn: F) -> F:
+    """Compile ``fn`` as a kernel whose ``numba.prange`` loops run on every core."""
+    return numba.njit(cache=True, error_model="numpy", nogil=True, parallel=True)(fn)  # type: ignore[no-any-return]
+
+
+prange = numba.prange

@@ -1,0 +1,1 @@
+"""Planning: designs, operating characteristics, optimiser, dilution, simulator."""
