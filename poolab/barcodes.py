@@ -1,0 +1,89 @@
+"""Tube barcodes: generation, check character, scan normalisation.
+
+A generated barcode is ``<prefix><serial><check>``: a one-letter prefix (``P`` for a pool
+tube, ``S`` for an individual resample tube), a zero-padded decimal serial unique in the
+store, and one check character from ISO/IEC 7064 MOD 37-2 (the pure system over 0-9A-Z
+and '*'). Because 37 is prime and the weights are powers of 2, that check catches every
+single-character substitution and every transposition of adjacent characters (the
+hybrid MOD 37,36 misses some transpositions such as 54 -> 45), so a mistyped or
+mis-scanned code is refused at the first scan. Serials whose check would be '*' are
+never issued, so every barcode is letters and digits only.
+
+Pre-printed tubes (field binding) carry the maker's codes, which have no check
+character of ours; they are only normalised.
+"""
+
+from __future__ import annotations
+
+import re
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
+_VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
+SERIAL_DIGITS = 9
+POOL_PREFIX = "P"
+INDIVIDUAL_PREFIX = "S"
+_GENERATED = re.compile(rf"^[A-Z][0-9]{{{SERIAL_DIGITS}}}[0-9A-Z]$")
+# Pre-printed codes: letters, digits and the separators makers use.
+_PRINTED = re.compile(r"^[0-9A-Z][0-9A-Z\-_.]{2,39}$")
+
+
+def check_character(body: str) -> str:
+    """The ISO 7064 MOD 37-2 check character of ``body`` (characters 0-9A-Z)."""
+    p = 0
+    for ch in body:
+        p = ((p + _VALUE[ch]) * 2) % 37
+    return ALPHABET[(38 - p) % 37]
+
+
+def has_valid_check(code: str) -> bool:
+    """True when the last character is the check character of the rest."""
+    if len(code) < 2 or any(ch not in _VALUE for ch in code):
+        return False
+    return check_character(code[:-1]) == code[-1]
+
+
+def make_barcode(prefix: str, serial: int) -> str | None:
+    """The barcode for ``serial`` with its check character, or None for a serial that is
+    never issued (its check character would be '*')."""
+    body = f"{prefix}{serial:0{SERIAL_DIGITS}d}"
+    check = check_character(body)
+    return None if check == "*" else body + check
+
+
+def issue_barcodes(prefix: str, first_serial: int, count: int) -> tuple[list[str], int]:
+    """``count`` barcodes from ``first_serial`` on, skipping serials never issued;
+    returns them and the next free serial."""
+    codes: list[str] = []
+    serial = first_serial
+    while len(codes) < count:
+        code = make_barcode(prefix, serial)
+        serial += 1
+        if code is not None:
+            codes.append(code)
+    if serial >= 10**SERIAL_DIGITS:
+        raise OverflowError("barcode serials exhausted")
+    return codes, serial
+
+
+def normalise_scan(raw: str) -> str:
+    """What a scanner or a keyboard sent, made comparable: no surrounding
+    whitespace or CR/LF, upper case (scanners in lower-case mode are common)."""
+    return raw.strip().upper()
+
+
+def barcode_problem(code: str, *, pre_printed: bool = False) -> str | None:
+    """Why ``code`` (normalised) cannot be a tube barcode, or None when it can.
+
+    ``pre_printed`` accepts makers' codes (field-binding campaigns) that have no
+    check character of ours."""
+    if not code:
+        return "empty barcode"
+    if _GENERATED.match(code):
+        if has_valid_check(code):
+            return None
+        return f"wrong check character (expected {check_character(code[:-1])!r} at the end)"
+    if pre_printed and _PRINTED.match(code):
+        return None
+    return (
+        f"not a poolab tube barcode (a letter, {SERIAL_DIGITS} digits and a check character)"
+    )
