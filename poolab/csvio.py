@@ -1,0 +1,193 @@
+"""CSV files as people send them: UTF-8 (with or without BOM) or GB18030 in, UTF-8 out.
+
+Reading is all or nothing: every structural problem of a file is collected and raised
+together as one ``InputRejected`` naming the file, the line and the value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from poolab.errors import InputRejected, Problem
+
+ACCEPTED_ENCODINGS = "UTF-8 (with or without BOM) or GB18030"
+_GB18030_BOM = "\ufeff"  # GB18030 encodes U+FEFF as 84 31 95 33; the codec keeps it
+
+
+@attrs.frozen(slots=True)
+class CsvTable:
+    """The rows of a CSV file under a checked header, with the file line of each row."""
+
+    source: str
+    encoding: str
+    header: tuple[str, ...]
+    rows: list[list[str]]
+    lines: list[int]
+
+    def column(self, name: str) -> list[str]:
+        """The values of one column ("" throughout if the file does not have it)."""
+        try:
+            j = self.header.index(name)
+        except ValueError:
+            return [""] * len(self.rows)
+        return [row[j] for row in self.rows]
+
+
+def _line_of(data: bytes, position: int) -> int:
+    return data.count(b"\n", 0, position) + 1
+
+
+def _bad_bytes(data: bytes, start: int, end: int) -> str:
+    return data[start : max(end, start + 1)][:8].hex(" ")
+
+
+def decode_bytes(data: bytes, source: str) -> tuple[str, str]:
+    """Decode a file's bytes as UTF-8, UTF-8 with BOM or GB18030 (in that order)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        nul = data.find(b"\x00")
+        position = 0 if nul < 0 or data.startswith((b"\xff\xfe", b"\xfe\xff")) else nul
+        kind = "UTF-16 or UTF-32" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "NUL bytes"
+        raise InputRejected(
+            f"{source}: file is not {ACCEPTED_ENCODINGS} (it has {kind}); save it as UTF-8",
+            [Problem(source, _line_of(data, position), _bad_bytes(data, position, position + 2),
+                     f"file is not UTF-8 or GB18030 ({kind})")],
+        )
+    try:
+        text = data.decode("utf-8-sig")
+        return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as gb_error:
+            # The decoder that got further is the likelier intended encoding: report its stop.
+            err = max(utf8_error, gb_error, key=lambda e: e.start)
+            name = "UTF-8" if err is utf8_error else "GB18030"
+            raise InputRejected(
+                f"{source}: file is not {ACCEPTED_ENCODINGS}; save it as UTF-8",
+                [Problem(source, _line_of(data, err.start), _bad_bytes(data, err.start, err.end),
+                         f"file is not UTF-8 or GB18030 (bytes invalid as {name})")],
+            ) from None
+        return text.removeprefix(_GB18030_BOM), "gb18030"
+
+
+def read_text(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """The text of a file and the encoding it was in ("utf-8", "utf-8-sig" or "gb18030")."""
+    source = os.fspath(path)
+    with open(source, "rb") as f:
+        data = f.read()
+    return decode_bytes(data, source)
+
+
+def _check_header(
+    header: list[str], required: Sequence[str], optional: Sequence[str], source: str, line: int
+) -> list[Problem]:
+    known = set(required) | set(optional)
+    missing = [c for c in required if c not in header]
+    unknown = [c for c in header if c not in known]
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    parts = []
+    if missing:
+        parts.append("missing column(s) " + ", ".join(missing))
+    if unknown:
+        parts.append("unknown column(s) " + ", ".join(repr(c) for c in unknown))
+    if repeated:
+        parts.append("repeated column(s) " + ", ".join(repeated))
+    if not parts:
+        return []
+    expected = ",".join([*required, *optional])
+    message = "; ".join(parts) + f" (expected header {expected}; required {', '.join(required)})"
+    return [Problem(source, line, ",".join(header), message)]
+
+
+def parse_csv_text(
+    text: str,
+    source: str,
+    encoding: str,
+    required_header: Sequence[str],
+    optional_header: Sequence[str] = (),
+) -> tuple[CsvTable, list[Problem]]:
+    """Parse CSV text; return the table and every structural problem found (not raised)."""
+    lines_in = io.StringIO(text, newline="")
+    reader = csv.reader(lines_in, strict=False)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    header: list[str] | None = None
+    width = 0
+    last = 0  # physical line that ended the previous record
+    try:
+        for raw in reader:
+            first_line, last = last + 1, reader.line_num
+            row = [f.strip() for f in raw]
+            if not any(row):
+                continue  # blank lines, and Excel's lines of bare commas
+            if header is None:
+                header = [c.lower() for c in row]  # "Resident_ID" from a spreadsheet is fine
+                width = len(row)
+                problems += _check_header(
+                    header, required_header, optional_header, source, first_line
+                )
+                continue
+            if len(row) != width:
+                if len(row) < width:
+                    row += [""] * (width - len(row))  # Excel drops trailing empty cells
+                elif any(row[width:]):
+                    problems.append(Problem(source, first_line, ",".join(raw),
+                                            f"line has {len(raw)} fields, the header has {width}"))
+                    continue
+                else:
+                    del row[width:]
+            rows.append(row)
+            lines.append(first_line)
+    except csv.Error as e:
+        problems.append(Problem(source, last + 1, "", f"cannot parse CSV: {e}"))
+    if header is None:
+        problems.append(Problem(source, 1, "", "file is empty: expected a header line "
+                                + ",".join([*required_header, *optional_header])))
+        header = []
+    return CsvTable(source, encoding, tuple(header), rows, lines), problems
+
+
+def read_csv_rows(
+    path: str | os.PathLike[str],
+    required_header: Sequence[str],
+    optional_header: Sequence[str] = (),
+) -> CsvTable:
+    """Read a CSV file with a header; raise ``InputRejected`` listing every structural problem."""
+    source = os.fspath(path)
+    text, encoding = read_text(source)
+    table, problems = parse_csv_text(text, source, encoding, required_header, optional_header)
+    if problems:
+        raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was read", problems)
+    return table
+
+
+def write_csv(
+    path_or_dash: str | os.PathLike[str],
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    bom: bool = False,
+    encoding: str = "utf-8",
+) -> None:
+    """Write a CSV with ``\\n`` line endings; UTF-8 unless told otherwise; '-' is stdout."""
+    if os.fspath(path_or_dash) == "-":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        sys.stdout.flush()
+        return
+    if bom:
+        if encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig"):
+            raise ValueError(f"bom=True needs a UTF-8 encoding, not {encoding!r}")
+        encoding = "utf-8-sig"
+    with open(path_or_dash, "w", encoding=encoding, newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)

@@ -1,0 +1,208 @@
+"""The roster: residents with their households and addresses, read from a committee's CSV.
+
+A roster file is accepted whole or not at all: every bad line is collected and reported
+together (file, line, value), so a person fixes the file once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+
+import attrs
+
+from poolab.csvio import parse_csv_text, read_text, write_csv
+from poolab.errors import InputRejected, Problem
+from poolab.idnumber import id_number_problem, valid_id_numbers
+
+ROSTER_COLUMNS = (
+    "resident_id",
+    "name",
+    "id_number",
+    "phone",
+    "compound",
+    "building",
+    "unit",
+    "room",
+    "household_id",
+)
+REQUIRED_COLUMNS = ("resident_id", "compound", "building", "household_id")
+OPTIONAL_COLUMNS = tuple(c for c in ROSTER_COLUMNS if c not in REQUIRED_COLUMNS)
+WRITE_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
+
+
+def _str_tuple(values: Sequence[str]) -> tuple[str, ...]:
+    return values if isinstance(values, tuple) else tuple(values)
+
+
+@attrs.frozen(slots=True)
+class Roster:
+    """Residents as columns, one tuple of str per roster column ("" for an empty field).
+
+    Equality compares the residents only, not where they were read from.
+    """
+
+    resident_id: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    name: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    id_number: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    phone: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    compound: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    building: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    unit: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    room: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    household_id: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    line: tuple[int, ...] = attrs.field(converter=tuple, eq=False, repr=False)
+    source: str = attrs.field(default="<generated>", eq=False)
+    encoding: str = attrs.field(default="", eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        n = len(self.resident_id)
+        for name in (*ROSTER_COLUMNS, "line"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"roster column {name} has {len(getattr(self, name))} values, "
+                                 f"resident_id has {n}")
+
+    def __len__(self) -> int:
+        return len(self.resident_id)
+
+    def columns(self) -> dict[str, tuple[str, ...]]:
+        """The roster columns by name, in ``ROSTER_COLUMNS`` order."""
+        return {c: getattr(self, c) for c in ROSTER_COLUMNS}
+
+    def rows(self) -> Iterator[tuple[str, ...]]:
+        """One tuple per resident, fields in ``ROSTER_COLUMNS`` order."""
+        return zip(*(getattr(self, c) for c in ROSTER_COLUMNS), strict=True)
+
+
+def roster_from_columns(
+    *,
+    resident_id: Sequence[str],
+    compound: Sequence[str],
+    building: Sequence[str],
+    household_id: Sequence[str],
+    name: Sequence[str] | None = None,
+    id_number: Sequence[str] | None = None,
+    phone: Sequence[str] | None = None,
+    unit: Sequence[str] | None = None,
+    room: Sequence[str] | None = None,
+    line: Sequence[int] | None = None,
+    source: str = "<generated>",
+    encoding: str = "",
+) -> Roster:
+    """A roster from columns (missing optional columns are all ""); no validation.
+
+    ``line`` defaults to the lines the residents would have in a written file (2, 3, ...).
+    """
+    n = len(resident_id)
+    empty = ("",) * n
+    return Roster(
+        resident_id=resident_id,
+        name=empty if name is None else name,
+        id_number=empty if id_number is None else id_number,
+        phone=empty if phone is None else phone,
+        compound=compound,
+        building=building,
+        unit=empty if unit is None else unit,
+        room=empty if room is None else room,
+        household_id=household_id,
+        line=range(2, n + 2) if line is None else line,
+        source=source,
+        encoding=encoding,
+    )
+
+
+def _missing_fields(roster: Roster) -> list[Problem]:
+    problems = []
+    for column in REQUIRED_COLUMNS:
+        values = getattr(roster, column)
+        if "" not in values:  # the common case, checked at C speed
+            continue
+        for i, v in enumerate(values):
+            if v == "":
+                who = f" (resident {roster.resident_id[i]})" if roster.resident_id[i] else ""
+                problems.append(Problem(roster.source, roster.line[i], v,
+                                        f"missing required field {column}{who}"))
+    return problems
+
+
+def _duplicate_ids(roster: Roster) -> list[Problem]:
+    ids = roster.resident_id
+    if len(set(ids)) == len(ids):
+        return []
+    first: dict[str, int] = {}
+    problems = []
+    for rid, line in zip(ids, roster.line, strict=True):
+        if rid == "":
+            continue  # reported as a missing field
+        seen = first.setdefault(rid, line)
+        if seen != line:
+            problems.append(Problem(roster.source, line, rid,
+                                    f"duplicate resident_id, also on line {seen}"))
+    return problems
+
+
+def _bad_id_numbers(roster: Roster) -> list[Problem]:
+    values = roster.id_number
+    given = [i for i, v in enumerate(values) if v]
+    ok = valid_id_numbers([values[i] for i in given])
+    problems = []
+    for k in (~ok).nonzero()[0]:
+        i = given[k]
+        reason = id_number_problem(values[i]) or "ID number is not valid"
+        problems.append(Problem(roster.source, roster.line[i], values[i], reason))
+    return problems
+
+
+def _split_households(roster: Roster) -> list[Problem]:
+    first: dict[str, tuple[str, int]] = {}
+    problems = []
+    for hid, compound, line in zip(roster.household_id, roster.compound, roster.line, strict=True):
+        if not hid or not compound:
+            continue  # reported as a missing field
+        seen = first.setdefault(hid, (compound, line))
+        if seen[0] != compound:
+            problems.append(Problem(
+                roster.source, line, hid,
+                f"household is in compound {compound!r} here and in {seen[0]!r} on line "
+                f"{seen[1]}; a household cannot span compounds"))
+    return problems
+
+
+def validate_roster(roster: Roster) -> list[Problem]:
+    """Every problem of a roster, in file line order (empty when it is fine)."""
+    problems = (_missing_fields(roster) + _duplicate_ids(roster) + _bad_id_numbers(roster)
+                + _split_households(roster))
+    problems.sort(key=lambda p: p.line)
+    return problems
+
+
+def _normalise_id_numbers(values: list[str]) -> list[str]:
+    # A trailing lower-case x is the same check character as X; people type both.
+    return [v[:17] + "X" if len(v) == 18 and v[17] == "x" else v for v in values]
+
+
+def read_roster(path: str | os.PathLike[str]) -> Roster:
+    """Read and validate a roster CSV; raise ``InputRejected`` with every problem found."""
+    source = os.fspath(path)
+    text, encoding = read_text(source)
+    table, problems = parse_csv_text(text, source, encoding, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
+    header_ok = all(c in table.header for c in REQUIRED_COLUMNS)
+    if not header_ok:  # every line would lack a field: the header is the one problem to fix
+        raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was imported", problems)
+    cols = {c: table.column(c) for c in ROSTER_COLUMNS}
+    cols["id_number"] = _normalise_id_numbers(cols["id_number"])
+    roster = Roster(**cols, line=table.lines, source=source, encoding=encoding)
+    problems += validate_roster(roster)
+    if problems:
+        problems.sort(key=lambda p: p.line)
+        raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was imported", problems)
+    return roster
+
+
+def write_roster_csv(
+    roster: Roster, path: str | os.PathLike[str], encoding: str = "utf-8"
+) -> None:
+    """Write a roster CSV in UTF-8, UTF-8 with BOM ("utf-8-sig") or GB18030; '-' is stdout."""
+    if encoding not in WRITE_ENCODINGS:
+        raise ValueError(f"encoding must be one of {', '.join(WRITE_ENCODINGS)}, not {encoding!r}")
+    write_csv(path, ROSTER_COLUMNS, roster.rows(), encoding=encoding)
