@@ -1,0 +1,288 @@
+"""Pool assignment: residents (already in walk order, households contiguous) into tubes.
+
+The rule, per compound (a run of equal compound codes):
+
+1. Households are runs of equal household code inside the compound. A household larger
+   than the pool size K first fills ``size // K`` tubes of its own (its first members);
+   what is left of it (``size % K`` people, possibly none) is packed like a household.
+2. Per building (a run of households whose first members share a building code), pack
+   households in walk order into tubes filled to exactly K: take the first waiting
+   household if it fits the free slots, otherwise the first one that fits among the next
+   ``lookahead`` households of the building. If none fits, the open tube's households are
+   set aside for step 3 and a new tube is opened. The building's last, partial tube is set
+   aside too.
+3. The households set aside in a compound are sorted by walk order and packed the same way
+   across buildings (only these tubes can cross a building), with a window of
+   ``4 * lookahead``; when nothing in the window fits, the tube is closed partly filled.
+4. Tubes are numbered by the walk position of their first member; slots 1..size follow
+   walk order inside each tube.
+
+One-tube-per-household mode: each household gets ``ceil(size / K)`` tubes of its own.
+Everything is linear in the number of residents (the lookahead is bounded).
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from poolab.kernels._jit import kernel
+
+MAX_POOL_SIZE = 32767  # slots are stored as int16
+
+_INT_KINDS = ("i", "u")
+
+
+@attrs.frozen(slots=True)
+class TubeAssignment:
+    """Tubes and slots of residents given in walk order (the kernel's own order)."""
+
+    tube: npt.NDArray[np.int32]
+    """Tube index 0..n_tubes-1 per resident."""
+    slot: npt.NDArray[np.int16]
+    """Position 1..K of the resident in its tube."""
+    n_tubes: int
+    lower_bound: int
+    """Sum over compound runs of ceil(residents / K): no assignment can use fewer tubes."""
+
+
+@kernel
+def _household_runs(comp, hh):  # type: ignore[no-untyped-def]
+    """Start index of every household run (a run ends where compound or household changes)."""
+    n = comp.shape[0]
+    starts = np.empty(n + 1, np.int64)
+    m = 0
+    for i in range(n):
+        if i == 0 or comp[i] != comp[i - 1] or hh[i] != hh[i - 1]:
+            starts[m] = i
+            m += 1
+    starts[m] = n
+    return starts[: m + 1].copy()
+
+
+@kernel
+def _households_contiguous(comp, hh):  # type: ignore[no-untyped-def]
+    """True when no (compound, household) pair appears in two separate runs."""
+    n = comp.shape[0]
+    if n == 0:
+        return True
+    cmax = comp.max() + 1
+    hmax = hh.max() + 1
+    # Sparse pairs: remember the last run each household code was seen in, per compound run.
+    last_comp = np.full(hmax, -1, np.int64)
+    last_end = np.full(hmax, -1, np.int64)
+    seen_comp_run = np.full(cmax, -1, np.int64)
+    comp_run = -1
+    for i in range(n):
+        if i == 0 or comp[i] != comp[i - 1]:
+            comp_run += 1
+            c = comp[i]
+            if seen_comp_run[c] >= 0:
+                return False  # a compound appears in two runs
+            seen_comp_run[c] = comp_run
+        h = hh[i]
+        if last_comp[h] == comp[i] and last_end[h] != i - 1:
+            return False
+        last_comp[h] = comp[i]
+        last_end[h] = i
+    return True
+
+
+@kernel
+def _pack(items, a, b, size, taken, rem_tube, K, window, spill, spill_buf, n_spill, next_id):  # type: ignore[no-untyped-def]
+    """Pack items[a:b] (household indices in walk order) into tubes of exactly K.
+
+    ``spill`` True (inside a building): when nothing in the window fits, and at the end,
+    the open tube's households go to ``spill_buf``. ``spill`` False (a compound's set-aside
+    households): tubes are closed partly filled instead. Returns (n_spill, next_id).
+    """
+    members = np.empty(K, np.int64)
+    n_mem = 0
+    free = K
+    head = a
+    while head < b:
+        h = items[head]
+        if taken[h]:
+            head += 1
+            continue
+        pick = -1
+        if size[h] <= free:
+            pick = head
+        else:
+            stop = min(b, head + 1 + window)
+            for j in range(head + 1, stop):
+                g = items[j]
+                if not taken[g] and size[g] <= free:
+                    pick = j
+                    break
+        if pick >= 0:
+            g = items[pick]
+            taken[g] = True
+            rem_tube[g] = next_id
+            free -= size[g]
+            members[n_mem] = g
+            n_mem += 1
+            if pick == head:
+                head += 1
+            if free == 0:
+                next_id += 1
+                free = K
+                n_mem = 0
+        elif spill:
+            for m in range(n_mem):
+                rem_tube[members[m]] = -1
+                spill_buf[n_spill] = members[m]
+                n_spill += 1
+            free = K
+            n_mem = 0  # the tube id is reused: nobody holds it any more
+        else:
+            next_id += 1
+            free = K
+            n_mem = 0
+    if n_mem > 0:
+        if spill:
+            for m in range(n_mem):
+                rem_tube[members[m]] = -1
+                spill_buf[n_spill] = members[m]
+                n_spill += 1
+        else:
+            next_id += 1
+    return n_spill, next_id
+
+
+@kernel
+def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-untyped-def]
+    """Raw kernel: returns (tube int32[n], slot int16[n], n_tubes, lower_bound)."""
+    n = comp.shape[0]
+    starts = _household_runs(comp, hh)
+    nh = starts.shape[0] - 1
+    hsize = np.empty(nh, np.int64)
+    for h in range(nh):
+        hsize[h] = starts[h + 1] - starts[h]
+    n_full = hsize // K
+    rem = hsize - n_full * K
+    full0 = np.full(nh, -1, np.int64)  # raw id of the first own full tube
+    rem_tube = np.full(nh, -1, np.int64)  # raw id of the tube holding the remainder
+    taken = np.zeros(nh, np.bool_)
+    next_id = 0
+    if one_per_household:
+        for h in range(nh):
+            full0[h] = next_id
+            next_id += n_full[h]
+            if rem[h] > 0:
+                rem_tube[h] = next_id
+                next_id += 1
+    else:
+        items = np.arange(nh)
+        spill_buf = np.empty(nh, np.int64)
+        for h in range(nh):
+            if n_full[h] > 0:
+                full0[h] = next_id
+                next_id += n_full[h]
+            if rem[h] == 0:
+                taken[h] = True
+        h0 = 0
+        while h0 < nh:  # one compound run of households per iteration
+            c = comp[starts[h0]]
+            h1 = h0
+            while h1 < nh and comp[starts[h1]] == c:
+                h1 += 1
+            n_spill = 0
+            a = h0
+            while a < h1:  # one building run per iteration
+                bcode = bldg[starts[a]]
+                b = a
+                while b < h1 and bldg[starts[b]] == bcode:
+                    b += 1
+                n_spill, next_id = _pack(
+                    items, a, b, rem, taken, rem_tube, K, window, True, spill_buf, n_spill, next_id
+                )
+                a = b
+            if n_spill > 0:
+                res = np.sort(spill_buf[:n_spill])
+                for m in range(n_spill):
+                    taken[res[m]] = False
+                _, next_id = _pack(
+                    res, 0, n_spill, rem, taken, rem_tube, K, 4 * window, False, spill_buf, 0, next_id
+                )
+            h0 = h1
+    # Raw tube per resident, then renumber by first appearance in walk order.
+    raw = np.empty(n, np.int64)
+    for h in range(nh):
+        s = starts[h]
+        n_own = n_full[h] * K
+        for j in range(hsize[h]):
+            if j < n_own:
+                raw[s + j] = full0[h] + j // K
+            else:
+                raw[s + j] = rem_tube[h]
+    new_id = np.full(next_id + 1, -1, np.int64)
+    count = np.zeros(next_id + 1, np.int64)
+    tube = np.empty(n, np.int32)
+    slot = np.empty(n, np.int16)
+    n_tubes = 0
+    for i in range(n):
+        r = raw[i]
+        if new_id[r] < 0:
+            new_id[r] = n_tubes
+            n_tubes += 1
+        t = new_id[r]
+        count[t] += 1
+        tube[i] = t
+        slot[i] = count[t]
+    lower = 0
+    i = 0
+    while i < n:
+        j = i
+        while j < n and comp[j] == comp[i]:
+            j += 1
+        lower += (j - i + K - 1) // K
+        i = j
+    return tube, slot, n_tubes, lower
+
+
+def _codes(name: str, a: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    arr = np.asarray(a)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind not in _INT_KINDS:
+        raise TypeError(f"{name} must hold integer codes, got dtype {arr.dtype}")
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{name} codes must be non-negative")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def assign_tubes(
+    compound: npt.ArrayLike,
+    building: npt.ArrayLike,
+    household: npt.ArrayLike,
+    *,
+    pool_size: int = 10,
+    one_tube_per_household: bool = False,
+    lookahead: int = 64,
+    check_contiguous: bool = True,
+) -> TubeAssignment:
+    """Assign residents, given in walk order as integer codes, to tubes of at most ``pool_size``.
+
+    Each household's residents must be contiguous (``check_contiguous`` verifies it in linear
+    time; pass False when the caller built the order with :func:`poolab.pools.walk_order`).
+    """
+    comp = _codes("compound", compound)
+    bldg = _codes("building", building)
+    hh = _codes("household", household)
+    if not comp.shape == bldg.shape == hh.shape:
+        raise ValueError(
+            f"compound, building and household differ in length: "
+            f"{comp.shape[0]}, {bldg.shape[0]}, {hh.shape[0]}"
+        )
+    if not 1 <= pool_size <= MAX_POOL_SIZE:
+        raise ValueError(f"pool_size must be in 1..{MAX_POOL_SIZE}, got {pool_size}")
+    if lookahead < 0:
+        raise ValueError(f"lookahead must be >= 0, got {lookahead}")
+    if check_contiguous and not _households_contiguous(comp, hh):
+        raise ValueError("residents of a household (or of a compound) are not contiguous")
+    tube, slot, n_tubes, lower = _assign(
+        comp, bldg, hh, np.int64(pool_size), bool(one_tube_per_household), np.int64(lookahead)
+    )
+    return TubeAssignment(tube=tube, slot=slot, n_tubes=int(n_tubes), lower_bound=int(lower))

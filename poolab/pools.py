@@ -1,0 +1,234 @@
+"""Residents into pooled tubes, in the order a sampling team walks.
+
+Strings (compound, building, unit, room, household) become integer codes here, in natural
+order ("2" before "10"); the kernel in :mod:`poolab.kernels.assign` sees only those codes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from poolab.kernels.assign import assign_tubes
+
+StrColumn = Sequence[str] | npt.NDArray[np.str_] | npt.NDArray[np.object_]
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+@attrs.frozen(slots=True)
+class PoolAssignment:
+    """Where each resident goes; arrays are in the caller's (input) order of residents."""
+
+    tube: npt.NDArray[np.int32]
+    """Tube index 0..n_tubes-1; tubes are numbered in walk order of their first member."""
+    slot: npt.NDArray[np.int16]
+    """Position 1..pool size inside the tube, in walk order."""
+    n_tubes: int
+    lower_bound: int
+    """Sum over compounds of ceil(residents / pool size)."""
+    walk: npt.NDArray[np.int64]
+    """The walk-order permutation used (``walk[k]`` is the input index of the k-th resident)."""
+
+
+@attrs.frozen(slots=True)
+class PoolQuality:
+    """How good an assignment is; the numbers DESIGN.md asks for."""
+
+    tubes: int
+    lower_bound: int
+    ratio: float
+    """tubes / lower_bound (1.0 for an empty roster)."""
+    single_building_share: float
+    """Share of tubes whose members all live in one building of one compound."""
+    split_households: int
+    """Households of at most pool size found in more than one tube (must be 0)."""
+    cross_compound_tubes: int
+    max_tube_size: int
+
+
+def natural_key(text: str) -> tuple[tuple[tuple[int, int, str], ...], str]:
+    """Sort key putting "2" before "10" and "302" before "1201"; ties broken by the text."""
+    parts: list[tuple[int, int, str]] = []
+    for k, piece in enumerate(_DIGITS.split(text.strip())):
+        if k % 2:
+            parts.append((0, int(piece), ""))
+        elif piece:
+            parts.append((1, 0, piece.casefold()))
+    return tuple(parts), text
+
+
+def _str_array(name: str, values: StrColumn) -> npt.NDArray[np.str_]:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind == "O":
+        arr = np.array(["" if v is None else str(v) for v in arr.tolist()], dtype=str)
+    elif arr.dtype.kind != "U":
+        arr = arr.astype(str)
+    return arr
+
+
+def natural_codes(name: str, values: StrColumn) -> npt.NDArray[np.int64]:
+    """Integer code per value whose order is the natural order of the strings."""
+    uniq, inverse = np.unique(_str_array(name, values), return_inverse=True)
+    keys = [natural_key(u) for u in uniq.tolist()]
+    rank = np.empty(len(keys), np.int64)
+    rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+    return rank[inverse.reshape(-1)]
+
+
+def _household_codes(
+    comp: npt.NDArray[np.int64], household_id: StrColumn
+) -> npt.NDArray[np.int64]:
+    """Compact codes of (compound, household_id): one household never spans two compounds."""
+    _, hc = np.unique(_str_array("household_id", household_id), return_inverse=True)
+    hc = hc.reshape(-1).astype(np.int64)
+    if hc.size == 0:
+        return hc
+    lo = np.full(hc.max() + 1, np.iinfo(np.int64).max)
+    hi = np.full(hc.max() + 1, -1)
+    np.minimum.at(lo, hc, comp)
+    np.maximum.at(hi, hc, comp)
+    if np.array_equal(lo, hi):  # the usual case: household ids are unique across compounds
+        return hc
+    _, pair = np.unique(comp * (hc.max() + 1) + hc, return_inverse=True)
+    return pair.reshape(-1).astype(np.int64)
+
+
+def _stable_order(keys: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
+    """Stable lexicographic order (most significant key first): one int64 key when it fits."""
+    spans = [int(k.max()) + 1 if k.size else 1 for k in keys]
+    if np.prod(np.array(spans, dtype=np.float64)) < 2.0**62:
+        combined = np.zeros(keys[0].shape, np.int64)
+        for k, span in zip(keys, spans, strict=True):
+            combined = combined * span + k
+        return np.argsort(combined, kind="stable").astype(np.int64)
+    return np.lexsort(keys[::-1]).astype(np.int64)
+
+
+def _walk(
+    compound: StrColumn,
+    building: StrColumn,
+    unit: StrColumn,
+    room: StrColumn,
+    household_id: StrColumn,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(walk order, compound codes, building codes, household codes), codes in input order."""
+    cc = natural_codes("compound", compound)
+    bc = natural_codes("building", building)
+    uc = natural_codes("unit", unit)
+    rc = natural_codes("room", room)
+    n = cc.shape[0]
+    for name, arr in (("building", bc), ("unit", uc), ("room", rc)):
+        if arr.shape[0] != n:
+            raise ValueError(f"{name} has {arr.shape[0]} values, compound has {n}")
+    hc = _household_codes(cc, household_id)
+    if hc.shape[0] != n:
+        raise ValueError(f"household_id has {hc.shape[0]} values, compound has {n}")
+    order0 = _stable_order([cc, bc, uc, rc])
+    pos = np.empty(n, np.int64)
+    pos[order0] = np.arange(n)
+    first = np.full(int(hc.max()) + 1 if n else 0, n, np.int64)
+    np.minimum.at(first, hc, pos)
+    # A household sits at its first member's place; inside it, members keep walk order.
+    order = np.argsort(first[hc] * max(n, 1) + pos, kind="stable").astype(np.int64)
+    return order, cc, bc, hc
+
+
+def walk_order(
+    compound: StrColumn,
+    building: StrColumn,
+    unit: StrColumn,
+    room: StrColumn,
+    household_id: StrColumn,
+) -> npt.NDArray[np.int64]:
+    """Permutation of residents in walk order: compound, building, unit, room (natural order).
+
+    A household's residents are contiguous, at the place of its first member; ties keep
+    input order.
+    """
+    return _walk(compound, building, unit, room, household_id)[0]
+
+
+def assign_pools(
+    compound: StrColumn,
+    building: StrColumn,
+    unit: StrColumn,
+    room: StrColumn,
+    household_id: StrColumn,
+    *,
+    pool_size: int = 10,
+    one_tube_per_household: bool = False,
+    lookahead: int = 64,
+) -> PoolAssignment:
+    """Assign residents to tubes of at most ``pool_size`` (see :mod:`poolab.kernels.assign`)."""
+    order, cc, bc, hc = _walk(compound, building, unit, room, household_id)
+    res = assign_tubes(
+        cc[order],
+        bc[order],
+        hc[order],
+        pool_size=pool_size,
+        one_tube_per_household=one_tube_per_household,
+        lookahead=lookahead,
+        check_contiguous=False,
+    )
+    tube = np.empty_like(res.tube)
+    slot = np.empty_like(res.slot)
+    tube[order] = res.tube
+    slot[order] = res.slot
+    return PoolAssignment(
+        tube=tube, slot=slot, n_tubes=res.n_tubes, lower_bound=res.lower_bound, walk=order
+    )
+
+
+def _tubes_mixing(tube: npt.NDArray[np.int32], code: npt.NDArray[np.int64]) -> int:
+    """Number of tubes holding more than one value of ``code``."""
+    if tube.size == 0:
+        return 0
+    order = np.lexsort((code, tube))
+    t, c = tube[order], code[order]
+    mixed = (t[1:] == t[:-1]) & (c[1:] != c[:-1])
+    return int(np.unique(t[1:][mixed]).size)
+
+
+def pool_quality(
+    assignment: PoolAssignment,
+    compound: StrColumn,
+    building: StrColumn,
+    household_id: StrColumn,
+    pool_size: int,
+) -> PoolQuality:
+    """Measure an assignment: tube count against the lower bound, buildings, households."""
+    tube = assignment.tube
+    n = tube.shape[0]
+    _, cc = np.unique(_str_array("compound", compound), return_inverse=True)
+    _, bc = np.unique(_str_array("building", building), return_inverse=True)
+    _, hc = np.unique(_str_array("household_id", household_id), return_inverse=True)
+    cc, bc, hc = (x.reshape(-1).astype(np.int64) for x in (cc, bc, hc))
+    lower = int(sum(-(-int(m) // pool_size) for m in np.bincount(cc) if m))
+    place = cc * (int(bc.max()) + 1 if n else 1) + bc
+    cross_building = _tubes_mixing(tube, place)
+    household = cc * (int(hc.max()) + 1 if n else 1) + hc
+    _, hkey, hsize = np.unique(household, return_inverse=True, return_counts=True)
+    hkey = hkey.reshape(-1)
+    n_tubes_of = np.bincount(
+        np.unique(hkey.astype(np.int64) * max(assignment.n_tubes, 1) + tube)
+        // max(assignment.n_tubes, 1),
+        minlength=hsize.size,
+    )
+    split = int(np.count_nonzero((n_tubes_of > 1) & (hsize <= pool_size)))
+    tubes = assignment.n_tubes
+    return PoolQuality(
+        tubes=tubes,
+        lower_bound=lower,
+        ratio=tubes / lower if lower else 1.0,
+        single_building_share=(tubes - cross_building) / tubes if tubes else 1.0,
+        split_households=split,
+        cross_compound_tubes=_tubes_mixing(tube, cc),
+        max_tube_size=int(np.bincount(tube).max()) if n else 0,
+    )
