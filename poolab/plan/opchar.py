@@ -1,0 +1,402 @@
+"""Closed-form operating characteristics of the DESIGN.md designs (homogeneous prevalence).
+
+Formulas follow binGroup2 (Hitt, Bilder, Tebbs, McMahan), which implements Kim, Hudgens,
+Dreyfuss, Westreich & Pilcher (2007, Biometrics 63:1152) for hierarchical and array
+testing with an imperfect assay whose Se/Sp may differ by stage:
+
+* ``dorfman:K`` (D2): E/n = 1/K + Se1 - (Se1+Sp1-1)(1-p)^K, PSe = Se1*Se2
+  (binGroup2 ``hierarchical.desc2``, two-stage branch).
+* ``hier:K1-K2`` (D3): subpools of K2, the last holding the remainder; a subpool of one
+  is that person's own test and is final (binGroup2 ``Exp.T.3step``, ``ProbY.0/1``).
+* ``array:R`` (A2): R*R, rows and columns, then the people at positive intersections (or
+  all people in positive rows/columns when no column/row is positive) (binGroup2
+  ``Array.Measures``, homogeneous case summed in closed form over binomial counts).
+* ``array-master:R`` (A2M): a master pool of R*R first (binGroup2
+  ``MasterPool.Array.Measures``, with its 2025 correction of E(T)). One deliberate
+  difference: where binGroup2's ``mu.y`` uses the row/column Sp for the master pool, we use
+  the master pool's own Sp; the two agree whenever those Sp are equal.
+
+Overall PSe/PSp/PPPV/PNPV are the prevalence-weighted averages over the people of the
+design (Altman & Bland, as in binGroup2's ``Overall`` accuracy).
+
+Every function here is numpy-vectorised over pool sizes so that the optimiser evaluates a
+whole family in one call. With a ``DilutionModel`` the first pooled stage's Se is
+multiplied by the share of positives still detectable in that pool (see dilution.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from poolab.errors import PoolabError
+from poolab.plan.dilution import DilutionModel, detectable_fraction_array
+from poolab.plan.spec import DesignSpec, parse_spec
+
+Arr = npt.NDArray[np.float64]
+
+# number of assay stages of each family (one Se/Sp per stage, in testing order)
+STAGES: dict[str, int] = {
+    "individual": 1,
+    "dorfman": 2,
+    "hier": 3,
+    "array": 2,
+    "array-master": 3,
+}
+STAGE_NAMES: dict[str, tuple[str, ...]] = {
+    "individual": ("individual",),
+    "dorfman": ("pool", "individual"),
+    "hier": ("pool", "subpool", "individual"),
+    "array": ("row/column", "individual"),
+    "array-master": ("master pool", "row/column", "individual"),
+}
+
+
+class BadPlanInput(PoolabError):
+    """A prevalence, Se/Sp or pool size that the planner cannot use."""
+
+
+@attrs.frozen(slots=True)
+class OperatingCharacteristics:
+    """Expected tests per individual and pooling accuracy of one design (DESIGN.md keys)."""
+
+    design: str
+    expected_tests_per_individual: float
+    pse: float
+    psp: float
+    pppv: float
+    pnpv: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` object: the six contract keys, in contract order."""
+        return attrs.asdict(self)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def check_prevalence(p: float) -> float:
+    """Return ``p`` as float if 0 < p < 1, else raise ``BadPlanInput``."""
+    try:
+        value = float(p)
+    except (TypeError, ValueError):
+        raise BadPlanInput(f"prevalence must be a number (value {p!r})") from None
+    if not (0.0 < value < 1.0):
+        raise BadPlanInput(f"prevalence must be strictly between 0 and 1 (value {p!r})")
+    return value
+
+
+def stage_values(values: float | Sequence[float], family: str, name: str) -> tuple[float, ...]:
+    """Expand one Se (or Sp) or one per stage into a tuple with one value per stage.
+
+    Each value must lie in (0, 1]; a list must have exactly one value per stage.
+    """
+    if family not in STAGES:
+        raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(STAGES)}")
+    n = STAGES[family]
+    raw = [values] if isinstance(values, int | float) else list(values)
+    try:
+        vals = [float(v) for v in raw]
+    except (TypeError, ValueError):
+        raise BadPlanInput(f"{name} must be numbers (value {values!r})") from None
+    for v in vals:
+        if not (0.0 < v <= 1.0):
+            raise BadPlanInput(f"{name} must be in (0, 1] (value {v!r})")
+    if len(vals) == 1:
+        return tuple(vals * n)
+    if len(vals) != n:
+        stages = ", ".join(STAGE_NAMES[family])
+        raise BadPlanInput(
+            f"{name} has {len(vals)} values but {family} has {n} stages ({stages}); "
+            "give one value, or one per stage"
+        )
+    return tuple(vals)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _log_factorials(n_max: int) -> Arr:
+    out = np.zeros(n_max + 2)
+    out[2:] = np.cumsum(np.log(np.arange(2, n_max + 2, dtype=np.float64)))
+    return out
+
+
+def _binom_pmf(n: Arr, r: Arr, a: Arr, lf: Arr) -> Arr:
+    """P(Binomial(n, a) = r), zero where r < 0 or r > n; broadcasts (n, a) against r."""
+    ok = (r >= 0) & (r <= n)
+    rr = np.where(ok, r, 0)
+    nr = np.where(ok, n - r, 0)
+    nn = np.where(ok, n, 0).astype(np.int64)
+    logc = lf[nn] - lf[rr.astype(np.int64)] - lf[nr.astype(np.int64)]
+    return np.where(ok, np.exp(logc) * a**rr * (1.0 - a) ** nr, 0.0)
+
+
+def _predictive(p: float, pse: Arr, psp: Arr) -> tuple[Arr, Arr]:
+    pppv = p * pse / (p * pse + (1.0 - p) * (1.0 - psp))
+    pnpv = (1.0 - p) * psp / ((1.0 - p) * psp + p * (1.0 - pse))
+    return pppv, pnpv
+
+
+def _detect(k: Arr, dilution: DilutionModel | None) -> Arr:
+    if dilution is None:
+        return np.ones_like(k, dtype=np.float64)
+    return detectable_fraction_array(k, dilution)
+
+
+# ---------------------------------------------------------------- families (vectorised)
+
+
+def dorfman_arrays(
+    k: npt.ArrayLike,
+    p: float,
+    se: Sequence[float],
+    sp: Sequence[float],
+    dilution: DilutionModel | None = None,
+) -> tuple[Arr, Arr, Arr]:
+    """(E/n, PSe, PSp) of ``dorfman:K`` for every K in ``k``."""
+    kk = np.asarray(k, dtype=np.float64)
+    q = 1.0 - p
+    se1 = se[0] * _detect(kk, dilution)
+    se2, sp1, sp2 = se[1], sp[0], sp[1]
+    e = 1.0 / kk + se1 * (1.0 - q**kk) + (1.0 - sp1) * q**kk
+    pse = se1 * se2
+    qo = q ** (kk - 1.0)
+    psp = 1.0 - ((1.0 - sp1) * (1.0 - sp2) * qo + se1 * (1.0 - sp2) * (1.0 - qo))
+    return e, pse, psp
+
+
+def hier_arrays(
+    k1: npt.ArrayLike,
+    k2: npt.ArrayLike,
+    p: float,
+    se: Sequence[float],
+    sp: Sequence[float],
+    dilution: DilutionModel | None = None,
+) -> tuple[Arr, Arr, Arr]:
+    """(E/n, PSe, PSp) of ``hier:K1-K2`` for every pair (broadcast ``k1`` with ``k2``)."""
+    n1, n2 = np.broadcast_arrays(np.asarray(k1, dtype=np.int64), np.asarray(k2, dtype=np.int64))
+    n = n1.astype(np.float64)
+    m = n2.astype(np.float64)
+    full = (n1 // n2).astype(np.float64)
+    rem = (n1 % n2).astype(np.float64)
+    groups = full + (rem > 0)
+    q = 1.0 - p
+    se1 = se[0] * _detect(n, dilution)
+    se2, se3 = se[1], se[2]
+    sp1, sp2, sp3 = sp
+    qn = q**n
+    p1 = (1.0 - sp1) * qn + se1 * (1.0 - qn)
+
+    def retested(s: Arr) -> Arr:
+        # expected third-stage tests of a subpool of s > 1 people
+        qs = q**s
+        t = (1.0 - sp1) * (1.0 - sp2) * qn + se1 * (1.0 - sp2) * qs * (1.0 - q ** (n - s))
+        return np.where(s > 1, s * (t + se1 * se2 * (1.0 - qs)), 0.0)
+
+    def psp_sub(s: Arr) -> Arr:
+        # PSp of a negative in a subpool of s > 1
+        qs1, qn1 = q ** (s - 1.0), q ** (n - 1.0)
+        fp = (1.0 - sp1) * (1.0 - sp2) * (1.0 - sp3) * qn1
+        fp = fp + se1 * (1.0 - sp2) * (1.0 - sp3) * (qs1 - qn1)
+        fp = fp + se1 * se2 * (1.0 - sp3) * (1.0 - qs1)
+        return 1.0 - fp
+
+    qn1 = q ** (n - 1.0)
+    psp_single = 1.0 - ((1.0 - sp1) * (1.0 - sp2) * qn1 + se1 * (1.0 - sp2) * (1.0 - qn1))
+    single = (rem == 1).astype(np.float64)
+    multi_rem = np.where(rem > 1, rem, 0.0)
+    e = (1.0 + groups * p1 + full * retested(m) + retested(multi_rem)) / n
+    pse = ((n - single) * se1 * se2 * se3 + single * se1 * se2) / n
+    psp_rem = np.where(rem > 1, psp_sub(np.maximum(rem, 2.0)), 0.0)
+    psp = (full * m * psp_sub(m) + multi_rem * psp_rem + single * psp_single) / n
+    return e, pse, psp
+
+
+def _array_core(
+    nn: Arr, p: float, se_rc: Arr, sp_rc: float, se_ind: float, sp_ind: float, se_rc_base: float
+) -> tuple[Arr, Arr, Arr]:
+    """A2 per individual: (E/n^2, PSe, PSp); ``se_rc`` may carry the dilution factor."""
+    n_max = int(nn.max())
+    lf = _log_factorials(n_max + 1)
+    n = nn[:, None]
+    r = np.arange(n_max + 1, dtype=np.float64)[None, :]
+    se = se_rc[:, None]
+    sp = sp_rc
+    q = 1.0 - p
+    a_row = 1.0 - q**n  # a row (column) holds a positive
+    a_row1 = 1.0 - q ** (n - 1.0)  # ... among n-1 of its members
+    inside = r <= n
+    w = np.where(inside, (1.0 - se) ** r * sp ** np.where(inside, n - r, 0.0), 0.0)
+    qn, qn1 = q**n, q ** (n - 1.0)
+
+    # E(T): P(tested individually) = P(no row +, own column +) * 2 + P(own row +, own column +)
+    ra = _binom_pmf(n, r, a_row, lf)
+    raj = _binom_pmf(n, r, a_row1, lf)
+    a1 = np.sum(w * ((1.0 - sp) * qn * raj + se * (ra - qn * raj)), axis=1)
+    s = se_rc
+    a3 = s**2 + (1.0 - s - sp) ** 2 * q ** (2.0 * nn - 1.0) + 2.0 * (s * (1.0 - sp) - s**2) * q**nn
+    e = 2.0 / nn + 2.0 * a1 + a3
+
+    # PSp: the same events given that this individual is negative
+    raj_neg = a_row1 * _binom_pmf(n - 1.0, r - 1.0, a_row, lf)
+    raj_neg = raj_neg + (1.0 - a_row1) * _binom_pmf(n - 1.0, r, a_row, lf)
+    b1 = np.sum(w * ((1.0 - sp) * qn1 * raj + se * (raj_neg - qn1 * raj)), axis=1)
+    b3 = (s + (1.0 - s - sp) * q ** (nn - 1.0)) ** 2
+    psp = 1.0 - (1.0 - sp_ind) * (2.0 * b1 + b3)
+
+    # PSe (base Se: the caller multiplies by the detectable share)
+    sb = se_rc_base
+    c0 = 1.0 - ((1.0 - sp) * q**nn + s * (1.0 - q**nn))
+    pse = se_ind * sb**2 + 2.0 * se_ind * sb * (1.0 - sb) * c0 ** (nn - 1.0)
+    return e, pse, psp
+
+
+def array_arrays(
+    r: npt.ArrayLike,
+    p: float,
+    se: Sequence[float],
+    sp: Sequence[float],
+    dilution: DilutionModel | None = None,
+) -> tuple[Arr, Arr, Arr]:
+    """(E/n, PSe, PSp) of ``array:R`` for every R in ``r``."""
+    nn = np.atleast_1d(np.asarray(r, dtype=np.float64))
+    d = _detect(nn, dilution)
+    e, pse, psp = _array_core(nn, p, se[0] * d, sp[0], se[1], sp[1], se[0])
+    return e, d * pse, psp
+
+
+def array_master_arrays(
+    r: npt.ArrayLike,
+    p: float,
+    se: Sequence[float],
+    sp: Sequence[float],
+    dilution: DilutionModel | None = None,
+) -> tuple[Arr, Arr, Arr]:
+    """(E/n, PSe, PSp) of ``array-master:R`` (master pool of R*R) for every R in ``r``."""
+    nn = np.atleast_1d(np.asarray(r, dtype=np.float64))
+    d = _detect(nn * nn, dilution)
+    se_m = se[0] * d
+    se_m_base, se_rc, se_ind = se
+    sp_m, sp_rc, sp_ind = sp
+    q = 1.0 - p
+    e_a2, pse_a2, _ = _array_core(nn, p, np.full_like(nn, se_rc), sp_rc, se_ind, sp_ind, se_rc)
+    # master negative ends the array; otherwise run A2 (binGroup2 E(T), corrected 2025)
+    all_neg_a2 = 2.0 / nn + (1.0 - sp_rc) ** 2 + 2.0 * (1.0 - sp_rc) * sp_rc**nn
+    e = 1.0 / nn**2 + (1.0 - se_m - sp_m) * q ** (nn * nn) * all_neg_a2 + se_m * e_a2
+
+    def f(k: Arr, s: Arr | float, spec: float) -> Arr:
+        # P(a pool of k tests positive)
+        return (1.0 - spec) * q**k + s * (1.0 - q**k)
+
+    pse = se_m_base * se_rc**2 * se_ind
+    pse = pse + 2.0 * se_m_base * se_rc * se_ind * (1.0 - se_rc) * (1.0 - f(nn, se_rc, sp_rc)) ** (
+        nn - 1.0
+    )
+    pse = d * pse
+
+    # PSp (Kim et al. 2007 mu and nu; given this individual is negative)
+    qn1 = q ** (nn - 1.0)
+    mu = f((nn - 1.0) ** 2, se_m, sp_m) * ((1.0 - sp_rc) * qn1) ** 2
+    mu = mu + se_m * se_rc * (1.0 - qn1) * ((1.0 - sp_rc) * qn1 + f(nn - 1.0, se_rc, sp_rc))
+    n_max = int(nn.max())
+    lf = _log_factorials(n_max + 1)
+    n = nn[:, None]
+    c = np.arange(1, n_max + 1, dtype=np.float64)[None, :]
+    inside = c <= n
+    a_col = 1.0 - q**n
+    # own row negative, exactly c positive columns, given this individual negative
+    beta0y = _choose(n, c, lf) * q ** (n * n - n * c + c - 1.0) * (1.0 - q ** (n - 1.0)) ** c
+    beta0y = np.where(inside, beta0y, 0.0)
+    # own row positive, exactly c positive columns, given this individual negative
+    beta1y = _choose(n - 1.0, c, lf) * a_col**c * q ** (n * n - n * c - 1.0)
+    beta1y = beta1y + _choose(n - 1.0, c - 1.0, lf) * a_col ** (c - 1.0) * q ** (n * n - n * c) * (
+        1.0 - q ** (n - 1.0)
+    )
+    beta1y = np.where(inside, beta1y - beta0y, 0.0)
+    spn = np.where(inside, sp_rc ** np.where(inside, n - c, 0.0), 0.0)
+    gamma0 = (1.0 - sp_rc) * (1.0 - se_rc) ** c * spn
+    gamma1 = se_rc * spn * (1.0 - se_rc) ** c
+    bsum = np.sum(beta0y * gamma0 + beta1y * gamma1, axis=1)
+    nu = (1.0 - sp_m) * q ** (nn * nn - 1.0) * (1.0 - sp_rc) * sp_rc**nn + se_m * bsum
+    psp = 1.0 - (1.0 - sp_ind) * (mu + 2.0 * nu)
+    return e, pse, psp
+
+
+def _choose(n: Arr, k: Arr, lf: Arr) -> Arr:
+    ok = (k >= 0) & (k <= n)
+    nn = np.where(ok, n, 0).astype(np.int64)
+    kk = np.where(ok, k, 0).astype(np.int64)
+    return np.where(ok, np.exp(lf[nn] - lf[kk] - lf[nn - kk]), 0.0)
+
+
+# ---------------------------------------------------------------- one design
+
+
+def family_arrays(
+    family: str,
+    sizes: npt.ArrayLike,
+    p: float,
+    se: Sequence[float],
+    sp: Sequence[float],
+    dilution: DilutionModel | None = None,
+    k2: npt.ArrayLike | None = None,
+) -> tuple[Arr, Arr, Arr]:
+    """(E/n, PSe, PSp) of ``family`` over ``sizes`` (and ``k2`` for hier)."""
+    if family == "dorfman":
+        return dorfman_arrays(sizes, p, se, sp, dilution)
+    if family == "hier":
+        if k2 is None:
+            raise BadPlanInput("hier needs subpool sizes (K2)")
+        return hier_arrays(sizes, k2, p, se, sp, dilution)
+    if family == "array":
+        return array_arrays(sizes, p, se, sp, dilution)
+    if family == "array-master":
+        return array_master_arrays(sizes, p, se, sp, dilution)
+    if family == "individual":
+        ones = np.ones_like(np.atleast_1d(np.asarray(sizes, dtype=np.float64)))
+        d = _detect(ones, dilution)
+        return ones, se[0] * d, sp[0] * ones
+    raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(STAGES)}")
+
+
+def from_arrays(design: str, p: float, e: float, pse: float, psp: float) -> OperatingCharacteristics:
+    """Wrap one design's (E/n, PSe, PSp) with its predictive values."""
+    pppv, pnpv = _predictive(p, np.asarray(pse), np.asarray(psp))
+    return OperatingCharacteristics(
+        design=design,
+        expected_tests_per_individual=float(e),
+        pse=float(pse),
+        psp=float(psp),
+        pppv=float(pppv),
+        pnpv=float(pnpv),
+    )
+
+
+def opchar(
+    design: DesignSpec | str,
+    prevalence: float,
+    se: float | Sequence[float] = 1.0,
+    sp: float | Sequence[float] = 1.0,
+    dilution: DilutionModel | None = None,
+) -> OperatingCharacteristics:
+    """Operating characteristics of one design at prevalence ``p``.
+
+    ``se``/``sp``: one value for every stage, or one per stage in testing order (see
+    ``STAGE_NAMES``). ``dilution``: make the first pooled stage's Se depend on its size.
+    """
+    spec = parse_spec(design) if isinstance(design, str) else design
+    p = check_prevalence(prevalence)
+    ses = stage_values(se, spec.family, "se")
+    sps = stage_values(sp, spec.family, "sp")
+    sizes = spec.sizes[:1] if spec.sizes else (1,)
+    k2 = spec.sizes[1:2] if spec.family == "hier" else None
+    e, pse, psp = family_arrays(spec.family, sizes, p, ses, sps, dilution, k2)
+    if not math.isfinite(float(e[0])):
+        raise BadPlanInput(f"design {spec} is too large to evaluate")
+    return from_arrays(str(spec), p, float(e[0]), float(pse[0]), float(psp[0]))
