@@ -1,0 +1,353 @@
+"""Pooling designs as incidence structures: which pools exist, in which stage, and when
+each pool is tested.
+
+Every design is one ``Design``: its pools in CSR form (``pool_ptr``, ``pool_members``)
+ordered by stage (pools of stage ``s`` are ``stage_ptr[s]:stage_ptr[s+1]``), and a rule
+per stage saying when a pool of that stage is tested:
+
+* ``ROOT``: always (the first stage);
+* ``TREE``: when its parent pool (``pool_parent``) tested positive (Dorfman retests,
+  hierarchical subpools, an array's rows and columns under a master pool);
+* ``ARRAY_CELL``: an array's individual test at row r, column c (Kim et al. 2007,
+  binGroup2's rule): when row and column are both positive, or the row is positive and
+  no column of the square is, or the column is positive and no row is;
+* ``COMP_CELL``: a non-adaptive design's confirmation test: when every first-stage pool
+  holding the individual is positive (COMP's candidate).
+
+An individual's final call is the result of its ``leaf_of_member`` pool (negative when
+that pool was never tested), or COMP's call when it has none (non-adaptive without
+confirmation). Individuals are laid out in the order given (keep households together by
+passing them in household order); the last block may be partial:
+
+* ``dorfman:K``: the lab rule exactly (a positive pool's members are all resampled), also
+  for a remainder pool of one;
+* ``hier:K1-K2``: subpools of K2 consecutive members, the last holding the remainder; a
+  subpool of one is that person's final test (binGroup2); a block of at most K2 people
+  goes straight from its pool to individual tests;
+* ``array:R`` / ``array-master:R``: blocks of R×R filled row-major, so a remainder block
+  has a short last row (and shorter columns);
+* shifted transversal design (Thierry-Mieg 2006), built with ``shifted_transversal``.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from poolab.plan.spec import BadSpec, DesignSpec
+
+ROOT, TREE, ARRAY_CELL, COMP_CELL = 0, 1, 2, 3
+KIND_OTHER, KIND_ROW, KIND_COL = 0, 1, 2
+
+_I64 = np.int64
+
+
+@attrs.frozen(slots=True, eq=False)
+class Design:
+    """A laid-out design: pools as CSR arrays, their stages and the rule of each stage."""
+
+    name: str
+    family: str
+    n: int
+    pool_ptr: np.ndarray  # int64[npools+1]
+    pool_members: np.ndarray  # int64[nnz]
+    pool_stage: np.ndarray  # int64[npools]
+    pool_parent: np.ndarray  # int64[npools]: TREE parent, or an ARRAY_CELL's row pool; -1 none
+    pool_parent2: np.ndarray  # int64[npools]: an ARRAY_CELL's column pool; -1 otherwise
+    pool_block: np.ndarray  # int64[npools]: the block (array square, STD block) of the pool
+    pool_kind: np.ndarray  # int8[npools]: KIND_ROW / KIND_COL for array lines, else KIND_OTHER
+    stage_ptr: np.ndarray  # int64[nstages+1]
+    stage_rule: np.ndarray  # int64[nstages]
+    leaf_of_member: np.ndarray  # int64[n]: pool whose result is the final call; -1 = COMP call
+    member_ptr: np.ndarray  # int64[n+1]: first-stage pools of each member (transpose)
+    member_pools: np.ndarray  # int64[nnz0]
+    nblocks: int
+    guarantee: int = 0  # non-adaptive: any <= guarantee positives are decoded exactly
+
+    @property
+    def npools(self) -> int:
+        """Number of pools over all stages (individual tests included)."""
+        return int(self.pool_ptr.shape[0] - 1)
+
+    @property
+    def nstages(self) -> int:
+        """Number of stages (the most rounds of testing the design can take)."""
+        return int(self.stage_rule.shape[0])
+
+    def pool_sizes(self) -> np.ndarray:
+        """Members per pool."""
+        return np.diff(self.pool_ptr)
+
+    def stage_incidence(self, stage: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """CSR (ptr, members) of one stage's pools, numbered from 0 within the stage."""
+        lo, hi = int(self.stage_ptr[stage]), int(self.stage_ptr[stage + 1])
+        ptr = self.pool_ptr[lo : hi + 1]
+        return ptr - ptr[0], self.pool_members[ptr[0] : ptr[-1]].copy()
+
+    def pool_of_member(self, stage: int = 0) -> np.ndarray:
+        """Each member's pool (global id) at a stage where pools are disjoint; -1 if none."""
+        lo, hi = int(self.stage_ptr[stage]), int(self.stage_ptr[stage + 1])
+        out = np.full(self.n, -1, dtype=_I64)
+        sizes = np.diff(self.pool_ptr[lo : hi + 1])
+        members = self.pool_members[self.pool_ptr[lo] : self.pool_ptr[hi]]
+        owners = np.repeat(np.arange(lo, hi, dtype=_I64), sizes)
+        if np.unique(members).shape[0] != members.shape[0]:
+            raise ValueError(f"stage {stage} pools overlap; a member has no single pool")
+        out[members] = owners
+        return out
+
+
+class _Builder:
+    """Collects pools stage by stage; parents are given as global pool ids of earlier stages."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.sizes: list[np.ndarray] = []
+        self.members: list[np.ndarray] = []
+        self.parent: list[np.ndarray] = []
+        self.parent2: list[np.ndarray] = []
+        self.block: list[np.ndarray] = []
+        self.kind: list[np.ndarray] = []
+        self.rules: list[int] = []
+        self.stage_counts: list[int] = []
+        self.count = 0  # pools so far
+
+    def stage(self, rule: int) -> None:
+        self.rules.append(rule)
+        self.stage_counts.append(0)
+
+    def add(
+        self,
+        sizes: np.ndarray,
+        members: np.ndarray,
+        block: np.ndarray,
+        parent: np.ndarray | None = None,
+        parent2: np.ndarray | None = None,
+        kind: int = KIND_OTHER,
+    ) -> np.ndarray:
+        """Add pools to the current stage; return their global ids."""
+        k = sizes.shape[0]
+        ids = np.arange(self.count, self.count + k, dtype=_I64)
+        minus = np.full(k, -1, dtype=_I64)
+        self.sizes.append(sizes.astype(_I64))
+        self.members.append(members.astype(_I64))
+        self.block.append(block.astype(_I64))
+        self.parent.append(minus if parent is None else parent.astype(_I64))
+        self.parent2.append(minus if parent2 is None else parent2.astype(_I64))
+        self.kind.append(np.full(k, kind, dtype=np.int8))
+        self.count += k
+        self.stage_counts[-1] += k
+        return ids
+
+    def build(
+        self, name: str, family: str, leaf: np.ndarray, nblocks: int, guarantee: int = 0
+    ) -> Design:
+        sizes = np.concatenate(self.sizes)
+        ptr = np.zeros(sizes.shape[0] + 1, dtype=_I64)
+        np.cumsum(sizes, out=ptr[1:])
+        counts = np.asarray(self.stage_counts, dtype=_I64)
+        stage_ptr = np.zeros(counts.shape[0] + 1, dtype=_I64)
+        np.cumsum(counts, out=stage_ptr[1:])
+        members = np.concatenate(self.members)
+        # transpose of the first stage: member -> its first-stage pools
+        hi0 = int(stage_ptr[1])
+        m0 = members[: ptr[hi0]]
+        owner0 = np.repeat(np.arange(hi0, dtype=_I64), sizes[:hi0])
+        order = np.argsort(m0, kind="stable")
+        member_ptr = np.zeros(self.n + 1, dtype=_I64)
+        np.cumsum(np.bincount(m0, minlength=self.n), out=member_ptr[1:])
+        return Design(
+            name=name,
+            family=family,
+            n=self.n,
+            pool_ptr=ptr,
+            pool_members=members,
+            pool_stage=np.repeat(np.arange(counts.shape[0], dtype=_I64), counts),
+            pool_parent=np.concatenate(self.parent),
+            pool_parent2=np.concatenate(self.parent2),
+            pool_block=np.concatenate(self.block),
+            pool_kind=np.concatenate(self.kind),
+            stage_ptr=stage_ptr,
+            stage_rule=np.asarray(self.rules, dtype=_I64),
+            leaf_of_member=leaf.astype(_I64),
+            member_ptr=member_ptr,
+            member_pools=owner0[order],
+            nblocks=nblocks,
+            guarantee=guarantee,
+        )
+
+
+def _blocks(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive blocks of k (the last may be partial): (sizes, block id of each member)."""
+    sizes = np.full((n + k - 1) // k, k, dtype=_I64)
+    if n % k:
+        sizes[-1] = n % k
+    return sizes, np.arange(n, dtype=_I64) // k
+
+
+def individual(n: int) -> Design:
+    """Everyone tested alone: one stage, n tests."""
+    b = _Builder(n)
+    b.stage(ROOT)
+    ids = b.add(np.ones(n, _I64), np.arange(n), np.arange(n))
+    return b.build("individual", "individual", ids, n)
+
+
+def dorfman(n: int, k: int) -> Design:
+    """Pools of k consecutive people; every member of a positive pool is tested alone."""
+    b = _Builder(n)
+    sizes, blk = _blocks(n, k)
+    b.stage(ROOT)
+    pools = b.add(sizes, np.arange(n), np.arange(sizes.shape[0]))
+    b.stage(TREE)
+    leaf = b.add(np.ones(n, _I64), np.arange(n), blk, parent=pools[blk])
+    return b.build(f"dorfman:{k}", "dorfman", leaf, sizes.shape[0])
+
+
+def hierarchical(n: int, k1: int, k2: int) -> Design:
+    """Three stages: pools of k1, subpools of k2 (last holds the remainder), individuals."""
+    if not k1 > k2 >= 2:
+        raise BadSpec(f"hier:{k1}-{k2} needs K1 > K2 >= 2")
+    b = _Builder(n)
+    sizes, blk = _blocks(n, k1)
+    nb = sizes.shape[0]
+    idx = np.arange(n, dtype=_I64)
+    b.stage(ROOT)
+    top = b.add(sizes, idx, np.arange(nb))
+    # stage 1: subpools of blocks larger than k2
+    split = sizes[blk] > k2
+    offset = idx - blk * k1
+    key = blk * k1 + offset // k2  # unique per (block, subpool)
+    sm = idx[split]
+    starts = np.flatnonzero(np.diff(key[sm], prepend=-1)) if sm.size else np.zeros(0, _I64)
+    sub_sizes = np.diff(np.append(starts, sm.shape[0]))
+    sub_first = sm[starts] if sm.size else np.zeros(0, _I64)
+    b.stage(TREE)
+    sub_ids = b.add(sub_sizes, sm, blk[sub_first], parent=top[blk[sub_first]])
+    sub_of = np.full(n, -1, dtype=_I64)
+    sub_of[sm] = np.repeat(sub_ids, sub_sizes)
+    size_of_sub = np.zeros(n, dtype=_I64)
+    size_of_sub[sm] = np.repeat(sub_sizes, sub_sizes)
+    # stage 2: individuals, except in subpools of one (that subpool is their test) and in
+    # blocks of one (that pool is their test)
+    alone_sub = split & (size_of_sub == 1)
+    alone_block = sizes[blk] == 1
+    tested = ~alone_sub & ~alone_block
+    parent = np.where(split, sub_of, top[blk])[tested]
+    b.stage(TREE)
+    ind = b.add(np.ones(int(tested.sum()), _I64), idx[tested], blk[tested], parent=parent)
+    leaf = np.empty(n, dtype=_I64)
+    leaf[tested] = ind
+    leaf[alone_sub] = sub_of[alone_sub]
+    leaf[alone_block] = top[blk[alone_block]]
+    return b.build(f"hier:{k1}-{k2}", "hier", leaf, nb)
+
+
+def array(n: int, r: int, master: bool = False) -> Design:
+    """R×R squares filled row-major: row and column pools (after a master pool when
+    ``master``), then individuals by the ARRAY_CELL rule."""
+    b = _Builder(n)
+    sq = r * r
+    sizes, blk = _blocks(n, sq)
+    nb = sizes.shape[0]
+    idx = np.arange(n, dtype=_I64)
+    off = idx - blk * sq
+    row, col = off // r, off % r
+    parent_lines = None
+    if master:
+        b.stage(ROOT)
+        masters = b.add(sizes, idx, np.arange(nb))
+        b.stage(TREE)
+    else:
+        b.stage(ROOT)
+    # rows: consecutive members
+    rkey = blk * r + row
+    rstarts = np.flatnonzero(np.diff(rkey, prepend=-1))
+    rsizes = np.diff(np.append(rstarts, n))
+    rblk = blk[rstarts]
+    if master:
+        parent_lines = masters[rblk]
+    row_ids = b.add(rsizes, idx, rblk, parent=parent_lines, kind=KIND_ROW)
+    row_of = np.repeat(row_ids, rsizes)
+    # columns: members sorted by (block, column, row)
+    ckey = blk * r + col
+    corder = np.lexsort((row, col, blk))
+    csorted = ckey[corder]
+    cstarts = np.flatnonzero(np.diff(csorted, prepend=-1))
+    csizes = np.diff(np.append(cstarts, n))
+    cblk = blk[corder][cstarts]
+    if master:
+        parent_lines = masters[cblk]
+    col_ids = b.add(csizes, idx[corder], cblk, parent=parent_lines, kind=KIND_COL)
+    col_of = np.empty(n, dtype=_I64)
+    col_of[corder] = np.repeat(col_ids, csizes)
+    b.stage(ARRAY_CELL)
+    leaf = b.add(np.ones(n, _I64), idx, blk, parent=row_of, parent2=col_of)
+    name = f"array-master:{r}" if master else f"array:{r}"
+    return b.build(name, "array-master" if master else "array", leaf, nb)
+
+
+def _is_prime(q: int) -> bool:
+    return q >= 2 and all(q % d for d in range(2, int(q**0.5) + 1))
+
+
+def shifted_transversal(n: int, q: int, k: int, gamma: int = 1, confirm: bool = True) -> Design:
+    """Shifted transversal design STD(q^(gamma+1); q; k) (Thierry-Mieg 2006) on blocks of
+    ``q**(gamma+1)`` people: layer j (0 <= j < k <= q) puts person i (base-q digits i_c)
+    in pool ``sum_c i_c * j**c mod q``. Two people share at most ``gamma`` pools (a nonzero
+    polynomial of degree <= gamma has at most gamma roots mod q), so the design is
+    t-disjunct with ``t = (k - 1) // gamma``: any <= t positives per block are decoded
+    exactly by COMP and DD. With ``confirm`` COMP's candidates are then tested alone."""
+    if not _is_prime(q):
+        raise BadSpec(f"shifted transversal design: q={q} must be prime")
+    if not 1 <= k <= q:
+        raise BadSpec(f"shifted transversal design: need 1 <= k <= q, got k={k}, q={q}")
+    if gamma < 1:
+        raise BadSpec("shifted transversal design: gamma must be at least 1")
+    block = q ** (gamma + 1)
+    sizes, blk = _blocks(n, block)
+    idx = np.arange(n, dtype=_I64)
+    off = idx - blk * block
+    digits = [(off // q**c) % q for c in range(gamma + 1)]
+    b = _Builder(n)
+    b.stage(ROOT)
+    # global pool key: (block, layer, pool within layer); empty pools of a partial block drop out
+    keys = []
+    for j in range(k):
+        s = sum(digits[c] * (j**c) for c in range(gamma + 1)) % q
+        keys.append((blk * k + j) * q + s)
+    allkeys = np.concatenate(keys)
+    allmembers = np.tile(idx, k)
+    order = np.argsort(allkeys, kind="stable")
+    sk = allkeys[order]
+    starts = np.flatnonzero(np.diff(sk, prepend=-1))
+    psizes = np.diff(np.append(starts, sk.shape[0]))
+    b.add(psizes, allmembers[order], sk[starts] // (k * q))
+    t = (k - 1) // gamma
+    name = f"std:{q}-{k}" + (f"-{gamma}" if gamma != 1 else "")
+    if confirm:
+        b.stage(COMP_CELL)
+        leaf = b.add(np.ones(n, _I64), idx, blk)
+    else:
+        leaf = np.full(n, -1, dtype=_I64)
+    return b.build(name, "std", leaf, sizes.shape[0], guarantee=t)
+
+
+def design_for(spec: DesignSpec, n: int) -> Design:
+    """Lay out ``n`` individuals in the design named by ``spec``."""
+    if n < 1:
+        raise BadSpec(f"a design needs at least one individual, got {n}")
+    if spec.family == "individual":
+        return individual(n)
+    if spec.family == "dorfman":
+        return dorfman(n, spec.sizes[0])
+    if spec.family == "hier":
+        return hierarchical(n, spec.sizes[0], spec.sizes[1])
+    if spec.family == "array":
+        return array(n, spec.sizes[0], master=False)
+    if spec.family == "array-master":
+        return array(n, spec.sizes[0], master=True)
+    if spec.family == "std":
+        q, k = spec.sizes[0], spec.sizes[1]
+        return shifted_transversal(n, q, k)
+    raise BadSpec(f"no design for family {spec.family!r}")

@@ -1,0 +1,236 @@
+"""Monte Carlo of a testing campaign under a design: what the closed forms promise, checked
+by running the same stage rules that decode real results.
+
+Model, per replicate:
+
+* **Infections.** Without households (or with ``attack_rate == 0``) each resident is
+  infected independently with probability ``prevalence``. With ``household_sizes``
+  (residents listed household by household, in that order) and an attack rate ``a``:
+  each resident is an *index* case independently with rate ``r``; then in every
+  household holding an index case, each other member is infected with probability ``a``
+  (one generation, no chains). ``r`` solves
+  ``sum_h w_h [r + (1-r)(1-(1-r)^(h-1)) a] = prevalence`` (``w_h``: share of residents
+  living in households of size h), so the overall prevalence stays ``prevalence`` while
+  infections cluster in households (and so in pools, since pools follow the list order).
+* **Assay.** A pool tested at stage s is positive with probability ``se[s]`` when it is
+  detectable and ``1 - sp[s]`` when not. It is detectable when it holds an infected
+  member and, with a ``DilutionModel``, its Ct ``-log2(mean 2^-Ct_i)`` (negatives adding
+  nothing; each infected person's Ct drawn once, Normal(ct_mean, ct_sd)) is at most
+  ``limit_ct``.
+* **Stages and calls.** The design's rules (``poolab.kernels.decode_staged``).
+
+Reported: the mean over replicates of each per-replicate figure (tests per individual,
+PSe = called positives among the infected, PSp, PPV, NPV, tests, rounds, missed positives,
+false positives) and a 99% interval for each mean, by the normal approximation over
+replicates (mean ± 2.576 · sd / sqrt(R)). A figure that is undefined in a replicate
+(PSe with nobody infected, PPV with nobody called positive) is left out of that mean.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import attrs
+import numba
+import numpy as np
+
+from poolab.errors import PoolabError
+from poolab.kernels import simulate as k
+from poolab.plan.designs import Design, design_for
+from poolab.plan.dilution import DilutionModel
+from poolab.plan.spec import DesignSpec
+
+Z99 = 2.5758293035489004
+
+KEYS = (
+    "expected_tests_per_individual",
+    "pse",
+    "psp",
+    "pppv",
+    "pnpv",
+    "tests_used",
+    "rounds",
+    "infected",
+    "missed_positives",
+    "false_positives",
+)
+
+
+class BadParameter(PoolabError):
+    """A simulation parameter outside its range."""
+
+
+@attrs.frozen(slots=True, eq=False)
+class SimulationResult:
+    """Means over replicates, their 99% intervals, and the raw per-replicate tally."""
+
+    design: str
+    residents: int
+    replicates: int
+    prevalence: float
+    means: dict[str, float]
+    ci99: dict[str, tuple[float, float]]
+    tally: np.ndarray  # int64[replicates, 7]: tests, rounds, infected, tp, fp, fn, tn
+
+    def __getattr__(self, name: str) -> float:
+        # result.pse, result.expected_tests_per_individual, ... read the means
+        if name in KEYS:
+            return self.means[name]
+        raise AttributeError(name)
+
+    def as_dict(self) -> dict[str, object]:
+        """The ``--json`` object: design, the five fixed keys, the rest, replicates, ci99."""
+        def clean(x: float) -> float | None:
+            return None if math.isnan(x) else x
+
+        out: dict[str, object] = {"design": self.design}
+        out.update({key: clean(self.means[key]) for key in KEYS})
+        out["residents"] = self.residents
+        out["prevalence"] = self.prevalence
+        out["replicates"] = self.replicates
+        out["ci99"] = {key: [clean(lo), clean(hi)] for key, (lo, hi) in self.ci99.items()}
+        return out
+
+
+def per_stage(value: float | Sequence[float], nstages: int, name: str) -> np.ndarray:
+    """One value per stage from a scalar, a one-element or an nstages-element sequence."""
+    arr = np.atleast_1d(np.asarray(value, dtype=np.float64))
+    if arr.ndim != 1 or arr.shape[0] not in (1, nstages):
+        raise BadParameter(
+            f"{name} needs one value or one per stage ({nstages} stages), got {arr.tolist()}"
+        )
+    if not np.all((arr >= 0.0) & (arr <= 1.0)):
+        raise BadParameter(f"{name} values must lie in [0, 1], got {arr.tolist()}")
+    return np.broadcast_to(arr, (nstages,)).copy()
+
+
+def index_rate(prevalence: float, household_sizes: np.ndarray, attack: float) -> float:
+    """The index-case rate that keeps the overall prevalence at ``prevalence``."""
+    sizes, counts = np.unique(household_sizes, return_counts=True)
+    weights = sizes * counts / float(np.sum(sizes * counts))
+
+    def overall(r: float) -> float:
+        return float(np.sum(weights * (r + (1 - r) * (1 - (1 - r) ** (sizes - 1)) * attack)))
+
+    lo, hi = 0.0, prevalence  # overall(r) >= r, so r <= prevalence
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if overall(mid) < prevalence else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _mean_ci(x: np.ndarray) -> tuple[float, tuple[float, float]]:
+    x = x[~np.isnan(x)]
+    if x.shape[0] == 0:
+        return math.nan, (math.nan, math.nan)
+    mean = float(x.mean())
+    if x.shape[0] < 2:
+        return mean, (math.nan, math.nan)
+    half = Z99 * float(x.std(ddof=1)) / math.sqrt(x.shape[0])
+    return mean, (mean - half, mean + half)
+
+
+def summarise(tally: np.ndarray, n: int) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """Means and 99% intervals of the per-replicate figures of a tally."""
+    t = tally.astype(np.float64)
+
+    def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = np.full(a.shape[0], np.nan)
+        np.divide(a, b, out=out, where=b > 0)
+        return out
+
+    tp, fp, fn, tn = t[:, k.TP], t[:, k.FP], t[:, k.FN], t[:, k.TN]
+    series = {
+        "expected_tests_per_individual": t[:, k.TESTS] / n,
+        "pse": ratio(tp, tp + fn),
+        "psp": ratio(tn, tn + fp),
+        "pppv": ratio(tp, tp + fp),
+        "pnpv": ratio(tn, tn + fn),
+        "tests_used": t[:, k.TESTS],
+        "rounds": t[:, k.ROUNDS],
+        "infected": t[:, k.INFECTED],
+        "missed_positives": fn,
+        "false_positives": fp,
+    }
+    means: dict[str, float] = {}
+    ci: dict[str, tuple[float, float]] = {}
+    for key in KEYS:
+        means[key], ci[key] = _mean_ci(series[key])
+    return means, ci
+
+
+def replicate_seeds(seed: int, replicates: int) -> np.ndarray:
+    """Independent 32-bit seeds, one per replicate, from one user seed."""
+    return np.random.SeedSequence(seed).generate_state(replicates).astype(np.int64)
+
+
+def simulate_design(
+    design: Design,
+    prevalence: float,
+    se: float | Sequence[float] = 1.0,
+    sp: float | Sequence[float] = 1.0,
+    replicates: int = 1000,
+    seed: int = 0,
+    household_sizes: np.ndarray | None = None,
+    attack_rate: float = 0.0,
+    dilution: DilutionModel | None = None,
+) -> SimulationResult:
+    """``simulate`` on an already laid-out design (e.g. ``shifted_transversal``)."""
+    if not 0.0 <= prevalence <= 1.0:
+        raise BadParameter(f"prevalence must lie in [0, 1], got {prevalence}")
+    if not 0.0 <= attack_rate <= 1.0:
+        raise BadParameter(f"attack rate must lie in [0, 1], got {attack_rate}")
+    if replicates < 1:
+        raise BadParameter(f"replicates must be at least 1, got {replicates}")
+    se_s = per_stage(se, design.nstages, "se")
+    sp_s = per_stage(sp, design.nstages, "sp")
+    rate = prevalence
+    household_ptr = np.zeros(1, dtype=np.int64)
+    if household_sizes is not None and attack_rate > 0.0:
+        sizes = np.asarray(household_sizes, dtype=np.int64)
+        if sizes.ndim != 1 or np.any(sizes < 1) or int(sizes.sum()) != design.n:
+            raise BadParameter(
+                f"household sizes must be >= 1 and sum to the {design.n} residents, "
+                f"they sum to {int(sizes.sum())}"
+            )
+        household_ptr = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
+        np.cumsum(sizes, out=household_ptr[1:])
+        rate = index_rate(prevalence, sizes, attack_rate)
+    dil = dilution or DilutionModel()
+    tally = np.zeros((replicates, k.NCOLS), dtype=np.int64)
+    k._simulate(
+        design.stage_ptr, design.stage_rule, design.pool_ptr, design.pool_members,
+        design.pool_stage, design.pool_parent, design.pool_parent2, design.pool_block,
+        design.pool_kind, design.member_ptr, design.member_pools, design.leaf_of_member,
+        design.nblocks, se_s, sp_s, rate, household_ptr, float(attack_rate),
+        dilution is not None, dil.ct_mean, dil.ct_sd, 2.0 ** (-dil.limit_ct),
+        replicate_seeds(seed, replicates), numba.get_num_threads(), tally,
+    )  # fmt: skip
+    means, ci = summarise(tally, design.n)
+    return SimulationResult(design.name, design.n, replicates, prevalence, means, ci, tally)
+
+
+def simulate(
+    spec: DesignSpec,
+    residents: int,
+    prevalence: float,
+    se: float | Sequence[float] = 1.0,
+    sp: float | Sequence[float] = 1.0,
+    replicates: int = 1000,
+    seed: int = 0,
+    household_sizes: np.ndarray | None = None,
+    attack_rate: float = 0.0,
+    dilution: DilutionModel | None = None,
+) -> SimulationResult:
+    """Simulate ``replicates`` campaigns of ``residents`` people under the design ``spec``.
+
+    ``se``/``sp``: one value or one per stage of the design. ``household_sizes``: sizes
+    summing to ``residents`` (residents in household order); used with ``attack_rate``.
+    """
+    if residents < 1:
+        raise BadParameter(f"residents must be at least 1, got {residents}")
+    design = design_for(spec, residents)
+    return simulate_design(
+        design, prevalence, se, sp, replicates, seed, household_sizes, attack_rate, dilution
+    )
