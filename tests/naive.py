@@ -1,0 +1,221 @@
+"""Slow, obviously-correct reference twins of the kernels (one section per kernel)."""
+
+from __future__ import annotations
+
+import itertools
+
+# --- pool assignment (poolab.kernels.assign) -------------------------------------------
+
+
+def _fill_tubes(
+    items: list[list[int]], pool_size: int, window: int, set_aside: bool
+) -> tuple[list[list[int]], list[list[int]]]:
+    """Fill tubes to exactly pool_size from items (member lists, walk order), with lookahead.
+
+    Returns (tubes, items set aside). An empty item counts in the window but is never taken.
+    """
+    taken = [not item for item in items]
+    tubes: list[list[int]] = []
+    aside: list[list[int]] = []
+    current: list[list[int]] = []
+    free = pool_size
+    head = 0
+    while head < len(items):
+        if taken[head]:
+            head += 1
+            continue
+        candidates = [head] + list(range(head + 1, min(len(items), head + 1 + window)))
+        fitting = [j for j in candidates if not taken[j] and len(items[j]) <= free]
+        if not fitting:
+            if set_aside:
+                aside.extend(current)
+            else:
+                tubes.append([i for item in current for i in item])
+            current, free = [], pool_size
+            continue
+        pick = fitting[0]
+        taken[pick] = True
+        current.append(items[pick])
+        free -= len(items[pick])
+        if free == 0:
+            tubes.append([i for item in current for i in item])
+            current, free = [], pool_size
+    if current:
+        if set_aside:
+            aside.extend(current)
+        else:
+            tubes.append([i for item in current for i in item])
+    return tubes, aside
+
+
+def assign_tubes_naive(
+    compound: list[int],
+    building: list[int],
+    household: list[int],
+    pool_size: int,
+    one_tube_per_household: bool = False,
+    lookahead: int = 64,
+) -> tuple[list[int], list[int], int]:
+    """The pool-assignment rule of poolab.kernels.assign, on plain lists: (tube, slot, n_tubes)."""
+    k = pool_size
+    households: list[tuple[int, int, list[int]]] = []  # (compound, building, members)
+    for i in range(len(compound)):
+        if i and compound[i] == compound[i - 1] and household[i] == household[i - 1]:
+            households[-1][2].append(i)
+        else:
+            households.append((compound[i], building[i], [i]))
+    tubes: list[list[int]] = []
+    if one_tube_per_household:
+        for _, _, members in households:
+            tubes.extend(members[j : j + k] for j in range(0, len(members), k))
+    else:
+        for _, in_compound in itertools.groupby(households, key=lambda h: h[0]):
+            aside: list[list[int]] = []
+            for _, in_building in itertools.groupby(in_compound, key=lambda h: h[1]):
+                items = []
+                for _, _, members in in_building:
+                    own = len(members) // k * k  # an oversize household's own full tubes
+                    tubes.extend(members[j : j + k] for j in range(0, own, k))
+                    items.append(members[own:])
+                full, left = _fill_tubes(items, k, lookahead, set_aside=True)
+                tubes.extend(full)
+                aside.extend(left)
+            aside.sort(key=lambda item: item[0])
+            tubes.extend(_fill_tubes(aside, k, 4 * lookahead, set_aside=False)[0])
+    tubes.sort(key=min)
+    tube = [0] * len(compound)
+    slot = [0] * len(compound)
+    for t, members in enumerate(tubes):
+        for s, i in enumerate(sorted(members), start=1):
+            tube[i], slot[i] = t, s
+    return tube, slot, len(tubes)
+
+
+# --- closed-form operating characteristics (poolab.plan.opchar) -------------------------
+# Exact enumeration of every infection pattern and every pool result: slow, small designs.
+
+
+def _summarise_naive(
+    n: int, p: float, rows: list[tuple[float, tuple[int, ...], float, list[float]]]
+) -> tuple[float, float, float, float, float]:
+    """(E/n, PSe, PSp, PPPV, PNPV) from (weight, status, E[tests], P(called +) per person)."""
+    tests = tp = fn = tn = fp = 0.0
+    for w, x, t, call in rows:
+        tests += w * t
+        for i in range(n):
+            if x[i]:
+                tp += w * call[i]
+                fn += w * (1.0 - call[i])
+            else:
+                fp += w * call[i]
+                tn += w * (1.0 - call[i])
+    return tests / n, tp / (tp + fn), tn / (tn + fp), tp / (tp + fp), tn / (tn + fn)
+
+
+def _patterns(n: int, p: float):  # type: ignore[no-untyped-def]
+    for x in itertools.product((0, 1), repeat=n):
+        yield p ** sum(x) * (1.0 - p) ** (n - sum(x)), x
+
+
+def _pos(truth: bool, se: float, sp: float) -> float:
+    return se if truth else 1.0 - sp
+
+
+def hier_opchar_naive(
+    k1: int, k2: int, p: float, se: tuple[float, ...], sp: tuple[float, ...]
+) -> tuple[float, float, float, float, float]:
+    """hier:K1-K2 (K2 >= K1 means Dorfman) by enumeration; a subpool of one is final."""
+    groups = [list(range(s, min(s + k2, k1))) for s in range(0, k1, k2)] if k2 < k1 else []
+    rows = []
+    for w, x in _patterns(k1, p):
+        a = _pos(any(x), se[0], sp[0])
+        if not groups:  # Dorfman
+            call = [a * _pos(bool(x[i]), se[1], sp[1]) for i in range(k1)]
+            rows.append((w, x, 1.0 + a * k1, call))
+            continue
+        tests, call = 1.0 + a * len(groups), [0.0] * k1
+        for g in groups:
+            if len(g) == 1:
+                call[g[0]] = a * _pos(bool(x[g[0]]), se[1], sp[1])
+                continue
+            b = _pos(any(x[i] for i in g), se[1], sp[1])
+            tests += a * b * len(g)
+            for i in g:
+                call[i] = a * b * _pos(bool(x[i]), se[2], sp[2])
+        rows.append((w, x, tests, call))
+    return _summarise_naive(k1, p, rows)
+
+
+def array_opchar_naive(
+    r: int, p: float, se: tuple[float, ...], sp: tuple[float, ...], master: bool
+) -> tuple[float, float, float, float, float]:
+    """array:R / array-master:R by enumeration of statuses and of row/column results."""
+    n = r * r
+    se_m, sp_m = (se[0], sp[0]) if master else (1.0, 1.0)
+    se_rc, sp_rc, se_i, sp_i = se[-2], sp[-2], se[-1], sp[-1]
+    rows = []
+    for w, x in _patterns(n, p):
+        grid = [x[i * r : (i + 1) * r] for i in range(r)]
+        row_t = [any(g) for g in grid]
+        col_t = [any(grid[i][j] for i in range(r)) for j in range(r)]
+        a = _pos(any(x), se_m, sp_m) if master else 1.0
+        tests, call = (1.0 if master else 0.0) + a * 2 * r, [0.0] * n
+        for res in itertools.product((0, 1), repeat=2 * r):
+            rr, cc = res[:r], res[r:]
+            pr = a
+            for i in range(r):
+                pr *= _pos(row_t[i], se_rc, sp_rc) if rr[i] else 1.0 - _pos(row_t[i], se_rc, sp_rc)
+                pr *= _pos(col_t[i], se_rc, sp_rc) if cc[i] else 1.0 - _pos(col_t[i], se_rc, sp_rc)
+            for i in range(r):
+                for j in range(r):
+                    tested = (rr[i] and cc[j]) or (rr[i] and not any(cc)) or (cc[j] and not any(rr))
+                    if tested:
+                        tests += pr
+                        call[i * r + j] += pr * _pos(bool(grid[i][j]), se_i, sp_i)
+        rows.append((w, x, tests, call))
+    return _summarise_naive(n, p, rows)
+
+
+def tube_invariant_failures(
+    compound: list[int],
+    household: list[int],
+    tube: list[int],
+    slot: list[int],
+    n_tubes: int,
+    pool_size: int,
+) -> list[str]:
+    """Every broken pool-assignment invariant, for residents in walk order (empty list: none)."""
+    k = pool_size
+    bad: list[str] = []
+    members: dict[int, list[int]] = {}
+    for i, t in enumerate(tube):
+        members.setdefault(t, []).append(i)
+    if sorted(members) != list(range(n_tubes)):
+        bad.append("tube indices are not exactly 0..n_tubes-1")
+    firsts = sorted(members, key=lambda t: members[t][0])
+    if firsts != sorted(members):
+        bad.append("tubes are not numbered in walk order of their first member")
+    for t, ms in members.items():
+        if len(ms) > k:
+            bad.append(f"tube {t} holds {len(ms)} > {k}")
+        if [slot[i] for i in ms] != list(range(1, len(ms) + 1)):
+            bad.append(f"tube {t} slots are not 1..size in walk order")
+        if len({compound[i] for i in ms}) > 1:
+            bad.append(f"tube {t} crosses a compound")
+    runs = [list(g) for _, g in itertools.groupby(range(len(tube)), key=lambda i: (compound[i], household[i]))]
+    for run in runs:
+        tubes_of = [tube[i] for i in run]
+        own = len(run) // k * k
+        if len(run) <= k:
+            if len(set(tubes_of)) != 1:
+                bad.append(f"household at {run[0]} (size {len(run)}) is split")
+            continue
+        full = tubes_of[:own]
+        first = full[0]
+        if full != [first + j // k for j in range(own)]:
+            bad.append(f"oversize household at {run[0]}: own tubes not consecutive")
+        if any(tube.count(t) != k for t in set(full)):
+            bad.append(f"oversize household at {run[0]}: own tubes shared")
+        if len(set(tubes_of[own:])) > 1:
+            bad.append(f"oversize household at {run[0]}: remainder split")
+    return bad

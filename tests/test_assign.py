@@ -1,0 +1,102 @@
+"""The pool-assignment kernel against its naive twin and the assignment invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from poolab.kernels.assign import assign_tubes
+from tests.naive import assign_tubes_naive, tube_invariant_failures
+from tests.strategies import pool_sizes, walk_codes
+
+lookaheads = st.integers(0, 6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(codes=walk_codes(), k=pool_sizes, window=lookaheads, one=st.booleans())
+def test_kernel_equals_naive_twin(codes, k, window, one):
+    """The kernel computes exactly the naive twin's tubes and slots."""
+    comp, bldg, hh = codes
+    got = assign_tubes(comp, bldg, hh, pool_size=k, one_tube_per_household=one, lookahead=window)
+    tube, slot, n_tubes = assign_tubes_naive(
+        comp.tolist(), bldg.tolist(), hh.tolist(), k, one_tube_per_household=one, lookahead=window
+    )
+    assert (tube, slot, n_tubes) == (got.tube.tolist(), got.slot.tolist(), got.n_tubes)
+
+
+@settings(max_examples=150, deadline=None)
+@given(codes=walk_codes(), k=pool_sizes, window=lookaheads, one=st.booleans())
+def test_kernel_keeps_invariants(codes, k, window, one):
+    """Tubes hold at most K, never cross a compound, keep households, follow walk order."""
+    comp, bldg, hh = codes
+    got = assign_tubes(comp, bldg, hh, pool_size=k, one_tube_per_household=one, lookahead=window)
+    failures = tube_invariant_failures(
+        comp.tolist(), hh.tolist(), got.tube.tolist(), got.slot.tolist(), got.n_tubes, k
+    )
+    assert [] == failures
+    assert got.n_tubes >= got.lower_bound
+
+
+@settings(max_examples=100, deadline=None)
+@given(codes=walk_codes(), k=pool_sizes)
+def test_one_tube_per_household_count(codes, k):
+    """One-tube-per-household uses exactly the sum of ceil(household size / K) tubes."""
+    comp, bldg, hh = codes
+    got = assign_tubes(comp, bldg, hh, pool_size=k, one_tube_per_household=True)
+    sizes = np.unique(hh, return_counts=True)[1]
+    assert int(sum(-(-s // k) for s in sizes)) == got.n_tubes
+    per_tube = {}
+    for t, h in zip(got.tube.tolist(), hh.tolist(), strict=True):
+        per_tube.setdefault(t, set()).add(h)
+    assert all(1 == len(hs) for hs in per_tube.values())
+
+
+def test_small_households_fill_tubes_exactly():
+    """Households of 1-2 people in one building fill every tube but the last to K."""
+    sizes = [2, 1, 2, 2, 2, 1, 2, 2, 1, 2, 1, 2]
+    hh = np.repeat(np.arange(len(sizes)), sizes)
+    zeros = np.zeros_like(hh)
+    got = assign_tubes(zeros, zeros, hh, pool_size=5)
+    assert [5, 5, 5, 5] == np.bincount(got.tube).tolist()
+
+
+def test_oversize_household_fills_its_own_tubes_first():
+    """A household of 23 with K=10 takes two full tubes; its last 3 share a tube."""
+    hh = np.array([0] * 23 + [1] * 7)
+    zeros = np.zeros_like(hh)
+    got = assign_tubes(zeros, zeros, hh, pool_size=10)
+    assert [0] * 10 + [1] * 10 + [2] * 10 == got.tube.tolist()
+
+
+def test_empty_input():
+    """No residents, no tubes."""
+    empty = np.zeros(0, np.int64)
+    got = assign_tubes(empty, empty, empty)
+    assert (0, 0, 0) == (got.n_tubes, got.lower_bound, got.tube.size)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"compound": np.zeros(3)}, TypeError),
+        ({"compound": np.zeros(2, np.int64)}, ValueError),
+        ({"compound": np.zeros((3, 1), np.int64)}, ValueError),
+        ({"household": np.array([0, 1, 0])}, ValueError),
+        ({"household": np.array([0, -1, -1])}, ValueError),
+        ({"pool_size": 0}, ValueError),
+        ({"lookahead": -1}, ValueError),
+    ],
+)
+def test_wrapper_rejects_bad_input(kwargs, error):
+    """Wrong dtypes, shapes, codes, pool sizes and non-contiguous households are refused."""
+    args = {
+        "compound": np.zeros(3, np.int64),
+        "building": np.zeros(3, np.int64),
+        "household": np.array([0, 0, 1]),
+    }
+    options = {k: kwargs.pop(k) for k in ("pool_size", "lookahead") if k in kwargs}
+    args.update(kwargs)
+    with pytest.raises(error):
+        assign_tubes(args["compound"], args["building"], args["household"], **options)
