@@ -219,3 +219,112 @@ def tube_invariant_failures(
         if len(set(tubes_of[own:])) > 1:
             bad.append(f"oversize household at {run[0]}: remainder split")
     return bad
+
+
+# --- staged decoding (poolab.kernels.decode_staged) -------------------------------------
+
+
+def members_to_retest_naive(pool_of_member: list[int], pool_positive: list[bool]) -> list[bool]:
+    """Members of positive pools; -1 = in no pool."""
+    return [p >= 0 and pool_positive[p] for p in pool_of_member]
+
+
+def decode_staged_naive(design, result):  # type: ignore[no-untyped-def]
+    """(required pools, calls) of a Design from per-pool results (-1 untested, 0, 1),
+    straight from the rules in poolab.plan.designs' docstring."""
+    ptr, members = list(design.pool_ptr), list(design.pool_members)
+    pools = [members[ptr[p] : ptr[p + 1]] for p in range(design.npools)]
+    positive = [False] * design.npools
+    required = [False] * design.npools
+    for s in range(design.nstages):
+        ids = range(int(design.stage_ptr[s]), int(design.stage_ptr[s + 1]))
+        rule = int(design.stage_rule[s])
+        for p in ids:
+            if rule == 0:
+                required[p] = True
+            elif rule == 1:
+                required[p] = positive[int(design.pool_parent[p])]
+            elif rule == 2:
+                b = int(design.pool_block[p])
+                prev = range(int(design.stage_ptr[s - 1]), int(design.stage_ptr[s]))
+                rows = [q for q in prev if design.pool_kind[q] == 1 and design.pool_block[q] == b]
+                cols = [q for q in prev if design.pool_kind[q] == 2 and design.pool_block[q] == b]
+                (m,) = pools[p]
+                row = next(q for q in rows if m in pools[q])
+                col = next(q for q in cols if m in pools[q])
+                any_row = any(positive[q] for q in rows)
+                any_col = any(positive[q] for q in cols)
+                required[p] = (
+                    (positive[row] and positive[col])
+                    or (positive[row] and not any_col)
+                    or (positive[col] and not any_row)
+                )
+            else:
+                (m,) = pools[p]
+                first = range(int(design.stage_ptr[0]), int(design.stage_ptr[1]))
+                required[p] = all(positive[q] for q in first if m in pools[q])
+        for p in ids:
+            positive[p] = required[p] and int(result[p]) == 1
+    first = range(int(design.stage_ptr[0]), int(design.stage_ptr[1]))
+    calls = []
+    for i in range(design.n):
+        leaf = int(design.leaf_of_member[i])
+        if leaf >= 0:
+            calls.append(positive[leaf])
+        else:
+            calls.append(all(positive[q] for q in first if i in pools[q]))
+    return required, calls
+
+
+# --- non-adaptive decoders (poolab.kernels.decode_nonadaptive) --------------------------
+
+
+def comp_naive(n: int, pools: list[list[int]], positive: list[bool]) -> list[bool]:
+    """Positive unless in some negative pool."""
+    cleared = {m for pool, pos in zip(pools, positive, strict=True) if not pos for m in pool}
+    return [i not in cleared for i in range(n)]
+
+
+def dd_naive(n: int, pools: list[list[int]], positive: list[bool]) -> list[bool]:
+    """The only COMP candidate of some positive pool."""
+    cand = comp_naive(n, pools, positive)
+    called = [False] * n
+    for pool, pos in zip(pools, positive, strict=True):
+        c = [m for m in pool if cand[m]]
+        if pos and len(c) == 1:
+            called[c[0]] = True
+    return called
+
+
+def scomp_naive(n: int, pools: list[list[int]], positive: list[bool]) -> list[bool]:
+    """DD, then the candidate in most unexplained positive pools (lowest index) until none."""
+    cand = comp_naive(n, pools, positive)
+    called = dd_naive(n, pools, positive)
+    while True:
+        open_pools = [
+            pool for pool, pos in zip(pools, positive, strict=True)
+            if pos and not any(called[m] for m in pool)
+        ]  # fmt: skip
+        score = [0] * n
+        for pool in open_pools:
+            for m in pool:
+                if cand[m] and not called[m]:
+                    score[m] += 1
+        if not open_pools or max(score, default=0) == 0:
+            return called
+        called[score.index(max(score))] = True
+
+
+# --- one simulated campaign under a perfect assay (poolab.kernels.simulate) --------------
+
+
+def perfect_campaign_naive(design, status):  # type: ignore[no-untyped-def]
+    """(tests, rounds, calls) when every pool's result is the truth (Se = Sp = 1)."""
+    truth = [
+        1 if any(status[m] for m in design.pool_members[design.pool_ptr[p] : design.pool_ptr[p + 1]])
+        else 0
+        for p in range(design.npools)
+    ]  # fmt: skip
+    required, calls = decode_staged_naive(design, truth)
+    stages = {int(design.pool_stage[p]) for p in range(design.npools) if required[p]}
+    return sum(required), len(stages), calls

@@ -57,3 +57,80 @@ def districts(draw: st.DrawFn) -> dict[str, list[str]]:
     cols = list(zip(*rows, strict=True))
     keys = ("compound", "building", "unit", "room", "household_id")
     return {k: list(col) for k, col in zip(keys, cols, strict=True)}
+
+
+# --- designs and decoding (poolab.plan.designs, poolab.kernels.decode_*) -----------------
+
+
+@st.composite
+def designs(draw: st.DrawFn, max_n: int = 60) -> Any:
+    """A laid-out Design of any family on a small number of people (blocks may be partial)."""
+    from poolab.plan import designs as d
+
+    n = draw(st.integers(1, max_n))
+    family = draw(st.sampled_from(["individual", "dorfman", "hier", "array", "array-master", "std"]))
+    if family == "individual":
+        return d.individual(n)
+    if family == "dorfman":
+        return d.dorfman(n, draw(st.integers(2, 12)))
+    if family == "hier":
+        k2 = draw(st.integers(2, 6))
+        return d.hierarchical(n, draw(st.integers(k2 + 1, 16)), k2)
+    if family in ("array", "array-master"):
+        return d.array(n, draw(st.integers(2, 5)), master=family == "array-master")
+    q = draw(st.sampled_from([2, 3, 5, 7]))
+    return d.shifted_transversal(n, q, draw(st.integers(1, q)), confirm=draw(st.booleans()))
+
+
+@st.composite
+def pool_results(draw: st.DrawFn, design: Any) -> np.ndarray:
+    """Per-pool results (int8: -1 untested, 0 negative, 1 positive) for a Design."""
+    values = draw(st.lists(st.sampled_from([-1, 0, 1, 1]), min_size=design.npools, max_size=design.npools))
+    return np.asarray(values, dtype=np.int8)
+
+
+@st.composite
+def incidences(draw: st.DrawFn, max_n: int = 25, max_pools: int = 15) -> tuple[int, np.ndarray, np.ndarray]:
+    """(n, pool_ptr, pool_members): arbitrary pools (possibly empty, overlapping) on n people."""
+    n = draw(st.integers(1, max_n))
+    pools = draw(
+        st.lists(st.lists(st.integers(0, n - 1), unique=True, max_size=8), min_size=1, max_size=max_pools)
+    )
+    ptr = np.zeros(len(pools) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(p) for p in pools])
+    members = np.asarray([m for p in pools for m in p], dtype=np.int64)
+    return n, ptr, members
+
+
+def district_like_codes(
+    rng: np.random.Generator, n_compounds: int, households_per_compound: int = 1551
+) -> dict[str, np.ndarray]:
+    """A district-shaped roster as integer codes in walk order (for quality tests, benchmarks).
+
+    Households mostly of 1-2 people, a few of 3-6, rare dormitories of 11-30; buildings of
+    60-300 residents; about ``households_per_compound`` households per compound.
+    Keys: compound, building, household, unit, room (one int64 array per resident).
+    """
+    counts = rng.integers(households_per_compound * 2 // 3, households_per_compound * 4 // 3 + 1, n_compounds)
+    nh = int(counts.sum())
+    kind = rng.choice(7, size=nh, p=[0.55, 0.33, 0.06, 0.03, 0.017, 0.01, 0.003])
+    size = kind + 1
+    dorm = kind == 6
+    size[dorm] = rng.integers(11, 31, int(dorm.sum()))
+    comp_h = np.repeat(np.arange(n_compounds), counts)
+    start = np.cumsum(size) - size
+    edges = np.cumsum(rng.integers(60, 301, int(size.sum()) // 60 + 2))
+    bldg_h = np.searchsorted(edges, start, side="right") + comp_h  # a new building per compound
+    new_bldg = np.r_[True, bldg_h[1:] != bldg_h[:-1]]
+    first_of_bldg = np.maximum.accumulate(np.where(new_bldg, np.arange(nh), 0))
+    idx = np.arange(nh) - first_of_bldg  # household number inside its building
+    unit_h = idx // 48 + 1
+    room_h = (idx % 48 // 4 + 1) * 100 + idx % 4 + 1
+    rep = lambda a: np.repeat(a, size).astype(np.int64)  # noqa: E731
+    return {
+        "compound": rep(comp_h),
+        "building": rep(bldg_h),
+        "household": rep(np.arange(nh)),
+        "unit": rep(unit_h),
+        "room": rep(room_h),
+    }
