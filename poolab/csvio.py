@@ -11,6 +11,7 @@ import io
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 
 import attrs
 
@@ -22,21 +23,28 @@ _GB18030_BOM = "\ufeff"  # GB18030 encodes U+FEFF as 84 31 95 33; the codec keep
 
 @attrs.frozen(slots=True)
 class CsvTable:
-    """The rows of a CSV file under a checked header, with the file line of each row."""
+    """A CSV file under a checked header: its columns, and the file line of each row."""
 
     source: str
     encoding: str
     header: tuple[str, ...]
-    rows: list[list[str]]
-    lines: list[int]
+    columns: tuple[list[str], ...]  # one list per header column, stripped
+    lines: list[int]  # physical line (header = its own line) where each row starts
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """The rows as lists of fields, in header order."""
+        return [list(r) for r in zip(*self.columns)] if self.columns else [[] for _ in self.lines]
 
     def column(self, name: str) -> list[str]:
         """The values of one column ("" throughout if the file does not have it)."""
         try:
-            j = self.header.index(name)
+            return self.columns[self.header.index(name)]
         except ValueError:
-            return [""] * len(self.rows)
-        return [row[j] for row in self.rows]
+            return [""] * len(self.lines)
 
 
 def _line_of(data: bytes, position: int) -> int:
@@ -105,20 +113,37 @@ def _check_header(
     return [Problem(source, line, ",".join(header), message)]
 
 
-def parse_csv_text(
-    text: str,
-    source: str,
-    encoding: str,
-    required_header: Sequence[str],
-    optional_header: Sequence[str] = (),
-) -> tuple[CsvTable, list[Problem]]:
-    """Parse CSV text; return the table and every structural problem found (not raised)."""
-    lines_in = io.StringIO(text, newline="")
-    reader = csv.reader(lines_in, strict=False)
+_EDGE_SPACES = (" ,", ", ", " \n", "\n ", "\t")  # substring search beats a regex here
+
+
+def _parse_simple(text: str) -> tuple[list[str], list[list[str]]] | None:
+    """Columns of a file with no quotes, blank lines or padded fields; None if not that simple.
+
+    Most roster files are like this; splitting the whole text at once is several times
+    faster than ``csv.reader``, and anything unusual goes the careful way instead.
+    """
+    if '"' in text or text.count("\r") != text.count("\r\n"):
+        return None
+    body = text.replace("\r\n", "\n").rstrip("\n")
+    if not body or body[0] == " " or body[-1] == " " or any(e in body for e in _EDGE_SPACES):
+        return None
+    lines = body.split("\n")
+    width = lines[0].count(",") + 1
+    if set(map(str.count, lines, repeat(","))) != {width - 1} or "," * (width - 1) in lines:
+        return None  # ragged, or a blank line (which is "" or bare commas)
+    flat = body.replace("\n", ",").split(",")
+    return flat[:width], [flat[width + j :: width] for j in range(width)]
+
+
+def _parse_careful(
+    text: str, source: str, problems: list[Problem]
+) -> tuple[list[str], list[list[str]], list[int], int]:
+    """Header, rows, their first lines and the header line, by ``csv.reader``; notes problems."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     rows: list[list[str]] = []
     lines: list[int] = []
-    problems: list[Problem] = []
-    header: list[str] | None = None
+    header: list[str] = []
+    header_line = 0
     width = 0
     last = 0  # physical line that ended the previous record
     try:
@@ -127,31 +152,51 @@ def parse_csv_text(
             row = [f.strip() for f in raw]
             if not any(row):
                 continue  # blank lines, and Excel's lines of bare commas
-            if header is None:
-                header = [c.lower() for c in row]  # "Resident_ID" from a spreadsheet is fine
-                width = len(row)
-                problems += _check_header(
-                    header, required_header, optional_header, source, first_line
-                )
+            if not header_line:
+                header, header_line, width = row, first_line, len(row)
                 continue
-            if len(row) != width:
-                if len(row) < width:
-                    row += [""] * (width - len(row))  # Excel drops trailing empty cells
-                elif any(row[width:]):
+            if len(row) < width:
+                row += [""] * (width - len(row))  # Excel drops trailing empty cells
+            elif len(row) > width:
+                if any(row[width:]):
                     problems.append(Problem(source, first_line, ",".join(raw),
                                             f"line has {len(raw)} fields, the header has {width}"))
                     continue
-                else:
-                    del row[width:]
+                del row[width:]
             rows.append(row)
             lines.append(first_line)
     except csv.Error as e:
         problems.append(Problem(source, last + 1, "", f"cannot parse CSV: {e}"))
-    if header is None:
+    return header, rows, lines, header_line
+
+
+def parse_csv_text(
+    text: str,
+    source: str,
+    encoding: str,
+    required_header: Sequence[str],
+    optional_header: Sequence[str] = (),
+) -> tuple[CsvTable, list[Problem]]:
+    """Parse CSV text; return the table and every structural problem found (not raised)."""
+    problems: list[Problem] = []
+    simple = _parse_simple(text)
+    if simple is not None:
+        header, columns = simple
+        header_line = 1
+        lines = list(range(2, len(columns[0]) + 2))
+    else:
+        header, rows, lines, header_line = _parse_careful(text, source, problems)
+        columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in header]
+    header = [c.lower() for c in header]  # "Resident_ID" from a spreadsheet is fine
+    while header and not header[-1] and not any(columns[len(header) - 1]):
+        header.pop()  # a spreadsheet's empty trailing columns
+        columns = columns[: len(header)]
+    if not header_line:
         problems.append(Problem(source, 1, "", "file is empty: expected a header line "
                                 + ",".join([*required_header, *optional_header])))
-        header = []
-    return CsvTable(source, encoding, tuple(header), rows, lines), problems
+    else:
+        problems[:0] = _check_header(header, required_header, optional_header, source, header_line)
+    return CsvTable(source, encoding, tuple(header), tuple(columns), lines), problems
 
 
 def read_csv_rows(

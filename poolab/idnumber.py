@@ -74,13 +74,12 @@ def _today_yyyymmdd() -> int:
 
 def valid_id_numbers(values: list[str]) -> np.ndarray:
     """Vectorised ``is_valid_id_number``: a bool array, one entry per value."""
-    n = len(values)
-    ok = np.fromiter((len(v) == 18 for v in values), dtype=bool, count=n)
-    idx = np.flatnonzero(ok)
-    if idx.size == 0:
-        return ok
-    # UTF-32 code points of the 18-character values, one row each.
-    codes = np.array([values[i] for i in idx], dtype="<U18").view(np.uint32).reshape(-1, 18)
+    # UTF-32 code points, one row per value; 19 wide so that a longer value stays too long.
+    arr = np.array(values, dtype="<U19").reshape(-1)
+    if arr.size == 0:
+        return np.zeros(0, dtype=bool)
+    length_ok = np.strings.str_len(arr) == 18
+    codes = arr.view(np.uint32).reshape(-1, 19)[:, :18]
     digits = codes.astype(np.int64) - ord("0")
     body_ok = ((digits[:, :17] >= 0) & (digits[:, :17] <= 9)).all(axis=1)
     sums = (np.where(body_ok[:, None], digits[:, :17], 0) * _WEIGHTS_ARRAY).sum(axis=1)
@@ -93,5 +92,4 @@ def valid_id_numbers(values: list[str]) -> np.ndarray:
     dim = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] - ((month == 2) & ~leap)
     date_ok = month_ok & (day >= 1) & (day <= dim) & (year >= EARLIEST_BIRTH_YEAR)
     date_ok &= year * 10000 + month * 100 + day <= _today_yyyymmdd()
-    ok[idx] = body_ok & check_ok & date_ok
-    return ok
+    return length_ok & body_ok & check_ok & date_ok

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from itertools import repeat
 
 import attrs
+import numpy as np
 
 from poolab.csvio import parse_csv_text, read_text, write_csv
 from poolab.errors import InputRejected, Problem
@@ -143,17 +145,19 @@ def _duplicate_ids(roster: Roster) -> list[Problem]:
 
 def _bad_id_numbers(roster: Roster) -> list[Problem]:
     values = roster.id_number
-    given = [i for i, v in enumerate(values) if v]
-    ok = valid_id_numbers([values[i] for i in given])
+    bad = np.flatnonzero(~valid_id_numbers(values))
     problems = []
-    for k in (~ok).nonzero()[0]:
-        i = given[k]
-        reason = id_number_problem(values[i]) or "ID number is not valid"
-        problems.append(Problem(roster.source, roster.line[i], values[i], reason))
+    for i in bad.tolist():
+        if values[i]:  # an empty ID number is allowed
+            reason = id_number_problem(values[i]) or "ID number is not valid"
+            problems.append(Problem(roster.source, roster.line[i], values[i], reason))
     return problems
 
 
 def _split_households(roster: Roster) -> list[Problem]:
+    compound_of = dict(zip(roster.household_id, roster.compound, strict=True))
+    if list(map(compound_of.__getitem__, roster.household_id)) == list(roster.compound):
+        return []  # the common case, checked without a Python-level loop
     first: dict[str, tuple[str, int]] = {}
     problems = []
     for hid, compound, line in zip(roster.household_id, roster.compound, roster.line, strict=True):
@@ -178,6 +182,8 @@ def validate_roster(roster: Roster) -> list[Problem]:
 
 def _normalise_id_numbers(values: list[str]) -> list[str]:
     # A trailing lower-case x is the same check character as X; people type both.
+    if not any(map(str.endswith, values, repeat("x"))):
+        return values
     return [v[:17] + "X" if len(v) == 18 and v[17] == "x" else v for v in values]
 
 
