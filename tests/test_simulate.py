@@ -1,0 +1,140 @@
+"""The Monte Carlo simulator: its kernel against a naive twin, against the closed forms,
+reproducibility, household clustering and dilution."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from poolab.kernels import simulate as ks
+from poolab.plan import designs as d
+from poolab.plan.dilution import DilutionModel
+from poolab.plan.opchar import opchar
+from poolab.plan.simulate import BadParameter, index_rate, simulate, simulate_design
+from poolab.plan.spec import parse_spec
+from tests.naive import perfect_campaign_naive
+from tests.strategies import designs
+
+KEYS = ("expected_tests_per_individual", "pse", "psp", "pppv", "pnpv")
+
+
+def _campaign(design: d.Design, status: np.ndarray) -> np.ndarray:
+    """One campaign of the kernel under a perfect assay on given infections."""
+    tally = np.zeros(ks.NCOLS, dtype=np.int64)
+    ones = np.ones(design.nstages)
+    ks._one_campaign(
+        design.stage_ptr, design.stage_rule, design.pool_ptr, design.pool_members,
+        design.pool_stage, design.pool_parent, design.pool_parent2, design.pool_block,
+        design.pool_kind, design.member_ptr, design.member_pools, design.leaf_of_member,
+        ones, ones, False, 0.0, status, status.astype(np.float64),
+        np.zeros(design.npools, np.bool_), np.zeros(design.npools, np.bool_),
+        np.zeros(design.nblocks, np.bool_), np.zeros(design.nblocks, np.bool_),
+        np.zeros(design.n, np.bool_), np.zeros(design.n, np.bool_), tally,
+    )  # fmt: skip
+    return tally
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_campaign_kernel_matches_naive(data: st.DataObject) -> None:
+    """Perfect assay: tests, rounds and calls of one campaign equal the naive staged walk."""
+    design = data.draw(designs())
+    status = np.asarray(data.draw(st.lists(st.booleans(), min_size=design.n, max_size=design.n)))
+    tests, rounds, calls = perfect_campaign_naive(design, status)
+    tally = _campaign(design, status)
+    calls = np.asarray(calls)
+    assert tests == tally[ks.TESTS]
+    assert rounds == tally[ks.ROUNDS]
+    assert int((calls & status).sum()) == tally[ks.TP]
+    assert int((calls & ~status).sum()) == tally[ks.FP]
+
+
+@pytest.mark.parametrize(
+    "spec,se,sp",
+    [
+        ("individual", 0.95, 0.98),
+        ("dorfman:5", 0.95, 0.98),
+        ("dorfman:8", (0.9, 0.97), (0.97, 0.995)),
+        ("hier:12-4", 0.95, 0.98),
+        ("hier:10-3", (0.9, 0.93, 0.97), 0.99),
+        ("array:4", 0.95, 0.98),
+        ("array-master:4", 0.95, 0.98),
+    ],
+)
+def test_agrees_with_closed_forms(spec: str, se: object, sp: object) -> None:
+    """Every closed-form figure lies inside the simulator's 99% interval (n a whole number of blocks)."""
+    result = simulate(parse_spec(spec), 4800, 0.04, se=se, sp=sp, replicates=300, seed=7)  # type: ignore[arg-type]
+    closed = opchar(spec, 0.04, se=se, sp=sp)  # type: ignore[arg-type]
+    for key in KEYS:
+        lo, hi = result.ci99[key]
+        assert lo <= getattr(closed, key) <= hi, (key, lo, getattr(closed, key), hi)
+
+
+def test_perfect_dorfman_formula() -> None:
+    """Se = Sp = 1: E/n = 1/K + 1 - (1-p)^K inside the interval, and nothing is missed."""
+    result = simulate(parse_spec("dorfman:10"), 10_000, 0.01, replicates=200, seed=3)
+    lo, hi = result.ci99["expected_tests_per_individual"]
+    assert lo <= 0.1 + 1 - 0.99**10 <= hi
+    assert 0.0 == result.missed_positives == result.false_positives
+
+
+def test_reproducible_across_thread_counts() -> None:
+    """The same seed gives the same per-replicate tally on one thread and on all threads."""
+    spec = parse_spec("dorfman:10")
+    both = simulate(spec, 3000, 0.02, se=0.9, sp=0.99, replicates=40, seed=11)
+    numba.set_num_threads(1)
+    try:
+        one = simulate(spec, 3000, 0.02, se=0.9, sp=0.99, replicates=40, seed=11)
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    assert both.tally.tolist() == one.tally.tolist()
+    other = simulate(spec, 3000, 0.02, se=0.9, sp=0.99, replicates=40, seed=12)
+    assert both.tally.tolist() != other.tally.tolist()
+
+
+def test_household_clustering_keeps_prevalence_and_saves_tests() -> None:
+    """Clustered infections keep the overall prevalence and need fewer Dorfman tests."""
+    sizes = np.tile([1, 2, 3, 4], 500)  # 5,000 residents
+    spec = parse_spec("dorfman:10")
+    iid = simulate(spec, 5000, 0.03, replicates=300, seed=5)
+    clustered = simulate(spec, 5000, 0.03, replicates=300, seed=5, household_sizes=sizes, attack_rate=0.6)
+    lo, hi = clustered.ci99["infected"]
+    assert lo <= 0.03 * 5000 <= hi
+    assert clustered.ci99["expected_tests_per_individual"][1] < iid.ci99["expected_tests_per_individual"][0]
+    assert 0.03 > index_rate(0.03, sizes, 0.6)
+
+
+def test_dilution() -> None:
+    """A limit no pool reaches changes nothing; a real limit lowers PSe as the closed form says."""
+    spec = parse_spec("dorfman:10")
+    plain = simulate(spec, 4000, 0.002, se=0.95, replicates=400, seed=2)
+    never = simulate(spec, 4000, 0.002, se=0.95, replicates=400, seed=2, dilution=DilutionModel(limit_ct=1e6))
+    assert plain.tally.tolist() == never.tally.tolist()
+    model = DilutionModel()
+    diluted = simulate(spec, 4000, 0.002, se=0.95, replicates=400, seed=2, dilution=model)
+    closed = opchar("dorfman:10", 0.002, se=0.95, dilution=model)
+    lo, hi = diluted.ci99["pse"]
+    # the closed form counts one positive per pool (conservative by O(pK) = 0.02)
+    assert lo - 0.02 <= closed.pse <= hi
+    assert diluted.pse < plain.pse
+
+
+def test_bad_parameters_are_refused() -> None:
+    """Se with the wrong number of stages, a prevalence above 1 and bad households are refused."""
+    spec = parse_spec("dorfman:10")
+    with pytest.raises(BadParameter):
+        simulate(spec, 100, 0.01, se=(0.9, 0.9, 0.9), replicates=2)
+    with pytest.raises(BadParameter):
+        simulate(spec, 100, 1.5, replicates=2)
+    with pytest.raises(BadParameter):
+        simulate(spec, 100, 0.1, replicates=2, household_sizes=np.array([3, 3]), attack_rate=0.5)
+
+
+def test_std_design_simulates() -> None:
+    """The non-adaptive STD with confirmation finds everyone under a perfect assay."""
+    result = simulate_design(d.shifted_transversal(2000, 13, 3), 0.005, replicates=50, seed=1)
+    assert 0.0 == result.missed_positives == result.false_positives
+    assert result.expected_tests_per_individual < 0.5
