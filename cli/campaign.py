@@ -1,0 +1,57 @@
+"""``poolab campaign new``"""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import AppContext, pass_app, reports_errors
+
+
+@click.group()
+def campaign() -> None:
+    """Testing rounds (campaigns) and their pools."""
+
+
+@campaign.command("new")
+@click.argument("name")
+@click.option("--pool-size", default=10, show_default=True, type=click.IntRange(1, 100),
+              help="Swabs per tube (10 for 十混一).")
+@click.option("--one-tube-per-household", is_flag=True,
+              help="1户1管: each household its own tube (sealed compounds).")
+@click.option("--compound", "compounds", multiple=True, metavar="C",
+              help="Only this compound (repeat for several). Default: every compound.")
+@click.option("--field-binding", is_flag=True,
+              help="Pre-printed tubes bound in the field by scanning (poolab collect); no tubes are laid out now.")
+@pass_app
+@reports_errors
+def campaign_new(
+    app: AppContext, name: str, pool_size: int, one_tube_per_household: bool,
+    compounds: tuple[str, ...], field_binding: bool,
+) -> None:
+    """Create testing round NAME and its pool tubes.
+
+    Residents are pooled in walk order (compound, building, unit, room), households
+    kept together, no tube crossing a compound, with as few tubes as possible; each
+    tube gets a barcode with a check character.
+
+    \b
+    Examples:
+      poolab campaign new day1
+      poolab campaign new day1-sealed --one-tube-per-household --compound 建设小区
+      poolab campaign new day2-field --field-binding
+    """
+    from poolab.campaigns import create_campaign
+
+    store = app.store()
+    s = create_campaign(
+        store, name, operator=app.operator, pool_size=pool_size,
+        one_tube_per_household=one_tube_per_household, compounds=compounds, field_binding=field_binding,
+    )
+    if s.field_binding:
+        click.echo(f"campaign {s.name}: {s.residents} residents; tubes are bound in the field (poolab collect {s.name})")
+        return
+    click.echo(
+        f"campaign {s.name}: {s.residents} residents in {s.tubes} tubes of up to {s.pool_size} "
+        f"(lower bound {s.lower_bound}, {s.tubes / max(s.lower_bound, 1):.4f}×; "
+        f"{100 * s.single_building_share:.1f}% of tubes inside one building)"
+    )

@@ -1,0 +1,122 @@
+"""``poolab receive``, ``poolab results import``, ``poolab results enter``"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli.common import AppContext, pass_app, reports_errors
+from cli.sampling import report_scans
+
+
+@click.command()
+@click.argument("name")
+@click.argument("file", default="-", type=click.Path(allow_dash=True, dir_okay=False))
+@pass_app
+@reports_errors
+def receive(app: AppContext, name: str, file: str) -> None:
+    """Lab reception: tube barcodes of campaign NAME, one per line, from FILE or
+    standard input (a scanner in keyboard mode).
+
+    Each scan is checked at once: wrong check character, unknown tube, tube of another
+    campaign, tube scanned twice. Good scans are kept, bad ones listed with their line;
+    the exit status is 1 if any line was refused.
+
+    \b
+    Examples:
+      poolab receive day1 scans.txt
+      poolab receive day1            # scan into the terminal, Ctrl-D to finish
+    """
+    from poolab.lab import receive as receive_scans
+    from poolab.scans import scan_lines, source_name
+
+    store = app.store()
+    flush_every = 1 if file == "-" and sys.stdin.isatty() else 500
+    report = receive_scans(store, name, scan_lines(file), source=source_name(file),
+                           operator=app.operator, flush_every=flush_every)
+    report_scans(report, "tubes")
+
+
+@click.group()
+def results() -> None:
+    """Lab results: import a CSV, or key them in."""
+
+
+@results.command("import")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--amend", is_flag=True, help="Correct results already recorded (needs --reason).")
+@click.option("--reason", help="Why the results are corrected (kept with the correction).")
+@pass_app
+@reports_errors
+def results_import(app: AppContext, name: str, file: str, amend: bool, reason: str | None) -> None:
+    """Import pool or individual results of campaign NAME from a CSV.
+
+    Columns: tube_barcode,result[,ct_orf1ab,ct_n]; result is positive, negative,
+    inconclusive or invalid. All or nothing: any bad line rejects the file and every
+    problem is listed. A tube whose result is invalid takes its re-run's result; any
+    other change needs --amend --reason (the old result stays beside the correction).
+    The same file imported again is a no-op.
+    """
+    from poolab.lab import import_results
+
+    s = import_results(app.store(), name, file, operator=app.operator, amend=amend, reason=reason)
+    if s.already_imported:
+        click.echo(f"{file}: already imported; nothing to do")
+        return
+    extra = f", {s.amended} amended" if s.amended else ""
+    click.echo(f"{file}: {s.rows} rows; {s.recorded} recorded, {s.unchanged} unchanged{extra}")
+
+
+@results.command("enter")
+@click.argument("name")
+@click.option("--amend", is_flag=True, help="Allow correcting a recorded result (asks for nothing else; needs --reason).")
+@click.option("--reason", help="Why results are corrected in this session.")
+@pass_app
+@reports_errors
+def results_enter(app: AppContext, name: str, amend: bool, reason: str | None) -> None:
+    """Key in results for campaign NAME: scan a tube, press a key, see it recorded.
+
+    \b
+    Keys: p positive, n negative, i inconclusive, x invalid
+          (optionally followed by Ct values: "p 28.1 29.4")
+    An empty scan, 'q' or Ctrl-D ends the session. A wrong key or an unknown tube
+    records nothing and says why.
+    """
+    from poolab.errors import PoolabError
+    from poolab.lab import enter_result, tube_for_entry
+
+    store = app.store()
+    recorded = 0
+    while True:
+        raw = click.prompt("tube", default="", show_default=False, prompt_suffix="> ")
+        if raw.strip().lower() in ("", "q", "quit"):
+            break
+        try:
+            state = tube_for_entry(store, name, raw)
+        except PoolabError as exc:
+            click.echo(f"  ✗ {exc}")
+            continue
+        now_call = f" (now {state.current_call})" if state.current_call else ""
+        answer = click.prompt(f"  {state.barcode}{now_call} result [p/n/i/x]", default="", show_default=False)
+        parts = answer.split()
+        if not parts:
+            click.echo("  ✗ nothing recorded")
+            continue
+        cts: list[float | None] = [None, None]
+        try:
+            for j, v in enumerate(parts[1:3]):
+                cts[j] = float(v)
+        except ValueError:
+            click.echo(f"  ✗ Ct {answer!r} is not a number; nothing recorded")
+            continue
+        try:
+            out = enter_result(store, name, state.barcode, parts[0], operator=app.operator,
+                               ct_orf1ab=cts[0], ct_n=cts[1], amend=amend, reason=reason)
+        except PoolabError as exc:
+            click.echo(f"  ✗ {exc}")
+            continue
+        recorded += int(out.recorded)
+        click.echo(f"  ✓ {out.message}")
+    click.echo(f"{recorded} result(s) recorded")

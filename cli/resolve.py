@@ -1,0 +1,84 @@
+"""``poolab retest``, ``poolab rerun``, ``poolab positives``, ``poolab status``"""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import AppContext, echo_json, output_option, pass_app, reports_errors, unmasked_option
+
+
+@click.command()
+@click.argument("name")
+@output_option()
+@unmasked_option
+@pass_app
+@reports_errors
+def retest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
+    """Individuals of campaign NAME to resample (单采单检): every member of a positive
+    or inconclusive pool, and anyone whose individual tube was inconclusive, each with
+    a new tube barcode. Asked again, the same people keep the same tubes.
+
+    Columns: resident_id,name,compound,building,unit,room,household_id,
+    pool_tube_barcode,retest_tube_barcode.
+    """
+    from poolab.resolve import write_retest
+
+    s = write_retest(app.store(), name, output, operator=app.operator, unmasked=unmasked)
+    if output != "-":
+        click.echo(f"wrote {s.path}: {s.rows} residents to resample ({s.new} new tubes)")
+
+
+@click.command()
+@click.argument("name")
+@output_option()
+@pass_app
+@reports_errors
+def rerun(app: AppContext, name: str, output: str) -> None:
+    """Tubes of campaign NAME whose run failed (result invalid): re-run from the same
+    tube. Columns: tube_barcode,reason."""
+    from poolab.resolve import write_rerun
+
+    s = write_rerun(app.store(), name, output)
+    if output != "-":
+        click.echo(f"wrote {s.path}: {s.rows} tubes to re-run")
+
+
+@click.command()
+@click.argument("name")
+@output_option()
+@unmasked_option
+@pass_app
+@reports_errors
+def positives(app: AppContext, name: str, output: str, unmasked: bool) -> None:
+    """Confirmed positive residents of campaign NAME (positive individual tubes).
+
+    Columns: resident_id,name,compound,building,unit,room,household_id,tube_barcode.
+    """
+    from poolab.resolve import write_positives
+
+    s = write_positives(app.store(), name, output, unmasked=unmasked)
+    if output != "-":
+        click.echo(f"wrote {s.path}: {s.rows} confirmed positive residents")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@pass_app
+@reports_errors
+def status(app: AppContext, name: str, as_json: bool) -> None:
+    """Where every tube of campaign NAME stands: tubes by furthest step (planned,
+    collected, received, resulted), results by call, retests, confirmed positives,
+    and what is still missing."""
+    from poolab.resolve import campaign_status
+
+    s = campaign_status(app.store(), name)
+    if as_json:
+        echo_json(s.as_json())
+        return
+    t = s.tubes
+    click.echo(f"campaign {s.campaign}: {s.residents} residents, {s.pools} pool tubes, {s.retest} retest tubes")
+    click.echo(f"  tubes     planned {t.planned}  collected {t.collected}  received {t.received}  resulted {t.resulted}")
+    click.echo("  results   " + "  ".join(f"{k} {v}" for k, v in s.results.items()))
+    click.echo(f"  waiting   {s.awaiting_receipt} not yet received, {s.missing_results} received without a result")
+    click.echo(f"  confirmed positive residents: {s.confirmed_positive}")

@@ -1,0 +1,73 @@
+"""``poolab manifest`` and ``poolab collect``"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli.common import AppContext, output_option, pass_app, reports_errors, unmasked_option
+
+
+@click.command()
+@click.argument("name")
+@output_option()
+@unmasked_option
+@pass_app
+@reports_errors
+def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
+    """The sampling manifest of campaign NAME: one row per resident in walk order,
+    which tube (barcode) and slot each swab goes into.
+
+    Columns: tube_barcode,slot,resident_id,name,compound,building,unit,room,household_id.
+    Names are masked (张*明) unless --unmasked.
+
+    \b
+    Example:
+      poolab manifest day1 -o day1-manifest.csv
+    """
+    from poolab.sampling import write_manifest
+
+    s = write_manifest(app.store(), name, output, unmasked=unmasked)
+    if output != "-":
+        click.echo(f"wrote {s.path}: {s.rows} residents")
+
+
+def report_scans(report: object, what: str) -> None:
+    """Print every refused scan on stderr and a one-line summary; exit 1 if any refused."""
+    problems = getattr(report, "problems")
+    for note in getattr(report, "notes", ()):
+        click.echo(f"note: {note}", err=True)
+    for p in problems:
+        click.echo(f"refused: {p}", err=True)
+    click.echo(f"{getattr(report, 'accepted')} {what} accepted, {len(problems)} refused")
+    if problems:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("name")
+@click.argument("file", default="-", type=click.Path(allow_dash=True, dir_okay=False))
+@pass_app
+@reports_errors
+def collect(app: AppContext, name: str, file: str) -> None:
+    """Field scans for campaign NAME, one scan per line, from FILE or standard input.
+
+    In a --field-binding campaign: scan a pre-printed tube to open it, then each
+    resident's code (resident_id or ID number) to put them in it; the tube closes when
+    full or when the next tube is scanned. A resident bound twice is refused.
+
+    In a manifest campaign: scanning a tube records it as collected; resident scans
+    after it are checked against the manifest.
+
+    Every good scan is kept; every bad one is reported with its line; the exit status
+    is 1 if any scan was refused.
+    """
+    from poolab.sampling import collect as collect_scans
+    from poolab.scans import scan_lines, source_name
+
+    store = app.store()
+    flush_every = 1 if file == "-" and sys.stdin.isatty() else 200
+    report = collect_scans(store, name, scan_lines(file), source=source_name(file),
+                           operator=app.operator, flush_every=flush_every)
+    report_scans(report, "scans")

@@ -1,0 +1,140 @@
+"""`poolab campaign new`: a testing round and its pool tubes.
+
+Residents are laid out in walk order and packed into tubes by the assignment kernel;
+each tube gets a new barcode; tubes and memberships go into the store in bulk, in one
+transaction (a campaign exists whole or not at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from poolab.errors import PoolabError
+from poolab.model import CampaignSummary
+from poolab.barcodes import POOL_PREFIX
+from poolab.store.campaigns import (
+    CampaignExists,
+    campaign_exists,
+    insert_campaign,
+    insert_members,
+    insert_tubes,
+    issue_tube_barcodes,
+)
+from poolab.store.engine import Store
+from poolab.store.events import record_event
+from poolab.store.residents import known_compounds, load_residents
+
+MAX_POOL_SIZE = 100
+
+
+def create_campaign(
+    store: Store,
+    name: str,
+    *,
+    operator: str,
+    pool_size: int = 10,
+    one_tube_per_household: bool = False,
+    compounds: Sequence[str] = (),
+    field_binding: bool = False,
+) -> CampaignSummary:
+    """Create campaign ``name`` and (unless ``field_binding``) its pool tubes."""
+    from poolab.pools import assign_pools, pool_quality
+
+    name = name.strip()
+    if not name:
+        raise PoolabError("a campaign needs a name")
+    if not 1 <= pool_size <= MAX_POOL_SIZE:
+        raise PoolabError(f"pool size {pool_size} is out of range (1 to {MAX_POOL_SIZE})")
+    wanted = list(dict.fromkeys(c.strip() for c in compounds if c.strip()))
+    with store.begin() as conn:
+        if campaign_exists(conn, name=name):
+            raise CampaignExists(f"campaign {name!r} exists already; choose another name")
+        present = known_compounds(conn)
+        if not present:
+            raise PoolabError("the store has no residents yet; import a roster first: poolab roster import FILE")
+        unknown = [c for c in wanted if c not in set(present)]
+        if unknown:
+            listing = ", ".join(present[:20]) + (" ..." if len(present) > 20 else "")
+            raise PoolabError(f"unknown compound(s) {', '.join(map(repr, unknown))}; the roster has: {listing}")
+        residents = load_residents(conn, compounds=wanted or None)
+        event_id = record_event(
+            conn,
+            operator=operator,
+            action="campaign.new",
+            detail={
+                "name": name,
+                "pool_size": pool_size,
+                "one_tube_per_household": one_tube_per_household,
+                "field_binding": field_binding,
+                "compounds": wanted,
+                "residents": len(residents),
+            },
+        )
+        campaign_id = insert_campaign(
+            conn,
+            name=name,
+            pool_size=pool_size,
+            one_tube_per_household=one_tube_per_household,
+            field_binding=field_binding,
+            compounds=wanted,
+            event_id=event_id,
+        )
+        if field_binding:
+            # Tubes are pre-printed and bound by scanning in the field: nothing to lay out.
+            return CampaignSummary(
+                name=name,
+                residents=len(residents),
+                tubes=0,
+                lower_bound=_lower_bound(residents.compound, pool_size),
+                single_building_share=float("nan"),
+                pool_size=pool_size,
+                field_binding=True,
+            )
+        assignment = assign_pools(
+            residents.compound,
+            residents.building,
+            residents.unit,
+            residents.room,
+            residents.household_id,
+            pool_size=pool_size,
+            one_tube_per_household=one_tube_per_household,
+        )
+        quality = pool_quality(
+            assignment, residents.compound, residents.building, residents.household_id, pool_size
+        )
+        barcodes = issue_tube_barcodes(conn, prefix=POOL_PREFIX, count=assignment.n_tubes)
+        ids = insert_tubes(
+            conn,
+            campaign_id=campaign_id,
+            kind="pool",
+            barcodes=barcodes,
+            positions=range(assignment.n_tubes),
+            event_id=event_id,
+        )
+        tube_id_of_index = np.asarray([ids[b] for b in barcodes], dtype=np.int64)
+        insert_members(
+            conn,
+            campaign_id=campaign_id,
+            tube_ids=tube_id_of_index[np.asarray(assignment.tube, dtype=np.int64)],
+            resident_pks=residents.pk,
+            slots=np.asarray(assignment.slot, dtype=np.int64),
+            event_id=event_id,
+        )
+    return CampaignSummary(
+        name=name,
+        residents=len(residents),
+        tubes=assignment.n_tubes,
+        lower_bound=int(quality.lower_bound),
+        single_building_share=float(quality.single_building_share),
+        pool_size=pool_size,
+        field_binding=False,
+    )
+
+
+def _lower_bound(compound: Sequence[str], pool_size: int) -> int:
+    if not compound:
+        return 0
+    _, counts = np.unique(np.asarray(compound, dtype=object), return_counts=True)
+    return int(sum(-(-int(c) // pool_size) for c in counts))

@@ -1,0 +1,104 @@
+"""Value classes the workflow passes around and returns to its callers (the CLI)."""
+
+from __future__ import annotations
+
+import attrs
+
+from poolab.errors import Problem
+
+
+@attrs.frozen(slots=True)
+class RosterImportSummary:
+    """What `roster import` did."""
+
+    source: str
+    encoding: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+@attrs.frozen(slots=True)
+class CampaignSummary:
+    """A new campaign and the quality of its pooling."""
+
+    name: str
+    residents: int
+    tubes: int
+    lower_bound: int  # Σ over compounds of ceil(residents / pool size)
+    single_building_share: float
+    pool_size: int
+    field_binding: bool
+
+
+@attrs.frozen(slots=True)
+class ScanReport:
+    """What a scan stream did: every good scan kept, every bad one reported."""
+
+    accepted: int
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def refused(self) -> int:
+        return len(self.problems)
+
+
+@attrs.frozen(slots=True)
+class ResultImportSummary:
+    """What `results import` did (``already_imported`` when the file was seen before)."""
+
+    source: str
+    rows: int
+    recorded: int
+    unchanged: int
+    amended: int
+    already_imported: bool = False
+
+
+@attrs.frozen(slots=True)
+class ExportSummary:
+    """A CSV written: where, how many rows, and anything worth saying."""
+
+    path: str
+    rows: int
+    new: int = 0
+
+
+@attrs.frozen(slots=True)
+class TubeCounts:
+    """Tubes by their furthest step."""
+
+    planned: int
+    collected: int
+    received: int
+    resulted: int
+
+
+@attrs.frozen(slots=True)
+class CampaignStatus:
+    """`poolab status`: counts by state (keys fixed by DESIGN.md)."""
+
+    campaign: str
+    residents: int
+    pools: int
+    tubes: TubeCounts
+    results: dict[str, int]
+    retest: int
+    confirmed_positive: int
+    missing_results: int
+    awaiting_receipt: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "campaign": self.campaign,
+            "residents": self.residents,
+            "pools": self.pools,
+            "tubes": attrs.asdict(self.tubes),
+            "results": dict(self.results),
+            "retest": self.retest,
+            "confirmed_positive": self.confirmed_positive,
+            "missing_results": self.missing_results,
+            "awaiting_receipt": self.awaiting_receipt,
+        }

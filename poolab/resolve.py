@@ -1,0 +1,187 @@
+"""Resolve: positive and inconclusive pools become a resample list, failed runs a re-run
+list, individual results the confirmed positives; and where every tube stands.
+
+The resample decision is the Dorfman stage-2 rule from the decode kernels, the same
+kernel the simulator runs, so what is planned is what runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from poolab.barcodes import INDIVIDUAL_PREFIX
+from poolab.csvio import write_csv
+from poolab.masking import mask_name
+from poolab.model import CampaignStatus, ExportSummary, TubeCounts
+from poolab.store.campaigns import campaign_by_name, insert_tubes, issue_tube_barcodes
+from poolab.store.engine import Store
+from poolab.store.events import record_event
+from poolab.store.reports import (
+    CALL_CODE,
+    CALLS,
+    KIND_INDIVIDUAL,
+    KIND_POOL,
+    NO_CALL,
+    TubeTable,
+    campaign_tubes,
+    pool_members,
+    residents_by_pk,
+)
+
+RETEST_COLUMNS = (
+    "resident_id", "name", "compound", "building", "unit", "room", "household_id",
+    "pool_tube_barcode", "retest_tube_barcode",
+)
+RERUN_COLUMNS = ("tube_barcode", "reason")
+POSITIVE_COLUMNS = ("resident_id", "name", "compound", "building", "unit", "room", "household_id", "tube_barcode")
+_POS, _INC, _INV = CALL_CODE["positive"], CALL_CODE["inconclusive"], CALL_CODE["invalid"]
+_SLOTS_PER_POOL = 1000  # individual tube positions: pool position * 1000 + slot
+
+
+def retest_candidates(tubes: TubeTable, member_tube: np.ndarray, member_pk: np.ndarray) -> np.ndarray:
+    """Bool per membership: the resident is resampled (their pool is positive or
+    inconclusive). Calls the Dorfman decode kernel on the pool results."""
+    from poolab.kernels.decode_staged import members_to_retest
+
+    pools = np.flatnonzero(tubes.kind == KIND_POOL)
+    pool_index = {int(t): i for i, t in enumerate(tubes.id[pools])}
+    pool_of_member = np.fromiter((pool_index.get(int(t), -1) for t in member_tube), np.int64, len(member_tube))
+    calls = tubes.call[pools]
+    pool_positive = (calls == _POS) | (calls == _INC)
+    return np.asarray(members_to_retest(pool_of_member, pool_positive), dtype=bool)
+
+
+def write_retest(
+    store: Store, campaign: str, output: str | os.PathLike[str], *, operator: str, unmasked: bool = False
+) -> ExportSummary:
+    """Every member of a positive or inconclusive pool, and everyone whose individual
+    tube came back inconclusive, gets an individual tube. Asked again, the same people
+    keep the same tubes (only people without one get a new barcode)."""
+    with store.begin() as conn:
+        info = campaign_by_name(conn, name=campaign)
+        tubes = campaign_tubes(conn, campaign_id=info.id)
+        member_tube, member_pk, member_slot = pool_members(conn, campaign_id=info.id)
+        flagged = retest_candidates(tubes, member_tube, member_pk)
+        position = dict(zip(tubes.id.tolist(), tubes.position.tolist(), strict=True))
+        barcode = dict(zip(tubes.id.tolist(), tubes.barcode, strict=True))
+        # (parent tube, resident) -> existing individual tube barcode
+        indiv = np.flatnonzero(tubes.kind == KIND_INDIVIDUAL)
+        existing = {(int(tubes.parent[i]), int(tubes.resident_pk[i])): tubes.barcode[i] for i in indiv}
+        wanted: list[tuple[int, int, int]] = []  # (parent tube id, resident pk, position)
+        for t, pk, slot in zip(member_tube[flagged], member_pk[flagged], member_slot[flagged], strict=True):
+            wanted.append((int(t), int(pk), position[int(t)] * _SLOTS_PER_POOL + int(slot)))
+        for i in indiv:  # an inconclusive individual result: resample that person again
+            if tubes.call[i] == _INC:
+                wanted.append((int(tubes.id[i]), int(tubes.resident_pk[i]), int(tubes.position[i])))
+        missing = [w for w in wanted if (w[0], w[1]) not in existing]
+        if missing:
+            event_id = record_event(
+                conn, operator=operator, action="retest.issue", campaign_id=info.id,
+                detail={"new_tubes": len(missing)},
+            )
+            codes = issue_tube_barcodes(conn, prefix=INDIVIDUAL_PREFIX, count=len(missing))
+            insert_tubes(
+                conn,
+                campaign_id=info.id,
+                kind="individual",
+                barcodes=codes,
+                positions=[w[2] for w in missing],
+                parent_tube_ids=[w[0] for w in missing],
+                resident_pks=[w[1] for w in missing],
+                event_id=event_id,
+            )
+            for w, c in zip(missing, codes, strict=True):
+                existing[(w[0], w[1])] = c
+        people = residents_by_pk(conn, pks=[w[1] for w in wanted])
+    wanted.sort(key=lambda w: (w[2], w[1]))
+    rows = []
+    for parent, pk, _pos in wanted:
+        rid, name, _idn, comp, bld, unit, room, hh = people[pk]
+        rows.append((rid, name if unmasked else mask_name(name), comp, bld, unit, room, hh,
+                     barcode[parent], existing[(parent, pk)]))
+    write_csv(output, RETEST_COLUMNS, rows)
+    return ExportSummary(path=os.fspath(output), rows=len(rows), new=len(missing))
+
+
+def write_rerun(store: Store, campaign: str, output: str | os.PathLike[str]) -> ExportSummary:
+    """Tubes whose current result is invalid (the run failed): re-run from the same tube."""
+    with store.begin() as conn:
+        info = campaign_by_name(conn, name=campaign)
+        tubes = campaign_tubes(conn, campaign_id=info.id)
+    rows = [
+        (tubes.barcode[i], f"invalid result: re-run the {'pool' if tubes.kind[i] == KIND_POOL else 'individual'} tube")
+        for i in np.flatnonzero(tubes.call == _INV)
+    ]
+    write_csv(output, RERUN_COLUMNS, rows)
+    return ExportSummary(path=os.fspath(output), rows=len(rows))
+
+
+def confirmed_positive_indices(tubes: TubeTable) -> np.ndarray:
+    """Indices of individual tubes whose current call is positive."""
+    return np.flatnonzero((tubes.kind == KIND_INDIVIDUAL) & (tubes.call == _POS))
+
+
+def write_positives(
+    store: Store, campaign: str, output: str | os.PathLike[str], *, unmasked: bool = False
+) -> ExportSummary:
+    """Residents whose individual tube is positive: the confirmed positives."""
+    with store.begin() as conn:
+        info = campaign_by_name(conn, name=campaign)
+        tubes = campaign_tubes(conn, campaign_id=info.id)
+        idx = confirmed_positive_indices(tubes)
+        people = residents_by_pk(conn, pks=tubes.resident_pk[idx].tolist())
+    rows = []
+    seen: set[int] = set()
+    for i in idx:
+        pk = int(tubes.resident_pk[i])
+        if pk in seen:
+            continue
+        seen.add(pk)
+        rid, name, _idn, comp, bld, unit, room, hh = people[pk]
+        rows.append((rid, name if unmasked else mask_name(name), comp, bld, unit, room, hh, tubes.barcode[i]))
+    write_csv(output, POSITIVE_COLUMNS, rows)
+    return ExportSummary(path=os.fspath(output), rows=len(rows))
+
+
+def positive_resident_ids(store: Store, campaign: str) -> list[str]:
+    """resident_id of every confirmed positive (for checks and the demo)."""
+    with store.begin() as conn:
+        info = campaign_by_name(conn, name=campaign)
+        tubes = campaign_tubes(conn, campaign_id=info.id)
+        idx = confirmed_positive_indices(tubes)
+        people = residents_by_pk(conn, pks=tubes.resident_pk[idx].tolist())
+    return sorted({people[int(tubes.resident_pk[i])][0] for i in idx})
+
+
+def campaign_status(store: Store, campaign: str) -> CampaignStatus:
+    """Counts by state: tubes by furthest step, results by current call, retests,
+    confirmed positives, and what is still missing."""
+    with store.begin() as conn:
+        info = campaign_by_name(conn, name=campaign)
+        tubes = campaign_tubes(conn, campaign_id=info.id)
+        member_tube, _pk, _slot = pool_members(conn, campaign_id=info.id)
+    resulted = tubes.call != NO_CALL
+    received = tubes.received & ~resulted
+    collected = tubes.collected & ~tubes.received & ~resulted
+    planned = ~(tubes.collected | tubes.received | resulted)
+    results = {c: int(np.count_nonzero(tubes.call == CALL_CODE[c])) for c in CALLS}
+    positives = {int(tubes.resident_pk[i]) for i in confirmed_positive_indices(tubes)}
+    pending_calls = (tubes.call == NO_CALL) | (tubes.call == _INV)
+    return CampaignStatus(
+        campaign=info.name,
+        residents=len(member_tube),
+        pools=int(np.count_nonzero(tubes.kind == KIND_POOL)),
+        tubes=TubeCounts(
+            planned=int(planned.sum()),
+            collected=int(collected.sum()),
+            received=int(received.sum()),
+            resulted=int(resulted.sum()),
+        ),
+        results=results,
+        retest=int(np.count_nonzero(tubes.kind == KIND_INDIVIDUAL)),
+        confirmed_positive=len(positives),
+        missing_results=int(np.count_nonzero(tubes.received & pending_calls)),
+        awaiting_receipt=int(np.count_nonzero(~tubes.received & (tubes.collected | (tubes.kind == KIND_INDIVIDUAL)))),
+    )

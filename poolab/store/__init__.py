@@ -1,0 +1,2 @@
+"""The store: SQLModel tables, the engine, bulk paths and every query. Nothing outside
+this package writes SQL; the workflow modules call the keyword-only functions here."""

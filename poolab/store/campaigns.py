@@ -1,0 +1,190 @@
+"""Campaigns, their tubes and pool memberships; barcode serials."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+from sqlalchemy import Connection, func, select, update
+
+from poolab.barcodes import issue_barcodes
+from poolab.errors import NotFound, PoolabError
+from poolab.store.bulk import insert_rows
+from poolab.store.tables import Campaign, Counter, Member, Tube
+
+_C = Campaign.__table__  # type: ignore[attr-defined]
+_T = Tube.__table__  # type: ignore[attr-defined]
+_M = Member.__table__  # type: ignore[attr-defined]
+_K = Counter.__table__  # type: ignore[attr-defined]
+
+
+@attrs.frozen(slots=True)
+class CampaignInfo:
+    """A campaign as the workflow sees it."""
+
+    id: int
+    name: str
+    pool_size: int
+    one_tube_per_household: bool
+    field_binding: bool
+    compounds: tuple[str, ...]
+
+
+def campaign_by_name(conn: Connection, *, name: str) -> CampaignInfo:
+    """The campaign called ``name``; NotFound lists the campaigns there are."""
+    row = conn.execute(select(_C).where(_C.c.name == name)).mappings().first()
+    if row is None:
+        names = list(conn.execute(select(_C.c.name).order_by(_C.c.id)).scalars())
+        known = ", ".join(names) if names else "none yet (create one with: poolab campaign new NAME)"
+        raise NotFound(f"no campaign {name!r}; campaigns: {known}")
+    return CampaignInfo(
+        id=row["id"],
+        name=row["name"],
+        pool_size=row["pool_size"],
+        one_tube_per_household=bool(row["one_tube_per_household"]),
+        field_binding=bool(row["field_binding"]),
+        compounds=tuple(json.loads(row["compounds"])),
+    )
+
+
+def campaign_exists(conn: Connection, *, name: str) -> bool:
+    """Whether a campaign called ``name`` exists."""
+    return conn.execute(select(_C.c.id).where(_C.c.name == name)).first() is not None
+
+
+def insert_campaign(
+    conn: Connection,
+    *,
+    name: str,
+    pool_size: int,
+    one_tube_per_household: bool,
+    field_binding: bool,
+    compounds: Sequence[str],
+    event_id: int,
+) -> int:
+    """Add the campaign row; returns its id."""
+    res = conn.execute(
+        _C.insert(),
+        {
+            "name": name,
+            "pool_size": pool_size,
+            "one_tube_per_household": one_tube_per_household,
+            "field_binding": field_binding,
+            "compounds": json.dumps(list(compounds), ensure_ascii=False),
+            "event_id": event_id,
+        },
+    )
+    pk = res.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
+
+
+def issue_tube_barcodes(conn: Connection, *, prefix: str, count: int) -> list[str]:
+    """``count`` new barcodes, unique across the store: serials come from one counter
+    row, locked for the transaction on PostgreSQL (SQLite locks the whole file)."""
+    if count == 0:
+        return []
+    name = f"barcode:{prefix}"
+    stmt = select(_K.c.value).where(_K.c.name == name)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    first = conn.execute(stmt).scalar()
+    if first is None:
+        first = 1
+        conn.execute(_K.insert(), {"name": name, "value": first})
+    codes, next_serial = issue_barcodes(prefix, int(first), count)
+    conn.execute(update(_K).where(_K.c.name == name).values(value=next_serial))
+    return codes
+
+
+def insert_tubes(
+    conn: Connection,
+    *,
+    campaign_id: int,
+    kind: str,
+    barcodes: Sequence[str],
+    positions: Sequence[int],
+    event_id: int,
+    parent_tube_ids: Sequence[int | None] | None = None,
+    resident_pks: Sequence[int | None] | None = None,
+) -> dict[str, int]:
+    """Add tubes; returns barcode -> tube id."""
+    n = len(barcodes)
+    parents = parent_tube_ids if parent_tube_ids is not None else [None] * n
+    residents = resident_pks if resident_pks is not None else [None] * n
+    rows = [
+        (barcodes[i], campaign_id, kind, int(positions[i]), parents[i], residents[i], event_id)
+        for i in range(n)
+    ]
+    insert_rows(
+        conn,
+        _T,
+        ("barcode", "campaign_id", "kind", "position", "parent_tube_id", "resident_pk", "event_id"),
+        rows,
+    )
+    return tube_ids_for(conn, barcodes=barcodes, campaign_id=campaign_id)
+
+
+def tube_ids_for(conn: Connection, *, barcodes: Sequence[str], campaign_id: int) -> dict[str, int]:
+    """barcode -> tube id for tubes of one campaign."""
+    wanted = set(barcodes)
+    if len(wanted) > 1000:
+        rows = conn.execute(select(_T.c.barcode, _T.c.id).where(_T.c.campaign_id == campaign_id))
+        return {b: i for b, i in rows if b in wanted}
+    rows = conn.execute(select(_T.c.barcode, _T.c.id).where(_T.c.barcode.in_(list(wanted))))
+    return dict(rows.tuples().all())
+
+
+def insert_members(
+    conn: Connection,
+    *,
+    campaign_id: int,
+    tube_ids: np.ndarray,
+    resident_pks: np.ndarray,
+    slots: np.ndarray,
+    event_id: int,
+) -> int:
+    """Pool memberships (one per resident per campaign)."""
+    rows = list(
+        zip(
+            [campaign_id] * len(tube_ids),
+            tube_ids.tolist(),
+            resident_pks.tolist(),
+            slots.tolist(),
+            [event_id] * len(tube_ids),
+            strict=True,
+        )
+    )
+    return insert_rows(conn, _M, ("campaign_id", "tube_id", "resident_pk", "slot", "event_id"), rows)
+
+
+def barcode_in_use(conn: Connection, *, barcode: str) -> int | None:
+    """The campaign id of the tube with ``barcode``, None when the code is free."""
+    return conn.execute(select(_T.c.campaign_id).where(_T.c.barcode == barcode)).scalar()
+
+
+def count_tubes(conn: Connection, *, campaign_id: int, kind: str) -> int:
+    """How many tubes of ``kind`` a campaign has."""
+    return int(
+        conn.execute(
+            select(func.count()).select_from(_T).where(_T.c.campaign_id == campaign_id, _T.c.kind == kind)
+        ).scalar()
+        or 0
+    )
+
+
+def members_of_campaign(conn: Connection, *, campaign_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(tube id, resident pk) of every pool membership of a campaign."""
+    rows = conn.execute(
+        select(_M.c.tube_id, _M.c.resident_pk).where(_M.c.campaign_id == campaign_id)
+    ).all()
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    arr = np.asarray(rows, dtype=np.int64)
+    return arr[:, 0].copy(), arr[:, 1].copy()
+
+
+class CampaignExists(PoolabError):
+    """A campaign name is already taken."""

@@ -1,0 +1,41 @@
+"""The append-only event log: every write a person makes is one event."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert
+
+from poolab.store.tables import Event
+
+
+def now() -> datetime:
+    """The time stamp events and scans carry (UTC, aware)."""
+    return datetime.now(UTC)
+
+
+def record_event(
+    conn: Connection,
+    *,
+    operator: str,
+    action: str,
+    campaign_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Append one event and return its id."""
+    result = conn.execute(
+        insert(Event.__table__),  # type: ignore[arg-type]
+        {
+            "at": at or now(),
+            "operator": operator,
+            "action": action,
+            "campaign_id": campaign_id,
+            "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
+        },
+    )
+    pk = result.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])

@@ -1,0 +1,151 @@
+"""Residents: roster upserts (bulk) and the reads the campaign workflow needs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import attrs
+import numpy as np
+from sqlalchemy import Connection, bindparam, func, select, update
+
+from poolab.store.bulk import insert_rows
+from poolab.store.tables import ImportRecord, Resident, ResidentChange
+
+FIELDS = ("name", "id_number", "phone", "compound", "building", "unit", "room", "household_id")
+_R = Resident.__table__  # type: ignore[attr-defined]
+
+
+@attrs.frozen(slots=True)
+class UpsertCounts:
+    """What a roster import did."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def find_import(conn: Connection, *, scope: str, sha256: str) -> int | None:
+    """The event id of an earlier import of the same file content, if any."""
+    t = ImportRecord.__table__  # type: ignore[attr-defined]
+    return conn.execute(
+        select(t.c.event_id).where(t.c.scope == scope, t.c.sha256 == sha256)
+    ).scalar()
+
+
+def record_import(conn: Connection, *, scope: str, sha256: str, event_id: int) -> None:
+    """Remember an imported file's content so a second import is a no-op."""
+    t = ImportRecord.__table__  # type: ignore[attr-defined]
+    conn.execute(t.insert(), {"scope": scope, "sha256": sha256, "event_id": event_id})
+
+
+def upsert_residents(
+    conn: Connection, *, columns: Mapping[str, Sequence[str]], event_id: int
+) -> UpsertCounts:
+    """Insert new residents and update changed ones (the replaced values go to
+    ``resident_change``); ``columns`` holds ``resident_id`` and every name in FIELDS."""
+    ids = columns["resident_id"]
+    n = len(ids)
+    existing: dict[str, tuple[int, tuple[str, ...]]] = {}
+    if conn.execute(select(func.count()).select_from(_R)).scalar():
+        cols = [_R.c.id, _R.c.resident_id] + [_R.c[f] for f in FIELDS]
+        for row in conn.execute(select(*cols)):
+            existing[row[1]] = (row[0], tuple(row[2:]))
+    field_cols = [columns[f] for f in FIELDS]
+    new_rows: list[tuple[object, ...]] = []
+    changed: list[dict[str, object]] = []
+    history: list[tuple[object, ...]] = []
+    unchanged = 0
+    for i in range(n):
+        values = tuple(col[i] for col in field_cols)
+        old = existing.get(ids[i])
+        if old is None:
+            new_rows.append((ids[i], *values, event_id))
+        elif old[1] == values:
+            unchanged += 1
+        else:
+            pk, before = old
+            changed.append({"pk": pk, "event_id": event_id, **dict(zip(FIELDS, values, strict=True))})
+            prev = {f: b for f, b, a in zip(FIELDS, before, values, strict=True) if a != b}
+            history.append((pk, event_id, json.dumps(prev, ensure_ascii=False)))
+    insert_rows(conn, _R, ("resident_id", *FIELDS, "event_id"), new_rows)
+    if changed:
+        stmt = (
+            update(_R)
+            .where(_R.c.id == bindparam("pk"))
+            .values({f: bindparam(f) for f in (*FIELDS, "event_id")})
+        )
+        conn.execute(stmt, changed)
+        insert_rows(
+            conn,
+            ResidentChange.__table__,  # type: ignore[attr-defined]
+            ("resident_pk", "event_id", "previous"),
+            history,
+        )
+    return UpsertCounts(inserted=len(new_rows), updated=len(changed), unchanged=unchanged)
+
+
+@attrs.frozen(slots=True)
+class ResidentColumns:
+    """Residents as columns (what the pool assignment needs), in store order."""
+
+    pk: np.ndarray
+    resident_id: list[str]
+    compound: list[str]
+    building: list[str]
+    unit: list[str]
+    room: list[str]
+    household_id: list[str]
+
+    def __len__(self) -> int:
+        return len(self.resident_id)
+
+
+def load_residents(conn: Connection, *, compounds: Sequence[str] | None = None) -> ResidentColumns:
+    """Every resident (or those of ``compounds``) as columns, ordered by primary key."""
+    cols = [_R.c.id, _R.c.resident_id, _R.c.compound, _R.c.building, _R.c.unit, _R.c.room, _R.c.household_id]
+    stmt = select(*cols).order_by(_R.c.id)
+    if compounds:
+        stmt = stmt.where(_R.c.compound.in_(list(compounds)))
+    rows = conn.execute(stmt).all()
+    if rows:
+        pk, rid, comp, bld, unit, room, hh = (list(c) for c in zip(*rows, strict=True))
+    else:
+        pk, rid, comp, bld, unit, room, hh = [], [], [], [], [], [], []
+    return ResidentColumns(
+        pk=np.asarray(pk, dtype=np.int64),
+        resident_id=rid,
+        compound=comp,
+        building=bld,
+        unit=unit,
+        room=room,
+        household_id=hh,
+    )
+
+
+def known_compounds(conn: Connection) -> list[str]:
+    """The compounds of the residents in the store, sorted."""
+    return list(conn.execute(select(_R.c.compound).distinct().order_by(_R.c.compound)).scalars())
+
+
+def count_residents(conn: Connection) -> int:
+    """How many residents the store holds."""
+    return int(conn.execute(select(func.count()).select_from(_R)).scalar() or 0)
+
+
+def resident_pks_by_key(conn: Connection, *, keys: Sequence[str]) -> dict[str, int]:
+    """Resident primary keys for scanned codes: a ``resident_id`` or an ``id_number``."""
+    out: dict[str, int] = {}
+    wanted = list(dict.fromkeys(keys))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for pk, rid, idn in conn.execute(
+            select(_R.c.id, _R.c.resident_id, _R.c.id_number).where(
+                _R.c.resident_id.in_(chunk) | _R.c.id_number.in_(chunk)
+            )
+        ):
+            if rid in chunk:
+                out[rid] = pk
+            if idn and idn in chunk:
+                out[idn] = pk
+    return out

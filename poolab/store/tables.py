@@ -1,0 +1,164 @@
+"""SQLModel tables. Append-only where a person writes: events, receipts, collections
+and results are never updated; a correction is a new row that names what it supersedes.
+
+Current state (a tube's furthest step, a tube's current result) is derived by queries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+
+
+def _ts() -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=False)
+
+
+class Meta(SQLModel, table=True):
+    """Store-wide settings: schema version (for `poolab init` upgrades)."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class Counter(SQLModel, table=True):
+    """Monotonic counters (barcode serials), so barcodes are unique across the store."""
+
+    __tablename__ = "counter"
+    name: str = Field(primary_key=True, max_length=64)
+    value: int
+
+
+class Event(SQLModel, table=True):
+    """One write a person made: who, when, what (detail is JSON)."""
+
+    __tablename__ = "event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_ts())
+    operator: str = Field(max_length=200)
+    action: str = Field(max_length=64, index=True)
+    campaign_id: int | None = Field(default=None, index=True)
+    detail: str = "{}"
+
+
+class Resident(SQLModel, table=True):
+    """A resident as the latest roster import describes them."""
+
+    __tablename__ = "resident"
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: str = Field(max_length=64, unique=True)
+    name: str = ""
+    id_number: str = ""
+    phone: str = ""
+    compound: str = Field(max_length=200, index=True)
+    building: str = ""
+    unit: str = ""
+    room: str = ""
+    household_id: str = Field(max_length=64, index=True)
+    event_id: int
+
+
+class ResidentChange(SQLModel, table=True):
+    """The values a roster update replaced (append-only history of residents)."""
+
+    __tablename__ = "resident_change"
+    id: int | None = Field(default=None, primary_key=True)
+    resident_pk: int = Field(index=True)
+    event_id: int
+    previous: str  # JSON of the replaced fields
+
+
+class ImportRecord(SQLModel, table=True):
+    """A file already imported (by content hash), so importing it again is a no-op."""
+
+    __tablename__ = "import_record"
+    __table_args__ = (UniqueConstraint("scope", "sha256"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=200)  # e.g. "roster" or "results:<campaign id>"
+    sha256: str = Field(max_length=64)
+    event_id: int
+
+
+class Campaign(SQLModel, table=True):
+    """A testing round: its pooling options and the compounds it covers."""
+
+    __tablename__ = "campaign"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    pool_size: int
+    one_tube_per_household: bool = False
+    field_binding: bool = False
+    compounds: str = "[]"  # JSON list; empty = every compound
+    event_id: int
+
+
+class Tube(SQLModel, table=True):
+    """A tube: a pool tube (kind 'pool') or an individual resample tube ('individual')."""
+
+    __tablename__ = "tube"
+    id: int | None = Field(default=None, primary_key=True)
+    barcode: str = Field(max_length=64, unique=True)
+    campaign_id: int = Field(index=True)
+    kind: str = Field(max_length=16)
+    position: int = 0  # walk order of the tube within its campaign
+    parent_tube_id: int | None = Field(default=None, index=True)
+    resident_pk: int | None = Field(default=None, index=True)
+    event_id: int
+
+
+class Member(SQLModel, table=True):
+    """A resident's place in a pool tube. One per resident per campaign."""
+
+    __tablename__ = "member"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "resident_pk"),
+        Index("ix_member_tube_slot", "tube_id", "slot"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int
+    tube_id: int
+    resident_pk: int
+    slot: int
+    event_id: int
+
+
+class Collection(SQLModel, table=True):
+    """A tube seen closed in the field (swabs in it)."""
+
+    __tablename__ = "collection"
+    id: int | None = Field(default=None, primary_key=True)
+    tube_id: int = Field(unique=True)
+    event_id: int
+    at: datetime = Field(sa_column=_ts())
+
+
+class Receipt(SQLModel, table=True):
+    """A tube scanned in at lab reception."""
+
+    __tablename__ = "receipt"
+    id: int | None = Field(default=None, primary_key=True)
+    tube_id: int = Field(unique=True)
+    event_id: int
+    at: datetime = Field(sa_column=_ts())
+
+
+class Result(SQLModel, table=True):
+    """One call for one tube. The current call is the newest row of the tube; an
+    amendment names the row it supersedes and why."""
+
+    __tablename__ = "result"
+    id: int | None = Field(default=None, primary_key=True)
+    tube_id: int = Field(index=True)
+    call: str = Field(max_length=16)
+    ct_orf1ab: float | None = None
+    ct_n: float | None = None
+    source: str = ""  # file:line, or "keyboard"
+    supersedes_id: int | None = None
+    reason: str | None = None
+    event_id: int
+    at: datetime = Field(sa_column=_ts())

@@ -1,0 +1,105 @@
+"""Tube look-ups and the append-only scan rows: field collection and lab receipt."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import attrs
+from sqlalchemy import Connection, select
+
+from poolab.store.bulk import insert_rows
+from poolab.store.tables import Collection, Receipt, Result, Tube
+
+_T = Tube.__table__  # type: ignore[attr-defined]
+_COL = Collection.__table__  # type: ignore[attr-defined]
+_REC = Receipt.__table__  # type: ignore[attr-defined]
+_RES = Result.__table__  # type: ignore[attr-defined]
+
+
+@attrs.frozen(slots=True)
+class TubeState:
+    """What the lab needs to know about a scanned tube."""
+
+    id: int
+    barcode: str
+    campaign_id: int
+    kind: str
+    collected_at: datetime | None
+    received_at: datetime | None
+    current_result_id: int | None
+    current_call: str | None
+    current_ct: tuple[float | None, float | None]
+
+
+def tube_states(conn: Connection, *, barcodes: Sequence[str]) -> dict[str, TubeState]:
+    """barcode -> state for the tubes among ``barcodes`` that exist (any campaign)."""
+    out: dict[str, TubeState] = {}
+    wanted = list(dict.fromkeys(barcodes))
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        rows = conn.execute(
+            select(_T.c.id, _T.c.barcode, _T.c.campaign_id, _T.c.kind, _COL.c.at, _REC.c.at)
+            .select_from(_T.outerjoin(_COL, _COL.c.tube_id == _T.c.id).outerjoin(_REC, _REC.c.tube_id == _T.c.id))
+            .where(_T.c.barcode.in_(chunk))
+        ).all()
+        ids = [r[0] for r in rows]
+        latest: dict[int, tuple[int, str, float | None, float | None]] = {}
+        if ids:
+            for tid, rid, call, c1, c2 in conn.execute(
+                select(_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)
+                .where(_RES.c.tube_id.in_(ids))
+                .order_by(_RES.c.id)
+            ):
+                latest[tid] = (rid, call, c1, c2)
+        for tid, code, cid, kind, col_at, rec_at in rows:
+            cur = latest.get(tid)
+            out[code] = TubeState(
+                id=tid,
+                barcode=code,
+                campaign_id=cid,
+                kind=kind,
+                collected_at=col_at,
+                received_at=rec_at,
+                current_result_id=cur[0] if cur else None,
+                current_call=cur[1] if cur else None,
+                current_ct=(cur[2], cur[3]) if cur else (None, None),
+            )
+    return out
+
+
+def insert_receipts(conn: Connection, *, tube_ids: Sequence[int], at: Sequence[datetime], event_id: int) -> int:
+    """Lab reception scans (unique per tube: the store refuses a second one)."""
+    rows = [(t, event_id, a) for t, a in zip(tube_ids, at, strict=True)]
+    return insert_rows(conn, _REC, ("tube_id", "event_id", "at"), rows)
+
+
+def insert_collections(
+    conn: Connection, *, tube_ids: Sequence[int], at: Sequence[datetime], event_id: int
+) -> int:
+    """Tubes closed in the field (unique per tube)."""
+    rows = [(t, event_id, a) for t, a in zip(tube_ids, at, strict=True)]
+    return insert_rows(conn, _COL, ("tube_id", "event_id", "at"), rows)
+
+
+@attrs.frozen(slots=True)
+class NewResult:
+    """A result row to append."""
+
+    tube_id: int
+    call: str
+    ct_orf1ab: float | None
+    ct_n: float | None
+    source: str
+    supersedes_id: int | None = None
+    reason: str | None = None
+
+
+def insert_results(conn: Connection, *, results: Sequence[NewResult], event_id: int, at: datetime) -> int:
+    """Append result rows (never updates one)."""
+    rows = [
+        (r.tube_id, r.call, r.ct_orf1ab, r.ct_n, r.source, r.supersedes_id, r.reason, event_id, at)
+        for r in results
+    ]
+    cols = ("tube_id", "call", "ct_orf1ab", "ct_n", "source", "supersedes_id", "reason", "event_id", "at")
+    return insert_rows(conn, _RES, cols, rows)
