@@ -1,0 +1,125 @@
+"""``poolab simulate``: Monte Carlo of a whole testing campaign under a design."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from cli.common import echo_json, reports_errors
+
+_LABELS = (
+    ("expected_tests_per_individual", "tests per person"),
+    ("pse", "PSe (infected found)"),
+    ("psp", "PSp (clear people cleared)"),
+    ("pppv", "PPV of a positive call"),
+    ("pnpv", "NPV of a negative call"),
+    ("tests_used", "tests per campaign"),
+    ("rounds", "rounds (stages run)"),
+    ("infected", "infected per campaign"),
+    ("missed_positives", "missed positives"),
+    ("false_positives", "false positives"),
+)
+
+
+def _values(text: str, name: str) -> list[float]:
+    from poolab.plan.simulate import BadParameter
+
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise BadParameter(f"--{name} takes a number or a comma list (value {text!r})") from None
+
+
+@click.command()
+@click.option("--design", "-d", "design", required=True, metavar="SPEC",
+              help="individual, dorfman:K, hier:K1-K2, array:R or array-master:R.")
+@click.option("--residents", "-n", type=click.IntRange(min=1), required=True,
+              help="People tested per campaign (a district is 97488).")
+@click.option("--prevalence", "-p", type=float, required=True,
+              help="Share of people infected, e.g. 0.001.")
+@click.option("--se", default="1", show_default=True, metavar="S[,S...]",
+              help="Sensitivity: one value, or one per stage (comma list, first stage first).")
+@click.option("--sp", default="1", show_default=True, metavar="S[,S...]",
+              help="Specificity: one value, or one per stage.")
+@click.option("--replicates", "-r", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Campaigns to simulate; intervals shrink as 1/sqrt(R).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Same seed, same numbers (on any number of threads).")
+@click.option("--attack-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Chance that each other member of an infected person's household is "
+              "infected too (0: infections independent).")
+@click.option("--household-size-mean", type=float, default=1.65, show_default=True,
+              help="Mean household size of the synthetic households used with "
+              "--attack-rate (97488 / 58937 = 1.65 in the seed district).")
+@click.option("--dilution/--no-dilution", default=False, show_default=True,
+              help="Pools lose sensitivity with size: each positive's Ct is drawn once, "
+              "a pool's Ct follows its mean concentration, detected at or below --limit-ct.")
+@click.option("--ct-mean", type=float, default=None, help="Mean Ct of positives (default 27.2).")
+@click.option("--ct-sd", type=float, default=None, help="SD of positives' Ct (default 7.6).")
+@click.option("--limit-ct", type=float, default=None, help="Detection limit Ct (default 38).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: design, the five figures, replicates, ci99.")
+@reports_errors
+def simulate(
+    design: str, residents: int, prevalence: float, se: str, sp: str, replicates: int,
+    seed: int, attack_rate: float, household_size_mean: float, dilution: bool,
+    ct_mean: float | None, ct_sd: float | None, limit_ct: float | None, as_json: bool,
+) -> None:
+    """Simulate whole testing campaigns under a pooling design (Monte Carlo).
+
+    Each replicate infects the residents, runs every stage of the design with the assay's
+    Se/Sp (and dilution), decodes with the same rules as real results, and counts tests,
+    rounds, missed and false positives. Figures are means over replicates with 99%
+    intervals (normal approximation); compare them with `poolab plan opchar`.
+
+    \b
+    Examples:
+      poolab simulate --design dorfman:10 --residents 97488 --prevalence 0.001
+      poolab simulate -d hier:20-5 -n 10000 -p 0.01 --se 0.95,0.95,0.99 --sp 0.99 --json
+      poolab simulate -d dorfman:10 -n 97488 -p 0.005 --attack-rate 0.3 --dilution
+    """
+    import numba
+
+    from poolab.plan.dilution import DilutionModel
+    from poolab.plan.simulate import household_sizes_for
+    from poolab.plan.simulate import simulate as run
+    from poolab.plan.spec import parse_spec
+
+    spec = parse_spec(design)
+    model = None
+    if dilution:
+        base = DilutionModel()
+        model = DilutionModel(
+            ct_mean=base.ct_mean if ct_mean is None else ct_mean,
+            ct_sd=base.ct_sd if ct_sd is None else ct_sd,
+            limit_ct=base.limit_ct if limit_ct is None else limit_ct,
+        )
+    households = None
+    if attack_rate > 0:
+        households = household_sizes_for(residents, household_size_mean, seed)
+    if not as_json:
+        click.echo(
+            f"Simulating {replicates} campaigns of {residents} people under {spec} "
+            f"on {numba.get_num_threads()} threads...", err=True,
+        )
+    start = time.perf_counter()
+    result = run(
+        spec, residents, prevalence, se=_values(se, "se"), sp=_values(sp, "sp"),
+        replicates=replicates, seed=seed, household_sizes=households,
+        attack_rate=attack_rate, dilution=model,
+    )
+    elapsed = time.perf_counter() - start
+    if as_json:
+        echo_json(result.as_dict())
+        return
+    click.echo(f"design {result.design}, {residents} residents, prevalence {prevalence}, "
+               f"{replicates} replicates, seed {seed}")
+    click.echo(f"{'figure':<28} {'mean':>12}   99% interval")
+    for key, label in _LABELS:
+        mean = result.means[key]
+        lo, hi = result.ci99[key]
+        click.echo(f"{label:<28} {mean:>12.6g}   [{lo:.6g}, {hi:.6g}]")
+    click.echo(f"({elapsed:.2f} s)", err=True)
+    sys.stdout.flush()

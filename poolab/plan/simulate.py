@@ -234,3 +234,19 @@ def simulate(
     return simulate_design(
         design, prevalence, se, sp, replicates, seed, household_sizes, attack_rate, dilution
     )
+
+
+def household_sizes_for(residents: int, mean_size: float, seed: int = 0) -> np.ndarray:
+    """Synthetic household sizes summing to ``residents``: 1 + Poisson(mean_size - 1)
+    (so the mean is ``mean_size``), the last household cut to fit."""
+    if mean_size < 1.0:
+        raise BadParameter(f"household size mean must be at least 1, got {mean_size}")
+    rng = np.random.default_rng(seed)
+    sizes = 1 + rng.poisson(mean_size - 1.0, size=int(residents / mean_size) + 16)
+    while sizes.sum() < residents:
+        sizes = np.concatenate([sizes, 1 + rng.poisson(mean_size - 1.0, size=sizes.shape[0])])
+    ends = np.cumsum(sizes)
+    last = int(np.searchsorted(ends, residents))
+    out = sizes[: last + 1].astype(np.int64)
+    out[-1] -= int(ends[last] - residents)
+    return out
