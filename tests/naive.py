@@ -328,3 +328,45 @@ def perfect_campaign_naive(design, status):  # type: ignore[no-untyped-def]
     required, calls = decode_staged_naive(design, truth)
     stages = {int(design.pool_stage[p]) for p in range(design.npools) if required[p]}
     return sum(required), len(stages), calls
+
+
+# --- three-stage optimum over every partition (binGroup2 OTC1 "D3") ----------------------
+
+
+def otc1_d3_naive(
+    p: float, se: tuple[float, ...], sp: tuple[float, ...], max_k1: int
+) -> tuple[float, int, list[int]]:
+    """binGroup2 OTC1 for D3: every K1 in 3..max_k1, every partition of K1 but K1 itself.
+
+    E(T) of a partition is 1 + g*P(stage 1 +) + sum over parts of that part's third-stage
+    tests (Exp.T.3step), so the best partition of each K1 is a small dynamic programme.
+    Returns (E/n, K1, subpool sizes) of the best; ties keep the smaller K1.
+    """
+    q = 1.0 - p
+    best: tuple[float, int, list[int]] = (float("inf"), 0, [])
+    for n in range(3, max_k1 + 1):
+        qn = q**n
+        first = (1.0 - sp[0]) * qn + se[0] * (1.0 - qn)
+
+        def third(s: int, n: int = n, qn: float = qn) -> float:
+            if s == 1:
+                return 0.0
+            qs = q**s
+            t = (1.0 - sp[0]) * (1.0 - sp[1]) * qn + se[0] * (1.0 - sp[1]) * qs * (1.0 - q ** (n - s))
+            return s * (t + se[0] * se[1] * (1.0 - qs))
+
+        cost = [0.0] + [float("inf")] * n
+        part = [0] * (n + 1)
+        for j in range(1, n + 1):
+            for s in range(1, min(j, n - 1) + 1):
+                v = cost[j - s] + first + third(s)
+                if v < cost[j]:
+                    cost[j], part[j] = v, s
+        e = (1.0 + cost[n]) / n
+        if e < best[0] - 1e-12:
+            sizes, j = [], n
+            while j:
+                sizes.append(part[j])
+                j -= part[j]
+            best = (e, n, sorted(sizes, reverse=True))
+    return best
