@@ -1,0 +1,116 @@
+"""``poolab plan opchar|optimize|curve`` end to end through Click."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+
+KEYS = ["design", "expected_tests_per_individual", "pse", "psp", "pppv", "pnpv"]
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["plan", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_opchar_json_is_one_object_with_the_contract_keys() -> None:
+    """opchar --json prints exactly one JSON object whose keys start with the contract keys."""
+    code, out, _ = _run("opchar", "--design", "dorfman:10", "-p", "0.01", "--se", "0.99",
+                        "--sp", "0.99", "--json")
+    assert 0 == code
+    obj = json.loads(out)
+    assert KEYS == list(obj)
+    assert ("dorfman:10", 0.2037) == (obj["design"], round(obj["expected_tests_per_individual"], 4))
+
+
+def test_opchar_per_stage_accuracy() -> None:
+    """--se/--sp accept one value per stage (hier: pool, subpool, individual)."""
+    code, out, _ = _run("opchar", "--design", "hier:18-5", "-p", "0.001", "--se",
+                        "0.95,0.95,0.99", "--sp", "0.96,0.96,0.98", "--json")
+    assert 0 == code
+    assert round(0.95 * 0.95 * 0.99, 6) == round(json.loads(out)["pse"], 6)
+
+
+def test_opchar_table() -> None:
+    """Without --json, opchar prints a readable table with the design and its saving."""
+    code, out, _ = _run("opchar", "--design", "array:10", "-p", "0.01")
+    assert 0 == code
+    assert "array:10" in out and "0.21740" in out and "fewer tests" in out
+
+
+def test_optimize_json_best_design() -> None:
+    """optimize --json gives the best design under the contract keys, plus the ranking."""
+    code, out, _ = _run("optimize", "--family", "dorfman", "-p", "0.01", "--json")
+    assert 0 == code
+    obj = json.loads(out)
+    assert KEYS == list(obj)[:6]
+    assert ("dorfman:11", "dorfman:10") == (obj["design"], obj["ranked"][1]["design"])
+
+
+def test_optimize_with_dilution_and_floor() -> None:
+    """--dilution with --min-pse gives a design meeting the floor, shown in a table."""
+    code, out, _ = _run("optimize", "-f", "dorfman", "-p", "0.001", "--se", "0.99",
+                        "--dilution", "--min-pse", "0.8")
+    assert 0 == code
+    assert "best dorfman design" in out and "dorfman:15" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("opchar", "--design", "dorfman:10", "-p", "1.5"), "prevalence"),
+        (("opchar", "--design", "dorfman:10", "-p", "0"), "prevalence"),
+        (("opchar", "--design", "dorfman:10", "-p", "0.1", "--se", "1.2"), "(0, 1]"),
+        (("opchar", "--design", "dorfman:10", "-p", "0.1", "--se", "0,0.9"), "(0, 1]"),
+        (("opchar", "--design", "dorfman:10", "-p", "0.1", "--se", "x"), "comma list"),
+        (("opchar", "--design", "dorfman:10", "-p", "0.1", "--sp", "0.9,0.9,0.9"), "2 stages"),
+        (("opchar", "--design", "zigzag:3", "-p", "0.1"), "not a SPEC"),
+        (("optimize", "--family", "zigzag", "-p", "0.1"), "unknown family"),
+        (("optimize", "--family", "array", "-p", "0.1", "--se", "0.9", "--min-pse", "0.99"),
+         "highest PSe"),
+    ],
+)
+def test_bad_values_exit_non_zero_with_a_message(args: tuple[str, ...], message: str) -> None:
+    """Bad prevalence, Se, family or SPEC: exit status 1 and an error naming the problem."""
+    code, out, err = _run(*args)
+    assert 1 == code
+    assert "" == out
+    assert message in err
+
+
+def test_help_teaches_with_examples() -> None:
+    """Every plan command's --help shows worked examples."""
+    for command in ("opchar", "optimize", "curve"):
+        code, out, _ = _run(command, "--help")
+        assert 0 == code
+        assert "Examples:" in out and f"poolab plan {command}" in out
+
+
+def test_curve_writes_a_png(tmp_path: Path) -> None:
+    """plan curve writes a real PNG (signature bytes, non-trivial size)."""
+    target = tmp_path / "curves.png"
+    code, out, _ = _run("curve", "-o", str(target), "-d", "dorfman:10", "-d", "array:10",
+                        "--se", "0.99", "--sp", "0.99", "--dilution")
+    assert 0 == code
+    data = target.read_bytes()
+    assert b"\x89PNG\r\n\x1a\n" == data[:8]
+    assert len(data) > 20_000
+    assert str(target) in out
+
+
+def test_curve_without_matplotlib_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without matplotlib, plan curve exits 1 and names the pip extra to install."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    code, _, err = _run("curve", "-o", str(tmp_path / "c.png"))
+    assert 1 == code
+    assert "pip install 'poolab[plot]'" in err
+    assert not (tmp_path / "c.png").exists()
