@@ -182,7 +182,7 @@ def members_of_campaign(conn: Connection, *, campaign_id: int) -> tuple[np.ndarr
     ).all()
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    arr = np.asarray(rows, dtype=np.int64)
+    arr = np.array([tuple(r) for r in rows], dtype=np.int64)  # Row objects are slow for numpy
     return arr[:, 0].copy(), arr[:, 1].copy()
 
 

@@ -122,7 +122,7 @@ def pool_members(conn: Connection, *, campaign_id: int) -> tuple[np.ndarray, np.
     if not rows:
         z = np.zeros(0, np.int64)
         return z, z.copy(), z.copy()
-    arr = np.asarray(rows, dtype=np.int64)
+    arr = np.array([tuple(r) for r in rows], dtype=np.int64)  # Row objects are slow for numpy
     return arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy()
 
 
