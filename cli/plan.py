@@ -63,10 +63,14 @@ def _values(text: str, name: str) -> list[float]:
     try:
         return [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise BadPlanInput(f"--{name} takes a number or a comma list of numbers (value {text!r})") from None
+        raise BadPlanInput(
+            f"--{name} takes a number or a comma list of numbers (value {text!r})"
+        ) from None
 
 
-def _model(dilution: bool, ct_mean: float | None, ct_sd: float | None, limit_ct: float | None) -> Any:
+def _model(
+    dilution: bool, ct_mean: float | None, ct_sd: float | None, limit_ct: float | None
+) -> Any:
     from poolab.plan.dilution import DilutionModel
 
     if not dilution:

@@ -41,7 +41,7 @@ def test_one_positive_shifts_ct_by_log2_k() -> None:
 
 
 def test_closed_form_matches_the_model_by_sampling() -> None:
-    """The closed form equals P(-log2(mean 2^-Ct) <= limit) sampled from the model (one positive)."""
+    """The closed form equals P(pool Ct <= limit) sampled from the model (one positive)."""
     rng = np.random.default_rng(7)
     ct = rng.normal(MODEL.ct_mean, MODEL.ct_sd, 200_000)
     k = 10

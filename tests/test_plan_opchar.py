@@ -76,7 +76,7 @@ _acc = st.floats(0.6, 1.0)
 def test_hier_matches_enumeration(
     k1: int, k2: int, p: float, se: tuple[float, ...], sp: tuple[float, ...]
 ) -> None:
-    """hier:K1-K2 (remainder subpool, final singletons, per-stage Se/Sp) equals exact enumeration."""
+    """hier:K1-K2 (remainder subpool, final singletons, per-stage Se/Sp) equals enumeration."""
     k2 = min(k2, k1 - 1)
     actual = _tuple(opchar(f"hier:{k1}-{k2}", p, se, sp))
     expected = hier_opchar_naive(k1, k2, p, se, sp)

@@ -40,7 +40,7 @@ def test_dorfman_eleven_just_ahead_of_ten() -> None:
 
 
 def test_ranking_matches_bingroup2_otc1_vignette() -> None:
-    """OTC1(D2, p=0.01, Se=Sp=0.99, group.sz=3:20) ranks K = 11, 10, 12, 9, 13 (binGroup2 vignette)."""
+    """OTC1(D2, p=0.01, Se=Sp=0.99, group.sz=3:20) ranks K = 11, 10, 12, 9, 13 (vignette)."""
     found = optimize("dorfman", 0.01, 0.99, 0.99, max_pool_size=20)
     assert ["dorfman:11", "dorfman:10", "dorfman:12", "dorfman:9", "dorfman:13"] == [
         r.design for r in found.ranked

@@ -365,7 +365,9 @@ def family_arrays(
     raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(STAGES)}")
 
 
-def from_arrays(design: str, p: float, e: float, pse: float, psp: float) -> OperatingCharacteristics:
+def from_arrays(
+    design: str, p: float, e: float, pse: float, psp: float
+) -> OperatingCharacteristics:
     """Wrap one design's (E/n, PSe, PSp) with its predictive values."""
     pppv, pnpv = _predictive(p, np.asarray(pse), np.asarray(psp))
     return OperatingCharacteristics(

@@ -50,7 +50,9 @@ class Optimum:
     feasible: int
 
 
-def candidates(family: str, max_pool_size: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]:
+def candidates(
+    family: str, max_pool_size: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]:
     """Candidate sizes of ``family`` in search order (smaller pools first)."""
     if family not in FAMILIES:
         raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(FAMILIES)}")
