@@ -17,34 +17,53 @@ def _fill_tubes(
     taken = [not item for item in items]
     tubes: list[list[int]] = []
     aside: list[list[int]] = []
-    current: list[list[int]] = []
+    current: list[int] = []  # positions in items
     free = pool_size
+
+    def members() -> list[int]:
+        return [i for p in current for i in items[p]]
+
     head = 0
     while head < len(items):
         if taken[head]:
             head += 1
             continue
-        candidates = [head] + list(range(head + 1, min(len(items), head + 1 + window)))
-        fitting = [j for j in candidates if not taken[j] and len(items[j]) <= free]
-        if not fitting:
-            if set_aside:
-                aside.extend(current)
+        window_ = range(head, min(len(items), head + 1 + window))
+        fitting = [j for j in window_ if not taken[j] and len(items[j]) <= free]
+        if fitting:
+            current.append(fitting[0])
+            taken[fitting[0]] = True
+            free -= len(items[fitting[0]])
+        else:
+            swaps = [
+                (len(items[j]) - len(items[p]), -j, -m)
+                for j in window_
+                if not taken[j]
+                for m, p in enumerate(current)
+                if 0 < len(items[j]) - len(items[p]) <= free
+            ]
+            if swaps:
+                gain, j, m = max(swaps)  # largest gain, then first window place, first member
+                back = current[-m]
+                taken[back] = False
+                taken[-j] = True
+                current[-m] = -j
+                free -= gain
+                head = min(head, back)
             else:
-                tubes.append([i for item in current for i in item])
-            current, free = [], pool_size
-            continue
-        pick = fitting[0]
-        taken[pick] = True
-        current.append(items[pick])
-        free -= len(items[pick])
+                if set_aside:
+                    aside.extend(items[p] for p in current)
+                else:
+                    tubes.append(members())
+                current, free = [], pool_size
         if free == 0:
-            tubes.append([i for item in current for i in item])
+            tubes.append(members())
             current, free = [], pool_size
     if current:
         if set_aside:
-            aside.extend(current)
+            aside.extend(items[p] for p in current)
         else:
-            tubes.append([i for item in current for i in item])
+            tubes.append(members())
     return tubes, aside
 
 
@@ -370,3 +389,27 @@ def otc1_d3_naive(
                 j -= part[j]
             best = (e, n, sorted(sizes, reverse=True))
     return best
+
+
+# --- Bayesian posteriors (poolab.kernels.bayes) ------------------------------------------
+
+
+def posterior_naive(n, pools, result, se, sp, prior):  # type: ignore[no-untyped-def]
+    """P(person i infected | results) by summing over all 2^n infection patterns."""
+    clip = 1e-12
+    marg = [0.0] * n
+    norm = 0.0
+    for x in itertools.product([0, 1], repeat=n):
+        w = 1.0
+        for xi in x:
+            w *= prior if xi else 1 - prior
+        for pool, y, s, c in zip(pools, result, se, sp, strict=True):
+            if y < 0:
+                continue
+            s, c = min(max(s, clip), 1 - clip), min(max(c, clip), 1 - clip)
+            pos = any(x[m] for m in pool)
+            w *= (s if pos else 1 - c) if y == 1 else ((1 - s) if pos else c)
+        norm += w
+        for i in range(n):
+            marg[i] += w * x[i]
+    return [m / norm for m in marg]
