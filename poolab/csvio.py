@@ -98,7 +98,7 @@ def _check_header(
     known = set(required) | set(optional)
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in known]
-    repeated = sorted({c for c in header if header.count(c) > 1})
+    repeated = sorted({c for c in header if c and header.count(c) > 1})
     parts = []
     if missing:
         parts.append("missing column(s) " + ", ".join(missing))
@@ -213,6 +213,24 @@ def read_csv_rows(
     return table
 
 
+def _csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    rows = rows if isinstance(rows, list | tuple) else list(rows)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    text = buffer.getvalue()
+    if "\r" in text:
+        # csv quotes only the characters of its line terminator, so a field holding a bare
+        # CR would come back as a line break: quote every field instead (rare).
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        writer.writerow(header)
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    return text
+
+
 def write_csv(
     path_or_dash: str | os.PathLike[str],
     header: Sequence[str],
@@ -222,17 +240,14 @@ def write_csv(
     encoding: str = "utf-8",
 ) -> None:
     """Write a CSV with ``\\n`` line endings; UTF-8 unless told otherwise; '-' is stdout."""
+    text = _csv_text(header, rows)
     if os.fspath(path_or_dash) == "-":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        sys.stdout.write(text)
         sys.stdout.flush()
         return
     if bom:
         if encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig"):
             raise ValueError(f"bom=True needs a UTF-8 encoding, not {encoding!r}")
         encoding = "utf-8-sig"
-    with open(path_or_dash, "w", encoding=encoding, newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+    with open(path_or_dash, "wb") as f:
+        f.write(text.encode(encoding))

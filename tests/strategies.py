@@ -134,3 +134,76 @@ def district_like_codes(
         "unit": rep(unit_h),
         "room": rep(room_h),
     }
+
+
+# --- roster files (poolab.roster, poolab.idnumber) ----------------------------------------
+
+_HANZI = "王李张刘陈杨赵欧阳明华伟芳丽强建国海波玉兰秀英小红·"
+_LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_FIELD_CHARS = _HANZI + _LATIN + "0123456789 -,\"'"
+
+
+def _field(alphabet: str = _FIELD_CHARS, min_size: int = 1, max_size: int = 8) -> Any:
+    """Text as a CSV field keeps it: no surrounding whitespace (readers strip it)."""
+    return st.text(alphabet, min_size=min_size, max_size=max_size).map(str.strip).filter(bool)
+
+
+person_names = st.one_of(
+    _field(_HANZI, 2, 4),
+    st.builds(lambda a, b: f"{a} {b}", _field(_LATIN, 1, 6), _field(_LATIN, 1, 8)),
+    _field(),
+)
+"""Chinese names, Latin names, and odd ones with commas and quotes (CSV quoting)."""
+
+
+@st.composite
+def id_numbers(draw: st.DrawFn, region: str | None = None) -> str:
+    """A valid 18-character PRC resident ID number."""
+    import datetime
+
+    from poolab.idnumber import make_id_number
+
+    region = region or draw(st.from_regex(r"[1-8][0-9]{5}", fullmatch=True))
+    born = draw(st.dates(datetime.date(1900, 1, 1), datetime.date(2021, 12, 31)))
+    return make_id_number(region, born, draw(st.integers(0, 999)))
+
+
+@st.composite
+def rosters(draw: st.DrawFn, max_households: int = 12) -> Any:
+    """A small valid Roster: 1..3 compounds, households of 1..12 people, optional fields."""
+    from poolab.roster import roster_from_columns
+
+    compounds = draw(st.lists(_field(), min_size=1, max_size=3, unique=True))
+    optional = st.one_of(st.just(""), _field())
+    cols: dict[str, list[str]] = {k: [] for k in (
+        "resident_id", "name", "id_number", "phone", "compound", "building", "unit", "room",
+        "household_id")}
+    n_households = draw(st.integers(1, max_households))
+    for h in range(n_households):
+        compound = draw(st.sampled_from(compounds))
+        building, unit, room = draw(_field()), draw(optional), draw(optional)
+        for _ in range(draw(st.integers(1, 12))):
+            cols["resident_id"].append(f"R{len(cols['resident_id']):05d}")
+            cols["name"].append(draw(st.one_of(st.just(""), person_names)))
+            cols["id_number"].append(draw(st.one_of(st.just(""), id_numbers())))
+            cols["phone"].append(draw(st.one_of(st.just(""), st.from_regex(r"1[3-9][0-9]{9}",
+                                                                            fullmatch=True))))
+            cols["compound"].append(compound)
+            cols["building"].append(building)
+            cols["unit"].append(unit)
+            cols["room"].append(room)
+            cols["household_id"].append(f"H{h:04d}")
+    return roster_from_columns(**cols)
+
+
+# --- barcodes (poolab.barcodes) ------------------------------------------------------------
+
+@st.composite
+def issued_barcodes(draw: st.DrawFn) -> str:
+    """A barcode poolab would issue: prefix P or S, a serial, its check character."""
+    from poolab.barcodes import issue_barcodes
+
+    prefix = draw(st.sampled_from(["P", "S"]))
+    serial = draw(st.integers(0, 10**9 - 40))
+    codes, _ = issue_barcodes(prefix, serial, 1)
+    return codes[0]
