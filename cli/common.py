@@ -21,12 +21,22 @@ class AppContext:
     def __init__(self, db_url: str, operator: str) -> None:
         self.db_url = db_url
         self.operator = operator
+        self._stores: list[Any] = []
 
     def store(self, *, must_exist: bool = True) -> Any:
-        """Open the store (imports SQLAlchemy only when a command needs it)."""
+        """Open the store (imports SQLAlchemy only when a command needs it); it is
+        closed when the command ends."""
         from poolab.store.engine import open_store
 
-        return open_store(self.db_url, must_exist=must_exist)
+        store = open_store(self.db_url, must_exist=must_exist)
+        self._stores.append(store)
+        return store
+
+    def close(self) -> None:
+        """Release every connection the command opened."""
+        for store in self._stores:
+            store.dispose()
+        self._stores.clear()
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -91,6 +91,7 @@ def cli(ctx: click.Context, db_url: str, operator: str | None) -> None:
     Try it all on a synthetic district: `poolab demo`.
     """
     ctx.obj = AppContext(db_url=db_url, operator=operator or _default_operator())
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -134,7 +134,7 @@ def tube_ids_for(conn: Connection, *, barcodes: Sequence[str], campaign_id: int)
         rows = conn.execute(select(_T.c.barcode, _T.c.id).where(_T.c.campaign_id == campaign_id))
         return {b: i for b, i in rows if b in wanted}
     rows = conn.execute(select(_T.c.barcode, _T.c.id).where(_T.c.barcode.in_(list(wanted))))
-    return dict(rows.tuples().all())
+    return {b: i for b, i in rows}
 
 
 def insert_members(

@@ -1,0 +1,71 @@
+"""Barcodes: the check character catches every single-character error and every
+adjacent transposition; scans are normalised before they are checked."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from poolab.barcodes import (
+    ALPHABET,
+    barcode_problem,
+    check_character,
+    has_valid_check,
+    issue_barcodes,
+    normalise_scan,
+)
+from tests.strategies import issued_barcodes
+
+SCAN_ALPHABET = ALPHABET[:-1]  # what can be typed or scanned: 0-9A-Z
+
+
+@given(issued_barcodes())
+def test_issued_barcode_is_accepted(code: str) -> None:
+    """Every issued barcode passes its own check."""
+    assert None is barcode_problem(code)
+
+
+@given(issued_barcodes(), st.data())
+def test_every_substitution_is_rejected(code: str, data: st.DataObject) -> None:
+    """Changing any one character to any other is caught."""
+    for i in range(len(code)):
+        for ch in SCAN_ALPHABET:
+            if ch != code[i]:
+                wrong = code[:i] + ch + code[i + 1 :]
+                assert False is has_valid_check(wrong), wrong
+
+
+@given(issued_barcodes())
+def test_every_adjacent_transposition_is_rejected(code: str) -> None:
+    """Swapping any two neighbouring (different) characters is caught."""
+    for i in range(len(code) - 1):
+        if code[i] != code[i + 1]:
+            wrong = code[:i] + code[i + 1] + code[i] + code[i + 2 :]
+            assert False is has_valid_check(wrong), wrong
+
+
+def test_check_character_matches_iso7064_mod37_2_reference() -> None:
+    """The published ISO 7064 MOD 37-2 example: 'G123498654321' has check 'H'."""
+    assert "H" == check_character("G123498654321")
+
+
+def test_issuing_skips_serials_whose_check_would_be_star() -> None:
+    """Issued codes are letters and digits only, in increasing serial order."""
+    codes, next_serial = issue_barcodes("P", 1, 200)
+    assert 200 == len(codes)
+    assert all(c[-1] != "*" for c in codes)
+    assert next_serial > 200  # some serials were skipped
+    assert sorted(codes) == codes
+
+
+@given(issued_barcodes(), st.sampled_from(["", " ", "\t", "\r\n", "\n"]), st.booleans())
+def test_scans_are_normalised(code: str, pad: str, lower: bool) -> None:
+    """Whitespace, CR/LF and letter case do not matter."""
+    raw = pad + (code.lower() if lower else code) + pad
+    assert code == normalise_scan(raw)
+
+
+def test_pre_printed_codes_only_in_field_binding() -> None:
+    """A maker's code has no check of ours: accepted only for pre-printed tubes."""
+    assert None is barcode_problem("SHX-20221104-0001", pre_printed=True)
+    assert None is not barcode_problem("SHX-20221104-0001")

@@ -1,0 +1,199 @@
+"""End to end through the CLI on a small district: every workflow command of DESIGN.md."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.workflow import read_csv, run, write_results
+
+pytestmark = pytest.mark.store
+
+
+def _district_loop(url: str, roster: Path, tmp: Path) -> dict[str, object]:
+    assert 0 == run(url, "init").exit_code
+    r = run(url, "roster", "import", str(roster))
+    assert 0 == r.exit_code, r.output
+    assert "600 new" in r.output
+    r = run(url, "campaign", "new", "day1")
+    assert 0 == r.exit_code, r.output
+    r = run(url, "manifest", "day1", "-o", str(tmp / "m.csv"))
+    assert 0 == r.exit_code, r.output
+    manifest = read_csv(tmp / "m.csv")
+    return {"manifest": manifest}
+
+
+def test_whole_loop(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:
+    """roster → campaign → manifest → collect → receive → results → retest → positives → status."""
+    url = store_url
+    manifest = _district_loop(url, small_roster_csv, tmp_path)["manifest"]
+    assert 600 == len(manifest)  # type: ignore[arg-type]
+    rows = manifest  # type: ignore[assignment]
+    assert ["tube_barcode", "slot", "resident_id", "name", "compound", "building", "unit", "room",
+            "household_id"] == list(rows[0].keys())
+    assert all("*" in r["name"] for r in rows if r["name"])  # masked by default
+    tubes: dict[str, list[str]] = {}
+    for r in rows:
+        tubes.setdefault(r["tube_barcode"], []).append(r["resident_id"])
+    codes = list(tubes)
+    # collection: the team scans each tube
+    (tmp_path / "collect.txt").write_text("\n".join(codes[:5]) + "\n", encoding="utf-8")
+    r = run(url, "collect", "day1", str(tmp_path / "collect.txt"))
+    assert 0 == r.exit_code, r.output
+    # reception: every tube, in lower case with CRLF as some scanners send them
+    (tmp_path / "scans.txt").write_bytes("".join(c.lower() + "\r\n" for c in codes).encode())
+    r = run(url, "receive", "day1", str(tmp_path / "scans.txt"))
+    assert 0 == r.exit_code, r.output
+    assert f"{len(codes)} tubes accepted, 0 refused" in r.output
+    # results: two positive pools, one inconclusive, one invalid, the rest negative
+    pos, inc, inv = codes[0], codes[3], codes[7]
+    res = [(c, "negative", "", "") for c in codes]
+    res[0] = (pos, "positive", "31.2", "32.0")
+    res[3] = (inc, "inconclusive", "37.1", "")
+    res[7] = (inv, "invalid", "", "")
+    write_results(tmp_path / "res.csv", res)
+    r = run(url, "results", "import", "day1", str(tmp_path / "res.csv"))
+    assert 0 == r.exit_code, r.output
+    r = run(url, "rerun", "day1", "-o", str(tmp_path / "rerun.csv"))
+    assert 0 == r.exit_code, r.output
+    assert [inv] == [x["tube_barcode"] for x in read_csv(tmp_path / "rerun.csv")]
+    r = run(url, "retest", "day1", "-o", str(tmp_path / "retest.csv"))
+    assert 0 == r.exit_code, r.output
+    retest = read_csv(tmp_path / "retest.csv")
+    assert sorted(tubes[pos] + tubes[inc]) == sorted(x["resident_id"] for x in retest)
+    assert {pos, inc} == {x["pool_tube_barcode"] for x in retest}
+    # asked again: the same people keep the same tubes
+    r = run(url, "retest", "day1", "-o", str(tmp_path / "retest2.csv"))
+    assert retest == read_csv(tmp_path / "retest2.csv")
+    # the individual tubes come back: the first member of the positive pool is positive
+    indiv = [x["retest_tube_barcode"] for x in retest]
+    (tmp_path / "scans2.txt").write_text("\n".join(indiv) + "\n", encoding="utf-8")
+    assert 0 == run(url, "receive", "day1", str(tmp_path / "scans2.txt")).exit_code
+    sick = tubes[pos][0]
+    ind = [(x["retest_tube_barcode"], "positive" if x["resident_id"] == sick else "negative", "", "") for x in retest]
+    write_results(tmp_path / "ind.csv", ind)
+    assert 0 == run(url, "results", "import", "day1", str(tmp_path / "ind.csv")).exit_code
+    r = run(url, "positives", "day1", "-o", str(tmp_path / "pos.csv"))
+    assert 0 == r.exit_code, r.output
+    positives = read_csv(tmp_path / "pos.csv")
+    assert [sick] == [x["resident_id"] for x in positives]
+    assert ["resident_id", "name", "compound", "building", "unit", "room", "household_id", "tube_barcode"] == list(positives[0])
+    r = run(url, "status", "day1", "--json")
+    assert 0 == r.exit_code, r.output
+    status = json.loads(r.output)
+    assert 600 == status["residents"]
+    assert len(codes) == status["pools"]
+    assert len(retest) == status["retest"]
+    assert 1 == status["confirmed_positive"]
+    assert {"planned", "collected", "received", "resulted"} == set(status["tubes"])
+    assert len(codes) + len(retest) == status["tubes"]["resulted"] + status["tubes"]["received"]
+    assert Counter({"negative": len(codes) - 3 + len(retest) - 1, "positive": 2, "inconclusive": 1, "invalid": 1}) == Counter(
+        {k: v for k, v in status["results"].items() if v}
+    )
+    r = run(url, "status", "day1")
+    assert "confirmed positive residents: 1" in r.output
+
+
+def test_one_tube_per_household_and_compound_filter(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:
+    """1户1管 restricted to one compound: one tube per household, only that compound."""
+    run(store_url, "init")
+    run(store_url, "roster", "import", str(small_roster_csv))
+    roster = read_csv(small_roster_csv)
+    compound = roster[0]["compound"]
+    r = run(store_url, "campaign", "new", "sealed", "--one-tube-per-household", "--compound", compound)
+    assert 0 == r.exit_code, r.output
+    run(store_url, "manifest", "sealed", "-o", str(tmp_path / "m.csv"), "--unmasked")
+    m = read_csv(tmp_path / "m.csv")
+    mine = [x for x in roster if x["compound"] == compound]
+    assert sorted(x["resident_id"] for x in mine) == sorted(x["resident_id"] for x in m)
+    households: dict[str, set[str]] = {}
+    for x in m:
+        households.setdefault(x["tube_barcode"], set()).add(x["household_id"])
+    assert all(1 == len(h) for h in households.values())
+    names = {x["resident_id"]: x["name"] for x in mine}
+    assert all(names[x["resident_id"]] == x["name"] for x in m)  # --unmasked
+
+
+def test_field_binding_collect(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:
+    """Field binding: a tube scan opens a tube, resident scans fill it; a resident bound twice is refused."""
+    run(store_url, "init")
+    run(store_url, "roster", "import", str(small_roster_csv))
+    roster = read_csv(small_roster_csv)
+    r = run(store_url, "campaign", "new", "field", "--field-binding", "--pool-size", "3")
+    assert 0 == r.exit_code, r.output
+    ids = [x["resident_id"] for x in roster[:5]]
+    scans = ["TUBE-0001", ids[0], ids[1], ids[2], ids[3], "tube-0002", ids[4], ids[0]]
+    # ids[3] arrives after the first tube is full (3): refused, nothing else lost
+    r = run(store_url, "collect", "field", "-", input="\n".join(scans) + "\n")
+    assert 1 == r.exit_code
+    assert "<stdin>:5" in r.output and "no open tube" in r.output
+    assert "<stdin>:8" in r.output and "already bound" in r.output
+    run(store_url, "manifest", "field", "-o", str(tmp_path / "m.csv"))
+    m = read_csv(tmp_path / "m.csv")
+    bound = {x["resident_id"]: x["tube_barcode"] for x in m if x["tube_barcode"]}
+    assert {ids[0]: "TUBE-0001", ids[1]: "TUBE-0001", ids[2]: "TUBE-0001", ids[4]: "TUBE-0002"} == bound
+    assert 600 == len(m)
+    # the pre-printed tubes go through the lab like any other
+    r = run(store_url, "receive", "field", "-", input="TUBE-0001\ntube-0002\n")
+    assert 0 == r.exit_code, r.output
+
+
+def test_results_enter_interactive(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:
+    """Keyed entry: a wrong key or an unknown tube records nothing; good keys record at once."""
+    run(store_url, "init")
+    run(store_url, "roster", "import", str(small_roster_csv))
+    run(store_url, "campaign", "new", "d")
+    run(store_url, "manifest", "d", "-o", str(tmp_path / "m.csv"))
+    codes = list(dict.fromkeys(x["tube_barcode"] for x in read_csv(tmp_path / "m.csv")))
+    run(store_url, "receive", "d", "-", input="\n".join(codes[:3]) + "\n")
+    keys = f"{codes[0]}\nz\n{codes[0]}\np 30.5 31\nP0000000000\n{codes[1]}\nn\n{codes[5]}\nq\n"
+    r = run(store_url, "results", "enter", "d", input=keys)
+    assert 0 == r.exit_code, r.output
+    assert "not a result" in r.output
+    assert "recorded positive" in r.output
+    assert "never received" in r.output  # codes[5] was not scanned in
+    assert "2 result(s) recorded" in r.output
+    status = json.loads(run(store_url, "status", "d", "--json").output)
+    assert {"positive": 1, "negative": 1} == {k: v for k, v in status["results"].items() if v}
+
+
+def test_commands_need_a_store(tmp_path: Path) -> None:
+    """A command on a store that does not exist says how to create it."""
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    r = run(url, "status", "x")
+    assert 1 == r.exit_code
+    assert "poolab" in r.output and "init" in r.output
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_every_command_has_help() -> None:
+    """`--help` works for every command and subcommand and teaches something."""
+    from click.testing import CliRunner
+
+    from cli.main import COMMANDS, cli
+
+    runner = CliRunner()
+    for name in COMMANDS:
+        r = runner.invoke(cli, [name, "--help"])
+        assert 0 == r.exit_code, (name, r.output)
+        assert len(r.output) > 80, name
+    for sub in (["roster", "demo"], ["roster", "import"], ["campaign", "new"], ["results", "import"], ["results", "enter"]):
+        r = runner.invoke(cli, [*sub, "--help"])
+        assert 0 == r.exit_code, sub
+
+
+def test_demo_small(tmp_path: Path) -> None:
+    """`poolab demo` on a small district: confirmed positives are the detectable infected."""
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    r = CliRunner().invoke(cli, ["demo", "--residents", "800", "--households", "500", "--compounds", "3",
+                                 "--infected", "6", "--seed", "3", "--folder", str(tmp_path / "demo")])
+    assert 0 == r.exit_code, r.output
+    assert "exactly the detectable infected residents" in r.output
+    for f in ("poolab.db", "roster.csv", "manifest.csv", "results-pools.csv", "retest.csv", "positives.csv"):
+        assert (tmp_path / "demo" / f).exists(), f
