@@ -89,7 +89,7 @@ def assign_tubes_naive(
             tubes.extend(members[j : j + k] for j in range(0, len(members), k))
     else:
         for _, in_compound in itertools.groupby(households, key=lambda h: h[0]):
-            aside: list[list[int]] = []
+            leftovers: list[list[list[int]]] = []
             for _, in_building in itertools.groupby(in_compound, key=lambda h: h[1]):
                 items = []
                 for _, _, members in in_building:
@@ -98,7 +98,19 @@ def assign_tubes_naive(
                     items.append(members[own:])
                 full, left = _fill_tubes(items, k, lookahead, set_aside=True)
                 tubes.extend(full)
-                aside.extend(left)
+                leftovers.append(left)
+            # A building keeps its leftover in its own tube when the compound's slack pays.
+            people = [sum(map(len, left)) for left in leftovers]
+            slack = -sum(people) % k
+            for b in sorted(range(len(leftovers)), key=lambda b: -people[b]):
+                if people[b] > k:
+                    continue
+                if people[b] == 0 or k - people[b] > slack:
+                    break
+                slack -= k - people[b]
+                tubes.append([i for item in leftovers[b] for i in item])
+                leftovers[b] = []
+            aside = [item for left in leftovers for item in left]
             aside.sort(key=lambda item: item[0])
             tubes.extend(_fill_tubes(aside, k, 4 * lookahead, set_aside=False)[0])
     tubes.sort(key=min)

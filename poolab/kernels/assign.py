@@ -8,12 +8,16 @@ The rule, per compound (a run of equal compound codes):
 2. Per building (a run of households whose first members share a building code), pack
    households in walk order into tubes filled to exactly K: take the first waiting
    household if it fits the free slots, otherwise the first one that fits among the next
-   ``lookahead`` households of the building. If none fits, the open tube's households are
-   set aside for step 3 and a new tube is opened. The building's last, partial tube is set
-   aside too.
+   ``lookahead`` households of the building. If none fits, swap a household of the open
+   tube for a larger one in the window (largest gain that still fits; the one swapped out
+   waits again); if no swap helps either, the open tube's households are set aside for
+   step 3 and a new tube is opened. The building's last, partial tube is set aside too.
+   Where the compound's empty slots allow it without an extra tube, a building keeps what
+   it set aside in a tube of its own (largest leftovers first).
 3. The households set aside in a compound are sorted by walk order and packed the same way
    across buildings (only these tubes can cross a building), with a window of
-   ``4 * lookahead``; when nothing in the window fits, the tube is closed partly filled.
+   ``4 * lookahead``; when nothing in the window fits and no swap helps, the tube is
+   closed partly filled.
 4. Tubes are numbered by the walk position of their first member; slots 1..size follow
    walk order inside each tube.
 
@@ -97,7 +101,7 @@ def _pack(items, a, b, size, taken, rem_tube, K, window, spill, spill_buf, n_spi
     the open tube's households go to ``spill_buf``. ``spill`` False (a compound's set-aside
     households): tubes are closed partly filled instead. Returns (n_spill, next_id).
     """
-    members = np.empty(K, np.int64)
+    members = np.empty(K, np.int64)  # positions in items of the open tube's households
     n_mem = 0
     free = K
     head = a
@@ -106,11 +110,11 @@ def _pack(items, a, b, size, taken, rem_tube, K, window, spill, spill_buf, n_spi
         if taken[h]:
             head += 1
             continue
+        stop = min(b, head + 1 + window)
         pick = -1
         if size[h] <= free:
             pick = head
         else:
-            stop = min(b, head + 1 + window)
             for j in range(head + 1, stop):
                 g = items[j]
                 if not taken[g] and size[g] <= free:
@@ -121,34 +125,88 @@ def _pack(items, a, b, size, taken, rem_tube, K, window, spill, spill_buf, n_spi
             taken[g] = True
             rem_tube[g] = next_id
             free -= size[g]
-            members[n_mem] = g
+            members[n_mem] = pick
             n_mem += 1
             if pick == head:
                 head += 1
-            if free == 0:
+        else:
+            # Nothing fits: swap a household of the tube for a larger waiting one, taking the
+            # largest gain (first found on ties); the one swapped out waits again.
+            gain = 0
+            out = -1
+            into = -1
+            for j in range(head, stop):
+                g = items[j]
+                if taken[g]:
+                    continue
+                for m in range(n_mem):
+                    d = size[g] - size[items[members[m]]]
+                    if d > gain and d <= free:
+                        gain, out, into = d, m, j
+            if gain > 0:
+                back = members[out]
+                taken[items[back]] = False
+                rem_tube[items[back]] = -1
+                g = items[into]
+                taken[g] = True
+                rem_tube[g] = next_id
+                free -= gain
+                members[out] = into
+                head = min(head, back)
+            elif spill:
+                for m in range(n_mem):
+                    g = items[members[m]]
+                    rem_tube[g] = -1
+                    spill_buf[n_spill] = g
+                    n_spill += 1
+                free = K
+                n_mem = 0  # the tube id is reused: nobody holds it any more
+            else:
                 next_id += 1
                 free = K
                 n_mem = 0
-        elif spill:
-            for m in range(n_mem):
-                rem_tube[members[m]] = -1
-                spill_buf[n_spill] = members[m]
-                n_spill += 1
-            free = K
-            n_mem = 0  # the tube id is reused: nobody holds it any more
-        else:
+        if free == 0:
             next_id += 1
             free = K
             n_mem = 0
     if n_mem > 0:
         if spill:
             for m in range(n_mem):
-                rem_tube[members[m]] = -1
-                spill_buf[n_spill] = members[m]
+                g = items[members[m]]
+                rem_tube[g] = -1
+                spill_buf[n_spill] = g
                 n_spill += 1
         else:
             next_id += 1
     return n_spill, next_id
+
+
+@kernel
+def _own_leftover_tubes(spill_buf, lo, hi, size, rem_tube, K, next_id):  # type: ignore[no-untyped-def]
+    """Give buildings' set-aside households a tube of their own where it costs no extra tube.
+
+    The compound's set-aside people need ceil(total / K) tubes, leaving ``slack`` empty
+    slots; a building whose leftover is ``l`` people can keep it in its own tube for
+    ``K - l`` of that slack. Largest leftovers first (fewest slots spent), building order on
+    ties. Returns next_id.
+    """
+    nb = lo.shape[0]
+    ell = np.zeros(nb, np.int64)
+    for i in range(nb):
+        for m in range(lo[i], hi[i]):
+            ell[i] += size[spill_buf[m]]
+    total = ell.sum()
+    slack = (total + K - 1) // K * K - total
+    for i in np.argsort(-ell, kind="mergesort"):
+        if ell[i] > K:
+            continue
+        if ell[i] == 0 or K - ell[i] > slack:
+            break
+        slack -= K - ell[i]
+        for m in range(lo[i], hi[i]):
+            rem_tube[spill_buf[m]] = next_id
+        next_id += 1
+    return next_id
 
 
 @kernel
@@ -176,6 +234,8 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
     else:
         items = np.arange(nh)
         spill_buf = np.empty(nh, np.int64)
+        spill_lo = np.empty(nh, np.int64)  # per building of the compound: its set-aside range
+        spill_hi = np.empty(nh, np.int64)
         for h in range(nh):
             if n_full[h] > 0:
                 full0[h] = next_id
@@ -189,22 +249,33 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
             while h1 < nh and comp[starts[h1]] == c:
                 h1 += 1
             n_spill = 0
+            nb = 0
             a = h0
             while a < h1:  # one building run per iteration
                 bcode = bldg[starts[a]]
                 b = a
                 while b < h1 and bldg[starts[b]] == bcode:
                     b += 1
+                spill_lo[nb] = n_spill
                 n_spill, next_id = _pack(
                     items, a, b, rem, taken, rem_tube, K, window, True, spill_buf, n_spill, next_id
                 )
+                spill_hi[nb] = n_spill
+                nb += 1
                 a = b
             if n_spill > 0:
+                next_id = _own_leftover_tubes(
+                    spill_buf, spill_lo[:nb], spill_hi[:nb], rem, rem_tube, K, next_id
+                )
                 res = np.sort(spill_buf[:n_spill])
+                n_res = 0
                 for m in range(n_spill):
-                    taken[res[m]] = False
+                    if rem_tube[res[m]] < 0:
+                        taken[res[m]] = False
+                        res[n_res] = res[m]
+                        n_res += 1
                 _, next_id = _pack(
-                    res, 0, n_spill, rem, taken, rem_tube, K, 4 * window, False, spill_buf, 0, next_id
+                    res, 0, n_res, rem, taken, rem_tube, K, 4 * window, False, spill_buf, 0, next_id
                 )
             h0 = h1
     # Raw tube per resident, then renumber by first appearance in walk order.
