@@ -11,7 +11,7 @@ connected components are independent, and each is solved on its own:
 * **small components with cycles** (at most ``max_exact`` people, e.g. one R×R array
   with R <= 4): exact enumeration of all 2^m infection patterns;
 * **larger components with cycles** (big arrays, non-adaptive designs): loopy belief
-  propagation, damped. Justification: the graphs are sparse with long cycles (an array's
+  propagation (undamped by default). Justification: the graphs are sparse with long cycles (an array's
   shortest cycle passes 4 people and 4 pools; two people of an STD share at most gamma
   pools), and at screening prevalences the messages stay near the prior, the regime
   where loopy BP is known to be accurate for noisy-OR-type group testing (Sejdinovic &
@@ -163,7 +163,7 @@ def posterior(
     prior: float,
     max_exact: int = 16,
     iters: int = 200,
-    damping: float = 0.3,
+    damping: float = 0.0,
 ) -> Posterior:
     """Posteriors of ``n`` people from pool results.
 

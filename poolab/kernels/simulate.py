@@ -24,8 +24,18 @@ def _infect(index_rate, household_ptr, attack, ct_mean, ct_sd, status, conc):  #
     """Index infections iid at ``index_rate``; then, in each household with an index case,
     every other member is infected with probability ``attack``. Ct ~ Normal per infected."""
     n = status.shape[0]
-    for i in range(n):
-        status[i] = np.random.random() < index_rate
+    status[:] = False
+    # skip ahead by geometric gaps: about n*rate draws instead of n
+    if index_rate >= 1.0:
+        status[:] = True
+    elif index_rate > 0.0:
+        log_q = np.log1p(-index_rate)
+        i = -1
+        while True:
+            i += 1 + np.int64(np.floor(np.log1p(-np.random.random()) / log_q))
+            if i >= n:
+                break
+            status[i] = True
     if attack > 0.0:
         for h in range(household_ptr.shape[0] - 1):
             lo = household_ptr[h]
@@ -40,11 +50,8 @@ def _infect(index_rate, household_ptr, attack, ct_mean, ct_sd, status, conc):  #
                     if not status[i] and np.random.random() < attack:
                         status[i] = True
     for i in range(n):
-        if status[i]:
-            ct = ct_mean + ct_sd * np.random.standard_normal()
-            conc[i] = np.exp(-_LN2 * ct)
-        else:
-            conc[i] = 0.0
+        if status[i]:  # concentration 2**-Ct; read only where status is True
+            conc[i] = np.exp(-_LN2 * (ct_mean + ct_sd * np.random.standard_normal()))
 
 
 @kernel
