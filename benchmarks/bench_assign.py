@@ -1,6 +1,6 @@
 """Pool assignment kernel: warm time at district (97,488) and city (10,000,000) scale.
 
-Run from the repository root: ``.venv/bin/python benchmarks/bench_assign.py [--walk-city]``.
+Run from the repository root: ``.venv/bin/python benchmarks/bench_assign.py [--walk-size N]``.
 Beside the kernel: a raw numpy baseline (``arange // K`` chunking of the same sorted
 residents: no households, compounds or buildings respected) and, at district scale, the
 pure-Python twin of the same rule (tests/naive.py). walk_order (string factorisation and
@@ -89,7 +89,8 @@ def bench(n: int, repeat: int, naive: bool, walk: bool) -> None:
     if naive:
         cl, bl, hl = c.tolist(), b.tolist(), h.tolist()
         t = best_of(lambda: assign_tubes_naive(cl, bl, hl, K), 1)
-        rows.append(("baseline: pure-Python twin", t, "same tubes"))
+        same = assign_tubes_naive(cl, bl, hl, K)[0] == res.tube.tolist()
+        rows.append(("baseline: pure-Python twin", t, "same tubes" if same else "DIFFERENT TUBES"))
     if walk:
         cols = strings(codes)
         t = best_of(lambda: walk_order(*cols), 1 if n > 1_000_000 else repeat)
@@ -99,12 +100,36 @@ def bench(n: int, repeat: int, naive: bool, walk: bool) -> None:
         print(f"  {name:<38} {sec * 1e3:10.2f} ms  {note}")
 
 
+def seed_district() -> None:
+    """assign_pools end to end (strings in, tubes out) on the seed district of rosterdemo."""
+    from poolab.pools import assign_pools, pool_quality
+    from poolab.rosterdemo import generate_district
+
+    cols = generate_district().columns()
+    args = [np.array(cols[k]) for k in ("compound", "building", "unit", "room", "household_id")]
+    assign_pools(*args)
+    t = best_of(lambda: assign_pools(*args), 5)
+    q = pool_quality(assign_pools(*args), args[0], args[1], args[4], K)
+    print(f"\nseed district (poolab.rosterdemo, {args[0].size:,} residents)")
+    print(
+        f"  {'assign_pools (walk order + kernel)':<38} {t * 1e3:10.2f} ms  tubes {q.tubes} /"
+        f" bound {q.lower_bound} = {q.ratio:.4f}; one building {q.single_building_share:.2%};"
+        f" split households {q.split_households}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--walk-city", action="store_true", help="also time walk_order at 10M")
+    parser.add_argument("--walk-size", type=int, default=0, help="also time walk_order at N")
     args = parser.parse_args()
     bench(97_488, repeat=20, naive=True, walk=True)
-    bench(10_000_000, repeat=3, naive=False, walk=args.walk_city)
+    seed_district()
+    bench(10_000_000, repeat=3, naive=False, walk=False)
+    if args.walk_size:
+        codes = roster(args.walk_size, seed=2)
+        cols = strings(codes)
+        t = best_of(lambda: walk_order(*cols), 1)
+        print(f"\nwalk_order at {args.walk_size:,} residents: {t * 1e3:.0f} ms")
 
 
 if __name__ == "__main__":
