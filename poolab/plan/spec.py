@@ -2,7 +2,9 @@
 
 ``individual``, ``dorfman:K``, ``hier:K1-K2`` (K1, then subpools of K2, the last one
 holding any remainder, then individuals), ``array:R`` (R×R rows and columns, no master pool), ``array-master:R``.
-Further families (non-adaptive designs) add their own prefixes here.
+``std:Q-K`` is the non-adaptive shifted transversal design (Thierry-Mieg 2006): blocks
+of Q² people (Q prime), each person in K pools (1 ≤ K ≤ Q), COMP's candidates
+confirmed alone.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import attrs
 
 from poolab.errors import PoolabError
 
-FAMILIES = ("individual", "dorfman", "hier", "array", "array-master")
+FAMILIES = ("individual", "dorfman", "hier", "array", "array-master", "std")
 
 
 class BadSpec(PoolabError):
@@ -30,19 +32,19 @@ class DesignSpec:
     def __str__(self) -> str:
         if self.family == "individual":
             return "individual"
-        if self.family == "hier":
-            return f"hier:{self.sizes[0]}-{self.sizes[1]}"
+        if self.family in ("hier", "std"):
+            return f"{self.family}:{self.sizes[0]}-{self.sizes[1]}"
         return f"{self.family}:{self.sizes[0]}"
 
 
-_SPEC = re.compile(r"^(individual|dorfman|hier|array-master|array)(?::(\d+)(?:-(\d+))?)?$")
+_SPEC = re.compile(r"^(individual|dorfman|hier|array-master|array|std)(?::(\d+)(?:-(\d+))?)?$")
 
 
 def parse_spec(text: str) -> DesignSpec:
     """Parse a SPEC string; raise ``BadSpec`` naming the value and the accepted forms."""
     raw = text.strip().lower()
     m = _SPEC.match(raw)
-    forms = "individual, dorfman:K, hier:K1-K2, array:R, array-master:R"
+    forms = "individual, dorfman:K, hier:K1-K2, array:R, array-master:R, std:Q-K"
     if not m:
         raise BadSpec(f"design {text!r} is not a SPEC; use one of: {forms}")
     family, a, b = m.group(1), m.group(2), m.group(3)
@@ -59,6 +61,15 @@ def parse_spec(text: str) -> DesignSpec:
         if not (k1 > k2 >= 2):
             raise BadSpec(f"design {text!r}: hier:K1-K2 needs K1 > K2 >= 2")
         return DesignSpec("hier", (k1, k2))
+    if family == "std":
+        if b is None:
+            raise BadSpec(f"design {text!r}: std needs Q-K, e.g. std:13-3")
+        q, k = int(a), int(b)
+        if q < 2 or any(q % d == 0 for d in range(2, int(q**0.5) + 1)):
+            raise BadSpec(f"design {text!r}: std:Q-K needs a prime Q")
+        if not 1 <= k <= q:
+            raise BadSpec(f"design {text!r}: std:Q-K needs 1 <= K <= Q")
+        return DesignSpec("std", (q, k))
     if b is not None:
         raise BadSpec(f"design {text!r}: {family} takes one size")
     k = int(a)
