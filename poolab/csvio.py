@@ -11,7 +11,6 @@ import io
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from itertools import repeat
 
 import attrs
 
@@ -113,7 +112,7 @@ def _check_header(
     return [Problem(source, line, ",".join(header), message)]
 
 
-_EDGE_SPACES = (" ,", ", ", " \n", "\n ", "\t")  # substring search beats a regex here
+_EDGE_SPACES = (" ,", ", ", " \n", "\n ")  # substring search beats a regex here
 
 
 def _parse_simple(text: str) -> tuple[list[str], list[list[str]]] | None:
@@ -127,12 +126,18 @@ def _parse_simple(text: str) -> tuple[list[str], list[list[str]]] | None:
     body = text.replace("\r\n", "\n").rstrip("\n")
     if not body or body[0] == " " or body[-1] == " " or any(e in body for e in _EDGE_SPACES):
         return None
-    lines = body.split("\n")
-    width = lines[0].count(",") + 1
-    if set(map(str.count, lines, repeat(","))) != {width - 1} or "," * (width - 1) in lines:
-        return None  # ragged, or a blank line (which is "" or bare commas)
-    flat = body.replace("\n", ",").split(",")
-    return flat[:width], [flat[width + j :: width] for j in range(width)]
+    if not body.replace("\n", " ").isprintable():
+        return None  # tabs, no-break or ideographic spaces, control characters: strip() cases
+    width = body[: body.find("\n")].count(",") + 1 if "\n" in body else body.count(",") + 1
+    if "\n" + "," * (width - 1) + "\n" in f"\n{body}\n":
+        return None  # a blank line ("" or bare commas)
+    # Each line break becomes a field of its own; the file is rectangular exactly when
+    # every one of them lands on the stride of width + 1.
+    flat = body.replace("\n", ",\n,").split(",")
+    n = (len(flat) + 1) // (width + 1)
+    if len(flat) != n * (width + 1) - 1 or flat[width :: width + 1].count("\n") != n - 1:
+        return None
+    return flat[:width], [flat[width + 1 + j :: width + 1] for j in range(width)]
 
 
 def _parse_careful(

@@ -151,3 +151,31 @@ def test_fast_and_careful_paths_agree():
     assert careful_header == header
     assert [list(c) for c in zip(*rows, strict=True)] == columns
     assert list(csv.reader(io.StringIO(text)))[1:] == rows
+
+
+@st.composite
+def csv_like_texts(draw: st.DrawFn) -> str:
+    """Mostly rectangular CSV text, now and then ragged, padded, quoted or blank-lined."""
+    width = draw(st.integers(1, 3))
+    field = st.text(st.sampled_from("ab张"), max_size=3) | st.text(
+        st.sampled_from('ab张 "\t\u3000'), max_size=3)
+    rows = draw(st.lists(st.lists(field, min_size=width, max_size=width)
+                         | st.lists(field, max_size=4), min_size=1, max_size=5))
+    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    return eol.join(",".join(r) for r in rows) + draw(st.sampled_from(["", "\n", "\n\n"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(csv_like_texts(), st.text(st.sampled_from('ab张,"\n\r \t'), max_size=30)))
+def test_fast_path_agrees_with_csv_reader(text):
+    """Whenever the split fast path accepts a text, it parses it as csv.reader would."""
+    from poolab.csvio import _parse_careful, _parse_simple
+
+    simple = _parse_simple(text)
+    if simple is None:
+        return
+    header, rows, lines, header_line = _parse_careful(text, "t", [])
+    assert (header, 1) == (simple[0], header_line)
+    expected = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in header]
+    assert expected == simple[1]
+    assert list(range(2, len(rows) + 2)) == lines
