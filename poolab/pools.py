@@ -16,6 +16,7 @@ import numpy.typing as npt
 from poolab.kernels.assign import assign_tubes
 
 StrColumn = Sequence[str] | npt.NDArray[np.str_] | npt.NDArray[np.object_]
+IntArray = npt.NDArray[np.int64]
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -117,7 +118,7 @@ def _walk(
     unit: StrColumn,
     room: StrColumn,
     household_id: StrColumn,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """(walk order, compound codes, building codes, household codes), codes in input order."""
     cc = natural_codes("compound", compound)
     bc = natural_codes("building", building)

@@ -233,7 +233,10 @@ def tube_invariant_failures(
             bad.append(f"tube {t} slots are not 1..size in walk order")
         if len({compound[i] for i in ms}) > 1:
             bad.append(f"tube {t} crosses a compound")
-    runs = [list(g) for _, g in itertools.groupby(range(len(tube)), key=lambda i: (compound[i], household[i]))]
+    def owner(i: int) -> tuple[int, int]:
+        return compound[i], household[i]
+
+    runs = [list(g) for _, g in itertools.groupby(range(len(tube)), key=owner)]
     for run in runs:
         tubes_of = [tube[i] for i in run]
         own = len(run) // k * k

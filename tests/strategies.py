@@ -111,7 +111,8 @@ def district_like_codes(
     60-300 residents; about ``households_per_compound`` households per compound.
     Keys: compound, building, household, unit, room (one int64 array per resident).
     """
-    counts = rng.integers(households_per_compound * 2 // 3, households_per_compound * 4 // 3 + 1, n_compounds)
+    low, high = households_per_compound * 2 // 3, households_per_compound * 4 // 3
+    counts = rng.integers(low, high + 1, n_compounds)
     nh = int(counts.sum())
     kind = rng.choice(7, size=nh, p=[0.55, 0.33, 0.06, 0.03, 0.017, 0.01, 0.003])
     size = kind + 1

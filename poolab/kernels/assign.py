@@ -94,7 +94,9 @@ def _households_contiguous(comp, hh):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _pack(items, a, b, size, taken, rem_tube, K, window, spill, spill_buf, n_spill, next_id):  # type: ignore[no-untyped-def]
+def _pack(  # type: ignore[no-untyped-def]
+    items, a, b, size, taken, rem_tube, K, window, spill, spill_buf, n_spill, next_id
+):
     """Pack items[a:b] (household indices in walk order) into tubes of exactly K.
 
     ``spill`` True (inside a building): when nothing in the window fits, and at the end,
@@ -182,7 +184,9 @@ def _pack(items, a, b, size, taken, rem_tube, K, window, spill, spill_buf, n_spi
 
 
 @kernel
-def _own_leftover_tubes(spill_buf, lo, hi, size, rem_tube, K, next_id):  # type: ignore[no-untyped-def]
+def _own_leftover_tubes(  # type: ignore[no-untyped-def]
+    spill_buf, lo, hi, size, rem_tube, K, next_id
+):
     """Give buildings' set-aside households a tube of their own where it costs no extra tube.
 
     The compound's set-aside people need ceil(total / K) tubes, leaving ``slack`` empty
