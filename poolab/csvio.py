@@ -121,10 +121,16 @@ def _parse_simple(text: str) -> tuple[list[str], list[list[str]]] | None:
     Most roster files are like this; splitting the whole text at once is several times
     faster than ``csv.reader``, and anything unusual goes the careful way instead.
     """
-    if '"' in text or text.count("\r") != text.count("\r\n"):
+    if '"' in text:
         return None
-    body = text.replace("\r\n", "\n").rstrip("\n")
-    if not body or body[0] == " " or body[-1] == " " or any(e in body for e in _EDGE_SPACES):
+    if "\r" in text:
+        if text.count("\r") != text.count("\r\n"):
+            return None
+        text = text.replace("\r\n", "\n")
+    body = text.rstrip("\n")
+    if not body or " " in body and (
+        body[0] == " " or body[-1] == " " or any(e in body for e in _EDGE_SPACES)
+    ):
         return None
     if not body.replace("\n", " ").isprintable():
         return None  # tabs, no-break or ideographic spaces, control characters: strip() cases
