@@ -24,7 +24,12 @@ RESULT_COLUMNS = ("tube_barcode", "result")
 RESULT_OPTIONAL = ("ct_orf1ab", "ct_n")
 # Keys a technician presses in `results enter`.
 KEYS = {"p": "positive", "n": "negative", "i": "inconclusive", "x": "invalid"}
-_SYNONYMS = {"pos": "positive", "neg": "negative", "inc": "inconclusive", "inv": "invalid", "failed": "invalid"}
+# What instruments and people write instead of the four words (LIS exports, Chinese forms).
+_SYNONYMS = {
+    "pos": "positive", "neg": "negative", "inc": "inconclusive", "inv": "invalid", "failed": "invalid",
+    "detected": "positive", "not detected": "negative", "undetermined": "inconclusive",
+    "阳性": "positive", "阴性": "negative", "可疑": "inconclusive", "待复检": "inconclusive", "无效": "invalid",
+}
 
 
 def receive(

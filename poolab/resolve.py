@@ -26,6 +26,7 @@ from poolab.store.reports import (
     NO_CALL,
     TubeTable,
     campaign_tubes,
+    count_campaign_residents,
     pool_members,
     residents_by_pk,
 )
@@ -161,7 +162,7 @@ def campaign_status(store: Store, campaign: str) -> CampaignStatus:
     with store.begin() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
-        member_tube, _pk, _slot = pool_members(conn, campaign_id=info.id)
+        residents = count_campaign_residents(conn, campaign_id=info.id)
     resulted = tubes.call != NO_CALL
     received = tubes.received & ~resulted
     collected = tubes.collected & ~tubes.received & ~resulted
@@ -171,7 +172,7 @@ def campaign_status(store: Store, campaign: str) -> CampaignStatus:
     pending_calls = (tubes.call == NO_CALL) | (tubes.call == _INV)
     return CampaignStatus(
         campaign=info.name,
-        residents=len(member_tube),
+        residents=residents,
         pools=int(np.count_nonzero(tubes.kind == KIND_POOL)),
         tubes=TubeCounts(
             planned=int(planned.sum()),
