@@ -248,20 +248,23 @@ def generate_district(
     for i in foreign.tolist() + np.flatnonzero(rng.random(residents) < NO_ID_SHARE).tolist():
         id_number[i] = ""
 
-    hh_width = max(6, len(str(households)))
-    res_width = max(7, len(str(residents)))
-    hh_label = [f"H{i:0{hh_width}d}" for i in range(1, households + 1)]
+    hh_format = f"H%0{max(6, len(str(households)))}d"
+    res_format = f"R%0{max(7, len(str(residents)))}d"
+    hh_label = [hh_format % i for i in range(1, households + 1)]
     member = np.repeat(np.arange(households), sizes).tolist()
+    # Small label tables indexed per resident: cheaper than str() on every value.
     rooms = {int(r): str(r) for r in np.unique(room)}
+    buildings = [str(b) for b in range(int(bld.max()) + 1)]
+    units = [""] + [str(u) for u in range(1, int(unit.max()) + 1)]
     comp_r, bld_r, unit_r, room_r = (np.repeat(a, sizes).tolist() for a in (comp, bld, unit, room))
     return roster_from_columns(
-        resident_id=[f"R{i:0{res_width}d}" for i in range(1, residents + 1)],
+        resident_id=[res_format % i for i in range(1, residents + 1)],
         name=name,
         id_number=id_number,
         phone=phone,
         compound=[names_of[c] for c in comp_r],
-        building=[str(b) for b in bld_r],
-        unit=["" if u == 0 else str(u) for u in unit_r],
+        building=[buildings[b] for b in bld_r],
+        unit=[units[u] for u in unit_r],
         room=[rooms[r] for r in room_r],
         household_id=[hh_label[h] for h in member],
     )
