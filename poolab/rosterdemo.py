@@ -228,7 +228,7 @@ def _phones(ages: np.ndarray, rng: np.random.Generator) -> list[str]:
 def generate_district(
     residents: int = 97488, households: int = 58937, compounds: int = 38, seed: int = 0
 ) -> Roster:
-    """A synthetic district with exactly these counts, in walk order; the same seed, the same one."""
+    """A synthetic district with exactly these counts, in walk order; one seed, one district."""
     if not 1 <= compounds <= households <= residents:
         raise ValueError("need 1 <= compounds <= households <= residents, got "
                          f"{compounds} compounds, {households} households, {residents} residents")
