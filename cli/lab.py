@@ -67,6 +67,8 @@ def results_import(app: AppContext, name: str, file: str, amend: bool, reason: s
         return
     extra = f", {s.amended} amended" if s.amended else ""
     click.echo(f"{file}: {s.rows} rows; {s.recorded} recorded, {s.unchanged} unchanged{extra}")
+    if s.ignored_columns:
+        click.echo(f"note: columns not used: {', '.join(s.ignored_columns)}", err=True)
 
 
 @results.command("enter")

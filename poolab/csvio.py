@@ -38,6 +38,10 @@ class CsvTable:
         """The rows as lists of fields, in header order."""
         return [list(r) for r in zip(*self.columns)] if self.columns else [[] for _ in self.lines]
 
+    def ignored_columns(self, known: Sequence[str]) -> list[str]:
+        """Header names outside ``known`` (their values are not read)."""
+        return [c for c in self.header if c and c not in set(known)]
+
     def column(self, name: str) -> list[str]:
         """The values of one column ("" throughout if the file does not have it)."""
         try:
@@ -94,15 +98,17 @@ def read_text(path: str | os.PathLike[str]) -> tuple[str, str]:
 def _check_header(
     header: list[str], required: Sequence[str], optional: Sequence[str], source: str, line: int
 ) -> list[Problem]:
-    known = set(required) | set(optional)
+    # Columns we do not know (a committee's 性别 or 备注, an instrument's well) are
+    # ignored, not refused: `ignored_columns` lets the caller say so.
     missing = [c for c in required if c not in header]
-    unknown = [c for c in header if c not in known]
     repeated = sorted({c for c in header if c and header.count(c) > 1})
     parts = []
     if missing:
         parts.append("missing column(s) " + ", ".join(missing))
-    if unknown:
-        parts.append("unknown column(s) " + ", ".join(repr(c) for c in unknown))
+        known = set(required) | set(optional)
+        unknown = [c for c in header if c not in known]
+        if unknown:  # likely the misspelt ones: name them beside what is missing
+            parts.append("unknown column(s) " + ", ".join(repr(c) for c in unknown))
     if repeated:
         parts.append("repeated column(s) " + ", ".join(repeated))
     if not parts:

@@ -159,7 +159,7 @@ def import_results(
         info = campaign_by_name(conn, name=campaign)
         scope = f"results:{info.id}"
         if find_import(conn, scope=scope, sha256=sha) is not None:
-            return ResultImportSummary(source, len(table.rows), 0, len(table.rows), 0, already_imported=True)
+            return ResultImportSummary(source, len(table), 0, len(table), 0, already_imported=True)
         problems: list[Problem] = []
         rows = _parse_rows(table, source, info, problems)
         states = tube_states(conn, barcodes=[r.code for r in rows])
@@ -199,7 +199,8 @@ def import_results(
         )
         insert_results(conn, results=new, event_id=event_id, at=now())
         record_import(conn, scope=scope, sha256=sha, event_id=event_id)
-    return ResultImportSummary(source, len(rows), len(new) - amended, unchanged, amended)
+    ignored = tuple(table.ignored_columns((*RESULT_COLUMNS, *RESULT_OPTIONAL)))
+    return ResultImportSummary(source, len(rows), len(new) - amended, unchanged, amended, ignored_columns=ignored)
 
 
 def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem]) -> list[_Row]:  # type: ignore[no-untyped-def]

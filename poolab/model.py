@@ -55,6 +55,7 @@ class ResultImportSummary:
     unchanged: int
     amended: int
     already_imported: bool = False
+    ignored_columns: tuple[str, ...] = ()
 
 
 @attrs.frozen(slots=True)

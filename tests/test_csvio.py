@@ -179,3 +179,11 @@ def test_fast_path_agrees_with_csv_reader(text):
     expected = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in header]
     assert expected == simple[1]
     assert list(range(2, len(rows) + 2)) == lines
+
+
+def test_unknown_columns_are_ignored_when_nothing_is_missing(tmp_path: Path) -> None:
+    """Extra columns (a committee's 备注) are read past, and the table names them."""
+    path = _write_bytes(tmp_path, "a,b,备注\n1,2,楼下\n".encode())
+    table = read_csv_rows(path, REQUIRED, OPTIONAL)
+    assert ["1"] == table.column("a")
+    assert ["备注"] == table.ignored_columns([*REQUIRED, *OPTIONAL])
