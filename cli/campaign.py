@@ -14,19 +14,31 @@ def campaign() -> None:
 
 @campaign.command("new")
 @click.argument("name")
-@click.option("--pool-size", default=10, show_default=True, type=click.IntRange(1, 100),
-              help="Swabs per tube (10 for 十混一).")
-@click.option("--one-tube-per-household", is_flag=True,
-              help="1户1管: each household its own tube (sealed compounds).")
-@click.option("--compound", "compounds", multiple=True, metavar="C",
-              help="Only this compound (repeat for several). Default: every compound.")
-@click.option("--field-binding", is_flag=True,
-              help="Pre-printed tubes bound in the field by scanning (poolab collect); no tubes are laid out now.")
+@click.option(
+    "--pool-size", default=10, show_default=True, type=click.IntRange(1, 100), help="Swabs per tube (10 for 十混一)."
+)
+@click.option("--one-tube-per-household", is_flag=True, help="1户1管: each household its own tube (sealed compounds).")
+@click.option(
+    "--compound",
+    "compounds",
+    multiple=True,
+    metavar="C",
+    help="Only this compound (repeat for several). Default: every compound.",
+)
+@click.option(
+    "--field-binding",
+    is_flag=True,
+    help="Pre-printed tubes bound in the field by scanning (poolab collect); no tubes are laid out now.",
+)
 @pass_app
 @reports_errors
 def campaign_new(
-    app: AppContext, name: str, pool_size: int, one_tube_per_household: bool,
-    compounds: tuple[str, ...], field_binding: bool,
+    app: AppContext,
+    name: str,
+    pool_size: int,
+    one_tube_per_household: bool,
+    compounds: tuple[str, ...],
+    field_binding: bool,
 ) -> None:
     """Create testing round NAME and its pool tubes.
 
@@ -44,11 +56,18 @@ def campaign_new(
 
     store = app.store()
     s = create_campaign(
-        store, name, operator=app.operator, pool_size=pool_size,
-        one_tube_per_household=one_tube_per_household, compounds=compounds, field_binding=field_binding,
+        store,
+        name,
+        operator=app.operator,
+        pool_size=pool_size,
+        one_tube_per_household=one_tube_per_household,
+        compounds=compounds,
+        field_binding=field_binding,
     )
     if s.field_binding:
-        click.echo(f"campaign {s.name}: {s.residents} residents; tubes are bound in the field (poolab collect {s.name})")
+        click.echo(
+            f"campaign {s.name}: {s.residents} residents; tubes are bound in the field (poolab collect {s.name})"
+        )
         return
     click.echo(
         f"campaign {s.name}: {s.residents} residents in {s.tubes} tubes of up to {s.pool_size} "

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from cli.common import reports_errors
+
+if TYPE_CHECKING:
+    from poolab.demo import DemoStep
 
 
 @click.command()
@@ -13,8 +18,13 @@ from cli.common import reports_errors
 @click.option("--residents", default=97488, show_default=True, type=click.IntRange(1))
 @click.option("--households", default=58937, show_default=True, type=click.IntRange(1))
 @click.option("--compounds", default=38, show_default=True, type=click.IntRange(1))
-@click.option("--folder", default="poolab-demo", show_default=True, type=click.Path(file_okay=False),
-              help="Where the store and every CSV go (replaced if there).")
+@click.option(
+    "--folder",
+    default="poolab-demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the store and every CSV go (replaced if there).",
+)
 @reports_errors
 def demo(seed: int, infected: int, residents: int, households: int, compounds: int, folder: str) -> None:
     """Run the whole district loop on a synthetic district, timing every step.
@@ -30,17 +40,30 @@ def demo(seed: int, infected: int, residents: int, households: int, compounds: i
 
     click.echo(f"poolab demo: {residents} residents, {infected} infected, seed {seed} -> {folder}/")
 
-    def show(step: object) -> None:
-        click.echo(f"  {getattr(step, 'name'):<28} {getattr(step, 'seconds'):7.2f} s  {getattr(step, 'detail')}")
+    def show(step: DemoStep) -> None:
+        click.echo(f"  {step.name:<28} {step.seconds:7.2f} s  {step.detail}")
 
-    report = run_demo(folder, seed=seed, infected=infected, residents=residents, households=households,
-                      compounds=compounds, on_step=show)
+    report = run_demo(
+        folder,
+        seed=seed,
+        infected=infected,
+        residents=residents,
+        households=households,
+        compounds=compounds,
+        on_step=show,
+    )
     click.echo(f"  {'total':<28} {report.total_seconds:7.2f} s")
     click.echo(f"confirmed positives ({len(report.confirmed)}): {', '.join(report.confirmed) or 'none'}")
     missed = sorted(set(report.infected) - set(report.confirmed))
-    click.echo(f"infected {len(report.infected)}; detectable by the simulated assay {len(report.detectable)}; "
-               f"missed (diluted or below the limit) {len(missed)}")
-    verdict = "exactly the detectable infected residents" if report.exact else "MISMATCH with the detectable infected residents"
+    click.echo(
+        f"infected {len(report.infected)}; detectable by the simulated assay {len(report.detectable)}; "
+        f"missed (diluted or below the limit) {len(missed)}"
+    )
+    verdict = (
+        "exactly the detectable infected residents"
+        if report.exact
+        else "MISMATCH with the detectable infected residents"
+    )
     click.echo(f"confirmed positives are {verdict}")
     if not report.exact:
         raise SystemExit(1)

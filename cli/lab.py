@@ -33,8 +33,9 @@ def receive(app: AppContext, name: str, file: str) -> None:
 
     store = app.store()
     flush_every = 1 if file == "-" and sys.stdin.isatty() else 500
-    report = receive_scans(store, name, scan_lines(file), source=source_name(file),
-                           operator=app.operator, flush_every=flush_every)
+    report = receive_scans(
+        store, name, scan_lines(file), source=source_name(file), operator=app.operator, flush_every=flush_every
+    )
     report_scans(report, "tubes")
 
 
@@ -73,7 +74,9 @@ def results_import(app: AppContext, name: str, file: str, amend: bool, reason: s
 
 @results.command("enter")
 @click.argument("name")
-@click.option("--amend", is_flag=True, help="Allow correcting a recorded result (asks for nothing else; needs --reason).")
+@click.option(
+    "--amend", is_flag=True, help="Allow correcting a recorded result (asks for nothing else; needs --reason)."
+)
 @click.option("--reason", help="Why results are corrected in this session.")
 @pass_app
 @reports_errors
@@ -114,8 +117,17 @@ def results_enter(app: AppContext, name: str, amend: bool, reason: str | None) -
             click.echo(f"  ✗ Ct {answer!r} is not a number; nothing recorded")
             continue
         try:
-            out = enter_result(store, name, state.barcode, parts[0], operator=app.operator,
-                               ct_orf1ab=cts[0], ct_n=cts[1], amend=amend, reason=reason)
+            out = enter_result(
+                store,
+                name,
+                state.barcode,
+                parts[0],
+                operator=app.operator,
+                ct_orf1ab=cts[0],
+                ct_n=cts[1],
+                amend=amend,
+                reason=reason,
+            )
         except PoolabError as exc:
             click.echo(f"  ✗ {exc}")
             continue

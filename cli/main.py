@@ -67,8 +67,7 @@ def _default_operator() -> str:
     "--operator",
     envvar="POOLAB_OPERATOR",
     default=None,
-    help="Who is making the changes; recorded with every event. "
-    "Env: POOLAB_OPERATOR. Default: the login name.",
+    help="Who is making the changes; recorded with every event. Env: POOLAB_OPERATOR. Default: the login name.",
 )
 @click.version_option(package_name="poolab")
 @click.pass_context

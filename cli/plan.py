@@ -27,32 +27,41 @@ def plan() -> None:
 
 def _accuracy_options(fn: F) -> F:
     fn = click.option(
-        "--sp", default="1", show_default=True, metavar="S[,S...]",
+        "--sp",
+        default="1",
+        show_default=True,
+        metavar="S[,S...]",
         help="Specificity: one value, or one per stage (comma list).",
     )(fn)
     fn = click.option(
-        "--se", default="1", show_default=True, metavar="S[,S...]",
+        "--se",
+        default="1",
+        show_default=True,
+        metavar="S[,S...]",
         help="Sensitivity: one value, or one per stage (comma list).",
     )(fn)
     return click.option(
-        "--prevalence", "-p", type=float, required=True,
+        "--prevalence",
+        "-p",
+        type=float,
+        required=True,
         help="Prevalence: the share of people infected, strictly between 0 and 1.",
     )(fn)
 
 
 def _dilution_options(fn: F) -> F:
     fn = click.option(
-        "--limit-ct", type=float, default=None,
+        "--limit-ct",
+        type=float,
+        default=None,
         help="Ct above which the assay sees nothing (default 38).",
     )(fn)
-    fn = click.option(
-        "--ct-sd", type=float, default=None, help="SD of positives' Ct (default 7.6)."
-    )(fn)
-    fn = click.option(
-        "--ct-mean", type=float, default=None, help="Mean Ct of positives (default 27.2)."
-    )(fn)
+    fn = click.option("--ct-sd", type=float, default=None, help="SD of positives' Ct (default 7.6).")(fn)
+    fn = click.option("--ct-mean", type=float, default=None, help="Mean Ct of positives (default 27.2).")(fn)
     return click.option(
-        "--dilution/--no-dilution", default=False, show_default=True,
+        "--dilution/--no-dilution",
+        default=False,
+        show_default=True,
         help="Let sensitivity fall with pool size: one positive in K shifts Ct by log2 K.",
     )(fn)
 
@@ -63,14 +72,10 @@ def _values(text: str, name: str) -> list[float]:
     try:
         return [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise BadPlanInput(
-            f"--{name} takes a number or a comma list of numbers (value {text!r})"
-        ) from None
+        raise BadPlanInput(f"--{name} takes a number or a comma list of numbers (value {text!r})") from None
 
 
-def _model(
-    dilution: bool, ct_mean: float | None, ct_sd: float | None, limit_ct: float | None
-) -> Any:
+def _model(dilution: bool, ct_mean: float | None, ct_sd: float | None, limit_ct: float | None) -> Any:
     from poolab.plan.dilution import DilutionModel
 
     if not dilution:
@@ -99,8 +104,15 @@ def _table(rows: list[Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @reports_errors
 def opchar_cmd(
-    design: str, prevalence: float, se: str, sp: str, dilution: bool,
-    ct_mean: float | None, ct_sd: float | None, limit_ct: float | None, as_json: bool,
+    design: str,
+    prevalence: float,
+    se: str,
+    sp: str,
+    dilution: bool,
+    ct_mean: float | None,
+    ct_sd: float | None,
+    limit_ct: float | None,
+    as_json: bool,
 ) -> None:
     """Expected tests per person and pooling accuracy of one design.
 
@@ -117,7 +129,10 @@ def opchar_cmd(
     from poolab.plan.opchar import opchar
 
     result = opchar(
-        design, prevalence, _values(se, "se"), _values(sp, "sp"),
+        design,
+        prevalence,
+        _values(se, "se"),
+        _values(sp, "sp"),
         _model(dilution, ct_mean, ct_sd, limit_ct),
     )
     if as_json:
@@ -131,12 +146,19 @@ def opchar_cmd(
 
 @plan.command("optimize")
 @click.option(
-    "--family", "-f", required=True, metavar="F",
+    "--family",
+    "-f",
+    required=True,
+    metavar="F",
     help="dorfman, hier, array or array-master.",
 )
 @_accuracy_options
 @click.option(
-    "--max-pool-size", "-k", type=int, default=100, show_default=True,
+    "--max-pool-size",
+    "-k",
+    type=int,
+    default=100,
+    show_default=True,
     help="Largest pool (row/column for arrays) to try.",
 )
 @click.option("--min-pse", type=float, default=None, help="Only designs with PSe at least this.")
@@ -144,9 +166,17 @@ def opchar_cmd(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @reports_errors
 def optimize_cmd(
-    family: str, prevalence: float, se: str, sp: str, max_pool_size: int,
-    min_pse: float | None, dilution: bool, ct_mean: float | None, ct_sd: float | None,
-    limit_ct: float | None, as_json: bool,
+    family: str,
+    prevalence: float,
+    se: str,
+    sp: str,
+    max_pool_size: int,
+    min_pse: float | None,
+    dilution: bool,
+    ct_mean: float | None,
+    ct_sd: float | None,
+    limit_ct: float | None,
+    as_json: bool,
 ) -> None:
     """The design of a family with the fewest expected tests per person.
 
@@ -162,13 +192,20 @@ def optimize_cmd(
     from poolab.plan.optimize import optimize
 
     found = optimize(
-        family, prevalence, _values(se, "se"), _values(sp, "sp"), max_pool_size,
-        min_pse, _model(dilution, ct_mean, ct_sd, limit_ct),
+        family,
+        prevalence,
+        _values(se, "se"),
+        _values(sp, "sp"),
+        max_pool_size,
+        min_pse,
+        _model(dilution, ct_mean, ct_sd, limit_ct),
     )
     if as_json:
         out: dict[str, Any] = found.best.as_dict()
         out.update(
-            family=found.family, candidates=found.candidates, feasible=found.feasible,
+            family=found.family,
+            candidates=found.candidates,
+            feasible=found.feasible,
             ranked=[r.as_dict() for r in found.ranked],
         )
         echo_json(out)
@@ -182,28 +219,41 @@ def optimize_cmd(
 
 
 @plan.command("curve")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
 @click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="PNG file to write."
-)
-@click.option(
-    "--design", "-d", "designs", multiple=True, metavar="SPEC",
-    help="A design to draw (repeatable). Default: dorfman:5, dorfman:10, hier:25-5, "
-    "array:10, array-master:10.",
+    "--design",
+    "-d",
+    "designs",
+    multiple=True,
+    metavar="SPEC",
+    help="A design to draw (repeatable). Default: dorfman:5, dorfman:10, hier:25-5, array:10, array-master:10.",
 )
 @click.option("--min-prevalence", type=float, default=0.001, show_default=True)
 @click.option("--max-prevalence", type=float, default=0.2, show_default=True)
 @click.option("--se", type=float, default=1.0, show_default=True, help="Sensitivity (every stage).")
 @click.option("--sp", type=float, default=1.0, show_default=True, help="Specificity (every stage).")
 @click.option(
-    "--max-pool-size", "-k", type=int, default=50, show_default=True,
+    "--max-pool-size",
+    "-k",
+    type=int,
+    default=50,
+    show_default=True,
     help="Right panel: pool sizes 1..K.",
 )
 @_dilution_options
 @reports_errors
 def curve_cmd(
-    output: str, designs: tuple[str, ...], min_prevalence: float, max_prevalence: float,
-    se: float, sp: float, max_pool_size: int, dilution: bool, ct_mean: float | None,
-    ct_sd: float | None, limit_ct: float | None,
+    output: str,
+    designs: tuple[str, ...],
+    min_prevalence: float,
+    max_prevalence: float,
+    se: float,
+    sp: float,
+    max_pool_size: int,
+    dilution: bool,
+    ct_mean: float | None,
+    ct_sd: float | None,
+    limit_ct: float | None,
 ) -> None:
     """Draw tests per person against prevalence, and PSe against pool size, to a PNG.
 
@@ -222,7 +272,13 @@ def curve_cmd(
     check_prevalence(min_prevalence)
     check_prevalence(max_prevalence)
     path = write_curves(
-        output, designs or DEFAULT_DESIGNS, min_prevalence, max_prevalence, se, sp,
-        _model(dilution, ct_mean, ct_sd, limit_ct), max_pool_size,
+        output,
+        designs or DEFAULT_DESIGNS,
+        min_prevalence,
+        max_prevalence,
+        se,
+        sp,
+        _model(dilution, ct_mean, ct_sd, limit_ct),
+        max_pool_size,
     )
     click.echo(f"wrote {path}")

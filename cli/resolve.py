@@ -78,7 +78,9 @@ def status(app: AppContext, name: str, as_json: bool) -> None:
         return
     t = s.tubes
     click.echo(f"campaign {s.campaign}: {s.residents} residents, {s.pools} pool tubes, {s.retest} retest tubes")
-    click.echo(f"  tubes     planned {t.planned}  collected {t.collected}  received {t.received}  resulted {t.resulted}")
+    click.echo(
+        f"  tubes     planned {t.planned}  collected {t.collected}  received {t.received}  resulted {t.resulted}"
+    )
     click.echo("  results   " + "  ".join(f"{k} {v}" for k, v in s.results.items()))
     click.echo(f"  waiting   {s.awaiting_receipt} not yet received, {s.missing_results} received without a result")
     click.echo(f"  confirmed positive residents: {s.confirmed_positive}")

@@ -13,14 +13,24 @@ def roster() -> None:
 
 
 @roster.command("demo")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
-              help="Roster CSV to write ('-' for stdout).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Roster CSV to write ('-' for stdout).",
+)
 @click.option("--residents", default=97488, show_default=True, type=click.IntRange(1))
 @click.option("--households", default=58937, show_default=True, type=click.IntRange(1))
 @click.option("--compounds", default=38, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same district.")
-@click.option("--encoding", type=click.Choice(["utf-8", "utf-8-sig", "gb18030"]), default="utf-8",
-              show_default=True, help="utf-8-sig adds the BOM Excel expects; gb18030 as many committees send.")
+@click.option(
+    "--encoding",
+    type=click.Choice(["utf-8", "utf-8-sig", "gb18030"]),
+    default="utf-8",
+    show_default=True,
+    help="utf-8-sig adds the BOM Excel expects; gb18030 as many committees send.",
+)
 @reports_errors
 def roster_demo(output: str, residents: int, households: int, compounds: int, seed: int, encoding: str) -> None:
     """Write a synthetic district roster (by default the size of the real district:
@@ -42,7 +52,9 @@ def roster_demo(output: str, residents: int, households: int, compounds: int, se
         raise PoolabError(str(exc)) from exc
     write_roster_csv(district, output, encoding=encoding)
     if output != "-":
-        click.echo(f"wrote {output}: {len(district)} residents, {households} households, {compounds} compounds", err=True)
+        click.echo(
+            f"wrote {output}: {len(district)} residents, {households} households, {compounds} compounds", err=True
+        )
 
 
 @roster.command("import")
@@ -64,6 +76,4 @@ def roster_import(app: AppContext, file: str) -> None:
 
     store = app.store()
     s = import_roster(store, file, operator=app.operator)
-    click.echo(
-        f"{file} ({s.encoding}): {s.rows} rows; {s.inserted} new, {s.updated} updated, {s.unchanged} unchanged"
-    )
+    click.echo(f"{file} ({s.encoding}): {s.rows} rows; {s.inserted} new, {s.updated} updated, {s.unchanged} unchanged")

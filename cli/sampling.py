@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from cli.common import AppContext, output_option, pass_app, reports_errors, unmasked_option
+
+if TYPE_CHECKING:
+    from poolab.model import ScanReport
 
 
 @click.command()
@@ -33,14 +37,14 @@ def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
         click.echo(f"wrote {s.path}: {s.rows} residents")
 
 
-def report_scans(report: object, what: str) -> None:
+def report_scans(report: ScanReport, what: str) -> None:
     """Print every refused scan on stderr and a one-line summary; exit 1 if any refused."""
-    problems = getattr(report, "problems")
-    for note in getattr(report, "notes", ()):
+    problems = report.problems
+    for note in report.notes:
         click.echo(f"note: {note}", err=True)
     for p in problems:
         click.echo(f"refused: {p}", err=True)
-    click.echo(f"{getattr(report, 'accepted')} {what} accepted, {len(problems)} refused")
+    click.echo(f"{report.accepted} {what} accepted, {len(problems)} refused")
     if problems:
         sys.exit(1)
 
@@ -68,6 +72,7 @@ def collect(app: AppContext, name: str, file: str) -> None:
 
     store = app.store()
     flush_every = 1 if file == "-" and sys.stdin.isatty() else 200
-    report = collect_scans(store, name, scan_lines(file), source=source_name(file),
-                           operator=app.operator, flush_every=flush_every)
+    report = collect_scans(
+        store, name, scan_lines(file), source=source_name(file), operator=app.operator, flush_every=flush_every
+    )
     report_scans(report, "scans")

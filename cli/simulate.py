@@ -33,39 +33,87 @@ def _values(text: str, name: str) -> list[float]:
 
 
 @click.command()
-@click.option("--design", "-d", "design", required=True, metavar="SPEC",
-              help="individual, dorfman:K, hier:K1-K2, array:R or array-master:R.")
-@click.option("--residents", "-n", type=click.IntRange(min=1), required=True,
-              help="People tested per campaign (a district is 97488).")
-@click.option("--prevalence", "-p", type=float, required=True,
-              help="Share of people infected, e.g. 0.001.")
-@click.option("--se", default="1", show_default=True, metavar="S[,S...]",
-              help="Sensitivity: one value, or one per stage (comma list, first stage first).")
-@click.option("--sp", default="1", show_default=True, metavar="S[,S...]",
-              help="Specificity: one value, or one per stage.")
-@click.option("--replicates", "-r", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Campaigns to simulate; intervals shrink as 1/sqrt(R).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Same seed, same numbers (on any number of threads).")
-@click.option("--attack-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Chance that each other member of an infected person's household is "
-              "infected too (0: infections independent).")
-@click.option("--household-size-mean", type=float, default=1.65, show_default=True,
-              help="Mean household size of the synthetic households used with "
-              "--attack-rate (97488 / 58937 = 1.65 in the seed district).")
-@click.option("--dilution/--no-dilution", default=False, show_default=True,
-              help="Pools lose sensitivity with size: each positive's Ct is drawn once, "
-              "a pool's Ct follows its mean concentration, detected at or below --limit-ct.")
+@click.option(
+    "--design",
+    "-d",
+    "design",
+    required=True,
+    metavar="SPEC",
+    help="individual, dorfman:K, hier:K1-K2, array:R or array-master:R.",
+)
+@click.option(
+    "--residents",
+    "-n",
+    type=click.IntRange(min=1),
+    required=True,
+    help="People tested per campaign (a district is 97488).",
+)
+@click.option("--prevalence", "-p", type=float, required=True, help="Share of people infected, e.g. 0.001.")
+@click.option(
+    "--se",
+    default="1",
+    show_default=True,
+    metavar="S[,S...]",
+    help="Sensitivity: one value, or one per stage (comma list, first stage first).",
+)
+@click.option(
+    "--sp", default="1", show_default=True, metavar="S[,S...]", help="Specificity: one value, or one per stage."
+)
+@click.option(
+    "--replicates",
+    "-r",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Campaigns to simulate; intervals shrink as 1/sqrt(R).",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Same seed, same numbers (on any number of threads)."
+)
+@click.option(
+    "--attack-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Chance that each other member of an infected person's household is infected too (0: infections independent).",
+)
+@click.option(
+    "--household-size-mean",
+    type=float,
+    default=1.65,
+    show_default=True,
+    help="Mean household size of the synthetic households used with "
+    "--attack-rate (97488 / 58937 = 1.65 in the seed district).",
+)
+@click.option(
+    "--dilution/--no-dilution",
+    default=False,
+    show_default=True,
+    help="Pools lose sensitivity with size: each positive's Ct is drawn once, "
+    "a pool's Ct follows its mean concentration, detected at or below --limit-ct.",
+)
 @click.option("--ct-mean", type=float, default=None, help="Mean Ct of positives (default 27.2).")
 @click.option("--ct-sd", type=float, default=None, help="SD of positives' Ct (default 7.6).")
 @click.option("--limit-ct", type=float, default=None, help="Detection limit Ct (default 38).")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object: design, the five figures, replicates, ci99.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object: design, the five figures, replicates, ci99."
+)
 @reports_errors
 def simulate(
-    design: str, residents: int, prevalence: float, se: str, sp: str, replicates: int,
-    seed: int, attack_rate: float, household_size_mean: float, dilution: bool,
-    ct_mean: float | None, ct_sd: float | None, limit_ct: float | None, as_json: bool,
+    design: str,
+    residents: int,
+    prevalence: float,
+    se: str,
+    sp: str,
+    replicates: int,
+    seed: int,
+    attack_rate: float,
+    household_size_mean: float,
+    dilution: bool,
+    ct_mean: float | None,
+    ct_sd: float | None,
+    limit_ct: float | None,
+    as_json: bool,
 ) -> None:
     """Simulate whole testing campaigns under a pooling design (Monte Carlo).
 
@@ -102,20 +150,29 @@ def simulate(
     if not as_json:
         click.echo(
             f"Simulating {replicates} campaigns of {residents} people under {spec} "
-            f"on {numba.get_num_threads()} threads...", err=True,
+            f"on {numba.get_num_threads()} threads...",
+            err=True,
         )
     start = time.perf_counter()
     result = run(
-        spec, residents, prevalence, se=_values(se, "se"), sp=_values(sp, "sp"),
-        replicates=replicates, seed=seed, household_sizes=households,
-        attack_rate=attack_rate, dilution=model,
+        spec,
+        residents,
+        prevalence,
+        se=_values(se, "se"),
+        sp=_values(sp, "sp"),
+        replicates=replicates,
+        seed=seed,
+        household_sizes=households,
+        attack_rate=attack_rate,
+        dilution=model,
     )
     elapsed = time.perf_counter() - start
     if as_json:
         echo_json(result.as_dict())
         return
-    click.echo(f"design {result.design}, {residents} residents, prevalence {prevalence}, "
-               f"{replicates} replicates, seed {seed}")
+    click.echo(
+        f"design {result.design}, {residents} residents, prevalence {prevalence}, {replicates} replicates, seed {seed}"
+    )
     click.echo(f"{'figure':<28} {'mean':>12}   99% interval")
     for key, label in _LABELS:
         mean = result.means[key]

@@ -84,6 +84,4 @@ def barcode_problem(code: str, *, pre_printed: bool = False) -> str | None:
         return f"wrong check character (expected {check_character(code[:-1])!r} at the end)"
     if pre_printed and _PRINTED.match(code):
         return None
-    return (
-        f"not a poolab tube barcode (a letter, {SERIAL_DIGITS} digits and a check character)"
-    )
+    return f"not a poolab tube barcode (a letter, {SERIAL_DIGITS} digits and a check character)"

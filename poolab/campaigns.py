@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from poolab.barcodes import POOL_PREFIX
 from poolab.errors import PoolabError
 from poolab.model import CampaignSummary
-from poolab.barcodes import POOL_PREFIX
 from poolab.store.campaigns import (
     CampaignExists,
     campaign_exists,
@@ -101,9 +101,7 @@ def create_campaign(
             pool_size=pool_size,
             one_tube_per_household=one_tube_per_household,
         )
-        quality = pool_quality(
-            assignment, residents.compound, residents.building, residents.household_id, pool_size
-        )
+        quality = pool_quality(assignment, residents.compound, residents.building, residents.household_id, pool_size)
         barcodes = issue_tube_barcodes(conn, prefix=POOL_PREFIX, count=assignment.n_tubes)
         ids = insert_tubes(
             conn,

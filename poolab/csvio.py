@@ -36,7 +36,7 @@ class CsvTable:
     @property
     def rows(self) -> list[list[str]]:
         """The rows as lists of fields, in header order."""
-        return [list(r) for r in zip(*self.columns)] if self.columns else [[] for _ in self.lines]
+        return [list(r) for r in zip(*self.columns, strict=True)] if self.columns else [[] for _ in self.lines]
 
     def ignored_columns(self, known: Sequence[str]) -> list[str]:
         """Header names outside ``known`` (their values are not read)."""
@@ -66,8 +66,14 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str]:
         kind = "UTF-16 or UTF-32" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "NUL bytes"
         raise InputRejected(
             f"{source}: file is not {ACCEPTED_ENCODINGS} (it has {kind}); save it as UTF-8",
-            [Problem(source, _line_of(data, position), _bad_bytes(data, position, position + 2),
-                     f"file is not UTF-8 or GB18030 ({kind})")],
+            [
+                Problem(
+                    source,
+                    _line_of(data, position),
+                    _bad_bytes(data, position, position + 2),
+                    f"file is not UTF-8 or GB18030 ({kind})",
+                )
+            ],
         )
     try:
         text = data.decode("utf-8-sig")
@@ -81,8 +87,14 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str]:
             name = "UTF-8" if err is utf8_error else "GB18030"
             raise InputRejected(
                 f"{source}: file is not {ACCEPTED_ENCODINGS}; save it as UTF-8",
-                [Problem(source, _line_of(data, err.start), _bad_bytes(data, err.start, err.end),
-                         f"file is not UTF-8 or GB18030 (bytes invalid as {name})")],
+                [
+                    Problem(
+                        source,
+                        _line_of(data, err.start),
+                        _bad_bytes(data, err.start, err.end),
+                        f"file is not UTF-8 or GB18030 (bytes invalid as {name})",
+                    )
+                ],
             ) from None
         return text.removeprefix(_GB18030_BOM), "gb18030"
 
@@ -134,9 +146,7 @@ def _parse_simple(text: str) -> tuple[list[str], list[list[str]]] | None:
             return None
         text = text.replace("\r\n", "\n")
     body = text.rstrip("\n")
-    if not body or " " in body and (
-        body[0] == " " or body[-1] == " " or any(e in body for e in _EDGE_SPACES)
-    ):
+    if not body or " " in body and (body[0] == " " or body[-1] == " " or any(e in body for e in _EDGE_SPACES)):
         return None
     if not body.replace("\n", " ").isprintable():
         return None  # tabs, no-break or ideographic spaces, control characters: strip() cases
@@ -176,8 +186,11 @@ def _parse_careful(
                 row += [""] * (width - len(row))  # Excel drops trailing empty cells
             elif len(row) > width:
                 if any(row[width:]):
-                    problems.append(Problem(source, first_line, ",".join(raw),
-                                            f"line has {len(raw)} fields, the header has {width}"))
+                    problems.append(
+                        Problem(
+                            source, first_line, ",".join(raw), f"line has {len(raw)} fields, the header has {width}"
+                        )
+                    )
                     continue
                 del row[width:]
             rows.append(row)
@@ -203,14 +216,17 @@ def parse_csv_text(
         lines = list(range(2, len(columns[0]) + 2))
     else:
         header, rows, lines, header_line = _parse_careful(text, source, problems)
-        columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in header]
+        columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in header]
     header = [c.lower() for c in header]  # "Resident_ID" from a spreadsheet is fine
     while header and not header[-1] and not any(columns[len(header) - 1]):
         header.pop()  # a spreadsheet's empty trailing columns
         columns = columns[: len(header)]
     if not header_line:
-        problems.append(Problem(source, 1, "", "file is empty: expected a header line "
-                                + ",".join([*required_header, *optional_header])))
+        problems.append(
+            Problem(
+                source, 1, "", "file is empty: expected a header line " + ",".join([*required_header, *optional_header])
+            )
+        )
     else:
         problems[:0] = _check_header(header, required_header, optional_header, source, header_line)
     return CsvTable(source, encoding, tuple(header), tuple(columns), lines), problems

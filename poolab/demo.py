@@ -143,7 +143,9 @@ def run_demo(
         order = rng.permutation(len(codes))
         with open(path("receive-scans.txt"), "w", encoding="utf-8") as f:
             f.write("".join(codes[i] + "\n" for i in order))
-        r = receive(store, campaign, scan_lines(path("receive-scans.txt")), source="receive-scans.txt", operator=operator)
+        r = receive(
+            store, campaign, scan_lines(path("receive-scans.txt")), source="receive-scans.txt", operator=operator
+        )
         d.append(f"{r.accepted} tubes received, {r.refused} refused")
 
     def tube_result(members: list[str]) -> tuple[str, float]:
@@ -190,9 +192,9 @@ def run_demo(
             f.write("".join(c + "\n" for c in codes))
         receive(store, campaign, scan_lines(path("retest-scans.txt")), source="retest-scans.txt", operator=operator)
         rows = []
-        for r in retest_rows:
-            call, ct = tube_result([r["resident_id"]])
-            rows.append(result_row(r["retest_tube_barcode"], call, ct))
+        for row in retest_rows:
+            call, ct = tube_result([row["resident_id"]])
+            rows.append(result_row(row["retest_tube_barcode"], call, ct))
         write_csv(path("results-retest.csv"), ("tube_barcode", "result", "ct_orf1ab", "ct_n"), rows)
         if rows:
             import_results(store, campaign, path("results-retest.csv"), operator=operator)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -72,16 +73,16 @@ def _today_yyyymmdd() -> int:
     return today.year * 10000 + today.month * 100 + today.day
 
 
-def valid_id_numbers(values: list[str]) -> np.ndarray:
+def valid_id_numbers(values: Sequence[str]) -> np.ndarray:
     """Vectorised ``is_valid_id_number``: a bool array, one entry per value."""
     # UTF-32 code points, one row per value; 19 wide so that a longer value stays too long.
     arr = np.array(values, dtype="<U19").reshape(-1)
     if arr.size == 0:
         return np.zeros(0, dtype=bool)
-    length_ok = np.strings.str_len(arr) == 18
+    length_ok: np.ndarray = np.asarray(np.strings.str_len(arr) == 18)
     codes = arr.view(np.uint32).reshape(-1, 19)[:, :18]
     digits = codes.astype(np.int64) - ord("0")
-    body_ok = ((digits[:, :17] >= 0) & (digits[:, :17] <= 9)).all(axis=1)
+    body_ok: np.ndarray = np.asarray(((digits[:, :17] >= 0) & (digits[:, :17] <= 9)).all(axis=1))
     sums = (np.where(body_ok[:, None], digits[:, :17], 0) * _WEIGHTS_ARRAY).sum(axis=1)
     check_ok = codes[:, 17] == _CHECK_CODES[sums % 11]
     year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])

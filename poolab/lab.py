@@ -26,9 +26,19 @@ RESULT_OPTIONAL = ("ct_orf1ab", "ct_n")
 KEYS = {"p": "positive", "n": "negative", "i": "inconclusive", "x": "invalid"}
 # What instruments and people write instead of the four words (LIS exports, Chinese forms).
 _SYNONYMS = {
-    "pos": "positive", "neg": "negative", "inc": "inconclusive", "inv": "invalid", "failed": "invalid",
-    "detected": "positive", "not detected": "negative", "undetermined": "inconclusive",
-    "阳性": "positive", "阴性": "negative", "可疑": "inconclusive", "待复检": "inconclusive", "无效": "invalid",
+    "pos": "positive",
+    "neg": "negative",
+    "inc": "inconclusive",
+    "inv": "invalid",
+    "failed": "invalid",
+    "detected": "positive",
+    "not detected": "negative",
+    "undetermined": "inconclusive",
+    "阳性": "positive",
+    "阴性": "negative",
+    "可疑": "inconclusive",
+    "待复检": "inconclusive",
+    "无效": "invalid",
 }
 
 
@@ -67,7 +77,10 @@ def receive(
                     good.append(state.id)
             if good:
                 event_id = record_event(
-                    conn, operator=operator, action="receive", campaign_id=info.id,
+                    conn,
+                    operator=operator,
+                    action="receive",
+                    campaign_id=info.id,
                     detail={"source": source, "tubes": len(good)},
                 )
                 insert_receipts(conn, tube_ids=good, at=[now()] * len(good), event_id=event_id)
@@ -174,7 +187,11 @@ def import_results(
                 problems.append(Problem(source, r.line, r.code, f"tube belongs to another campaign, not {info.name!r}"))
                 continue
             if state.received_at is None:
-                problems.append(Problem(source, r.line, r.code, "result for a tube never received (scan it in first: poolab receive)"))
+                problems.append(
+                    Problem(
+                        source, r.line, r.code, "result for a tube never received (scan it in first: poolab receive)"
+                    )
+                )
                 continue
             verdict = _against_current(state, r, amend)
             if verdict == "same":
@@ -184,8 +201,15 @@ def import_results(
             elif verdict == "amend":
                 amended += 1
                 new.append(
-                    NewResult(state.id, r.call, r.ct1, r.ct2, f"{os.path.basename(source)}:{r.line}",
-                              supersedes_id=state.current_result_id, reason=reason)
+                    NewResult(
+                        state.id,
+                        r.call,
+                        r.ct1,
+                        r.ct2,
+                        f"{os.path.basename(source)}:{r.line}",
+                        supersedes_id=state.current_result_id,
+                        reason=reason,
+                    )
                 )
             else:
                 problems.append(Problem(source, r.line, r.code, verdict))
@@ -193,7 +217,9 @@ def import_results(
             problems.sort(key=lambda p: p.line)
             raise InputRejected(f"{source}: {len(problems)} problem(s); no result was recorded", problems)
         event_id = record_event(
-            conn, operator=operator, action="results.amend" if amended else "results.import",
+            conn,
+            operator=operator,
+            action="results.amend" if amended else "results.import",
             campaign_id=info.id,
             detail={"source": source, "sha256": sha, "rows": len(rows), "recorded": len(new), "reason": reason},
         )
@@ -233,7 +259,14 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
         earlier = seen.get(code)
         if earlier is not None:
             if (earlier.call, earlier.ct1, earlier.ct2) != (row.call, row.ct1, row.ct2):
-                problems.append(Problem(source, line, code, f"two different results for one tube (line {earlier.line} says {earlier.call})"))
+                problems.append(
+                    Problem(
+                        source,
+                        line,
+                        code,
+                        f"two different results for one tube (line {earlier.line} says {earlier.call})",
+                    )
+                )
             continue
         seen[code] = row
         rows.append(row)
@@ -312,14 +345,25 @@ def enter_result(
         raise PoolabError(f"{state.barcode}: {verdict}")
     with store.begin() as conn:
         event_id = record_event(
-            conn, operator=operator, action="results.amend" if verdict == "amend" else "results.enter",
-            campaign_id=state.campaign_id, detail={"tube": state.barcode, "call": call, "reason": reason},
+            conn,
+            operator=operator,
+            action="results.amend" if verdict == "amend" else "results.enter",
+            campaign_id=state.campaign_id,
+            detail={"tube": state.barcode, "call": call, "reason": reason},
         )
         insert_results(
             conn,
-            results=[NewResult(state.id, call, ct_orf1ab, ct_n, "keyboard",
-                               supersedes_id=state.current_result_id if verdict == "amend" else None,
-                               reason=reason if verdict == "amend" else None)],
+            results=[
+                NewResult(
+                    state.id,
+                    call,
+                    ct_orf1ab,
+                    ct_n,
+                    "keyboard",
+                    supersedes_id=state.current_result_id if verdict == "amend" else None,
+                    reason=reason if verdict == "amend" else None,
+                )
+            ],
             event_id=event_id,
             at=now(),
         )

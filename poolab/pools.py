@@ -83,9 +83,7 @@ def natural_codes(name: str, values: StrColumn) -> npt.NDArray[np.int64]:
     return rank[inverse.reshape(-1)]
 
 
-def _household_codes(
-    comp: npt.NDArray[np.int64], household_id: StrColumn
-) -> npt.NDArray[np.int64]:
+def _household_codes(comp: npt.NDArray[np.int64], household_id: StrColumn) -> npt.NDArray[np.int64]:
     """Compact codes of (compound, household_id): one household never spans two compounds."""
     _, hc = np.unique(_str_array("household_id", household_id), return_inverse=True)
     hc = hc.reshape(-1).astype(np.int64)
@@ -182,9 +180,7 @@ def assign_pools(
     slot = np.empty_like(res.slot)
     tube[order] = res.tube
     slot[order] = res.slot
-    return PoolAssignment(
-        tube=tube, slot=slot, n_tubes=res.n_tubes, lower_bound=res.lower_bound, walk=order
-    )
+    return PoolAssignment(tube=tube, slot=slot, n_tubes=res.n_tubes, lower_bound=res.lower_bound, walk=order)
 
 
 def _tubes_mixing(tube: npt.NDArray[np.int32], code: npt.NDArray[np.int64]) -> int:
@@ -218,8 +214,7 @@ def pool_quality(
     _, hkey, hsize = np.unique(household, return_inverse=True, return_counts=True)
     hkey = hkey.reshape(-1)
     n_tubes_of = np.bincount(
-        np.unique(hkey.astype(np.int64) * max(assignment.n_tubes, 1) + tube)
-        // max(assignment.n_tubes, 1),
+        np.unique(hkey.astype(np.int64) * max(assignment.n_tubes, 1) + tube) // max(assignment.n_tubes, 1),
         minlength=hsize.size,
     )
     split = int(np.count_nonzero((n_tubes_of > 1) & (hsize <= pool_size)))

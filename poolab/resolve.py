@@ -32,8 +32,15 @@ from poolab.store.reports import (
 )
 
 RETEST_COLUMNS = (
-    "resident_id", "name", "compound", "building", "unit", "room", "household_id",
-    "pool_tube_barcode", "retest_tube_barcode",
+    "resident_id",
+    "name",
+    "compound",
+    "building",
+    "unit",
+    "room",
+    "household_id",
+    "pool_tube_barcode",
+    "retest_tube_barcode",
 )
 RERUN_COLUMNS = ("tube_barcode", "reason")
 POSITIVE_COLUMNS = ("resident_id", "name", "compound", "building", "unit", "room", "household_id", "tube_barcode")
@@ -79,7 +86,10 @@ def write_retest(
         missing = [w for w in wanted if (w[0], w[1]) not in existing]
         if missing:
             event_id = record_event(
-                conn, operator=operator, action="retest.issue", campaign_id=info.id,
+                conn,
+                operator=operator,
+                action="retest.issue",
+                campaign_id=info.id,
                 detail={"new_tubes": len(missing)},
             )
             codes = issue_tube_barcodes(conn, prefix=INDIVIDUAL_PREFIX, count=len(missing))
@@ -100,8 +110,19 @@ def write_retest(
     rows = []
     for parent, pk, _pos in wanted:
         rid, name, _idn, comp, bld, unit, room, hh = people[pk]
-        rows.append((rid, name if unmasked else mask_name(name), comp, bld, unit, room, hh,
-                     barcode[parent], existing[(parent, pk)]))
+        rows.append(
+            (
+                rid,
+                name if unmasked else mask_name(name),
+                comp,
+                bld,
+                unit,
+                room,
+                hh,
+                barcode[parent],
+                existing[(parent, pk)],
+            )
+        )
     write_csv(output, RETEST_COLUMNS, rows)
     return ExportSummary(path=os.fspath(output), rows=len(rows), new=len(missing))
 

@@ -7,7 +7,7 @@ together (file, line, value), so a person fixes the file once.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
 
 import attrs
@@ -33,6 +33,10 @@ OPTIONAL_COLUMNS = tuple(c for c in ROSTER_COLUMNS if c not in REQUIRED_COLUMNS)
 WRITE_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
 
 
+def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(values)
+
+
 def _str_tuple(values: Sequence[str]) -> tuple[str, ...]:
     return values if isinstance(values, tuple) else tuple(values)
 
@@ -53,7 +57,7 @@ class Roster:
     unit: tuple[str, ...] = attrs.field(converter=_str_tuple)
     room: tuple[str, ...] = attrs.field(converter=_str_tuple)
     household_id: tuple[str, ...] = attrs.field(converter=_str_tuple)
-    line: tuple[int, ...] = attrs.field(converter=tuple, eq=False, repr=False)
+    line: tuple[int, ...] = attrs.field(converter=_int_tuple, eq=False, repr=False)
     source: str = attrs.field(default="<generated>", eq=False)
     encoding: str = attrs.field(default="", eq=False)
 
@@ -61,8 +65,7 @@ class Roster:
         n = len(self.resident_id)
         for name in (*ROSTER_COLUMNS, "line"):
             if len(getattr(self, name)) != n:
-                raise ValueError(f"roster column {name} has {len(getattr(self, name))} values, "
-                                 f"resident_id has {n}")
+                raise ValueError(f"roster column {name} has {len(getattr(self, name))} values, resident_id has {n}")
 
     def __len__(self) -> int:
         return len(self.resident_id)
@@ -122,8 +125,7 @@ def _missing_fields(roster: Roster) -> list[Problem]:
         for i, v in enumerate(values):
             if v == "":
                 who = f" (resident {roster.resident_id[i]})" if roster.resident_id[i] else ""
-                problems.append(Problem(roster.source, roster.line[i], v,
-                                        f"missing required field {column}{who}"))
+                problems.append(Problem(roster.source, roster.line[i], v, f"missing required field {column}{who}"))
     return problems
 
 
@@ -138,8 +140,7 @@ def _duplicate_ids(roster: Roster) -> list[Problem]:
             continue  # reported as a missing field
         seen = first.setdefault(rid, line)
         if seen != line:
-            problems.append(Problem(roster.source, line, rid,
-                                    f"duplicate resident_id, also on line {seen}"))
+            problems.append(Problem(roster.source, line, rid, f"duplicate resident_id, also on line {seen}"))
     return problems
 
 
@@ -165,17 +166,21 @@ def _split_households(roster: Roster) -> list[Problem]:
             continue  # reported as a missing field
         seen = first.setdefault(hid, (compound, line))
         if seen[0] != compound:
-            problems.append(Problem(
-                roster.source, line, hid,
-                f"household is in compound {compound!r} here and in {seen[0]!r} on line "
-                f"{seen[1]}; a household cannot span compounds"))
+            problems.append(
+                Problem(
+                    roster.source,
+                    line,
+                    hid,
+                    f"household is in compound {compound!r} here and in {seen[0]!r} on line "
+                    f"{seen[1]}; a household cannot span compounds",
+                )
+            )
     return problems
 
 
 def validate_roster(roster: Roster) -> list[Problem]:
     """Every problem of a roster, in file line order (empty when it is fine)."""
-    problems = (_missing_fields(roster) + _duplicate_ids(roster) + _bad_id_numbers(roster)
-                + _split_households(roster))
+    problems = _missing_fields(roster) + _duplicate_ids(roster) + _bad_id_numbers(roster) + _split_households(roster)
     problems.sort(key=lambda p: p.line)
     return problems
 
@@ -205,9 +210,7 @@ def read_roster(path: str | os.PathLike[str]) -> Roster:
     return roster
 
 
-def write_roster_csv(
-    roster: Roster, path: str | os.PathLike[str], encoding: str = "utf-8"
-) -> None:
+def write_roster_csv(roster: Roster, path: str | os.PathLike[str], encoding: str = "utf-8") -> None:
     """Write a roster CSV in UTF-8, UTF-8 with BOM ("utf-8-sig") or GB18030; '-' is stdout."""
     if encoding not in WRITE_ENCODINGS:
         raise ValueError(f"encoding must be one of {', '.join(WRITE_ENCODINGS)}, not {encoding!r}")

@@ -22,21 +22,109 @@ REFERENCE_DATE = datetime.date(2022, 4, 1)
 
 # Surname shares in per cent (national figures, rounded); the tail shares the rest.
 SURNAMES = (
-    ("王", 7.1), ("李", 7.0), ("张", 6.7), ("刘", 5.4), ("陈", 4.5), ("杨", 3.1), ("黄", 2.2),
-    ("赵", 2.0), ("吴", 2.0), ("周", 1.9), ("徐", 1.5), ("孙", 1.5), ("马", 1.3), ("朱", 1.3),
-    ("胡", 1.2), ("郭", 1.1), ("何", 1.0), ("林", 1.0), ("高", 1.0), ("罗", 0.9), ("郑", 0.9),
-    ("梁", 0.8), ("谢", 0.7), ("宋", 0.7), ("唐", 0.7), ("许", 0.6), ("韩", 0.6), ("冯", 0.6),
-    ("邓", 0.6), ("曹", 0.6), ("彭", 0.5), ("曾", 0.5), ("肖", 0.5), ("田", 0.5), ("董", 0.5),
-    ("袁", 0.5), ("潘", 0.4), ("于", 0.4), ("蒋", 0.4), ("蔡", 0.4), ("余", 0.4), ("杜", 0.4),
-    ("叶", 0.4), ("程", 0.4), ("苏", 0.4), ("魏", 0.4), ("吕", 0.4), ("丁", 0.4), ("任", 0.3),
-    ("沈", 0.3), ("姚", 0.3), ("卢", 0.3), ("姜", 0.3), ("崔", 0.3), ("钟", 0.3), ("谭", 0.3),
-    ("陆", 0.3), ("汪", 0.3), ("范", 0.3), ("金", 0.3), ("石", 0.3), ("廖", 0.3), ("贾", 0.3),
-    ("夏", 0.3), ("韦", 0.3), ("付", 0.3), ("方", 0.3), ("白", 0.2), ("邹", 0.2), ("孟", 0.2),
-    ("熊", 0.2), ("秦", 0.2), ("邱", 0.2), ("江", 0.2), ("尹", 0.2), ("薛", 0.2), ("闫", 0.2),
-    ("段", 0.2), ("雷", 0.2), ("侯", 0.2), ("龙", 0.2), ("史", 0.2), ("陶", 0.2), ("黎", 0.2),
-    ("贺", 0.2), ("顾", 0.2), ("毛", 0.2), ("郝", 0.2), ("龚", 0.2), ("邵", 0.2), ("万", 0.2),
-    ("钱", 0.2), ("严", 0.2), ("覃", 0.2), ("武", 0.2), ("戴", 0.2), ("莫", 0.2), ("孔", 0.2),
-    ("欧阳", 0.03), ("司马", 0.01), ("上官", 0.01), ("诸葛", 0.01), ("慕容", 0.005),
+    ("王", 7.1),
+    ("李", 7.0),
+    ("张", 6.7),
+    ("刘", 5.4),
+    ("陈", 4.5),
+    ("杨", 3.1),
+    ("黄", 2.2),
+    ("赵", 2.0),
+    ("吴", 2.0),
+    ("周", 1.9),
+    ("徐", 1.5),
+    ("孙", 1.5),
+    ("马", 1.3),
+    ("朱", 1.3),
+    ("胡", 1.2),
+    ("郭", 1.1),
+    ("何", 1.0),
+    ("林", 1.0),
+    ("高", 1.0),
+    ("罗", 0.9),
+    ("郑", 0.9),
+    ("梁", 0.8),
+    ("谢", 0.7),
+    ("宋", 0.7),
+    ("唐", 0.7),
+    ("许", 0.6),
+    ("韩", 0.6),
+    ("冯", 0.6),
+    ("邓", 0.6),
+    ("曹", 0.6),
+    ("彭", 0.5),
+    ("曾", 0.5),
+    ("肖", 0.5),
+    ("田", 0.5),
+    ("董", 0.5),
+    ("袁", 0.5),
+    ("潘", 0.4),
+    ("于", 0.4),
+    ("蒋", 0.4),
+    ("蔡", 0.4),
+    ("余", 0.4),
+    ("杜", 0.4),
+    ("叶", 0.4),
+    ("程", 0.4),
+    ("苏", 0.4),
+    ("魏", 0.4),
+    ("吕", 0.4),
+    ("丁", 0.4),
+    ("任", 0.3),
+    ("沈", 0.3),
+    ("姚", 0.3),
+    ("卢", 0.3),
+    ("姜", 0.3),
+    ("崔", 0.3),
+    ("钟", 0.3),
+    ("谭", 0.3),
+    ("陆", 0.3),
+    ("汪", 0.3),
+    ("范", 0.3),
+    ("金", 0.3),
+    ("石", 0.3),
+    ("廖", 0.3),
+    ("贾", 0.3),
+    ("夏", 0.3),
+    ("韦", 0.3),
+    ("付", 0.3),
+    ("方", 0.3),
+    ("白", 0.2),
+    ("邹", 0.2),
+    ("孟", 0.2),
+    ("熊", 0.2),
+    ("秦", 0.2),
+    ("邱", 0.2),
+    ("江", 0.2),
+    ("尹", 0.2),
+    ("薛", 0.2),
+    ("闫", 0.2),
+    ("段", 0.2),
+    ("雷", 0.2),
+    ("侯", 0.2),
+    ("龙", 0.2),
+    ("史", 0.2),
+    ("陶", 0.2),
+    ("黎", 0.2),
+    ("贺", 0.2),
+    ("顾", 0.2),
+    ("毛", 0.2),
+    ("郝", 0.2),
+    ("龚", 0.2),
+    ("邵", 0.2),
+    ("万", 0.2),
+    ("钱", 0.2),
+    ("严", 0.2),
+    ("覃", 0.2),
+    ("武", 0.2),
+    ("戴", 0.2),
+    ("莫", 0.2),
+    ("孔", 0.2),
+    ("欧阳", 0.03),
+    ("司马", 0.01),
+    ("上官", 0.01),
+    ("诸葛", 0.01),
+    ("慕容", 0.005),
 )
 GIVEN_CHARACTERS = (
     "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国海波宇浩欣怡子涵梓轩晨博"
@@ -44,19 +132,97 @@ GIVEN_CHARACTERS = (
 )
 # A few foreign residents (Harbin has many Russian neighbours); they carry passports, no ID number.
 LATIN_NAMES = (
-    "Ivan Petrov", "Anna Ivanova", "Sergei Smirnov", "Olga Kuznetsova", "Dmitri Popov",
-    "Natalia Sokolova", "Yuki Tanaka", "Kim Minjun", "John Smith", "Maria Garcia",
+    "Ivan Petrov",
+    "Anna Ivanova",
+    "Sergei Smirnov",
+    "Olga Kuznetsova",
+    "Dmitri Popov",
+    "Natalia Sokolova",
+    "Yuki Tanaka",
+    "Kim Minjun",
+    "John Smith",
+    "Maria Garcia",
 )
 COMPOUND_PREFIXES = (
-    "建设", "和平里", "幸福", "阳光", "长青", "友谊", "胜利", "红旗", "光明", "新华", "文化",
-    "工人", "铁路", "电业", "锦绣", "民主", "滨江", "龙江", "松花", "太平", "丽水", "金色",
-    "安居", "兴业", "通达", "宏图", "景阳", "经纬", "安静", "工程", "新阳", "共乐", "河润",
-    "森林", "兆麟", "西十道", "尚志", "东风", "北岸", "群力",
+    "建设",
+    "和平里",
+    "幸福",
+    "阳光",
+    "长青",
+    "友谊",
+    "胜利",
+    "红旗",
+    "光明",
+    "新华",
+    "文化",
+    "工人",
+    "铁路",
+    "电业",
+    "锦绣",
+    "民主",
+    "滨江",
+    "龙江",
+    "松花",
+    "太平",
+    "丽水",
+    "金色",
+    "安居",
+    "兴业",
+    "通达",
+    "宏图",
+    "景阳",
+    "经纬",
+    "安静",
+    "工程",
+    "新阳",
+    "共乐",
+    "河润",
+    "森林",
+    "兆麟",
+    "西十道",
+    "尚志",
+    "东风",
+    "北岸",
+    "群力",
 )
 COMPOUND_SUFFIXES = ("小区", "家园", "花园", "新村", "公寓", "苑", "里")
 MOBILE_PREFIXES = (
-    130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 150, 151, 152, 153, 155, 156, 157, 158,
-    159, 166, 173, 176, 177, 178, 180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 198, 199,
+    130,
+    131,
+    132,
+    133,
+    134,
+    135,
+    136,
+    137,
+    138,
+    139,
+    150,
+    151,
+    152,
+    153,
+    155,
+    156,
+    157,
+    158,
+    159,
+    166,
+    173,
+    176,
+    177,
+    178,
+    180,
+    181,
+    182,
+    183,
+    184,
+    185,
+    186,
+    187,
+    188,
+    189,
+    198,
+    199,
 )
 # Household sizes 1..6 of an ordinary household (census-like: mostly one or two people).
 BASE_SIZE_SHARES = np.array([0.50, 0.32, 0.11, 0.045, 0.018, 0.007])
@@ -151,14 +317,14 @@ def _addresses(
             unit.append(u + 1 if units > 1 else np.zeros(k, dtype=np.int64))
             room.append((floor + 1) * 100 + r + 1)
             left -= k
-    return tuple(np.concatenate(x).astype(np.int64) for x in (comp, bld, unit, room))
+    out = [np.concatenate(x).astype(np.int64) for x in (comp, bld, unit, room)]
+    return out[0], out[1], out[2], out[3]
 
 
 def _ages(sizes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """An age per resident: an ageing north-eastern city; people living alone are adults."""
     age = np.arange(100)
-    w = np.select([age < 18, age < 30, age < 65, age < 80], [0.8, 1.0, 1.3, 0.9],
-                  np.linspace(0.5, 0.02, 100))
+    w = np.select([age < 18, age < 30, age < 65, age < 80], [0.8, 1.0, 1.3, 0.9], np.linspace(0.5, 0.02, 100))
     w = w / w.sum()
     n = int(sizes.sum())
     ages = rng.choice(100, size=n, p=w)
@@ -225,13 +391,13 @@ def _phones(ages: np.ndarray, rng: np.random.Generator) -> list[str]:
     return ["" if x else str(v) for v, x in zip(numbers, none, strict=True)]
 
 
-def generate_district(
-    residents: int = 97488, households: int = 58937, compounds: int = 38, seed: int = 0
-) -> Roster:
+def generate_district(residents: int = 97488, households: int = 58937, compounds: int = 38, seed: int = 0) -> Roster:
     """A synthetic district with exactly these counts, in walk order; one seed, one district."""
     if not 1 <= compounds <= households <= residents:
-        raise ValueError("need 1 <= compounds <= households <= residents, got "
-                         f"{compounds} compounds, {households} households, {residents} residents")
+        raise ValueError(
+            "need 1 <= compounds <= households <= residents, got "
+            f"{compounds} compounds, {households} households, {residents} residents"
+        )
     rng = np.random.default_rng(seed)
     sizes = household_sizes(residents, households, rng)
     comp, bld, unit, room = _addresses(_split(households, compounds, rng), rng)
@@ -243,7 +409,7 @@ def generate_district(
     phone = _phones(ages, rng)
     foreign = np.flatnonzero(rng.random(residents) < FOREIGN_SHARE)
     name = name.tolist()
-    for i, j in zip(foreign.tolist(), rng.integers(0, len(LATIN_NAMES), foreign.size).tolist()):
+    for i, j in zip(foreign.tolist(), rng.integers(0, len(LATIN_NAMES), foreign.size).tolist(), strict=True):
         name[i] = LATIN_NAMES[j]
     for i in foreign.tolist() + np.flatnonzero(rng.random(residents) < NO_ID_SHARE).tolist():
         id_number[i] = ""
@@ -270,9 +436,7 @@ def generate_district(
     )
 
 
-def write_district_csv(
-    path: str | os.PathLike[str], encoding: str = "utf-8", **district: int
-) -> Roster:
+def write_district_csv(path: str | os.PathLike[str], encoding: str = "utf-8", **district: int) -> Roster:
     """Generate a district (``generate_district`` keywords) and write it as a roster CSV."""
     roster = generate_district(**district)
     write_roster_csv(roster, path, encoding=encoding)

@@ -44,9 +44,10 @@ def write_manifest(
         rows = manifest_rows(conn, campaign_id=info.id)
         if info.field_binding:
             rows = _field_manifest(conn, info.id, info.compounds, rows)
-    out = []
+    out: list[tuple[str, ...]] = []
     for code, slot, rid, name, _idn, comp, bld, unit, room, hh in rows:
-        out.append((code, slot, rid, name if unmasked else mask_name(str(name)), comp, bld, unit, room, hh))
+        shown = str(name) if unmasked else mask_name(str(name))
+        out.append(tuple(str(v) for v in (code, slot, rid, shown, comp, bld, unit, room, hh)))
     write_csv(output, MANIFEST_COLUMNS, out)
     return ExportSummary(path=os.fspath(output), rows=len(out))
 
@@ -275,6 +276,8 @@ def mark_collected(store: Store, campaign: str, *, operator: str, barcodes: Iter
             for b, t, c, k in zip(tubes.barcode, tubes.id, tubes.collected, tubes.kind, strict=True)
             if not c and k == 0 and (wanted is None or b in wanted)
         ]
-        event_id = record_event(conn, operator=operator, action="collect", campaign_id=info.id, detail={"tubes": len(ids)})
+        event_id = record_event(
+            conn, operator=operator, action="collect", campaign_id=info.id, detail={"tubes": len(ids)}
+        )
         insert_collections(conn, tube_ids=ids, at=[now()] * len(ids), event_id=event_id)
     return len(ids)

@@ -17,13 +17,11 @@ def scan_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
     from poolab.csvio import read_text
 
     text, _ = read_text(path)
-    for number, line in enumerate(text.splitlines(), start=1):
-        yield number, line
+    yield from enumerate(text.splitlines(), start=1)
 
 
 def _numbered(stream: TextIO) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(stream, start=1):
-        yield number, line
+    yield from enumerate(stream, start=1)
 
 
 def source_name(path: str | os.PathLike[str]) -> str:

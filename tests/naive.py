@@ -233,6 +233,7 @@ def tube_invariant_failures(
             bad.append(f"tube {t} slots are not 1..size in walk order")
         if len({compound[i] for i in ms}) > 1:
             bad.append(f"tube {t} crosses a compound")
+
     def owner(i: int) -> tuple[int, int]:
         return compound[i], household[i]
 
@@ -367,9 +368,7 @@ def perfect_campaign_naive(design, status):  # type: ignore[no-untyped-def]
 # --- three-stage optimum over every partition (binGroup2 OTC1 "D3") ----------------------
 
 
-def otc1_d3_naive(
-    p: float, se: tuple[float, ...], sp: tuple[float, ...], max_k1: int
-) -> tuple[float, int, list[int]]:
+def otc1_d3_naive(p: float, se: tuple[float, ...], sp: tuple[float, ...], max_k1: int) -> tuple[float, int, list[int]]:
     """binGroup2 OTC1 for D3: every K1 in 3..max_k1, every partition of K1 but K1 itself.
 
     E(T) of a partition is 1 + g*P(stage 1 +) + sum over parts of that part's third-stage

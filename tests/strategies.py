@@ -93,9 +93,7 @@ def pool_results(draw: st.DrawFn, design: Any) -> np.ndarray:
 def incidences(draw: st.DrawFn, max_n: int = 25, max_pools: int = 15) -> tuple[int, np.ndarray, np.ndarray]:
     """(n, pool_ptr, pool_members): arbitrary pools (possibly empty, overlapping) on n people."""
     n = draw(st.integers(1, max_n))
-    pools = draw(
-        st.lists(st.lists(st.integers(0, n - 1), unique=True, max_size=8), min_size=1, max_size=max_pools)
-    )
+    pools = draw(st.lists(st.lists(st.integers(0, n - 1), unique=True, max_size=8), min_size=1, max_size=max_pools))
     ptr = np.zeros(len(pools) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([len(p) for p in pools])
     members = np.asarray([m for p in pools for m in p], dtype=np.int64)
@@ -176,9 +174,10 @@ def rosters(draw: st.DrawFn, max_households: int = 12) -> Any:
 
     compounds = draw(st.lists(_field(), min_size=1, max_size=3, unique=True))
     optional = st.one_of(st.just(""), _field())
-    cols: dict[str, list[str]] = {k: [] for k in (
-        "resident_id", "name", "id_number", "phone", "compound", "building", "unit", "room",
-        "household_id")}
+    cols: dict[str, list[str]] = {
+        k: []
+        for k in ("resident_id", "name", "id_number", "phone", "compound", "building", "unit", "room", "household_id")
+    }
     n_households = draw(st.integers(1, max_households))
     for h in range(n_households):
         compound = draw(st.sampled_from(compounds))
@@ -187,8 +186,7 @@ def rosters(draw: st.DrawFn, max_households: int = 12) -> Any:
             cols["resident_id"].append(f"R{len(cols['resident_id']):05d}")
             cols["name"].append(draw(st.one_of(st.just(""), person_names)))
             cols["id_number"].append(draw(st.one_of(st.just(""), id_numbers())))
-            cols["phone"].append(draw(st.one_of(st.just(""), st.from_regex(r"1[3-9][0-9]{9}",
-                                                                            fullmatch=True))))
+            cols["phone"].append(draw(st.one_of(st.just(""), st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))))
             cols["compound"].append(compound)
             cols["building"].append(building)
             cols["unit"].append(unit)
@@ -198,6 +196,7 @@ def rosters(draw: st.DrawFn, max_households: int = 12) -> Any:
 
 
 # --- barcodes (poolab.barcodes) ------------------------------------------------------------
+
 
 @st.composite
 def issued_barcodes(draw: st.DrawFn) -> str:

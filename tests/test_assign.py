@@ -32,9 +32,7 @@ def test_kernel_keeps_invariants(codes, k, window, one):
     """Tubes hold at most K, never cross a compound, keep households, follow walk order."""
     comp, bldg, hh = codes
     got = assign_tubes(comp, bldg, hh, pool_size=k, one_tube_per_household=one, lookahead=window)
-    failures = tube_invariant_failures(
-        comp.tolist(), hh.tolist(), got.tube.tolist(), got.slot.tolist(), got.n_tubes, k
-    )
+    failures = tube_invariant_failures(comp.tolist(), hh.tolist(), got.tube.tolist(), got.slot.tolist(), got.n_tubes, k)
     assert [] == failures
     assert got.n_tubes >= got.lower_bound
 

@@ -72,8 +72,13 @@ def test_duplicate_resident_id(seeded: str, tmp_path: Path) -> None:
 
 def test_wrong_id_number_check_character(seeded: str, tmp_path: Path) -> None:
     """An ID number whose check character is wrong is refused with its value."""
-    _rejected(seeded, tmp_path, [*GOOD, "R4,赵六,110105194912310021,,和平里,2,1,303,H4\n"],
-              "roster.csv:5", "110105194912310021")
+    _rejected(
+        seeded,
+        tmp_path,
+        [*GOOD, "R4,赵六,110105194912310021,,和平里,2,1,303,H4\n"],
+        "roster.csv:5",
+        "110105194912310021",
+    )
 
 
 def test_unexpected_encoding(seeded: str, tmp_path: Path) -> None:
@@ -124,7 +129,7 @@ def test_receive_wrong_check_character_keeps_good_scans(seeded: str, tmp_path: P
     (tmp_path / "s.txt").write_text(f"{codes[0]}\n{bad}\n{codes[1]}\n", encoding="utf-8")
     r = run(seeded, "receive", "c", str(tmp_path / "s.txt"))
     assert 1 == r.exit_code
-    assert f"s.txt:2" in r.output and bad in r.output and "check character" in r.output
+    assert "s.txt:2" in r.output and bad in r.output and "check character" in r.output
     assert 2 == _status(seeded)["tubes"]["received"]  # type: ignore[index]
 
 

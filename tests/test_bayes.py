@@ -23,7 +23,9 @@ def test_exact_entries_match_enumeration(inc: tuple[int, np.ndarray, np.ndarray]
     """People flagged exact (trees by BP, small loopy components by enumeration) equal brute force."""
     n, ptr, members = inc
     npools = len(ptr) - 1
-    result = np.asarray(data.draw(st.lists(st.sampled_from([-1, 0, 1]), min_size=npools, max_size=npools)), dtype=np.int8)
+    result = np.asarray(
+        data.draw(st.lists(st.sampled_from([-1, 0, 1]), min_size=npools, max_size=npools)), dtype=np.int8
+    )
     se = np.asarray(data.draw(st.lists(st.floats(0.6, 1.0), min_size=npools, max_size=npools)))
     sp = np.asarray(data.draw(st.lists(st.floats(0.6, 1.0), min_size=npools, max_size=npools)))
     prior = data.draw(st.floats(0.001, 0.5))

@@ -32,8 +32,17 @@ def test_whole_loop(store_url: str, small_roster_csv: Path, tmp_path: Path) -> N
     manifest = _district_loop(url, small_roster_csv, tmp_path)["manifest"]
     assert 600 == len(manifest)  # type: ignore[arg-type]
     rows = manifest  # type: ignore[assignment]
-    assert ["tube_barcode", "slot", "resident_id", "name", "compound", "building", "unit", "room",
-            "household_id"] == list(rows[0].keys())
+    assert [
+        "tube_barcode",
+        "slot",
+        "resident_id",
+        "name",
+        "compound",
+        "building",
+        "unit",
+        "room",
+        "household_id",
+    ] == list(rows[0].keys())
     assert all("*" in r["name"] for r in rows if r["name"])  # masked by default
     tubes: dict[str, list[str]] = {}
     for r in rows:
@@ -80,7 +89,9 @@ def test_whole_loop(store_url: str, small_roster_csv: Path, tmp_path: Path) -> N
     assert 0 == r.exit_code, r.output
     positives = read_csv(tmp_path / "pos.csv")
     assert [sick] == [x["resident_id"] for x in positives]
-    assert ["resident_id", "name", "compound", "building", "unit", "room", "household_id", "tube_barcode"] == list(positives[0])
+    assert ["resident_id", "name", "compound", "building", "unit", "room", "household_id", "tube_barcode"] == list(
+        positives[0]
+    )
     r = run(url, "status", "day1", "--json")
     assert 0 == r.exit_code, r.output
     status = json.loads(r.output)
@@ -90,9 +101,9 @@ def test_whole_loop(store_url: str, small_roster_csv: Path, tmp_path: Path) -> N
     assert 1 == status["confirmed_positive"]
     assert {"planned", "collected", "received", "resulted"} == set(status["tubes"])
     assert len(codes) + len(retest) == status["tubes"]["resulted"] + status["tubes"]["received"]
-    assert Counter({"negative": len(codes) - 3 + len(retest) - 1, "positive": 2, "inconclusive": 1, "invalid": 1}) == Counter(
-        {k: v for k, v in status["results"].items() if v}
-    )
+    assert Counter(
+        {"negative": len(codes) - 3 + len(retest) - 1, "positive": 2, "inconclusive": 1, "invalid": 1}
+    ) == Counter({k: v for k, v in status["results"].items() if v})
     r = run(url, "status", "day1")
     assert "confirmed positive residents: 1" in r.output
 
@@ -180,7 +191,13 @@ def test_every_command_has_help() -> None:
         r = runner.invoke(cli, [name, "--help"])
         assert 0 == r.exit_code, (name, r.output)
         assert len(r.output) > 80, name
-    for sub in (["roster", "demo"], ["roster", "import"], ["campaign", "new"], ["results", "import"], ["results", "enter"]):
+    for sub in (
+        ["roster", "demo"],
+        ["roster", "import"],
+        ["campaign", "new"],
+        ["results", "import"],
+        ["results", "enter"],
+    ):
         r = runner.invoke(cli, [*sub, "--help"])
         assert 0 == r.exit_code, sub
 
@@ -191,8 +208,24 @@ def test_demo_small(tmp_path: Path) -> None:
 
     from cli.main import cli
 
-    r = CliRunner().invoke(cli, ["demo", "--residents", "800", "--households", "500", "--compounds", "3",
-                                 "--infected", "6", "--seed", "3", "--folder", str(tmp_path / "demo")])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "demo",
+            "--residents",
+            "800",
+            "--households",
+            "500",
+            "--compounds",
+            "3",
+            "--infected",
+            "6",
+            "--seed",
+            "3",
+            "--folder",
+            str(tmp_path / "demo"),
+        ],
+    )
     assert 0 == r.exit_code, r.output
     assert "exactly the detectable infected residents" in r.output
     for f in ("poolab.db", "roster.csv", "manifest.csv", "results-pools.csv", "retest.csv", "positives.csv"):

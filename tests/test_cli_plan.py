@@ -21,8 +21,7 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 def test_opchar_json_is_one_object_with_the_contract_keys() -> None:
     """opchar --json prints exactly one JSON object whose keys start with the contract keys."""
-    code, out, _ = _run("opchar", "--design", "dorfman:10", "-p", "0.01", "--se", "0.99",
-                        "--sp", "0.99", "--json")
+    code, out, _ = _run("opchar", "--design", "dorfman:10", "-p", "0.01", "--se", "0.99", "--sp", "0.99", "--json")
     assert 0 == code
     obj = json.loads(out)
     assert KEYS == list(obj)
@@ -31,8 +30,9 @@ def test_opchar_json_is_one_object_with_the_contract_keys() -> None:
 
 def test_opchar_per_stage_accuracy() -> None:
     """--se/--sp accept one value per stage (hier: pool, subpool, individual)."""
-    code, out, _ = _run("opchar", "--design", "hier:18-5", "-p", "0.001", "--se",
-                        "0.95,0.95,0.99", "--sp", "0.96,0.96,0.98", "--json")
+    code, out, _ = _run(
+        "opchar", "--design", "hier:18-5", "-p", "0.001", "--se", "0.95,0.95,0.99", "--sp", "0.96,0.96,0.98", "--json"
+    )
     assert 0 == code
     assert round(0.95 * 0.95 * 0.99, 6) == round(json.loads(out)["pse"], 6)
 
@@ -55,8 +55,7 @@ def test_optimize_json_best_design() -> None:
 
 def test_optimize_with_dilution_and_floor() -> None:
     """--dilution with --min-pse gives a design meeting the floor, shown in a table."""
-    code, out, _ = _run("optimize", "-f", "dorfman", "-p", "0.001", "--se", "0.99",
-                        "--dilution", "--min-pse", "0.8")
+    code, out, _ = _run("optimize", "-f", "dorfman", "-p", "0.001", "--se", "0.99", "--dilution", "--min-pse", "0.8")
     assert 0 == code
     assert "best dorfman design" in out and "dorfman:15" in out
 
@@ -72,8 +71,7 @@ def test_optimize_with_dilution_and_floor() -> None:
         (("opchar", "--design", "dorfman:10", "-p", "0.1", "--sp", "0.9,0.9,0.9"), "2 stages"),
         (("opchar", "--design", "zigzag:3", "-p", "0.1"), "not a SPEC"),
         (("optimize", "--family", "zigzag", "-p", "0.1"), "unknown family"),
-        (("optimize", "--family", "array", "-p", "0.1", "--se", "0.9", "--min-pse", "0.99"),
-         "highest PSe"),
+        (("optimize", "--family", "array", "-p", "0.1", "--se", "0.9", "--min-pse", "0.99"), "highest PSe"),
     ],
 )
 def test_bad_values_exit_non_zero_with_a_message(args: tuple[str, ...], message: str) -> None:
@@ -95,8 +93,9 @@ def test_help_teaches_with_examples() -> None:
 def test_curve_writes_a_png(tmp_path: Path) -> None:
     """plan curve writes a real PNG (signature bytes, non-trivial size)."""
     target = tmp_path / "curves.png"
-    code, out, _ = _run("curve", "-o", str(target), "-d", "dorfman:10", "-d", "array:10",
-                        "--se", "0.99", "--sp", "0.99", "--dilution")
+    code, out, _ = _run(
+        "curve", "-o", str(target), "-d", "dorfman:10", "-d", "array:10", "--se", "0.99", "--sp", "0.99", "--dilution"
+    )
     assert 0 == code
     data = target.read_bytes()
     assert b"\x89PNG\r\n\x1a\n" == data[:8]
@@ -104,9 +103,7 @@ def test_curve_writes_a_png(tmp_path: Path) -> None:
     assert str(target) in out
 
 
-def test_curve_without_matplotlib_says_how_to_install(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_curve_without_matplotlib_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without matplotlib, plan curve exits 1 and names the pip extra to install."""
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)

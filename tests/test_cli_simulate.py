@@ -11,8 +11,24 @@ from cli.main import cli
 
 def test_json_contract() -> None:
     """--json prints one object with the fixed keys, replicates and a [low, high] ci99 per key."""
-    args = ["simulate", "--design", "dorfman:10", "--residents", "2000", "--prevalence", "0.01",
-            "--se", "0.95", "--sp", "0.99", "--replicates", "30", "--seed", "4", "--json"]
+    args = [
+        "simulate",
+        "--design",
+        "dorfman:10",
+        "--residents",
+        "2000",
+        "--prevalence",
+        "0.01",
+        "--se",
+        "0.95",
+        "--sp",
+        "0.99",
+        "--replicates",
+        "30",
+        "--seed",
+        "4",
+        "--json",
+    ]
     result = CliRunner().invoke(cli, args)
     assert 0 == result.exit_code, result.output
     obj = json.loads(result.stdout)
@@ -26,8 +42,22 @@ def test_json_contract() -> None:
 
 def test_table_and_options() -> None:
     """Without --json a readable table; households, dilution and per-stage Se are accepted."""
-    args = ["simulate", "-d", "hier:12-4", "-n", "1200", "-p", "0.02", "--se", "0.9,0.95,0.99",
-            "-r", "20", "--attack-rate", "0.4", "--dilution"]
+    args = [
+        "simulate",
+        "-d",
+        "hier:12-4",
+        "-n",
+        "1200",
+        "-p",
+        "0.02",
+        "--se",
+        "0.9,0.95,0.99",
+        "-r",
+        "20",
+        "--attack-rate",
+        "0.4",
+        "--dilution",
+    ]
     result = CliRunner().invoke(cli, args)
     assert 0 == result.exit_code, result.output
     assert "tests per person" in result.stdout

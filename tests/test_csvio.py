@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -22,9 +23,7 @@ def _write_bytes(tmp_path, data: bytes, name: str = "in.csv"):
     return path
 
 
-@pytest.mark.parametrize(
-    ("encoding", "name"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030")]
-)
+@pytest.mark.parametrize(("encoding", "name"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030")])
 def test_read_text_encodings(tmp_path, encoding, name):
     """UTF-8, UTF-8 with BOM and GB18030 are read back to the same text, encoding named."""
     text = "a,b\n张三,欧阳小明\n"
@@ -112,8 +111,10 @@ cells = st.text(st.sampled_from('ab张三 ,"\n\r'), max_size=6).map(str.strip)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(cells, min_size=3, max_size=3), max_size=8),
-       st.sampled_from([("utf-8", False), ("utf-8", True), ("gb18030", False)]))
+@given(
+    st.lists(st.lists(cells, min_size=3, max_size=3), max_size=8),
+    st.sampled_from([("utf-8", False), ("utf-8", True), ("gb18030", False)]),
+)
 def test_write_read_round_trip(tmp_path_factory, rows, encoding_bom):
     """Rows written by write_csv read back unchanged (blank rows aside), in every encoding."""
     encoding, bom = encoding_bom
@@ -157,10 +158,10 @@ def test_fast_and_careful_paths_agree():
 def csv_like_texts(draw: st.DrawFn) -> str:
     """Mostly rectangular CSV text, now and then ragged, padded, quoted or blank-lined."""
     width = draw(st.integers(1, 3))
-    field = st.text(st.sampled_from("ab张"), max_size=3) | st.text(
-        st.sampled_from('ab张 "\t\u3000'), max_size=3)
-    rows = draw(st.lists(st.lists(field, min_size=width, max_size=width)
-                         | st.lists(field, max_size=4), min_size=1, max_size=5))
+    field = st.text(st.sampled_from("ab张"), max_size=3) | st.text(st.sampled_from('ab张 "\t\u3000'), max_size=3)
+    rows = draw(
+        st.lists(st.lists(field, min_size=width, max_size=width) | st.lists(field, max_size=4), min_size=1, max_size=5)
+    )
     eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     return eol.join(",".join(r) for r in rows) + draw(st.sampled_from(["", "\n", "\n\n"]))
 

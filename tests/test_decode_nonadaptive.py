@@ -21,7 +21,9 @@ def _pools(ptr: np.ndarray, members: np.ndarray) -> list[list[int]]:
 def test_decoders_match_naive(inc: tuple[int, np.ndarray, np.ndarray], data: st.DataObject) -> None:
     """Each decoder equals its naive twin on arbitrary pools and results."""
     n, ptr, members = inc
-    positive = np.asarray(data.draw(st.lists(st.booleans(), min_size=len(ptr) - 1, max_size=len(ptr) - 1)), dtype=np.bool_)
+    positive = np.asarray(
+        data.draw(st.lists(st.booleans(), min_size=len(ptr) - 1, max_size=len(ptr) - 1)), dtype=np.bool_
+    )
     pools = _pools(ptr, members)
     got = decode_nonadaptive(n, ptr, members, positive)
     assert comp_naive(n, pools, positive.tolist()) == got.comp.tolist()

@@ -89,8 +89,11 @@ def test_invalid_numbers_say_why(value, reason):
 
 
 @settings(max_examples=100)
-@given(st.lists(st.one_of(id_numbers(), st.text(max_size=20),
-                          st.from_regex(r"[0-9]{17}[0-9X]", fullmatch=True)), max_size=20))
+@given(
+    st.lists(
+        st.one_of(id_numbers(), st.text(max_size=20), st.from_regex(r"[0-9]{17}[0-9X]", fullmatch=True)), max_size=20
+    )
+)
 def test_vectorised_matches_scalar(values):
     """valid_id_numbers agrees with is_valid_id_number on any strings."""
     assert [is_valid_id_number(v) for v in values] == valid_id_numbers(values).tolist()

@@ -3,12 +3,11 @@ import again completes it."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 from pathlib import Path
-
-import json
 
 import pytest
 

@@ -12,8 +12,16 @@ from tests.strategies import id_numbers, person_names
 
 @pytest.mark.parametrize(
     ("name", "masked"),
-    [("张三", "张*"), ("张三明", "张*明"), ("欧阳小明", "欧**明"), ("王", "*"), ("", ""),
-     ("Ivan Petrov", "I*"), (" 李四 ", "李*"), ("阿依古丽·买买提", "阿******提")],
+    [
+        ("张三", "张*"),
+        ("张三明", "张*明"),
+        ("欧阳小明", "欧**明"),
+        ("王", "*"),
+        ("", ""),
+        ("Ivan Petrov", "I*"),
+        (" 李四 ", "李*"),
+        ("阿依古丽·买买提", "阿******提"),
+    ],
 )
 def test_mask_name(name, masked):
     """Chinese names keep first and last character (2 characters: the first); Latin the initial."""

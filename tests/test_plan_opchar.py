@@ -7,8 +7,8 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from naive import array_opchar_naive, hier_opchar_naive
+
 from poolab.errors import PoolabError
 from poolab.plan.dilution import DilutionModel, pool_sensitivity
 from poolab.plan.opchar import BadPlanInput, OperatingCharacteristics, opchar, stage_values
@@ -73,9 +73,7 @@ _acc = st.floats(0.6, 1.0)
     se=st.tuples(_acc, _acc, _acc),
     sp=st.tuples(_acc, _acc, _acc),
 )
-def test_hier_matches_enumeration(
-    k1: int, k2: int, p: float, se: tuple[float, ...], sp: tuple[float, ...]
-) -> None:
+def test_hier_matches_enumeration(k1: int, k2: int, p: float, se: tuple[float, ...], sp: tuple[float, ...]) -> None:
     """hier:K1-K2 (remainder subpool, final singletons, per-stage Se/Sp) equals enumeration."""
     k2 = min(k2, k1 - 1)
     actual = _tuple(opchar(f"hier:{k1}-{k2}", p, se, sp))
@@ -93,9 +91,7 @@ def test_hier_matches_enumeration(
         ("array-master:3", 0.05, (0.8, 0.9, 0.95), (0.9, 0.85, 0.97)),
     ],
 )
-def test_arrays_match_enumeration(
-    design: str, p: float, se: tuple[float, ...], sp: tuple[float, ...]
-) -> None:
+def test_arrays_match_enumeration(design: str, p: float, se: tuple[float, ...], sp: tuple[float, ...]) -> None:
     """array:R and array-master:R (per-stage Se/Sp, master Sp != row Sp) equal exact enumeration."""
     r = int(design.split(":")[1])
     expected = array_opchar_naive(r, p, se, sp, master=design.startswith("array-master"))

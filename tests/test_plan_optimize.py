@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from naive import otc1_d3_naive
+
 from poolab.plan.dilution import DilutionModel
 from poolab.plan.opchar import BadPlanInput, opchar
 from poolab.plan.optimize import optimize
@@ -42,9 +42,7 @@ def test_dorfman_eleven_just_ahead_of_ten() -> None:
 def test_ranking_matches_bingroup2_otc1_vignette() -> None:
     """OTC1(D2, p=0.01, Se=Sp=0.99, group.sz=3:20) ranks K = 11, 10, 12, 9, 13 (vignette)."""
     found = optimize("dorfman", 0.01, 0.99, 0.99, max_pool_size=20)
-    assert ["dorfman:11", "dorfman:10", "dorfman:12", "dorfman:9", "dorfman:13"] == [
-        r.design for r in found.ranked
-    ]
+    assert ["dorfman:11", "dorfman:10", "dorfman:12", "dorfman:9", "dorfman:13"] == [r.design for r in found.ranked]
     assert 0.2035 == round(found.best.expected_tests_per_individual, 4)
 
 
@@ -53,9 +51,7 @@ def test_ranking_matches_bingroup2_otc1_vignette() -> None:
     "se, sp",
     [((1.0, 1.0, 1.0), (1.0, 1.0, 1.0)), ((0.95, 0.95, 0.99), (0.96, 0.96, 0.98))],
 )
-def test_hier_matches_otc1_partition_search(
-    p: float, se: tuple[float, ...], sp: tuple[float, ...]
-) -> None:
+def test_hier_matches_otc1_partition_search(p: float, se: tuple[float, ...], sp: tuple[float, ...]) -> None:
     """hier optimum equals binGroup2 OTC1's D3 optimum over every partition (interior optima)."""
     expected_e, k1, parts = otc1_d3_naive(p, se, sp, 40)
     found = optimize("hier", p, se, sp, max_pool_size=40)
@@ -67,10 +63,7 @@ def test_hier_matches_otc1_partition_search(
 @pytest.mark.parametrize("p", [0.003, 0.03, 0.15])
 def test_optimum_is_the_argmin_of_opchar(family: str, p: float) -> None:
     """The vectorised search equals a plain loop over opchar (first minimum = smaller pool)."""
-    values = [
-        (opchar(f"{family}:{k}", p, 0.98, 0.99).expected_tests_per_individual, k)
-        for k in range(2, 41)
-    ]
+    values = [(opchar(f"{family}:{k}", p, 0.98, 0.99).expected_tests_per_individual, k) for k in range(2, 41)]
     best_value, best_k = min(values)
     found = optimize(family, p, 0.98, 0.99, max_pool_size=40)
     assert f"{family}:{best_k}" == found.best.design

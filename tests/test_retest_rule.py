@@ -21,8 +21,9 @@ def campaigns(draw: st.DrawFn) -> tuple[TubeTable, np.ndarray, np.ndarray]:
     n_pools = len(sizes)
     n_indiv = draw(st.integers(0, 5))
     ids = np.asarray(draw(st.permutations(range(1, n_pools + n_indiv + 1))), np.int64)
-    calls = np.asarray(draw(st.lists(st.sampled_from(CALL_CODES), min_size=n_pools + n_indiv,
-                                     max_size=n_pools + n_indiv)), np.int8)
+    calls = np.asarray(
+        draw(st.lists(st.sampled_from(CALL_CODES), min_size=n_pools + n_indiv, max_size=n_pools + n_indiv)), np.int8
+    )
     kind = np.asarray([KIND_POOL] * n_pools + [KIND_INDIVIDUAL] * n_indiv, np.int8)
     tubes = TubeTable(
         id=ids,
@@ -43,12 +44,15 @@ def campaigns(draw: st.DrawFn) -> tuple[TubeTable, np.ndarray, np.ndarray]:
 
 
 @given(campaigns())
-def test_retest_equals_members_of_positive_and_inconclusive_pools(case: tuple[TubeTable, np.ndarray, np.ndarray]) -> None:
+def test_retest_equals_members_of_positive_and_inconclusive_pools(
+    case: tuple[TubeTable, np.ndarray, np.ndarray],
+) -> None:
     """Flagged members == members whose pool's current call is positive or inconclusive."""
     tubes, member_tube, member_pk = case
     call_of = dict(zip(tubes.id.tolist(), tubes.call.tolist(), strict=True))
     expected = {
-        int(pk) for t, pk in zip(member_tube, member_pk, strict=True)
+        int(pk)
+        for t, pk in zip(member_tube, member_pk, strict=True)
         if call_of[int(t)] in (CALL_CODE["positive"], CALL_CODE["inconclusive"])
     }
     flagged = retest_candidates(tubes, member_tube, member_pk)

@@ -49,13 +49,17 @@ def test_round_trip(tmp_path_factory, roster, encoding):
 
 def test_good_file(tmp_path):
     """A small file with Chinese text, optional empties and a GB18030 encoding is read whole."""
-    path = _file(tmp_path, [
-        HEADER,
-        f"R1,张三,{GOOD_ID},13812345678,建设小区,1,2,1201,H1",
-        "R2,,,,建设小区,1,,,H1",
-        "",
-        f"R3,Ivan Petrov,{GOOD_ID[:17]}7,,和平里小区,3,1,101,H2",
-    ], encoding="gb18030")
+    path = _file(
+        tmp_path,
+        [
+            HEADER,
+            f"R1,张三,{GOOD_ID},13812345678,建设小区,1,2,1201,H1",
+            "R2,,,,建设小区,1,,,H1",
+            "",
+            f"R3,Ivan Petrov,{GOOD_ID[:17]}7,,和平里小区,3,1,101,H2",
+        ],
+        encoding="gb18030",
+    )
     roster = read_roster(path)
     assert ("R1", "R2", "R3") == roster.resident_id
     assert ("张三", "", "Ivan Petrov") == roster.name
@@ -126,14 +130,17 @@ def test_bad_header(tmp_path):
 
 def test_every_problem_reported_together(tmp_path):
     """All bad lines of one file come back in one rejection, in line order."""
-    path = _file(tmp_path, [
-        HEADER,
-        "R1,,,,C,1,,,H1",
-        f"R2,,{WRONG_ID},,C,1,,,H2",
-        "R1,,,,C,1,,,H3",
-        "R4,,,,,1,,,H4",
-        "R5,,,,D,1,,,H1",
-    ])
+    path = _file(
+        tmp_path,
+        [
+            HEADER,
+            "R1,,,,C,1,,,H1",
+            f"R2,,{WRONG_ID},,C,1,,,H2",
+            "R1,,,,C,1,,,H3",
+            "R4,,,,,1,,,H4",
+            "R5,,,,D,1,,,H1",
+        ],
+    )
     error = _rejected(path)
     assert [3, 4, 5, 6] == [p.line for p in error.problems]
     assert "4 problem(s); nothing was imported" in error.summary
@@ -143,13 +150,22 @@ def test_columns_in_any_order_and_optional_columns_absent(tmp_path):
     """Columns may come in any order and optional ones may be missing (read as empty)."""
     path = _file(tmp_path, ["household_id,building,compound,resident_id", "H1,1,C,R1"])
     roster = read_roster(path)
-    assert roster_from_columns(resident_id=["R1"], compound=["C"], building=["1"],
-                               household_id=["H1"]) == roster
+    assert roster_from_columns(resident_id=["R1"], compound=["C"], building=["1"], household_id=["H1"]) == roster
     assert ("",) == roster.phone
 
 
 def test_mismatched_columns_refused():
     """A Roster whose columns differ in length cannot be built."""
     with pytest.raises(ValueError):
-        Roster(resident_id=["R1"], name=[], id_number=[], phone=[], compound=[], building=[],
-               unit=[], room=[], household_id=[], line=[])
+        Roster(
+            resident_id=["R1"],
+            name=[],
+            id_number=[],
+            phone=[],
+            compound=[],
+            building=[],
+            unit=[],
+            room=[],
+            household_id=[],
+            line=[],
+        )

@@ -56,7 +56,7 @@ def test_walk_order_and_addresses(district):
     compound_of: dict[str, str] = {}
     for h, c in zip(district.household_id, district.compound, strict=True):
         assert c == compound_of.setdefault(h, c)
-    buildings = np.array(list(Counter(zip(district.compound, district.building)).values()))
+    buildings = np.array(list(Counter(zip(district.compound, district.building, strict=True)).values()))
     assert 50 <= np.median(buildings) <= 300
     assert all(r.isdigit() and len(r) in (3, 4) for r in set(district.room))
     assert "" in set(district.unit) and "" in set(district.phone)
@@ -77,10 +77,14 @@ def test_same_seed_same_district():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(1, 8).flatmap(lambda c: st.tuples(
-    st.just(c), st.integers(c, 400).flatmap(lambda h: st.tuples(st.just(h),
-                                                                 st.integers(h, 3 * h + 50))))),
-       st.integers(0, 2**32 - 1))
+@given(
+    st.integers(1, 8).flatmap(
+        lambda c: st.tuples(
+            st.just(c), st.integers(c, 400).flatmap(lambda h: st.tuples(st.just(h), st.integers(h, 3 * h + 50)))
+        )
+    ),
+    st.integers(0, 2**32 - 1),
+)
 def test_exact_counts_for_any_size(shape, seed):
     """Any feasible (compounds, households, residents) is met exactly, as a valid roster."""
     compounds, (households, residents) = shape
@@ -92,8 +96,7 @@ def test_exact_counts_for_any_size(shape, seed):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(1, 500).flatmap(lambda h: st.tuples(st.just(h), st.integers(h, 40 * h))),
-       st.integers(0, 1000))
+@given(st.integers(1, 500).flatmap(lambda h: st.tuples(st.just(h), st.integers(h, 40 * h))), st.integers(0, 1000))
 def test_household_sizes_sum(shape, seed):
     """household_sizes returns exactly the households asked for, summing to the residents."""
     households, residents = shape

@@ -18,12 +18,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def kernel(fn: F) -> F:
     """Compile ``fn`` as a serial kernel."""
-    return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)  # type: ignore[no-any-return]
+    return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)  # type: ignore[return-value]
 
 
 def parallel_kernel(fn: F) -> F:
     """Compile ``fn`` as a kernel whose ``numba.prange`` loops run on every core."""
-    return numba.njit(cache=True, error_model="numpy", nogil=True, parallel=True)(fn)  # type: ignore[no-any-return]
+    return numba.njit(cache=True, error_model="numpy", nogil=True, parallel=True)(fn)  # type: ignore[return-value]
 
 
 prange = numba.prange

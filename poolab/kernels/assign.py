@@ -268,9 +268,7 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
                 nb += 1
                 a = b
             if n_spill > 0:
-                next_id = _own_leftover_tubes(
-                    spill_buf, spill_lo[:nb], spill_hi[:nb], rem, rem_tube, K, next_id
-                )
+                next_id = _own_leftover_tubes(spill_buf, spill_lo[:nb], spill_hi[:nb], rem, rem_tube, K, next_id)
                 res = np.sort(spill_buf[:n_spill])
                 n_res = 0
                 for m in range(n_spill):
@@ -278,9 +276,7 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
                         taken[res[m]] = False
                         res[n_res] = res[m]
                         n_res += 1
-                _, next_id = _pack(
-                    res, 0, n_res, rem, taken, rem_tube, K, 4 * window, False, spill_buf, 0, next_id
-                )
+                _, next_id = _pack(res, 0, n_res, rem, taken, rem_tube, K, 4 * window, False, spill_buf, 0, next_id)
             h0 = h1
     # Raw tube per resident, then renumber by first appearance in walk order.
     raw = np.empty(n, np.int64)
@@ -348,8 +344,7 @@ def assign_tubes(
     hh = _codes("household", household)
     if not comp.shape == bldg.shape == hh.shape:
         raise ValueError(
-            f"compound, building and household differ in length: "
-            f"{comp.shape[0]}, {bldg.shape[0]}, {hh.shape[0]}"
+            f"compound, building and household differ in length: {comp.shape[0]}, {bldg.shape[0]}, {hh.shape[0]}"
         )
     if not 1 <= pool_size <= MAX_POOL_SIZE:
         raise ValueError(f"pool_size must be in 1..{MAX_POOL_SIZE}, got {pool_size}")

@@ -113,7 +113,9 @@ def _bp(n, pool_ptr, pool_members, result, se, sp, prior, iters, damping, out): 
 
 
 @kernel
-def _enumerate(comps, comp_ptr, comp_members, cpool_ptr, cpools, pool_ptr, pool_members, result, se, sp, prior, local, out):  # type: ignore[no-untyped-def]  # noqa: E501
+def _enumerate(
+    comps, comp_ptr, comp_members, cpool_ptr, cpools, pool_ptr, pool_members, result, se, sp, prior, local, out
+):  # type: ignore[no-untyped-def]  # noqa: E501
     """Exact posteriors of the listed components by summing over all 2^m patterns."""
     for c in comps:
         lo = comp_ptr[c]
@@ -217,7 +219,9 @@ def posterior(
     return Posterior(prob, (tree | small)[comp_of])
 
 
-def posterior_design(design, result: np.ndarray, se: float | np.ndarray, sp: float | np.ndarray, prior: float, max_exact: int = 16) -> Posterior:  # type: ignore[no-untyped-def]  # noqa: E501
+def posterior_design(
+    design, result: np.ndarray, se: float | np.ndarray, sp: float | np.ndarray, prior: float, max_exact: int = 16
+) -> Posterior:  # type: ignore[no-untyped-def]  # noqa: E501
     """``posterior`` on a ``Design``'s pools; ``se``/``sp`` one value or one per stage."""
     se_stage = np.broadcast_to(np.asarray(se, dtype=np.float64), (design.nstages,))
     sp_stage = np.broadcast_to(np.asarray(sp, dtype=np.float64), (design.nstages,))

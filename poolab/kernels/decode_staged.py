@@ -53,7 +53,24 @@ def _flag_array_cells(lo, hi, prev_lo, prev_hi, parent, parent2, block, kind, po
 
 
 @kernel
-def _flag_stage(s, stage_ptr, stage_rule, pool_ptr, pool_members, parent, parent2, block, kind, member_ptr, member_pools, positive, any_row, any_col, comp, out):  # type: ignore[no-untyped-def]  # noqa: E501
+def _flag_stage(
+    s,
+    stage_ptr,
+    stage_rule,
+    pool_ptr,
+    pool_members,
+    parent,
+    parent2,
+    block,
+    kind,
+    member_ptr,
+    member_pools,
+    positive,
+    any_row,
+    any_col,
+    comp,
+    out,
+):  # type: ignore[no-untyped-def]  # noqa: E501
     """Which pools of stage s are to be tested, given ``positive`` (tested and positive)."""
     lo = stage_ptr[s]
     hi = stage_ptr[s + 1]
@@ -63,7 +80,9 @@ def _flag_stage(s, stage_ptr, stage_rule, pool_ptr, pool_members, parent, parent
     elif rule == TREE:
         _flag_children(parent[lo:hi], positive, out[lo:hi])
     elif rule == ARRAY_CELL:
-        _flag_array_cells(lo, hi, stage_ptr[s - 1], stage_ptr[s], parent, parent2, block, kind, positive, any_row, any_col, out)  # noqa: E501
+        _flag_array_cells(
+            lo, hi, stage_ptr[s - 1], stage_ptr[s], parent, parent2, block, kind, positive, any_row, any_col, out
+        )  # noqa: E501
     else:  # COMP_CELL: a one-member pool is tested when COMP calls its member
         _comp(member_ptr, member_pools, positive, comp)
         for p in range(lo, hi):
@@ -86,7 +105,23 @@ def _final_calls(leaf_of_member, positive, comp, member_ptr, member_pools, calls
 
 
 @kernel
-def _decode(stage_ptr, stage_rule, pool_ptr, pool_members, parent, parent2, block, kind, member_ptr, member_pools, leaf_of_member, nblocks, result, required, calls):  # type: ignore[no-untyped-def]  # noqa: E501
+def _decode(
+    stage_ptr,
+    stage_rule,
+    pool_ptr,
+    pool_members,
+    parent,
+    parent2,
+    block,
+    kind,
+    member_ptr,
+    member_pools,
+    leaf_of_member,
+    nblocks,
+    result,
+    required,
+    calls,
+):  # type: ignore[no-untyped-def]  # noqa: E501
     """Walk the stages over known results (-1 untested, 0 negative, 1 positive)."""
     npools = result.shape[0]
     positive = np.zeros(npools, dtype=np.bool_)
@@ -97,7 +132,24 @@ def _decode(stage_ptr, stage_rule, pool_ptr, pool_members, parent, parent2, bloc
     nstages = stage_rule.shape[0]
     stage = nstages
     for s in range(nstages):
-        _flag_stage(s, stage_ptr, stage_rule, pool_ptr, pool_members, parent, parent2, block, kind, member_ptr, member_pools, positive, any_row, any_col, comp, required)  # noqa: E501
+        _flag_stage(
+            s,
+            stage_ptr,
+            stage_rule,
+            pool_ptr,
+            pool_members,
+            parent,
+            parent2,
+            block,
+            kind,
+            member_ptr,
+            member_pools,
+            positive,
+            any_row,
+            any_col,
+            comp,
+            required,
+        )  # noqa: E501
         for p in range(stage_ptr[s], stage_ptr[s + 1]):
             if required[p]:
                 if result[p] < 0:
@@ -124,12 +176,8 @@ def members_to_retest(pool_of_member: np.ndarray, pool_positive: np.ndarray) -> 
     """
     _check("pool_of_member", pool_of_member, np.int64)
     _check("pool_positive", pool_positive, np.bool_)
-    if pool_of_member.size and (
-        pool_of_member.min() < -1 or pool_of_member.max() >= pool_positive.shape[0]
-    ):
-        raise ValueError(
-            f"pool_of_member holds indices outside [-1, {pool_positive.shape[0] - 1}]"
-        )
+    if pool_of_member.size and (pool_of_member.min() < -1 or pool_of_member.max() >= pool_positive.shape[0]):
+        raise ValueError(f"pool_of_member holds indices outside [-1, {pool_positive.shape[0] - 1}]")
     out = np.empty(pool_of_member.shape[0], dtype=np.bool_)
     _flag_children(pool_of_member, pool_positive, out)
     return out

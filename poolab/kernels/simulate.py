@@ -55,13 +55,56 @@ def _infect(index_rate, household_ptr, attack, ct_mean, ct_sd, status, conc):  #
 
 
 @kernel
-def _one_campaign(stage_ptr, stage_rule, pool_ptr, pool_members, pool_stage, parent, parent2, block, kind, member_ptr, member_pools, leaf_of_member, se, sp, use_dilution, limit_conc, status, conc, required, positive, any_row, any_col, comp, calls, tally):  # type: ignore[no-untyped-def]  # noqa: E501
+def _one_campaign(
+    stage_ptr,
+    stage_rule,
+    pool_ptr,
+    pool_members,
+    pool_stage,
+    parent,
+    parent2,
+    block,
+    kind,
+    member_ptr,
+    member_pools,
+    leaf_of_member,
+    se,
+    sp,
+    use_dilution,
+    limit_conc,
+    status,
+    conc,
+    required,
+    positive,
+    any_row,
+    any_col,
+    comp,
+    calls,
+    tally,
+):  # type: ignore[no-untyped-def]  # noqa: E501
     """Run every stage of one campaign on drawn infections; fill ``tally``."""
     positive[:] = False
     tests = 0
     rounds = 0
     for s in range(stage_rule.shape[0]):
-        _flag_stage(s, stage_ptr, stage_rule, pool_ptr, pool_members, parent, parent2, block, kind, member_ptr, member_pools, positive, any_row, any_col, comp, required)  # noqa: E501
+        _flag_stage(
+            s,
+            stage_ptr,
+            stage_rule,
+            pool_ptr,
+            pool_members,
+            parent,
+            parent2,
+            block,
+            kind,
+            member_ptr,
+            member_pools,
+            positive,
+            any_row,
+            any_col,
+            comp,
+            required,
+        )  # noqa: E501
         used = 0
         for p in range(stage_ptr[s], stage_ptr[s + 1]):
             if not required[p]:
@@ -105,7 +148,33 @@ def _one_campaign(stage_ptr, stage_rule, pool_ptr, pool_members, pool_stage, par
 
 
 @parallel_kernel
-def _simulate(stage_ptr, stage_rule, pool_ptr, pool_members, pool_stage, parent, parent2, block, kind, member_ptr, member_pools, leaf_of_member, nblocks, se, sp, index_rate, household_ptr, attack, use_dilution, ct_mean, ct_sd, limit_conc, seeds, nthreads, out):  # type: ignore[no-untyped-def]  # noqa: E501
+def _simulate(
+    stage_ptr,
+    stage_rule,
+    pool_ptr,
+    pool_members,
+    pool_stage,
+    parent,
+    parent2,
+    block,
+    kind,
+    member_ptr,
+    member_pools,
+    leaf_of_member,
+    nblocks,
+    se,
+    sp,
+    index_rate,
+    household_ptr,
+    attack,
+    use_dilution,
+    ct_mean,
+    ct_sd,
+    limit_conc,
+    seeds,
+    nthreads,
+    out,
+):  # type: ignore[no-untyped-def]  # noqa: E501
     """Replicate r -> out[r, :]; thread t runs replicates t, t+nthreads, ... on its buffers."""
     n = leaf_of_member.shape[0]
     npools = pool_ptr.shape[0] - 1
@@ -122,4 +191,30 @@ def _simulate(stage_ptr, stage_rule, pool_ptr, pool_members, pool_stage, parent,
         for r in range(t, reps, nthreads):
             np.random.seed(seeds[r])
             _infect(index_rate, household_ptr, attack, ct_mean, ct_sd, status, conc)
-            _one_campaign(stage_ptr, stage_rule, pool_ptr, pool_members, pool_stage, parent, parent2, block, kind, member_ptr, member_pools, leaf_of_member, se, sp, use_dilution, limit_conc, status, conc, required, positive, any_row, any_col, comp, calls, out[r])  # noqa: E501
+            _one_campaign(
+                stage_ptr,
+                stage_rule,
+                pool_ptr,
+                pool_members,
+                pool_stage,
+                parent,
+                parent2,
+                block,
+                kind,
+                member_ptr,
+                member_pools,
+                leaf_of_member,
+                se,
+                sp,
+                use_dilution,
+                limit_conc,
+                status,
+                conc,
+                required,
+                positive,
+                any_row,
+                any_col,
+                comp,
+                calls,
+                out[r],
+            )  # noqa: E501

@@ -32,9 +32,7 @@ def _pyplot() -> Any:
         matplotlib.use("Agg", force=True)
         import matplotlib.pyplot as plt
     except ImportError:
-        raise PlotUnavailable(
-            f"drawing curves needs matplotlib, an optional extra: {INSTALL_HINT}"
-        ) from None
+        raise PlotUnavailable(f"drawing curves needs matplotlib, an optional extra: {INSTALL_HINT}") from None
     return plt
 
 
@@ -57,8 +55,7 @@ def write_curves(
     """
     if not (0.0 < min_prevalence < max_prevalence < 1.0):
         raise BadPlanInput(
-            f"need 0 < min prevalence < max prevalence < 1 (values {min_prevalence!r}, "
-            f"{max_prevalence!r})"
+            f"need 0 < min prevalence < max prevalence < 1 (values {min_prevalence!r}, {max_prevalence!r})"
         )
     if not designs:
         raise BadPlanInput("give at least one design to draw")
@@ -67,10 +64,7 @@ def write_curves(
     specs = [parse_spec(d) for d in designs]
     prev = np.geomspace(min_prevalence, max_prevalence, points)
     curves = {
-        str(s): [
-            opchar(s, float(p), se, sp, dilution).expected_tests_per_individual for p in prev
-        ]
-        for s in specs
+        str(s): [opchar(s, float(p), se, sp, dilution).expected_tests_per_individual for p in prev] for s in specs
     }
     model = dilution or DilutionModel()
     ks = np.arange(1, max_pool_size + 1)
@@ -95,9 +89,7 @@ def write_curves(
     right.axvline(10, color="grey", lw=0.8, ls=":", label="10-in-1")
     right.set_xlabel("pool size K")
     right.set_ylabel("pooling sensitivity")
-    right.set_title(
-        f"Dilution: Ct~N({model.ct_mean:g}, {model.ct_sd:g}), limit Ct {model.limit_ct:g}"
-    )
+    right.set_title(f"Dilution: Ct~N({model.ct_mean:g}, {model.ct_sd:g}), limit Ct {model.limit_ct:g}")
     right.legend(fontsize=8)
     right.grid(True, alpha=0.3)
     fig.tight_layout()

@@ -139,9 +139,7 @@ class _Builder:
         self.stage_counts[-1] += k
         return ids
 
-    def build(
-        self, name: str, family: str, leaf: np.ndarray, nblocks: int, guarantee: int = 0
-    ) -> Design:
+    def build(self, name: str, family: str, leaf: np.ndarray, nblocks: int, guarantee: int = 0) -> Design:
         sizes = np.concatenate(self.sizes)
         ptr = np.zeros(sizes.shape[0] + 1, dtype=_I64)
         np.cumsum(sizes, out=ptr[1:])

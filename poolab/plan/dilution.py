@@ -70,9 +70,7 @@ def _check(model: DilutionModel) -> None:
     if not (model.ct_sd > 0 and math.isfinite(model.ct_sd)):
         raise BadDilution(f"ct_sd must be a positive number (value {model.ct_sd!r})")
     if not (math.isfinite(model.ct_mean) and math.isfinite(model.limit_ct)):
-        raise BadDilution(
-            f"ct_mean and limit_ct must be finite (values {model.ct_mean!r}, {model.limit_ct!r})"
-        )
+        raise BadDilution(f"ct_mean and limit_ct must be finite (values {model.ct_mean!r}, {model.limit_ct!r})")
 
 
 def _phi(z: float) -> float:
@@ -92,9 +90,7 @@ def pool_sensitivity(k: int, model: DilutionModel, se: float) -> float:
     return se * detectable_fraction(k, model)
 
 
-def detectable_fraction_array(
-    k: npt.ArrayLike, model: DilutionModel
-) -> npt.NDArray[np.float64]:
+def detectable_fraction_array(k: npt.ArrayLike, model: DilutionModel) -> npt.NDArray[np.float64]:
     """``detectable_fraction`` over an array of pool sizes (vectorised erf)."""
     _check(model)
     ks = np.asarray(k, dtype=np.float64)
@@ -103,12 +99,10 @@ def detectable_fraction_array(
     z = (model.limit_ct - np.log2(ks) - model.ct_mean) / (model.ct_sd * math.sqrt(2.0))
     # numpy has no erf; math.erf through frompyfunc is exact and fast enough for K <= 10^4
     erf = np.frompyfunc(math.erf, 1, 1)
-    return np.asarray(0.5 * (1.0 + erf(z).astype(np.float64)), dtype=np.float64)
+    return np.asarray(0.5 * (1.0 + np.asarray(erf(z), dtype=np.float64)), dtype=np.float64)
 
 
-def pool_sensitivity_array(
-    k: npt.ArrayLike, model: DilutionModel, se: float
-) -> npt.NDArray[np.float64]:
+def pool_sensitivity_array(k: npt.ArrayLike, model: DilutionModel, se: float) -> npt.NDArray[np.float64]:
     """``pool_sensitivity`` over an array of pool sizes."""
     return se * detectable_fraction_array(k, model)
 

@@ -112,8 +112,7 @@ def stage_values(values: float | Sequence[float], family: str, name: str) -> tup
     if len(vals) != n:
         stages = ", ".join(STAGE_NAMES[family])
         raise BadPlanInput(
-            f"{name} has {len(vals)} values but {family} has {n} stages ({stages}); "
-            "give one value, or one per stage"
+            f"{name} has {len(vals)} values but {family} has {n} stages ({stages}); give one value, or one per stage"
         )
     return tuple(vals)
 
@@ -294,10 +293,8 @@ def array_master_arrays(
         # P(a pool of k tests positive)
         return (1.0 - spec) * q**k + s * (1.0 - q**k)
 
-    pse = se_m_base * se_rc**2 * se_ind
-    pse = pse + 2.0 * se_m_base * se_rc * se_ind * (1.0 - se_rc) * (1.0 - f(nn, se_rc, sp_rc)) ** (
-        nn - 1.0
-    )
+    pse: Arr = np.asarray(se_m_base * se_rc**2 * se_ind, dtype=np.float64)
+    pse = pse + 2.0 * se_m_base * se_rc * se_ind * (1.0 - se_rc) * (1.0 - f(nn, se_rc, sp_rc)) ** (nn - 1.0)
     pse = d * pse
 
     # PSp (Kim et al. 2007 mu and nu; given this individual is negative)
@@ -315,9 +312,7 @@ def array_master_arrays(
     beta0y = np.where(inside, beta0y, 0.0)
     # own row positive, exactly c positive columns, given this individual negative
     beta1y = _choose(n - 1.0, c, lf) * a_col**c * q ** (n * n - n * c - 1.0)
-    beta1y = beta1y + _choose(n - 1.0, c - 1.0, lf) * a_col ** (c - 1.0) * q ** (n * n - n * c) * (
-        1.0 - q ** (n - 1.0)
-    )
+    beta1y = beta1y + _choose(n - 1.0, c - 1.0, lf) * a_col ** (c - 1.0) * q ** (n * n - n * c) * (1.0 - q ** (n - 1.0))
     beta1y = np.where(inside, beta1y - beta0y, 0.0)
     spn = np.where(inside, sp_rc ** np.where(inside, n - c, 0.0), 0.0)
     gamma0 = (1.0 - sp_rc) * (1.0 - se_rc) ** c * spn
@@ -365,9 +360,7 @@ def family_arrays(
     raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(STAGES)}")
 
 
-def from_arrays(
-    design: str, p: float, e: float, pse: float, psp: float
-) -> OperatingCharacteristics:
+def from_arrays(design: str, p: float, e: float, pse: float, psp: float) -> OperatingCharacteristics:
     """Wrap one design's (E/n, PSe, PSp) with its predictive values."""
     pppv, pnpv = _predictive(p, np.asarray(pse), np.asarray(psp))
     return OperatingCharacteristics(

@@ -50,17 +50,14 @@ class Optimum:
     feasible: int
 
 
-def candidates(
-    family: str, max_pool_size: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]:
+def candidates(family: str, max_pool_size: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]:
     """Candidate sizes of ``family`` in search order (smaller pools first)."""
     if family not in FAMILIES:
         raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(FAMILIES)}")
     lowest = 3 if family == "hier" else 2
     if not (lowest <= max_pool_size <= MAX_POOL_SIZE):
         raise BadPlanInput(
-            f"max pool size for {family} must be between {lowest} and {MAX_POOL_SIZE} "
-            f"(value {max_pool_size!r})"
+            f"max pool size for {family} must be between {lowest} and {MAX_POOL_SIZE} (value {max_pool_size!r})"
         )
     if family != "hier":
         return np.arange(2, max_pool_size + 1, dtype=np.int64), None

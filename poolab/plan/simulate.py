@@ -81,6 +81,7 @@ class SimulationResult:
 
     def as_dict(self) -> dict[str, object]:
         """The ``--json`` object: design, the five fixed keys, the rest, replicates, ci99."""
+
         def clean(x: float) -> float | None:
             return None if math.isnan(x) else x
 
@@ -97,9 +98,7 @@ def per_stage(value: float | Sequence[float], nstages: int, name: str) -> np.nda
     """One value per stage from a scalar, a one-element or an nstages-element sequence."""
     arr = np.atleast_1d(np.asarray(value, dtype=np.float64))
     if arr.ndim != 1 or arr.shape[0] not in (1, nstages):
-        raise BadParameter(
-            f"{name} needs one value or one per stage ({nstages} stages), got {arr.tolist()}"
-        )
+        raise BadParameter(f"{name} needs one value or one per stage ({nstages} stages), got {arr.tolist()}")
     if not np.all((arr >= 0.0) & (arr <= 1.0)):
         raise BadParameter(f"{name} values must lie in [0, 1], got {arr.tolist()}")
     return np.broadcast_to(arr, (nstages,)).copy()
@@ -191,8 +190,7 @@ def simulate_design(
         sizes = np.asarray(household_sizes, dtype=np.int64)
         if sizes.ndim != 1 or np.any(sizes < 1) or int(sizes.sum()) != design.n:
             raise BadParameter(
-                f"household sizes must be >= 1 and sum to the {design.n} residents, "
-                f"they sum to {int(sizes.sum())}"
+                f"household sizes must be >= 1 and sum to the {design.n} residents, they sum to {int(sizes.sum())}"
             )
         household_ptr = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
         np.cumsum(sizes, out=household_ptr[1:])
@@ -231,9 +229,7 @@ def simulate(
     if residents < 1:
         raise BadParameter(f"residents must be at least 1, got {residents}")
     design = design_for(spec, residents)
-    return simulate_design(
-        design, prevalence, se, sp, replicates, seed, household_sizes, attack_rate, dilution
-    )
+    return simulate_design(design, prevalence, se, sp, replicates, seed, household_sizes, attack_rate, dilution)
 
 
 def household_sizes_for(residents: int, mean_size: float, seed: int = 0) -> np.ndarray:

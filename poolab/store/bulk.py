@@ -16,9 +16,7 @@ from sqlalchemy import Connection, Table, insert
 CHUNK = 50_000
 
 
-def insert_rows(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> int:
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> int:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table``; returns the count."""
     if not rows:
         return 0

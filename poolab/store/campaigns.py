@@ -114,10 +114,7 @@ def insert_tubes(
     n = len(barcodes)
     parents = parent_tube_ids if parent_tube_ids is not None else [None] * n
     residents = resident_pks if resident_pks is not None else [None] * n
-    rows = [
-        (barcodes[i], campaign_id, kind, int(positions[i]), parents[i], residents[i], event_id)
-        for i in range(n)
-    ]
+    rows = [(barcodes[i], campaign_id, kind, int(positions[i]), parents[i], residents[i], event_id) for i in range(n)]
     insert_rows(
         conn,
         _T,
@@ -177,9 +174,7 @@ def count_tubes(conn: Connection, *, campaign_id: int, kind: str) -> int:
 
 def members_of_campaign(conn: Connection, *, campaign_id: int) -> tuple[np.ndarray, np.ndarray]:
     """(tube id, resident pk) of every pool membership of a campaign."""
-    rows = conn.execute(
-        select(_M.c.tube_id, _M.c.resident_pk).where(_M.c.campaign_id == campaign_id)
-    ).all()
+    rows = conn.execute(select(_M.c.tube_id, _M.c.resident_pk).where(_M.c.campaign_id == campaign_id)).all()
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     arr = np.array([tuple(r) for r in rows], dtype=np.int64)  # Row objects are slow for numpy

@@ -76,7 +76,7 @@ def store_version(engine: Engine) -> int | None:
         return None
     with engine.connect() as conn:
         value = conn.execute(
-            select(Meta.value).where(Meta.key == "schema_version")  # type: ignore[arg-type]
+            select(Meta.__table__.c.value).where(Meta.__table__.c.key == "schema_version")  # type: ignore[attr-defined]
         ).scalar()
     return int(value) if value is not None else None
 

@@ -27,7 +27,7 @@ def record_event(
 ) -> int:
     """Append one event and return its id."""
     result = conn.execute(
-        insert(Event.__table__),  # type: ignore[arg-type]
+        insert(Event.__table__),  # type: ignore[attr-defined]
         {
             "at": at or now(),
             "operator": operator,

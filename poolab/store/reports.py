@@ -54,9 +54,7 @@ def campaign_tubes(conn: Connection, *, campaign_id: int) -> TubeTable:
             _COL.c.id.is_not(None),
             _REC.c.id.is_not(None),
         )
-        .select_from(
-            _T.outerjoin(_COL, _COL.c.tube_id == _T.c.id).outerjoin(_REC, _REC.c.tube_id == _T.c.id)
-        )
+        .select_from(_T.outerjoin(_COL, _COL.c.tube_id == _T.c.id).outerjoin(_REC, _REC.c.tube_id == _T.c.id))
         .where(_T.c.campaign_id == campaign_id)
         .order_by(_T.c.kind, _T.c.position, _T.c.id)
     ).all()
@@ -116,9 +114,7 @@ def manifest_rows(conn: Connection, *, campaign_id: int) -> list[tuple[object, .
 
 def pool_members(conn: Connection, *, campaign_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(tube id, resident pk, slot) of every membership of the campaign."""
-    rows = conn.execute(
-        select(_M.c.tube_id, _M.c.resident_pk, _M.c.slot).where(_M.c.campaign_id == campaign_id)
-    ).all()
+    rows = conn.execute(select(_M.c.tube_id, _M.c.resident_pk, _M.c.slot).where(_M.c.campaign_id == campaign_id)).all()
     if not rows:
         z = np.zeros(0, np.int64)
         return z, z.copy(), z.copy()
@@ -140,6 +136,4 @@ def result_history(conn: Connection, *, tube_id: int) -> list[tuple[object, ...]
 
 def count_campaign_residents(conn: Connection, *, campaign_id: int) -> int:
     """Residents placed in a pool tube of the campaign."""
-    return int(
-        conn.execute(select(func.count()).select_from(_M).where(_M.c.campaign_id == campaign_id)).scalar() or 0
-    )
+    return int(conn.execute(select(func.count()).select_from(_M).where(_M.c.campaign_id == campaign_id)).scalar() or 0)

@@ -28,9 +28,7 @@ class UpsertCounts:
 def find_import(conn: Connection, *, scope: str, sha256: str) -> int | None:
     """The event id of an earlier import of the same file content, if any."""
     t = ImportRecord.__table__  # type: ignore[attr-defined]
-    return conn.execute(
-        select(t.c.event_id).where(t.c.scope == scope, t.c.sha256 == sha256)
-    ).scalar()
+    return conn.execute(select(t.c.event_id).where(t.c.scope == scope, t.c.sha256 == sha256)).scalar()
 
 
 def record_import(conn: Connection, *, scope: str, sha256: str, event_id: int) -> None:
@@ -39,9 +37,7 @@ def record_import(conn: Connection, *, scope: str, sha256: str, event_id: int) -
     conn.execute(t.insert(), {"scope": scope, "sha256": sha256, "event_id": event_id})
 
 
-def upsert_residents(
-    conn: Connection, *, columns: Mapping[str, Sequence[str]], event_id: int
-) -> UpsertCounts:
+def upsert_residents(conn: Connection, *, columns: Mapping[str, Sequence[str]], event_id: int) -> UpsertCounts:
     """Insert new residents and update changed ones (the replaced values go to
     ``resident_change``); ``columns`` holds ``resident_id`` and every name in FIELDS."""
     ids = columns["resident_id"]
@@ -70,11 +66,7 @@ def upsert_residents(
             history.append((pk, event_id, json.dumps(prev, ensure_ascii=False)))
     insert_rows(conn, _R, ("resident_id", *FIELDS, "event_id"), new_rows)
     if changed:
-        stmt = (
-            update(_R)
-            .where(_R.c.id == bindparam("pk"))
-            .values({f: bindparam(f) for f in (*FIELDS, "event_id")})
-        )
+        stmt = update(_R).where(_R.c.id == bindparam("pk")).values({f: bindparam(f) for f in (*FIELDS, "event_id")})
         conn.execute(stmt, changed)
         insert_rows(
             conn,

@@ -74,9 +74,7 @@ def insert_receipts(conn: Connection, *, tube_ids: Sequence[int], at: Sequence[d
     return insert_rows(conn, _REC, ("tube_id", "event_id", "at"), rows)
 
 
-def insert_collections(
-    conn: Connection, *, tube_ids: Sequence[int], at: Sequence[datetime], event_id: int
-) -> int:
+def insert_collections(conn: Connection, *, tube_ids: Sequence[int], at: Sequence[datetime], event_id: int) -> int:
     """Tubes closed in the field (unique per tube)."""
     rows = [(t, event_id, a) for t, a in zip(tube_ids, at, strict=True)]
     return insert_rows(conn, _COL, ("tube_id", "event_id", "at"), rows)
@@ -98,8 +96,7 @@ class NewResult:
 def insert_results(conn: Connection, *, results: Sequence[NewResult], event_id: int, at: datetime) -> int:
     """Append result rows (never updates one)."""
     rows = [
-        (r.tube_id, r.call, r.ct_orf1ab, r.ct_n, r.source, r.supersedes_id, r.reason, event_id, at)
-        for r in results
+        (r.tube_id, r.call, r.ct_orf1ab, r.ct_n, r.source, r.supersedes_id, r.reason, event_id, at) for r in results
     ]
     cols = ("tube_id", "call", "ct_orf1ab", "ct_n", "source", "supersedes_id", "reason", "event_id", "at")
     return insert_rows(conn, _RES, cols, rows)
