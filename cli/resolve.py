@@ -64,17 +64,23 @@ def positives(app: AppContext, name: str, output: str, unmasked: bool) -> None:
 @click.command()
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option("--missing", is_flag=True, help="Also list the barcodes still waiting for receipt or a result.")
 @pass_app
 @reports_errors
-def status(app: AppContext, name: str, as_json: bool) -> None:
+def status(app: AppContext, name: str, as_json: bool, missing: bool) -> None:
     """Where every tube of campaign NAME stands: tubes by furthest step (planned,
     collected, received, resulted), results by call, retests, confirmed positives,
     and what is still missing."""
-    from poolab.resolve import campaign_status
+    from poolab.resolve import campaign_status, missing_tubes
 
-    s = campaign_status(app.store(), name)
+    store = app.store()
+    s = campaign_status(store, name)
+    lists = missing_tubes(store, name) if missing else None
     if as_json:
-        echo_json(s.as_json())
+        obj = s.as_json()
+        if lists is not None:
+            obj["missing"] = lists
+        echo_json(obj)
         return
     t = s.tubes
     click.echo(f"campaign {s.campaign}: {s.residents} residents, {s.pools} pool tubes, {s.retest} retest tubes")
@@ -84,3 +90,7 @@ def status(app: AppContext, name: str, as_json: bool) -> None:
     click.echo("  results   " + "  ".join(f"{k} {v}" for k, v in s.results.items()))
     click.echo(f"  waiting   {s.awaiting_receipt} not yet received, {s.missing_results} received without a result")
     click.echo(f"  confirmed positive residents: {s.confirmed_positive}")
+    if lists is not None:
+        for label, codes in lists.items():
+            shown = " ".join(codes[:200]) + (f" ... (+{len(codes) - 200})" if len(codes) > 200 else "")
+            click.echo(f"  {label.replace('_', ' ')} ({len(codes)}): {shown or '-'}")

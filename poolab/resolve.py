@@ -207,3 +207,19 @@ def campaign_status(store: Store, campaign: str) -> CampaignStatus:
         missing_results=int(np.count_nonzero(tubes.received & pending_calls)),
         awaiting_receipt=int(np.count_nonzero(~tubes.received & (tubes.collected | (tubes.kind == KIND_INDIVIDUAL)))),
     )
+
+
+def missing_tubes(store: Store, campaign: str) -> dict[str, list[str]]:
+    """Barcodes still missing something, in walk order: collected or resample tubes not
+    yet received, and received tubes without a usable result (none yet, or invalid)."""
+    with store.begin() as conn:
+        info = campaign_by_name(conn, name=campaign)
+        tubes = campaign_tubes(conn, campaign_id=info.id)
+    expected = tubes.collected | (tubes.kind == KIND_INDIVIDUAL)
+    if not info.field_binding and not tubes.collected.any():
+        expected = np.ones(len(tubes), bool)  # no field scans recorded: every tube is expected
+    no_result = (tubes.call == NO_CALL) | (tubes.call == _INV)
+    return {
+        "awaiting_receipt": [tubes.barcode[i] for i in np.flatnonzero(expected & ~tubes.received)],
+        "awaiting_result": [tubes.barcode[i] for i in np.flatnonzero(tubes.received & no_result)],
+    }

@@ -18,7 +18,7 @@ from poolab.store.reports import (
     manifest_rows,
     pool_members,
 )
-from poolab.store.residents import load_residents, resident_pks_by_key
+from poolab.store.residents import load_residents, resident_keys
 from poolab.store.tubes import insert_collections
 
 MANIFEST_COLUMNS = (
@@ -114,6 +114,8 @@ class _FieldSession:
             self.tube_of_resident = {int(p): int(t) for p, t in zip(member_pk, tube_of_member, strict=True)}
             residents = load_residents(conn, compounds=list(info.compounds) or None)
             self.in_scope = {int(p) for p in residents.pk}
+            # scans are upper-cased, so keys are too
+            self.resident_of_code = resident_keys(conn)
         self.barcode_of_tube = {t: b for b, t in self.tube_id.items()}
         self.line_of_resident: dict[int, int] = {}
         self.open_code: str | None = None
@@ -136,9 +138,7 @@ class _FieldSession:
             self._resident_scan(number, code, pk)
 
     def _resident(self, code: str) -> int | None:
-        with self.store.begin() as conn:
-            found = resident_pks_by_key(conn, keys=[code])
-        return found.get(code)
+        return self.resident_of_code.get(code)
 
     def _tube_scan(self, number: int, code: str) -> None:
         problem = barcode_problem(code, pre_printed=self.info.field_binding)

@@ -230,3 +230,19 @@ def test_demo_small(tmp_path: Path) -> None:
     assert "exactly the detectable infected residents" in r.output
     for f in ("poolab.db", "roster.csv", "manifest.csv", "results-pools.csv", "retest.csv", "positives.csv"):
         assert (tmp_path / "demo" / f).exists(), f
+
+
+def test_status_lists_what_is_missing(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:
+    """--missing names the tubes not yet received and the received tubes without a result."""
+    run(store_url, "init")
+    run(store_url, "roster", "import", str(small_roster_csv))
+    run(store_url, "campaign", "new", "d")
+    run(store_url, "manifest", "d", "-o", str(tmp_path / "m.csv"))
+    codes = list(dict.fromkeys(x["tube_barcode"] for x in read_csv(tmp_path / "m.csv")))
+    run(store_url, "receive", "d", "-", input="\n".join(codes[:3]) + "\n")
+    run(store_url, "results", "import", "d", str(write_results(tmp_path / "r.csv", [(codes[0], "negative", "", "")])))
+    r = run(store_url, "status", "d", "--json", "--missing")
+    assert 0 == r.exit_code, r.output
+    missing = json.loads(r.output)["missing"]
+    assert codes[3:] == missing["awaiting_receipt"]
+    assert codes[1:3] == missing["awaiting_result"]

@@ -125,19 +125,11 @@ def count_residents(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(_R)).scalar() or 0)
 
 
-def resident_pks_by_key(conn: Connection, *, keys: Sequence[str]) -> dict[str, int]:
-    """Resident primary keys for scanned codes: a ``resident_id`` or an ``id_number``."""
+def resident_keys(conn: Connection) -> dict[str, int]:
+    """Every code a resident can be scanned by (resident_id, ID number) -> primary key."""
     out: dict[str, int] = {}
-    wanted = list(dict.fromkeys(keys))
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for pk, rid, idn in conn.execute(
-            select(_R.c.id, _R.c.resident_id, _R.c.id_number).where(
-                _R.c.resident_id.in_(chunk) | _R.c.id_number.in_(chunk)
-            )
-        ):
-            if rid in chunk:
-                out[rid] = pk
-            if idn and idn in chunk:
-                out[idn] = pk
+    for pk, rid, idn in conn.execute(select(_R.c.id, _R.c.resident_id, _R.c.id_number)):
+        out[rid.upper()] = pk
+        if idn:
+            out[idn.upper()] = pk
     return out
