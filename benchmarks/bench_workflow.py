@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import csv
-import os
 import pstats
 import shutil
 import sqlite3

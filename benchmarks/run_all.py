@@ -1,0 +1,95 @@
+"""Run every ``benchmarks/bench_*.py`` and keep what each printed in ``benchmarks/out/``.
+
+Run from the repository root: ``.venv/bin/python benchmarks/run_all.py [NAME ...]``
+(names like ``workflow`` or ``bench_cli.py`` pick a subset; default: all of them).
+
+Each benchmark runs as its own subprocess, one after the other, from the repository
+root, with the interpreter that runs this script. Its stdout and stderr go to
+``benchmarks/out/<name>.txt`` under a header giving the exact command, the date, the
+wall time, the exit status and the machine (cores, CPU, versions, load average before
+and after: the figures are only as quiet as the machine was). ``benchmarks/out/index.txt``
+lists them all. ``benchmarks/RESULTS.md`` is written by a person from these files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, machine_lines  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+# Extra arguments per benchmark (markdown tables to paste into RESULTS.md).
+ARGS: dict[str, list[str]] = {
+    "bench_workflow.py": ["--markdown"],
+    "bench_cli.py": ["--markdown"],
+}
+
+
+def load() -> str:
+    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def pick(names: list[str]) -> list[Path]:
+    found = sorted(HERE.glob("bench_*.py"))
+    if not names:
+        return found
+    wanted = {n.removesuffix(".py").removeprefix("bench_") for n in names}
+    chosen = [p for p in found if p.stem.removeprefix("bench_") in wanted]
+    missing = wanted - {p.stem.removeprefix("bench_") for p in chosen}
+    if missing:
+        raise SystemExit(f"no benchmark named {', '.join(sorted(missing))}; there are: "
+                         f"{', '.join(p.name for p in found)}")
+    return chosen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="benchmarks to run (default: every bench_*.py)")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    python = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable
+    index = [f"# benchmarks run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}", *machine_lines(), ""]
+    failed = []
+    for script in pick(args.names):
+        rel = os.path.relpath(script, ROOT)
+        cmd = [sys.executable, rel, *ARGS.get(script.name, [])]
+        shown = shlex.join([python, rel, *ARGS.get(script.name, [])])
+        started = datetime.datetime.now(datetime.UTC)
+        before = load()
+        print(f"running {shown} ...", flush=True)
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        after = load()
+        target = OUT / f"{script.stem}.txt"
+        header = [
+            f"# command: {shown}   (from the repository root)",
+            f"# date: {started:%Y-%m-%d %H:%M:%S UTC}; wall {seconds:.1f} s; exit status {proc.returncode}",
+            f"# load average before: {before}; after: {after}",
+            *(f"# {line}" for line in machine_lines()[:-1]),
+        ]
+        target.write_text("\n".join(header) + "\n\n" + proc.stdout
+                          + ("\n--- stderr ---\n" + proc.stderr if proc.stderr.strip() else ""), encoding="utf-8")
+        status = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
+        if proc.returncode != 0:
+            failed.append(script.name)
+        index.append(f"{script.name:<24} {seconds:7.1f} s  {status:<18} load {before} -> {after}  {shown}")
+        print(f"  {status} in {seconds:.1f} s -> {os.path.relpath(target, ROOT)}", flush=True)
+    (OUT / "index.txt").write_text("\n".join(index) + "\n", encoding="utf-8")
+    print(f"outputs in {os.path.relpath(OUT, ROOT)}/ (index.txt lists them)")
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
