@@ -201,7 +201,17 @@ def _own_leftover_tubes(  # type: ignore[no-untyped-def]
             ell[i] += size[spill_buf[m]]
     total = ell.sum()
     slack = (total + K - 1) // K * K - total
-    for i in np.argsort(-ell, kind="mergesort"):
+    # Largest leftover first, building order on ties: a stable insertion sort, because
+    # buildings per compound are few and numba's np.argsort costs seconds to compile.
+    order = np.arange(nb)
+    for i in range(1, nb):
+        x = order[i]
+        j = i - 1
+        while j >= 0 and ell[order[j]] < ell[x]:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = x
+    for i in order:
         if ell[i] > K:
             continue
         if ell[i] == 0 or K - ell[i] > slack:
@@ -269,12 +279,18 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
                 a = b
             if n_spill > 0:
                 next_id = _own_leftover_tubes(spill_buf, spill_lo[:nb], spill_hi[:nb], rem, rem_tube, K, next_id)
-                res = np.sort(spill_buf[:n_spill])
-                n_res = 0
+                # the set-aside households still without a tube, in walk order (index order;
+                # marked in a flag array rather than sorted: no np.sort to compile)
+                waiting = np.zeros(h1 - h0, np.bool_)
                 for m in range(n_spill):
-                    if rem_tube[res[m]] < 0:
-                        taken[res[m]] = False
-                        res[n_res] = res[m]
+                    if rem_tube[spill_buf[m]] < 0:
+                        waiting[spill_buf[m] - h0] = True
+                res = np.empty(n_spill, np.int64)
+                n_res = 0
+                for g in range(h0, h1):
+                    if waiting[g - h0]:
+                        taken[g] = False
+                        res[n_res] = g
                         n_res += 1
                 _, next_id = _pack(res, 0, n_res, rem, taken, rem_tube, K, 4 * window, False, spill_buf, 0, next_id)
             h0 = h1
