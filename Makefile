@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,plot]'
+	$(VENV)/bin/poolab compile
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -15,6 +15,7 @@ from cli.common import DEFAULT_DB, AppContext
 # when --help lists them (they import only Click at the top, so that stays fast).
 COMMANDS: dict[str, str] = {
     "init": "cli.store_cmds:init",
+    "compile": "cli.store_cmds:compile_kernels",
     "demo": "cli.demo:demo",
     "roster": "cli.roster:roster",
     "campaign": "cli.campaign:campaign",

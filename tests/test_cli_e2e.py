@@ -297,3 +297,15 @@ def test_init_creates_then_upgrades(store_url: str) -> None:
     assert "upgraded from schema 0" in run(store_url, "init").output
     assert 1 == run(store_url, "status", "x").exit_code  # a current store: now it is the campaign that is missing
     assert "no campaign 'x'" in run(store_url, "status", "x").output
+
+
+def test_compile_fills_the_kernel_cache() -> None:
+    """`poolab compile` compiles (or loads) every kernel group and says how long it took."""
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    r = CliRunner().invoke(cli, ["compile"])
+    assert 0 == r.exit_code, r.output
+    for group in ("pool assignment", "resample rule", "decoders", "simulator", "total"):
+        assert group in r.output
