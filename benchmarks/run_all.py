@@ -35,6 +35,18 @@ ARGS: dict[str, list[str]] = {
 }
 
 
+def revision() -> str:
+    """The commit measured, and which tracked files differed from it (others' work in progress)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--name-only", "HEAD", "--", "poolab", "cli"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + (f" with uncommitted changes in {', '.join(dirty)}" if dirty else " (poolab/ and cli/ clean)")
+
+
 def load() -> str:
     return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
@@ -58,7 +70,8 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     python = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable
-    index = [f"# benchmarks run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}", *machine_lines(), ""]
+    index = [f"# benchmarks run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}",
+             f"revision: {revision()}", *machine_lines(), ""]
     failed = []
     for script in pick(args.names):
         rel = os.path.relpath(script, ROOT)
@@ -76,6 +89,7 @@ def main() -> None:
             f"# command: {shown}   (from the repository root)",
             f"# date: {started:%Y-%m-%d %H:%M:%S UTC}; wall {seconds:.1f} s; exit status {proc.returncode}",
             f"# load average before: {before}; after: {after}",
+            f"# revision: {revision()}",
             *(f"# {line}" for line in machine_lines()[:-1]),
         ]
         target.write_text("\n".join(header) + "\n\n" + proc.stdout
