@@ -14,6 +14,7 @@ import numpy as np
 from poolab.barcodes import POOL_PREFIX
 from poolab.errors import PoolabError
 from poolab.model import CampaignSummary
+from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import (
     CampaignExists,
     campaign_exists,
@@ -29,6 +30,7 @@ from poolab.store.residents import known_compounds, load_residents
 MAX_POOL_SIZE = 100
 
 
+@pauses_gc
 def create_campaign(
     store: Store,
     name: str,
@@ -40,7 +42,7 @@ def create_campaign(
     field_binding: bool = False,
 ) -> CampaignSummary:
     """Create campaign ``name`` and (unless ``field_binding``) its pool tubes."""
-    from poolab.pools import assign_pools, pool_quality
+    from poolab.pools import assign_pools
 
     name = name.strip()
     if not name:
@@ -101,7 +103,6 @@ def create_campaign(
             pool_size=pool_size,
             one_tube_per_household=one_tube_per_household,
         )
-        quality = pool_quality(assignment, residents.compound, residents.building, residents.household_id, pool_size)
         barcodes = issue_tube_barcodes(conn, prefix=POOL_PREFIX, count=assignment.n_tubes)
         ids = insert_tubes(
             conn,
@@ -124,8 +125,8 @@ def create_campaign(
         name=name,
         residents=len(residents),
         tubes=assignment.n_tubes,
-        lower_bound=int(quality.lower_bound),
-        single_building_share=float(quality.single_building_share),
+        lower_bound=int(assignment.lower_bound),
+        single_building_share=float(assignment.single_building_share),
         pool_size=pool_size,
         field_binding=False,
     )

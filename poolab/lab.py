@@ -9,10 +9,11 @@ from collections.abc import Iterable
 
 import attrs
 
-from poolab.barcodes import barcode_problem, normalise_scan
+from poolab.barcodes import barcode_problem, barcode_problems, normalise_scan
 from poolab.csvio import read_csv_rows
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.model import ResultImportSummary, ScanReport
+from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event
@@ -42,6 +43,7 @@ _SYNONYMS = {
 }
 
 
+@pauses_gc
 def receive(
     store: Store,
     campaign: str,
@@ -145,6 +147,7 @@ def _parse_ct(value: str) -> float | None | str:
     return ct
 
 
+@pauses_gc
 def import_results(
     store: Store,
     campaign: str,
@@ -175,7 +178,7 @@ def import_results(
             return ResultImportSummary(source, len(table), 0, len(table), 0, already_imported=True)
         problems: list[Problem] = []
         rows = _parse_rows(table, source, info, problems)
-        states = tube_states(conn, barcodes=[r.code for r in rows])
+        states = tube_states(conn, barcodes=[r.code for r in rows], campaign_id=info.id)
         new: list[NewResult] = []
         unchanged = amended = 0
         for r in rows:
@@ -234,9 +237,11 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
     seen: dict[str, _Row] = {}
     codes, calls = table.column("tube_barcode"), table.column("result")
     ct1s, ct2s = table.column("ct_orf1ab"), table.column("ct_n")
-    for line, raw_code, raw_call, raw1, raw2 in zip(table.lines, codes, calls, ct1s, ct2s, strict=True):
-        code = normalise_scan(raw_code)
-        why = barcode_problem(code, pre_printed=info.field_binding)
+    normalised = [normalise_scan(c) for c in codes]
+    whys = barcode_problems(normalised, pre_printed=info.field_binding)
+    for line, raw_code, code, why, raw_call, raw1, raw2 in zip(
+        table.lines, codes, normalised, whys, calls, ct1s, ct2s, strict=True
+    ):
         if why is not None:
             problems.append(Problem(source, line, raw_code, why))
             continue

@@ -34,6 +34,8 @@ class PoolAssignment:
     """Sum over compounds of ceil(residents / pool size)."""
     walk: npt.NDArray[np.int64]
     """The walk-order permutation used (``walk[k]`` is the input index of the k-th resident)."""
+    single_building_share: float = 1.0
+    """Share of tubes whose members live in one building of one compound."""
 
 
 @attrs.frozen(slots=True)
@@ -180,7 +182,24 @@ def assign_pools(
     slot = np.empty_like(res.slot)
     tube[order] = res.tube
     slot[order] = res.slot
-    return PoolAssignment(tube=tube, slot=slot, n_tubes=res.n_tubes, lower_bound=res.lower_bound, walk=order)
+    # Walk order keeps a building's residents together, so a tube crosses buildings
+    # exactly when its first and last member (in walk order) live in different ones.
+    place = (cc * (int(bc.max()) + 1 if bc.size else 1) + bc)[order]
+    tubes_w = res.tube.astype(np.int64)
+    first = np.full(res.n_tubes, -1, np.int64)
+    last = np.full(res.n_tubes, -1, np.int64)
+    first[tubes_w[::-1]] = place[::-1]  # the last write wins: the first member
+    last[tubes_w] = place
+    crossing = int(np.count_nonzero(first != last))
+    share = (res.n_tubes - crossing) / res.n_tubes if res.n_tubes else 1.0
+    return PoolAssignment(
+        tube=tube,
+        slot=slot,
+        n_tubes=res.n_tubes,
+        lower_bound=res.lower_bound,
+        walk=order,
+        single_building_share=share,
+    )
 
 
 def _tubes_mixing(tube: npt.NDArray[np.int32], code: npt.NDArray[np.int64]) -> int:

@@ -15,6 +15,7 @@ from poolab.barcodes import INDIVIDUAL_PREFIX
 from poolab.csvio import write_csv
 from poolab.masking import mask_name
 from poolab.model import CampaignStatus, ExportSummary, TubeCounts
+from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import campaign_by_name, insert_tubes, issue_tube_barcodes
 from poolab.store.engine import Store
 from poolab.store.events import record_event
@@ -61,6 +62,7 @@ def retest_candidates(tubes: TubeTable, member_tube: np.ndarray, member_pk: np.n
     return np.asarray(members_to_retest(pool_of_member, pool_positive), dtype=bool)
 
 
+@pauses_gc
 def write_retest(
     store: Store, campaign: str, output: str | os.PathLike[str], *, operator: str, unmasked: bool = False
 ) -> ExportSummary:

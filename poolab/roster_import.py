@@ -6,6 +6,7 @@ import os
 
 from poolab.model import RosterImportSummary
 from poolab.roster import ROSTER_COLUMNS, Roster, read_roster
+from poolab.store.bulk import gc_paused
 from poolab.store.engine import Store
 from poolab.store.events import record_event
 from poolab.store.residents import FIELDS, upsert_residents
@@ -15,8 +16,9 @@ def import_roster(store: Store, path: str | os.PathLike[str], *, operator: str) 
     """Read, validate and upsert a roster file. Any bad line rejects the whole file
     (``InputRejected`` lists every problem); importing the same file again changes
     nothing and records nothing."""
-    roster = read_roster(path)
-    return store_roster(store, roster, operator=operator)
+    with gc_paused():
+        roster = read_roster(path)
+        return store_roster(store, roster, operator=operator)
 
 
 def store_roster(store: Store, roster: Roster, *, operator: str) -> RosterImportSummary:

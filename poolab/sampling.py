@@ -10,6 +10,7 @@ from poolab.csvio import write_csv
 from poolab.errors import PoolabError, Problem
 from poolab.masking import mask_name
 from poolab.model import ExportSummary, ScanReport
+from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import campaign_by_name, insert_members, insert_tubes
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event
@@ -34,6 +35,7 @@ MANIFEST_COLUMNS = (
 )
 
 
+@pauses_gc
 def write_manifest(
     store: Store, campaign: str, output: str | os.PathLike[str], *, unmasked: bool = False
 ) -> ExportSummary:

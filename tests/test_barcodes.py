@@ -69,3 +69,14 @@ def test_pre_printed_codes_only_in_field_binding() -> None:
     """A maker's code has no check of ours: accepted only for pre-printed tubes."""
     assert None is barcode_problem("SHX-20221104-0001", pre_printed=True)
     assert None is not barcode_problem("SHX-20221104-0001")
+
+
+@given(st.lists(st.one_of(issued_barcodes(), st.text(alphabet=SCAN_ALPHABET + "-", max_size=14)), max_size=30), st.booleans())
+def test_batch_check_equals_one_by_one(codes: list[str], pre_printed: bool) -> None:
+    """The vectorised check of a file's barcodes says exactly what the scalar check says."""
+    from poolab.barcodes import barcode_problems
+
+    mutated = [c[:-1] + ("0" if c[-1] != "0" else "1") if i % 3 == 0 and c else c for i, c in enumerate(codes)]
+    assert [barcode_problem(c, pre_printed=pre_printed) for c in mutated] == barcode_problems(
+        mutated, pre_printed=pre_printed
+    )

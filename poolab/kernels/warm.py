@@ -50,8 +50,16 @@ def _simulator() -> None:
 
     simulate(parse_spec("dorfman:4"), 40, 0.05, replicates=2, seed=1)
     sizes = household_sizes_for(40, 2.0, 1)
-    simulate(parse_spec("dorfman:4"), 40, 0.05, replicates=2, seed=1, household_sizes=sizes,
-             attack_rate=0.3, dilution=DilutionModel())
+    simulate(
+        parse_spec("dorfman:4"),
+        40,
+        0.05,
+        replicates=2,
+        seed=1,
+        household_sizes=sizes,
+        attack_rate=0.3,
+        dilution=DilutionModel(),
+    )
 
 
 STEPS: dict[str, Callable[[], None]] = {

@@ -8,8 +8,11 @@ statements ("insertmanyvalues"), which is what makes psycopg fast.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import functools
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Table, insert
 
@@ -35,3 +38,32 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
         batch = [dict(zip(columns, r, strict=True)) for r in rows[start : start + CHUNK]]
         conn.execute(stmt, batch)
     return len(rows)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a bulk path: hundreds of thousands of
+    short-lived tuples (none of them cyclic) otherwise trigger repeated full collections,
+    a third of an import's time. Reference counting still frees everything."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def pauses_gc(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run ``fn`` with the cyclic collector paused (see ``gc_paused``)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with gc_paused():
+            return fn(*args, **kwargs)
+
+    return wrapper

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, Select, bindparam, func, select, update
 
 from poolab.store.bulk import insert_rows
 from poolab.store.tables import ImportRecord, Resident, ResidentChange
@@ -93,13 +94,31 @@ class ResidentColumns:
         return len(self.resident_id)
 
 
+def fetch_all_raw(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+    """Bulk read through the driver's own cursor: skips building a SQLAlchemy Row per
+    row, which is a third of the time of a district-sized read."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    sql = str(compiled)
+    if conn.dialect.paramstyle == "qmark":
+        args: Any = tuple(params[k] for k in (compiled.positiontup or []))
+    else:
+        args = params
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def load_residents(conn: Connection, *, compounds: Sequence[str] | None = None) -> ResidentColumns:
     """Every resident (or those of ``compounds``) as columns, ordered by primary key."""
     cols = [_R.c.id, _R.c.resident_id, _R.c.compound, _R.c.building, _R.c.unit, _R.c.room, _R.c.household_id]
     stmt = select(*cols).order_by(_R.c.id)
     if compounds:
         stmt = stmt.where(_R.c.compound.in_(list(compounds)))
-    rows = conn.execute(stmt).all()
+    rows = fetch_all_raw(conn, stmt)
     if rows:
         pk, rid, comp, bld, unit, room, hh = (list(c) for c in zip(*rows, strict=True))
     else:
