@@ -111,8 +111,17 @@ def assign_tubes_naive(
                 tubes.append([i for item in leftovers[b] for i in item])
                 leftovers[b] = []
             aside = [item for left in leftovers for item in left]
-            aside.sort(key=lambda item: item[0])
-            tubes.extend(_fill_tubes(aside, k, 4 * lookahead, set_aside=False)[0])
+            aside.sort(key=lambda item: item[0])  # walk order
+            # first fit decreasing: largest first (walk order on ties), first tube with room
+            bins: list[list[int]] = []
+            for item in sorted(aside, key=lambda item: -len(item)):
+                for b in bins:
+                    if k - len(b) >= len(item):
+                        b.extend(item)
+                        break
+                else:
+                    bins.append(list(item))
+            tubes.extend(bins)
     tubes.sort(key=min)
     tube = [0] * len(compound)
     slot = [0] * len(compound)

@@ -115,3 +115,29 @@ def test_columns_of_different_lengths_are_refused():
     """Columns of unequal length raise ValueError instead of misassigning."""
     with pytest.raises(ValueError):
         walk_order(["C", "C"], ["1"], ["", ""], ["1", "2"], ["a", "b"])
+
+
+@pytest.mark.parametrize("building_size", [20, 60, 100, 200])
+def test_tube_count_within_bound_for_larger_households(building_size: int) -> None:
+    """Households of 1-6 (mean 2.4) in buildings of 20-200: tubes stay within 1.005 of the bound."""
+    rng = np.random.default_rng(building_size)
+    comp: list[str] = []
+    bld: list[str] = []
+    room: list[str] = []
+    hh: list[str] = []
+    h = 0
+    for c in range(10):
+        for b in range(2600 // building_size):
+            n = 0
+            while n < building_size:
+                size = int(rng.choice([1, 1, 1, 2, 2, 3, 4, 5, 6]))
+                comp += [f"C{c}"] * size
+                bld += [str(b + 1)] * size
+                room += [str(101 + h % 20)] * size
+                hh += [f"H{h}"] * size
+                n += size
+                h += 1
+    a = assign_pools(comp, bld, [""] * len(comp), room, hh, pool_size=10)
+    q = pool_quality(a, comp, bld, hh, 10)
+    assert 0 == q.split_households
+    assert q.ratio <= 1.005, (q.tubes, q.lower_bound)
