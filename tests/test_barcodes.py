@@ -71,7 +71,10 @@ def test_pre_printed_codes_only_in_field_binding() -> None:
     assert None is not barcode_problem("SHX-20221104-0001")
 
 
-@given(st.lists(st.one_of(issued_barcodes(), st.text(alphabet=SCAN_ALPHABET + "-", max_size=14)), max_size=30), st.booleans())
+@given(
+    st.lists(st.one_of(issued_barcodes(), st.text(alphabet=SCAN_ALPHABET + "-", max_size=14)), max_size=30),
+    st.booleans(),
+)
 def test_batch_check_equals_one_by_one(codes: list[str], pre_printed: bool) -> None:
     """The vectorised check of a file's barcodes says exactly what the scalar check says."""
     from poolab.barcodes import barcode_problems
