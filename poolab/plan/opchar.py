@@ -47,6 +47,7 @@ STAGES: dict[str, int] = {
     "hier": 3,
     "array": 2,
     "array-master": 3,
+    "std": 2,
 }
 STAGE_NAMES: dict[str, tuple[str, ...]] = {
     "individual": ("individual",),
@@ -54,6 +55,7 @@ STAGE_NAMES: dict[str, tuple[str, ...]] = {
     "hier": ("pool", "subpool", "individual"),
     "array": ("row/column", "individual"),
     "array-master": ("master pool", "row/column", "individual"),
+    "std": ("pool", "individual"),
 }
 
 
@@ -333,6 +335,39 @@ def _choose(n: Arr, k: Arr, lf: Arr) -> Arr:
 # ---------------------------------------------------------------- one design
 
 
+def std_arrays(
+    q: npt.ArrayLike,
+    k: npt.ArrayLike,
+    p: float,
+    se: Sequence[float],
+    sp: Sequence[float],
+    dilution: DilutionModel | None = None,
+) -> tuple[Arr, Arr, Arr]:
+    """(E/n, PSe, PSp) of the shifted transversal design ``std:Q-K`` with COMP's
+    candidates confirmed alone (Thierry-Mieg 2006), for full blocks of Q² people.
+
+    Each person is in K pools of Q people, and two people share at most one pool, so the
+    other members of one person's K pools are disjoint and those pools' results are
+    independent given the person's status: a negative person is a candidate when all K
+    pools test positive, each with P0 = Se1·(1 − (1−p)^(Q−1)) + (1 − Sp1)·(1−p)^(Q−1);
+    a positive one when all K of its pools do (Se1^K). Tests per person: K/Q for the
+    pools, then one confirmation per candidate. Under dilution a positive's
+    detectability in a pool of Q is one event shared by its K pools (one Ct), so it
+    enters once, not K times; a positive that cannot be seen is counted as missed.
+    """
+    qq, kk = np.broadcast_arrays(np.asarray(q, dtype=np.float64), np.asarray(k, dtype=np.float64))
+    neg = (1.0 - p) ** (qq - 1.0)
+    d = _detect(qq, dilution)
+    se1 = se[0] * d
+    p0 = se1 * (1.0 - neg) + (1.0 - sp[0]) * neg
+    candidate_pos = d * se[0] ** kk
+    candidate_neg = p0**kk
+    e = kk / qq + p * candidate_pos + (1.0 - p) * candidate_neg
+    pse = candidate_pos * se[1]
+    psp = 1.0 - candidate_neg * (1.0 - sp[1])
+    return e, pse, psp
+
+
 def family_arrays(
     family: str,
     sizes: npt.ArrayLike,
@@ -353,6 +388,10 @@ def family_arrays(
         return array_arrays(sizes, p, se, sp, dilution)
     if family == "array-master":
         return array_master_arrays(sizes, p, se, sp, dilution)
+    if family == "std":
+        if k2 is None:
+            raise BadPlanInput("std needs the number of pools per person (K)")
+        return std_arrays(sizes, k2, p, se, sp, dilution)
     if family == "individual":
         ones = np.ones_like(np.atleast_1d(np.asarray(sizes, dtype=np.float64)))
         d = _detect(ones, dilution)
@@ -390,7 +429,7 @@ def opchar(
     ses = stage_values(se, spec.family, "se")
     sps = stage_values(sp, spec.family, "sp")
     sizes = spec.sizes[:1] if spec.sizes else (1,)
-    k2 = spec.sizes[1:2] if spec.family == "hier" else None
+    k2 = spec.sizes[1:2] if spec.family in ("hier", "std") else None
     e, pse, psp = family_arrays(spec.family, sizes, p, ses, sps, dilution, k2)
     if not math.isfinite(float(e[0])):
         raise BadPlanInput(f"design {spec} is too large to evaluate")

@@ -33,7 +33,7 @@ from poolab.plan.opchar import (
 )
 from poolab.plan.spec import DesignSpec
 
-FAMILIES = ("dorfman", "hier", "array", "array-master")
+FAMILIES = ("dorfman", "hier", "array", "array-master", "std")
 MAX_POOL_SIZE = 1000
 _TIE = 1e-12
 
@@ -59,6 +59,11 @@ def candidates(family: str, max_pool_size: int) -> tuple[npt.NDArray[np.int64], 
         raise BadPlanInput(
             f"max pool size for {family} must be between {lowest} and {MAX_POOL_SIZE} (value {max_pool_size!r})"
         )
+    if family == "std":  # std:Q-K: Q prime (the pool size), 1 <= K <= Q pools per person
+        primes = [q for q in range(2, max_pool_size + 1) if all(q % d for d in range(2, int(q**0.5) + 1))]
+        qs = np.asarray([q for q in primes for _ in range(1, q + 1)], dtype=np.int64)
+        ks = np.asarray([k for q in primes for k in range(1, q + 1)], dtype=np.int64)
+        return qs, ks
     if family != "hier":
         return np.arange(2, max_pool_size + 1, dtype=np.int64), None
     k1, k2 = np.meshgrid(
