@@ -1,0 +1,296 @@
+"""Decoding real results of a design, file to file: the plate layout a lab pipettes, the
+pool results it sends back, and each individual's call.
+
+Numbering in every file is 1-based: pools ``1..P`` in the design's order (stage by stage),
+individuals ``1..N`` in the order they were laid out.
+
+* Layout CSV ``pool,stage,kind,members``: kind is ``pool`` (a first-stage pool),
+  ``subpool`` (hier's second stage), ``master``, ``row``, ``column`` (arrays) or
+  ``individual`` (a test of one person: the last stage of every design);
+  members are individual numbers separated by spaces.
+* Results CSV ``pool,result``: result ``positive``, ``negative``, ``inconclusive``
+  (counted as positive: its members are retested, as in the lab workflow) or ``invalid``
+  (a failed run: no result, the tube is re-run). A pool not in the file is untested.
+* Report CSV ``individual,call,posterior,next_pools``: call ``positive``, ``negative`` or
+  ``pending``; posterior only from the ``bayes`` decoder; next_pools (pending
+  individuals only) the pools holding them that are to be tested next.
+
+Decoders: ``staged`` (the design's own retest rule, every family; the default except for
+``std``), ``comp``/``dd``/``scomp`` (one round of a non-adaptive ``std`` design; ``comp``
+is the default there because it never misses a positive under a perfect assay, which is
+what screening needs; its candidates are what the design's confirmation stage retests),
+and ``bayes`` (every design: posterior probability from Se, Sp and the prevalence,
+positive above a threshold).
+"""
+
+from __future__ import annotations
+
+import os
+
+import attrs
+import numpy as np
+
+from poolab.errors import InputRejected, PoolabError, Problem
+from poolab.plan.designs import KIND_COL, KIND_ROW, Design
+
+LAYOUT_HEADER = ("pool", "stage", "kind", "members")
+RESULTS_HEADER = ("pool", "result")
+REPORT_HEADER = ("individual", "call", "posterior", "next_pools")
+DECODERS = ("staged", "comp", "dd", "scomp", "bayes")
+NONADAPTIVE = ("comp", "dd", "scomp")
+
+# result word -> int8 code for decode_staged (-1 untested, 0 negative, 1 positive)
+RESULT_WORDS = {"positive": 1, "negative": 0, "inconclusive": 1, "invalid": -1}
+PENDING, NEGATIVE, POSITIVE = -1, 0, 1
+CALL_WORDS = {PENDING: "pending", NEGATIVE: "negative", POSITIVE: "positive"}
+
+
+class BadDecodeInput(PoolabError):
+    """A decode request that cannot be answered (wrong decoder for the design, bad Se/Sp...)."""
+
+
+def pool_kinds(design: Design) -> list[str]:
+    """The kind of each pool (see the module docstring), in pool order."""
+    last = design.nstages - 1
+    singles_last = design.nstages > 1 or design.family == "individual"
+    names = []
+    for stage in range(design.nstages):
+        lo, hi = int(design.stage_ptr[stage]), int(design.stage_ptr[stage + 1])
+        if stage == last and singles_last:
+            default = "individual"
+        elif design.family == "array-master" and stage == 0:
+            default = "master"
+        elif design.family == "hier" and stage == 1:
+            default = "subpool"
+        else:
+            default = "pool"
+        kinds = design.pool_kind[lo:hi]
+        names += ["row" if k == KIND_ROW else "column" if k == KIND_COL else default for k in kinds.tolist()]
+    return names
+
+
+def layout_rows(design: Design) -> list[tuple[int, int, str, str]]:
+    """One row per pool: (pool 1..P, stage 1..S, kind, members as "i j k" with 1..N)."""
+    ptr = design.pool_ptr.tolist()
+    members = (design.pool_members + 1).astype(str).tolist()
+    stages = (design.pool_stage + 1).tolist()
+    kinds = pool_kinds(design)
+    return [(p + 1, stages[p], kinds[p], " ".join(members[ptr[p] : ptr[p + 1]])) for p in range(design.npools)]
+
+
+def write_layout(design: Design, path: str | os.PathLike[str]) -> None:
+    """Write the layout CSV ``pool,stage,kind,members`` ('-' is stdout)."""
+    from poolab.csvio import write_csv
+
+    rows = [(str(p), str(s), k, m) for p, s, k, m in layout_rows(design)]
+    write_csv(path, LAYOUT_HEADER, rows)
+
+
+def read_pool_results(path: str | os.PathLike[str], design: Design) -> np.ndarray:
+    """Read a results CSV ``pool,result`` into int8 per pool (-1 untested, 0, 1).
+
+    A pool given twice must agree (``inconclusive`` and ``positive`` agree; an
+    ``invalid`` line gives no result, so a re-run's result may follow it). Every bad line
+    is collected and raised as one ``InputRejected`` naming file, line and value.
+    """
+    from poolab.csvio import read_csv_rows
+
+    table = read_csv_rows(path, RESULTS_HEADER)
+    source = table.source
+    result = np.full(design.npools, -1, dtype=np.int8)
+    first: dict[int, tuple[int, str]] = {}  # pool -> (line, word) of its first real result
+    problems: list[Problem] = []
+    npools = design.npools
+    for line, pool_text, word_text in zip(table.lines, table.column("pool"), table.column("result"), strict=True):
+        bad = False
+        try:
+            pool = int(pool_text)
+        except ValueError:
+            pool = 0
+        if not 1 <= pool <= npools:
+            problems.append(
+                Problem(source, line, pool_text, f"no pool {pool_text!r} in {design.name} (pools 1..{npools})")
+            )
+            bad = True
+        word = word_text.lower()
+        if word not in RESULT_WORDS:
+            accepted = ", ".join(RESULT_WORDS)
+            problems.append(Problem(source, line, word_text, f"result must be one of {accepted}"))
+            bad = True
+        if bad or RESULT_WORDS[word] < 0:
+            continue
+        code = RESULT_WORDS[word]
+        if result[pool - 1] >= 0 and result[pool - 1] != code:
+            seen_line, seen_word = first[pool]
+            problems.append(
+                Problem(source, line, word_text, f"pool {pool} is {seen_word} on line {seen_line} and {word} here")
+            )
+            continue
+        result[pool - 1] = code
+        first.setdefault(pool, (line, word))
+    if problems:
+        raise InputRejected(f"{source}: {len(problems)} bad line(s); no result was read", problems)
+    return result
+
+
+@attrs.frozen(slots=True, eq=False)
+class DecodeReport:
+    """Each individual's call from one decoder, and what to test next."""
+
+    design: str
+    decoder: str
+    calls: np.ndarray  # int8[n]: POSITIVE, NEGATIVE or PENDING
+    posterior: np.ndarray | None  # float64[n], bayes only
+    next_pools: np.ndarray  # int64: pools (0-based ids) to test next, ascending
+    member_next_ptr: np.ndarray  # int64[n+1]: CSR of each individual's pools among next_pools
+    member_next: np.ndarray  # int64
+
+    def counts(self) -> dict[str, int]:
+        """Individuals by call."""
+        return {
+            word: int((self.calls == code).sum()) for code, word in ((1, "positive"), (0, "negative"), (-1, "pending"))
+        }
+
+    def as_dict(self) -> dict[str, object]:
+        """The ``--json`` object: design, decoder, counts and the pools (1-based) to test next."""
+        return {
+            "design": self.design,
+            "decoder": self.decoder,
+            **self.counts(),
+            "next_pools": (self.next_pools + 1).tolist(),
+        }
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """Report rows ``individual,call,posterior,next_pools`` (all 1-based)."""
+        words = [CALL_WORDS[c] for c in self.calls.tolist()]
+        post = [""] * len(words) if self.posterior is None else [f"{x:.6g}" for x in self.posterior.tolist()]
+        ptr = self.member_next_ptr.tolist()
+        pools = (self.member_next + 1).astype(str).tolist()
+        return [(str(i + 1), words[i], post[i], " ".join(pools[ptr[i] : ptr[i + 1]])) for i in range(len(words))]
+
+
+def write_report(report: DecodeReport, path: str | os.PathLike[str]) -> None:
+    """Write the report CSV ``individual,call,posterior,next_pools`` ('-' is stdout)."""
+    from poolab.csvio import write_csv
+
+    write_csv(path, REPORT_HEADER, report.rows())
+
+
+def default_decoder(design: Design) -> str:
+    """``comp`` for a non-adaptive ``std`` design, ``staged`` for every other."""
+    return "comp" if design.family == "std" else "staged"
+
+
+def _select(ptr: np.ndarray, members: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owners, members) of the pools flagged in ``keep`` (bool per pool), pool by pool."""
+    sizes = np.diff(ptr)
+    sel = np.repeat(keep, sizes)
+    owners = np.repeat(np.arange(sizes.shape[0], dtype=np.int64), sizes)
+    return owners[sel], members[sel]
+
+
+def _members_of(design: Design, pools: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR individual -> its pools among ``pools`` (ascending within each individual)."""
+    keep = np.zeros(design.npools, dtype=np.bool_)
+    keep[pools] = True
+    owners, members = _select(design.pool_ptr, design.pool_members, keep)
+    order = np.lexsort((owners, members))
+    ptr = np.zeros(design.n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(members, minlength=design.n), out=ptr[1:])
+    return ptr, owners[order]
+
+
+def _staged(design: Design, result: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from poolab.kernels.decode_staged import decode_staged
+
+    d = decode_staged(design, result)
+    calls = d.calls.astype(np.int8)
+    calls[d.retest_members] = PENDING  # in a pool still to be tested: not final yet
+    nxt = np.flatnonzero(d.pending & (design.pool_stage == d.stage)).astype(np.int64)
+    return calls, nxt
+
+
+def _nonadaptive(design: Design, result: np.ndarray, decoder: str) -> tuple[np.ndarray, np.ndarray]:
+    from poolab.kernels.decode_nonadaptive import decode_nonadaptive
+
+    if design.family != "std":
+        raise BadDecodeInput(
+            f"decoder {decoder!r} decodes a non-adaptive design (std:Q-K); {design.name} is staged: "
+            "use --decoder staged or bayes"
+        )
+    ptr, members = design.stage_incidence(0)
+    first = result[: int(design.stage_ptr[1])]
+    tested = first >= 0
+    # decode over the tested pools only; people in an untested pool wait for its result
+    _, sub_members = _select(ptr, members, tested)
+    sub_ptr = np.zeros(int(tested.sum()) + 1, dtype=np.int64)
+    np.cumsum(np.diff(ptr)[tested], out=sub_ptr[1:])
+    calls_all = decode_nonadaptive(design.n, sub_ptr, sub_members, first[tested] == 1)
+    calls = getattr(calls_all, decoder).astype(np.int8)
+    nxt = np.flatnonzero(~tested).astype(np.int64)
+    waiting = np.zeros(design.n, dtype=np.bool_)
+    waiting[_select(ptr, members, ~tested)[1]] = True
+    calls[waiting] = PENDING
+    return calls, nxt
+
+
+def _bayes(
+    design: Design,
+    result: np.ndarray,
+    se: float | tuple[float, ...],
+    sp: float | tuple[float, ...],
+    prevalence: float | None,
+    threshold: float,
+) -> np.ndarray:
+    from poolab.kernels.bayes import posterior_design
+
+    if prevalence is None or not 0.0 < prevalence < 1.0:
+        raise BadDecodeInput(f"decoder 'bayes' needs --prevalence strictly between 0 and 1, got {prevalence}")
+    if not 0.0 <= threshold <= 1.0:
+        raise BadDecodeInput(f"--threshold must lie in [0, 1], got {threshold}")
+    values = {}
+    for name, v in (("se", se), ("sp", sp)):
+        arr = np.atleast_1d(np.asarray(v, dtype=np.float64))
+        if arr.shape[0] not in (1, design.nstages):
+            raise BadDecodeInput(
+                f"--{name}: give one value or one per stage ({design.nstages} for {design.name}), got {arr.shape[0]}"
+            )
+        if not np.all((arr > 0.5) & (arr <= 1.0)):
+            raise BadDecodeInput(f"--{name} values must lie in (0.5, 1], got {arr.tolist()}")
+        values[name] = arr if arr.shape[0] > 1 else float(arr[0])
+    return posterior_design(design, result, values["se"], values["sp"], prevalence).prob
+
+
+def decode(
+    design: Design,
+    result: np.ndarray,
+    decoder: str | None = None,
+    se: float | tuple[float, ...] = 1.0,
+    sp: float | tuple[float, ...] = 1.0,
+    prevalence: float | None = None,
+    threshold: float = 0.5,
+) -> DecodeReport:
+    """Decode per-pool results (int8 per pool: -1 untested, 0 negative, 1 positive).
+
+    ``decoder``: ``staged``, ``comp``, ``dd``, ``scomp`` or ``bayes``; None picks
+    ``default_decoder(design)``. ``se``/``sp`` (one value or one per stage),
+    ``prevalence`` and ``threshold`` (positive when the posterior is above it) are used
+    by ``bayes`` only.
+    """
+    if decoder is None:
+        decoder = default_decoder(design)
+    if decoder not in DECODERS:
+        raise BadDecodeInput(f"decoder {decoder!r} is not one of {', '.join(DECODERS)}")
+    if not isinstance(result, np.ndarray) or result.dtype != np.int8 or result.shape != (design.npools,):
+        raise BadDecodeInput(f"results must be int8 with one entry per pool ({design.npools} for {design.name})")
+    post = None
+    if decoder == "staged":
+        calls, nxt = _staged(design, result)
+    elif decoder in NONADAPTIVE:
+        calls, nxt = _nonadaptive(design, result, decoder)
+    else:
+        post = _bayes(design, result, se, sp, prevalence, threshold)
+        calls = (post > threshold).astype(np.int8)
+        nxt = np.zeros(0, dtype=np.int64)
+    ptr, member_next = _members_of(design, nxt)
+    return DecodeReport(design.name, decoder, calls, post, nxt, ptr, member_next)
