@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cli.common import echo_json, reports_errors
+from cli.common import echo_json, output_option, reports_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -282,3 +282,127 @@ def curve_cmd(
         max_pool_size,
     )
     click.echo(f"wrote {path}")
+
+
+def _layout_options(fn: F) -> F:
+    fn = click.option(
+        "--residents",
+        "-n",
+        type=int,
+        required=True,
+        help="Individuals to lay out, numbered 1..N in the order you pool them (keep households together).",
+    )(fn)
+    return click.option(
+        "--design", "-d", required=True, metavar="SPEC", help="The design, e.g. dorfman:10, hier:20-5, std:13-3."
+    )(fn)
+
+
+@plan.command("layout")
+@_layout_options
+@output_option()
+@reports_errors
+def layout_cmd(design: str, residents: int, output: str) -> None:
+    """Write which individuals go into which pool, stage by stage: the plate to pipette.
+
+    CSV pool,stage,kind,members: pools numbered 1..P, stage 1..S, kind pool, subpool,
+    master, row, column or individual, members the individual numbers 1..N separated by
+    spaces. Test the stage-1 pools now; `poolab plan decode` says which pools come next.
+
+    \b
+    Examples:
+      poolab plan layout --design dorfman:10 --residents 200 -o layout.csv
+      poolab plan layout --design array:8 -n 64 -o -
+    """
+    from poolab.plan.decode_io import write_layout
+    from poolab.plan.designs import design_for
+    from poolab.plan.spec import parse_spec
+
+    d = design_for(parse_spec(design), residents)
+    write_layout(d, output)
+    if output != "-":
+        first = int(d.stage_ptr[1])
+        click.echo(
+            f"wrote {output}: {d.name} on {residents} individuals, {d.npools} pools in {d.nstages} stage(s); "
+            f"test pools 1..{first} (stage 1) first"
+        )
+
+
+@plan.command("decode")
+@_layout_options
+@click.option(
+    "--results",
+    "-r",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV pool,result (positive, negative, inconclusive = positive, invalid = re-run); absent pools are untested.",
+)
+@click.option(
+    "--decoder",
+    type=click.Choice(["staged", "comp", "dd", "scomp", "bayes"]),
+    default=None,
+    help="staged (the design's retest rule; default), comp/dd/scomp (std designs; default comp), "
+    "bayes (posterior per individual, any design).",
+)
+@click.option("--se", default="1", show_default=True, metavar="S[,S...]", help="bayes: sensitivity, one or per stage.")
+@click.option("--sp", default="1", show_default=True, metavar="S[,S...]", help="bayes: specificity, one or per stage.")
+@click.option("--prevalence", "-p", type=float, default=None, help="bayes: prior prevalence (required for bayes).")
+@click.option(
+    "--threshold", type=float, default=0.5, show_default=True, help="bayes: positive when the posterior is above it."
+)
+@output_option()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object of counts and next pools.")
+@reports_errors
+def decode_cmd(
+    design: str,
+    residents: int,
+    results: str,
+    decoder: str | None,
+    se: str,
+    sp: str,
+    prevalence: float | None,
+    threshold: float,
+    output: str,
+    as_json: bool,
+) -> None:
+    """Decode a design's pool results: each individual's call, and which pools to test next.
+
+    Writes CSV individual,call,posterior,next_pools: call positive, negative or pending
+    (waiting for a pool still to be tested), posterior from --decoder bayes only,
+    next_pools the pools holding a pending individual that are to be tested next. Pool
+    and individual numbers are those of `poolab plan layout` with the same design and N.
+
+    \b
+    Worked example (Dorfman 10-in-1 on 200 people):
+      poolab plan layout -d dorfman:10 -n 200 -o layout.csv     # pipette pools 1..20
+      # the lab writes results.csv:  pool,result / 1,negative / 2,positive / ...
+      poolab plan decode -d dorfman:10 -n 200 -r results.csv -o calls.csv
+      # calls.csv lists the pending people and their pools; add those results and run again
+      poolab plan decode -d dorfman:10 -n 200 -r results.csv -o calls.csv --json
+    \b
+    Other decoders:
+      poolab plan decode -d std:13-3 -n 1000 -r r.csv --decoder dd -o calls.csv
+      poolab plan decode -d array:10 -n 400 -r r.csv --decoder bayes -p 0.01 --se 0.95 --sp 0.99 -o post.csv
+    """
+    from poolab.plan.decode_io import BadDecodeInput, decode, read_pool_results, write_report
+    from poolab.plan.designs import design_for
+    from poolab.plan.spec import parse_spec
+
+    if as_json and output == "-":
+        raise BadDecodeInput("--json prints to stdout: write the CSV to a file (-o FILE), not '-'")
+    d = design_for(parse_spec(design), residents)
+    result = read_pool_results(results, d)
+    report = decode(d, result, decoder, tuple(_values(se, "se")), tuple(_values(sp, "sp")), prevalence, threshold)
+    write_report(report, output)
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    if output != "-":
+        c = report.counts()
+        click.echo(
+            f"wrote {output}: {report.decoder} decoding of {d.name}: {c['positive']} positive, "
+            f"{c['negative']} negative, {c['pending']} pending"
+        )
+        nxt = (report.next_pools + 1).tolist()
+        if nxt:
+            shown = " ".join(map(str, nxt[:30])) + (f" ... ({len(nxt)} pools)" if len(nxt) > 30 else "")
+            click.echo(f"test next: pools {shown}")
