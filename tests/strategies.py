@@ -207,3 +207,33 @@ def issued_barcodes(draw: st.DrawFn) -> str:
     serial = draw(st.integers(0, 10**9 - 40))
     codes, _ = issue_barcodes(prefix, serial, 1)
     return codes[0]
+
+
+# --- decoding files and the CLI (poolab.plan.decode_io) -------------------------------------
+
+
+@st.composite
+def design_specs(
+    draw: st.DrawFn, families: tuple[str, ...] = ("dorfman", "hier", "array", "array-master", "std")
+) -> str:
+    """A design SPEC string of one of ``families``, with small pools."""
+    family = draw(st.sampled_from(families))
+    if family == "dorfman":
+        return f"dorfman:{draw(st.integers(2, 8))}"
+    if family == "hier":
+        k2 = draw(st.integers(2, 4))
+        return f"hier:{draw(st.integers(k2 + 1, 10))}-{k2}"
+    if family in ("array", "array-master"):
+        return f"{family}:{draw(st.integers(2, 4))}"
+    q = draw(st.sampled_from([3, 5, 7]))
+    return f"std:{q}-{draw(st.integers(1, q))}"
+
+
+@st.composite
+def truth_vectors(draw: st.DrawFn, n: int) -> np.ndarray:
+    """Who is infected among n people (bool): none, a few, or a dense minority."""
+    k = draw(st.one_of(st.integers(0, min(3, n)), st.integers(0, n)))
+    who = draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k, unique=True))
+    truth = np.zeros(n, dtype=np.bool_)
+    truth[who] = True
+    return truth

@@ -31,7 +31,7 @@ import attrs
 import numpy as np
 
 from poolab.errors import InputRejected, PoolabError, Problem
-from poolab.plan.designs import KIND_COL, KIND_ROW, Design
+from poolab.plan.designs import ARRAY_CELL, KIND_COL, KIND_ROW, Design
 
 LAYOUT_HEADER = ("pool", "stage", "kind", "members")
 RESULTS_HEADER = ("pool", "result")
@@ -206,8 +206,23 @@ def _staged(design: Design, result: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     d = decode_staged(design, result)
     calls = d.calls.astype(np.int8)
     calls[d.retest_members] = PENDING  # in a pool still to be tested: not final yet
-    nxt = np.flatnonzero(d.pending & (design.pool_stage == d.stage)).astype(np.int64)
-    return calls, nxt
+    return calls, np.flatnonzero(_settled(design, d.pending)).astype(np.int64)
+
+
+def _settled(design: Design, pending: np.ndarray) -> np.ndarray:
+    """The pending pools whose need no longer depends on a missing result: those to test next.
+
+    A TREE pool is pending only when its parent tested positive, and a COMP_CELL pool only
+    when all its member's pools did, so both are settled; an array cell also depends on
+    every row and column of its square, so it waits while any of them is pending.
+    """
+    out = pending.copy()
+    for s in np.flatnonzero(design.stage_rule == ARRAY_CELL).tolist():
+        lo, hi = int(design.stage_ptr[s]), int(design.stage_ptr[s + 1])
+        plo = int(design.stage_ptr[s - 1])
+        waiting = np.unique(design.pool_block[plo:lo][pending[plo:lo]])
+        out[lo:hi] &= ~np.isin(design.pool_block[lo:hi], waiting)
+    return out
 
 
 def _nonadaptive(design: Design, result: np.ndarray, decoder: str) -> tuple[np.ndarray, np.ndarray]:
