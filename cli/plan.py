@@ -17,7 +17,8 @@ def plan() -> None:
     """Plan a pooling design: operating characteristics, optimum, curves.
 
     \b
-    Designs (SPEC): individual, dorfman:K, hier:K1-K2, array:R, array-master:R.
+    Designs (SPEC): individual, dorfman:K, hier:K1-K2, array:R, array-master:R,
+    std:Q-K (shifted transversal, non-adaptive: Q prime, each person in K pools).
     Families:       dorfman, hier, array, array-master.
     Se/Sp: one value for every stage, or one per stage separated by commas
     (dorfman: pool,individual; hier: pool,subpool,individual; array: row/column,individual;
@@ -150,7 +151,7 @@ def opchar_cmd(
     "-f",
     required=True,
     metavar="F",
-    help="dorfman, hier, array or array-master.",
+    help="dorfman, hier, array, array-master or std.",
 )
 @_accuracy_options
 @click.option(
