@@ -19,7 +19,7 @@ def plan() -> None:
     \b
     Designs (SPEC): individual, dorfman:K, hier:K1-K2, array:R, array-master:R,
     std:Q-K (shifted transversal, non-adaptive: Q prime, each person in K pools).
-    Families:       dorfman, hier, array, array-master.
+    Families:       dorfman, hier, array, array-master, std.
     Se/Sp: one value for every stage, or one per stage separated by commas
     (dorfman: pool,individual; hier: pool,subpool,individual; array: row/column,individual;
     array-master: master,row/column,individual). Default 1 (a perfect assay).
