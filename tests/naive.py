@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 # --- pool assignment (poolab.kernels.assign) -------------------------------------------
 
@@ -436,3 +437,33 @@ def posterior_naive(n, pools, result, se, sp, prior):  # type: ignore[no-untyped
         for i in range(n):
             marg[i] += w * x[i]
     return [m / norm for m in marg]
+
+
+def loopy_bp_naive(n, pools, result, se, sp, prior, iters=200):  # type: ignore[no-untyped-def]
+    """Belief propagation on the whole factor graph at once (flooding: every message of every
+    tested pool each pass, until none moves by 1e-12 or ``iters`` passes): the schedule
+    ``bayes`` used before it solved components one by one."""
+    clip = 1e-12
+    base = math.log(prior) - math.log1p(-prior)
+    edges = [(p, m) for p, pool in enumerate(pools) if result[p] >= 0 for m in pool]
+    llr = dict.fromkeys(edges, 0.0)
+    q = dict.fromkeys(edges, prior)
+    total = [base] * n
+    for _ in range(iters):
+        change = 0.0
+        new = {}
+        for p, m in edges:
+            s, c = min(max(se[p], clip), 1 - clip), min(max(sp[p], clip), 1 - clip)
+            a, b = (s, 1 - c) if result[p] == 1 else (1 - s, c)
+            z = math.prod(1 - q[p, o] for o in pools[p] if o != m)
+            new[p, m] = math.log(a) - math.log(a * (1 - z) + b * z)
+            change = max(change, abs(new[p, m] - llr[p, m]))
+        llr = new
+        total = [base] * n
+        for (_, m), v in llr.items():
+            total[m] += v
+        for p, m in edges:
+            q[p, m] = 1 / (1 + math.exp(-(total[m] - llr[p, m])))
+        if change < 1e-12:
+            break
+    return [1 / (1 + math.exp(-t)) for t in total]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from poolab.kernels.bayes import posterior, posterior_design
 from poolab.plan import designs as d
-from tests.naive import posterior_naive
+from tests.naive import loopy_bp_naive, posterior_naive
 from tests.strategies import incidences
 
 
@@ -36,6 +36,23 @@ def test_exact_entries_match_enumeration(inc: tuple[int, np.ndarray, np.ndarray]
         assert got.exact.all()
     for i in np.flatnonzero(got.exact):
         assert expected[i] == pytest.approx(got.prob[i], abs=1e-7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(incidences(max_n=12, max_pools=10), st.data())
+def test_component_schedule_matches_global_bp(inc: tuple[int, np.ndarray, np.ndarray], data: st.DataObject) -> None:
+    """BP run component by component gives what BP over the whole graph at once gives."""
+    n, ptr, members = inc
+    npools = len(ptr) - 1
+    result = np.asarray(
+        data.draw(st.lists(st.sampled_from([-1, 0, 1]), min_size=npools, max_size=npools)), dtype=np.int8
+    )
+    se = np.asarray(data.draw(st.lists(st.floats(0.6, 1.0), min_size=npools, max_size=npools)))
+    sp = np.asarray(data.draw(st.lists(st.floats(0.6, 1.0), min_size=npools, max_size=npools)))
+    prior = data.draw(st.floats(0.001, 0.5))
+    got = posterior(n, ptr, members, result, se, sp, prior, max_exact=0)
+    expected = loopy_bp_naive(n, _pools(ptr, members), result.tolist(), se.tolist(), sp.tolist(), prior)
+    assert expected == pytest.approx(got.prob.tolist(), abs=1e-9)
 
 
 def test_dorfman_posterior_by_hand() -> None:

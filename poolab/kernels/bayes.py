@@ -3,21 +3,31 @@
 Model: infections independent with prior ``p``; a tested pool is positive with
 probability Se when it holds an infected member and 1 - Sp when not (Se, Sp per pool, so
 per stage). The factor graph links each person to the tested pools holding them; its
-connected components are independent, and each is solved on its own:
+connected components are independent (a district is thousands of them: a Dorfman pool
+with its retests, a hierarchical block, one R×R array), so they are labelled once
+(union-find over the tested pools, ``_layout``) and each is solved on its own, dealt out
+to both cores (``_solve``); no component waits on another's convergence:
 
-* **tree components** (edges = people + pools - 1; every Dorfman and hierarchical
-  campaign, and any pool whose people meet no other pool): belief propagation, which is
-  exact on a tree;
+* **tree components** (edges = people + pools - 1: a Dorfman pool with its individual
+  retests, a negative pool of any design, an untested person): belief propagation, which
+  is exact on a tree. EXACT.
 * **small components with cycles** (at most ``max_exact`` people, e.g. one R×R array
-  with R <= 4): exact enumeration of all 2^m infection patterns;
-* **larger components with cycles** (big arrays, non-adaptive designs): loopy belief
-  propagation (undamped by default). Justification: the graphs are sparse with long cycles (an array's
+  with R <= 4, or a positive ``hier:K1-K2`` block with K1 <= 16, whose pool and subpools
+  share members): exact enumeration of all 2^m infection patterns. EXACT.
+* **larger components with cycles** (arrays with R >= 5, positive ``hier`` blocks of more
+  than ``max_exact`` people, non-adaptive designs): loopy belief propagation (undamped by
+  default), iterated on that component until no message moves by 1e-12 (or ``iters``
+  passes). APPROXIMATE. Justification: the graphs are sparse with long cycles (an array's
   shortest cycle passes 4 people and 4 pools; two people of an STD share at most gamma
   pools), and at screening prevalences the messages stay near the prior, the regime
   where loopy BP is known to be accurate for noisy-OR-type group testing (Sejdinovic &
   Johnson 2010, "Note on noisy group testing: asymptotic bounds and belief propagation
   reconstruction"). The tests measure its error against enumeration on small arrays.
-  ``Posterior.exact`` says which people got an exact value.
+
+``Posterior.exact`` says which people got an exact value. BP on one component at a time
+runs the same message updates as BP on the whole graph at once (components share no
+message), so it reaches the same fixed point; only the stopping pass differs, by less
+than the 1e-12 tolerance (the tests compare it with the global schedule, ``loopy_bp_naive``).
 
 Se and Sp are clipped to [1e-12, 1 - 1e-12] so that results a perfect assay could not
 produce (a negative pool holding a confirmed positive) give finite posteriors.
@@ -28,9 +38,13 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from poolab.kernels._jit import kernel
+from poolab.kernels._jit import kernel, parallel_kernel, prange
 
 CLIP = 1e-12
+CHUNKS = 64  # components dealt round-robin to this many chunks, so both cores stay busy
+
+
+TREE, SMALL, LOOPY = 0, 1, 2  # how a component is solved
 
 
 @kernel
@@ -42,19 +56,68 @@ def _find(parent, i):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _components(n, pool_ptr, pool_members, tested, label):  # type: ignore[no-untyped-def]
-    """label[i] = root of i's component over tested pools (union-find)."""
+def _layout(n, pool_ptr, pool_members, result, max_exact):  # type: ignore[no-untyped-def]
+    """Components over tested, non-empty pools: (comp_ptr, comp_members, cpool_ptr, cpools,
+    kind), people and pools of component c at comp_ptr[c]:comp_ptr[c+1] and likewise."""
+    npools = pool_ptr.shape[0] - 1
     parent = np.arange(n)
-    for p in range(pool_ptr.shape[0] - 1):
-        if not tested[p] or pool_ptr[p + 1] == pool_ptr[p]:
+    for p in range(npools):
+        if result[p] < 0 or pool_ptr[p + 1] == pool_ptr[p]:
             continue
         a = _find(parent, pool_members[pool_ptr[p]])
         for j in range(pool_ptr[p] + 1, pool_ptr[p + 1]):
             b = _find(parent, pool_members[j])
             if a != b:
                 parent[b] = a
+    # number components by first member, then counting-sort people and pools into them
+    cid = np.full(n, -1, dtype=np.int64)
+    comp_of = np.empty(n, dtype=np.int64)
+    ncomp = 0
     for i in range(n):
-        label[i] = _find(parent, i)
+        r = _find(parent, i)
+        if cid[r] < 0:
+            cid[r] = ncomp
+            ncomp += 1
+        comp_of[i] = cid[r]
+    comp_ptr = np.zeros(ncomp + 1, dtype=np.int64)
+    for i in range(n):
+        comp_ptr[comp_of[i] + 1] += 1
+    for c in range(ncomp):
+        comp_ptr[c + 1] += comp_ptr[c]
+    fill = comp_ptr[:-1].copy()
+    comp_members = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        comp_members[fill[comp_of[i]]] = i
+        fill[comp_of[i]] += 1
+    cpool_ptr = np.zeros(ncomp + 1, dtype=np.int64)
+    edges = np.zeros(ncomp, dtype=np.int64)
+    for p in range(npools):
+        if result[p] < 0 or pool_ptr[p + 1] == pool_ptr[p]:
+            continue
+        c = comp_of[pool_members[pool_ptr[p]]]
+        cpool_ptr[c + 1] += 1
+        edges[c] += pool_ptr[p + 1] - pool_ptr[p]
+    for c in range(ncomp):
+        cpool_ptr[c + 1] += cpool_ptr[c]
+    fill = cpool_ptr[:-1].copy()
+    cpools = np.empty(cpool_ptr[ncomp], dtype=np.int64)
+    for p in range(npools):
+        if result[p] < 0 or pool_ptr[p + 1] == pool_ptr[p]:
+            continue
+        c = comp_of[pool_members[pool_ptr[p]]]
+        cpools[fill[c]] = p
+        fill[c] += 1
+    kind = np.empty(ncomp, dtype=np.int8)
+    for c in range(ncomp):
+        people = comp_ptr[c + 1] - comp_ptr[c]
+        pools = cpool_ptr[c + 1] - cpool_ptr[c]
+        if pools == 0 or edges[c] == people + pools - 1:
+            kind[c] = TREE
+        elif people <= max_exact:
+            kind[c] = SMALL
+        else:
+            kind[c] = LOOPY
+    return comp_ptr, comp_members, cpool_ptr, cpools, kind
 
 
 @kernel
@@ -68,83 +131,132 @@ def _likelihoods(y, se, sp):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _bp(n, pool_ptr, pool_members, result, se, sp, prior, iters, damping, out):  # type: ignore[no-untyped-def]  # noqa: E501
-    """Belief propagation in log-likelihood-ratio form; out[i] = posterior of i."""
-    nnz = pool_ptr[-1]
-    llr = np.zeros(nnz)  # factor -> variable: log P(y|x=1)/P(y|x=0)
-    q = np.zeros(nnz)  # variable -> factor: P(x=1)
-    total = np.zeros(n)
+def _bp_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, iters, damping, work, buf, out):  # type: ignore[no-untyped-def]  # noqa: E501
+    """Belief propagation (flooding, log-likelihood ratios) on one component, given its
+    people and its tested pools, until no message moves by 1e-12; out[i] = posterior.
+    ``work``: scratch (5, max(nnz, n)) shared by all components (they touch disjoint
+    entries); ``buf``: this thread's scratch of at least max pool size + 1."""
+    llr = work[0]  # per edge, factor -> variable: log P(y|x=1)/P(y|x=0)
+    ratio = work[1]  # per edge, exp(llr)
+    q = work[2]  # per edge, variable -> factor: P(x=1)
+    total = work[3]  # per person, posterior log-odds
+    odds_inv = work[4]  # per person, exp(-total)
     base = np.log(prior) - np.log1p(-prior)
-    buf = np.zeros(nnz + 1)
-    for i in range(n):
+    for p in pools:
+        for j in range(pool_ptr[p], pool_ptr[p + 1]):
+            llr[j] = 0.0
+            q[j] = prior
+    for i in people:
         total[i] = base
-    for j in range(nnz):
-        q[j] = prior
     for _ in range(iters):
         change = 0.0
-        for p in range(pool_ptr.shape[0] - 1):
-            if result[p] < 0:
-                continue
+        for p in pools:
             lo = pool_ptr[p]
             hi = pool_ptr[p + 1]
             a, b = _likelihoods(result[p], se[p], sp[p])
             # leave-one-out products of (1 - q) via prefix (buf) and a running suffix
-            buf[lo] = 1.0
+            buf[0] = 1.0
             for j in range(lo, hi):
-                buf[j + 1] = buf[j] * (1.0 - q[j])
+                buf[j - lo + 1] = buf[j - lo] * (1.0 - q[j])
             suffix = 1.0
             for j in range(hi - 1, lo - 1, -1):
-                z = buf[j] * suffix  # all other members negative
-                new = np.log(a) - np.log(a * (1.0 - z) + b * z)
-                new = damping * llr[j] + (1.0 - damping) * new
+                z = buf[j - lo] * suffix  # all other members negative
+                r = a / (a * (1.0 - z) + b * z)
+                new = np.log(r)
+                if damping != 0.0:
+                    new = damping * llr[j] + (1.0 - damping) * new
+                    r = np.exp(new)
+                ratio[j] = r
                 change = max(change, abs(new - llr[j]))
                 llr[j] = new
                 suffix *= 1.0 - q[j]
-        for i in range(n):
+        for i in people:
             total[i] = base
-        for j in range(nnz):
-            total[pool_members[j]] += llr[j]
-        for j in range(nnz):
-            q[j] = 1.0 / (1.0 + np.exp(-(total[pool_members[j]] - llr[j])))
-        if change < 1e-12:
+        for p in pools:
+            for j in range(pool_ptr[p], pool_ptr[p + 1]):
+                total[pool_members[j]] += llr[j]
+        # one pool: its members hear nothing else, so the first pass is the fixed point
+        if change < 1e-12 or (pools.shape[0] == 1 and damping == 0.0):
             break
-    for i in range(n):
+        # q = sigmoid(total - llr) = 1 / (1 + exp(-total) * exp(llr)): one exp per person;
+        # exp(-total) may overflow to inf, which still gives q = 0
+        for i in people:
+            odds_inv[i] = np.exp(-total[i])
+        for p in pools:
+            for j in range(pool_ptr[p], pool_ptr[p + 1]):
+                q[j] = 1.0 / (1.0 + odds_inv[pool_members[j]] * ratio[j])
+    for i in people:
         out[i] = 1.0 / (1.0 + np.exp(-total[i]))
 
 
 @kernel
-def _enumerate(
-    comps, comp_ptr, comp_members, cpool_ptr, cpools, pool_ptr, pool_members, result, se, sp, prior, local, out
-):  # type: ignore[no-untyped-def]  # noqa: E501
-    """Exact posteriors of the listed components by summing over all 2^m patterns."""
-    for c in comps:
-        lo = comp_ptr[c]
-        m = comp_ptr[c + 1] - lo
-        for k in range(m):
-            local[comp_members[lo + k]] = k
-        npool = cpool_ptr[c + 1] - cpool_ptr[c]
-        masks = np.zeros(npool, dtype=np.int64)
-        like1 = np.zeros(npool)
-        like0 = np.zeros(npool)
+def _popcount(x):  # type: ignore[no-untyped-def]
+    """Set bits of a non-negative int64 (SWAR)."""
+    x = x - ((x >> 1) & 0x5555555555555555)
+    x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333)
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0F
+    return (x * 0x0101010101010101) >> 56
+
+
+@kernel
+def _enumerate_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, local, out):  # type: ignore[no-untyped-def]  # noqa: E501
+    """Exact posteriors of one component by summing over all 2^m infection patterns."""
+    m = people.shape[0]
+    for k in range(m):
+        local[people[k]] = k
+    npool = pools.shape[0]
+    masks = np.zeros(npool, dtype=np.int64)
+    like1 = np.zeros(npool)
+    like0 = np.zeros(npool)
+    for t in range(npool):
+        p = pools[t]
+        for j in range(pool_ptr[p], pool_ptr[p + 1]):
+            masks[t] |= np.int64(1) << local[pool_members[j]]
+        like1[t], like0[t] = _likelihoods(result[p], se[p], sp[p])
+    # the prior weight depends only on how many are infected
+    pw = np.empty(m + 1)
+    for k in range(m + 1):
+        pw[k] = prior**k * (1.0 - prior) ** (m - k)
+    marg = np.zeros(m)
+    norm = 0.0
+    for x in range(np.int64(1) << m):
+        w = pw[_popcount(x)]
         for t in range(npool):
-            p = cpools[cpool_ptr[c] + t]
-            for j in range(pool_ptr[p], pool_ptr[p + 1]):
-                masks[t] |= np.int64(1) << local[pool_members[j]]
-            like1[t], like0[t] = _likelihoods(result[p], se[p], sp[p])
-        marg = np.zeros(m)
-        norm = 0.0
-        for x in range(np.int64(1) << m):
-            w = 1.0
-            for k in range(m):
-                w *= prior if (x >> k) & 1 else 1.0 - prior
-            for t in range(npool):
-                w *= like1[t] if x & masks[t] else like0[t]
-            norm += w
-            for k in range(m):
-                if (x >> k) & 1:
-                    marg[k] += w
+            w *= like1[t] if x & masks[t] else like0[t]
+        norm += w
         for k in range(m):
-            out[comp_members[lo + k]] = marg[k] / norm
+            if (x >> k) & 1:
+                marg[k] += w
+    for k in range(m):
+        out[people[k]] = marg[k] / norm
+
+
+@parallel_kernel
+def _solve(  # type: ignore[no-untyped-def]
+    comp_ptr, comp_members, cpool_ptr, cpools, kind, pool_ptr, pool_members, result, se, sp, prior, iters, damping, out
+):
+    """Every component on its own (they share no person and no pool, so no writes
+    collide), components dealt round-robin to a few chunks per thread for balance."""
+    n = out.shape[0]
+    nnz = pool_ptr[-1]
+    maxpool = 0
+    for p in range(pool_ptr.shape[0] - 1):
+        maxpool = max(maxpool, pool_ptr[p + 1] - pool_ptr[p])
+    work = np.empty((5, max(nnz, n)))
+    local = np.empty(n, dtype=np.int64)
+    ncomp = kind.shape[0]
+    nchunks = min(ncomp, CHUNKS)
+    for t in prange(nchunks):
+        buf = np.empty(maxpool + 1)
+        for c in range(t, ncomp, nchunks):
+            people = comp_members[comp_ptr[c] : comp_ptr[c + 1]]
+            pools = cpools[cpool_ptr[c] : cpool_ptr[c + 1]]
+            if kind[c] == SMALL:
+                _enumerate_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, local, out)
+            else:
+                _bp_component(
+                    people, pools, pool_ptr, pool_members, result, se, sp, prior, iters, damping, work, buf, out
+                )
 
 
 @attrs.frozen(slots=True, eq=False)
@@ -188,35 +300,16 @@ def posterior(
         raise ValueError(f"prior must lie strictly between 0 and 1, got {prior}")
     if max_exact > 25:
         raise ValueError("max_exact above 25 would enumerate more than 2^25 patterns")
-    tested = result >= 0
-    label = np.empty(n, dtype=np.int64)
-    _components(n, pool_ptr, pool_members, tested, label)
+    comp_ptr, comp_members, cpool_ptr, cpools, kind = _layout(n, pool_ptr, pool_members, result, max_exact)
     prob = np.empty(n, dtype=np.float64)
-    _bp(n, pool_ptr, pool_members, result, se, sp, prior, iters, damping, prob)
-    # component sizes: people, tested pools, edges
-    _, comp_of, people = np.unique(label, return_inverse=True, return_counts=True)
-    sizes = np.diff(pool_ptr)
-    tested_ids = np.flatnonzero(tested & (sizes > 0))
-    pool_comp = comp_of[pool_members[pool_ptr[tested_ids]]]
-    ncomp = people.shape[0]
-    pools = np.bincount(pool_comp, minlength=ncomp)
-    edges = np.bincount(pool_comp, weights=sizes[tested_ids], minlength=ncomp).astype(np.int64)
-    tree = edges == people + pools - 1
-    tree |= pools == 0
-    small = ~tree & (people <= max_exact)
-    if small.any():
-        order = np.argsort(comp_of, kind="stable")
-        comp_ptr = np.zeros(ncomp + 1, dtype=np.int64)
-        np.cumsum(people, out=comp_ptr[1:])
-        porder = np.argsort(pool_comp, kind="stable")
-        cpool_ptr = np.zeros(ncomp + 1, dtype=np.int64)
-        np.cumsum(pools, out=cpool_ptr[1:])
-        _enumerate(
-            np.flatnonzero(small), comp_ptr, order.astype(np.int64), cpool_ptr,
-            tested_ids[porder], pool_ptr, pool_members, result, se, sp, prior,
-            np.zeros(n, dtype=np.int64), prob,
-        )  # fmt: skip
-    return Posterior(prob, (tree | small)[comp_of])
+    _solve(
+        comp_ptr, comp_members, cpool_ptr, cpools, kind, pool_ptr, pool_members, result, se, sp, prior, iters,
+        damping, prob,
+    )  # fmt: skip
+    exact = np.repeat(kind != LOOPY, np.diff(comp_ptr))
+    exact_of = np.empty(n, dtype=np.bool_)
+    exact_of[comp_members] = exact
+    return Posterior(prob, exact_of)
 
 
 def posterior_design(
