@@ -8,7 +8,7 @@ root, with the interpreter that runs this script. Its stdout and stderr go to
 ``benchmarks/out/<name>.txt`` under a header giving the exact command, the date, the
 wall time, the exit status and the machine (cores, CPU, versions, load average before
 and after: the figures are only as quiet as the machine was). ``benchmarks/out/index.txt``
-lists them all. ``benchmarks/RESULTS.md`` is written by a person from these files.
+lists them all (a run of a subset adds to it). ``benchmarks/RESULTS.md`` is written by a person from these files.
 """
 
 from __future__ import annotations
@@ -99,7 +99,9 @@ def main() -> None:
             failed.append(script.name)
         index.append(f"{script.name:<24} {seconds:7.1f} s  {status:<18} load {before} -> {after}  {shown}")
         print(f"  {status} in {seconds:.1f} s -> {os.path.relpath(target, ROOT)}", flush=True)
-    (OUT / "index.txt").write_text("\n".join(index) + "\n", encoding="utf-8")
+    # A full run starts the index afresh; a subset adds its lines to the last full run's.
+    with open(OUT / "index.txt", "a" if args.names else "w", encoding="utf-8") as f:
+        f.write(("\n" if args.names else "") + "\n".join(index) + "\n")
     print(f"outputs in {os.path.relpath(OUT, ROOT)}/ (index.txt lists them)")
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)}")
