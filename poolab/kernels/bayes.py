@@ -132,22 +132,22 @@ def _likelihoods(y, se, sp):  # type: ignore[no-untyped-def]
 
 @kernel
 def _bp_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, iters, damping, work, buf, out):  # type: ignore[no-untyped-def]  # noqa: E501
-    """Belief propagation (flooding, log-likelihood ratios) on one component, given its
-    people and its tested pools, until no message moves by 1e-12; out[i] = posterior.
-    ``work``: scratch (5, max(nnz, n)) shared by all components (they touch disjoint
-    entries); ``buf``: this thread's scratch of at least max pool size + 1."""
-    llr = work[0]  # per edge, factor -> variable: log P(y|x=1)/P(y|x=0)
-    ratio = work[1]  # per edge, exp(llr)
-    q = work[2]  # per edge, variable -> factor: P(x=1)
-    total = work[3]  # per person, posterior log-odds
-    odds_inv = work[4]  # per person, exp(-total)
-    base = np.log(prior) - np.log1p(-prior)
+    """Belief propagation (flooding) on one component, given its people and its tested
+    pools, until no message moves by 1e-12 (relative); out[i] = posterior.
+    ``work``: scratch (3, max(nnz, n)) shared by all components (they touch disjoint
+    entries); ``buf``: this thread's scratch of at least max pool size + 1.
+
+    Messages are likelihood ratios, not their logs, so a pass costs no log or exp: a
+    person's odds are the prior odds times its ratios, and what it tells one pool is those
+    odds without that pool's ratio. The posterior is summed in logs at the end."""
+    ratio = work[0]  # per edge, factor -> variable: P(y|x=1)/P(y|x=0)
+    q = work[1]  # per edge, variable -> factor: P(x=1)
+    odds = work[2]  # per person: prior odds times every incoming ratio
+    prior_odds = prior / (1.0 - prior)
     for p in pools:
         for j in range(pool_ptr[p], pool_ptr[p + 1]):
-            llr[j] = 0.0
+            ratio[j] = 1.0
             q[j] = prior
-    for i in people:
-        total[i] = base
     for _ in range(iters):
         change = 0.0
         for p in pools:
@@ -162,29 +162,30 @@ def _bp_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, 
             for j in range(hi - 1, lo - 1, -1):
                 z = buf[j - lo] * suffix  # all other members negative
                 r = a / (a * (1.0 - z) + b * z)
-                new = np.log(r)
                 if damping != 0.0:
-                    new = damping * llr[j] + (1.0 - damping) * new
-                    r = np.exp(new)
+                    r = np.exp(damping * np.log(ratio[j]) + (1.0 - damping) * np.log(r))
+                change = max(change, abs(r - ratio[j]) / ratio[j])  # = |change of log r|
                 ratio[j] = r
-                change = max(change, abs(new - llr[j]))
-                llr[j] = new
                 suffix *= 1.0 - q[j]
-        for i in people:
-            total[i] = base
-        for p in pools:
-            for j in range(pool_ptr[p], pool_ptr[p + 1]):
-                total[pool_members[j]] += llr[j]
         # one pool: its members hear nothing else, so the first pass is the fixed point
         if change < 1e-12 or (pools.shape[0] == 1 and damping == 0.0):
             break
-        # q = sigmoid(total - llr) = 1 / (1 + exp(-total) * exp(llr)): one exp per person;
-        # exp(-total) may overflow to inf, which still gives q = 0
         for i in people:
-            odds_inv[i] = np.exp(-total[i])
+            odds[i] = prior_odds
         for p in pools:
             for j in range(pool_ptr[p], pool_ptr[p + 1]):
-                q[j] = 1.0 / (1.0 + odds_inv[pool_members[j]] * ratio[j])
+                odds[pool_members[j]] *= ratio[j]
+        # q = O/r / (1 + O/r); written so that odds of 0 or inf (a person in very many
+        # pools) still give q = 0 or 1 rather than nan
+        for p in pools:
+            for j in range(pool_ptr[p], pool_ptr[p + 1]):
+                q[j] = 1.0 / (1.0 + ratio[j] / odds[pool_members[j]])
+    total = odds  # reused: the posterior log-odds, summed in logs so that nothing overflows
+    for i in people:
+        total[i] = np.log(prior) - np.log1p(-prior)
+    for p in pools:
+        for j in range(pool_ptr[p], pool_ptr[p + 1]):
+            total[pool_members[j]] += np.log(ratio[j])
     for i in people:
         out[i] = 1.0 / (1.0 + np.exp(-total[i]))
 
@@ -242,7 +243,7 @@ def _solve(  # type: ignore[no-untyped-def]
     maxpool = 0
     for p in range(pool_ptr.shape[0] - 1):
         maxpool = max(maxpool, pool_ptr[p + 1] - pool_ptr[p])
-    work = np.empty((5, max(nnz, n)))
+    work = np.empty((3, max(nnz, n)))
     local = np.empty(n, dtype=np.int64)
     ncomp = kind.shape[0]
     nchunks = min(ncomp, CHUNKS)
