@@ -200,36 +200,56 @@ def _popcount(x):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _enumerate_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, local, out):  # type: ignore[no-untyped-def]  # noqa: E501
-    """Exact posteriors of one component by summing over all 2^m infection patterns."""
+def _enumerate_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, local, masks, fbuf, out):  # type: ignore[no-untyped-def]  # noqa: E501
+    """Exact posteriors of one component by summing over all 2^m infection patterns.
+    ``masks`` (int64, at least one per pool) and ``fbuf`` (float64, at least
+    2 * pools + m + 1 + 2^ceil(m/2) + 2^floor(m/2)) are this thread's scratch."""
     m = people.shape[0]
     for k in range(m):
         local[people[k]] = k
     npool = pools.shape[0]
-    masks = np.zeros(npool, dtype=np.int64)
-    like1 = np.zeros(npool)
-    like0 = np.zeros(npool)
+    low = m // 2  # a pattern is (high bits, low bits)
+    nlo = np.int64(1) << low
+    nhi = np.int64(1) << (m - low)
+    like1 = fbuf[:npool]
+    like0 = fbuf[npool : 2 * npool]
+    pw = fbuf[2 * npool : 2 * npool + m + 1]
+    hisum = fbuf[2 * npool + m + 1 : 2 * npool + m + 1 + nhi]
+    losum = fbuf[2 * npool + m + 1 + nhi : 2 * npool + m + 1 + nhi + nlo]
     for t in range(npool):
         p = pools[t]
+        masks[t] = 0
         for j in range(pool_ptr[p], pool_ptr[p + 1]):
             masks[t] |= np.int64(1) << local[pool_members[j]]
         like1[t], like0[t] = _likelihoods(result[p], se[p], sp[p])
     # the prior weight depends only on how many are infected
-    pw = np.empty(m + 1)
     for k in range(m + 1):
         pw[k] = prior**k * (1.0 - prior) ** (m - k)
-    marg = np.zeros(m)
+    hisum[:] = 0.0
+    losum[:] = 0.0
+    for hi in range(nhi):
+        for lo in range(nlo):
+            x = (hi << low) | lo
+            w = pw[_popcount(x)]
+            for t in range(npool):
+                w *= like1[t] if x & masks[t] else like0[t]
+            hisum[hi] += w
+            losum[lo] += w
+    # a person's marginal sums the patterns with their bit set: over the half it lies in
     norm = 0.0
-    for x in range(np.int64(1) << m):
-        w = pw[_popcount(x)]
-        for t in range(npool):
-            w *= like1[t] if x & masks[t] else like0[t]
-        norm += w
-        for k in range(m):
-            if (x >> k) & 1:
-                marg[k] += w
+    for hi in range(nhi):
+        norm += hisum[hi]
     for k in range(m):
-        out[people[k]] = marg[k] / norm
+        marg = 0.0
+        if k < low:
+            for lo in range(nlo):
+                if (lo >> k) & 1:
+                    marg += losum[lo]
+        else:
+            for hi in range(nhi):
+                if (hi >> (k - low)) & 1:
+                    marg += hisum[hi]
+        out[people[k]] = marg / norm
 
 
 @parallel_kernel
@@ -246,14 +266,26 @@ def _solve(  # type: ignore[no-untyped-def]
     work = np.empty((3, max(nnz, n)))
     local = np.empty(n, dtype=np.int64)
     ncomp = kind.shape[0]
+    # enumeration scratch, sized for the largest small component
+    maxm = 0
+    maxp = 0
+    for c in range(ncomp):
+        if kind[c] == SMALL:
+            maxm = max(maxm, comp_ptr[c + 1] - comp_ptr[c])
+            maxp = max(maxp, cpool_ptr[c + 1] - cpool_ptr[c])
+    fsize = 2 * maxp + maxm + 1 + 2 * (np.int64(1) << ((maxm + 1) // 2))
     nchunks = min(ncomp, CHUNKS)
     for t in prange(nchunks):
         buf = np.empty(maxpool + 1)
+        masks = np.empty(maxp, dtype=np.int64)
+        fbuf = np.empty(fsize)
         for c in range(t, ncomp, nchunks):
             people = comp_members[comp_ptr[c] : comp_ptr[c + 1]]
             pools = cpools[cpool_ptr[c] : cpool_ptr[c + 1]]
             if kind[c] == SMALL:
-                _enumerate_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, local, out)
+                _enumerate_component(
+                    people, pools, pool_ptr, pool_members, result, se, sp, prior, local, masks, fbuf, out
+                )
             else:
                 _bp_component(
                     people, pools, pool_ptr, pool_members, result, se, sp, prior, iters, damping, work, buf, out
