@@ -29,6 +29,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
         if list(order) != list(columns):  # the compiler keeps table order; map ours onto it
             index = [list(columns).index(c) for c in order]
             rows = [tuple(r[i] for i in index) for r in rows]
+        rows = _bind_processed(conn, table, list(order), rows)
         sql = str(compiled)
         for start in range(0, len(rows), CHUNK):
             conn.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
@@ -38,6 +39,20 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
         batch = [dict(zip(columns, r, strict=True)) for r in rows[start : start + CHUNK]]
         conn.execute(stmt, batch)
     return len(rows)
+
+
+def _bind_processed(
+    conn: Connection, table: Table, order: list[str], rows: Sequence[tuple[Any, ...]]
+) -> Sequence[tuple[Any, ...]]:
+    """Apply SQLAlchemy's bind processors where a column type has one (date-times on
+    SQLite), so bulk rows are stored exactly as the ORM path would store them; columns
+    without one (text, integers) pass through untouched."""
+    procs = [table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in order]
+    if all(p is None for p in procs):
+        return rows
+    # One conversion per distinct value: bulk rows mostly share a time stamp.
+    cached = [functools.lru_cache(maxsize=4096)(p) if p is not None else None for p in procs]
+    return [tuple(v if f is None or v is None else f(v) for v, f in zip(r, cached, strict=True)) for r in rows]
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -53,11 +54,12 @@ def upsert_residents(conn: Connection, *, columns: Mapping[str, Sequence[str]], 
     changed: list[dict[str, object]] = []
     history: list[tuple[object, ...]] = []
     unchanged = 0
-    for i in range(n):
-        values = tuple(col[i] for col in field_cols)
-        old = existing.get(ids[i])
+    if not existing:  # a first import: every row is new, built in one pass
+        new_rows = list(zip(ids, *field_cols, itertools.repeat(event_id, n), strict=True))
+    for rid, values in zip(ids, zip(*field_cols, strict=True), strict=True) if existing else ():
+        old = existing.get(rid)
         if old is None:
-            new_rows.append((ids[i], *values, event_id))
+            new_rows.append((rid, *values, event_id))
         elif old[1] == values:
             unchanged += 1
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 from sqlalchemy import Connection, select
@@ -92,9 +92,8 @@ def insert_collections(conn: Connection, *, tube_ids: Sequence[int], at: Sequenc
     return insert_rows(conn, _COL, ("tube_id", "event_id", "at"), rows)
 
 
-@attrs.frozen(slots=True)
-class NewResult:
-    """A result row to append."""
+class NewResult(NamedTuple):
+    """A result row to append (a tuple: a file's worth are built at once)."""
 
     tube_id: int
     call: str
