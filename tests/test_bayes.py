@@ -41,7 +41,8 @@ def test_exact_entries_match_enumeration(inc: tuple[int, np.ndarray, np.ndarray]
 @settings(max_examples=60, deadline=None)
 @given(incidences(max_n=12, max_pools=10), st.data())
 def test_component_schedule_matches_global_bp(inc: tuple[int, np.ndarray, np.ndarray], data: st.DataObject) -> None:
-    """BP run component by component gives what BP over the whole graph at once gives."""
+    """BP run component by component gives what BP over the whole graph at once gives,
+    wherever the result is BP's approximation."""
     n, ptr, members = inc
     npools = len(ptr) - 1
     result = np.asarray(
@@ -52,6 +53,27 @@ def test_component_schedule_matches_global_bp(inc: tuple[int, np.ndarray, np.nda
     prior = data.draw(st.floats(0.001, 0.5))
     got = posterior(n, ptr, members, result, se, sp, prior, max_exact=0)
     expected = loopy_bp_naive(n, _pools(ptr, members), result.tolist(), se.tolist(), sp.tolist(), prior)
+    loopy = np.flatnonzero(~got.exact)
+    assert [expected[i] for i in loopy] == pytest.approx(got.prob[loopy].tolist(), abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(3, 11), st.data())
+def test_hierarchical_blocks_are_exact(n: int, data: st.DataObject) -> None:
+    """Hierarchical designs (pools nested in pools: cycles, yet exact by the nested sweep) match brute force."""
+    k1 = data.draw(st.integers(3, n))
+    design = d.hierarchical(n, k1, data.draw(st.integers(2, k1 - 1)))
+    npools = design.npools
+    result = np.asarray(
+        data.draw(st.lists(st.sampled_from([-1, 0, 1]), min_size=npools, max_size=npools)), dtype=np.int8
+    )
+    se = data.draw(st.floats(0.5, 1.0))
+    sp = data.draw(st.floats(0.5, 1.0))
+    prior = data.draw(st.floats(0.001, 0.5))
+    got = posterior_design(design, result, se, sp, prior, max_exact=0)
+    pools = _pools(design.pool_ptr, design.pool_members)
+    expected = posterior_naive(n, pools, result.tolist(), [se] * npools, [sp] * npools, prior)
+    assert got.exact.all()
     assert expected == pytest.approx(got.prob.tolist(), abs=1e-9)
 
 
