@@ -116,7 +116,7 @@ def _receipt_problem(info: CampaignInfo, code: str, state: TubeState | None) -> 
     if state.campaign_id != info.id:
         return f"tube belongs to another campaign, not {info.name!r}"
     if state.received_at is not None:
-        return f"tube scanned twice (received already at {state.received_at:%Y-%m-%d %H:%M:%S})"
+        return f"tube scanned twice (received already at {state.received_at} UTC)"
     return None
 
 
@@ -183,6 +183,7 @@ def import_results(
         states = tube_states(conn, barcodes=[r.code for r in rows], campaign_id=info.id)
         new: list[NewResult] = []
         unchanged = amended = 0
+        base = os.path.basename(source)
         for r in rows:
             state = states.get(r.code)
             if state is None:
@@ -202,7 +203,7 @@ def import_results(
             if verdict == "same":
                 unchanged += 1
             elif verdict == "new":
-                new.append(NewResult(state.id, r.call, r.ct1, r.ct2, f"{os.path.basename(source)}:{r.line}"))
+                new.append(NewResult(state.id, r.call, r.ct1, r.ct2, f"{base}:{r.line}"))
             elif verdict == "amend":
                 amended += 1
                 new.append(
@@ -211,7 +212,7 @@ def import_results(
                         r.call,
                         r.ct1,
                         r.ct2,
-                        f"{os.path.basename(source)}:{r.line}",
+                        f"{base}:{r.line}",
                         supersedes_id=state.current_result_id,
                         reason=reason,
                     )
@@ -251,18 +252,19 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
         if call is None:
             problems.append(Problem(source, line, raw_call, f"result must be one of {', '.join(CALLS)}"))
             continue
-        cts: list[float | None] = []
-        bad = False
-        for name, raw in (("ct_orf1ab", raw1), ("ct_n", raw2)):
-            ct = _parse_ct(raw)
-            if isinstance(ct, str):
-                problems.append(Problem(source, line, raw, f"{name} {ct}"))
-                bad = True
-            else:
-                cts.append(ct)
-        if bad:
-            continue
-        row = _Row(line, code, call, cts[0], cts[1])
+        if not raw1 and not raw2:  # negatives carry no Ct: the common case, no parsing
+            row = _Row(line, code, call, None, None)
+        else:
+            cts: list[float | None] = []
+            for name, raw in (("ct_orf1ab", raw1), ("ct_n", raw2)):
+                ct = _parse_ct(raw)
+                if isinstance(ct, str):
+                    problems.append(Problem(source, line, raw, f"{name} {ct}"))
+                else:
+                    cts.append(ct)
+            if len(cts) < 2:
+                continue
+            row = _Row(line, code, call, cts[0], cts[1])
         earlier = seen.get(code)
         if earlier is not None:
             if (earlier.call, earlier.ct1, earlier.ct2) != (row.call, row.ct1, row.ct2):

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import attrs
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, cast, select
 
 from poolab.store.bulk import insert_rows
 from poolab.store.tables import Collection, Receipt, Result, Tube
@@ -26,8 +26,8 @@ class TubeState:
     barcode: str
     campaign_id: int
     kind: str
-    collected_at: datetime | None
-    received_at: datetime | None
+    collected_at: str | None  # as stored, for messages (not parsed: thousands per file)
+    received_at: str | None
     current_result_id: int | None
     current_call: str | None
     current_ct: tuple[float | None, float | None]
@@ -35,7 +35,10 @@ class TubeState:
 
 def _states_where(conn: Connection, condition: Any) -> dict[str, TubeState]:
     rows = conn.execute(
-        select(_T.c.id, _T.c.barcode, _T.c.campaign_id, _T.c.kind, _COL.c.at, _REC.c.at)
+        select(
+            _T.c.id, _T.c.barcode, _T.c.campaign_id, _T.c.kind,
+            cast(_COL.c.at, String), cast(_REC.c.at, String),
+        )  # fmt: skip
         .select_from(_T.outerjoin(_COL, _COL.c.tube_id == _T.c.id).outerjoin(_REC, _REC.c.tube_id == _T.c.id))
         .where(condition)
     ).all()
@@ -55,8 +58,8 @@ def _states_where(conn: Connection, condition: Any) -> dict[str, TubeState]:
             barcode=code,
             campaign_id=cid,
             kind=kind,
-            collected_at=col_at,
-            received_at=rec_at,
+            collected_at=None if col_at is None else str(col_at)[:19],
+            received_at=None if rec_at is None else str(rec_at)[:19],
             current_result_id=cur[0] if cur else None,
             current_call=cur[1] if cur else None,
             current_ct=(cur[2], cur[3]) if cur else (None, None),
