@@ -135,26 +135,49 @@ def _likelihoods(y, se, sp):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _bp_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, iters, damping, work, buf, out):  # type: ignore[no-untyped-def]  # noqa: E501
-    """Belief propagation (flooding) on one component, given its people and its tested
-    pools, until no message moves by 1e-12 (relative); out[i] = posterior.
-    ``work``: scratch (3, max(nnz, n)) shared by all components (they touch disjoint
-    entries); ``buf``: this thread's scratch of at least max pool size + 1.
+def _bp_component(
+    members,
+    m0,
+    m1,
+    cpools,
+    p0,
+    p1,
+    pool_ptr,
+    pool_members,
+    result,
+    se,
+    sp,
+    prior,
+    iters,
+    damping,
+    ratio,
+    q,
+    odds,
+    buf,
+    out,
+):  # type: ignore[no-untyped-def]  # noqa: E501
+    """Belief propagation (flooding) on one component, its people ``members[m0:m1]`` and
+    its tested pools ``cpools[p0:p1]`` (ranges, not slices: a slice costs an atomic
+    reference count, and both threads would contend for it), until no message moves by
+    1e-12 (relative); out[i] = posterior. ``ratio``, ``q`` (per edge) and ``odds`` (per
+    person) are shared by all components, which touch disjoint entries; ``buf`` is this
+    thread's scratch of at least max pool size + 1.
 
     Messages are likelihood ratios, not their logs, so a pass costs no log or exp: a
     person's odds are the prior odds times its ratios, and what it tells one pool is those
     odds without that pool's ratio. The posterior is summed in logs at the end."""
-    ratio = work[0]  # per edge, factor -> variable: P(y|x=1)/P(y|x=0)
-    q = work[1]  # per edge, variable -> factor: P(x=1)
-    odds = work[2]  # per person: prior odds times every incoming ratio
+    # ratio: factor -> variable, P(y|x=1)/P(y|x=0); q: variable -> factor, P(x=1);
+    # odds: the prior odds times every incoming ratio
     prior_odds = prior / (1.0 - prior)
-    for p in pools:
+    for t in range(p0, p1):
+        p = cpools[t]
         for j in range(pool_ptr[p], pool_ptr[p + 1]):
             ratio[j] = 1.0
             q[j] = prior
     for _ in range(iters):
         change = 0.0
-        for p in pools:
+        for t in range(p0, p1):
+            p = cpools[t]
             lo = pool_ptr[p]
             hi = pool_ptr[p + 1]
             a, b = _likelihoods(result[p], se[p], sp[p])
@@ -172,25 +195,31 @@ def _bp_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, 
                 ratio[j] = r
                 suffix *= 1.0 - q[j]
         # one pool: its members hear nothing else, so the first pass is the fixed point
-        if change < 1e-12 or (pools.shape[0] == 1 and damping == 0.0):
+        if change < 1e-12 or (p1 - p0 == 1 and damping == 0.0):
             break
-        for i in people:
+        for k in range(m0, m1):
+            i = members[k]
             odds[i] = prior_odds
-        for p in pools:
+        for t in range(p0, p1):
+            p = cpools[t]
             for j in range(pool_ptr[p], pool_ptr[p + 1]):
                 odds[pool_members[j]] *= ratio[j]
         # q = O/r / (1 + O/r); written so that odds of 0 or inf (a person in very many
         # pools) still give q = 0 or 1 rather than nan
-        for p in pools:
+        for t in range(p0, p1):
+            p = cpools[t]
             for j in range(pool_ptr[p], pool_ptr[p + 1]):
                 q[j] = 1.0 / (1.0 + ratio[j] / odds[pool_members[j]])
     total = odds  # reused: the posterior log-odds, summed in logs so that nothing overflows
-    for i in people:
+    for k in range(m0, m1):
+        i = members[k]
         total[i] = np.log(prior) - np.log1p(-prior)
-    for p in pools:
+    for t in range(p0, p1):
+        p = cpools[t]
         for j in range(pool_ptr[p], pool_ptr[p + 1]):
             total[pool_members[j]] += np.log(ratio[j])
-    for i in people:
+    for k in range(m0, m1):
+        i = members[k]
         out[i] = 1.0 / (1.0 + np.exp(-total[i]))
 
 
@@ -372,7 +401,10 @@ def _solve(  # type: ignore[no-untyped-def]
     maxpool = 0
     for p in range(pool_ptr.shape[0] - 1):
         maxpool = max(maxpool, pool_ptr[p + 1] - pool_ptr[p])
-    work = np.empty((3, max(nnz, n)))
+    ratio = np.empty(nnz)
+    q = np.empty(nnz)
+    odds = np.empty(n)
+    prior_odds = prior / (1.0 - prior)
     local = np.empty(n, dtype=np.int64)
     ncomp = kind.shape[0]
     # enumeration scratch, sized for the largest small component
@@ -389,8 +421,21 @@ def _solve(  # type: ignore[no-untyped-def]
         masks = np.empty(maxp, dtype=np.int64)
         fbuf = np.empty(fsize)
         for c in range(t, ncomp, nchunks):
-            people = comp_members[comp_ptr[c] : comp_ptr[c + 1]]
-            pools = cpools[cpool_ptr[c] : cpool_ptr[c + 1]]
+            m0, m1, p0, p1 = comp_ptr[c], comp_ptr[c + 1], cpool_ptr[c], cpool_ptr[c + 1]
+            if kind[c] == TREE and p1 - p0 <= 1 and damping == 0.0:
+                # the most common components, an untested person or one pool (a negative
+                # pool, an individual test), in closed form: BP's single pass
+                r = 1.0
+                if p1 > p0:
+                    p = cpools[p0]
+                    a, b = _likelihoods(result[p], se[p], sp[p])
+                    z = (1.0 - prior) ** (m1 - m0 - 1)  # all other members negative
+                    r = a / (a * (1.0 - z) + b * z)
+                for k in range(m0, m1):
+                    out[comp_members[k]] = prior_odds * r / (1.0 + prior_odds * r)
+                continue
+            people = comp_members[m0:m1]
+            pools = cpools[p0:p1]
             if kind[c] != TREE and _nested_component(
                 people, pools, pool_ptr, pool_members, result, se, sp, prior, local, out
             ):
@@ -401,8 +446,9 @@ def _solve(  # type: ignore[no-untyped-def]
                 )
             else:
                 _bp_component(
-                    people, pools, pool_ptr, pool_members, result, se, sp, prior, iters, damping, work, buf, out
-                )
+                    comp_members, m0, m1, cpools, p0, p1, pool_ptr, pool_members, result, se, sp, prior, iters,
+                    damping, ratio, q, odds, buf, out,
+                )  # fmt: skip
 
 
 @attrs.frozen(slots=True, eq=False)
