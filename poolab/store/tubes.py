@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-import attrs
 from sqlalchemy import Connection, String, cast, select
 
 from poolab.store.bulk import insert_rows
@@ -18,9 +17,8 @@ _REC = Receipt.__table__  # type: ignore[attr-defined]
 _RES = Result.__table__  # type: ignore[attr-defined]
 
 
-@attrs.frozen(slots=True)
-class TubeState:
-    """What the lab needs to know about a scanned tube."""
+class TubeState(NamedTuple):
+    """What the lab needs to know about a scanned tube (a tuple: a file's worth at once)."""
 
     id: int
     barcode: str
