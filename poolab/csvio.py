@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 
@@ -17,6 +18,7 @@ import attrs
 from poolab.errors import InputRejected, Problem
 
 ACCEPTED_ENCODINGS = "UTF-8 (with or without BOM) or GB18030"
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 _GB18030_BOM = "\ufeff"  # GB18030 encodes U+FEFF as 84 31 95 33; the codec keeps it
 
 
@@ -96,7 +98,24 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str]:
                     )
                 ],
             ) from None
-        return text.removeprefix(_GB18030_BOM), "gb18030"
+        text = text.removeprefix(_GB18030_BOM)
+        odd = _PRIVATE_USE.search(text)
+        if odd is not None:
+            # GB18030 decodes almost any bytes; a Latin-1 or Big5 file lands in its
+            # user-defined (private-use) areas, which no roster or results file uses.
+            line = text.count("\n", 0, odd.start()) + 1
+            raise InputRejected(
+                f"{source}: file is not {ACCEPTED_ENCODINGS}; save it as UTF-8",
+                [
+                    Problem(
+                        source,
+                        line,
+                        odd.group(0).encode("gb18030").hex(" "),
+                        "file is not UTF-8, and as GB18030 it decodes to private-use characters (another encoding?)",
+                    )
+                ],
+            )
+        return text, "gb18030"
 
 
 def read_text(path: str | os.PathLike[str]) -> tuple[str, str]:

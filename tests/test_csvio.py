@@ -188,3 +188,13 @@ def test_unknown_columns_are_ignored_when_nothing_is_missing(tmp_path: Path) -> 
     table = read_csv_rows(path, REQUIRED, OPTIONAL)
     assert ["1"] == table.column("a")
     assert ["备注"] == table.ignored_columns([*REQUIRED, *OPTIONAL])
+
+
+def test_big5_file_landing_in_private_use_is_refused(tmp_path: Path) -> None:
+    """A Big5 file (Taiwan, Hong Kong) decodes as GB18030 into private-use characters: refused by line."""
+    path = _write_bytes(tmp_path, "a,b\n張三,1\n".encode("big5"))
+    with pytest.raises(InputRejected) as info:
+        read_csv_rows(path, REQUIRED, OPTIONAL)
+    [problem] = info.value.problems
+    assert 2 == problem.line
+    assert "private-use" in problem.message
