@@ -101,7 +101,7 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str]:
         text = text.removeprefix(_GB18030_BOM)
         odd = _PRIVATE_USE.search(text)
         if odd is not None:
-            # GB18030 decodes almost any bytes; a Latin-1 or Big5 file lands in its
+            # GB18030 decodes almost any bytes; a Big5 file (and others) lands in its
             # user-defined (private-use) areas, which no roster or results file uses.
             line = text.count("\n", 0, odd.start()) + 1
             raise InputRejected(
@@ -114,7 +114,7 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str]:
                         "file is not UTF-8, and as GB18030 it decodes to private-use characters (another encoding?)",
                     )
                 ],
-            )
+            ) from None
         return text, "gb18030"
 
 
