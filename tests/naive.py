@@ -447,7 +447,8 @@ def loopy_bp_naive(n, pools, result, se, sp, prior, iters=200):  # type: ignore[
     base = math.log(prior) - math.log1p(-prior)
     edges = [(p, m) for p, pool in enumerate(pools) if result[p] >= 0 for m in pool]
     llr = dict.fromkeys(edges, 0.0)
-    q = dict.fromkeys(edges, prior)
+    q = dict.fromkeys(edges, prior)  # P(infected), and P(not) kept apart: 1 - q may cancel
+    nq = dict.fromkeys(edges, 1 - prior)
     total = [base] * n
     for _ in range(iters):
         change = 0.0
@@ -455,8 +456,11 @@ def loopy_bp_naive(n, pools, result, se, sp, prior, iters=200):  # type: ignore[
         for p, m in edges:
             s, c = min(max(se[p], clip), 1 - clip), min(max(sp[p], clip), 1 - clip)
             a, b = (s, 1 - c) if result[p] == 1 else (1 - s, c)
-            z = math.prod(1 - q[p, o] for o in pools[p] if o != m)
-            new[p, m] = math.log(a) - math.log(a * (1 - z) + b * z)
+            none, some = 1.0, 0.0  # the other members: all negative, some positive
+            for o in pools[p]:
+                if o != m:
+                    none, some = none * nq[p, o], some + none * q[p, o]
+            new[p, m] = math.log(a) - math.log(a * some + b * none)
             change = max(change, abs(new[p, m] - llr[p, m]))
         llr = new
         total = [base] * n
@@ -464,6 +468,7 @@ def loopy_bp_naive(n, pools, result, se, sp, prior, iters=200):  # type: ignore[
             total[m] += v
         for p, m in edges:
             q[p, m] = 1 / (1 + math.exp(-(total[m] - llr[p, m])))
+            nq[p, m] = 1 / (1 + math.exp(total[m] - llr[p, m]))
         if change < 1e-12:
             break
     return [1 / (1 + math.exp(-t)) for t in total]

@@ -152,6 +152,7 @@ def _bp_component(
     damping,
     ratio,
     q,
+    nq,
     odds,
     buf,
     out,
@@ -159,9 +160,9 @@ def _bp_component(
     """Belief propagation (flooding) on one component, its people ``members[m0:m1]`` and
     its tested pools ``cpools[p0:p1]`` (ranges, not slices: a slice costs an atomic
     reference count, and both threads would contend for it), until no message moves by
-    1e-12 (relative); out[i] = posterior. ``ratio``, ``q`` (per edge) and ``odds`` (per
-    person) are shared by all components, which touch disjoint entries; ``buf`` is this
-    thread's scratch of at least max pool size + 1.
+    1e-12 (relative); out[i] = posterior. ``ratio``, ``q``, ``nq`` = 1 - q (per edge) and
+    ``odds`` (per person) are shared by all components, which touch disjoint entries;
+    ``buf`` is this thread's scratch, (max pool size + 1, 2).
 
     Messages are likelihood ratios, not their logs, so a pass costs no log or exp: a
     person's odds are the prior odds times its ratios, and what it tells one pool is those
@@ -174,6 +175,7 @@ def _bp_component(
         for j in range(pool_ptr[p], pool_ptr[p + 1]):
             ratio[j] = 1.0
             q[j] = prior
+            nq[j] = 1.0 - prior
     for _ in range(iters):
         change = 0.0
         for t in range(p0, p1):
@@ -181,19 +183,26 @@ def _bp_component(
             lo = pool_ptr[p]
             hi = pool_ptr[p + 1]
             a, b = _likelihoods(result[p], se[p], sp[p])
-            # leave-one-out products of (1 - q) via prefix (buf) and a running suffix
-            buf[0] = 1.0
+            # leave-one-out P(all others negative), P(some other positive) from prefix
+            # (buf) and running suffix pairs; the second is built up, never taken as
+            # 1 - (the first), which would cancel when a member is almost surely positive
+            buf[0, 0] = 1.0
+            buf[0, 1] = 0.0
             for j in range(lo, hi):
-                buf[j - lo + 1] = buf[j - lo] * (1.0 - q[j])
-            suffix = 1.0
+                buf[j - lo + 1, 0] = buf[j - lo, 0] * nq[j]
+                buf[j - lo + 1, 1] = buf[j - lo, 1] + buf[j - lo, 0] * q[j]
+            sn = 1.0
+            ss = 0.0
             for j in range(hi - 1, lo - 1, -1):
-                z = buf[j - lo] * suffix  # all other members negative
-                r = a / (a * (1.0 - z) + b * z)
+                z = buf[j - lo, 0] * sn
+                zs = buf[j - lo, 1] + buf[j - lo, 0] * ss
+                r = a / (a * zs + b * z)
                 if damping != 0.0:
                     r = np.exp(damping * np.log(ratio[j]) + (1.0 - damping) * np.log(r))
                 change = max(change, abs(r - ratio[j]) / ratio[j])  # = |change of log r|
                 ratio[j] = r
-                suffix *= 1.0 - q[j]
+                ss += sn * q[j]
+                sn *= nq[j]
         # one pool: its members hear nothing else, so the first pass is the fixed point
         if change < 1e-12 or (p1 - p0 == 1 and damping == 0.0):
             break
@@ -204,12 +213,14 @@ def _bp_component(
             p = cpools[t]
             for j in range(pool_ptr[p], pool_ptr[p + 1]):
                 odds[pool_members[j]] *= ratio[j]
-        # q = O/r / (1 + O/r); written so that odds of 0 or inf (a person in very many
-        # pools) still give q = 0 or 1 rather than nan
+        # q = O/r / (1 + O/r) and 1 - q, each without a subtraction; written so that odds
+        # of 0 or inf (a person in very many pools) still give 0 or 1 rather than nan
         for t in range(p0, p1):
             p = cpools[t]
             for j in range(pool_ptr[p], pool_ptr[p + 1]):
-                q[j] = 1.0 / (1.0 + ratio[j] / odds[pool_members[j]])
+                u = ratio[j] / odds[pool_members[j]]
+                q[j] = 1.0 / (1.0 + u)
+                nq[j] = u * q[j] if u < np.inf else 1.0
     total = odds  # reused: the posterior log-odds, summed in logs so that nothing overflows
     for k in range(m0, m1):
         i = members[k]
@@ -224,50 +235,80 @@ def _bp_component(
 
 
 @kernel
-def _popcount(x):  # type: ignore[no-untyped-def]
-    """Set bits of a non-negative int64 (SWAR)."""
-    x = x - ((x >> 1) & 0x5555555555555555)
-    x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333)
-    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0F
-    return (x * 0x0101010101010101) >> 56
-
-
-@kernel
 def _enumerate_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, local, masks, fbuf, out):  # type: ignore[no-untyped-def]  # noqa: E501
     """Exact posteriors of one component by summing over all 2^m infection patterns.
+
+    A pattern is (high bits, low bits). The prior weight and the likelihood of a pool
+    lying wholly in one half factor over the halves, so they are tabulated once per half
+    (``thi``, ``tlo``); only pools straddling both halves are evaluated per pattern.
     ``masks`` (int64, at least one per pool) and ``fbuf`` (float64, at least
-    2 * pools + m + 1 + 2^ceil(m/2) + 2^floor(m/2)) are this thread's scratch."""
+    2 * pools + (pools + 5) * 2^ceil(m/2)) are this thread's scratch."""
     m = people.shape[0]
     for k in range(m):
         local[people[k]] = k
     npool = pools.shape[0]
-    low = m // 2  # a pattern is (high bits, low bits)
+    low = m // 2
     nlo = np.int64(1) << low
     nhi = np.int64(1) << (m - low)
+    lomask = nlo - 1
     like1 = fbuf[:npool]
     like0 = fbuf[npool : 2 * npool]
-    pw = fbuf[2 * npool : 2 * npool + m + 1]
-    hisum = fbuf[2 * npool + m + 1 : 2 * npool + m + 1 + nhi]
-    losum = fbuf[2 * npool + m + 1 + nhi : 2 * npool + m + 1 + nhi + nlo]
+    at = 2 * npool
+    thi = fbuf[at : at + nhi]
+    hisum = fbuf[at + nhi : at + 2 * nhi]
+    tlo = fbuf[at + 2 * nhi : at + 2 * nhi + nlo]
+    losum = fbuf[at + 2 * nhi + nlo : at + 2 * nhi + 2 * nlo]
+    for hi in range(nhi):
+        thi[hi] = 1.0
+        for k in range(m - low):
+            thi[hi] *= prior if (hi >> k) & 1 else 1.0 - prior
+    for lo in range(nlo):
+        tlo[lo] = 1.0
+        for k in range(low):
+            tlo[lo] *= prior if (lo >> k) & 1 else 1.0 - prior
+    nmixed = 0  # straddling pools, compacted to the front of masks / like1 / like0
     for t in range(npool):
         p = pools[t]
-        masks[t] = 0
+        mask = np.int64(0)
         for j in range(pool_ptr[p], pool_ptr[p + 1]):
-            masks[t] |= np.int64(1) << local[pool_members[j]]
-        like1[t], like0[t] = _likelihoods(result[p], se[p], sp[p])
-    # the prior weight depends only on how many are infected
-    for k in range(m + 1):
-        pw[k] = prior**k * (1.0 - prior) ** (m - k)
-    hisum[:] = 0.0
+            mask |= np.int64(1) << local[pool_members[j]]
+        l1, l0 = _likelihoods(result[p], se[p], sp[p])
+        if mask & lomask and mask >> low:
+            masks[nmixed] = mask
+            like1[nmixed] = l1
+            like0[nmixed] = l0
+            nmixed += 1
+        elif mask & lomask:
+            for lo in range(nlo):
+                tlo[lo] *= l1 if lo & mask else l0
+        else:
+            for hi in range(nhi):
+                thi[hi] *= l1 if hi & (mask >> low) else l0
+    # per high half: straddling pools it hits contribute like1 whatever the low half;
+    # the others a table over the low half (branch-free inner loops, vectorised)
+    for t in range(nmixed):
+        g = fbuf[at + 2 * nhi + 2 * nlo + (t + 1) * nlo : at + 2 * nhi + 2 * nlo + (t + 2) * nlo]
+        for lo in range(nlo):
+            g[lo] = like1[t] if lo & masks[t] else like0[t]
+    row = fbuf[at + 2 * nhi + 2 * nlo : at + 2 * nhi + 3 * nlo]
     losum[:] = 0.0
     for hi in range(nhi):
+        c = thi[hi]
+        for t in range(nmixed):
+            if (masks[t] >> low) & hi:
+                c *= like1[t]
         for lo in range(nlo):
-            x = (hi << low) | lo
-            w = pw[_popcount(x)]
-            for t in range(npool):
-                w *= like1[t] if x & masks[t] else like0[t]
-            hisum[hi] += w
-            losum[lo] += w
+            row[lo] = c * tlo[lo]
+        for t in range(nmixed):
+            if not (masks[t] >> low) & hi:
+                g = fbuf[at + 2 * nhi + 2 * nlo + (t + 1) * nlo : at + 2 * nhi + 2 * nlo + (t + 2) * nlo]
+                for lo in range(nlo):
+                    row[lo] *= g[lo]
+        total = 0.0
+        for lo in range(nlo):
+            total += row[lo]
+            losum[lo] += row[lo]
+        hisum[hi] = total
     # a person's marginal sums the patterns with their bit set: over the half it lies in
     norm = 0.0
     for hi in range(nhi):
@@ -403,6 +444,7 @@ def _solve(  # type: ignore[no-untyped-def]
         maxpool = max(maxpool, pool_ptr[p + 1] - pool_ptr[p])
     ratio = np.empty(nnz)
     q = np.empty(nnz)
+    nq = np.empty(nnz)
     odds = np.empty(n)
     prior_odds = prior / (1.0 - prior)
     local = np.empty(n, dtype=np.int64)
@@ -414,10 +456,10 @@ def _solve(  # type: ignore[no-untyped-def]
         if kind[c] == SMALL:
             maxm = max(maxm, comp_ptr[c + 1] - comp_ptr[c])
             maxp = max(maxp, cpool_ptr[c + 1] - cpool_ptr[c])
-    fsize = 2 * maxp + maxm + 1 + 2 * (np.int64(1) << ((maxm + 1) // 2))
+    fsize = 2 * maxp + (maxp + 5) * (np.int64(1) << ((maxm + 1) // 2))
     nchunks = min(ncomp, CHUNKS)
     for t in prange(nchunks):
-        buf = np.empty(maxpool + 1)
+        buf = np.empty((maxpool + 1, 2))
         masks = np.empty(maxp, dtype=np.int64)
         fbuf = np.empty(fsize)
         for c in range(t, ncomp, nchunks):
@@ -429,8 +471,10 @@ def _solve(  # type: ignore[no-untyped-def]
                 if p1 > p0:
                     p = cpools[p0]
                     a, b = _likelihoods(result[p], se[p], sp[p])
-                    z = (1.0 - prior) ** (m1 - m0 - 1)  # all other members negative
-                    r = a / (a * (1.0 - z) + b * z)
+                    # all other members negative, or not (without cancellation)
+                    z = np.exp((m1 - m0 - 1) * np.log1p(-prior))
+                    zs = -np.expm1((m1 - m0 - 1) * np.log1p(-prior))
+                    r = a / (a * zs + b * z)
                 for k in range(m0, m1):
                     out[comp_members[k]] = prior_odds * r / (1.0 + prior_odds * r)
                 continue
@@ -447,7 +491,7 @@ def _solve(  # type: ignore[no-untyped-def]
             else:
                 _bp_component(
                     comp_members, m0, m1, cpools, p0, p1, pool_ptr, pool_members, result, se, sp, prior, iters,
-                    damping, ratio, q, odds, buf, out,
+                    damping, ratio, q, nq, odds, buf, out,
                 )  # fmt: skip
 
 
