@@ -32,6 +32,8 @@ to both cores (``_solve``); no component waits on another's convergence:
 runs the same message updates as BP on the whole graph at once (components share no
 message), so it reaches the same fixed point; only the stopping pass differs, by less
 than the 1e-12 tolerance (the tests compare it with the global schedule, ``loopy_bp_naive``).
+Every probability that may be close to 1 is carried beside its complement rather than
+subtracted from 1, so near-perfect assays cost no precision.
 
 Se and Sp are clipped to [1e-12, 1 - 1e-12] so that results a perfect assay could not
 produce (a negative pool holding a confirmed positive) give finite posteriors.
@@ -360,6 +362,8 @@ def _nested_component(people, pools, pool_ptr, pool_members, result, se, sp, pri
         for j in range(pool_ptr[p], pool_ptr[p + 1]):
             cur[local[pool_members[j]]] = r
     for k in range(m):
+        if cur[k] < 0:  # only with a person listed twice in one pool
+            return False
         parent[npool + k] = cur[k]
     # children of each pool node, as CSR
     kptr = np.zeros(npool + 1, dtype=np.int64)
