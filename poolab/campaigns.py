@@ -60,7 +60,7 @@ def create_campaign(
         if unknown:
             listing = ", ".join(present[:20]) + (" ..." if len(present) > 20 else "")
             raise PoolabError(f"unknown compound(s) {', '.join(map(repr, unknown))}; the roster has: {listing}")
-        residents = load_residents(conn, compounds=wanted or None)
+        residents = load_residents(conn, compounds=wanted or None, with_ids=False)
         event_id = record_event(
             conn,
             operator=operator,

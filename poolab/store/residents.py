@@ -93,7 +93,7 @@ class ResidentColumns:
     household_id: list[str]
 
     def __len__(self) -> int:
-        return len(self.resident_id)
+        return len(self.pk)
 
 
 def fetch_all_raw(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
@@ -114,17 +114,21 @@ def fetch_all_raw(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def load_residents(conn: Connection, *, compounds: Sequence[str] | None = None) -> ResidentColumns:
-    """Every resident (or those of ``compounds``) as columns, ordered by primary key."""
-    cols = [_R.c.id, _R.c.resident_id, _R.c.compound, _R.c.building, _R.c.unit, _R.c.room, _R.c.household_id]
+def load_residents(
+    conn: Connection, *, compounds: Sequence[str] | None = None, with_ids: bool = True
+) -> ResidentColumns:
+    """Every resident (or those of ``compounds``) as columns, ordered by primary key.
+    ``with_ids=False`` leaves ``resident_id`` empty (pooling needs only addresses)."""
+    cols = [_R.c.id, _R.c.compound, _R.c.building, _R.c.unit, _R.c.room, _R.c.household_id]
+    if with_ids:
+        cols.append(_R.c.resident_id)
     stmt = select(*cols).order_by(_R.c.id)
     if compounds:
         stmt = stmt.where(_R.c.compound.in_(list(compounds)))
     rows = fetch_all_raw(conn, stmt)
-    if rows:
-        pk, rid, comp, bld, unit, room, hh = (list(c) for c in zip(*rows, strict=True))
-    else:
-        pk, rid, comp, bld, unit, room, hh = [], [], [], [], [], [], []
+    columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in cols]
+    pk, comp, bld, unit, room, hh = columns[:6]
+    rid: list[str] = columns[6] if with_ids else []
     return ResidentColumns(
         pk=np.asarray(pk, dtype=np.int64),
         resident_id=rid,
