@@ -309,3 +309,12 @@ def test_compile_fills_the_kernel_cache() -> None:
     assert 0 == r.exit_code, r.output
     for group in ("pool assignment", "resample rule", "decoders", "simulator", "total"):
         assert group in r.output
+
+
+def test_readme_documents_every_command() -> None:
+    """Every top-level command is shown in the README (a command nobody can find is not there)."""
+    from cli.main import COMMANDS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in COMMANDS if f"poolab {name}" not in readme]
+    assert [] == missing
