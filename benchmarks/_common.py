@@ -53,8 +53,12 @@ def machine_lines() -> list[str]:
         f"OS: {platform.platform()}",
         f"Python {platform.python_version()} ({sys.executable})",
         "numba {}, numpy {}, sqlalchemy {}, sqlmodel {}, click {}; SQLite {}".format(
-            _version("numba"), _version("numpy"), _version("sqlalchemy"), _version("sqlmodel"),
-            _version("click"), __import__("sqlite3").sqlite_version,
+            _version("numba"),
+            _version("numpy"),
+            _version("sqlalchemy"),
+            _version("sqlmodel"),
+            _version("click"),
+            __import__("sqlite3").sqlite_version,
         ),
         "load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*load),
     ]

@@ -75,8 +75,7 @@ def bench(n: int, repeat: int, naive: bool, walk: bool) -> None:
     t = best_of(lambda: assign_tubes(c, b, h, pool_size=K, check_contiguous=False), repeat)
     share = one_building_share(res.tube, b, res.n_tubes)
     quality = (
-        f"tubes {res.n_tubes} / bound {res.lower_bound} = {res.n_tubes / res.lower_bound:.4f};"
-        f" one building {share:.2%}"
+        f"tubes {res.n_tubes} / bound {res.lower_bound} = {res.n_tubes / res.lower_bound:.4f}; one building {share:.2%}"
     )
     rows.append(("kernel, 10-in-1", t, quality))
     t = best_of(lambda: assign_tubes(c, b, h, pool_size=K), repeat)

@@ -105,8 +105,14 @@ def demo_runs(tmp: Path) -> tuple[list[tuple[str, str, str, str]], list[tuple[st
         seconds, out = run_once(cmd, env=env, cwd=ROOT)
         exact = "exactly the detectable" in out
         verdict = f"< {DEMO_TARGET:g} s: {'met' if seconds < DEMO_TARGET else 'MISSED'}"
-        rows.append((f"poolab demo, {label}", f"{seconds:.2f}", demo_total(out),
-                     ("positives exact; " if exact else "POSITIVES WRONG; ") + verdict))
+        rows.append(
+            (
+                f"poolab demo, {label}",
+                f"{seconds:.2f}",
+                demo_total(out),
+                ("positives exact; " if exact else "POSITIVES WRONG; ") + verdict,
+            )
+        )
         outputs.append((label, out))
         print(f"  demo {label}: {seconds:.2f} s", file=sys.stderr, flush=True)
     return rows, outputs
@@ -138,8 +144,11 @@ def main() -> None:
         add("poolab status tiny", [POOLAB, "--db", url, "status", "tiny"], WARM_TARGET)
         add("poolab status tiny --json", [POOLAB, "--db", url, "status", "tiny", "--json"], WARM_TARGET)
         add("poolab init (store exists)", [POOLAB, "--db", url, "init"], WARM_TARGET)
-        add("poolab manifest tiny -o FILE", [POOLAB, "--db", url, "manifest", "tiny", "-o", str(tmp / "m.csv")],
-            WARM_TARGET)
+        add(
+            "poolab manifest tiny -o FILE",
+            [POOLAB, "--db", url, "manifest", "tiny", "-o", str(tmp / "m.csv")],
+            WARM_TARGET,
+        )
         header = ("command", f"median of {args.repeat} s", "min s", "max s", "target")
         demo_rows: list[tuple[str, str, str, str]] = []
         outputs: list[tuple[str, str]] = []

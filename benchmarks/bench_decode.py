@@ -48,18 +48,26 @@ def main() -> None:
     rng = np.random.default_rng(0)
     status = rng.random(N) < P
     designs = [
-        d.individual(N), d.dorfman(N, 10), d.hierarchical(N, 20, 5), d.array(N, 10),
-        d.array(N, 10, master=True), d.shifted_transversal(N, 13, 3),
+        d.individual(N),
+        d.dorfman(N, 10),
+        d.hierarchical(N, 20, 5),
+        d.array(N, 10),
+        d.array(N, 10, master=True),
+        d.shifted_transversal(N, 13, 3),
     ]
     print(f"decoding {N} people, prevalence {P}, perfect results (best of 5, warm)")
     print(f"{'what':<44} {'ms':>9} {'naive ms':>10}")
     for design in designs:
         result = truth(design, status)
         ms = best_of(lambda: decode_staged(design, result)) * 1e3  # noqa: B023
-        small = {"individual": d.individual, "dorfman": lambda n: d.dorfman(n, 10),
-                 "hier": lambda n: d.hierarchical(n, 20, 5), "array": lambda n: d.array(n, 10),
-                 "array-master": lambda n: d.array(n, 10, True),
-                 "std": lambda n: d.shifted_transversal(n, 13, 3)}[design.family]
+        small = {
+            "individual": d.individual,
+            "dorfman": lambda n: d.dorfman(n, 10),
+            "hier": lambda n: d.hierarchical(n, 20, 5),
+            "array": lambda n: d.array(n, 10),
+            "array-master": lambda n: d.array(n, 10, True),
+            "std": lambda n: d.shifted_transversal(n, 13, 3),
+        }[design.family]
         sd = small(2000)
         sr = truth(sd, status[:2000])
         start = time.perf_counter()

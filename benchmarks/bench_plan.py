@@ -57,7 +57,7 @@ def main() -> None:
     print("\nopchar throughput (scalar calls, warm)")
     for spec in ("dorfman:10", "hier:25-5", "array:10", "array-master:10", "array:100"):
         calls = 300
-        t = best_of(lambda spec=spec: [opchar(spec, P, SE, SP) for _ in range(calls)], repeat=3)
+        t = best_of(lambda spec=spec: [opchar(spec, P, SE, SP) for _ in range(calls)], repeat=3)  # noqa: B023
         print(f"{spec:<16}{calls / t:>10.0f} calls/s  ({t / calls * 1e6:.0f} us/call)")
 
 

@@ -63,16 +63,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for encoding in ("utf-8", "utf-8-sig", "gb18030"):
             path = Path(tmp) / f"roster-{encoding}.csv"
-            row(f"write_roster_csv ({encoding})",
-                best_of(lambda p=path, e=encoding: write_roster_csv(roster, p, e), args.repeat))
+            row(
+                f"write_roster_csv ({encoding})",
+                best_of(lambda p=path, e=encoding: write_roster_csv(roster, p, e), args.repeat),
+            )
             back = read_roster(path)
             assert roster == back, "round trip failed"
-            row(f"read_roster + validate ({encoding})",
-                best_of(lambda p=path: read_roster(p), args.repeat))
-            row(f"  baseline: csv.reader ({encoding})",
-                best_of(lambda p=path, e=encoding: plain_reader(p, e), args.repeat))
-            row(f"  baseline: csv.reader + strip ({encoding})",
-                best_of(lambda p=path, e=encoding: stripping_reader(p, e), args.repeat))
+            row(f"read_roster + validate ({encoding})", best_of(lambda p=path: read_roster(p), args.repeat))
+            row(
+                f"  baseline: csv.reader ({encoding})",
+                best_of(lambda p=path, e=encoding: plain_reader(p, e), args.repeat),
+            )
+            row(
+                f"  baseline: csv.reader + strip ({encoding})",
+                best_of(lambda p=path, e=encoding: stripping_reader(p, e), args.repeat),
+            )
 
 
 if __name__ == "__main__":

@@ -161,8 +161,18 @@ WHERE p.campaign_id = ? AND p.kind = 'pool' AND res.call IN ('positive', 'inconc
 ORDER BY p.position, m.slot
 """
 
-RESIDENT_COLS = ("resident_id", "name", "id_number", "phone", "compound", "building", "unit", "room",
-                 "household_id", "event_id")
+RESIDENT_COLS = (
+    "resident_id",
+    "name",
+    "id_number",
+    "phone",
+    "compound",
+    "building",
+    "unit",
+    "room",
+    "household_id",
+    "event_id",
+)
 TUBE_COLS = ("barcode", "campaign_id", "kind", "position", "parent_tube_id", "resident_pk", "event_id")
 MEMBER_COLS = ("campaign_id", "tube_id", "resident_pk", "slot", "event_id")
 SCAN_COLS = ("tube_id", "event_id", "at")
@@ -213,8 +223,12 @@ class Bench:
             t_base.append(timed(call)[0])
             self.work.clean()
         self.rows.append((step, rows, median(t_ours), median(t_base)))
-        print(f"  {step}: ours {median(t_ours):.3f} s, baseline {median(t_base):.3f} s "
-              f"(all ours {', '.join(f'{t:.3f}' for t in t_ours)})", file=sys.stderr, flush=True)
+        print(
+            f"  {step}: ours {median(t_ours):.3f} s, baseline {median(t_base):.3f} s "
+            f"(all ours {', '.join(f'{t:.3f}' for t in t_ours)})",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def profile(self, start: Path, ours: Callable[[Path], Callable[[], object]]) -> None:
         call = ours(self.work.copy(start))
@@ -231,9 +245,13 @@ def main() -> None:
     parser.add_argument("--compounds", type=int, default=38)
     parser.add_argument("--repeat", type=int, default=3, help="timings per step (median reported)")
     parser.add_argument("--markdown", action="store_true", help="also print the table as markdown")
-    parser.add_argument("--profile", metavar="STEP", default="",
-                        help="cProfile our side of one step (roster, pools, manifest, collect, receive, "
-                             "results, retest) instead of the table")
+    parser.add_argument(
+        "--profile",
+        metavar="STEP",
+        default="",
+        help="cProfile our side of one step (roster, pools, manifest, collect, receive, "
+        "results, retest) instead of the table",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="poolab-bench-") as tmp_name:
@@ -243,8 +261,12 @@ def main() -> None:
 
 def run(args: argparse.Namespace, tmp: Path) -> None:
     n = args.residents
-    print(f"district: {n:,} residents, {args.households:,} households, {args.compounds} compounds, seed 0; "
-          f"median of {args.repeat}", file=sys.stderr, flush=True)
+    print(
+        f"district: {n:,} residents, {args.households:,} households, {args.compounds} compounds, seed 0; "
+        f"median of {args.repeat}",
+        file=sys.stderr,
+        flush=True,
+    )
     district = generate_district(n, args.households, args.compounds, seed=0)
     roster_csv = tmp / "roster.csv"
     write_roster_csv(district, roster_csv)
@@ -256,19 +278,26 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     t2, camp = b.template("t2-pools", t1, lambda s: create_campaign(s, CAMPAIGN, operator=OPERATOR))
     campaign_id = raw_rows(t2, "SELECT id FROM campaign WHERE name = ?", (CAMPAIGN,))[0][0]
     t3, _ = b.template("t3-collected", t2, lambda s: mark_collected(s, CAMPAIGN, operator=OPERATOR))
-    barcodes = [r[0] for r in raw_rows(t3, "SELECT barcode FROM tube WHERE campaign_id = ? ORDER BY position",
-                                       (campaign_id,))]
+    barcodes = [
+        r[0] for r in raw_rows(t3, "SELECT barcode FROM tube WHERE campaign_id = ? ORDER BY position", (campaign_id,))
+    ]
     n_tubes = len(barcodes)
     rng = np.random.default_rng(0)
     scans = tmp / "receive-scans.txt"
     scans.write_text("".join(barcodes[i] + "\n" for i in rng.permutation(n_tubes)), encoding="utf-8")
-    t4, _ = b.template("t4-received", t3, lambda s: receive(s, CAMPAIGN, scan_lines(scans), source=str(scans),
-                                                             operator=OPERATOR))
+    t4, _ = b.template(
+        "t4-received", t3, lambda s: receive(s, CAMPAIGN, scan_lines(scans), source=str(scans), operator=OPERATOR)
+    )
     positive = set(rng.choice(n_tubes, size=min(POSITIVE_POOLS, n_tubes), replace=False).tolist())
     results_csv = tmp / "results.csv"
-    write_csv(results_csv, ("tube_barcode", "result", "ct_orf1ab", "ct_n"),
-              [(c, "positive", "31.20", "32.05") if i in positive else (c, "negative", "", "")
-               for i, c in enumerate(barcodes)])
+    write_csv(
+        results_csv,
+        ("tube_barcode", "result", "ct_orf1ab", "ct_n"),
+        [
+            (c, "positive", "31.20", "32.05") if i in positive else (c, "negative", "", "")
+            for i, c in enumerate(barcodes)
+        ],
+    )
     t5, _ = b.template("t5-resulted", t4, lambda s: import_results(s, CAMPAIGN, results_csv, operator=OPERATOR))
     retest_out = tmp / "retest.csv"
     t6, _ = b.template("t6-retest", t5, lambda s: write_retest(s, CAMPAIGN, retest_out, operator=OPERATOR))
@@ -283,44 +312,111 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     result_rows = select_cols(t5, "result", RESULT_COLS)
     assert len(resident_rows) == n and len(member_rows) == n and len(tube_rows) == n_tubes == camp.tubes
     assert len(collection_rows) == len(receipt_rows) == len(result_rows) == n_tubes
-    manifest_header = ("tube_barcode", "slot", "resident_id", "name", "compound", "building", "unit", "room",
-                       "household_id")
-    retest_header = ("resident_id", "name", "compound", "building", "unit", "room", "household_id",
-                     "pool_tube_barcode", "retest_tube_barcode")
+    manifest_header = (
+        "tube_barcode",
+        "slot",
+        "resident_id",
+        "name",
+        "compound",
+        "building",
+        "unit",
+        "room",
+        "household_id",
+    )
+    retest_header = (
+        "resident_id",
+        "name",
+        "compound",
+        "building",
+        "unit",
+        "room",
+        "household_id",
+        "pool_tube_barcode",
+        "retest_tube_barcode",
+    )
     out = tmp / "out.csv"
     roster = read_roster(roster_csv)
 
-    steps: dict[str, tuple[str, int, Path, Callable[[Path], Callable[[], object]],
-                           Callable[[Path], Callable[[], object]], Path | None]] = {
-        "roster": ("roster import", n, t0,
-                   lambda p: with_store(p, lambda s: import_roster(s, roster_csv, operator=OPERATOR)),
-                   lambda p: lambda: raw_insert(p, [("resident", RESIDENT_COLS, resident_rows)]), None),
-        "store_roster": ("roster import, insert path alone (store_roster)", n, t0,
-                         lambda p: with_store(p, lambda s: store_roster(s, roster, operator=OPERATOR)),
-                         lambda p: lambda: raw_insert(p, [("resident", RESIDENT_COLS, resident_rows)]), None),
-        "pools": ("pool creation", n_tubes + n, t1,
-                  lambda p: with_store(p, lambda s: create_campaign(s, CAMPAIGN, operator=OPERATOR)),
-                  lambda p: lambda: raw_insert(p, [("tube", TUBE_COLS, tube_rows),
-                                                   ("member", MEMBER_COLS, member_rows)]), None),
-        "manifest": ("manifest export", n, t2,
-                     lambda p: with_store(p, lambda s: write_manifest(s, CAMPAIGN, out)),
-                     lambda p: lambda: raw_export(p, MANIFEST_SQL, (campaign_id,), manifest_header, out), None),
-        "collect": ("collection (mark_collected)", n_tubes, t2,
-                    lambda p: with_store(p, lambda s: mark_collected(s, CAMPAIGN, operator=OPERATOR)),
-                    lambda p: lambda: raw_insert(p, [("collection", SCAN_COLS, collection_rows)]), None),
-        "receive": ("receipt of every tube", n_tubes, t3,
-                    lambda p: with_store(p, lambda s: receive(s, CAMPAIGN, scan_lines(scans), source=str(scans),
-                                                              operator=OPERATOR)),
-                    lambda p: lambda: raw_insert(p, [("receipt", SCAN_COLS, receipt_rows)]), None),
-        "results": ("result import", n_tubes, t4,
-                    lambda p: with_store(p, lambda s: import_results(s, CAMPAIGN, results_csv, operator=OPERATOR)),
-                    lambda p: lambda: raw_insert(p, [("result", RESULT_COLS, result_rows)]), None),
-        "retest": (f"retest export ({POSITIVE_POOLS} positive pools)", n_retest, t5,
-                   lambda p: with_store(p, lambda s: write_retest(s, CAMPAIGN, out, operator=OPERATOR)),
-                   lambda p: lambda: raw_export(p, RETEST_SQL, (campaign_id,), retest_header, out), t6),
-        "retest_again": ("retest export asked again (read only)", n_retest, t6,
-                         lambda p: with_store(p, lambda s: write_retest(s, CAMPAIGN, out, operator=OPERATOR)),
-                         lambda p: lambda: raw_export(p, RETEST_SQL, (campaign_id,), retest_header, out), None),
+    steps: dict[
+        str,
+        tuple[
+            str, int, Path, Callable[[Path], Callable[[], object]], Callable[[Path], Callable[[], object]], Path | None
+        ],
+    ] = {
+        "roster": (
+            "roster import",
+            n,
+            t0,
+            lambda p: with_store(p, lambda s: import_roster(s, roster_csv, operator=OPERATOR)),
+            lambda p: lambda: raw_insert(p, [("resident", RESIDENT_COLS, resident_rows)]),
+            None,
+        ),
+        "store_roster": (
+            "roster import, insert path alone (store_roster)",
+            n,
+            t0,
+            lambda p: with_store(p, lambda s: store_roster(s, roster, operator=OPERATOR)),
+            lambda p: lambda: raw_insert(p, [("resident", RESIDENT_COLS, resident_rows)]),
+            None,
+        ),
+        "pools": (
+            "pool creation",
+            n_tubes + n,
+            t1,
+            lambda p: with_store(p, lambda s: create_campaign(s, CAMPAIGN, operator=OPERATOR)),
+            lambda p: lambda: raw_insert(p, [("tube", TUBE_COLS, tube_rows), ("member", MEMBER_COLS, member_rows)]),
+            None,
+        ),
+        "manifest": (
+            "manifest export",
+            n,
+            t2,
+            lambda p: with_store(p, lambda s: write_manifest(s, CAMPAIGN, out)),
+            lambda p: lambda: raw_export(p, MANIFEST_SQL, (campaign_id,), manifest_header, out),
+            None,
+        ),
+        "collect": (
+            "collection (mark_collected)",
+            n_tubes,
+            t2,
+            lambda p: with_store(p, lambda s: mark_collected(s, CAMPAIGN, operator=OPERATOR)),
+            lambda p: lambda: raw_insert(p, [("collection", SCAN_COLS, collection_rows)]),
+            None,
+        ),
+        "receive": (
+            "receipt of every tube",
+            n_tubes,
+            t3,
+            lambda p: with_store(
+                p, lambda s: receive(s, CAMPAIGN, scan_lines(scans), source=str(scans), operator=OPERATOR)
+            ),
+            lambda p: lambda: raw_insert(p, [("receipt", SCAN_COLS, receipt_rows)]),
+            None,
+        ),
+        "results": (
+            "result import",
+            n_tubes,
+            t4,
+            lambda p: with_store(p, lambda s: import_results(s, CAMPAIGN, results_csv, operator=OPERATOR)),
+            lambda p: lambda: raw_insert(p, [("result", RESULT_COLS, result_rows)]),
+            None,
+        ),
+        "retest": (
+            f"retest export ({POSITIVE_POOLS} positive pools)",
+            n_retest,
+            t5,
+            lambda p: with_store(p, lambda s: write_retest(s, CAMPAIGN, out, operator=OPERATOR)),
+            lambda p: lambda: raw_export(p, RETEST_SQL, (campaign_id,), retest_header, out),
+            t6,
+        ),
+        "retest_again": (
+            "retest export asked again (read only)",
+            n_retest,
+            t6,
+            lambda p: with_store(p, lambda s: write_retest(s, CAMPAIGN, out, operator=OPERATOR)),
+            lambda p: lambda: raw_export(p, RETEST_SQL, (campaign_id,), retest_header, out),
+            None,
+        ),
     }
     assert n_retest == raw_export(t6, RETEST_SQL, (campaign_id,), retest_header, out), "retest rows differ"
 
@@ -341,10 +437,22 @@ def print_report(rows: list[tuple[str, int, float, float]], args: argparse.Names
         target = ""
         if step in TARGETED:
             target = f">= {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'MISSED'}"
-        table.append((step, f"{count:,}", f"{ours:.3f}", f"{count / ours:,.0f}", f"{base:.3f}",
-                      f"{count / base:,.0f}", f"{ratio:.2f}", target))
-    print(f"district workflow: {args.residents:,} residents, {n_tubes:,} pool tubes; "
-          f"median of {args.repeat}; fresh SQLite store per run")
+        table.append(
+            (
+                step,
+                f"{count:,}",
+                f"{ours:.3f}",
+                f"{count / ours:,.0f}",
+                f"{base:.3f}",
+                f"{count / base:,.0f}",
+                f"{ratio:.2f}",
+                target,
+            )
+        )
+    print(
+        f"district workflow: {args.residents:,} residents, {n_tubes:,} pool tubes; "
+        f"median of {args.repeat}; fresh SQLite store per run"
+    )
     print(format_table(header, table))
     for line in machine_lines():
         print(f"# {line}")

@@ -38,10 +38,16 @@ ARGS: dict[str, list[str]] = {
 def revision() -> str:
     """The commit measured, and which tracked files differed from it (others' work in progress)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "diff", "--name-only", "HEAD", "--", "poolab", "cli"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.split()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "diff", "--name-only", "HEAD", "--", "poolab", "cli"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return head + (f" with uncommitted changes in {', '.join(dirty)}" if dirty else " (poolab/ and cli/ clean)")
@@ -59,8 +65,9 @@ def pick(names: list[str]) -> list[Path]:
     chosen = [p for p in found if p.stem.removeprefix("bench_") in wanted]
     missing = wanted - {p.stem.removeprefix("bench_") for p in chosen}
     if missing:
-        raise SystemExit(f"no benchmark named {', '.join(sorted(missing))}; there are: "
-                         f"{', '.join(p.name for p in found)}")
+        raise SystemExit(
+            f"no benchmark named {', '.join(sorted(missing))}; there are: {', '.join(p.name for p in found)}"
+        )
     return chosen
 
 
@@ -70,8 +77,12 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     python = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable
-    index = [f"# benchmarks run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}",
-             f"revision: {revision()}", *machine_lines(), ""]
+    index = [
+        f"# benchmarks run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}",
+        f"revision: {revision()}",
+        *machine_lines(),
+        "",
+    ]
     failed = []
     for script in pick(args.names):
         rel = os.path.relpath(script, ROOT)
@@ -92,8 +103,13 @@ def main() -> None:
             f"# revision: {revision()}",
             *(f"# {line}" for line in machine_lines()[:-1]),
         ]
-        target.write_text("\n".join(header) + "\n\n" + proc.stdout
-                          + ("\n--- stderr ---\n" + proc.stderr if proc.stderr.strip() else ""), encoding="utf-8")
+        target.write_text(
+            "\n".join(header)
+            + "\n\n"
+            + proc.stdout
+            + ("\n--- stderr ---\n" + proc.stderr if proc.stderr.strip() else ""),
+            encoding="utf-8",
+        )
         status = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
         if proc.returncode != 0:
             failed.append(script.name)
