@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Select, Table, insert
 
 CHUNK = 50_000
 
@@ -58,6 +58,24 @@ def _bind_processed(
             convert = functools.lru_cache(maxsize=4096)(proc)
             columns[j] = [None if v is None else convert(v) for v in columns[j]]
     return list(zip(*columns, strict=True))
+
+
+def fetch_all_raw(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+    """Bulk read through the driver's own cursor: skips building a SQLAlchemy Row per
+    row, which is a third of the time of a district-sized read."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    sql = str(compiled)
+    if conn.dialect.paramstyle == "qmark":
+        args: Any = tuple(params[k] for k in (compiled.positiontup or []))
+    else:
+        args = params
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, String, cast, select
 
-from poolab.store.bulk import insert_rows
+from poolab.store.bulk import fetch_all_raw, insert_rows
 from poolab.store.tables import Collection, Receipt, Result, Tube
 
 _T = Tube.__table__  # type: ignore[attr-defined]
@@ -32,20 +32,23 @@ class TubeState(NamedTuple):
 
 
 def _states_where(conn: Connection, condition: Any) -> dict[str, TubeState]:
-    rows = conn.execute(
+    # Raw driver reads: a whole campaign's tubes at once, no Row object per tube.
+    rows = fetch_all_raw(
+        conn,
         select(
             _T.c.id, _T.c.barcode, _T.c.campaign_id, _T.c.kind,
             cast(_COL.c.at, String), cast(_REC.c.at, String),
         )  # fmt: skip
         .select_from(_T.outerjoin(_COL, _COL.c.tube_id == _T.c.id).outerjoin(_REC, _REC.c.tube_id == _T.c.id))
-        .where(condition)
-    ).all()
+        .where(condition),
+    )
     latest: dict[int, tuple[int, str, float | None, float | None]] = {}
     if rows:
-        for tid, rid, call, c1, c2 in conn.execute(
+        for tid, rid, call, c1, c2 in fetch_all_raw(
+            conn,
             select(_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)
             .where(_RES.c.tube_id.in_(select(_T.c.id).where(condition)))
-            .order_by(_RES.c.id)
+            .order_by(_RES.c.id),
         ):
             latest[tid] = (rid, call, c1, c2)
     out: dict[str, TubeState] = {}
