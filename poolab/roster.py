@@ -155,32 +155,9 @@ def _bad_id_numbers(roster: Roster) -> list[Problem]:
     return problems
 
 
-def _split_households(roster: Roster) -> list[Problem]:
-    compound_of = dict(zip(roster.household_id, roster.compound, strict=True))
-    if list(map(compound_of.__getitem__, roster.household_id)) == list(roster.compound):
-        return []  # the common case, checked without a Python-level loop
-    first: dict[str, tuple[str, int]] = {}
-    problems = []
-    for hid, compound, line in zip(roster.household_id, roster.compound, roster.line, strict=True):
-        if not hid or not compound:
-            continue  # reported as a missing field
-        seen = first.setdefault(hid, (compound, line))
-        if seen[0] != compound:
-            problems.append(
-                Problem(
-                    roster.source,
-                    line,
-                    hid,
-                    f"household is in compound {compound!r} here and in {seen[0]!r} on line "
-                    f"{seen[1]}; a household cannot span compounds",
-                )
-            )
-    return problems
-
-
 def validate_roster(roster: Roster) -> list[Problem]:
     """Every problem of a roster, in file line order (empty when it is fine)."""
-    problems = _missing_fields(roster) + _duplicate_ids(roster) + _bad_id_numbers(roster) + _split_households(roster)
+    problems = _missing_fields(roster) + _duplicate_ids(roster) + _bad_id_numbers(roster)
     problems.sort(key=lambda p: p.line)
     return problems
 

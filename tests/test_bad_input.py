@@ -231,3 +231,17 @@ def test_bad_result_value_and_ct(received: tuple[str, list[str]], tmp_path: Path
     assert 1 == r.exit_code
     assert "r.csv:2" in r.output and "'positiv'" in r.output
     assert "r.csv:3" in r.output and "'abc'" in r.output
+
+
+def test_household_ids_numbered_per_compound(store_url: str, tmp_path: Path) -> None:
+    """H1 in two compounds is two households: both import, and no tube mixes the compounds."""
+    run(store_url, "init")
+    lines = [f"R{i},,,,{'东区' if i < 4 else '西区'},1,1,10{i},H1\n" for i in range(8)]
+    r = run(store_url, "roster", "import", str(_roster(tmp_path, lines)))
+    assert 0 == r.exit_code, r.output
+    run(store_url, "campaign", "new", "c", "--pool-size", "10")
+    run(store_url, "manifest", "c", "-o", str(tmp_path / "m.csv"))
+    tubes: dict[str, set[str]] = {}
+    for row in read_csv(tmp_path / "m.csv"):
+        tubes.setdefault(row["tube_barcode"], set()).add(row["compound"])
+    assert [1, 1] == sorted(len(c) for c in tubes.values())

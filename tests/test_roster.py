@@ -104,12 +104,12 @@ def test_wrong_check_character(tmp_path):
     assert "check character is '8', expected '7'" in problem.message
 
 
-def test_household_spanning_compounds(tmp_path):
-    """A household found in two compounds is refused, naming both compounds and lines."""
+def test_household_ids_numbered_per_compound(tmp_path):
+    """Committees that number households per compound (H1 in 东区 and H1 in 西区) are read
+    as they are: a household is (compound, household_id), so nothing spans compounds."""
     path = _file(tmp_path, [HEADER, "R1,,,,东区,1,,,H1", "R2,,,,东区,1,,,H1", "R3,,,,西区,1,,,H1"])
-    [problem] = _rejected(path).problems
-    assert (str(path), 4, "H1") == (problem.source, problem.line, problem.value)
-    assert "'西区'" in problem.message and "'东区' on line 2" in problem.message
+    roster = read_roster(path)
+    assert ("东区", "东区", "西区") == roster.compound
 
 
 def test_unexpected_encoding(tmp_path):
@@ -138,7 +138,7 @@ def test_every_problem_reported_together(tmp_path):
             f"R2,,{WRONG_ID},,C,1,,,H2",
             "R1,,,,C,1,,,H3",
             "R4,,,,,1,,,H4",
-            "R5,,,,D,1,,,H1",
+            "R5,,,,D,,,,H5",
         ],
     )
     error = _rejected(path)
