@@ -24,8 +24,7 @@ class TubeState(NamedTuple):
     barcode: str
     campaign_id: int
     kind: str
-    collected_at: str | None  # as stored, for messages (not parsed: thousands per file)
-    received_at: str | None
+    received_at: str | None  # as stored, for messages (not parsed: thousands per file)
     current_result_id: int | None
     current_call: str | None
     current_ct: tuple[float | None, float | None]
@@ -36,10 +35,9 @@ def _states_where(conn: Connection, condition: Any) -> dict[str, TubeState]:
     rows = fetch_all_raw(
         conn,
         select(
-            _T.c.id, _T.c.barcode, _T.c.campaign_id, _T.c.kind,
-            cast(_COL.c.at, String), cast(_REC.c.at, String),
+            _T.c.id, _T.c.barcode, _T.c.campaign_id, _T.c.kind, cast(_REC.c.at, String),
         )  # fmt: skip
-        .select_from(_T.outerjoin(_COL, _COL.c.tube_id == _T.c.id).outerjoin(_REC, _REC.c.tube_id == _T.c.id))
+        .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
         .where(condition),
     )
     latest: dict[int, tuple[int, str, float | None, float | None]] = {}
@@ -52,14 +50,13 @@ def _states_where(conn: Connection, condition: Any) -> dict[str, TubeState]:
         ):
             latest[tid] = (rid, call, c1, c2)
     out: dict[str, TubeState] = {}
-    for tid, code, cid, kind, col_at, rec_at in rows:
+    for tid, code, cid, kind, rec_at in rows:
         cur = latest.get(tid)
         out[code] = TubeState(
             id=tid,
             barcode=code,
             campaign_id=cid,
             kind=kind,
-            collected_at=None if col_at is None else str(col_at)[:19],
             received_at=None if rec_at is None else str(rec_at)[:19],
             current_result_id=cur[0] if cur else None,
             current_call=cur[1] if cur else None,
