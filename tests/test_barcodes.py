@@ -83,3 +83,18 @@ def test_batch_check_equals_one_by_one(codes: list[str], pre_printed: bool) -> N
     assert [barcode_problem(c, pre_printed=pre_printed) for c in mutated] == barcode_problems(
         mutated, pre_printed=pre_printed
     )
+
+
+@given(st.sampled_from(["P", "S"]), st.integers(1, 10**9 - 500), st.integers(0, 120))
+def test_issue_barcodes_equals_one_serial_at_a_time(prefix: str, first: int, count: int) -> None:
+    """The vectorised issuing gives the codes make_barcode gives serial by serial, and the next free serial."""
+    from poolab.barcodes import make_barcode
+
+    expected: list[str] = []
+    serial = first
+    while len(expected) < count:
+        code = make_barcode(prefix, serial)
+        serial += 1
+        if code is not None:
+            expected.append(code)
+    assert (expected, serial) == issue_barcodes(prefix, first, count)
