@@ -19,7 +19,14 @@ from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event
 from poolab.store.residents import find_import, record_import
-from poolab.store.tubes import NewResult, TubeState, insert_receipts, insert_results, tube_states
+from poolab.store.tubes import (
+    NewResult,
+    TubeState,
+    campaign_tube_index,
+    insert_receipts,
+    insert_results,
+    tube_states,
+)
 
 CALLS = ("positive", "negative", "inconclusive", "invalid")
 RESULT_COLUMNS = ("tube_barcode", "result")
@@ -130,6 +137,9 @@ class _Row(NamedTuple):
     ct2: float | None
 
 
+_CALL_OF = {**{c: c for c in CALLS}, **_SYNONYMS}
+
+
 def _parse_call(value: str) -> str | None:
     v = value.strip().lower()
     v = _SYNONYMS.get(v, v)
@@ -180,42 +190,40 @@ def import_results(
             return ResultImportSummary(source, len(table), 0, len(table), 0, already_imported=True)
         problems: list[Problem] = []
         rows = _parse_rows(table, source, info, problems)
-        states = tube_states(conn, barcodes=[r.code for r in rows], campaign_id=info.id)
+        index = campaign_tube_index(conn, campaign_id=info.id)
+        id_of, received, current = index.id_of, index.received, index.current
+        elsewhere = tube_states(conn, barcodes=[r.code for r in rows if r.code not in id_of])
         new: list[NewResult] = []
         unchanged = amended = 0
         base = os.path.basename(source)
         for r in rows:
-            state = states.get(r.code)
-            if state is None:
-                problems.append(Problem(source, r.line, r.code, "unknown barcode: no such tube in the store"))
+            tid = id_of.get(r.code)
+            if tid is None:
+                why = "unknown barcode: no such tube in the store"
+                if r.code in elsewhere:
+                    why = f"tube belongs to another campaign, not {info.name!r}"
+                problems.append(Problem(source, r.line, r.code, why))
                 continue
-            if state.campaign_id != info.id:
-                problems.append(Problem(source, r.line, r.code, f"tube belongs to another campaign, not {info.name!r}"))
-                continue
-            if state.received_at is None:
+            if tid not in received:
                 problems.append(
                     Problem(
                         source, r.line, r.code, "result for a tube never received (scan it in first: poolab receive)"
                     )
                 )
                 continue
-            verdict = _against_current(state, r, amend)
+            now_result = current.get(tid)
+            if now_result is None:  # the common case: a tube's first result
+                new.append(NewResult(tid, r.call, r.ct1, r.ct2, f"{base}:{r.line}"))
+                continue
+            verdict = _verdict(now_result[1], (now_result[2], now_result[3]), r, amend)
             if verdict == "same":
                 unchanged += 1
             elif verdict == "new":
-                new.append(NewResult(state.id, r.call, r.ct1, r.ct2, f"{base}:{r.line}"))
+                new.append(NewResult(tid, r.call, r.ct1, r.ct2, f"{base}:{r.line}"))
             elif verdict == "amend":
                 amended += 1
                 new.append(
-                    NewResult(
-                        state.id,
-                        r.call,
-                        r.ct1,
-                        r.ct2,
-                        f"{base}:{r.line}",
-                        supersedes_id=state.current_result_id,
-                        reason=reason,
-                    )
+                    NewResult(tid, r.call, r.ct1, r.ct2, f"{base}:{r.line}", supersedes_id=now_result[0], reason=reason)
                 )
             else:
                 problems.append(Problem(source, r.line, r.code, verdict))
@@ -240,7 +248,7 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
     seen: dict[str, _Row] = {}
     codes, calls = table.column("tube_barcode"), table.column("result")
     ct1s, ct2s = table.column("ct_orf1ab"), table.column("ct_n")
-    normalised = [normalise_scan(c) for c in codes]
+    normalised = [c.strip().upper() for c in codes]  # normalise_scan, inlined: a file's worth
     whys = barcode_problems(normalised, pre_printed=info.field_binding)
     for line, raw_code, code, why, raw_call, raw1, raw2 in zip(
         table.lines, codes, normalised, whys, calls, ct1s, ct2s, strict=True
@@ -248,7 +256,7 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
         if why is not None:
             problems.append(Problem(source, line, raw_code, why))
             continue
-        call = _parse_call(raw_call)
+        call = _CALL_OF.get(raw_call.strip().lower())
         if call is None:
             problems.append(Problem(source, line, raw_call, f"result must be one of {', '.join(CALLS)}"))
             continue
@@ -284,16 +292,21 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
 
 def _against_current(state: TubeState, row: _Row, amend: bool) -> str:
     """'new', 'same', 'amend', or the reason the row is refused."""
-    if state.current_call is None or state.current_call == "invalid":
-        if state.current_call == "invalid" and amend:
+    return _verdict(state.current_call, state.current_ct, row, amend)
+
+
+def _verdict(current_call: str | None, current_ct: tuple[float | None, float | None], row: _Row, amend: bool) -> str:
+    """'new', 'same', 'amend', or the reason the row is refused, given the tube's current call."""
+    if current_call is None or current_call == "invalid":
+        if current_call == "invalid" and amend:
             return "amend"
         return "new"
-    if state.current_call == row.call and state.current_ct == (row.ct1, row.ct2):
+    if current_call == row.call and current_ct == (row.ct1, row.ct2):
         return "same"
     if amend:
         return "amend"
     return (
-        f"two different results for one tube: it is {state.current_call} already, the file says "
+        f"two different results for one tube: it is {current_call} already, the file says "
         f"{row.call}; to correct it, import with --amend --reason TEXT"
     )
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import attrs
 from sqlalchemy import Connection, String, cast, select
 
 from poolab.store.bulk import fetch_all_raw, insert_rows
@@ -35,7 +36,11 @@ def _states_where(conn: Connection, condition: Any) -> dict[str, TubeState]:
     rows = fetch_all_raw(
         conn,
         select(
-            _T.c.id, _T.c.barcode, _T.c.campaign_id, _T.c.kind, cast(_REC.c.at, String),
+            _T.c.id,
+            _T.c.barcode,
+            _T.c.campaign_id,
+            _T.c.kind,
+            cast(_REC.c.at, String),
         )  # fmt: skip
         .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
         .where(condition),
@@ -107,8 +112,34 @@ class NewResult(NamedTuple):
 
 def insert_results(conn: Connection, *, results: Sequence[NewResult], event_id: int, at: datetime) -> int:
     """Append result rows (never updates one)."""
-    rows = [
-        (r.tube_id, r.call, r.ct_orf1ab, r.ct_n, r.source, r.supersedes_id, r.reason, event_id, at) for r in results
-    ]
+    tail = (event_id, at)
+    rows = [(*r, *tail) for r in results]  # NewResult is a tuple in column order
     cols = ("tube_id", "call", "ct_orf1ab", "ct_n", "source", "supersedes_id", "reason", "event_id", "at")
     return insert_rows(conn, _RES, cols, rows)
+
+
+@attrs.frozen(slots=True)
+class CampaignTubeIndex:
+    """A campaign's tubes as plain maps, for checking a results file line by line:
+    barcode -> tube id, the received tube ids, tube id -> (result id, call, Ct, Ct) of
+    its current result. Three set-based reads, no object per tube."""
+
+    id_of: dict[str, int]
+    received: set[int]
+    current: dict[int, tuple[int, str, float | None, float | None]]
+
+
+def campaign_tube_index(conn: Connection, *, campaign_id: int) -> CampaignTubeIndex:
+    """The maps of ``CampaignTubeIndex`` for one campaign."""
+    in_campaign = select(_T.c.id).where(_T.c.campaign_id == campaign_id)
+    id_of = dict(fetch_all_raw(conn, select(_T.c.barcode, _T.c.id).where(_T.c.campaign_id == campaign_id)))
+    received = {r[0] for r in fetch_all_raw(conn, select(_REC.c.tube_id).where(_REC.c.tube_id.in_(in_campaign)))}
+    current: dict[int, tuple[int, str, float | None, float | None]] = {}
+    for tid, rid, call, c1, c2 in fetch_all_raw(
+        conn,
+        select(_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)
+        .where(_RES.c.tube_id.in_(in_campaign))
+        .order_by(_RES.c.id),
+    ):
+        current[tid] = (rid, call, c1, c2)
+    return CampaignTubeIndex(id_of=id_of, received=received, current=current)
