@@ -76,19 +76,36 @@ def _str_array(name: str, values: StrColumn) -> npt.NDArray[np.str_]:
     return arr
 
 
+def _factorise(name: str, values: StrColumn) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """(code per value, distinct values in first-seen order). A dict is 2-3 times faster
+    than ``np.unique`` on strings: hashing, no string sort."""
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional, got shape {values.shape}")
+        items = values.tolist()
+    else:
+        items = list(values)
+    seen: dict[object, int] = {}
+    first = seen.setdefault
+    codes = np.array([first(v, len(seen)) for v in items], dtype=np.int64)
+    distinct = ["" if v is None else str(v) for v in seen]
+    if len(set(distinct)) != len(distinct):  # None and "" (or 1 and "1"): merge by text
+        return _factorise(name, [("" if v is None else str(v)) for v in items])
+    return codes, distinct
+
+
 def natural_codes(name: str, values: StrColumn) -> npt.NDArray[np.int64]:
     """Integer code per value whose order is the natural order of the strings."""
-    uniq, inverse = np.unique(_str_array(name, values), return_inverse=True)
-    keys = [natural_key(u) for u in uniq.tolist()]
+    inverse, uniq = _factorise(name, values)
+    keys = [natural_key(u) for u in uniq]
     rank = np.empty(len(keys), np.int64)
     rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
-    return rank[inverse.reshape(-1)]
+    return rank[inverse] if inverse.size else inverse
 
 
 def _household_codes(comp: npt.NDArray[np.int64], household_id: StrColumn) -> npt.NDArray[np.int64]:
     """Compact codes of (compound, household_id): one household never spans two compounds."""
-    _, hc = np.unique(_str_array("household_id", household_id), return_inverse=True)
-    hc = hc.reshape(-1).astype(np.int64)
+    hc, _ = _factorise("household_id", household_id)
     if hc.size == 0:
         return hc
     lo = np.full(hc.max() + 1, np.iinfo(np.int64).max)
