@@ -132,8 +132,15 @@ class CampaignTubeIndex:
 def campaign_tube_index(conn: Connection, *, campaign_id: int) -> CampaignTubeIndex:
     """The maps of ``CampaignTubeIndex`` for one campaign."""
     in_campaign = select(_T.c.id).where(_T.c.campaign_id == campaign_id)
-    id_of = dict(fetch_all_raw(conn, select(_T.c.barcode, _T.c.id).where(_T.c.campaign_id == campaign_id)))
-    received = {r[0] for r in fetch_all_raw(conn, select(_REC.c.tube_id).where(_REC.c.tube_id.in_(in_campaign)))}
+    rows = fetch_all_raw(
+        conn,
+        select(_T.c.barcode, _T.c.id, _REC.c.tube_id)
+        .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
+        .where(_T.c.campaign_id == campaign_id),
+    )
+    id_of = {code: tid for code, tid, _ in rows}
+    received = {rec for _, _, rec in rows}
+    received.discard(None)  # type: ignore[arg-type]
     current: dict[int, tuple[int, str, float | None, float | None]] = {}
     for tid, rid, call, c1, c2 in fetch_all_raw(
         conn,
