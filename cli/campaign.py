@@ -74,3 +74,21 @@ def campaign_new(
         f"(lower bound {s.lower_bound}, {s.tubes / max(s.lower_bound, 1):.4f}×; "
         f"{100 * s.single_building_share:.1f}% of tubes inside one building)"
     )
+
+
+@campaign.command("list")
+@pass_app
+@reports_errors
+def campaign_list(app: AppContext) -> None:
+    """The campaigns in the store, oldest first: pool size, mode, when and by whom
+    they were created, and how many pool tubes they have."""
+    from poolab.campaigns import list_campaigns
+
+    rows = list_campaigns(app.store())
+    if not rows:
+        click.echo("no campaigns yet; create one with: poolab campaign new NAME")
+        return
+    click.echo(f"{'campaign':<24} {'pool':>4}  {'mode':<22} {'created (UTC)':<16}  {'by':<12} {'tubes':>7}")
+    for name, k, one, field, at, op, tubes in rows:
+        mode = "field binding" if field else ("one tube per household" if one else "pooled")
+        click.echo(f"{name:<24} {k:>4}  {mode:<22} {at:<16}  {op:<12} {tubes:>7}")

@@ -137,3 +137,11 @@ def _lower_bound(compound: Sequence[str], pool_size: int) -> int:
         return 0
     _, counts = np.unique(np.asarray(compound, dtype=object), return_counts=True)
     return int(sum(-(-int(c) // pool_size) for c in counts))
+
+
+def list_campaigns(store: Store) -> list[tuple[str, int, bool, bool, str, str, int]]:
+    """Every campaign: name, pool size, 1户1管, field binding, created (UTC), by, pool tubes."""
+    from poolab.store.campaigns import campaign_overview
+
+    with store.begin() as conn:
+        return campaign_overview(conn)

@@ -318,3 +318,17 @@ def test_readme_documents_every_command() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     missing = [name for name in COMMANDS if f"poolab {name}" not in readme]
     assert [] == missing
+
+
+def test_campaign_list(store_url: str, small_roster_csv: Path) -> None:
+    """`campaign list` names every campaign with its mode and tube count, oldest first."""
+    run(store_url, "init")
+    assert "no campaigns yet" in run(store_url, "campaign", "list").output
+    run(store_url, "roster", "import", str(small_roster_csv))
+    run(store_url, "campaign", "new", "day1")
+    run(store_url, "campaign", "new", "sealed", "--one-tube-per-household")
+    r = run(store_url, "campaign", "list")
+    assert 0 == r.exit_code, r.output
+    lines = r.output.strip().splitlines()
+    assert lines[1].startswith("day1") and "pooled" in lines[1] and "tester" in lines[1]
+    assert lines[2].startswith("sealed") and "one tube per household" in lines[2]

@@ -183,3 +183,31 @@ def members_of_campaign(conn: Connection, *, campaign_id: int) -> tuple[np.ndarr
 
 class CampaignExists(PoolabError):
     """A campaign name is already taken."""
+
+
+def campaign_overview(conn: Connection) -> list[tuple[str, int, bool, bool, str, str, int]]:
+    """(name, pool size, one tube per household, field binding, created at, by whom,
+    pool tubes) of every campaign, oldest first."""
+    from poolab.store.tables import Event
+
+    ev = Event.__table__  # type: ignore[attr-defined]
+    tubes = (
+        select(_T.c.campaign_id, func.count().label("n"))
+        .where(_T.c.kind == "pool")
+        .group_by(_T.c.campaign_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(
+            _C.c.name,
+            _C.c.pool_size,
+            _C.c.one_tube_per_household,
+            _C.c.field_binding,
+            ev.c.at,
+            ev.c.operator,
+            func.coalesce(tubes.c.n, 0),
+        )  # fmt: skip
+        .select_from(_C.join(ev, ev.c.id == _C.c.event_id).outerjoin(tubes, tubes.c.campaign_id == _C.c.id))
+        .order_by(_C.c.id)
+    ).all()
+    return [(n, int(k), bool(o), bool(f), f"{at:%Y-%m-%d %H:%M}", op, int(t)) for n, k, o, f, at, op, t in rows]
