@@ -6,7 +6,7 @@ import hashlib
 import math
 import os
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -193,7 +193,7 @@ def import_results(
         index = campaign_tube_index(conn, campaign_id=info.id)
         id_of, received, current = index.id_of, index.received, index.current
         elsewhere = tube_states(conn, barcodes=[r.code for r in rows if r.code not in id_of])
-        new: list[NewResult] = []
+        new: list[NewResult | tuple[Any, ...]] = []
         unchanged = amended = 0
         base = os.path.basename(source)
         for r in rows:
@@ -212,8 +212,9 @@ def import_results(
                 )
                 continue
             now_result = current.get(tid)
-            if now_result is None:  # the common case: a tube's first result
-                new.append(NewResult(tid, r.call, r.ct1, r.ct2, f"{base}:{r.line}"))
+            if now_result is None:  # the common case: a tube's first result (a plain tuple in
+                # NewResult's field order: thousands per file)
+                new.append((tid, r.call, r.ct1, r.ct2, f"{base}:{r.line}", None, None))
                 continue
             verdict = _verdict(now_result[1], (now_result[2], now_result[3]), r, amend)
             if verdict == "same":
@@ -244,19 +245,18 @@ def import_results(
 
 
 def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem]) -> list[_Row]:  # type: ignore[no-untyped-def]
-    rows: list[_Row] = []
-    seen: dict[str, _Row] = {}
+    seen: dict[str, _Row] = {}  # first row per tube, in file order
     codes, calls = table.column("tube_barcode"), table.column("result")
     ct1s, ct2s = table.column("ct_orf1ab"), table.column("ct_n")
     normalised = [c.strip().upper() for c in codes]  # normalise_scan, inlined: a file's worth
     whys = barcode_problems(normalised, pre_printed=info.field_binding)
-    for line, raw_code, code, why, raw_call, raw1, raw2 in zip(
-        table.lines, codes, normalised, whys, calls, ct1s, ct2s, strict=True
+    parsed_calls = [_CALL_OF.get(c.strip().lower()) for c in calls]
+    for line, raw_code, code, why, raw_call, call, raw1, raw2 in zip(
+        table.lines, codes, normalised, whys, calls, parsed_calls, ct1s, ct2s, strict=True
     ):
         if why is not None:
             problems.append(Problem(source, line, raw_code, why))
             continue
-        call = _CALL_OF.get(raw_call.strip().lower())
         if call is None:
             problems.append(Problem(source, line, raw_call, f"result must be one of {', '.join(CALLS)}"))
             continue
@@ -286,8 +286,7 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
                 )
             continue
         seen[code] = row
-        rows.append(row)
-    return rows
+    return list(seen.values())
 
 
 def _against_current(state: TubeState, row: _Row, amend: bool) -> str:

@@ -110,8 +110,10 @@ class NewResult(NamedTuple):
     reason: str | None = None
 
 
-def insert_results(conn: Connection, *, results: Sequence[NewResult], event_id: int, at: datetime) -> int:
-    """Append result rows (never updates one)."""
+def insert_results(
+    conn: Connection, *, results: Sequence[NewResult | tuple[Any, ...]], event_id: int, at: datetime
+) -> int:
+    """Append result rows (never updates one): ``NewResult``s, or plain tuples in its field order."""
     tail = (event_id, at)
     rows = [(*r, *tail) for r in results]  # NewResult is a tuple in column order
     cols = ("tube_id", "call", "ct_orf1ab", "ct_n", "source", "supersedes_id", "reason", "event_id", "at")
