@@ -9,28 +9,47 @@ import math
 
 
 def _fill_tubes(
-    items: list[list[int]], pool_size: int, window: int, set_aside: bool
+    items: list[list[int]], anchored: list[bool], pool_size: int, window: int
 ) -> tuple[list[list[int]], list[list[int]]]:
     """Fill tubes to exactly pool_size from items (member lists, walk order), with lookahead.
 
     Returns (tubes, items set aside). An empty item counts in the window but is never taken.
+    An anchored item (an oversize household's remainder) opens a tube of its own where it
+    stands, is never taken by lookahead or swapped, and its tube is closed partly filled
+    instead of set aside.
     """
     taken = [not item for item in items]
     tubes: list[list[int]] = []
     aside: list[list[int]] = []
     current: list[int] = []  # positions in items
     free = pool_size
+    holds_anchor = False
 
     def members() -> list[int]:
         return [i for p in current for i in items[p]]
+
+    def finish_open_tube() -> None:
+        nonlocal current, free, holds_anchor
+        if holds_anchor:
+            tubes.append(members())
+        else:
+            aside.extend(items[p] for p in current)
+        current, free, holds_anchor = [], pool_size, False
 
     head = 0
     while head < len(items):
         if taken[head]:
             head += 1
             continue
+        if anchored[head]:
+            if current:
+                finish_open_tube()
+            current, free, holds_anchor = [head], pool_size - len(items[head]), True
+            taken[head] = True
+            head += 1
+            continue
         window_ = range(head, min(len(items), head + 1 + window))
-        fitting = [j for j in window_ if not taken[j] and len(items[j]) <= free]
+        fitting = [j for j in window_ if not taken[j] and not anchored[j] and len(items[j]) <= free]
         if fitting:
             current.append(fitting[0])
             taken[fitting[0]] = True
@@ -39,9 +58,9 @@ def _fill_tubes(
             swaps = [
                 (len(items[j]) - len(items[p]), -j, -m)
                 for j in window_
-                if not taken[j]
+                if not taken[j] and not anchored[j]
                 for m, p in enumerate(current)
-                if 0 < len(items[j]) - len(items[p]) <= free
+                if not anchored[p] and 0 < len(items[j]) - len(items[p]) <= free
             ]
             if swaps:
                 gain, j, m = max(swaps)  # largest gain, then first window place, first member
@@ -52,19 +71,12 @@ def _fill_tubes(
                 free -= gain
                 head = min(head, back)
             else:
-                if set_aside:
-                    aside.extend(items[p] for p in current)
-                else:
-                    tubes.append(members())
-                current, free = [], pool_size
+                finish_open_tube()
         if free == 0:
             tubes.append(members())
-            current, free = [], pool_size
+            current, free, holds_anchor = [], pool_size, False
     if current:
-        if set_aside:
-            aside.extend(items[p] for p in current)
-        else:
-            tubes.append(members())
+        finish_open_tube()
     return tubes, aside
 
 
@@ -93,11 +105,13 @@ def assign_tubes_naive(
             leftovers: list[list[list[int]]] = []
             for _, in_building in itertools.groupby(in_compound, key=lambda h: h[1]):
                 items = []
+                anchored = []
                 for _, _, members in in_building:
                     own = len(members) // k * k  # an oversize household's own full tubes
                     tubes.extend(members[j : j + k] for j in range(0, own, k))
                     items.append(members[own:])
-                full, left = _fill_tubes(items, k, lookahead, set_aside=True)
+                    anchored.append(own > 0 and len(members) > own)
+                full, left = _fill_tubes(items, anchored, k, lookahead)
                 tubes.extend(full)
                 leftovers.append(left)
             # A building keeps its leftover in its own tube when the compound's slack pays.
@@ -263,6 +277,8 @@ def tube_invariant_failures(
             bad.append(f"oversize household at {run[0]}: own tubes shared")
         if len(set(tubes_of[own:])) > 1:
             bad.append(f"oversize household at {run[0]}: remainder split")
+        if len(run) > own and tubes_of[own] != full[-1] + 1:
+            bad.append(f"oversize household at {run[0]}: remainder not in the tube after its own")
     return bad
 
 

@@ -4,20 +4,21 @@ The rule, per compound (a run of equal compound codes):
 
 1. Households are runs of equal household code inside the compound. A household larger
    than the pool size K first fills ``size // K`` tubes of its own (its first members);
-   what is left of it (``size % K`` people, possibly none) is packed like a household.
+   what is left of it (``size % K`` people, possibly none) opens the next tube, which the
+   households after it may fill: the household's tubes are consecutive.
 2. Per building (a run of households whose first members share a building code), pack
    households in walk order into tubes filled to exactly K: take the first waiting
    household if it fits the free slots, otherwise the first one that fits among the next
    ``lookahead`` households of the building. If none fits, swap a household of the open
    tube for a larger one in the window (largest gain that still fits; the one swapped out
    waits again); if no swap helps either, the open tube's households are set aside for
-   step 3 and a new tube is opened. The building's last, partial tube is set aside too.
+   step 3 and a new tube is opened. The building's last, partial tube is set aside too
+   (a tube holding an oversize household's remainder is closed partly filled instead).
    Where the compound's empty slots allow it without an extra tube, a building keeps what
    it set aside in a tube of its own (largest leftovers first).
-3. The households set aside in a compound are sorted by walk order and packed the same way
-   across buildings (only these tubes can cross a building), with a window of
-   ``4 * lookahead``; when nothing in the window fits and no swap helps, the tube is
-   closed partly filled.
+3. The households set aside in a compound are packed across buildings (only these tubes
+   can cross a building) first fit decreasing: largest first, walk order on ties, each
+   into the first tube with room.
 4. Tubes are numbered by the walk position of their first member; slots 1..size follow
    walk order inside each tube.
 
@@ -94,22 +95,49 @@ def _households_contiguous(comp, hh):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _pack(  # type: ignore[no-untyped-def]
-    items, a, b, size, taken, rem_tube, K, window, spill, spill_buf, n_spill, next_id
-):
-    """Pack items[a:b] (household indices in walk order) into tubes of exactly K.
+def _spill(items, members, n_mem, rem_tube, spill_buf, n_spill):  # type: ignore[no-untyped-def]
+    """Set the open tube's households aside (for packing across buildings); returns n_spill."""
+    for m in range(n_mem):
+        g = items[members[m]]
+        rem_tube[g] = -1
+        spill_buf[n_spill] = g
+        n_spill += 1
+    return n_spill
 
-    ``spill`` True (inside a building): when nothing in the window fits, and at the end,
-    the open tube's households go to ``spill_buf``. ``spill`` False (a compound's set-aside
-    households): tubes are closed partly filled instead. Returns (n_spill, next_id).
+
+@kernel
+def _pack(  # type: ignore[no-untyped-def]
+    items, a, b, size, anchored, taken, rem_tube, K, window, spill_buf, n_spill, next_id
+):
+    """Pack items[a:b] (household indices in walk order, one building) into tubes of
+    exactly K. When nothing in the window fits, and at the end, the open tube's households
+    go to ``spill_buf``. An ``anchored`` household (the remainder of one larger than K)
+    opens a tube of its own at its place in walk order, so that it lands right after its
+    household's full tubes; lookahead and swaps never move it, and a tube holding it is
+    closed partly filled rather than set aside. Returns (n_spill, next_id).
     """
     members = np.empty(K, np.int64)  # positions in items of the open tube's households
     n_mem = 0
     free = K
+    holds_anchor = False
     head = a
     while head < b:
         h = items[head]
         if taken[h]:
+            head += 1
+            continue
+        if anchored[h]:
+            if n_mem > 0:
+                if holds_anchor:
+                    next_id += 1
+                else:
+                    n_spill = _spill(items, members, n_mem, rem_tube, spill_buf, n_spill)
+            taken[h] = True
+            rem_tube[h] = next_id
+            free = K - size[h]
+            members[0] = head
+            n_mem = 1
+            holds_anchor = True
             head += 1
             continue
         stop = min(b, head + 1 + window)
@@ -119,7 +147,7 @@ def _pack(  # type: ignore[no-untyped-def]
         else:
             for j in range(head + 1, stop):
                 g = items[j]
-                if not taken[g] and size[g] <= free:
+                if not taken[g] and not anchored[g] and size[g] <= free:
                     pick = j
                     break
         if pick >= 0:
@@ -139,9 +167,11 @@ def _pack(  # type: ignore[no-untyped-def]
             into = -1
             for j in range(head, stop):
                 g = items[j]
-                if taken[g]:
+                if taken[g] or anchored[g]:
                     continue
                 for m in range(n_mem):
+                    if anchored[items[members[m]]]:
+                        continue
                     d = size[g] - size[items[members[m]]]
                     if d > gain and d <= free:
                         gain, out, into = d, m, j
@@ -155,31 +185,24 @@ def _pack(  # type: ignore[no-untyped-def]
                 free -= gain
                 members[out] = into
                 head = min(head, back)
-            elif spill:
-                for m in range(n_mem):
-                    g = items[members[m]]
-                    rem_tube[g] = -1
-                    spill_buf[n_spill] = g
-                    n_spill += 1
-                free = K
-                n_mem = 0  # the tube id is reused: nobody holds it any more
             else:
-                next_id += 1
+                if holds_anchor:
+                    next_id += 1  # closed partly filled: the remainder stays by its household
+                else:
+                    n_spill = _spill(items, members, n_mem, rem_tube, spill_buf, n_spill)
                 free = K
-                n_mem = 0
+                n_mem = 0  # a spilled tube's id is reused: nobody holds it any more
+                holds_anchor = False
         if free == 0:
             next_id += 1
             free = K
             n_mem = 0
+            holds_anchor = False
     if n_mem > 0:
-        if spill:
-            for m in range(n_mem):
-                g = items[members[m]]
-                rem_tube[g] = -1
-                spill_buf[n_spill] = g
-                n_spill += 1
-        else:
+        if holds_anchor:
             next_id += 1
+        else:
+            n_spill = _spill(items, members, n_mem, rem_tube, spill_buf, n_spill)
     return n_spill, next_id
 
 
@@ -276,6 +299,7 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
                 next_id += 1
     else:
         items = np.arange(nh)
+        anchored = (n_full > 0) & (rem > 0)
         spill_buf = np.empty(nh, np.int64)
         spill_lo = np.empty(nh, np.int64)  # per building of the compound: its set-aside range
         spill_hi = np.empty(nh, np.int64)
@@ -301,7 +325,7 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
                     b += 1
                 spill_lo[nb] = n_spill
                 n_spill, next_id = _pack(
-                    items, a, b, rem, taken, rem_tube, K, window, True, spill_buf, n_spill, next_id
+                    items, a, b, rem, anchored, taken, rem_tube, K, window, spill_buf, n_spill, next_id
                 )
                 spill_hi[nb] = n_spill
                 nb += 1
