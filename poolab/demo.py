@@ -9,6 +9,7 @@ the loop writes stays in the demo folder beside the store.
 
 from __future__ import annotations
 
+import csv
 import math
 import os
 import time
@@ -126,15 +127,12 @@ def run_demo(
         m = write_manifest(store, campaign, path("manifest.csv"))
         d.append(f"{m.rows} rows -> manifest.csv")
     # The truth: who is infected and how much virus their swab carries.
-    rid_index = {r: i for i, r in enumerate(district.resident_id)}
     chosen = rng.choice(len(district), size=min(infected, len(district)), replace=False)
     person_ct = {district.resident_id[int(i)]: float(rng.normal(model.ct_mean, model.ct_sd)) for i in chosen}
     with step("collection (simulated)") as d:
         n = mark_collected(store, campaign, operator=operator)
         d.append(f"{n} tubes collected")
     manifest_tubes: dict[str, list[str]] = {}
-    import csv
-
     with open(path("manifest.csv"), encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             manifest_tubes.setdefault(row["tube_barcode"], []).append(row["resident_id"])
@@ -211,7 +209,6 @@ def run_demo(
     detectable = sorted(
         rid for rid, ct in person_ct.items() if rid in resampled and _call(ct, model.limit_ct) == "positive"
     )
-    _ = rid_index
     return DemoReport(
         folder=folder,
         steps=tuple(steps),

@@ -162,25 +162,6 @@ def barcode_in_use(conn: Connection, *, barcode: str) -> int | None:
     return conn.execute(select(_T.c.campaign_id).where(_T.c.barcode == barcode)).scalar()
 
 
-def count_tubes(conn: Connection, *, campaign_id: int, kind: str) -> int:
-    """How many tubes of ``kind`` a campaign has."""
-    return int(
-        conn.execute(
-            select(func.count()).select_from(_T).where(_T.c.campaign_id == campaign_id, _T.c.kind == kind)
-        ).scalar()
-        or 0
-    )
-
-
-def members_of_campaign(conn: Connection, *, campaign_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """(tube id, resident pk) of every pool membership of a campaign."""
-    rows = conn.execute(select(_M.c.tube_id, _M.c.resident_pk).where(_M.c.campaign_id == campaign_id)).all()
-    if not rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    arr = np.array([tuple(r) for r in rows], dtype=np.int64)  # Row objects are slow for numpy
-    return arr[:, 0].copy(), arr[:, 1].copy()
-
-
 class CampaignExists(PoolabError):
     """A campaign name is already taken."""
 

@@ -70,17 +70,11 @@ def _states_where(conn: Connection, condition: Any) -> dict[str, TubeState]:
     return out
 
 
-def tube_states(conn: Connection, *, barcodes: Sequence[str], campaign_id: int | None = None) -> dict[str, TubeState]:
-    """barcode -> state for the tubes among ``barcodes`` that exist (any campaign).
-
-    With ``campaign_id`` and many barcodes, the campaign's tubes are read in one pass
-    (cheaper than many IN lists); codes not found there are looked up store-wide."""
+def tube_states(conn: Connection, *, barcodes: Sequence[str]) -> dict[str, TubeState]:
+    """barcode -> state for the tubes among ``barcodes`` that exist (any campaign). For a
+    whole results file of one campaign, ``campaign_tube_index`` is the cheaper read."""
     wanted = list(dict.fromkeys(barcodes))
     out: dict[str, TubeState] = {}
-    if campaign_id is not None and len(wanted) > 900:
-        every = _states_where(conn, _T.c.campaign_id == campaign_id)
-        out = {c: every[c] for c in wanted if c in every}
-        wanted = [c for c in wanted if c not in every]
     for start in range(0, len(wanted), 900):
         out.update(_states_where(conn, _T.c.barcode.in_(wanted[start : start + 900])))
     return out
