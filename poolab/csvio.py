@@ -258,7 +258,18 @@ def read_csv_rows(
 ) -> CsvTable:
     """Read a CSV file with a header; raise ``InputRejected`` listing every structural problem."""
     source = os.fspath(path)
-    text, encoding = read_text(source)
+    with open(source, "rb") as f:
+        return parse_csv_bytes(f.read(), source, required_header, optional_header)
+
+
+def parse_csv_bytes(
+    data: bytes,
+    source: str,
+    required_header: Sequence[str],
+    optional_header: Sequence[str] = (),
+) -> CsvTable:
+    """``read_csv_rows`` on bytes already read (for a caller that also hashes them)."""
+    text, encoding = decode_bytes(data, source)
     table, problems = parse_csv_text(text, source, encoding, required_header, optional_header)
     if problems:
         raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was read", problems)

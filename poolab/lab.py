@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from poolab.barcodes import barcode_problem, barcode_problems, normalise_scan
-from poolab.csvio import read_csv_rows
+from poolab.csvio import parse_csv_bytes
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.model import ResultImportSummary, ScanReport
 from poolab.store.bulk import pauses_gc
@@ -181,8 +181,9 @@ def import_results(
         raise PoolabError("--amend needs --reason: say why the result is corrected")
     source = os.fspath(path)
     with open(source, "rb") as f:
-        sha = hashlib.sha256(f.read()).hexdigest()
-    table = read_csv_rows(source, RESULT_COLUMNS, RESULT_OPTIONAL)
+        data = f.read()  # read once: hashed for the already-imported check, then parsed
+    sha = hashlib.sha256(data).hexdigest()
+    table = parse_csv_bytes(data, source, RESULT_COLUMNS, RESULT_OPTIONAL)
     with store.begin() as conn:
         info = campaign_by_name(conn, name=campaign)
         scope = f"results:{info.id}"
