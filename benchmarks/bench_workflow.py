@@ -43,11 +43,11 @@ from _common import format_table, machine_lines, median, timed  # noqa: E402
 from poolab.campaigns import create_campaign  # noqa: E402
 from poolab.csvio import write_csv  # noqa: E402
 from poolab.lab import import_results, receive  # noqa: E402
-from poolab.resolve import write_retest  # noqa: E402
-from poolab.roster import read_roster, write_roster_csv  # noqa: E402
+from poolab.resolve import RETEST_COLUMNS, write_retest  # noqa: E402
+from poolab.roster import ROSTER_COLUMNS, read_roster, write_roster_csv  # noqa: E402
 from poolab.roster_import import import_roster, store_roster  # noqa: E402
 from poolab.rosterdemo import generate_district  # noqa: E402
-from poolab.sampling import mark_collected, write_manifest  # noqa: E402
+from poolab.sampling import MANIFEST_COLUMNS, mark_collected, write_manifest  # noqa: E402
 from poolab.scans import scan_lines  # noqa: E402
 from poolab.store.engine import Store, init_store, open_store  # noqa: E402
 
@@ -161,18 +161,7 @@ WHERE p.campaign_id = ? AND p.kind = 'pool' AND res.call IN ('positive', 'inconc
 ORDER BY p.position, m.slot
 """
 
-RESIDENT_COLS = (
-    "resident_id",
-    "name",
-    "id_number",
-    "phone",
-    "compound",
-    "building",
-    "unit",
-    "room",
-    "household_id",
-    "event_id",
-)
+RESIDENT_COLS = (*ROSTER_COLUMNS, "event_id")
 TUBE_COLS = ("barcode", "campaign_id", "kind", "position", "parent_tube_id", "resident_pk", "event_id")
 MEMBER_COLS = ("campaign_id", "tube_id", "resident_pk", "slot", "event_id")
 SCAN_COLS = ("tube_id", "event_id", "at")
@@ -312,28 +301,8 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     result_rows = select_cols(t5, "result", RESULT_COLS)
     assert len(resident_rows) == n and len(member_rows) == n and len(tube_rows) == n_tubes == camp.tubes
     assert len(collection_rows) == len(receipt_rows) == len(result_rows) == n_tubes
-    manifest_header = (
-        "tube_barcode",
-        "slot",
-        "resident_id",
-        "name",
-        "compound",
-        "building",
-        "unit",
-        "room",
-        "household_id",
-    )
-    retest_header = (
-        "resident_id",
-        "name",
-        "compound",
-        "building",
-        "unit",
-        "room",
-        "household_id",
-        "pool_tube_barcode",
-        "retest_tube_barcode",
-    )
+    manifest_header = MANIFEST_COLUMNS
+    retest_header = RETEST_COLUMNS
     out = tmp / "out.csv"
     roster = read_roster(roster_csv)
 
