@@ -144,6 +144,12 @@ def _predictive(p: float, pse: Arr, psp: Arr) -> tuple[Arr, Arr]:
     return pppv, pnpv
 
 
+def _p_positive(all_negative: Arr | float, se: Arr | float, sp: float) -> Arr:
+    """P(a pool tests positive) when its members are all negative with probability
+    ``all_negative``: a true positive (Se) or a false one (1 - Sp)."""
+    return np.asarray(se * (1.0 - all_negative) + (1.0 - sp) * all_negative, dtype=np.float64)
+
+
 def _detect(k: Arr, dilution: DilutionModel | None) -> Arr:
     if dilution is None:
         return np.ones_like(k, dtype=np.float64)
@@ -165,7 +171,7 @@ def dorfman_arrays(
     q = 1.0 - p
     se1 = se[0] * _detect(kk, dilution)
     se2, sp1, sp2 = se[1], sp[0], sp[1]
-    e = 1.0 / kk + se1 * (1.0 - q**kk) + (1.0 - sp1) * q**kk
+    e = 1.0 / kk + _p_positive(q**kk, se1, sp1)
     pse = se1 * se2
     qo = q ** (kk - 1.0)
     psp = 1.0 - ((1.0 - sp1) * (1.0 - sp2) * qo + se1 * (1.0 - sp2) * (1.0 - qo))
@@ -253,7 +259,7 @@ def _array_core(
 
     # PSe (base Se: the caller multiplies by the detectable share)
     sb = se_rc_base
-    c0 = 1.0 - ((1.0 - sp) * q**nn + s * (1.0 - q**nn))
+    c0 = 1.0 - _p_positive(q**nn, s, sp)
     pse = se_ind * sb**2 + 2.0 * se_ind * sb * (1.0 - sb) * c0 ** (nn - 1.0)
     return e, pse, psp
 
@@ -291,18 +297,15 @@ def array_master_arrays(
     all_neg_a2 = 2.0 / nn + (1.0 - sp_rc) ** 2 + 2.0 * (1.0 - sp_rc) * sp_rc**nn
     e = 1.0 / nn**2 + (1.0 - se_m - sp_m) * q ** (nn * nn) * all_neg_a2 + se_m * e_a2
 
-    def f(k: Arr, s: Arr | float, spec: float) -> Arr:
-        # P(a pool of k tests positive)
-        return (1.0 - spec) * q**k + s * (1.0 - q**k)
-
     pse: Arr = np.asarray(se_m_base * se_rc**2 * se_ind, dtype=np.float64)
-    pse = pse + 2.0 * se_m_base * se_rc * se_ind * (1.0 - se_rc) * (1.0 - f(nn, se_rc, sp_rc)) ** (nn - 1.0)
+    line_clear = 1.0 - _p_positive(q**nn, se_rc, sp_rc)  # a row or column tests negative
+    pse = pse + 2.0 * se_m_base * se_rc * se_ind * (1.0 - se_rc) * line_clear ** (nn - 1.0)
     pse = d * pse
 
     # PSp (Kim et al. 2007 mu and nu; given this individual is negative)
     qn1 = q ** (nn - 1.0)
-    mu = f((nn - 1.0) ** 2, se_m, sp_m) * ((1.0 - sp_rc) * qn1) ** 2
-    mu = mu + se_m * se_rc * (1.0 - qn1) * ((1.0 - sp_rc) * qn1 + f(nn - 1.0, se_rc, sp_rc))
+    mu = _p_positive(q ** ((nn - 1.0) ** 2), se_m, sp_m) * ((1.0 - sp_rc) * qn1) ** 2
+    mu = mu + se_m * se_rc * (1.0 - qn1) * ((1.0 - sp_rc) * qn1 + _p_positive(qn1, se_rc, sp_rc))
     n_max = int(nn.max())
     lf = _log_factorials(n_max + 1)
     n = nn[:, None]
@@ -359,7 +362,7 @@ def std_arrays(
     neg = (1.0 - p) ** (qq - 1.0)
     d = _detect(qq, dilution)
     se1 = se[0] * d
-    p0 = se1 * (1.0 - neg) + (1.0 - sp[0]) * neg
+    p0 = _p_positive(neg, se1, sp[0])
     candidate_pos = d * se[0] ** kk
     candidate_neg = p0**kk
     e = kk / qq + p * candidate_pos + (1.0 - p) * candidate_neg
