@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import csv
+import os
 import pstats
 import shutil
 import sqlite3
@@ -224,7 +225,7 @@ class Bench:
         prof = cProfile.Profile()
         prof.runcall(call)
         self.work.clean()
-        pstats.Stats(prof, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(prof, stream=sys.stdout).sort_stats("cumulative").print_stats(int(os.environ.get("PROFILE_LINES", "25")))
 
 
 def main() -> None:

@@ -1,15 +1,19 @@
-"""Bulk paths: many rows in one statement execution, never one ORM object per row.
+"""Bulk paths: many rows per statement execution, never one ORM object per row.
 
-The statement is built and compiled by SQLAlchemy Core for the store's dialect; rows go
-to the driver's ``executemany`` as tuples. On SQLite this is as fast as hand-written
-``sqlite3.executemany``; on PostgreSQL SQLAlchemy batches rows into multi-VALUES
-statements ("insertmanyvalues"), which is what makes psycopg fast.
+The statement is built and compiled by SQLAlchemy Core for the store's dialect. On
+SQLite the compiled one-row statement is widened to a multi-row ``VALUES (...), (...)``
+and run once per few hundred rows: one ``sqlite3_step`` and one call from Python per
+block instead of per row, about twice the speed of ``sqlite3.executemany`` on narrow
+rows. On PostgreSQL SQLAlchemy batches rows the same way ("insertmanyvalues"), which is
+what makes psycopg fast.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import itertools
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
@@ -17,6 +21,8 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import Connection, Select, Table, insert
 
 CHUNK = 50_000
+ROWS_PER_STATEMENT = 500
+"""Rows per multi-row INSERT on SQLite: past a few hundred nothing more is gained."""
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> int:
@@ -27,18 +33,55 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
         compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns))
         order = compiled.positiontup or []
         if list(order) != list(columns):  # the compiler keeps table order; map ours onto it
-            index = [list(columns).index(c) for c in order]
-            rows = [tuple(r[i] for i in index) for r in rows]
+            rows = _reordered(table, list(columns), list(order), rows)
         rows = _bind_processed(conn, table, list(order), rows)
-        sql = str(compiled)
-        for start in range(0, len(rows), CHUNK):
-            conn.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
+        _sqlite_insert_values(conn, str(compiled), len(order), rows)
         return len(rows)
     stmt = insert(table)
     for start in range(0, len(rows), CHUNK):
         batch = [dict(zip(columns, r, strict=True)) for r in rows[start : start + CHUNK]]
         conn.execute(stmt, batch)
     return len(rows)
+
+
+def _reordered(
+    table: Table, columns: list[str], order: list[str], rows: Sequence[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Rows in the compiled statement's column order. A column the caller left out is
+    in that order only when it has a Python-side default: a scalar one is filled in."""
+    getters: list[tuple[bool, Any]] = []
+    for c in order:
+        if c in columns:
+            getters.append((True, columns.index(c)))
+            continue
+        default = table.c[c].default
+        if default is None or not default.is_scalar:
+            raise ValueError(f"insert into {table.name}: no value and no fixed default for column {c!r}")
+        getters.append((False, default.arg))
+    return [tuple(r[v] if from_row else v for from_row, v in getters) for r in rows]
+
+
+def _sqlite_insert_values(conn: Connection, one_row_sql: str, width: int, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run a compiled one-row ``INSERT ... VALUES (?, ...)`` as multi-row statements
+    (as many rows as SQLite's bound-variable limit allows, at most ROWS_PER_STATEMENT)."""
+    head, sep, group = one_row_sql.rpartition(" VALUES ")
+    if not sep or not group.startswith("(") or group.count("?") != width:
+        raise ValueError(f"not a one-row insert: {one_row_sql!r}")
+    dbapi = conn.connection.driver_connection
+    limit = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
+    per = max(1, min(ROWS_PER_STATEMENT, limit // max(width, 1)))
+    cursor = dbapi.cursor()  # type: ignore[union-attr]
+    try:
+        full = len(rows) - len(rows) % per
+        block_sql = f"{head} VALUES {', '.join([group] * per)}"
+        execute = cursor.execute
+        for start in range(0, full, per):
+            execute(block_sql, list(itertools.chain.from_iterable(rows[start : start + per])))
+        if full < len(rows):
+            rest = rows[full:]
+            execute(f"{head} VALUES {', '.join([group] * len(rest))}", list(itertools.chain.from_iterable(rest)))
+    finally:
+        cursor.close()
 
 
 def _bind_processed(
