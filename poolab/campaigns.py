@@ -22,6 +22,7 @@ from poolab.store.campaigns import (
     insert_members,
     insert_tubes,
     issue_tube_barcodes,
+    tube_ids_by_position,
 )
 from poolab.store.engine import Store
 from poolab.store.events import record_event
@@ -104,7 +105,7 @@ def create_campaign(
             one_tube_per_household=one_tube_per_household,
         )
         barcodes = issue_tube_barcodes(conn, prefix=POOL_PREFIX, count=assignment.n_tubes)
-        ids = insert_tubes(
+        insert_tubes(
             conn,
             campaign_id=campaign_id,
             kind="pool",
@@ -112,7 +113,8 @@ def create_campaign(
             positions=range(assignment.n_tubes),
             event_id=event_id,
         )
-        tube_id_of_index = np.asarray([ids[b] for b in barcodes], dtype=np.int64)
+        tube_id_of_index = tube_ids_by_position(conn, campaign_id=campaign_id, kind="pool")
+        assert tube_id_of_index.shape[0] == assignment.n_tubes  # a new campaign holds only these
         insert_members(
             conn,
             campaign_id=campaign_id,

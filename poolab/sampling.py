@@ -11,7 +11,7 @@ from poolab.errors import PoolabError, Problem
 from poolab.masking import mask_name
 from poolab.model import ExportSummary, ScanReport
 from poolab.store.bulk import pauses_gc
-from poolab.store.campaigns import campaign_by_name, insert_members, insert_tubes
+from poolab.store.campaigns import campaign_by_name, insert_members, insert_tubes, tube_ids_for
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event
 from poolab.store.reports import (
@@ -227,7 +227,7 @@ class _FieldSession:
             at = now()
             if self.new_tubes:
                 codes = [c for c, _ in self.new_tubes]
-                ids = insert_tubes(
+                insert_tubes(
                     conn,
                     campaign_id=self.info.id,
                     kind="pool",
@@ -235,6 +235,7 @@ class _FieldSession:
                     positions=range(self.tube_count, self.tube_count + len(codes)),
                     event_id=event_id,
                 )
+                ids = tube_ids_for(conn, barcodes=codes, campaign_id=self.info.id)
                 self.tube_count += len(codes)
                 tube_ids, pks, slots = [], [], []
                 for c, members in self.new_tubes:

@@ -76,3 +76,22 @@ def test_a_failed_block_leaves_nothing(store) -> None:
         insert_rows(conn, _R, COLUMNS, rows)
     with store.begin() as conn:
         assert conn.execute(select(_R.c.id)).first() is None
+
+
+def test_columns_null_in_every_row_read_back_as_null(store) -> None:
+    """Columns that are None in every row (left out of the SQLite statement) are NULL,
+    and a column None in most rows keeps its few values."""
+    from poolab.store.tables import Result
+
+    res = Result.__table__  # type: ignore[attr-defined]
+    at = datetime(2026, 11, 29, tzinfo=UTC)
+    n = ROWS_PER_STATEMENT + 7
+    rows = [
+        (i + 1, "negative", 31.5 if i == n - 1 else None, None, f"f.csv:{i + 2}", None, None, 3, at) for i in range(n)
+    ]
+    cols = ("tube_id", "call", "ct_orf1ab", "ct_n", "source", "supersedes_id", "reason", "event_id", "at")
+    with store.begin() as conn:
+        insert_rows(conn, res, cols, rows)
+    with store.begin() as conn:
+        back = conn.execute(select(*(res.c[c] for c in cols[:-1])).order_by(res.c.id)).all()
+    assert [tuple(r) for r in back] == [r[:-1] for r in rows]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import gc
 import itertools
+import operator
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,10 +31,11 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     if not rows:
         return 0
     if conn.dialect.name == "sqlite":
-        compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns))
+        columns, rows = _without_null_columns(table, list(columns), rows)
+        compiled = insert(table).compile(dialect=conn.dialect, column_keys=columns)
         order = compiled.positiontup or []
-        if list(order) != list(columns):  # the compiler keeps table order; map ours onto it
-            rows = _reordered(table, list(columns), list(order), rows)
+        if list(order) != columns:  # the compiler keeps table order; map ours onto it
+            rows = _reordered(table, columns, list(order), rows)
         rows = _bind_processed(conn, table, list(order), rows)
         _sqlite_insert_values(conn, str(compiled), len(order), rows)
         return len(rows)
@@ -44,11 +46,40 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     return len(rows)
 
 
+def _without_null_columns(
+    table: Table, columns: list[str], rows: Sequence[tuple[Any, ...]]
+) -> tuple[list[str], Sequence[tuple[Any, ...]]]:
+    """Leave out the columns that are None in every row and would be NULL anyway (no
+    default of any kind): the stored rows are the same, and every bound NULL costs as
+    much as a value (a results file is mostly rows without Ct, correction or reason)."""
+    dropped = {
+        j
+        for j, c in enumerate(columns)
+        if table.c[c].default is None
+        and table.c[c].server_default is None
+        and all(r[j] is None for r in rows)  # stops at the first value
+    }
+    if not dropped or len(dropped) == len(columns):
+        return columns, rows
+    keep = [j for j in range(len(columns)) if j not in dropped]
+    return [columns[j] for j in keep], _picked(rows, keep)
+
+
+def _picked(rows: Sequence[tuple[Any, ...]], index: list[int]) -> list[tuple[Any, ...]]:
+    """The ``index`` fields of every row, as tuples (itemgetter: C speed)."""
+    if len(index) == 1:
+        j = index[0]
+        return [(r[j],) for r in rows]
+    return list(map(operator.itemgetter(*index), rows))
+
+
 def _reordered(
     table: Table, columns: list[str], order: list[str], rows: Sequence[tuple[Any, ...]]
 ) -> list[tuple[Any, ...]]:
     """Rows in the compiled statement's column order. A column the caller left out is
     in that order only when it has a Python-side default: a scalar one is filled in."""
+    if all(c in columns for c in order):
+        return _picked(rows, [columns.index(c) for c in order])
     getters: list[tuple[bool, Any]] = []
     for c in order:
         if c in columns:
@@ -57,7 +88,7 @@ def _reordered(
         default = table.c[c].default
         if default is None or not default.is_scalar:
             raise ValueError(f"insert into {table.name}: no value and no fixed default for column {c!r}")
-        getters.append((False, default.arg))
+        getters.append((False, default.arg))  # type: ignore[attr-defined]  # a ScalarElementColumnDefault
     return [tuple(r[v] if from_row else v for from_row, v in getters) for r in rows]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select, update
 
 from poolab.barcodes import issue_barcodes
 from poolab.errors import NotFound, PoolabError
-from poolab.store.bulk import insert_rows
+from poolab.store.bulk import fetch_all_raw, insert_rows
 from poolab.store.tables import Campaign, Counter, Member, Tube
 
 _C = Campaign.__table__  # type: ignore[attr-defined]
@@ -109,19 +109,25 @@ def insert_tubes(
     event_id: int,
     parent_tube_ids: Sequence[int | None] | None = None,
     resident_pks: Sequence[int | None] | None = None,
-) -> dict[str, int]:
-    """Add tubes; returns barcode -> tube id."""
+) -> int:
+    """Add tubes; returns how many (``tube_ids_for`` or ``tube_ids_by_position`` give their ids)."""
     n = len(barcodes)
     parents = parent_tube_ids if parent_tube_ids is not None else [None] * n
     residents = resident_pks if resident_pks is not None else [None] * n
     rows = [(barcodes[i], campaign_id, kind, int(positions[i]), parents[i], residents[i], event_id) for i in range(n)]
-    insert_rows(
+    return insert_rows(
         conn,
         _T,
         ("barcode", "campaign_id", "kind", "position", "parent_tube_id", "resident_pk", "event_id"),
         rows,
     )
-    return tube_ids_for(conn, barcodes=barcodes, campaign_id=campaign_id)
+
+
+def tube_ids_by_position(conn: Connection, *, campaign_id: int, kind: str) -> np.ndarray:
+    """Ids of a campaign's tubes of one kind, ordered by position (integers only: a
+    district's pool tubes are read back without their barcodes)."""
+    stmt = select(_T.c.id).where(_T.c.campaign_id == campaign_id, _T.c.kind == kind).order_by(_T.c.position)
+    return np.asarray([r[0] for r in fetch_all_raw(conn, stmt)], dtype=np.int64)
 
 
 def tube_ids_for(conn: Connection, *, barcodes: Sequence[str], campaign_id: int) -> dict[str, int]:
