@@ -173,10 +173,12 @@ def _parse_simple(text: str) -> tuple[list[str], list[list[str]]] | None:
     if "\n" + "," * (width - 1) + "\n" in f"\n{body}\n":
         return None  # a blank line ("" or bare commas)
     # Each line break becomes a field of its own; the file is rectangular exactly when
-    # every one of them lands on the stride of width + 1.
+    # every one of them lands on the stride of width + 1. All of them: a short line and a
+    # long one (or an empty one) can otherwise make up each other's fields.
     flat = body.replace("\n", ",\n,").split(",")
     n = (len(flat) + 1) // (width + 1)
-    if len(flat) != n * (width + 1) - 1 or flat[width :: width + 1].count("\n") != n - 1:
+    breaks = body.count("\n")
+    if len(flat) != n * (width + 1) - 1 or breaks != n - 1 or flat[width :: width + 1].count("\n") != breaks:
         return None
     return flat[:width], [flat[width + 1 + j :: width + 1] for j in range(width)]
 

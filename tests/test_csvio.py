@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from poolab.csvio import read_csv_rows, read_text, write_csv
@@ -168,6 +168,8 @@ def csv_like_texts(draw: st.DrawFn) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(csv_like_texts(), st.text(st.sampled_from('ab张,"\n\r \t'), max_size=30)))
+@example(",,a\n\na")  # an empty line and a short one made up one row's fields
+@example("a,b,c\nd\ne")  # two short lines whose fields add up to one row
 def test_fast_path_agrees_with_csv_reader(text):
     """Whenever the split fast path accepts a text, it parses it as csv.reader would."""
     from poolab.csvio import _parse_careful, _parse_simple

@@ -88,6 +88,19 @@ def test_missing_required_field(tmp_path, field):
     assert str(path) in str(error) and ":3:" in str(error)
 
 
+def test_two_short_lines_are_not_read_as_one_row(tmp_path):
+    """Two cut-short lines whose fields add up to one row (7 + 1 of 9 fields) are two
+    lines with missing fields, not one resident whose household_id is the next line."""
+    path = _file(tmp_path, [HEADER, "R1,,,,C,1,2", "R2", "R3,,,,C,1,,,H3"])
+    problems = _rejected(path).problems
+    assert [
+        (2, "missing required field household_id (resident R1)"),
+        (3, "missing required field compound (resident R2)"),
+        (3, "missing required field building (resident R2)"),
+        (3, "missing required field household_id (resident R2)"),
+    ] == [(p.line, p.message) for p in problems]
+
+
 def test_duplicate_resident_id_names_both_lines(tmp_path):
     """A repeated resident_id is refused on its second line, naming the first line too."""
     path = _file(tmp_path, [HEADER, "R1,,,,C,1,,,H1", "R2,,,,C,1,,,H1", "R1,,,,C,2,,,H2"])
