@@ -546,6 +546,8 @@ def posterior(
         comp_ptr, comp_members, cpool_ptr, cpools, kind, pool_ptr, pool_members, result, se, sp, prior, iters,
         damping, prob,
     )  # fmt: skip
+    # A certain person's normalised posterior can round to a hair outside [0, 1] (1 + 4e-16).
+    np.clip(prob, 0.0, 1.0, out=prob)
     exact = np.repeat(kind != LOOPY, np.diff(comp_ptr))
     exact_of = np.empty(n, dtype=np.bool_)
     exact_of[comp_members] = exact
