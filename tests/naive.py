@@ -80,6 +80,28 @@ def _fill_tubes(
     return tubes, aside
 
 
+def subset_sums(sizes: list[int]) -> set[int]:
+    """Every total some subset of ``sizes`` adds up to."""
+    totals = {0}
+    for s in sizes:
+        totals |= {t + s for t in totals}
+    return totals
+
+
+def _exact_subset(sizes: list[int], target: int) -> list[int] | None:
+    """Positions of a subset adding up to ``target`` (None if none does): its last position
+    is the first at which a prefix can make the target; the rest, chosen the same way, make
+    what is left of it from the positions before."""
+    if target == 0:
+        return []
+    for i in range(len(sizes)):
+        if target in subset_sums(sizes[: i + 1]):
+            rest = _exact_subset(sizes[:i], target - sizes[i])
+            assert rest is not None  # target - sizes[i] is a total of the prefix before i
+            return [*rest, i]
+    return None
+
+
 def assign_tubes_naive(
     compound: list[int],
     building: list[int],
@@ -113,6 +135,10 @@ def assign_tubes_naive(
                     anchored.append(own > 0 and len(members) > own)
                 full, left = _fill_tubes(items, anchored, k, lookahead)
                 tubes.extend(full)
+                left.sort(key=lambda item: item[0])  # walk order
+                while (subset := _exact_subset([len(item) for item in left], k)) is not None:
+                    tubes.append([i for j in subset for i in left[j]])
+                    left = [item for j, item in enumerate(left) if j not in subset]
                 leftovers.append(left)
             # A building keeps its leftover in its own tube when the compound's slack pays.
             people = [sum(map(len, left)) for left in leftovers]

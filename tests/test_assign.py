@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from poolab.kernels.assign import assign_tubes
-from tests.naive import assign_tubes_naive, tube_invariant_failures
+from tests.naive import assign_tubes_naive, subset_sums, tube_invariant_failures
 from tests.strategies import pool_sizes, walk_codes
 
 lookaheads = st.integers(0, 6)
@@ -35,6 +35,25 @@ def test_kernel_keeps_invariants(codes, k, window, one):
     failures = tube_invariant_failures(comp.tolist(), hh.tolist(), got.tube.tolist(), got.slot.tolist(), got.n_tubes, k)
     assert [] == failures
     assert got.n_tubes >= got.lower_bound
+
+
+@settings(max_examples=150, deadline=None)
+@given(codes=walk_codes(), k=pool_sizes, window=lookaheads)
+def test_no_building_strands_households_that_make_a_tube(codes, k, window):
+    """Of the households a tube crossing buildings holds, those of any one building never
+    add up to exactly K between them (they would have made a tube of that building)."""
+    comp, bldg, hh = (a.tolist() for a in codes)
+    got = assign_tubes(*codes, pool_size=k, lookahead=window)
+    places: dict[int, set[tuple[int, int]]] = {}
+    for t, c, b in zip(got.tube.tolist(), comp, bldg, strict=True):
+        places.setdefault(t, set()).add((c, b))
+    stranded: dict[tuple[int, int], dict[int, int]] = {}  # building -> household -> people
+    for i, t in enumerate(got.tube.tolist()):
+        if len(places[t]) > 1:
+            owner = stranded.setdefault((comp[i], bldg[i]), {})
+            owner[hh[i]] = owner.get(hh[i], 0) + 1
+    for building, sizes in stranded.items():
+        assert k not in subset_sums(list(sizes.values())), (building, sizes)
 
 
 @settings(max_examples=100, deadline=None)

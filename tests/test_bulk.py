@@ -21,7 +21,7 @@ _REC = Receipt.__table__  # type: ignore[attr-defined]
 
 def _residents(n: int) -> list[tuple[object, ...]]:
     # Columns deliberately not in table order, with quotes, commas and CJK text.
-    return [(f"R{i:06d}", f"小区'{i % 3}", f"H{i // 2}", f"张, \"{i}\"", i % 7 + 1) for i in range(n)]
+    return [(f"R{i:06d}", f"小区'{i % 3}", f"H{i // 2}", f'张, "{i}"', i % 7 + 1) for i in range(n)]
 
 
 COLUMNS = ("resident_id", "compound", "household_id", "name", "event_id")
@@ -61,9 +61,7 @@ def test_date_times_are_stored_as_the_orm_stores_them(store) -> None:
         conn.execute(_REC.insert(), {"tube_id": 10_000, "event_id": 1, "at": at})  # the ORM's own path
     with store.begin() as conn:
         back = conn.execute(select(_REC.c.tube_id, _REC.c.at).order_by(_REC.c.id)).all()
-    assert [(t, a.replace(tzinfo=UTC) if a.tzinfo is None else a) for t, a in back[:-1]] == [
-        (t, a) for t, _, a in rows
-    ]
+    assert [(t, a.replace(tzinfo=UTC) if a.tzinfo is None else a) for t, a in back[:-1]] == [(t, a) for t, _, a in rows]
     # the bulk rows and the ORM row read back alike
     assert type(back[0][1]) is type(back[-1][1])
 

@@ -14,8 +14,13 @@ The rule, per compound (a run of equal compound codes):
    waits again); if no swap helps either, the open tube's households are set aside for
    step 3 and a new tube is opened. The building's last, partial tube is set aside too
    (a tube holding an oversize household's remainder is closed partly filled instead).
-   Where the compound's empty slots allow it without an extra tube, a building keeps what
-   it set aside in a tube of its own (largest leftovers first).
+   Among what a building set aside (in walk order), households that add up to exactly K
+   make a tube of the building after all: the subset is the one whose last household is
+   the first at which a prefix can make K, the others chosen the same way for what is left
+   of K among the households before it; repeated while a subset makes K. (Walk-order
+   packing strands some people, and every one stranded sits in a tube that crosses
+   buildings.) Where the compound's empty slots allow it without an extra tube, a
+   building keeps what is still set aside in a tube of its own (largest leftovers first).
 3. The households set aside in a compound are packed across buildings (only these tubes
    can cross a building) first fit decreasing: largest first, walk order on ties, each
    into the first tube with room.
@@ -207,6 +212,51 @@ def _pack(  # type: ignore[no-untyped-def]
 
 
 @kernel
+def _exact_tubes(spill_buf, lo, hi, size, rem_tube, K, next_id):  # type: ignore[no-untyped-def]
+    """Give households set aside by one building (``spill_buf[lo:hi]``) that add up to
+    exactly K a tube of their own, as long as any subset does (rule in the module text).
+    The range is put in walk order first and compacted to those still without a tube.
+    Returns (new hi, next_id)."""
+    # walk order (index order): an insertion sort, the range is a building's few households
+    for i in range(lo + 1, hi):
+        x = spill_buf[i]
+        j = i - 1
+        while j >= lo and spill_buf[j] > x:
+            spill_buf[j + 1] = spill_buf[j]
+            j -= 1
+        spill_buf[j + 1] = x
+    reach = np.empty(K + 1, np.bool_)
+    first = np.empty(K + 1, np.int64)  # position in spill_buf of the household that first reached a total
+    while hi - lo > 1:
+        reach[:] = False
+        reach[0] = True
+        for m in range(lo, hi):
+            s = size[spill_buf[m]]
+            # 0/1 subset sums: downwards, so a household counts once per total
+            for t in range(K - s, -1, -1):
+                if reach[t] and not reach[t + s]:
+                    reach[t + s] = True
+                    first[t + s] = m
+            if reach[K]:
+                break
+        if not reach[K]:
+            break
+        t = K
+        while t > 0:  # each total's remainder was reached before the household that extends it
+            g = spill_buf[first[t]]
+            rem_tube[g] = next_id
+            t -= size[g]
+        next_id += 1
+        w = lo
+        for m in range(lo, hi):
+            if rem_tube[spill_buf[m]] < 0:
+                spill_buf[w] = spill_buf[m]
+                w += 1
+        hi = w
+    return hi, next_id
+
+
+@kernel
 def _own_leftover_tubes(  # type: ignore[no-untyped-def]
     spill_buf, lo, hi, size, rem_tube, K, next_id
 ):
@@ -327,6 +377,7 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
                 n_spill, next_id = _pack(
                     items, a, b, rem, anchored, taken, rem_tube, K, window, spill_buf, n_spill, next_id
                 )
+                n_spill, next_id = _exact_tubes(spill_buf, spill_lo[nb], n_spill, rem, rem_tube, K, next_id)
                 spill_hi[nb] = n_spill
                 nb += 1
                 a = b
