@@ -225,7 +225,8 @@ class Bench:
         prof = cProfile.Profile()
         prof.runcall(call)
         self.work.clean()
-        pstats.Stats(prof, stream=sys.stdout).sort_stats("cumulative").print_stats(int(os.environ.get("PROFILE_LINES", "25")))
+        lines = int(os.environ.get("PROFILE_LINES", "25"))
+        pstats.Stats(prof, stream=sys.stdout).sort_stats("cumulative").print_stats(lines)
 
 
 def main() -> None:
