@@ -102,6 +102,39 @@ def _exact_subset(sizes: list[int], target: int) -> list[int] | None:
     return None
 
 
+def _subsets_making(items: list[list[int]], k: int) -> tuple[list[list[int]], list[list[int]]]:
+    """Take subsets of ``items`` (walk order) adding up to exactly k people, one after the
+    other by ``_exact_subset``: (the tubes they make, the items left, walk order)."""
+    made: list[list[int]] = []
+    while (subset := _exact_subset([len(item) for item in items], k)) is not None:
+        made.append([i for j in subset for i in items[j]])
+        items = [item for j, item in enumerate(items) if j not in subset]
+    return made, items
+
+
+def _exchange_naive(
+    building_tubes: list[list[int]], left: list[list[int]], items: list[list[int]], anchored: list[bool], k: int
+) -> list[list[int]]:
+    """While the set-aside items hold k people or more: the building's newest full tube
+    without an anchored item whose items, with the set-aside ones, make two or more
+    k-subsets is dissolved into them (the first takes its place). Returns what is left."""
+    item_of = {i: j for j, item in enumerate(items) for i in item}
+    while sum(map(len, left)) >= k:
+        for t in range(len(building_tubes) - 1, -1, -1):
+            own = sorted({item_of[i] for i in building_tubes[t]})
+            if len(building_tubes[t]) != k or any(anchored[j] for j in own):
+                continue
+            made, rest = _subsets_making(sorted(left + [items[j] for j in own], key=lambda item: item[0]), k)
+            if len(made) >= 2:
+                building_tubes[t] = made[0]
+                building_tubes.extend(made[1:])
+                left = rest
+                break
+        else:
+            break
+    return left
+
+
 def assign_tubes_naive(
     compound: list[int],
     building: list[int],
@@ -134,11 +167,11 @@ def assign_tubes_naive(
                     items.append(members[own:])
                     anchored.append(own > 0 and len(members) > own)
                 full, left = _fill_tubes(items, anchored, k, lookahead)
-                tubes.extend(full)
                 left.sort(key=lambda item: item[0])  # walk order
-                while (subset := _exact_subset([len(item) for item in left], k)) is not None:
-                    tubes.append([i for j in subset for i in left[j]])
-                    left = [item for j, item in enumerate(left) if j not in subset]
+                made, left = _subsets_making(left, k)
+                building_tubes = full + made
+                left = _exchange_naive(building_tubes, left, items, anchored, k)
+                tubes.extend(building_tubes)
                 leftovers.append(left)
             # A building keeps its leftover in its own tube when the compound's slack pays.
             people = [sum(map(len, left)) for left in leftovers]

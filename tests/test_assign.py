@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from poolab.kernels.assign import assign_tubes
+from tests import naive
 from tests.naive import assign_tubes_naive, subset_sums, tube_invariant_failures
 from tests.strategies import pool_sizes, walk_codes
 
@@ -54,6 +55,54 @@ def test_no_building_strands_households_that_make_a_tube(codes, k, window):
             owner[hh[i]] = owner.get(hh[i], 0) + 1
     for building, sizes in stranded.items():
         assert k not in subset_sums(list(sizes.values())), (building, sizes)
+
+
+@st.composite
+def crowded_buildings(draw: st.DrawFn) -> tuple[list[int], list[int], list[int], int]:
+    """(compound, building, household) codes of 1-3 buildings of 8-14 households of
+    1..K+2 people, and K: the shape where walk-order packing strands people and a full
+    tube may be dissolved to take them back."""
+    k = draw(st.integers(2, 10))
+    comp: list[int] = []
+    bldg: list[int] = []
+    hh: list[int] = []
+    for b in range(draw(st.integers(1, 3))):
+        for size in draw(st.lists(st.integers(1, k + 2), min_size=8, max_size=14)):
+            comp += [0] * size
+            bldg += [b] * size
+            hh += [len(set(hh))] * size
+    return comp, bldg, hh, k
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=crowded_buildings(), window=lookaheads)
+@example(
+    case=([0] * 38, [0] * 38, [h for h, s in enumerate([3, 1, 6, 6, 2, 3, 5, 10, 2]) for _ in range(s)], 9), window=5
+)
+def test_kernel_equals_naive_twin_on_crowded_buildings(case, window):
+    """The kernel computes exactly the naive twin's tubes where full tubes get dissolved."""
+    comp, bldg, hh, k = case
+    got = assign_tubes(np.array(comp), np.array(bldg), np.array(hh), pool_size=k, lookahead=window)
+    assert assign_tubes_naive(comp, bldg, hh, k, lookahead=window) == (
+        got.tube.tolist(),
+        got.slot.tolist(),
+        got.n_tubes,
+    )
+    assert [] == tube_invariant_failures(comp, hh, got.tube.tolist(), got.slot.tolist(), got.n_tubes, k)
+
+
+def test_a_full_tube_is_dissolved_to_take_stranded_households_back(monkeypatch):
+    """K=9, one building of households 3,1,6,6,2,3,5,10,2 (window 5): walk-order packing
+    leaves a 6, a 3 and a 2 set aside (11 people); with one full tube's households they make
+    two tubes of 9, so 2 people are left instead of 11."""
+    sizes = [3, 1, 6, 6, 2, 3, 5, 10, 2]
+    hh = [h for h, s in enumerate(sizes) for _ in range(s)]
+    zeros = [0] * len(hh)
+    got = assign_tubes(np.array(zeros), np.array(zeros), np.array(hh), pool_size=9, lookahead=5)
+    twin = assign_tubes_naive(zeros, zeros, hh, 9, lookahead=5)
+    assert twin == (got.tube.tolist(), got.slot.tolist(), got.n_tubes)
+    monkeypatch.setattr(naive, "_exchange_naive", lambda tubes, left, *_: left)
+    assert twin != assign_tubes_naive(zeros, zeros, hh, 9, lookahead=5)  # the example exercises the exchange
 
 
 @settings(max_examples=100, deadline=None)

@@ -17,10 +17,14 @@ The rule, per compound (a run of equal compound codes):
    Among what a building set aside (in walk order), households that add up to exactly K
    make a tube of the building after all: the subset is the one whose last household is
    the first at which a prefix can make K, the others chosen the same way for what is left
-   of K among the households before it; repeated while a subset makes K. (Walk-order
-   packing strands some people, and every one stranded sits in a tube that crosses
-   buildings.) Where the compound's empty slots allow it without an extra tube, a
-   building keeps what is still set aside in a tube of its own (largest leftovers first).
+   of K among the households before it; repeated while a subset makes K. Then, while
+   what is set aside still holds K people or more, the building's full tubes are tried
+   newest first: a tube whose households, together with the set-aside ones (walk order),
+   yield two or more such subsets is dissolved into them (the first takes the tube's
+   place, the others are new tubes; what is left is set aside). (Walk-order packing
+   strands some people, and every one stranded sits in a tube that crosses buildings.)
+   Where the compound's empty slots allow it without an extra tube, a building keeps what
+   is still set aside in a tube of its own (largest leftovers first).
 3. The households set aside in a compound are packed across buildings (only these tubes
    can cross a building) first fit decreasing: largest first, walk order on ties, each
    into the first tube with room.
@@ -257,6 +261,100 @@ def _exact_tubes(spill_buf, lo, hi, size, rem_tube, K, next_id):  # type: ignore
 
 
 @kernel
+def _take_subsets(u, n_u, size, K, pick):  # type: ignore[no-untyped-def]
+    """Repeatedly take a subset of households ``u[:n_u]`` (walk order) that adds up to
+    exactly K, by the rule of ``_exact_tubes``; ``pick[j]`` = the subset (0, 1, ...) that
+    took ``u[j]``, -1 for none. Returns how many subsets were taken."""
+    reach = np.empty(K + 1, np.bool_)
+    first = np.empty(K + 1, np.int64)
+    for j in range(n_u):
+        pick[j] = -1
+    count = 0
+    while True:
+        reach[:] = False
+        reach[0] = True
+        for j in range(n_u):
+            if pick[j] >= 0:
+                continue
+            s = size[u[j]]
+            for t in range(K - s, -1, -1):
+                if reach[t] and not reach[t + s]:
+                    reach[t + s] = True
+                    first[t + s] = j
+            if reach[K]:
+                break
+        if not reach[K]:
+            return count
+        t = K
+        while t > 0:
+            j = first[t]
+            pick[j] = count
+            t -= size[u[j]]
+        count += 1
+
+
+@kernel
+def _exchange_tubes(  # type: ignore[no-untyped-def]
+    items, a, b, spill_buf, lo, hi, size, anchored, rem_tube, K, id0, next_id
+):
+    """While a building's set-aside households (``spill_buf[lo:hi]``, walk order) hold K
+    people or more, dissolve the first of its full tubes (ids ``id0..next_id-1``, newest
+    first) that yields two or more K-subsets together with them (module text, step 2).
+    The set-aside range may grow past ``hi`` (the buffer's tail is free while this building
+    is packed). Returns (new hi, next_id)."""
+    u = np.empty(b - a, np.int64)
+    pick = np.empty(b - a, np.int64)
+    while True:
+        total = 0
+        for m in range(lo, hi):
+            total += size[spill_buf[m]]
+        if total < K:
+            return hi, next_id
+        done = False
+        for tid in range(next_id - 1, id0 - 1, -1):
+            # the tube's households, merged with the set-aside ones in walk order
+            filled = 0
+            eligible = True
+            n_u = 0
+            m = lo
+            for i in range(a, b):
+                h = items[i]
+                if rem_tube[h] == tid:
+                    if anchored[h]:
+                        eligible = False
+                        break
+                    filled += size[h]
+                    u[n_u] = h
+                    n_u += 1
+                elif m < hi and spill_buf[m] == h:
+                    u[n_u] = h
+                    n_u += 1
+                    m += 1
+            if not eligible or filled != K:
+                continue
+            n_sub = _take_subsets(u, n_u, size, K, pick)
+            if n_sub < 2:
+                continue
+            w = lo
+            for j in range(n_u):
+                h = u[j]
+                if pick[j] < 0:
+                    rem_tube[h] = -1
+                    spill_buf[w] = h
+                    w += 1
+                elif pick[j] == 0:
+                    rem_tube[h] = tid
+                else:
+                    rem_tube[h] = next_id + pick[j] - 1
+            next_id += n_sub - 1
+            hi = w
+            done = True
+            break
+        if not done:
+            return hi, next_id
+
+
+@kernel
 def _own_leftover_tubes(  # type: ignore[no-untyped-def]
     spill_buf, lo, hi, size, rem_tube, K, next_id
 ):
@@ -374,10 +472,14 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
                 while b < h1 and bldg[starts[b]] == bcode:
                     b += 1
                 spill_lo[nb] = n_spill
+                id0 = next_id  # the building's tubes get ids from here on
                 n_spill, next_id = _pack(
                     items, a, b, rem, anchored, taken, rem_tube, K, window, spill_buf, n_spill, next_id
                 )
                 n_spill, next_id = _exact_tubes(spill_buf, spill_lo[nb], n_spill, rem, rem_tube, K, next_id)
+                n_spill, next_id = _exchange_tubes(
+                    items, a, b, spill_buf, spill_lo[nb], n_spill, rem, anchored, rem_tube, K, id0, next_id
+                )
                 spill_hi[nb] = n_spill
                 nb += 1
                 a = b
