@@ -21,10 +21,12 @@ from poolab.store.events import now, record_event
 from poolab.store.residents import find_import, record_import
 from poolab.store.tubes import (
     NewResult,
+    ReceiptState,
     TubeState,
     campaign_tube_index,
     insert_receipts,
     insert_results,
+    receipt_states,
     tube_states,
 )
 
@@ -76,7 +78,7 @@ def receive(
         if not batch:
             return
         with store.begin() as conn:
-            states = tube_states(conn, barcodes=[c for _, c in batch])
+            states = receipt_states(conn, barcodes=[c for _, c in batch])
             good: list[int] = []
             for number, code in batch:
                 state = states.get(code)
@@ -117,7 +119,7 @@ def receive(
     return ScanReport(accepted=accepted, problems=tuple(problems))
 
 
-def _receipt_problem(info: CampaignInfo, code: str, state: TubeState | None) -> str | None:
+def _receipt_problem(info: CampaignInfo, code: str, state: ReceiptState | None) -> str | None:
     if state is None:
         return "unknown barcode: no such tube in the store"
     if state.campaign_id != info.id:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import attrs
-from sqlalchemy import Connection, String, cast, select
+from sqlalchemy import Connection, String, bindparam, cast, select
 
 from poolab.store.bulk import fetch_all_raw, insert_rows
 from poolab.store.tables import Collection, Receipt, Result, Tube
@@ -77,6 +77,34 @@ def tube_states(conn: Connection, *, barcodes: Sequence[str]) -> dict[str, TubeS
     out: dict[str, TubeState] = {}
     for start in range(0, len(wanted), 900):
         out.update(_states_where(conn, _T.c.barcode.in_(wanted[start : start + 900])))
+    return out
+
+
+class ReceiptState(NamedTuple):
+    """What reception checks of a scanned tube."""
+
+    id: int
+    campaign_id: int
+    received_at: str | None  # as stored, for messages
+
+
+# One statement for every batch: SQLAlchemy compiles it once and expands the IN list at
+# execution (a scan stream checks its tubes a few hundred at a time).
+_RECEIPT_STATES = (
+    select(_T.c.barcode, _T.c.id, _T.c.campaign_id, cast(_REC.c.at, String))
+    .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
+    .where(_T.c.barcode.in_(bindparam("codes", expanding=True)))
+)
+
+
+def receipt_states(conn: Connection, *, barcodes: Sequence[str]) -> dict[str, ReceiptState]:
+    """barcode -> (tube id, campaign, when received) for the tubes among ``barcodes`` that
+    exist, any campaign: the reception check, without the results ``tube_states`` reads."""
+    wanted = list(dict.fromkeys(barcodes))
+    out: dict[str, ReceiptState] = {}
+    for start in range(0, len(wanted), 900):
+        for code, tid, cid, at in conn.execute(_RECEIPT_STATES, {"codes": wanted[start : start + 900]}):
+            out[code] = ReceiptState(tid, cid, None if at is None else str(at)[:19])
     return out
 
 
