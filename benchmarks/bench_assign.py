@@ -117,12 +117,28 @@ def seed_district() -> None:
     )
 
 
+def one_huge_building() -> None:
+    """The worst shape found for step 2's repairs: one building of 20,000 households of 3, 4,
+    6 or 7 people (walk-order packing strands many; the exchange tries a bounded number of
+    tubes, so this stays milliseconds)."""
+    sizes = np.random.default_rng(0).choice([3, 4, 6, 7], size=20_000)
+    hh = np.repeat(np.arange(sizes.size), sizes)
+    zeros = np.zeros_like(hh)
+    print(f"\none building, {sizes.size:,} households of 3, 4, 6 or 7 ({hh.size:,} residents)")
+    for window in (64, 0):
+        res = assign_tubes(zeros, zeros, hh, pool_size=K, lookahead=window)
+        t = best_of(lambda w=window: assign_tubes(zeros, zeros, hh, pool_size=K, lookahead=w), 5)
+        name = f"kernel, lookahead {window}"
+        print(f"  {name:<38} {t * 1e3:10.2f} ms  tubes {res.n_tubes} / bound {res.lower_bound}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--walk-size", type=int, default=0, help="also time walk_order at N")
     args = parser.parse_args()
     bench(97_488, repeat=20, naive=True, walk=True)
     seed_district()
+    one_huge_building()
     bench(10_000_000, repeat=3, naive=False, walk=False)
     if args.walk_size:
         codes = roster(args.walk_size, seed=2)

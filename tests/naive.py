@@ -115,23 +115,25 @@ def _subsets_making(items: list[list[int]], k: int) -> tuple[list[list[int]], li
 def _exchange_naive(
     building_tubes: list[list[int]], left: list[list[int]], items: list[list[int]], anchored: list[bool], k: int
 ) -> list[list[int]]:
-    """While the set-aside items hold k people or more: the building's newest full tube
-    without an anchored item whose items, with the set-aside ones, make two or more
-    k-subsets is dissolved into them (the first takes its place). Returns what is left."""
+    """The building's last EXCHANGE_TUBES tubes, newest first, each tried once while the
+    set-aside items hold k people or more: a full tube without an anchored item whose items,
+    with the set-aside ones, make two or more k-subsets is dissolved into them (the first
+    takes its place, the others are appended). Returns what is left."""
+    from poolab.kernels.assign import EXCHANGE_TUBES
+
     item_of = {i: j for j, item in enumerate(items) for i in item}
-    while sum(map(len, left)) >= k:
-        for t in range(len(building_tubes) - 1, -1, -1):
-            own = sorted({item_of[i] for i in building_tubes[t]})
-            if len(building_tubes[t]) != k or any(anchored[j] for j in own):
-                continue
-            made, rest = _subsets_making(sorted(left + [items[j] for j in own], key=lambda item: item[0]), k)
-            if len(made) >= 2:
-                building_tubes[t] = made[0]
-                building_tubes.extend(made[1:])
-                left = rest
-                break
-        else:
+    n = len(building_tubes)
+    for t in range(n - 1, max(0, n - EXCHANGE_TUBES) - 1, -1):
+        if sum(map(len, left)) < k:
             break
+        own = sorted({item_of[i] for i in building_tubes[t]})
+        if len(building_tubes[t]) != k or any(anchored[j] for j in own):
+            continue
+        made, rest = _subsets_making(sorted(left + [items[j] for j in own], key=lambda item: item[0]), k)
+        if len(made) >= 2:
+            building_tubes[t] = made[0]
+            building_tubes.extend(made[1:])
+            left = rest
     return left
 
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+import poolab.kernels.assign as assign_module
 from poolab.kernels.assign import assign_tubes
 from tests import naive
 from tests.naive import assign_tubes_naive, subset_sums, tube_invariant_failures
@@ -103,6 +104,29 @@ def test_a_full_tube_is_dissolved_to_take_stranded_households_back(monkeypatch):
     assert twin == (got.tube.tolist(), got.slot.tolist(), got.n_tubes)
     monkeypatch.setattr(naive, "_exchange_naive", lambda tubes, left, *_: left)
     assert twin != assign_tubes_naive(zeros, zeros, hh, 9, lookahead=5)  # the example exercises the exchange
+
+
+# 241 households of 1, 3 and 5 people in one building (K=6, no lookahead): the exchange
+# finds a better tube among the building's oldest ones, beyond the EXCHANGE_TUBES it tries.
+_LONG_BUILDING = (
+    "33311531135115335515513113351555555351353355553331135155555335311355355133113311"
+    "13111133551355513531551355353551511511111113531313131511511153131355133351151355"
+    "53151333531353313351151115315511331513113515533355551551313513551551515511353135"
+    "5"
+)
+
+
+def test_exchange_tries_only_the_newest_tubes_of_a_long_building(monkeypatch):
+    """The kernel bounds the exchange to the building's EXCHANGE_TUBES newest tubes, as
+    its twin does; without the bound the twin would choose differently here."""
+    sizes = [int(c) for c in _LONG_BUILDING]
+    hh = [h for h, s in enumerate(sizes) for _ in range(s)]
+    zeros = [0] * len(hh)
+    got = assign_tubes(np.array(zeros), np.array(zeros), np.array(hh), pool_size=6, lookahead=0)
+    twin = assign_tubes_naive(zeros, zeros, hh, 6, lookahead=0)
+    assert twin == (got.tube.tolist(), got.slot.tolist(), got.n_tubes)
+    monkeypatch.setattr(assign_module, "EXCHANGE_TUBES", 10**9)
+    assert twin != assign_tubes_naive(zeros, zeros, hh, 6, lookahead=0)  # the bound matters in this case
 
 
 @settings(max_examples=100, deadline=None)

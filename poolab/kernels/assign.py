@@ -17,11 +17,12 @@ The rule, per compound (a run of equal compound codes):
    Among what a building set aside (in walk order), households that add up to exactly K
    make a tube of the building after all: the subset is the one whose last household is
    the first at which a prefix can make K, the others chosen the same way for what is left
-   of K among the households before it; repeated while a subset makes K. Then, while
-   what is set aside still holds K people or more, the building's full tubes are tried
-   newest first: a tube whose households, together with the set-aside ones (walk order),
-   yield two or more such subsets is dissolved into them (the first takes the tube's
-   place, the others are new tubes; what is left is set aside). (Walk-order packing
+   of K among the households before it; repeated while a subset makes K. Then the
+   building's tubes so far (at most its ``EXCHANGE_TUBES`` newest) are tried once each,
+   newest first, while what is set aside holds K people or more: a full tube without an
+   oversize household's remainder whose households, together with the set-aside ones
+   (walk order), yield two or more such subsets is dissolved into them (the first takes
+   the tube's place, the others are new tubes; what is left is set aside). (Walk-order packing
    strands some people, and every one stranded sits in a tube that crosses buildings.)
    Where the compound's empty slots allow it without an extra tube, a building keeps what
    is still set aside in a tube of its own (largest leftovers first).
@@ -32,7 +33,9 @@ The rule, per compound (a run of equal compound codes):
    walk order inside each tube.
 
 One-tube-per-household mode: each household gets ``ceil(size / K)`` tubes of its own.
-Everything is linear in the number of residents (the lookahead is bounded).
+Everything is linear in the number of residents (the lookahead and the tubes the exchange
+tries are bounded) except the subset searches of step 2, which grow with the square of what
+one building sets aside: a handful of households in any real building.
 """
 
 from __future__ import annotations
@@ -293,65 +296,89 @@ def _take_subsets(u, n_u, size, K, pick):  # type: ignore[no-untyped-def]
         count += 1
 
 
+EXCHANGE_TUBES = 64
+"""How many of a building's newest full tubes the exchange of step 2 tries (each once):
+every tube of an ordinary building, and a bounded cost in a huge one."""
+
+
 @kernel
 def _exchange_tubes(  # type: ignore[no-untyped-def]
-    items, a, b, spill_buf, lo, hi, size, anchored, rem_tube, K, id0, next_id
+    items, a, b, spill_buf, lo, hi, size, anchored, rem_tube, K, id0, next_id, n_try
 ):
-    """While a building's set-aside households (``spill_buf[lo:hi]``, walk order) hold K
-    people or more, dissolve the first of its full tubes (ids ``id0..next_id-1``, newest
-    first) that yields two or more K-subsets together with them (module text, step 2).
-    The set-aside range may grow past ``hi`` (the buffer's tail is free while this building
-    is packed). Returns (new hi, next_id)."""
+    """Try the building's newest ``n_try`` full tubes (ids below ``next_id`` and from
+    ``id0``), newest first and each once, while its set-aside households
+    (``spill_buf[lo:hi]``, walk order) hold K people or more: a tube that yields two or
+    more K-subsets together with them is dissolved into them (module text, step 2). The
+    set-aside range may grow past ``hi`` (the buffer's tail is free while this building is
+    packed). Returns (new hi, next_id)."""
+    first_id = max(id0, next_id - n_try)
+    n_ids = next_id - first_id
+    if n_ids <= 0:
+        return hi, next_id
+    # the candidate tubes' households, walk order, in one pass over the building
+    count = np.zeros(n_ids + 1, np.int64)
+    for i in range(a, b):
+        t = rem_tube[items[i]]
+        if first_id <= t < next_id:
+            count[t - first_id + 1] += 1
+    for t in range(n_ids):
+        count[t + 1] += count[t]
+    members = np.empty(count[n_ids], np.int64)
+    fill = count[:n_ids].copy()
+    for i in range(a, b):
+        h = items[i]
+        t = rem_tube[h]
+        if first_id <= t < next_id:
+            members[fill[t - first_id]] = h
+            fill[t - first_id] += 1
     u = np.empty(b - a, np.int64)
     pick = np.empty(b - a, np.int64)
-    while True:
+    last_id = next_id
+    for tid in range(last_id - 1, first_id - 1, -1):
         total = 0
         for m in range(lo, hi):
             total += size[spill_buf[m]]
         if total < K:
-            return hi, next_id
-        done = False
-        for tid in range(next_id - 1, id0 - 1, -1):
-            # the tube's households, merged with the set-aside ones in walk order
-            filled = 0
-            eligible = True
-            n_u = 0
-            m = lo
-            for i in range(a, b):
-                h = items[i]
-                if rem_tube[h] == tid:
-                    if anchored[h]:
-                        eligible = False
-                        break
-                    filled += size[h]
-                    u[n_u] = h
-                    n_u += 1
-                elif m < hi and spill_buf[m] == h:
-                    u[n_u] = h
-                    n_u += 1
-                    m += 1
-            if not eligible or filled != K:
-                continue
-            n_sub = _take_subsets(u, n_u, size, K, pick)
-            if n_sub < 2:
-                continue
-            w = lo
-            for j in range(n_u):
-                h = u[j]
-                if pick[j] < 0:
-                    rem_tube[h] = -1
-                    spill_buf[w] = h
-                    w += 1
-                elif pick[j] == 0:
-                    rem_tube[h] = tid
-                else:
-                    rem_tube[h] = next_id + pick[j] - 1
-            next_id += n_sub - 1
-            hi = w
-            done = True
             break
-        if not done:
-            return hi, next_id
+        c0 = count[tid - first_id]
+        c1 = count[tid - first_id + 1]
+        filled = 0
+        eligible = True
+        for c in range(c0, c1):
+            filled += size[members[c]]
+            if anchored[members[c]]:
+                eligible = False
+        if not eligible or filled != K:
+            continue
+        # merge the tube's households with the set-aside ones: walk (index) order
+        n_u = 0
+        m = lo
+        c = c0
+        while m < hi or c < c1:
+            if c >= c1 or (m < hi and spill_buf[m] < members[c]):
+                u[n_u] = spill_buf[m]
+                m += 1
+            else:
+                u[n_u] = members[c]
+                c += 1
+            n_u += 1
+        n_sub = _take_subsets(u, n_u, size, K, pick)
+        if n_sub < 2:
+            continue
+        w = lo
+        for j in range(n_u):
+            h = u[j]
+            if pick[j] < 0:
+                rem_tube[h] = -1
+                spill_buf[w] = h
+                w += 1
+            elif pick[j] == 0:
+                rem_tube[h] = tid
+            else:
+                rem_tube[h] = next_id + pick[j] - 1
+        next_id += n_sub - 1
+        hi = w
+    return hi, next_id
 
 
 @kernel
@@ -478,7 +505,8 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
                 )
                 n_spill, next_id = _exact_tubes(spill_buf, spill_lo[nb], n_spill, rem, rem_tube, K, next_id)
                 n_spill, next_id = _exchange_tubes(
-                    items, a, b, spill_buf, spill_lo[nb], n_spill, rem, anchored, rem_tube, K, id0, next_id
+                    items, a, b, spill_buf, spill_lo[nb], n_spill, rem, anchored, rem_tube, K, id0, next_id,
+                    EXCHANGE_TUBES,
                 )
                 spill_hi[nb] = n_spill
                 nb += 1
