@@ -219,63 +219,19 @@ def _pack(  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _exact_tubes(spill_buf, lo, hi, size, rem_tube, K, next_id):  # type: ignore[no-untyped-def]
-    """Give households set aside by one building (``spill_buf[lo:hi]``) that add up to
-    exactly K a tube of their own, as long as any subset does (rule in the module text).
-    The range is put in walk order first and compacted to those still without a tube.
-    Returns (new hi, next_id)."""
-    # walk order (index order): an insertion sort, the range is a building's few households
-    for i in range(lo + 1, hi):
-        x = spill_buf[i]
-        j = i - 1
-        while j >= lo and spill_buf[j] > x:
-            spill_buf[j + 1] = spill_buf[j]
-            j -= 1
-        spill_buf[j + 1] = x
-    reach = np.empty(K + 1, np.bool_)
-    first = np.empty(K + 1, np.int64)  # position in spill_buf of the household that first reached a total
-    while hi - lo > 1:
-        reach[:] = False
-        reach[0] = True
-        for m in range(lo, hi):
-            s = size[spill_buf[m]]
-            # 0/1 subset sums: downwards, so a household counts once per total
-            for t in range(K - s, -1, -1):
-                if reach[t] and not reach[t + s]:
-                    reach[t + s] = True
-                    first[t + s] = m
-            if reach[K]:
-                break
-        if not reach[K]:
-            break
-        t = K
-        while t > 0:  # each total's remainder was reached before the household that extends it
-            g = spill_buf[first[t]]
-            rem_tube[g] = next_id
-            t -= size[g]
-        next_id += 1
-        w = lo
-        for m in range(lo, hi):
-            if rem_tube[spill_buf[m]] < 0:
-                spill_buf[w] = spill_buf[m]
-                w += 1
-        hi = w
-    return hi, next_id
-
-
-@kernel
 def _take_subsets(u, n_u, size, K, pick):  # type: ignore[no-untyped-def]
     """Repeatedly take a subset of households ``u[:n_u]`` (walk order) that adds up to
-    exactly K, by the rule of ``_exact_tubes``; ``pick[j]`` = the subset (0, 1, ...) that
-    took ``u[j]``, -1 for none. Returns how many subsets were taken."""
+    exactly K (the rule in the module text, step 2); ``pick[j]`` = the subset (0, 1, ...)
+    that took ``u[j]``, -1 for none. Returns how many subsets were taken. (Plain loops
+    throughout: array expressions cost numba seconds of compile time.)"""
     reach = np.empty(K + 1, np.bool_)
     first = np.empty(K + 1, np.int64)
     for j in range(n_u):
         pick[j] = -1
     count = 0
     while True:
-        reach[:] = False
-        reach[0] = True
+        for t in range(K + 1):
+            reach[t] = t == 0
         for j in range(n_u):
             if pick[j] >= 0:
                 continue
@@ -302,15 +258,39 @@ every tube of an ordinary building, and a bounded cost in a huge one."""
 
 
 @kernel
-def _exchange_tubes(  # type: ignore[no-untyped-def]
+def _repair_building(  # type: ignore[no-untyped-def]
     items, a, b, spill_buf, lo, hi, size, anchored, rem_tube, K, id0, next_id, n_try
 ):
-    """Try the building's newest ``n_try`` full tubes (ids below ``next_id`` and from
-    ``id0``), newest first and each once, while its set-aside households
-    (``spill_buf[lo:hi]``, walk order) hold K people or more: a tube that yields two or
-    more K-subsets together with them is dissolved into them (module text, step 2). The
+    """Step 2's repairs for one building (households ``items[a:b]``, its tubes from id
+    ``id0``, what it set aside in ``spill_buf[lo:hi]``): put the set-aside range in walk
+    order and give every K-subset of it a tube; then try the building's newest ``n_try``
+    tubes, newest first and each once, while K people or more are set aside, dissolving a
+    full tube that yields two or more K-subsets together with them (module text). The
     set-aside range may grow past ``hi`` (the buffer's tail is free while this building is
-    packed). Returns (new hi, next_id)."""
+    packed). Returns (new hi, next_id). One kernel, not two: each costs compile time."""
+    # walk order (index order): an insertion sort, the range is a building's few households
+    for i in range(lo + 1, hi):
+        x = spill_buf[i]
+        j = i - 1
+        while j >= lo and spill_buf[j] > x:
+            spill_buf[j + 1] = spill_buf[j]
+            j -= 1
+        spill_buf[j + 1] = x
+    u = np.empty(b - a, np.int64)
+    pick = np.empty(b - a, np.int64)
+    n = hi - lo
+    for j in range(n):
+        u[j] = spill_buf[lo + j]
+    n_sub = _take_subsets(u, n, size, K, pick)
+    w = lo
+    for j in range(n):
+        if pick[j] < 0:
+            spill_buf[w] = u[j]
+            w += 1
+        else:
+            rem_tube[u[j]] = next_id + pick[j]
+    hi = w
+    next_id += n_sub
     first_id = max(id0, next_id - n_try)
     n_ids = next_id - first_id
     if n_ids <= 0:
@@ -319,20 +299,20 @@ def _exchange_tubes(  # type: ignore[no-untyped-def]
     count = np.zeros(n_ids + 1, np.int64)
     for i in range(a, b):
         t = rem_tube[items[i]]
-        if first_id <= t < next_id:
+        if t >= first_id:  # every id given so far is below next_id; -1 is none
             count[t - first_id + 1] += 1
     for t in range(n_ids):
         count[t + 1] += count[t]
     members = np.empty(count[n_ids], np.int64)
-    fill = count[:n_ids].copy()
+    fill = np.empty(n_ids, np.int64)
+    for t in range(n_ids):
+        fill[t] = count[t]
     for i in range(a, b):
         h = items[i]
         t = rem_tube[h]
-        if first_id <= t < next_id:
+        if t >= first_id:  # every id given so far is below next_id; -1 is none
             members[fill[t - first_id]] = h
             fill[t - first_id] += 1
-    u = np.empty(b - a, np.int64)
-    pick = np.empty(b - a, np.int64)
     last_id = next_id
     for tid in range(last_id - 1, first_id - 1, -1):
         total = 0
@@ -353,15 +333,18 @@ def _exchange_tubes(  # type: ignore[no-untyped-def]
         # merge the tube's households with the set-aside ones: walk (index) order
         n_u = 0
         m = lo
-        c = c0
-        while m < hi or c < c1:
-            if c >= c1 or (m < hi and spill_buf[m] < members[c]):
+        for c in range(c0, c1):
+            h = members[c]
+            while m < hi and spill_buf[m] < h:
                 u[n_u] = spill_buf[m]
+                n_u += 1
                 m += 1
-            else:
-                u[n_u] = members[c]
-                c += 1
+            u[n_u] = h
             n_u += 1
+        while m < hi:
+            u[n_u] = spill_buf[m]
+            n_u += 1
+            m += 1
         n_sub = _take_subsets(u, n_u, size, K, pick)
         if n_sub < 2:
             continue
@@ -503,8 +486,7 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
                 n_spill, next_id = _pack(
                     items, a, b, rem, anchored, taken, rem_tube, K, window, spill_buf, n_spill, next_id
                 )
-                n_spill, next_id = _exact_tubes(spill_buf, spill_lo[nb], n_spill, rem, rem_tube, K, next_id)
-                n_spill, next_id = _exchange_tubes(
+                n_spill, next_id = _repair_building(
                     items, a, b, spill_buf, spill_lo[nb], n_spill, rem, anchored, rem_tube, K, id0, next_id,
                     EXCHANGE_TUBES,
                 )
