@@ -253,8 +253,8 @@ def _take_subsets(u, n_u, size, K, pick):  # type: ignore[no-untyped-def]
 
 
 EXCHANGE_TUBES = 64
-"""How many of a building's newest full tubes the exchange of step 2 tries (each once):
-every tube of an ordinary building, and a bounded cost in a huge one."""
+"""How many of a building's newest tubes the exchange of step 2 tries (each once; only
+full ones qualify): every tube of an ordinary building, and a bounded cost in a huge one."""
 
 
 @kernel
