@@ -77,3 +77,15 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, markdo
         out.append("  ".join(cells))
     out.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+def print_report(title: str, header: Sequence[str], table: Sequence[Sequence[str]], *, markdown: bool) -> None:
+    """A benchmark's table: title, aligned table, machine lines, and the same table as
+    markdown when asked (for RESULTS.md)."""
+    print(title)
+    print(format_table(header, table))
+    for line in machine_lines():
+        print(f"# {line}")
+    if markdown:
+        print()
+        print(format_table(header, table, markdown=True))

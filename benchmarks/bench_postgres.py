@@ -24,12 +24,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import format_table, machine_lines, median, timed  # noqa: E402
+from _common import median, print_report, timed  # noqa: E402
+from bench_workflow import MEMBER_COLS, RESIDENT_COLS, RESULT_COLS, SCAN_COLS, TUBE_COLS  # noqa: E402
 
 from poolab.campaigns import create_campaign  # noqa: E402
 from poolab.csvio import write_csv  # noqa: E402
 from poolab.lab import import_results, receive  # noqa: E402
-from poolab.roster import ROSTER_COLUMNS, write_roster_csv  # noqa: E402
+from poolab.roster import write_roster_csv  # noqa: E402
 from poolab.roster_import import import_roster  # noqa: E402
 from poolab.rosterdemo import generate_district  # noqa: E402
 from poolab.sampling import mark_collected, write_manifest  # noqa: E402
@@ -37,11 +38,6 @@ from poolab.store.engine import Store, init_store, normalise_url  # noqa: E402
 
 OPERATOR = "bench"
 CAMPAIGN = "D1"
-RESIDENT_COLS = (*ROSTER_COLUMNS, "event_id")
-TUBE_COLS = ("barcode", "campaign_id", "kind", "position", "parent_tube_id", "resident_pk", "event_id")
-MEMBER_COLS = ("campaign_id", "tube_id", "resident_pk", "slot", "event_id")
-SCAN_COLS = ("tube_id", "event_id", "at")
-RESULT_COLS = ("tube_id", "call", "ct_orf1ab", "ct_n", "source", "supersedes_id", "reason", "event_id", "at")
 
 
 def schema_url(base: str, schema: str) -> str:
@@ -196,13 +192,9 @@ def main() -> None:
                 f"{base / ours:.2f}" if has_base else "",
             )
         )
-    print(f"district workflow on PostgreSQL ({args.url}): 97,488 residents; median of {args.repeat}, fresh schema each")
-    print(format_table(header, table))
-    for line in machine_lines():
-        print(f"# {line}")
-    if args.markdown:
-        print()
-        print(format_table(header, table, markdown=True))
+    title = f"district workflow on PostgreSQL ({args.url}): 97,488 residents; median of {args.repeat}"
+    title += ", fresh schema each"
+    print_report(title, header, table, markdown=args.markdown)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import format_table, machine_lines, median, timed  # noqa: E402
+from _common import median, print_report, timed  # noqa: E402
 
 from poolab.campaigns import create_campaign  # noqa: E402
 from poolab.csvio import write_csv  # noqa: E402
@@ -397,10 +397,10 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
         return
     for _label, _rows, start, ours, base, bstart in steps.values():
         b.measure(_label, _rows, start, ours, base, bstart)
-    print_report(b.rows, args, n_tubes)
+    report(b.rows, args, n_tubes)
 
 
-def print_report(rows: list[tuple[str, int, float, float]], args: argparse.Namespace, n_tubes: int) -> None:
+def report(rows: list[tuple[str, int, float, float]], args: argparse.Namespace, n_tubes: int) -> None:
     header = ("step", "rows", "ours s", "ours rows/s", "sqlite3 s", "sqlite3 rows/s", "ours/sqlite3", "target")
     table = []
     for step, count, ours, base in rows:
@@ -420,16 +420,11 @@ def print_report(rows: list[tuple[str, int, float, float]], args: argparse.Names
                 target,
             )
         )
-    print(
+    title = (
         f"district workflow: {args.residents:,} residents, {n_tubes:,} pool tubes; "
         f"median of {args.repeat}; fresh SQLite store per run"
     )
-    print(format_table(header, table))
-    for line in machine_lines():
-        print(f"# {line}")
-    if args.markdown:
-        print()
-        print(format_table(header, table, markdown=True))
+    print_report(title, header, table, markdown=args.markdown)
 
 
 if __name__ == "__main__":
