@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import AppContext, pass_app, reports_errors
+from .common import AppContext, pass_app, reports_errors
 
 
 @click.group()

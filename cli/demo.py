@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.common import reports_errors
+from .common import reports_errors
 
 if TYPE_CHECKING:
     from poolab.demo import DemoStep

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from cli.common import AppContext, pass_app, reports_errors
-from cli.sampling import report_scans
+from .common import AppContext, pass_app, reports_errors
+from .sampling import report_scans
 
 
 @click.command()

@@ -9,26 +9,26 @@ from typing import Any
 
 import click
 
-from cli.common import DEFAULT_DB, AppContext
+from .common import DEFAULT_DB, AppContext
 
-# command name -> "module:attribute"; modules are imported when the command is used or
+# command name -> "module:attribute" in this package; modules are imported when the command is used or
 # when --help lists them (they import only Click at the top, so that stays fast).
 COMMANDS: dict[str, str] = {
-    "init": "cli.store_cmds:init",
-    "compile": "cli.store_cmds:compile_kernels",
-    "demo": "cli.demo:demo",
-    "roster": "cli.roster:roster",
-    "campaign": "cli.campaign:campaign",
-    "manifest": "cli.sampling:manifest",
-    "collect": "cli.sampling:collect",
-    "receive": "cli.lab:receive",
-    "results": "cli.lab:results",
-    "retest": "cli.resolve:retest",
-    "rerun": "cli.resolve:rerun",
-    "positives": "cli.resolve:positives",
-    "status": "cli.resolve:status",
-    "plan": "cli.plan:plan",
-    "simulate": "cli.simulate:simulate",
+    "init": "store_cmds:init",
+    "compile": "store_cmds:compile_kernels",
+    "demo": "demo:demo",
+    "roster": "roster:roster",
+    "campaign": "campaign:campaign",
+    "manifest": "sampling:manifest",
+    "collect": "sampling:collect",
+    "receive": "lab:receive",
+    "results": "lab:results",
+    "retest": "resolve:retest",
+    "rerun": "resolve:rerun",
+    "positives": "resolve:positives",
+    "status": "resolve:status",
+    "plan": "plan:plan",
+    "simulate": "simulate:simulate",
 }
 
 
@@ -43,7 +43,7 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attr = target.split(":")
-        command: click.Command = getattr(importlib.import_module(module_name), attr)
+        command: click.Command = getattr(importlib.import_module(f".{module_name}", __package__), attr)
         return command
 
 

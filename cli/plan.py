@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from cli.common import echo_json, output_option, reports_errors
+from .common import echo_json, output_option, reports_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 

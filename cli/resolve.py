@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import AppContext, echo_json, output_option, pass_app, reports_errors, unmasked_option
+from .common import AppContext, echo_json, output_option, pass_app, reports_errors, unmasked_option
 
 
 @click.command()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.common import AppContext, output_option, pass_app, reports_errors, unmasked_option
+from .common import AppContext, output_option, pass_app, reports_errors, unmasked_option
 
 if TYPE_CHECKING:
     from poolab.model import ScanReport

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from cli.common import echo_json, reports_errors
+from .common import echo_json, reports_errors
 
 _LABELS = (
     ("expected_tests_per_individual", "tests per person"),

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cli.main import cli
+from poolab_cli.main import cli
 from tests.strategies import design_specs, truth_vectors
 
 

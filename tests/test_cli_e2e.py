@@ -184,7 +184,7 @@ def test_every_command_has_help() -> None:
     """`--help` works for every command and subcommand and teaches something."""
     from click.testing import CliRunner
 
-    from cli.main import COMMANDS, cli
+    from poolab_cli.main import COMMANDS, cli
 
     runner = CliRunner()
     for name in COMMANDS:
@@ -206,7 +206,7 @@ def test_demo_small(tmp_path: Path) -> None:
     """`poolab demo` on a small district: confirmed positives are the detectable infected."""
     from click.testing import CliRunner
 
-    from cli.main import cli
+    from poolab_cli.main import cli
 
     r = CliRunner().invoke(
         cli,
@@ -303,7 +303,7 @@ def test_compile_fills_the_kernel_cache() -> None:
     """`poolab compile` compiles (or loads) every kernel group and says how long it took."""
     from click.testing import CliRunner
 
-    from cli.main import cli
+    from poolab_cli.main import cli
 
     r = CliRunner().invoke(cli, ["compile"])
     assert 0 == r.exit_code, r.output
@@ -313,7 +313,7 @@ def test_compile_fills_the_kernel_cache() -> None:
 
 def test_readme_documents_every_command() -> None:
     """Every top-level command is shown in the README (a command nobody can find is not there)."""
-    from cli.main import COMMANDS
+    from poolab_cli.main import COMMANDS
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     missing = [name for name in COMMANDS if f"poolab {name}" not in readme]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from poolab_cli.main import cli
 
 KEYS = ["design", "expected_tests_per_individual", "pse", "psp", "pppv", "pnpv"]
 

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from cli.main import cli
+from poolab_cli.main import cli
 
 
 def test_json_contract() -> None:

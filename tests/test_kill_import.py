@@ -31,7 +31,7 @@ def killing_insert_rows(conn, table, columns, rows):
     return _real(conn, table, columns, rows)
 poolab.store.residents.insert_rows = killing_insert_rows
 poolab.store.tubes.insert_rows = killing_insert_rows
-from cli.main import main
+from poolab_cli.main import main
 main(sys.argv[2:])
 """
 

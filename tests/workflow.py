@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from cli.main import cli
+from poolab_cli.main import cli
 
 
 def run(url: str, *args: str, input: str | None = None, operator: str = "tester") -> Result:
