@@ -34,7 +34,7 @@ from poolab.roster import write_roster_csv  # noqa: E402
 from poolab.roster_import import import_roster  # noqa: E402
 from poolab.rosterdemo import generate_district  # noqa: E402
 from poolab.sampling import mark_collected, write_manifest  # noqa: E402
-from poolab.store.engine import Store, init_store, normalise_url  # noqa: E402
+from poolab.store.engine import Store, init_store, resolve_url  # noqa: E402
 
 OPERATOR = "bench"
 CAMPAIGN = "D1"
@@ -48,7 +48,7 @@ def schema_url(base: str, schema: str) -> str:
 def psycopg_connect(base: str, schema: str):  # type: ignore[no-untyped-def]
     import psycopg
 
-    dsn = normalise_url(base).replace("postgresql+psycopg://", "postgresql://")
+    dsn = resolve_url(base).replace("postgresql+psycopg://", "postgresql://")
     return psycopg.connect(dsn, options=f"-csearch_path={schema}")
 
 

@@ -6,7 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
@@ -73,6 +73,11 @@ def output_option(required: bool = True) -> Callable[[F], F]:
         required=required,
         help="CSV file to write (UTF-8 with a header row); '-' writes to stdout.",
     )
+
+
+def output_target(value: str) -> str | BinaryIO:
+    """What the library writes to for ``-o VALUE``: the path, or standard output for '-'."""
+    return sys.stdout.buffer if value == "-" else value
 
 
 def unmasked_option(fn: F) -> F:

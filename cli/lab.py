@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 
 import click
 
@@ -20,8 +19,10 @@ def receive(app: AppContext, name: str, file: str) -> None:
     standard input (a scanner in keyboard mode).
 
     Each scan is checked at once: wrong check character, unknown tube, tube of another
-    campaign, tube scanned twice. Good scans are kept, bad ones listed with their line;
-    the exit status is 1 if any line was refused.
+    campaign, tube scanned twice (here, or at another station: "already received at
+    09:12 by 王芳"). Good scans are kept, bad ones listed with their line; the exit
+    status is 1 if any line was refused. Scans are stored within about a second, also
+    while the input stays open (a scanner, a station script).
 
     \b
     Examples:
@@ -31,11 +32,7 @@ def receive(app: AppContext, name: str, file: str) -> None:
     from poolab.lab import receive as receive_scans
     from poolab.scans import scan_lines, source_name
 
-    store = app.store()
-    flush_every = 1 if file == "-" and sys.stdin.isatty() else 500
-    report = receive_scans(
-        store, name, scan_lines(file), source=source_name(file), operator=app.operator, flush_every=flush_every
-    )
+    report = receive_scans(app.store(), name, scan_lines(file), source=source_name(file), operator=app.operator)
     report_scans(report, "tubes")
 
 

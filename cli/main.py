@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import importlib
 import os
+import signal
 from typing import Any
 
 import click
@@ -61,8 +62,8 @@ def _default_operator() -> str:
     envvar="POOLAB_DB",
     default=DEFAULT_DB,
     show_default=True,
-    help="Store URL (SQLAlchemy form). SQLite file by default; "
-    "postgresql://user@host/db for several sites sharing one store. Env: POOLAB_DB.",
+    help="The store: a SQLite file path (site2.db), or a URL: sqlite:///FILE, or "
+    "postgresql://user@host/db for several sites sharing one store (needs poolab[pg]). Env: POOLAB_DB.",
 )
 @click.option(
     "--operator",
@@ -94,9 +95,15 @@ def cli(ctx: click.Context, db_url: str, operator: str | None) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
+def _interrupt(signum: int, _frame: Any) -> None:
+    # `kill` (SIGTERM) stops a scan stream like Ctrl-C: what is pending is committed first
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    signal.signal(signal.SIGTERM, _interrupt)
     return cli.main(args=argv, prog_name="poolab")
 
 

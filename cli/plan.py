@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .common import echo_json, output_option, reports_errors
+from .common import echo_json, output_option, output_target, reports_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -319,7 +319,7 @@ def layout_cmd(design: str, residents: int, output: str) -> None:
     from poolab.plan.spec import parse_spec
 
     d = design_for(parse_spec(design), residents)
-    write_layout(d, output)
+    write_layout(d, output_target(output))
     if output != "-":
         first = int(d.stage_ptr[1])
         click.echo(
@@ -393,7 +393,7 @@ def decode_cmd(
     d = design_for(parse_spec(design), residents)
     result = read_pool_results(results, d)
     report = decode(d, result, decoder, tuple(_values(se, "se")), tuple(_values(sp, "sp")), prevalence, threshold)
-    write_report(report, output)
+    write_report(report, output_target(output))
     if as_json:
         echo_json(report.as_dict())
         return

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, echo_json, output_option, pass_app, reports_errors, unmasked_option
+from .common import (
+    AppContext,
+    echo_json,
+    output_option,
+    output_target,
+    pass_app,
+    reports_errors,
+    unmasked_option,
+)
 
 
 @click.command()
@@ -23,7 +31,7 @@ def retest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     """
     from poolab.resolve import write_retest
 
-    s = write_retest(app.store(), name, output, operator=app.operator, unmasked=unmasked)
+    s = write_retest(app.store(), name, output_target(output), operator=app.operator, unmasked=unmasked)
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} residents to resample ({s.new} new tubes)")
 
@@ -38,7 +46,7 @@ def rerun(app: AppContext, name: str, output: str) -> None:
     tube. Columns: tube_barcode,reason."""
     from poolab.resolve import write_rerun
 
-    s = write_rerun(app.store(), name, output)
+    s = write_rerun(app.store(), name, output_target(output))
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} tubes to re-run")
 
@@ -56,7 +64,7 @@ def positives(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     """
     from poolab.resolve import write_positives
 
-    s = write_positives(app.store(), name, output, unmasked=unmasked)
+    s = write_positives(app.store(), name, output_target(output), unmasked=unmasked)
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} confirmed positive residents")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, pass_app, reports_errors
+from .common import AppContext, output_target, pass_app, reports_errors
 
 
 @click.group()
@@ -50,7 +50,7 @@ def roster_demo(output: str, residents: int, households: int, compounds: int, se
         district = generate_district(residents=residents, households=households, compounds=compounds, seed=seed)
     except ValueError as exc:
         raise PoolabError(str(exc)) from exc
-    write_roster_csv(district, output, encoding=encoding)
+    write_roster_csv(district, output_target(output), encoding=encoding)
     if output != "-":
         click.echo(
             f"wrote {output}: {len(district)} residents, {households} households, {compounds} compounds", err=True

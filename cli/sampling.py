@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import AppContext, output_option, pass_app, reports_errors, unmasked_option
+from .common import AppContext, output_option, output_target, pass_app, reports_errors, unmasked_option
 
 if TYPE_CHECKING:
     from poolab.model import ScanReport
@@ -32,19 +32,30 @@ def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     """
     from poolab.sampling import write_manifest
 
-    s = write_manifest(app.store(), name, output, unmasked=unmasked)
+    s = write_manifest(app.store(), name, output_target(output), unmasked=unmasked)
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} residents")
 
 
 def report_scans(report: ScanReport, what: str) -> None:
-    """Print every refused scan on stderr and a one-line summary; exit 1 if any refused."""
+    """Print every refused scan on stderr and a summary of what was kept; exit 1 if any
+    scan was refused or the store failed part-way (what was committed stays)."""
     problems = report.problems
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     for p in problems:
         click.echo(f"refused: {p}", err=True)
     click.echo(f"{report.accepted} {what} accepted, {len(problems)} refused")
+    if report.interrupted:
+        click.echo("stopped (interrupted): every scan read so far is stored", err=True)
+    if report.fault is not None:
+        click.echo(f"Error: {report.fault}", err=True)
+        click.echo(
+            f"the {report.accepted} {what} above are stored; scans from line {report.unsaved_from} on were not: "
+            "scan them again when the store is back",
+            err=True,
+        )
+        sys.exit(1)
     if problems:
         sys.exit(1)
 
@@ -70,9 +81,5 @@ def collect(app: AppContext, name: str, file: str) -> None:
     from poolab.sampling import collect as collect_scans
     from poolab.scans import scan_lines, source_name
 
-    store = app.store()
-    flush_every = 1 if file == "-" and sys.stdin.isatty() else 200
-    report = collect_scans(
-        store, name, scan_lines(file), source=source_name(file), operator=app.operator, flush_every=flush_every
-    )
+    report = collect_scans(app.store(), name, scan_lines(file), source=source_name(file), operator=app.operator)
     report_scans(report, "scans")

@@ -11,18 +11,20 @@ from .common import AppContext, pass_app, reports_errors
 @pass_app
 @reports_errors
 def init(app: AppContext) -> None:
-    """Create the store, or bring an older one up to date.
+    """Create the store, or bring one made by an earlier poolab up to date (every row
+    is kept; the schema's migrations run in one transaction).
 
     \b
     Examples:
-      poolab init                                   # ./poolab.db (SQLite)
+      poolab init                                   # ./poolab.db (SQLite, owner-only)
+      poolab --db site2.db init                     # another SQLite file
       poolab --db postgresql://lab@db-host/poolab init
     """
     from poolab.store.engine import init_store
 
-    store, done = init_store(app.db_url)
+    store, done = init_store(app.db_url, operator=app.operator)
     store.dispose()
-    click.echo(f"store {app.db_url}: {done}")
+    click.echo(f"store {store.shown}: {done}")
 
 
 @click.command("compile")

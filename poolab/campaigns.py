@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from sqlalchemy import Connection
 
 from poolab.barcodes import POOL_PREFIX
 from poolab.errors import PoolabError
@@ -51,7 +52,8 @@ def create_campaign(
     if not 1 <= pool_size <= MAX_POOL_SIZE:
         raise PoolabError(f"pool size {pool_size} is out of range (1 to {MAX_POOL_SIZE})")
     wanted = list(dict.fromkeys(c.strip() for c in compounds if c.strip()))
-    with store.begin() as conn:
+
+    def work(conn: Connection) -> CampaignSummary:
         if campaign_exists(conn, name=name):
             raise CampaignExists(f"campaign {name!r} exists already; choose another name")
         present = known_compounds(conn)
@@ -123,15 +125,17 @@ def create_campaign(
             slots=np.asarray(assignment.slot, dtype=np.int64),
             event_id=event_id,
         )
-    return CampaignSummary(
-        name=name,
-        residents=len(residents),
-        tubes=assignment.n_tubes,
-        lower_bound=int(assignment.lower_bound),
-        single_building_share=float(assignment.single_building_share),
-        pool_size=pool_size,
-        field_binding=False,
-    )
+        return CampaignSummary(
+            name=name,
+            residents=len(residents),
+            tubes=assignment.n_tubes,
+            lower_bound=int(assignment.lower_bound),
+            single_building_share=float(assignment.single_building_share),
+            pool_size=pool_size,
+            field_binding=False,
+        )
+
+    return store.write(work)
 
 
 def _lower_bound(compound: Sequence[str], pool_size: int) -> int:
@@ -145,5 +149,5 @@ def list_campaigns(store: Store) -> list[tuple[str, int, bool, bool, str, str, i
     """Every campaign: name, pool size, 1户1管, field binding, created (UTC), by, pool tubes."""
     from poolab.store.campaigns import campaign_overview
 
-    with store.begin() as conn:
+    with store.read() as conn:
         return campaign_overview(conn)

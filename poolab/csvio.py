@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import re
-import sys
 from collections.abc import Iterable, Sequence
+from typing import BinaryIO
 
 import attrs
 
+from poolab.atomic import atomic_file
 from poolab.errors import InputRejected, Problem
 
 ACCEPTED_ENCODINGS = "UTF-8 (with or without BOM) or GB18030"
@@ -278,41 +280,85 @@ def parse_csv_bytes(
     return table
 
 
-def _csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    rows = rows if isinstance(rows, list | tuple) else list(rows)
+Output = str | os.PathLike[str] | BinaryIO
+"""Where an export goes: a file path (written whole or not at all) or an open binary stream."""
+
+_WRITE_CHUNK = 20_000  # rows encoded and written at a time: memory stays flat for any size
+# A cell that a spreadsheet would run as a formula: = + - @ tab or CR first (OWASP's list),
+# possibly behind the quote the writer puts around it.
+_FORMULA_CELL = re.compile(r'(?:^|,)"?[=+\-@\t\r]', re.MULTILINE)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
+def output_name(output: Output) -> str:
+    """How an output is named in summaries: its path, or '-' for a stream."""
+    return os.fspath(output) if isinstance(output, str | os.PathLike) else "-"
+
+
+def neutralise_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text, never runs: those starting with = + - @, tab
+    or CR get a leading apostrophe (OWASP, "CSV Injection"). A plain number ("-1.5")
+    and a lone "-" (an empty unit or room) are left alone: neither can run anything."""
+    if value.startswith(_FORMULA_START) and value != "-" and _NUMBER.fullmatch(value) is None:
+        return "'" + value
+    return value
+
+
+def _encode_rows(rows: list[Sequence[object]], encoding: str, neutralise: bool) -> bytes:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
     text = buffer.getvalue()
+    if neutralise and _FORMULA_CELL.search(text) is not None:
+        # rare: a cell that starts like a formula (names, addresses from a committee's file)
+        rows = [[neutralise_cell(str(v)) for v in row] for row in rows]
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        text = buffer.getvalue()
     if "\r" in text:
         # csv quotes only the characters of its line terminator, so a field holding a bare
         # CR would come back as a line break: quote every field instead (rare).
         buffer = io.StringIO(newline="")
-        writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        writer.writerow(header)
-        writer.writerows(rows)
+        csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
         text = buffer.getvalue()
-    return text
+    return text.encode(encoding)
+
+
+def _write_rows(
+    f: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[object]], encoding: str, neutralise: bool
+) -> int:
+    if encoding == "utf-8-sig":  # the BOM once, not once per chunk
+        f.write(b"\xef\xbb\xbf")
+        encoding = "utf-8"
+    f.write(_encode_rows([list(header)], encoding, neutralise))
+    count = 0
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, _WRITE_CHUNK)):
+        f.write(_encode_rows(chunk, encoding, neutralise))
+        count += len(chunk)
+    return count
 
 
 def write_csv(
-    path_or_dash: str | os.PathLike[str],
+    output: Output,
     header: Sequence[str],
-    rows: Iterable[Sequence[str]],
+    rows: Iterable[Sequence[object]],
     *,
     bom: bool = False,
     encoding: str = "utf-8",
-) -> None:
-    """Write a CSV with ``\\n`` line endings; UTF-8 unless told otherwise; '-' is stdout."""
-    text = _csv_text(header, rows)
-    if os.fspath(path_or_dash) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
+    neutralise: bool = True,
+) -> int:
+    """Write a CSV with ``\\n`` line endings, UTF-8 unless told otherwise, streamed in
+    chunks; every cell that starts like a formula is neutralised (``neutralise_cell``)
+    unless the file is data for poolab itself (a roster). A path is written whole or not
+    at all (``atomic_file``). Returns the number of rows."""
     if bom:
         if encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig"):
             raise ValueError(f"bom=True needs a UTF-8 encoding, not {encoding!r}")
         encoding = "utf-8-sig"
-    with open(path_or_dash, "wb") as f:
-        f.write(text.encode(encoding))
+    if not isinstance(output, str | os.PathLike):
+        count = _write_rows(output, header, rows, encoding, neutralise)
+        output.flush()
+        return count
+    with atomic_file(output) as f:
+        return _write_rows(f, header, rows, encoding, neutralise)

@@ -27,6 +27,11 @@ class StoreMissing(PoolabError):
     """The store does not exist yet (or is older than this poolab)."""
 
 
+class StoreFault(PoolabError):
+    """The store failed (full disk, read-only, locked, unreachable): one line saying what
+    happened and what was kept."""
+
+
 class NotFound(PoolabError):
     """A named thing (campaign, tube, resident) is not in the store."""
 

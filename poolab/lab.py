@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import math
 import os
@@ -9,26 +10,32 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import attrs
+from sqlalchemy import Connection
 
 from poolab.barcodes import barcode_problem, barcode_problems, normalise_scan
 from poolab.csvio import parse_csv_bytes
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.model import ResultImportSummary, ScanReport
+from poolab.scans import Scan, StreamItem, run_stream
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
-from poolab.store.events import now, record_event
+from poolab.store.events import now, record_event, set_event_detail
 from poolab.store.residents import find_import, record_import
 from poolab.store.tubes import (
     NewResult,
     ReceiptState,
+    ResultRecord,
     TubeState,
     campaign_tube_index,
     insert_receipts,
     insert_results,
+    receipt_records,
     receipt_states,
+    result_records,
     tube_states,
 )
+from poolab.when import when
 
 CALLS = ("positive", "negative", "inconclusive", "invalid")
 RESULT_COLUMNS = ("tube_barcode", "result")
@@ -57,75 +64,108 @@ _SYNONYMS = {
 def receive(
     store: Store,
     campaign: str,
-    scans: Iterable[tuple[int, str]],
+    scans: Iterable[StreamItem],
     *,
     source: str,
     operator: str,
     flush_every: int = 500,
 ) -> ScanReport:
-    """Reception scans, one barcode per line. Every good scan is kept (written in
-    batches of ``flush_every``); every bad one (wrong check character, unknown tube,
-    tube of another campaign, scanned twice) is reported with its line."""
-    with store.begin() as conn:
+    """Reception scans, one barcode per line. Every good scan is kept: committed every
+    ``flush_every`` scans, every second while scans flow, and whenever the input pauses.
+    Every bad one (wrong check character, unknown tube, tube of another campaign,
+    scanned twice, here or at another station) is reported with its line."""
+    with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
     problems: list[Problem] = []
     first_line: dict[str, int] = {}
     batch: list[tuple[int, str]] = []
     accepted = 0
 
-    def flush() -> None:
-        nonlocal accepted
-        if not batch:
-            return
-        with store.begin() as conn:
-            states = receipt_states(conn, barcodes=[c for _, c in batch])
-            good: list[int] = []
-            for number, code in batch:
-                state = states.get(code)
-                why = _receipt_problem(info, code, state)
-                if why is not None:
-                    problems.append(Problem(source, number, code, why))
-                elif state is not None:
-                    good.append(state.id)
-            if good:
-                event_id = record_event(
-                    conn,
-                    operator=operator,
-                    action="receive",
-                    campaign_id=info.id,
-                    detail={"source": source, "tubes": len(good)},
-                )
-                insert_receipts(conn, tube_ids=good, at=[now()] * len(good), event_id=event_id)
-                accepted += len(good)
-        batch.clear()
-
-    for number, raw in scans:
-        code = normalise_scan(raw)
-        if not code:
-            continue
+    def take(scan: Scan) -> None:
+        code = normalise_scan(scan.text)
         problem = barcode_problem(code, pre_printed=info.field_binding)
         if problem is not None:
-            problems.append(Problem(source, number, code, problem))
-            continue
-        if code in first_line:
-            problems.append(Problem(source, number, code, f"tube scanned twice (first at line {first_line[code]})"))
-            continue
-        first_line[code] = number
-        batch.append((number, code))
-        if len(batch) >= flush_every:
-            flush()
-    flush()
+            problems.append(Problem(source, scan.line, code, problem))
+        elif code in first_line:
+            problems.append(Problem(source, scan.line, code, f"tube scanned twice (first at line {first_line[code]})"))
+        else:
+            first_line[code] = scan.line
+            batch.append((scan.line, code))
+
+    def flush() -> None:
+        nonlocal accepted
+        with store.begin() as conn:
+            kept, refused = _store_receipts(conn, info, batch, source=source, operator=operator)
+        accepted += kept
+        problems.extend(refused)
+        batch.clear()
+
+    outcome = run_stream(
+        scans,
+        take=take,
+        refuse=problems.append,
+        flush=flush,
+        pending=lambda: len(batch),
+        source=source,
+        max_pending=flush_every,
+    )
     problems.sort(key=lambda p: p.line)
-    return ScanReport(accepted=accepted, problems=tuple(problems))
+    return ScanReport(
+        accepted=accepted,
+        problems=tuple(problems),
+        fault=outcome.fault,
+        unsaved_from=outcome.unsaved_from,
+        interrupted=outcome.interrupted,
+    )
 
 
-def _receipt_problem(info: CampaignInfo, code: str, state: ReceiptState | None) -> str | None:
+def _store_receipts(
+    conn: Connection, info: CampaignInfo, batch: list[tuple[int, str]], *, source: str, operator: str
+) -> tuple[int, list[Problem]]:
+    """Receive a batch of checked scans in the open transaction: how many were received,
+    and the problems of the rest. A tube another station received first (before this
+    batch was read, or a moment ago: the receipt's unique key decides) is reported with
+    when and by whom."""
+    states = receipt_states(conn, barcodes=[c for _, c in batch])
+    refused: list[Problem] = []
+    good: list[tuple[int, str, int]] = []
+    taken: list[tuple[int, str, int]] = []
+    for line, code in batch:
+        state = states.get(code)
+        why = _tube_problem(info, state)
+        if why is not None:
+            refused.append(Problem(source, line, code, why))
+        elif state is not None:
+            (taken if state.received else good).append((line, code, state.id))
+    won: set[int] = set()
+    if good:
+        event_id = record_event(
+            conn,
+            operator=operator,
+            action="receive",
+            campaign_id=info.id,
+            detail={"source": source, "tubes": len(good)},
+        )
+        won = insert_receipts(conn, tube_ids=[t for _, _, t in good], at=now(), event_id=event_id)
+        if len(won) < len(good):
+            taken += [g for g in good if g[2] not in won]
+            set_event_detail(conn, event_id=event_id, detail={"source": source, "tubes": len(won)})
+    if taken:
+        records = receipt_records(conn, tube_ids=[t for _, _, t in taken])
+        for line, code, tid in taken:
+            r = records[tid]
+            refused.append(
+                Problem(source, line, code, f"tube scanned twice: already received at {when(r.at)} by {r.operator}")
+            )
+    return len(won), refused
+
+
+def _tube_problem(info: CampaignInfo, state: ReceiptState | TubeState | None) -> str | None:
+    """Why a scanned tube is not one of this campaign's (None when it is)."""
     if state is None:
         return "unknown barcode: no such tube in the store"
     if state.campaign_id != info.id:
         return f"tube belongs to another campaign, not {info.name!r}"
-    if state.received_at is not None:
-        return f"tube scanned twice (received already at {state.received_at} UTC)"
     return None
 
 
@@ -161,6 +201,54 @@ def _parse_ct(value: str) -> float | None | str:
     return ct
 
 
+class Verdict(enum.Enum):
+    """What a result line does to its tube, given the tube's current result."""
+
+    NEW = "new"  # the tube's first result
+    RERUN = "rerun"  # a new call after "invalid": the re-run of the tube
+    SAME = "same"  # the call (and Cts) already recorded: nothing to do
+    AMEND = "amend"  # a correction (--amend --reason)
+    CONFLICT = "conflict"  # a different call without --amend: refused
+
+
+class Current(NamedTuple):
+    """A tube's current result, as the checks need it."""
+
+    id: int
+    call: str
+    ct1: float | None
+    ct2: float | None
+
+
+def judge(current: Current | None, call: str, cts: tuple[float | None, float | None], amend: bool) -> Verdict:
+    """The verdict for a new call (and Cts) on a tube whose current result is ``current``."""
+    if current is None:
+        return Verdict.NEW
+    if current.call == "invalid":
+        return Verdict.AMEND if amend else Verdict.RERUN
+    if (current.call, current.ct1, current.ct2) == (call, *cts):
+        return Verdict.SAME
+    return Verdict.AMEND if amend else Verdict.CONFLICT
+
+
+def _fmt_cts(c1: float | None, c2: float | None) -> str:
+    return "/".join("-" if c is None else f"{c:g}" for c in (c1, c2))
+
+
+def conflict_message(
+    current: Current, record: ResultRecord | None, call: str, cts: tuple[float | None, float | None], *, said: str
+) -> str:
+    """Why a different result for a resulted tube is refused: what is recorded (when, by
+    whom, from where) and what ``said`` (the file, the keyboard) says."""
+    where = f" (recorded {when(record.at)} by {record.operator} from {record.source})" if record else ""
+    if current.call == call:
+        return (
+            f"two different Ct values for one tube: it is {call} already with Ct {_fmt_cts(current.ct1, current.ct2)}"
+            f"{where}, {said} Ct {_fmt_cts(*cts)}"
+        )
+    return f"two different results for one tube: it is {current.call} already{where}, {said} {call}"
+
+
 @pauses_gc
 def import_results(
     store: Store,
@@ -178,7 +266,10 @@ def import_results(
     different calls in the file, and a call that differs from the tube's current one
     (unless ``amend`` with a ``reason``, which appends a correction beside the old row).
     A tube whose current call is ``invalid`` takes a new call: that is its re-run.
-    The same file imported again is a no-op."""
+    The same file imported again is a no-op. When another station records the same
+    tubes at the same moment, the store's result chain lets one of the two win; the
+    other import is checked again against what was recorded and refused or found
+    unchanged, never recorded beside it."""
     if amend and not (reason and reason.strip()):
         raise PoolabError("--amend needs --reason: say why the result is corrected")
     source = os.fspath(path)
@@ -186,7 +277,9 @@ def import_results(
         data = f.read()  # read once: hashed for the already-imported check, then parsed
     sha = hashlib.sha256(data).hexdigest()
     table = parse_csv_bytes(data, source, RESULT_COLUMNS, RESULT_OPTIONAL)
-    with store.begin() as conn:
+    ignored = tuple(table.ignored_columns((*RESULT_COLUMNS, *RESULT_OPTIONAL)))
+
+    def work(conn: Connection) -> ResultImportSummary:
         info = campaign_by_name(conn, name=campaign)
         scope = f"results:{info.id}"
         if find_import(conn, scope=scope, sha256=sha) is not None:
@@ -195,42 +288,51 @@ def import_results(
         rows = _parse_rows(table, source, info, problems)
         index = campaign_tube_index(conn, campaign_id=info.id)
         id_of, received, current = index.id_of, index.received, index.current
-        elsewhere = tube_states(conn, barcodes=[r.code for r in rows if r.code not in id_of])
+        elsewhere = receipt_states(conn, barcodes=[r.code for r in rows if r.code not in id_of])
         new: list[NewResult | tuple[Any, ...]] = []
+        conflicts: list[tuple[_Row, Current]] = []
         unchanged = amended = 0
         base = os.path.basename(source)
         for r in rows:
             tid = id_of.get(r.code)
             if tid is None:
-                why = "unknown barcode: no such tube in the store"
-                if r.code in elsewhere:
-                    why = f"tube belongs to another campaign, not {info.name!r}"
-                problems.append(Problem(source, r.line, r.code, why))
+                why = _tube_problem(info, elsewhere.get(r.code))
+                problems.append(Problem(source, r.line, r.code, why or "unknown barcode"))
                 continue
             if tid not in received:
-                problems.append(
-                    Problem(
-                        source, r.line, r.code, "result for a tube never received (scan it in first: poolab receive)"
-                    )
-                )
+                problems.append(Problem(source, r.line, r.code, NOT_RECEIVED))
                 continue
             now_result = current.get(tid)
             if now_result is None:  # the common case: a tube's first result (a plain tuple in
                 # NewResult's field order: thousands per file)
                 new.append((tid, r.call, r.ct1, r.ct2, f"{base}:{r.line}", None, None))
                 continue
-            verdict = _verdict(now_result[1], (now_result[2], now_result[3]), r, amend)
-            if verdict == "same":
+            cur = Current(*now_result)
+            verdict = judge(cur, r.call, (r.ct1, r.ct2), amend)
+            if verdict is Verdict.SAME:
                 unchanged += 1
-            elif verdict == "new":
-                new.append(NewResult(tid, r.call, r.ct1, r.ct2, f"{base}:{r.line}"))
-            elif verdict == "amend":
-                amended += 1
-                new.append(
-                    NewResult(tid, r.call, r.ct1, r.ct2, f"{base}:{r.line}", supersedes_id=now_result[0], reason=reason)
-                )
+            elif verdict is Verdict.CONFLICT:
+                conflicts.append((r, cur))
             else:
-                problems.append(Problem(source, r.line, r.code, verdict))
+                amended += verdict is Verdict.AMEND
+                new.append(
+                    NewResult(
+                        tid,
+                        r.call,
+                        r.ct1,
+                        r.ct2,
+                        f"{base}:{r.line}",
+                        supersedes_id=cur.id,
+                        reason=reason if verdict is Verdict.AMEND else None,
+                    )
+                )
+        if conflicts:
+            records = result_records(conn, result_ids=[c.id for _, c in conflicts])
+            for r, cur in conflicts:
+                message = conflict_message(cur, records.get(cur.id), r.call, (r.ct1, r.ct2), said="the file says")
+                problems.append(
+                    Problem(source, r.line, r.code, f"{message}; to correct it, import with --amend --reason TEXT")
+                )
         if problems:
             problems.sort(key=lambda p: p.line)
             raise InputRejected(f"{source}: {len(problems)} problem(s); no result was recorded", problems)
@@ -243,8 +345,12 @@ def import_results(
         )
         insert_results(conn, results=new, event_id=event_id, at=now())
         record_import(conn, scope=scope, sha256=sha, event_id=event_id)
-    ignored = tuple(table.ignored_columns((*RESULT_COLUMNS, *RESULT_OPTIONAL)))
-    return ResultImportSummary(source, len(rows), len(new) - amended, unchanged, amended, ignored_columns=ignored)
+        return ResultImportSummary(source, len(rows), len(new) - amended, unchanged, amended, ignored_columns=ignored)
+
+    return store.write(work)
+
+
+NOT_RECEIVED = "result for a tube never received (scan it in first: poolab receive)"
 
 
 def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem]) -> list[_Row]:  # type: ignore[no-untyped-def]
@@ -279,38 +385,18 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
         earlier = seen.get(code)
         if earlier is not None:
             if (earlier.call, earlier.ct1, earlier.ct2) != (row.call, row.ct1, row.ct2):
+                what = "results" if earlier.call != row.call else "Ct values"
+                said = (
+                    earlier.call
+                    if earlier.call != row.call
+                    else f"{earlier.call} with Ct {_fmt_cts(earlier.ct1, earlier.ct2)}"
+                )
                 problems.append(
-                    Problem(
-                        source,
-                        line,
-                        code,
-                        f"two different results for one tube (line {earlier.line} says {earlier.call})",
-                    )
+                    Problem(source, line, code, f"two different {what} for one tube (line {earlier.line} says {said})")
                 )
             continue
         seen[code] = row
     return list(seen.values())
-
-
-def _against_current(state: TubeState, row: _Row, amend: bool) -> str:
-    """'new', 'same', 'amend', or the reason the row is refused."""
-    return _verdict(state.current_call, state.current_ct, row, amend)
-
-
-def _verdict(current_call: str | None, current_ct: tuple[float | None, float | None], row: _Row, amend: bool) -> str:
-    """'new', 'same', 'amend', or the reason the row is refused, given the tube's current call."""
-    if current_call is None or current_call == "invalid":
-        if current_call == "invalid" and amend:
-            return "amend"
-        return "new"
-    if current_call == row.call and current_ct == (row.ct1, row.ct2):
-        return "same"
-    if amend:
-        return "amend"
-    return (
-        f"two different results for one tube: it is {current_call} already, the file says "
-        f"{row.call}; to correct it, import with --amend --reason TEXT"
-    )
 
 
 @attrs.frozen(slots=True)
@@ -326,18 +412,21 @@ class EntryOutcome:
 def tube_for_entry(store: Store, campaign: str, raw: str) -> TubeState:
     """Check a scanned tube before asking for its result; raises with the reason."""
     code = normalise_scan(raw)
-    with store.begin() as conn:
+    with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
-        why = barcode_problem(code, pre_printed=info.field_binding)
-        if why is not None:
-            raise PoolabError(f"{code!r}: {why}")
-        state = tube_states(conn, barcodes=[code]).get(code)
-    if state is None:
-        raise PoolabError(f"{code!r}: unknown barcode: no such tube in the store")
-    if state.campaign_id != info.id:
-        raise PoolabError(f"{code!r}: tube belongs to another campaign, not {campaign!r}")
+        return _entry_tube(conn, info, code)
+
+
+def _entry_tube(conn: Connection, info: CampaignInfo, code: str) -> TubeState:
+    why = barcode_problem(code, pre_printed=info.field_binding)
+    if why is not None:
+        raise PoolabError(f"{code!r}: {why}")
+    state = tube_states(conn, barcodes=[code]).get(code)
+    why = _tube_problem(info, state)
+    if why is not None or state is None:
+        raise PoolabError(f"{code!r}: {why}")
     if state.received_at is None:
-        raise PoolabError(f"{code!r}: result for a tube never received (scan it in first: poolab receive)")
+        raise PoolabError(f"{code!r}: {NOT_RECEIVED}")
     return state
 
 
@@ -354,24 +443,35 @@ def enter_result(
     reason: str | None = None,
 ) -> EntryOutcome:
     """Record one keyed result (p/n/i/x or the word). A wrong key or an unknown tube
-    records nothing and raises ``PoolabError`` saying why."""
+    records nothing and raises ``PoolabError`` saying why. The check and the write are
+    one transaction, so a result another station recorded a moment ago is seen."""
     call = KEYS.get(key.strip().lower()) or _parse_call(key)
     if call is None:
         raise PoolabError(f"key {key!r} is not a result: p positive, n negative, i inconclusive, x invalid")
     if amend and not (reason and reason.strip()):
         raise PoolabError("--amend needs --reason: say why the result is corrected")
-    state = tube_for_entry(store, campaign, raw_barcode)
-    row = _Row(0, state.barcode, call, ct_orf1ab, ct_n)
-    verdict = _against_current(state, row, amend)
-    if verdict == "same":
-        return EntryOutcome(state.barcode, call, False, f"{state.barcode}: {call} already recorded")
-    if verdict not in ("new", "amend"):
-        raise PoolabError(f"{state.barcode}: {verdict}")
-    with store.begin() as conn:
+    code = normalise_scan(raw_barcode)
+
+    def work(conn: Connection) -> EntryOutcome:
+        info = campaign_by_name(conn, name=campaign)
+        state = _entry_tube(conn, info, code)
+        cur = (
+            Current(state.current_result_id, state.current_call, *state.current_ct)
+            if state.current_result_id is not None and state.current_call is not None
+            else None
+        )
+        verdict = judge(cur, call, (ct_orf1ab, ct_n), amend)
+        if verdict is Verdict.SAME:
+            return EntryOutcome(state.barcode, call, False, f"{state.barcode}: {call} already recorded")
+        if verdict is Verdict.CONFLICT:
+            assert cur is not None
+            record = result_records(conn, result_ids=[cur.id]).get(cur.id)
+            message = conflict_message(cur, record, call, (ct_orf1ab, ct_n), said="you entered")
+            raise PoolabError(f"{state.barcode}: {message}; to correct it, start again with --amend --reason TEXT")
         event_id = record_event(
             conn,
             operator=operator,
-            action="results.amend" if verdict == "amend" else "results.enter",
+            action="results.amend" if verdict is Verdict.AMEND else "results.enter",
             campaign_id=state.campaign_id,
             detail={"tube": state.barcode, "call": call, "reason": reason},
         )
@@ -384,12 +484,14 @@ def enter_result(
                     ct_orf1ab,
                     ct_n,
                     "keyboard",
-                    supersedes_id=state.current_result_id if verdict == "amend" else None,
-                    reason=reason if verdict == "amend" else None,
+                    supersedes_id=cur.id if cur is not None else None,
+                    reason=reason if verdict is Verdict.AMEND else None,
                 )
             ],
             event_id=event_id,
             at=now(),
         )
-    verb = "corrected to" if verdict == "amend" else "recorded"
-    return EntryOutcome(state.barcode, call, True, f"{state.barcode}: {verb} {call}")
+        verb = "corrected to" if verdict is Verdict.AMEND else "recorded"
+        return EntryOutcome(state.barcode, call, True, f"{state.barcode}: {verb} {call}")
+
+    return store.write(work)

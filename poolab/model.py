@@ -39,6 +39,9 @@ class ScanReport:
     accepted: int
     problems: tuple[Problem, ...]
     notes: tuple[str, ...] = ()
+    fault: str | None = None  # the store failure that stopped the stream
+    unsaved_from: int | None = None  # with a fault: the first line that may not be stored
+    interrupted: bool = False  # stopped by Ctrl-C after committing what was pending
 
     @property
     def refused(self) -> int:

@@ -7,12 +7,11 @@ kernel the simulator runs, so what is planned is what runs.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
+from sqlalchemy import Connection
 
 from poolab.barcodes import INDIVIDUAL_PREFIX
-from poolab.csvio import write_csv
+from poolab.csvio import Output, output_name, write_csv
 from poolab.masking import mask_name
 from poolab.model import CampaignStatus, ExportSummary, TubeCounts
 from poolab.store.bulk import pauses_gc
@@ -64,12 +63,14 @@ def retest_candidates(tubes: TubeTable, member_tube: np.ndarray, member_pk: np.n
 
 @pauses_gc
 def write_retest(
-    store: Store, campaign: str, output: str | os.PathLike[str], *, operator: str, unmasked: bool = False
+    store: Store, campaign: str, output: Output, *, operator: str, unmasked: bool = False
 ) -> ExportSummary:
     """Every member of a positive or inconclusive pool, and everyone whose individual
     tube came back inconclusive, gets an individual tube. Asked again, the same people
-    keep the same tubes (only people without one get a new barcode)."""
-    with store.begin() as conn:
+    keep the same tubes (only people without one get a new barcode): also when two
+    stations ask at once, since the store keeps one tube per resident and parent tube."""
+
+    def work(conn: Connection) -> tuple[list[tuple[object, ...]], int]:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
         member_tube, member_pk, member_slot = pool_members(conn, campaign_id=info.id)
@@ -77,7 +78,7 @@ def write_retest(
         position = dict(zip(tubes.id.tolist(), tubes.position.tolist(), strict=True))
         barcode = dict(zip(tubes.id.tolist(), tubes.barcode, strict=True))
         # (parent tube, resident) -> existing individual tube barcode
-        indiv = np.flatnonzero(tubes.kind == KIND_INDIVIDUAL)
+        indiv = np.flatnonzero((tubes.kind == KIND_INDIVIDUAL) & ~tubes.duplicate)
         existing = {(int(tubes.parent[i]), int(tubes.resident_pk[i])): tubes.barcode[i] for i in indiv}
         wanted: list[tuple[int, int, int]] = []  # (parent tube id, resident pk, position)
         for t, pk, slot in zip(member_tube[flagged], member_pk[flagged], member_slot[flagged], strict=True):
@@ -108,30 +109,22 @@ def write_retest(
             for w, c in zip(missing, codes, strict=True):
                 existing[(w[0], w[1])] = c
         people = residents_by_pk(conn, pks=[w[1] for w in wanted])
-    wanted.sort(key=lambda w: (w[2], w[1]))
-    rows = []
-    for parent, pk, _pos in wanted:
-        rid, name, _idn, comp, bld, unit, room, hh = people[pk]
-        rows.append(
-            (
-                rid,
-                name if unmasked else mask_name(name),
-                comp,
-                bld,
-                unit,
-                room,
-                hh,
-                barcode[parent],
-                existing[(parent, pk)],
-            )
-        )
+        wanted.sort(key=lambda w: (w[2], w[1]))
+        rows: list[tuple[object, ...]] = []
+        for parent, pk, _pos in wanted:
+            rid, name, _idn, comp, bld, unit, room, hh = people[pk]
+            shown = name if unmasked else mask_name(name)
+            rows.append((rid, shown, comp, bld, unit, room, hh, barcode[parent], existing[(parent, pk)]))
+        return rows, len(missing)
+
+    rows, new = store.write(work)
     write_csv(output, RETEST_COLUMNS, rows)
-    return ExportSummary(path=os.fspath(output), rows=len(rows), new=len(missing))
+    return ExportSummary(path=output_name(output), rows=len(rows), new=new)
 
 
-def write_rerun(store: Store, campaign: str, output: str | os.PathLike[str]) -> ExportSummary:
+def write_rerun(store: Store, campaign: str, output: Output) -> ExportSummary:
     """Tubes whose current result is invalid (the run failed): re-run from the same tube."""
-    with store.begin() as conn:
+    with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
     rows = [
@@ -139,7 +132,7 @@ def write_rerun(store: Store, campaign: str, output: str | os.PathLike[str]) -> 
         for i in np.flatnonzero(tubes.call == _INV)
     ]
     write_csv(output, RERUN_COLUMNS, rows)
-    return ExportSummary(path=os.fspath(output), rows=len(rows))
+    return ExportSummary(path=output_name(output), rows=len(rows))
 
 
 def confirmed_positive_indices(tubes: TubeTable) -> np.ndarray:
@@ -147,11 +140,9 @@ def confirmed_positive_indices(tubes: TubeTable) -> np.ndarray:
     return np.flatnonzero((tubes.kind == KIND_INDIVIDUAL) & (tubes.call == _POS))
 
 
-def write_positives(
-    store: Store, campaign: str, output: str | os.PathLike[str], *, unmasked: bool = False
-) -> ExportSummary:
+def write_positives(store: Store, campaign: str, output: Output, *, unmasked: bool = False) -> ExportSummary:
     """Residents whose individual tube is positive: the confirmed positives."""
-    with store.begin() as conn:
+    with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
         idx = confirmed_positive_indices(tubes)
@@ -166,12 +157,12 @@ def write_positives(
         rid, name, _idn, comp, bld, unit, room, hh = people[pk]
         rows.append((rid, name if unmasked else mask_name(name), comp, bld, unit, room, hh, tubes.barcode[i]))
     write_csv(output, POSITIVE_COLUMNS, rows)
-    return ExportSummary(path=os.fspath(output), rows=len(rows))
+    return ExportSummary(path=output_name(output), rows=len(rows))
 
 
 def positive_resident_ids(store: Store, campaign: str) -> list[str]:
     """resident_id of every confirmed positive (for checks and the demo)."""
-    with store.begin() as conn:
+    with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
         idx = confirmed_positive_indices(tubes)
@@ -182,7 +173,7 @@ def positive_resident_ids(store: Store, campaign: str) -> list[str]:
 def campaign_status(store: Store, campaign: str) -> CampaignStatus:
     """Counts by state: tubes by furthest step, results by current call, retests,
     confirmed positives, and what is still missing."""
-    with store.begin() as conn:
+    with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
         residents = count_campaign_residents(conn, campaign_id=info.id)
@@ -214,7 +205,7 @@ def campaign_status(store: Store, campaign: str) -> CampaignStatus:
 def missing_tubes(store: Store, campaign: str) -> dict[str, list[str]]:
     """Barcodes still missing something, in walk order: collected or resample tubes not
     yet received, and received tubes without a usable result (none yet, or invalid)."""
-    with store.begin() as conn:
+    with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
     expected = tubes.collected | (tubes.kind == KIND_INDIVIDUAL)

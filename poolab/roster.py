@@ -13,7 +13,7 @@ from itertools import repeat
 import attrs
 import numpy as np
 
-from poolab.csvio import parse_csv_text, read_text, write_csv
+from poolab.csvio import Output, parse_csv_text, read_text, write_csv
 from poolab.errors import InputRejected, Problem
 from poolab.idnumber import id_number_problem, valid_id_numbers
 
@@ -187,8 +187,9 @@ def read_roster(path: str | os.PathLike[str]) -> Roster:
     return roster
 
 
-def write_roster_csv(roster: Roster, path: str | os.PathLike[str], encoding: str = "utf-8") -> None:
-    """Write a roster CSV in UTF-8, UTF-8 with BOM ("utf-8-sig") or GB18030; '-' is stdout."""
+def write_roster_csv(roster: Roster, path: Output, encoding: str = "utf-8") -> None:
+    """Write a roster CSV in UTF-8, UTF-8 with BOM ("utf-8-sig") or GB18030; or a binary stream."""
     if encoding not in WRITE_ENCODINGS:
         raise ValueError(f"encoding must be one of {', '.join(WRITE_ENCODINGS)}, not {encoding!r}")
-    write_csv(path, ROSTER_COLUMNS, roster.rows(), encoding=encoding)
+    # a roster is data for `roster import`, not a report: its cells are written as they are
+    write_csv(path, ROSTER_COLUMNS, roster.rows(), encoding=encoding, neutralise=False)

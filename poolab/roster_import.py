@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 
+from sqlalchemy import Connection
+
 from poolab.model import RosterImportSummary
 from poolab.roster import ROSTER_COLUMNS, Roster, read_roster
 from poolab.store.bulk import gc_paused
 from poolab.store.engine import Store
 from poolab.store.events import record_event
-from poolab.store.residents import FIELDS, upsert_residents
+from poolab.store.residents import FIELDS, UpsertCounts, upsert_residents
 
 
 def import_roster(store: Store, path: str | os.PathLike[str], *, operator: str) -> RosterImportSummary:
@@ -24,7 +26,8 @@ def import_roster(store: Store, path: str | os.PathLike[str], *, operator: str) 
 def store_roster(store: Store, roster: Roster, *, operator: str) -> RosterImportSummary:
     """Upsert an already-validated roster in one transaction."""
     columns = {c: getattr(roster, c) for c in ROSTER_COLUMNS}
-    with store.begin() as conn:
+
+    def work(conn: Connection) -> UpsertCounts:
         event_id = record_event(
             conn,
             operator=operator,
@@ -34,6 +37,11 @@ def store_roster(store: Store, roster: Roster, *, operator: str) -> RosterImport
         counts = upsert_residents(conn, columns={k: columns[k] for k in ("resident_id", *FIELDS)}, event_id=event_id)
         if counts.inserted == 0 and counts.updated == 0:
             conn.rollback()  # nothing changed: leave no event behind
+        return counts
+
+    # two imports at once: the second meets the first's residents (resident_id is unique)
+    # and runs again as an update
+    counts = store.write(work)
     return RosterImportSummary(
         source=roster.source,
         encoding=roster.encoding,

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
+import attrs
+from sqlalchemy import Connection
+
 from poolab.barcodes import barcode_problem, normalise_scan
-from poolab.csvio import write_csv
-from poolab.errors import PoolabError, Problem
+from poolab.csvio import Output, output_name, write_csv
+from poolab.errors import PoolabError, Problem, StoreFault
 from poolab.masking import mask_name
 from poolab.model import ExportSummary, ScanReport
+from poolab.scans import Scan, StreamItem, run_stream
+from poolab.store.binding import bind_members, bindings_of, open_field_tube, tube_owner
 from poolab.store.bulk import pauses_gc
-from poolab.store.campaigns import campaign_by_name, insert_members, insert_tubes, tube_ids_for
+from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
-from poolab.store.events import now, record_event
+from poolab.store.events import now, record_event, set_event_detail
 from poolab.store.reports import (
     campaign_tubes,
     manifest_rows,
     pool_members,
 )
 from poolab.store.residents import load_residents, resident_keys
-from poolab.store.tubes import insert_collections
+from poolab.store.tubes import collection_records, insert_collections
+from poolab.when import when
 
 MANIFEST_COLUMNS = (
     "tube_barcode",
@@ -36,12 +41,10 @@ MANIFEST_COLUMNS = (
 
 
 @pauses_gc
-def write_manifest(
-    store: Store, campaign: str, output: str | os.PathLike[str], *, unmasked: bool = False
-) -> ExportSummary:
+def write_manifest(store: Store, campaign: str, output: Output, *, unmasked: bool = False) -> ExportSummary:
     """One row per resident in walk order: which tube and slot each swab goes into.
     In a field-binding campaign residents not yet bound have an empty tube and slot."""
-    with store.begin() as conn:
+    with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         rows = manifest_rows(conn, campaign_id=info.id)
         if info.field_binding:
@@ -51,7 +54,7 @@ def write_manifest(
         shown = str(name) if unmasked else mask_name(str(name))
         out.append(tuple(str(v) for v in (code, slot, rid, shown, comp, bld, unit, room, hh)))
     write_csv(output, MANIFEST_COLUMNS, out)
-    return ExportSummary(path=os.fspath(output), rows=len(out))
+    return ExportSummary(path=output_name(output), rows=len(out))
 
 
 def _field_manifest(conn, campaign_id: int, compounds: tuple[str, ...], bound: list) -> list:  # type: ignore[no-untyped-def, type-arg]
@@ -70,7 +73,7 @@ def _field_manifest(conn, campaign_id: int, compounds: tuple[str, ...], bound: l
 def collect(
     store: Store,
     campaign: str,
-    scans: Iterable[tuple[int, str]],
+    scans: Iterable[StreamItem],
     *,
     source: str,
     operator: str,
@@ -79,28 +82,55 @@ def collect(
     """Field scans. In a field-binding campaign a tube scan opens a tube and resident
     scans (resident_id or ID number) fill it; a full tube or the next tube scan closes
     it. In a manifest campaign a tube scan records the tube as collected and resident
-    scans are checked against the manifest. Good scans are kept, bad ones reported."""
-    with store.begin() as conn:
+    scans are checked against the manifest. Good scans are kept, bad ones reported;
+    scans are committed as ``receive`` commits them (within about a second), an open
+    tube's residents included."""
+    with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
-    session = _FieldSession(store, info, source=source, operator=operator)
-    pending = 0
-    for number, raw in scans:
-        if not raw.strip():
-            continue
-        session.scan(number, raw)
-        pending += 1
-        if pending >= flush_every:
+    session = _CollectSession(store, info, source=source, operator=operator)
+    outcome = run_stream(
+        scans,
+        take=session.scan,
+        refuse=session.problems.append,
+        flush=session.flush,
+        pending=session.pending,
+        source=source,
+        max_pending=flush_every,
+    )
+    if outcome.fault is None:
+        session.close_tube()
+        try:
             session.flush()
-            pending = 0
-    session.close_tube()
-    session.flush()
-    return ScanReport(accepted=session.accepted, problems=tuple(session.problems), notes=tuple(session.notes))
+        except StoreFault as fault:
+            outcome = outcome._replace(fault=str(fault), unsaved_from=session.open_line or None)
+    problems = sorted(session.problems, key=lambda p: p.line)
+    return ScanReport(
+        accepted=session.accepted,
+        problems=tuple(problems),
+        notes=tuple(session.notes),
+        fault=outcome.fault,
+        unsaved_from=outcome.unsaved_from,
+        interrupted=outcome.interrupted,
+    )
 
 
-class _FieldSession:
-    """The state of one collect stream: the open tube, who is bound where."""
+@attrs.define
+class _FieldTube:
+    """A pre-printed tube being filled in the field, and how much of it is stored."""
 
-    def __init__(self, store: Store, info, *, source: str, operator: str) -> None:  # type: ignore[no-untyped-def]
+    code: str
+    line: int
+    members: list[tuple[int, int]] = attrs.Factory(list)  # (scan line, resident pk)
+    tube_id: int | None = None
+    stored: int = 0  # members already in the store
+    closed: bool = False
+
+
+class _CollectSession:
+    """The state of one collect stream: in a field-binding campaign the open tube and
+    who is bound where; in a manifest campaign the tubes collected."""
+
+    def __init__(self, store: Store, info: CampaignInfo, *, source: str, operator: str) -> None:
         self.store = store
         self.info = info
         self.source = source
@@ -108,7 +138,7 @@ class _FieldSession:
         self.accepted = 0
         self.problems: list[Problem] = []
         self.notes: list[str] = []
-        with store.begin() as conn:
+        with store.read() as conn:
             tubes = campaign_tubes(conn, campaign_id=info.id)
             self.tube_id = {b: int(t) for b, t in zip(tubes.barcode, tubes.id, strict=True)}
             self.collected = {b for b, c in zip(tubes.barcode, tubes.collected, strict=True) if c}
@@ -120,27 +150,28 @@ class _FieldSession:
             self.resident_of_code = resident_keys(conn)
         self.barcode_of_tube = {t: b for b, t in self.tube_id.items()}
         self.line_of_resident: dict[int, int] = {}
-        self.open_code: str | None = None
-        self.open_members: list[int] = []
+        self.scanned: dict[int, str] = {}  # line -> the resident code scanned there
+        self.open: _FieldTube | None = None
         self.open_line = 0
-        self.tube_count = len(tubes)
         # writes waiting for the next flush
-        self.new_tubes: list[tuple[str, list[int]]] = []
-        self.new_collections: list[str] = []
+        self.dirty: list[_FieldTube] = []
+        self.new_collections: list[tuple[int, str]] = []  # (scan line, barcode)
+
+    def pending(self) -> int:
+        """Scans waiting to be committed."""
+        waiting = sum(len(t.members) - t.stored + (t.tube_id is None) for t in self.dirty)
+        return waiting + len(self.new_collections)
 
     def _refuse(self, number: int, value: str, message: str) -> None:
         self.problems.append(Problem(self.source, number, value, message))
 
-    def scan(self, number: int, raw: str) -> None:
-        code = normalise_scan(raw)
-        pk = self._resident(code)
+    def scan(self, scan: Scan) -> None:
+        code = normalise_scan(scan.text)
+        pk = self.resident_of_code.get(code)
         if pk is None:
-            self._tube_scan(number, code)
+            self._tube_scan(scan.line, code)
         else:
-            self._resident_scan(number, code, pk)
-
-    def _resident(self, code: str) -> int | None:
-        return self.resident_of_code.get(code)
+            self._resident_scan(scan.line, code, pk)
 
     def _tube_scan(self, number: int, code: str) -> None:
         problem = barcode_problem(code, pre_printed=self.info.field_binding)
@@ -149,11 +180,12 @@ class _FieldSession:
             return
         if self.info.field_binding:
             self.close_tube()
-            if code in self.tube_id or any(code == c for c, _ in self.new_tubes) or self._used_elsewhere(code):
+            if code in self.tube_id or any(t.code == code for t in self.dirty):
                 self._refuse(number, code, "tube already used; take a new tube")
                 return
-            self.open_code, self.open_members, self.open_line = code, [], number
-            self.accepted += 1
+            self.open = _FieldTube(code, number)
+            self.open_line = number
+            self.dirty.append(self.open)
             return
         if code not in self.tube_id:
             self._refuse(number, code, f"unknown tube: not a tube of campaign {self.info.name!r}")
@@ -162,15 +194,8 @@ class _FieldSession:
             self._refuse(number, code, "tube scanned twice (already collected)")
             return
         self.collected.add(code)
-        self.new_collections.append(code)
-        self.open_code = code
-        self.accepted += 1
-
-    def _used_elsewhere(self, code: str) -> bool:
-        from poolab.store.campaigns import barcode_in_use
-
-        with self.store.begin() as conn:
-            return barcode_in_use(conn, barcode=code) is not None
+        self.new_collections.append((number, code))
+        self.open = _FieldTube(code, number, tube_id=self.tube_id[code])
 
     def _resident_scan(self, number: int, code: str, pk: int) -> None:
         if pk not in self.in_scope:
@@ -178,91 +203,137 @@ class _FieldSession:
             return
         if not self.info.field_binding:
             expected = self.tube_of_resident.get(pk)
-            if self.open_code is None:
+            if self.open is None:
                 self._refuse(number, code, "no tube scanned yet: scan the tube first")
-            elif expected != self.tube_id[self.open_code]:
+            elif expected != self.tube_id[self.open.code]:
                 where = self.barcode_of_tube.get(expected, "no tube") if expected is not None else "no tube"
-                self._refuse(number, code, f"resident belongs in tube {where}, not {self.open_code}")
+                self._refuse(number, code, f"resident belongs in tube {where}, not {self.open.code}")
             else:
                 self.accepted += 1
             return
-        if self.open_code is None:
+        if self.open is None:
             self._refuse(number, code, "no open tube: scan a tube first")
             return
-        if pk in self.tube_of_resident or pk in self.open_members:
+        if pk in self.tube_of_resident:
             first = self.line_of_resident.get(pk)
             where = f" (line {first})" if first else ""
             self._refuse(number, code, f"resident already bound to a tube{where}")
             return
-        self.open_members.append(pk)
+        self.open.members.append((number, pk))
+        self.scanned[number] = code
+        self.tube_of_resident[pk] = -1  # bound; the tube's id is known once it is stored
         self.line_of_resident[pk] = number
-        self.accepted += 1
-        if len(self.open_members) >= self.info.pool_size:
+        if len(self.open.members) >= self.info.pool_size:
             self.close_tube()
 
     def close_tube(self) -> None:
-        if not self.info.field_binding or self.open_code is None:
+        """The open tube is full, or the next tube was scanned, or the stream ended."""
+        tube, self.open = self.open, None
+        if tube is None or not self.info.field_binding:
             return
-        if self.open_members:
-            self.new_tubes.append((self.open_code, list(self.open_members)))
-            for pk in self.open_members:
-                self.tube_of_resident[pk] = -1  # bound; the id is known after the flush
-        else:
-            self.notes.append(f"tube {self.open_code} (line {self.open_line}) closed empty; not recorded")
-        self.open_code, self.open_members = None, []
+        tube.closed = True
+        if not tube.members:
+            self.notes.append(f"tube {tube.code} (line {tube.line}) closed empty; not recorded")
+            if tube.tube_id is None:
+                self.dirty.remove(tube)
+        elif tube not in self.dirty:
+            self.dirty.append(tube)  # stored while open: its collection is still to record
 
     def flush(self) -> None:
-        if not self.new_tubes and not self.new_collections:
+        """Commit what is pending, in one transaction (one savepoint per field tube)."""
+        if not self.dirty and not self.new_collections:
             return
-        import numpy as np
-
         with self.store.begin() as conn:
             event_id = record_event(
                 conn,
                 operator=self.operator,
                 action="collect",
                 campaign_id=self.info.id,
-                detail={"source": self.source, "tubes": len(self.new_tubes) + len(self.new_collections)},
+                detail={"source": self.source},
             )
-            at = now()
-            if self.new_tubes:
-                codes = [c for c, _ in self.new_tubes]
-                insert_tubes(
-                    conn,
-                    campaign_id=self.info.id,
-                    kind="pool",
-                    barcodes=codes,
-                    positions=range(self.tube_count, self.tube_count + len(codes)),
-                    event_id=event_id,
-                )
-                ids = tube_ids_for(conn, barcodes=codes, campaign_id=self.info.id)
-                self.tube_count += len(codes)
-                tube_ids, pks, slots = [], [], []
-                for c, members in self.new_tubes:
-                    for slot, pk in enumerate(members, start=1):
-                        tube_ids.append(ids[c])
-                        pks.append(pk)
-                        slots.append(slot)
-                        self.tube_of_resident[pk] = ids[c]
-                    self.tube_id[c] = ids[c]
-                    self.barcode_of_tube[ids[c]] = c
-                insert_members(
-                    conn,
-                    campaign_id=self.info.id,
-                    tube_ids=np.asarray(tube_ids, np.int64),
-                    resident_pks=np.asarray(pks, np.int64),
-                    slots=np.asarray(slots, np.int64),
-                    event_id=event_id,
-                )
-                insert_collections(conn, tube_ids=[ids[c] for c in codes], at=[at] * len(codes), event_id=event_id)
+            stored = sum(self._store_tube(conn, tube, event_id) for tube in self.dirty)
             if self.new_collections:
-                insert_collections(
-                    conn,
-                    tube_ids=[self.tube_id[c] for c in self.new_collections],
-                    at=[at] * len(self.new_collections),
-                    event_id=event_id,
+                stored += self._store_collections(conn, event_id)
+            set_event_detail(conn, event_id=event_id, detail={"source": self.source, "scans": stored})
+        self.dirty = [t for t in self.dirty if not t.closed and t is self.open]
+        self.new_collections = []
+
+    def _store_collections(self, conn: Connection, event_id: int) -> int:
+        ids = [self.tube_id[c] for _, c in self.new_collections]
+        won = insert_collections(conn, tube_ids=ids, at=now(), event_id=event_id)
+        lost = [(line, c) for line, c in self.new_collections if self.tube_id[c] not in won]
+        if lost:
+            records = collection_records(conn, tube_ids=[self.tube_id[c] for _, c in lost])
+            for line, c in lost:
+                r = records[self.tube_id[c]]
+                self._refuse(line, c, f"tube scanned twice: already collected at {when(r.at)} by {r.operator}")
+        self.accepted += len(won)
+        return len(won)
+
+    def _store_tube(self, conn: Connection, tube: _FieldTube, event_id: int) -> int:
+        """Store a field tube's new members (and the tube, and its collection once closed);
+        how many scans were stored. Everything of one tube commits together or not at all."""
+        with conn.begin_nested() as savepoint:
+            stored = 0
+            new_tube = tube.tube_id is None
+            if new_tube:
+                tube_id = open_field_tube(conn, campaign_id=self.info.id, barcode=tube.code, event_id=event_id)
+                if tube_id is None:
+                    savepoint.rollback()
+                    self._lose_tube(conn, tube)
+                    return 0
+                tube.tube_id = tube_id
+                stored += 1
+            assert tube.tube_id is not None
+            fresh = tube.members[tube.stored :]
+            won = bind_members(
+                conn,
+                campaign_id=self.info.id,
+                tube_id=tube.tube_id,
+                resident_pks=[pk for _, pk in fresh],
+                first_slot=tube.stored + 1,
+                event_id=event_id,
+            )
+            lost = [(line, pk) for line, pk in fresh if pk not in won]
+            if lost:
+                self._lose_members(conn, lost)
+                tube.members = tube.members[: tube.stored] + [(line, pk) for line, pk in fresh if pk in won]
+            if new_tube and not tube.members:
+                savepoint.rollback()  # every resident of the tube went elsewhere: no empty tube
+                tube.tube_id = None
+                tube.closed = True
+                self.notes.append(
+                    f"tube {tube.code} (line {tube.line}) not recorded: all its residents were bound elsewhere"
                 )
-        self.new_tubes, self.new_collections = [], []
+                return 0
+            for pk in won:
+                self.tube_of_resident[pk] = tube.tube_id
+            tube.stored = len(tube.members)
+            stored += len(won)
+            if tube.closed and tube.members:
+                insert_collections(conn, tube_ids=[tube.tube_id], at=now(), event_id=event_id)
+        self.tube_id[tube.code] = tube.tube_id
+        self.barcode_of_tube[tube.tube_id] = tube.code
+        self.accepted += stored
+        return stored
+
+    def _lose_tube(self, conn: Connection, tube: _FieldTube) -> None:
+        owner = tube_owner(conn, barcode=tube.code)
+        by = f" at {when(owner[1])} by {owner[2]}" if owner else ""
+        self._refuse(tube.line, tube.code, f"tube already used{by}; take a new tube and scan its residents again")
+        for line, pk in tube.members:
+            self.tube_of_resident.pop(pk, None)
+            self._refuse(
+                line, self.scanned[line], f"resident not bound: tube {tube.code} was already used; scan into a new tube"
+            )
+        tube.members, tube.closed = [], True
+
+    def _lose_members(self, conn: Connection, lost: list[tuple[int, int]]) -> None:
+        bound = bindings_of(conn, campaign_id=self.info.id, resident_pks=[pk for _, pk in lost])
+        for line, pk in lost:
+            b = bound.get(pk)
+            where = f" {b.barcode} at {when(b.at)} by {b.operator}" if b else ""
+            self._refuse(line, self.scanned[line], f"resident already bound to tube{where}")
 
 
 def mark_collected(store: Store, campaign: str, *, operator: str, barcodes: Iterable[str] | None = None) -> int:
@@ -282,5 +353,4 @@ def mark_collected(store: Store, campaign: str, *, operator: str, barcodes: Iter
         event_id = record_event(
             conn, operator=operator, action="collect", campaign_id=info.id, detail={"tubes": len(ids)}
         )
-        insert_collections(conn, tube_ids=ids, at=[now()] * len(ids), event_id=event_id)
-    return len(ids)
+        return len(insert_collections(conn, tube_ids=ids, at=now(), event_id=event_id))

@@ -1,29 +1,226 @@
-"""Reading scan streams: one scan per line, from a file or standard input."""
+"""Scan streams: one scan per line, from a file or standard input, and how their good
+scans are committed.
+
+Lines are counted the way an editor shows them (a line ends at LF, CRLF or a lone CR,
+which some scanners send) and decoded one at a time, so one unreadable line (a NUL byte,
+a stray Latin-1 byte) is reported alone and every other scan is kept. A UTF-16 file
+(Windows Notepad's "Unicode") is decoded whole.
+
+Standard input is read as it arrives. When it goes quiet the reader says so (``None``),
+and ``run_stream`` commits what is pending: a scan piped in by a station script or typed
+by a handheld scanner is in the store within about a second, whatever comes after it.
+"""
 
 from __future__ import annotations
 
 import os
+import select
 import sys
-from collections.abc import Iterator
-from typing import TextIO
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO, NamedTuple
+
+from poolab.errors import Problem, StoreFault
+
+IDLE_SECONDS = 0.25
+"""Quiet input for this long counts as a pause: pending scans are committed."""
+COMMIT_SECONDS = 1.0
+"""While scans keep flowing, pending ones are committed at least this often."""
+_READ_SIZE = 1 << 16
 
 
-def scan_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
-    """(line number, raw text) of each line; '-' reads standard input as it arrives,
-    so a scanner attached to a terminal is served line by line."""
-    if os.fspath(path) == "-":
-        yield from _numbered(sys.stdin)
+class Scan(NamedTuple):
+    """One line of a stream, decoded."""
+
+    line: int
+    text: str
+
+
+class Unreadable(NamedTuple):
+    """A line that could not be decoded: reported, the rest of the stream goes on."""
+
+    line: int
+    value: str  # its bytes in hex, shortened
+    reason: str
+
+
+StreamItem = Scan | Unreadable | None
+"""What a stream yields; None means the input has gone quiet."""
+
+
+def _split_lines(data: bytes, *, final: bool, after_cr: bool) -> tuple[list[bytes], bytes, bool]:
+    """Complete lines of ``data`` (LF, CRLF or CR ends a line), the unfinished rest, and
+    whether the last line ended with a CR (a following LF then belongs to it)."""
+    lines: list[bytes] = []
+    start = 0
+    if after_cr and data.startswith(b"\n"):
+        start = 1
+    n = len(data)
+    i = start
+    while i < n:
+        c = data[i]
+        if c == 0x0A or c == 0x0D:
+            lines.append(data[start:i])
+            if c == 0x0D:
+                if i + 1 < n:
+                    if data[i + 1] == 0x0A:
+                        i += 1
+                else:
+                    after_cr = True
+                    return lines, b"", after_cr
+            start = i + 1
+        i += 1
+    after_cr = False
+    rest = data[start:]
+    if final and rest:
+        lines.append(rest)
+        rest = b""
+    return lines, rest, after_cr
+
+
+def decode_line(number: int, raw: bytes) -> Scan | Unreadable:
+    """One line's bytes as text: UTF-8, else GB18030; NUL bytes and other encodings are
+    refused with the line's bytes in hex."""
+    if b"\x00" in raw:
+        return Unreadable(number, raw[:12].hex(" "), "line has NUL bytes (is the file UTF-16 without a BOM?)")
+    try:
+        return Scan(number, raw.decode("utf-8").removeprefix("\ufeff"))
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return Unreadable(number, raw[:12].hex(" "), "line is not UTF-8 or GB18030 text")
+    if any("\ue000" <= ch <= "\uf8ff" for ch in text):
+        return Unreadable(number, raw[:12].hex(" "), "line is not UTF-8 or GB18030 text")
+    return Scan(number, text)
+
+
+def _lines_of_bytes(data: bytes) -> Iterator[Scan | Unreadable]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            yield Unreadable(1, data[:12].hex(" "), "file starts like UTF-16 but does not decode as UTF-16")
+            return
+        data = text.encode("utf-8")
+    lines, _, _ = _split_lines(data, final=True, after_cr=False)
+    for number, raw in enumerate(lines, start=1):
+        yield decode_line(number, raw)
+
+
+def _lines_of_fd(fd: int, idle: float) -> Iterator[StreamItem]:
+    """Lines from a file descriptor as they arrive; None after ``idle`` seconds of quiet."""
+    pending = b""
+    after_cr = False
+    number = 0
+    first = True
+    while True:
+        ready, _, _ = select.select([fd], [], [], idle)
+        if not ready:
+            yield None
+            continue
+        chunk = os.read(fd, _READ_SIZE)
+        if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+            # UTF-16 from a pipe: read it all, then decode it whole
+            rest = [chunk]
+            while part := os.read(fd, _READ_SIZE):
+                rest.append(part)
+            yield from _lines_of_bytes(b"".join(rest))
+            return
+        first = False
+        lines, pending, after_cr = _split_lines(pending + chunk, final=not chunk, after_cr=after_cr)
+        for raw in lines:
+            number += 1
+            yield decode_line(number, raw)
+        if not chunk:
+            return
+
+
+def _lines_of_stream(stream: BinaryIO) -> Iterator[Scan | Unreadable]:
+    """Lines of a stream without a file descriptor (a test's in-memory input)."""
+    yield from _lines_of_bytes(stream.read())
+
+
+def scan_lines(path: str | os.PathLike[str], *, stdin: BinaryIO | None = None) -> Iterator[StreamItem]:
+    """The lines of a scan file, or of standard input for '-' (as they arrive, with a
+    ``None`` whenever the input pauses)."""
+    if os.fspath(path) != "-":
+        with open(path, "rb") as f:
+            data = f.read()
+        yield from _lines_of_bytes(data)
         return
-    from poolab.csvio import read_text
-
-    text, _ = read_text(path)
-    yield from enumerate(text.splitlines(), start=1)
-
-
-def _numbered(stream: TextIO) -> Iterator[tuple[int, str]]:
-    yield from enumerate(stream, start=1)
+    stream = stdin if stdin is not None else sys.stdin.buffer
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        yield from _lines_of_stream(stream)
+        return
+    yield from _lines_of_fd(fd, IDLE_SECONDS)
 
 
 def source_name(path: str | os.PathLike[str]) -> str:
     """How a stream is named in messages."""
     return "<stdin>" if os.fspath(path) == "-" else os.fspath(path)
+
+
+class StreamOutcome(NamedTuple):
+    """How a stream ended: the store fault that stopped it, the first line whose scan
+    may not be stored (None when every line read was handled), and whether it was
+    interrupted (Ctrl-C)."""
+
+    fault: str | None
+    unsaved_from: int | None
+    interrupted: bool
+
+
+def run_stream(
+    items: Iterable[StreamItem],
+    *,
+    take: Callable[[Scan], None],
+    refuse: Callable[[Problem], None],
+    flush: Callable[[], None],
+    pending: Callable[[], int],
+    source: str,
+    max_pending: int = 500,
+    commit_seconds: float = COMMIT_SECONDS,
+) -> StreamOutcome:
+    """Feed a stream's scans to ``take`` and commit them with ``flush``: when
+    ``max_pending`` are waiting, when ``commit_seconds`` have passed since the last
+    commit, when the input pauses, and at the end. A store fault stops the stream (what
+    was committed stays); Ctrl-C commits what is pending and stops."""
+    last_commit = time.monotonic()
+    first_pending: int | None = None
+    last_line = 0
+
+    def commit() -> None:
+        nonlocal last_commit, first_pending
+        if pending():
+            flush()
+        first_pending = None
+        last_commit = time.monotonic()
+
+    try:
+        try:
+            for item in items:
+                if item is None:
+                    commit()
+                    continue
+                last_line = item.line
+                if isinstance(item, Unreadable):
+                    refuse(Problem(source, item.line, item.value, item.reason))
+                    continue
+                if not item.text.strip():
+                    continue
+                if first_pending is None:
+                    first_pending = item.line
+                take(item)
+                if pending() >= max_pending or time.monotonic() - last_commit >= commit_seconds:
+                    commit()
+        except KeyboardInterrupt:
+            commit()
+            return StreamOutcome(None, None, True)
+        commit()
+    except StoreFault as fault:
+        return StreamOutcome(str(fault), first_pending if first_pending is not None else last_line + 1, False)
+    return StreamOutcome(None, None, False)

@@ -38,11 +38,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     from sqlalchemy import create_engine, text
 
-    from poolab.store.engine import normalise_url
+    from poolab.store.engine import resolve_url
 
     assert PG_URL is not None
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalise_url(PG_URL))
+    admin = create_engine(resolve_url(PG_URL))
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from poolab.csvio import read_csv_rows, read_text, write_csv
-from poolab.errors import InputRejected
+from poolab.csvio import neutralise_cell, read_csv_rows, read_text, write_csv
+from poolab.errors import InputRejected, PoolabError
 
 REQUIRED = ("a", "b")
 OPTIONAL = ("c",)
@@ -107,7 +107,7 @@ def test_ragged_rows(tmp_path):
     assert [["1", "", ""], ["2", "3", "4"]] == read_csv_rows(path, REQUIRED, OPTIONAL).rows
 
 
-cells = st.text(st.sampled_from('ab张三 ,"\n\r'), max_size=6).map(str.strip)
+cells = st.text(st.sampled_from('ab张三 ,"\n\r=+-@'), max_size=6).map(str.strip)
 
 
 @settings(max_examples=60, deadline=None)
@@ -121,7 +121,7 @@ def test_write_read_round_trip(tmp_path_factory, rows, encoding_bom):
     path = tmp_path_factory.mktemp("rt") / "t.csv"
     write_csv(path, ("a", "b", "c"), rows, encoding=encoding, bom=bom)
     table = read_csv_rows(path, REQUIRED, OPTIONAL)
-    assert [r for r in rows if any(r)] == table.rows
+    assert [[neutralise_cell(c) for c in r] for r in rows if any(r)] == table.rows
     ascii_only = all(c.isascii() for r in rows for c in r)
     expected = "utf-8" if encoding == "gb18030" and ascii_only else encoding  # ASCII is UTF-8
     assert ("utf-8-sig" if bom else expected) == table.encoding
@@ -136,10 +136,48 @@ def test_write_uses_newlines_and_no_bom(tmp_path):
     assert b"\xef\xbb\xbfa\n1\n" == path.read_bytes()
 
 
-def test_write_dash_is_stdout(capsys):
-    """'-' writes the CSV to standard output."""
-    write_csv("-", ["a", "b"], [["1", "2"]])
-    assert "a,b\n1,2\n" == capsys.readouterr().out
+def test_write_to_a_stream():
+    """A binary stream (the CLI's standard output for '-') gets the same bytes as a file."""
+    stream = io.BytesIO()
+    assert 1 == write_csv(stream, ["a", "b"], [["1", "2"]])
+    assert b"a,b\n1,2\n" == stream.getvalue()
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_formula_cells_are_neutralised(tmp_path, start):
+    """A cell a spreadsheet would run (= + - @ tab CR first, OWASP) is written with a leading
+    apostrophe, wherever it is in the row and whatever follows; other cells are untouched."""
+    path = tmp_path / "o.csv"
+    evil = f"{start}cmd|' /C calc'!A0"
+    write_csv(path, ["a", "b", "c"], [["张三", evil, "x-y"], [evil, "=*", "1"]])
+    rows = read_csv_rows(path, REQUIRED, OPTIONAL).rows
+    assert [["张三", "'" + evil, "x-y"], ["'" + evil, "'=*", "1"]] == rows
+
+
+def test_unfinished_write_leaves_the_old_file(tmp_path):
+    """A write that fails half-way (here: the rows raise) leaves the old file as it was and
+    no temporary file behind."""
+    path = tmp_path / "o.csv"
+    write_csv(path, ["a"], [["old"]])
+
+    def rows():
+        yield from ([str(i)] for i in range(50_000))
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(PoolabError) as info:
+        write_csv(path, ["a"], rows())
+    assert "No space left on device" in str(info.value) and "untouched" in str(info.value)
+    assert b"a\nold\n" == path.read_bytes()
+    assert ["o.csv"] == sorted(p.name for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("target", ["missing/o.csv", ".", "/proc/o.csv"])
+def test_write_to_a_bad_place_is_one_clear_error(tmp_path, monkeypatch, target):
+    """A missing folder, a folder, or a place that cannot be written: one line naming the target."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PoolabError) as info:
+        write_csv(target, ["a"], [["1"]])
+    assert f"cannot write {target}" in str(info.value)
 
 
 def test_fast_and_careful_paths_agree():

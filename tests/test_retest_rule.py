@@ -35,6 +35,7 @@ def campaigns(draw: st.DrawFn) -> tuple[TubeTable, np.ndarray, np.ndarray]:
         collected=np.ones(len(ids), bool),
         received=np.ones(len(ids), bool),
         call=calls,
+        duplicate=np.zeros(len(ids), bool),
     )
     member_tube = np.repeat(ids[:n_pools], sizes)
     order = np.asarray(draw(st.permutations(range(len(member_tube)))), np.int64)

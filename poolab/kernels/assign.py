@@ -487,7 +487,18 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
                     items, a, b, rem, anchored, taken, rem_tube, K, window, spill_buf, n_spill, next_id
                 )
                 n_spill, next_id = _repair_building(
-                    items, a, b, spill_buf, spill_lo[nb], n_spill, rem, anchored, rem_tube, K, id0, next_id,
+                    items,
+                    a,
+                    b,
+                    spill_buf,
+                    spill_lo[nb],
+                    n_spill,
+                    rem,
+                    anchored,
+                    rem_tube,
+                    K,
+                    id0,
+                    next_id,
                     EXCHANGE_TUBES,
                 )
                 spill_hi[nb] = n_spill

@@ -30,6 +30,7 @@ import os
 import attrs
 import numpy as np
 
+from poolab.csvio import Output
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.plan.designs import ARRAY_CELL, KIND_COL, KIND_ROW, Design
 
@@ -78,8 +79,8 @@ def layout_rows(design: Design) -> list[tuple[int, int, str, str]]:
     return [(p + 1, stages[p], kinds[p], " ".join(members[ptr[p] : ptr[p + 1]])) for p in range(design.npools)]
 
 
-def write_layout(design: Design, path: str | os.PathLike[str]) -> None:
-    """Write the layout CSV ``pool,stage,kind,members`` ('-' is stdout)."""
+def write_layout(design: Design, path: Output) -> None:
+    """Write the layout CSV ``pool,stage,kind,members`` (a path, or a binary stream)."""
     from poolab.csvio import write_csv
 
     rows = [(str(p), str(s), k, m) for p, s, k, m in layout_rows(design)]
@@ -169,8 +170,8 @@ class DecodeReport:
         return [(str(i + 1), words[i], post[i], " ".join(pools[ptr[i] : ptr[i + 1]])) for i in range(len(words))]
 
 
-def write_report(report: DecodeReport, path: str | os.PathLike[str]) -> None:
-    """Write the report CSV ``individual,call,posterior,next_pools`` ('-' is stdout)."""
+def write_report(report: DecodeReport, path: Output) -> None:
+    """Write the report CSV ``individual,call,posterior,next_pools`` (a path, or a binary stream)."""
     from poolab.csvio import write_csv
 
     write_csv(path, REPORT_HEADER, report.rows())

@@ -49,6 +49,37 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     return len(rows)
 
 
+def insert_new_rows(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    key: str,
+    unique: Sequence[str] | None = None,
+) -> list[Any]:
+    """Insert the ``rows`` whose unique key (the columns ``unique``, by default ``key``
+    alone) is still free (``ON CONFLICT DO NOTHING``) and return the ``key`` of each row
+    inserted: when two stations write the same tube at once, the constraint picks one
+    winner and each writer learns which rows were its own."""
+    if not rows:
+        return []
+    columns = list(columns)
+    if conn.dialect.name == "sqlite":
+        compiled = insert(table).compile(dialect=conn.dialect, column_keys=columns)
+        order = list(compiled.positiontup or [])
+        ordered = _reordered(table, columns, order, rows) if order != columns else rows
+        ordered = _bind_processed(conn, table, order, ordered)
+        suffix = f" ON CONFLICT DO NOTHING RETURNING {conn.dialect.identifier_preparer.quote(key)}"
+        return [r[0] for r in _sqlite_insert_values(conn, str(compiled), len(order), ordered, suffix=suffix)]
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    target = list(unique) if unique is not None else [key]
+    stmt = pg_insert(table).on_conflict_do_nothing(index_elements=target).returning(table.c[key])
+    params = [dict(zip(columns, r, strict=True)) for r in rows]
+    return [r[0] for r in conn.execute(stmt, params)]
+
+
 def _postgres_copy(conn: Connection, table: Table, columns: list[str], rows: Sequence[tuple[Any, ...]]) -> None:
     """``COPY ... FROM STDIN`` through psycopg 3, in the open transaction: rows stream to
     the server without one statement per row or per batch. Columns the caller leaves out
@@ -113,9 +144,13 @@ def _reordered(
     return [tuple(r[v] if from_row else v for from_row, v in getters) for r in rows]
 
 
-def _sqlite_insert_values(conn: Connection, one_row_sql: str, width: int, rows: Sequence[tuple[Any, ...]]) -> None:
+def _sqlite_insert_values(
+    conn: Connection, one_row_sql: str, width: int, rows: Sequence[tuple[Any, ...]], *, suffix: str = ""
+) -> list[tuple[Any, ...]]:
     """Run a compiled one-row ``INSERT ... VALUES (?, ...)`` as multi-row statements
-    (as many rows as SQLite's bound-variable limit allows, at most ROWS_PER_STATEMENT)."""
+    (as many rows as SQLite's bound-variable limit allows, at most ROWS_PER_STATEMENT);
+    ``suffix`` (an ``ON CONFLICT ... RETURNING`` clause) goes after the values, and the
+    rows it returns are returned."""
     head, sep, group = one_row_sql.rpartition(" VALUES ")
     if not sep or not group.startswith("(") or group.count("?") != width:
         raise ValueError(f"not a one-row insert: {one_row_sql!r}")
@@ -123,17 +158,25 @@ def _sqlite_insert_values(conn: Connection, one_row_sql: str, width: int, rows: 
     limit = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
     per = max(1, min(ROWS_PER_STATEMENT, limit // max(width, 1)))
     cursor = dbapi.cursor()  # type: ignore[union-attr]
+    returned: list[tuple[Any, ...]] = []
     try:
         full = len(rows) - len(rows) % per
-        block_sql = f"{head} VALUES {', '.join([group] * per)}"
+        block_sql = f"{head} VALUES {', '.join([group] * per)}{suffix}"
         execute = cursor.execute
         for start in range(0, full, per):
             execute(block_sql, list(itertools.chain.from_iterable(rows[start : start + per])))
+            if suffix:
+                returned.extend(cursor.fetchall())
         if full < len(rows):
             rest = rows[full:]
-            execute(f"{head} VALUES {', '.join([group] * len(rest))}", list(itertools.chain.from_iterable(rest)))
+            execute(
+                f"{head} VALUES {', '.join([group] * len(rest))}{suffix}", list(itertools.chain.from_iterable(rest))
+            )
+            if suffix:
+                returned.extend(cursor.fetchall())
     finally:
         cursor.close()
+    return returned
 
 
 def _bind_processed(

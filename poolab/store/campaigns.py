@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select, update
 
 from poolab.barcodes import issue_barcodes
 from poolab.errors import NotFound, PoolabError
-from poolab.store.bulk import fetch_all_raw, insert_rows
+from poolab.store.bulk import fetch_all_raw, insert_new_rows, insert_rows
 from poolab.store.tables import Campaign, Counter, Member, Tube
 
 _C = Campaign.__table__  # type: ignore[attr-defined]
@@ -82,19 +82,19 @@ def insert_campaign(
 
 
 def issue_tube_barcodes(conn: Connection, *, prefix: str, count: int) -> list[str]:
-    """``count`` new barcodes, unique across the store: serials come from one counter
-    row, locked for the transaction on PostgreSQL (SQLite locks the whole file)."""
+    """``count`` new barcodes, unique across the store. Serials come from one counter row
+    per prefix, locked until the transaction ends (PostgreSQL: the row; SQLite: the
+    whole file), so two stations never draw the same serials."""
     if count == 0:
         return []
     name = f"barcode:{prefix}"
+    # the first use of a prefix: two stations may both create its row; the key keeps one
+    insert_new_rows(conn, _K, ("name", "value"), [(name, 1)], key="name")
     stmt = select(_K.c.value).where(_K.c.name == name)
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
-    first = conn.execute(stmt).scalar()
-    if first is None:
-        first = 1
-        conn.execute(_K.insert(), {"name": name, "value": first})
-    codes, next_serial = issue_barcodes(prefix, int(first), count)
+    first = int(conn.execute(stmt).scalar_one())
+    codes, next_serial = issue_barcodes(prefix, first, count)
     conn.execute(update(_K).where(_K.c.name == name).values(value=next_serial))
     return codes
 

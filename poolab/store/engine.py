@@ -1,34 +1,95 @@
-"""Opening the store: SQLite by default, any SQLAlchemy URL (PostgreSQL via psycopg 3)."""
+"""Opening the store: SQLite by default, any SQLAlchemy URL (PostgreSQL via psycopg 3).
+
+Transactions. On SQLite a write transaction starts with ``BEGIN IMMEDIATE``: writers
+queue for the file's write lock before they read, so what a transaction checks still
+holds when its writes land. Reads start with a plain ``BEGIN`` (one snapshot; WAL lets
+them run beside a writer). On PostgreSQL (READ COMMITTED) the constraints of
+``tables.py`` decide races between stations: the losing write raises an integrity
+error, and ``Store.write`` runs the whole transaction again, which now sees the winner
+and reports it the ordinary way ("already received", "it is positive already").
+
+Faults (a full disk, a read-only or locked store, an unreachable server) become one
+``StoreFault`` line with no SQL and no parameters in it.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
-from sqlmodel import SQLModel
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from poolab.errors import StoreMissing
-from poolab.store import tables
-from poolab.store.tables import SCHEMA_VERSION, Meta
+from poolab.errors import StoreFault, StoreMissing
+from poolab.store.faults import describe_fault, is_retryable
+from poolab.store.schema import HEAD, V1_TABLE
+
+T = TypeVar("T")
+
+DEFAULT_URL = "sqlite:///poolab.db"
+BUSY_TIMEOUT_ENV = "POOLAB_BUSY_TIMEOUT"
+"""Seconds a write waits for a store locked by another writer (default 30)."""
+WRITE_ATTEMPTS = 8
+"""Runs of a write transaction that keeps losing races before it gives up."""
+_WRITE = "poolab_write"
 
 
-def normalise_url(url: str) -> str:
-    """``postgresql://`` means psycopg 3 here (SQLAlchemy's default would be psycopg2)."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
+def busy_timeout() -> float:
+    """How long a write waits for the store's lock, in seconds."""
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "")
+    try:
+        value = float(raw) if raw else 30.0
+    except ValueError:
+        value = 30.0
+    return min(max(value, 0.0), 3600.0)
+
+
+def resolve_url(value: str) -> str:
+    """A ``--db`` value as a SQLAlchemy URL: a plain path means a SQLite file there, and
+    ``postgresql://`` means psycopg 3 (SQLAlchemy's default driver would be psycopg2)."""
+    value = value.strip()
+    if not value:
+        raise StoreFault("--db is empty: give a file path, sqlite:///FILE or postgresql://USER@HOST/DB")
+    if "://" not in value:
+        return f"sqlite:///{value}"
+    scheme, rest = value.split("://", 1)
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql+psycopg://" + rest
+    return value
+
+
+def display_url(value: str) -> str:
+    """A URL fit for messages: the password, if any, shown as ``***``."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        return _mask_password_text(value)
+    if url.password is None:
+        return value
+    return url.render_as_string(hide_password=True)
+
+
+def _mask_password_text(value: str) -> str:
+    # user:secret@host in something SQLAlchemy cannot parse: hide what follows the colon
+    if "://" in value and "@" in value:
+        scheme, rest = value.split("://", 1)
+        auth, host = rest.rsplit("@", 1)
+        if ":" in auth:
+            return f"{scheme}://{auth.split(':', 1)[0]}:***@{host}"
+    return value
 
 
 @attrs.frozen(slots=True)
 class Store:
-    """An open store: the engine and the URL it was opened with."""
+    """An open store: the engine and the URL it was opened with (``shown`` for messages)."""
 
     url: str
     engine: Engine
+    shown: str = ""
 
     @property
     def dialect(self) -> str:
@@ -36,92 +97,183 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """One transaction: everything inside commits together or not at all."""
-        with self.engine.begin() as conn:
+        """One write transaction: everything inside commits together or not at all."""
+        with self._transaction(writing=True) as conn:
             yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One read-only snapshot (never holds up a writer)."""
+        with self._transaction(writing=False) as conn:
+            yield conn
+
+    def write(self, work: Callable[[Connection], T], *, attempts: int = WRITE_ATTEMPTS) -> T:
+        """Run ``work`` in one write transaction; when a constraint refuses it because
+        another station wrote the same thing first, run it again (it then sees the
+        winner). ``work`` must read what it decides on inside the transaction."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self._transaction(writing=True, retrying=attempt < attempts) as conn:
+                    return work(conn)
+            except DBAPIError:
+                continue  # only a race gets here (see _transaction): run it again
+        raise AssertionError("unreachable")  # the last attempt returns or raises StoreFault
+
+    @contextmanager
+    def _transaction(self, *, writing: bool, retrying: bool = False) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                if writing:
+                    conn.execution_options(**{_WRITE: True})
+                with conn.begin():
+                    yield conn
+        except DBAPIError as exc:
+            if retrying and is_retryable(exc):
+                raise
+            raise StoreFault(describe_fault(exc, writing=writing, where=self.shown)) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # WAL: readers never block the writer; a killed writer leaves the store as it was.
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # The driver's own implicit transactions are switched off: _sqlite_begin says BEGIN.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    # WAL: readers never block the writer; a killed writer leaves the store as it was.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={int(busy_timeout() * 1000)}")
     cur.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    writing = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _postgres_connect(dbapi_conn: Any, _record: Any) -> None:
+    # A lock held by a stuck client ends in a clear error, not a hang.
+    with dbapi_conn.cursor() as cur:
+        cur.execute(f"SET lock_timeout = {int(busy_timeout() * 1000)}")
+    dbapi_conn.commit()
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with this project's settings."""
-    url = normalise_url(url)
-    if url.startswith("sqlite"):
-        eng = create_engine(url, connect_args={"timeout": 30})
-        event.listen(eng, "connect", _sqlite_pragmas)
-        return eng
-    return create_engine(url, pool_pre_ping=True)
+    """An engine for ``url`` (already resolved) with this project's settings."""
+    try:
+        if url.startswith("sqlite"):
+            eng = create_engine(url, connect_args={"timeout": busy_timeout()})
+            event.listen(eng, "connect", _sqlite_connect)
+            event.listen(eng, "begin", _sqlite_begin)
+            return eng
+        eng = create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        if "psycopg" in str(exc):
+            raise StoreFault(
+                "PostgreSQL stores need the pg extra: pip install 'poolab[pg]' (psycopg is not installed)"
+            ) from None
+        raise StoreFault(f"cannot open {display_url(url)}: the driver is not installed ({exc.name})") from None
+    except NoSuchModuleError:
+        scheme = url.split("://", 1)[0]
+        raise StoreFault(
+            f"--db {display_url(url)}: unknown kind of database {scheme!r} "
+            "(use a file path, sqlite:///FILE or postgresql://USER@HOST/DB)"
+        ) from None
+    except (ArgumentError, ValueError):
+        raise StoreFault(
+            f"--db {display_url(url)}: not a database URL (use a file path, sqlite:///FILE or postgresql://USER@HOST/DB)"
+        ) from None
+    if eng.dialect.name == "postgresql":
+        event.listen(eng, "connect", _postgres_connect)
+    return eng
 
 
 def _sqlite_path(url: str) -> str | None:
     if not url.startswith("sqlite"):
         return None
     path = url.split("///", 1)[1] if "///" in url else ""
-    return None if path in ("", ":memory:") else path
+    path = path.split("?", 1)[0]
+    return None if path in ("", ":memory:") or path.startswith("file:") else path
 
 
-def store_version(engine: Engine) -> int | None:
-    """The schema version of the store behind ``engine``, None when it has none."""
-    if not inspect(engine).has_table("meta"):
-        return None
-    with engine.connect() as conn:
-        value = conn.execute(
-            select(Meta.__table__.c.value).where(Meta.__table__.c.key == "schema_version")  # type: ignore[attr-defined]
-        ).scalar()
-    return int(value) if value is not None else None
+def store_revision(conn: Connection) -> str | None:
+    """The migration the store is at: None for an empty database, "0001" for a store
+    made before migrations (schema_version 1 in its ``meta`` table)."""
+    tables = set(inspect(conn).get_table_names())
+    if "alembic_version" in tables:
+        value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return None if value is None else str(value)
+    if V1_TABLE in tables:
+        return "0001"
+    return None
 
 
 def open_store(url: str, *, must_exist: bool = True) -> Store:
-    """Open the store at ``url``. With ``must_exist``, a missing or outdated store is an
-    error that says how to create or upgrade it (nothing is created by accident)."""
-    path = _sqlite_path(normalise_url(url))
-    how = f"create it with: poolab --db {url} init" if url else "create it with: poolab init"
+    """Open the store at ``url`` (a ``--db`` value). With ``must_exist``, a missing or
+    outdated store is an error that says how to create or upgrade it (nothing is
+    created by accident)."""
+    resolved = resolve_url(url)
+    shown = display_url(url)
+    how = f"poolab --db {shown} init" if url.strip() != DEFAULT_URL else "poolab init"
+    path = _sqlite_path(resolved)
     if must_exist and path is not None and not os.path.exists(path):
-        raise StoreMissing(f"no poolab store at {url}; {how}")
-    engine = make_engine(url)
+        raise StoreMissing(f"no poolab store at {shown}; create it with: {how}")
+    engine = make_engine(resolved)
+    store = Store(url=resolved, engine=engine, shown=shown)
     if must_exist:
-        version = store_version(engine)
-        if version is None:
+        try:
+            with store.read() as conn:
+                revision = store_revision(conn)
+        except StoreFault:
             engine.dispose()
-            raise StoreMissing(f"no poolab store at {url}; {how}")
-        if version < SCHEMA_VERSION:
+            raise
+        if revision is None:
             engine.dispose()
+            raise StoreMissing(f"no poolab store at {shown}; create it with: {how}")
+        if revision != HEAD:
+            engine.dispose()
+            if revision.isdigit() and int(revision) < int(HEAD):
+                raise StoreMissing(
+                    f"the store at {shown} is from an older poolab (schema {revision}, this one needs {HEAD}); "
+                    f"bring it up to date with: {how}"
+                )
             raise StoreMissing(
-                f"the store at {url} is from an older poolab (schema {version}); "
-                f"bring it up to date with: poolab --db {url} init"
+                f"the store at {shown} is from a newer poolab (schema {revision}, this one knows up to {HEAD}); "
+                "upgrade poolab to use it"
             )
-    return Store(url=url, engine=engine)
+    return store
 
 
-def init_store(url: str) -> tuple[Store, str]:
-    """Create the store, or bring an older one up to date. Returns the store and what
-    was done ("created", "upgraded from N", "up to date")."""
-    engine = make_engine(url)
-    version = store_version(engine)
-    _ = tables  # the table classes register themselves on SQLModel.metadata
-    SQLModel.metadata.create_all(engine)
-    with engine.begin() as conn:
-        if version is None:
-            conn.execute(Meta.__table__.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))  # type: ignore[attr-defined]
-            done = "created"
-        elif version < SCHEMA_VERSION:
-            # Future migrations go here, one step per version.
-            conn.execute(
-                Meta.__table__.update()  # type: ignore[attr-defined]
-                .where(Meta.__table__.c.key == "schema_version")  # type: ignore[attr-defined]
-                .values(value=str(SCHEMA_VERSION))
-            )
-            done = f"upgraded from schema {version}"
-        else:
-            done = "up to date"
-    return Store(url=url, engine=engine), done
+def _create_private(path: str) -> None:
+    """An empty SQLite file readable by its owner only: the store holds names, ID
+    numbers and phones (SQLite gives the WAL and SHM files the same mode)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise StoreFault(f"cannot create the store {path}: folder {folder} does not exist")
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreFault(f"cannot create the store {path}: {exc.strerror}") from None
+    os.close(fd)
+
+
+def init_store(url: str, *, operator: str = "poolab init") -> tuple[Store, str]:
+    """Create the store, or bring one made by an earlier release up to date (every row
+    kept). Returns the store and what was done: "created", "upgraded from schema N",
+    "up to date"."""
+    from poolab.store.migrate import upgrade
+
+    resolved = resolve_url(url)
+    path = _sqlite_path(resolved)
+    if path is not None:
+        _create_private(path)
+    store = Store(url=resolved, engine=make_engine(resolved), shown=display_url(url))
+    try:
+        done = store.write(lambda conn: upgrade(conn, operator=operator))
+    except StoreFault:
+        store.dispose()
+        raise
+    return store, done

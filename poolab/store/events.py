@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, update
 
 from poolab.store.tables import Event
 
@@ -39,3 +39,13 @@ def record_event(
     pk = result.inserted_primary_key
     assert pk is not None
     return int(pk[0])
+
+
+def set_event_detail(conn: Connection, *, event_id: int, detail: dict[str, Any]) -> None:
+    """Finish an event's detail in the transaction that created it (a batch learns how
+    many of its rows the store took only after inserting them); no other transaction
+    ever sees the first version, so the log stays append-only."""
+    table = Event.__table__  # type: ignore[attr-defined]
+    conn.execute(
+        update(table).where(table.c.id == event_id).values(detail=json.dumps(detail, ensure_ascii=False, default=str))
+    )

@@ -36,6 +36,7 @@ class TubeTable:
     collected: np.ndarray  # bool
     received: np.ndarray  # bool
     call: np.ndarray  # int8 current call code, NO_CALL when none
+    duplicate: np.ndarray  # bool: a second retest tube an older release's race issued (kept)
 
     def __len__(self) -> int:
         return len(self.barcode)
@@ -53,6 +54,7 @@ def campaign_tubes(conn: Connection, *, campaign_id: int) -> TubeTable:
             _T.c.resident_pk,
             _COL.c.id.is_not(None),
             _REC.c.id.is_not(None),
+            _T.c.duplicate_of.is_not(None),
         )
         .select_from(_T.outerjoin(_COL, _COL.c.tube_id == _T.c.id).outerjoin(_REC, _REC.c.tube_id == _T.c.id))
         .where(_T.c.campaign_id == campaign_id)
@@ -79,6 +81,7 @@ def campaign_tubes(conn: Connection, *, campaign_id: int) -> TubeTable:
         collected=np.fromiter((bool(r[6]) for r in rows), np.bool_, n),
         received=np.fromiter((bool(r[7]) for r in rows), np.bool_, n),
         call=call,
+        duplicate=np.fromiter((bool(r[8]) for r in rows), np.bool_, n),
     )
 
 

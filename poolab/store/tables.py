@@ -2,28 +2,30 @@
 and results are never updated; a correction is a new row that names what it supersedes.
 
 Current state (a tube's furthest step, a tube's current result) is derived by queries.
+Races between stations are decided by the constraints here, not by the code that
+writes: one receipt and one collection per tube (unique ``tube_id``), one first result
+per tube and each result superseded at most once (so a tube's results form one chain
+with one current end), one individual tube per resident and parent tube, one campaign
+per name. The schema is created and upgraded by the migrations in
+``poolab/store/migrations``; a test checks that they build exactly these tables.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
-
-SCHEMA_VERSION = 1
 
 
 def _ts() -> Column:  # type: ignore[type-arg]
     return Column(DateTime(timezone=True), nullable=False)
 
 
-class Meta(SQLModel, table=True):
-    """Store-wide settings: schema version (for `poolab init` upgrades)."""
-
-    __tablename__ = "meta"
-    key: str = Field(primary_key=True, max_length=64)
-    value: str
+def _partial(condition: str) -> dict[str, Any]:
+    """The dialect keywords of a partial index (both backends support ``WHERE``)."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
 
 
 class Counter(SQLModel, table=True):
@@ -101,6 +103,11 @@ class Tube(SQLModel, table=True):
     """A tube: a pool tube (kind 'pool') or an individual resample tube ('individual')."""
 
     __tablename__ = "tube"
+    __table_args__ = (
+        # one individual tube per resident and parent tube: two `retest` runs at once
+        # cannot both issue one (pool tubes have no parent; NULLs never collide)
+        Index("uq_tube_retest", "parent_tube_id", "resident_pk", unique=True, **_partial("duplicate_of IS NULL")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     barcode: str = Field(max_length=64, unique=True)
     campaign_id: int = Field(index=True)
@@ -109,6 +116,9 @@ class Tube(SQLModel, table=True):
     parent_tube_id: int | None = Field(default=None, index=True)
     resident_pk: int | None = Field(default=None, index=True)
     event_id: int
+    # Set only by the upgrade of an older store in which a race issued a second tube
+    # for the same resident and parent: that tube is kept, marked as the duplicate.
+    duplicate_of: int | None = None
 
 
 class Member(SQLModel, table=True):
@@ -148,10 +158,17 @@ class Receipt(SQLModel, table=True):
 
 
 class Result(SQLModel, table=True):
-    """One call for one tube. The current call is the newest row of the tube; an
-    amendment names the row it supersedes and why."""
+    """One call for one tube. Every result after a tube's first names the one it
+    supersedes: a re-run after ``invalid`` (no reason), or an amendment (with its reason).
+    The current call is the end of that chain, which is also the tube's newest row."""
 
     __tablename__ = "result"
+    __table_args__ = (
+        # one chain per tube: one first result, and each result superseded at most once,
+        # so two stations recording a tube at once cannot both be current
+        Index("uq_result_first", "tube_id", unique=True, **_partial("supersedes_id IS NULL")),
+        Index("uq_result_supersedes", "supersedes_id", unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     tube_id: int = Field(index=True)
     call: str = Field(max_length=16)

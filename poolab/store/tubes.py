@@ -9,13 +9,14 @@ from typing import Any, NamedTuple
 import attrs
 from sqlalchemy import Connection, String, bindparam, cast, select
 
-from poolab.store.bulk import fetch_all_raw, insert_rows
-from poolab.store.tables import Collection, Receipt, Result, Tube
+from poolab.store.bulk import fetch_all_raw, insert_new_rows, insert_rows
+from poolab.store.tables import Collection, Event, Receipt, Result, Tube
 
 _T = Tube.__table__  # type: ignore[attr-defined]
 _COL = Collection.__table__  # type: ignore[attr-defined]
 _REC = Receipt.__table__  # type: ignore[attr-defined]
 _RES = Result.__table__  # type: ignore[attr-defined]
+_EV = Event.__table__  # type: ignore[attr-defined]
 
 
 class TubeState(NamedTuple):
@@ -85,39 +86,72 @@ class ReceiptState(NamedTuple):
 
     id: int
     campaign_id: int
-    received_at: str | None  # as stored, for messages
+    received: bool
 
 
 # One statement for every batch: SQLAlchemy compiles it once and expands the IN list at
 # execution (a scan stream checks its tubes a few hundred at a time).
 _RECEIPT_STATES = (
-    select(_T.c.barcode, _T.c.id, _T.c.campaign_id, cast(_REC.c.at, String))
+    select(_T.c.barcode, _T.c.id, _T.c.campaign_id, _REC.c.id)
     .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
     .where(_T.c.barcode.in_(bindparam("codes", expanding=True)))
 )
 
 
 def receipt_states(conn: Connection, *, barcodes: Sequence[str]) -> dict[str, ReceiptState]:
-    """barcode -> (tube id, campaign, when received) for the tubes among ``barcodes`` that
-    exist, any campaign: the reception check, without the results ``tube_states`` reads."""
+    """barcode -> (tube id, campaign, received or not) for the tubes among ``barcodes``
+    that exist, any campaign: the reception check, without the results ``tube_states`` reads."""
     wanted = list(dict.fromkeys(barcodes))
     out: dict[str, ReceiptState] = {}
     for start in range(0, len(wanted), 900):
-        for code, tid, cid, at in conn.execute(_RECEIPT_STATES, {"codes": wanted[start : start + 900]}):
-            out[code] = ReceiptState(tid, cid, None if at is None else str(at)[:19])
+        for code, tid, cid, rec in conn.execute(_RECEIPT_STATES, {"codes": wanted[start : start + 900]}):
+            out[code] = ReceiptState(tid, cid, rec is not None)
     return out
 
 
-def insert_receipts(conn: Connection, *, tube_ids: Sequence[int], at: Sequence[datetime], event_id: int) -> int:
-    """Lab reception scans (unique per tube: the store refuses a second one)."""
-    rows = [(t, event_id, a) for t, a in zip(tube_ids, at, strict=True)]
-    return insert_rows(conn, _REC, ("tube_id", "event_id", "at"), rows)
+class ScanRecord(NamedTuple):
+    """Who scanned a tube, and when (for "already received at 09:12 by 王芳")."""
+
+    at: datetime
+    operator: str
 
 
-def insert_collections(conn: Connection, *, tube_ids: Sequence[int], at: Sequence[datetime], event_id: int) -> int:
-    """Tubes closed in the field (unique per tube)."""
-    rows = [(t, event_id, a) for t, a in zip(tube_ids, at, strict=True)]
-    return insert_rows(conn, _COL, ("tube_id", "event_id", "at"), rows)
+def _scan_records(conn: Connection, table: Any, tube_ids: Sequence[int]) -> dict[int, ScanRecord]:
+    wanted = sorted(set(tube_ids))
+    out: dict[int, ScanRecord] = {}
+    for start in range(0, len(wanted), 900):
+        rows = conn.execute(
+            select(table.c.tube_id, table.c.at, _EV.c.operator)
+            .select_from(table.join(_EV, _EV.c.id == table.c.event_id))
+            .where(table.c.tube_id.in_(wanted[start : start + 900]))
+        )
+        for tid, at, operator in rows:
+            out[tid] = ScanRecord(at, operator)
+    return out
+
+
+def receipt_records(conn: Connection, *, tube_ids: Sequence[int]) -> dict[int, ScanRecord]:
+    """tube id -> when and by whom it was received, for the tubes among ``tube_ids`` that were."""
+    return _scan_records(conn, _REC, tube_ids)
+
+
+def collection_records(conn: Connection, *, tube_ids: Sequence[int]) -> dict[int, ScanRecord]:
+    """tube id -> when and by whom it was collected, for the tubes among ``tube_ids`` that were."""
+    return _scan_records(conn, _COL, tube_ids)
+
+
+def insert_receipts(conn: Connection, *, tube_ids: Sequence[int], at: datetime, event_id: int) -> set[int]:
+    """Lab reception scans; a tube already received (by another station a moment ago)
+    is skipped by the store's unique key. Returns the tube ids this call received."""
+    rows = [(t, event_id, at) for t in tube_ids]
+    return set(insert_new_rows(conn, _REC, ("tube_id", "event_id", "at"), rows, key="tube_id"))
+
+
+def insert_collections(conn: Connection, *, tube_ids: Sequence[int], at: datetime, event_id: int) -> set[int]:
+    """Tubes closed in the field; one collection per tube, as for receipts. Returns the
+    tube ids this call recorded."""
+    rows = [(t, event_id, at) for t in tube_ids]
+    return set(insert_new_rows(conn, _COL, ("tube_id", "event_id", "at"), rows, key="tube_id"))
 
 
 class NewResult(NamedTuple):
@@ -135,11 +169,38 @@ class NewResult(NamedTuple):
 def insert_results(
     conn: Connection, *, results: Sequence[NewResult | tuple[Any, ...]], event_id: int, at: datetime
 ) -> int:
-    """Append result rows (never updates one): ``NewResult``s, or plain tuples in its field order."""
+    """Append result rows (never updates one): ``NewResult``s, or plain tuples in its field
+    order. A row that would make a second current result of its tube (another station
+    recorded it a moment ago) violates the result chain's unique indexes: the caller's
+    transaction then fails and ``Store.write`` runs it again against the new state."""
     tail = (event_id, at)
-    rows = [(*r, *tail) for r in results]  # NewResult is a tuple in column order
+    # in tube order: two imports that overlap lock the same keys in the same order (no deadlock)
+    rows = sorted(((*r, *tail) for r in results), key=lambda r: r[0])  # NewResult is a tuple in column order
     cols = ("tube_id", "call", "ct_orf1ab", "ct_n", "source", "supersedes_id", "reason", "event_id", "at")
     return insert_rows(conn, _RES, cols, rows)
+
+
+class ResultRecord(NamedTuple):
+    """Who recorded a result, when, and from where (for "it is positive already")."""
+
+    at: datetime
+    operator: str
+    source: str
+
+
+def result_records(conn: Connection, *, result_ids: Sequence[int]) -> dict[int, ResultRecord]:
+    """result id -> when, by whom and from which file line (or keyboard) it was recorded."""
+    wanted = sorted(set(result_ids))
+    out: dict[int, ResultRecord] = {}
+    for start in range(0, len(wanted), 900):
+        rows = conn.execute(
+            select(_RES.c.id, _RES.c.at, _EV.c.operator, _RES.c.source)
+            .select_from(_RES.join(_EV, _EV.c.id == _RES.c.event_id))
+            .where(_RES.c.id.in_(wanted[start : start + 900]))
+        )
+        for rid, at, operator, source in rows:
+            out[rid] = ResultRecord(at, operator, source)
+    return out
 
 
 @attrs.frozen(slots=True)

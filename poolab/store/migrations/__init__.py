@@ -1,0 +1,1 @@
+"""Alembic migrations of the store: ``poolab init`` runs them (see ``poolab.store.migrate``)."""

@@ -1,0 +1,170 @@
+"""`poolab init` brings a store made by an earlier release up to date, keeping every row;
+the migrations build exactly the tables the code uses."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from poolab.store.engine import make_engine, resolve_url
+from tests.workflow import run
+
+pytestmark = pytest.mark.store
+
+DATA = Path(__file__).parent / "data"
+AT = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+def _v1_store(url: str) -> None:
+    """A store as poolab 0.1.0 made it (its schema, verbatim), with rows in every table,
+    including what that release's races left behind: a re-run without a link, two
+    calls recorded at once for one tube, and a second retest tube for one resident."""
+    engine = make_engine(resolve_url(url))
+    ddl = (DATA / f"schema_v1.{engine.dialect.name}.sql").read_text(encoding="utf-8")
+    code = "\n".join(line for line in ddl.splitlines() if not line.startswith("--"))
+    with engine.begin() as conn:
+        for statement in (s.strip() for s in code.split(";")):
+            if statement:
+                conn.exec_driver_sql(statement)
+        conn.execute(text("INSERT INTO meta (key, value) VALUES ('schema_version', '1')"))
+        conn.execute(text("INSERT INTO counter (name, value) VALUES ('barcode:P', 7), ('barcode:S', 3)"))
+        for i in range(1, 7):
+            conn.execute(
+                text("INSERT INTO event (id, at, operator, action, detail) VALUES (:i, :at, 'old', 'x', '{}')"),
+                {"i": i, "at": AT},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO resident (id, resident_id, name, id_number, phone, compound, building, unit, room, "
+                "household_id, event_id) VALUES (1, 'R1', '张三', '', '', 'C', '1', '1', '101', 'H1', 1), "
+                "(2, 'R2', '李四', '', '', 'C', '1', '1', '101', 'H1', 1)"
+            )
+        )
+        conn.execute(text("INSERT INTO resident_change (resident_pk, event_id, previous) VALUES (1, 1, '{}')"))
+        conn.execute(text("INSERT INTO import_record (scope, sha256, event_id) VALUES ('roster', 'abc', 1)"))
+        conn.execute(
+            text(
+                "INSERT INTO campaign (id, name, pool_size, one_tube_per_household, field_binding, compounds, "
+                "event_id) VALUES (1, 'day1', 10, false, false, '[]', 2)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO tube (id, barcode, campaign_id, kind, position, parent_tube_id, resident_pk, event_id) "
+                "VALUES (1, 'P000000001X', 1, 'pool', 0, NULL, NULL, 2), (2, 'P000000002X', 1, 'pool', 1, NULL, NULL, 2),"
+                " (3, 'S000000001X', 1, 'individual', 1, 1, 1, 5), (4, 'S000000002X', 1, 'individual', 1, 1, 1, 6)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO member (campaign_id, tube_id, resident_pk, slot, event_id) "
+                "VALUES (1, 1, 1, 1, 2), (1, 1, 2, 2, 2)"
+            )
+        )
+        for table in ("collection", "receipt"):
+            conn.execute(
+                text(f"INSERT INTO {table} (tube_id, event_id, at) VALUES (1, 3, :at), (2, 3, :at)"), {"at": AT}
+            )
+        # tube 1: invalid, then its re-run (no link in 0.1.0); tube 2: two calls at once, then an amendment
+        conn.execute(
+            text(
+                "INSERT INTO result (id, tube_id, call, ct_orf1ab, ct_n, source, supersedes_id, reason, event_id, at) "
+                "VALUES (1, 1, 'invalid', NULL, NULL, 'a.csv:2', NULL, NULL, 4, :at),"
+                " (2, 1, 'positive', 30.5, 31.0, 'b.csv:2', NULL, NULL, 4, :at),"
+                " (3, 2, 'positive', 29.0, 30.0, 'c.csv:2', NULL, NULL, 4, :at),"
+                " (4, 2, 'negative', NULL, NULL, 'd.csv:2', NULL, NULL, 4, :at),"
+                " (5, 2, 'positive', 29.0, 30.0, 'e.csv:2', 3, 'race', 4, :at)"
+            ),
+            {"at": AT},
+        )
+    engine.dispose()
+
+
+_TABLES = (
+    "counter",
+    "event",
+    "resident",
+    "resident_change",
+    "import_record",
+    "campaign",
+    "tube",
+    "member",
+    "collection",
+    "receipt",
+    "result",
+)
+
+
+def _rows(url: str) -> dict[str, list[tuple[object, ...]]]:
+    engine = make_engine(resolve_url(url))
+    with engine.connect() as conn:
+        out = {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] for t in _TABLES}
+    engine.dispose()
+    return out
+
+
+def test_v1_store_is_upgraded_keeping_every_row(store_url: str) -> None:
+    """A 0.1.0 store: commands ask for `init`; `init` upgrades it; every row is still there;
+    the races it holds are repaired without losing a row and named in the event log."""
+    _v1_store(store_url)
+    before = _rows(store_url)
+    r = run(store_url, "status", "day1")
+    assert 1 == r.exit_code and "older poolab" in r.output and "poolab" in r.output and "init" in r.output
+    r = run(store_url, "init")
+    assert 0 == r.exit_code, r.output
+    assert "upgraded from schema 0001" in r.output
+    after = _rows(store_url)
+    for table in _TABLES:
+        expected = len(before[table]) + (1 if table == "event" else 0)  # the upgrade's own event
+        assert expected == len(after[table]), table
+    assert before["receipt"] == after["receipt"]
+    assert before["member"] == after["member"]
+    # the result chains: 1 -> 2 on tube 1, 3 -> 4 -> 5 on tube 2
+    assert [None, 1, None, 3, 4] == [row[6] for row in after["result"]]
+    assert [None, None, None, 3] == [row[-1] for row in after["tube"]]  # tube 4 duplicates tube 3
+    detail = json.loads(after["event"][-1][5])
+    assert {"tubes_with_concurrent_results": ["P000000002X"], "duplicate_retest_tubes": 1} == detail
+    status = run(store_url, "status", "day1", "--json")
+    assert 0 == status.exit_code, status.output
+    # both tubes' current calls: the re-run's positive and the amendment's positive
+    assert {"negative": 0, "positive": 2, "inconclusive": 0, "invalid": 0} == json.loads(status.output)["results"]
+    assert "up to date" in run(store_url, "init").output
+
+
+def test_migrations_build_the_tables_the_code_uses(store_url: str) -> None:
+    """An empty database migrated to the head has exactly the tables, columns and indexes
+    of poolab.store.tables (Alembic's autogenerate comparison finds nothing to do)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    from poolab.store import tables
+
+    assert 0 == run(store_url, "init").exit_code
+    engine = make_engine(resolve_url(store_url))
+    with engine.connect() as conn:
+        _ = tables
+        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        diff = [d for d in compare_metadata(context, SQLModel.metadata) if not _is_alembic_table(d)]
+    engine.dispose()
+    assert [] == diff
+
+
+def _is_alembic_table(diff: object) -> bool:
+    return isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == "alembic_version"
+
+
+def test_head_constant_is_the_migrations_head() -> None:
+    """poolab.store.schema.HEAD (checked when a store is opened) names the newest migration."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from poolab.store.schema import HEAD
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "poolab.store:migrations")
+    assert [HEAD] == ScriptDirectory.from_config(cfg).get_heads()
