@@ -55,7 +55,8 @@ def _v1_store(url: str) -> None:
         conn.execute(
             text(
                 "INSERT INTO tube (id, barcode, campaign_id, kind, position, parent_tube_id, resident_pk, event_id) "
-                "VALUES (1, 'P000000001X', 1, 'pool', 0, NULL, NULL, 2), (2, 'P000000002X', 1, 'pool', 1, NULL, NULL, 2),"
+                "VALUES (1, 'P000000001X', 1, 'pool', 0, NULL, NULL, 2),"
+                " (2, 'P000000002X', 1, 'pool', 1, NULL, NULL, 2),"
                 " (3, 'S000000001X', 1, 'individual', 1, 1, 1, 5), (4, 'S000000002X', 1, 'individual', 1, 1, 1, 6)"
             )
         )
