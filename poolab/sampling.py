@@ -151,6 +151,7 @@ class _CollectSession:
         self.barcode_of_tube = {t: b for b, t in self.tube_id.items()}
         self.line_of_resident: dict[int, int] = {}
         self.scanned: dict[int, str] = {}  # line -> the resident code scanned there
+        self.pending_tube: dict[int, str] = {}  # resident pk -> barcode, bound in this stream
         self.open: _FieldTube | None = None
         self.open_line = 0
         # writes waiting for the next flush
@@ -159,7 +160,7 @@ class _CollectSession:
 
     def pending(self) -> int:
         """Scans waiting to be committed."""
-        waiting = sum(len(t.members) - t.stored + (t.tube_id is None) for t in self.dirty)
+        waiting = sum(len(t.members) - t.stored + (t.closed and t.tube_id is not None) for t in self.dirty)
         return waiting + len(self.new_collections)
 
     def _refuse(self, number: int, value: str, message: str) -> None:
@@ -216,10 +217,12 @@ class _CollectSession:
             return
         if pk in self.tube_of_resident:
             first = self.line_of_resident.get(pk)
+            tube = self.barcode_of_tube.get(self.tube_of_resident[pk]) or self.pending_tube.get(pk, "")
             where = f" (line {first})" if first else ""
-            self._refuse(number, code, f"resident already bound to a tube{where}")
+            self._refuse(number, code, f"resident already bound to tube {tube}{where}")
             return
         self.open.members.append((number, pk))
+        self.pending_tube[pk] = self.open.code
         self.scanned[number] = code
         self.tube_of_resident[pk] = -1  # bound; the tube's id is known once it is stored
         self.line_of_resident[pk] = number
@@ -234,7 +237,7 @@ class _CollectSession:
         tube.closed = True
         if not tube.members:
             self.notes.append(f"tube {tube.code} (line {tube.line}) closed empty; not recorded")
-            if tube.tube_id is None:
+            if tube in self.dirty:
                 self.dirty.remove(tube)
         elif tube not in self.dirty:
             self.dirty.append(tube)  # stored while open: its collection is still to record
@@ -255,7 +258,7 @@ class _CollectSession:
             if self.new_collections:
                 stored += self._store_collections(conn, event_id)
             set_event_detail(conn, event_id=event_id, detail={"source": self.source, "scans": stored})
-        self.dirty = [t for t in self.dirty if not t.closed and t is self.open]
+        self.dirty = [t for t in self.dirty if t is self.open and not t.closed]
         self.new_collections = []
 
     def _store_collections(self, conn: Connection, event_id: int) -> int:
@@ -273,9 +276,11 @@ class _CollectSession:
     def _store_tube(self, conn: Connection, tube: _FieldTube, event_id: int) -> int:
         """Store a field tube's new members (and the tube, and its collection once closed);
         how many scans were stored. Everything of one tube commits together or not at all."""
+        new_tube = tube.tube_id is None
+        if new_tube and not tube.members:
+            return 0  # nothing scanned into it yet: the tube is stored with its first resident
         with conn.begin_nested() as savepoint:
             stored = 0
-            new_tube = tube.tube_id is None
             if new_tube:
                 tube_id = open_field_tube(conn, campaign_id=self.info.id, barcode=tube.code, event_id=event_id)
                 if tube_id is None:
@@ -321,6 +326,8 @@ class _CollectSession:
         owner = tube_owner(conn, barcode=tube.code)
         by = f" at {when(owner[1])} by {owner[2]}" if owner else ""
         self._refuse(tube.line, tube.code, f"tube already used{by}; take a new tube and scan its residents again")
+        if self.open is tube:
+            self.open = None  # later resident scans are refused until a new tube is scanned
         for line, pk in tube.members:
             self.tube_of_resident.pop(pk, None)
             self._refuse(

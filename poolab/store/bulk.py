@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Select, Table, insert
+from sqlalchemy.exc import DBAPIError
 
 CHUNK = 50_000
 ROWS_PER_STATEMENT = 500
@@ -80,6 +81,17 @@ def insert_new_rows(
     return [r[0] for r in conn.execute(stmt, params)]
 
 
+@contextmanager
+def _driver_errors(conn: Connection, sql: str) -> Iterator[None]:
+    """The raw driver paths raise the driver's own exceptions; give them SQLAlchemy's
+    classes (an integrity error stays an ``IntegrityError``) like every other statement."""
+    base = conn.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except base as exc:
+        raise DBAPIError.instance(sql, None, exc, base, dialect=conn.dialect) from exc
+
+
 def _postgres_copy(conn: Connection, table: Table, columns: list[str], rows: Sequence[tuple[Any, ...]]) -> None:
     """``COPY ... FROM STDIN`` through psycopg 3, in the open transaction: rows stream to
     the server without one statement per row or per batch. Columns the caller leaves out
@@ -92,7 +104,7 @@ def _postgres_copy(conn: Connection, table: Table, columns: list[str], rows: Seq
     quote = conn.dialect.identifier_preparer.quote
     sql = f"COPY {conn.dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
     dbapi = conn.connection.driver_connection
-    with dbapi.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+    with _driver_errors(conn, sql), dbapi.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
         write = copy.write_row
         for row in rows:
             write(row)
@@ -160,20 +172,21 @@ def _sqlite_insert_values(
     cursor = dbapi.cursor()  # type: ignore[union-attr]
     returned: list[tuple[Any, ...]] = []
     try:
-        full = len(rows) - len(rows) % per
-        block_sql = f"{head} VALUES {', '.join([group] * per)}{suffix}"
-        execute = cursor.execute
-        for start in range(0, full, per):
-            execute(block_sql, list(itertools.chain.from_iterable(rows[start : start + per])))
-            if suffix:
-                returned.extend(cursor.fetchall())
-        if full < len(rows):
-            rest = rows[full:]
-            execute(
-                f"{head} VALUES {', '.join([group] * len(rest))}{suffix}", list(itertools.chain.from_iterable(rest))
-            )
-            if suffix:
-                returned.extend(cursor.fetchall())
+        with _driver_errors(conn, head):
+            full = len(rows) - len(rows) % per
+            block_sql = f"{head} VALUES {', '.join([group] * per)}{suffix}"
+            execute = cursor.execute
+            for start in range(0, full, per):
+                execute(block_sql, list(itertools.chain.from_iterable(rows[start : start + per])))
+                if suffix:
+                    returned.extend(cursor.fetchall())
+            if full < len(rows):
+                rest = rows[full:]
+                execute(
+                    f"{head} VALUES {', '.join([group] * len(rest))}{suffix}", list(itertools.chain.from_iterable(rest))
+                )
+                if suffix:
+                    returned.extend(cursor.fetchall())
     finally:
         cursor.close()
     return returned
@@ -210,8 +223,9 @@ def fetch_all_raw(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
         args = params
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(sql, args)
-        return list(cursor.fetchall())
+        with _driver_errors(conn, sql):
+            cursor.execute(sql, args)
+            return list(cursor.fetchall())
     finally:
         cursor.close()
 

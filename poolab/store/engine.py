@@ -66,7 +66,7 @@ def display_url(value: str) -> str:
     """A URL fit for messages: the password, if any, shown as ``***``."""
     try:
         url = make_url(value)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return _mask_password_text(value)
     if url.password is None:
         return value

@@ -53,7 +53,7 @@ def describe_fault(exc: DBAPIError, *, writing: bool, where: str = "") -> str:
     if "unable to open database file" in low:
         return f"cannot open {store} (missing folder, or no permission)"
     if "disk i/o error" in low:
-        return f"{store} could not be read or written (disk I/O error){kept}"
+        return f"{store} could not be written or read (disk I/O error: is the disk full?){kept}"
     if state.startswith("08") or "connection" in low or "could not translate host" in low:
         return f"cannot reach {store}: {message}"
     if state in ("28P01", "28000"):
