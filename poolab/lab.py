@@ -82,11 +82,8 @@ def receive(
     accepted = 0
 
     def take(scan: Scan) -> None:
-        code = normalise_scan(scan.text)
-        problem = barcode_problem(code, pre_printed=info.field_binding)
-        if problem is not None:
-            problems.append(Problem(source, scan.line, code, problem))
-        elif code in first_line:
+        code = scan.text.strip().upper()  # normalise_scan, inlined: a file's worth
+        if code in first_line:
             problems.append(Problem(source, scan.line, code, f"tube scanned twice (first at line {first_line[code]})"))
         else:
             first_line[code] = scan.line
@@ -94,6 +91,11 @@ def receive(
 
     def flush() -> None:
         nonlocal accepted
+        # check characters of the whole batch at once (numpy), before the store is asked
+        whys = barcode_problems([c for _, c in batch], pre_printed=info.field_binding)
+        checked = list(zip(batch, whys, strict=True))
+        problems.extend(Problem(source, line, code, why) for (line, code), why in checked if why is not None)
+        batch[:] = [item for item, why in checked if why is None]
         with store.begin() as conn:
             kept, refused = _store_receipts(conn, info, batch, source=source, operator=operator)
         accepted += kept

@@ -104,6 +104,16 @@ def _lines_of_bytes(data: bytes) -> Iterator[Scan | Unreadable]:
             yield Unreadable(1, data[:12].hex(" "), "file starts like UTF-16 but does not decode as UTF-16")
             return
         data = text.encode("utf-8")
+    if b"\x00" not in data:
+        try:
+            text = data.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            pass
+        else:  # the usual file: all of it at once
+            body = text.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n")
+            if body:
+                yield from map(Scan._make, enumerate(body.split("\n"), start=1))
+            return
     lines, _, _ = _split_lines(data, final=True, after_cr=False)
     for number, raw in enumerate(lines, start=1):
         yield decode_line(number, raw)
@@ -192,12 +202,14 @@ def run_stream(
     last_commit = time.monotonic()
     first_pending: int | None = None
     last_line = 0
+    since_commit = 0
 
     def commit() -> None:
-        nonlocal last_commit, first_pending
+        nonlocal last_commit, first_pending, since_commit
         if pending():
             flush()
         first_pending = None
+        since_commit = 0
         last_commit = time.monotonic()
 
     try:
@@ -210,12 +222,13 @@ def run_stream(
                 if isinstance(item, Unreadable):
                     refuse(Problem(source, item.line, item.value, item.reason))
                     continue
-                if not item.text.strip():
+                if not item.text or item.text.isspace():
                     continue
                 if first_pending is None:
                     first_pending = item.line
                 take(item)
-                if pending() >= max_pending or time.monotonic() - last_commit >= commit_seconds:
+                since_commit += 1
+                if since_commit >= max_pending or time.monotonic() - last_commit >= commit_seconds:
                     commit()
         except KeyboardInterrupt:
             commit()
