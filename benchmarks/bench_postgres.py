@@ -34,6 +34,7 @@ from poolab.roster import write_roster_csv  # noqa: E402
 from poolab.roster_import import import_roster  # noqa: E402
 from poolab.rosterdemo import generate_district  # noqa: E402
 from poolab.sampling import mark_collected, write_manifest  # noqa: E402
+from poolab.scans import Scan  # noqa: E402
 from poolab.store.engine import Store, init_store, resolve_url  # noqa: E402
 
 OPERATOR = "bench"
@@ -104,7 +105,7 @@ def run_once(base: str, schemas: Schemas, roster_csv: Path, tmp: Path) -> dict[s
     barcodes = [r[0] for r in rows_of(base, ours_schema, "tube", ("barcode",))]
     step(
         "receipt of every tube",
-        lambda s: receive(s, CAMPAIGN, enumerate(barcodes, 1), source="scans", operator=OPERATOR),
+        lambda s: receive(s, CAMPAIGN, map(Scan._make, enumerate(barcodes, 1)), source="scans", operator=OPERATOR),
     )
     results_csv = tmp / "results.csv"
     write_csv(
