@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from poolab.atomic import atomic_file
 from poolab.errors import PoolabError
 from poolab.plan.dilution import DilutionModel, detectable_fraction_array
 from poolab.plan.opchar import BadPlanInput, opchar
@@ -94,6 +95,7 @@ def write_curves(
     right.grid(True, alpha=0.3)
     fig.tight_layout()
     out = Path(path)
-    fig.savefig(out, format="png")
+    with atomic_file(out) as f:  # a failed write leaves no half PNG
+        fig.savefig(f, format="png")
     plt.close(fig)
     return out
