@@ -52,16 +52,20 @@ def _station(url: str, barrier: Any, scans: list[str], results_csv: str, operato
     errors = 0
     try:
         report = receive(store, CAMPAIGN, map(Scan._make, enumerate(scans, 1)), source="scans", operator=operator)
-        errors += report.fault is not None
-    except Exception:  # counted, not hidden: the benchmark's point is that this stays 0
+        if report.fault is not None:
+            errors += 1
+            print(f"{operator}: receive stopped: {report.fault}", file=sys.stderr)
+    except Exception as exc:  # counted and shown, not hidden: the benchmark's point is that this stays 0
         errors += 1
+        print(f"{operator}: receive failed: {type(exc).__name__}: {exc}", file=sys.stderr)
     t1 = time.perf_counter()
     barrier.wait(timeout=300)
     t2 = time.perf_counter()
     try:
         import_results(store, CAMPAIGN, results_csv, operator=operator)
-    except Exception:
+    except Exception as exc:
         errors += 1
+        print(f"{operator}: results import failed: {type(exc).__name__}: {exc}", file=sys.stderr)
     t3 = time.perf_counter()
     store.dispose()
     out.put((t1 - t0, t3 - t2, errors))

@@ -96,8 +96,8 @@ def receive(
         checked = list(zip(batch, whys, strict=True))
         problems.extend(Problem(source, line, code, why) for (line, code), why in checked if why is not None)
         batch[:] = [item for item, why in checked if why is None]
-        with store.begin() as conn:
-            kept, refused = _store_receipts(conn, info, batch, source=source, operator=operator)
+        # a deadlock or a lost race with another station runs the batch again
+        kept, refused = store.write(lambda conn: _store_receipts(conn, info, batch, source=source, operator=operator))
         accepted += kept
         problems.extend(refused)
         batch.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import attrs
 from sqlalchemy import Connection
@@ -13,7 +14,7 @@ from poolab.errors import PoolabError, Problem, StoreFault
 from poolab.masking import mask_name
 from poolab.model import ExportSummary, ScanReport
 from poolab.scans import Scan, StreamItem, run_stream
-from poolab.store.binding import bind_members, bindings_of, open_field_tube, tube_owner
+from poolab.store.binding import Binding, bind_members, bindings_of, open_field_tube, tube_owner
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
@@ -24,7 +25,7 @@ from poolab.store.reports import (
     pool_members,
 )
 from poolab.store.residents import load_residents, resident_keys
-from poolab.store.tubes import collection_records, insert_collections
+from poolab.store.tubes import ScanRecord, collection_records, insert_collections
 from poolab.when import when
 
 MANIFEST_COLUMNS = (
@@ -243,104 +244,117 @@ class _CollectSession:
             self.dirty.append(tube)  # stored while open: its collection is still to record
 
     def flush(self) -> None:
-        """Commit what is pending, in one transaction (one savepoint per field tube)."""
+        """Commit what is pending, in one transaction (one savepoint per field tube). The
+        session's own state changes only once the transaction has committed, so a run
+        the store repeats (a deadlock, a lost race) starts from the same state."""
         if not self.dirty and not self.new_collections:
             return
-        with self.store.begin() as conn:
-            event_id = record_event(
-                conn,
-                operator=self.operator,
-                action="collect",
-                campaign_id=self.info.id,
-                detail={"source": self.source},
-            )
-            stored = sum(self._store_tube(conn, tube, event_id) for tube in self.dirty)
-            if self.new_collections:
-                stored += self._store_collections(conn, event_id)
-            set_event_detail(conn, event_id=event_id, detail={"source": self.source, "scans": stored})
+        tubes, collections = self.store.write(self._write_pending)
+        for result in tubes:
+            self._settle_tube(result)
+        self._settle_collections(*collections)
         self.dirty = [t for t in self.dirty if t is self.open and not t.closed]
         self.new_collections = []
 
-    def _store_collections(self, conn: Connection, event_id: int) -> int:
-        ids = [self.tube_id[c] for _, c in self.new_collections]
-        won = insert_collections(conn, tube_ids=ids, at=now(), event_id=event_id)
-        lost = [(line, c) for line, c in self.new_collections if self.tube_id[c] not in won]
-        if lost:
-            records = collection_records(conn, tube_ids=[self.tube_id[c] for _, c in lost])
-            for line, c in lost:
-                r = records[self.tube_id[c]]
-                self._refuse(line, c, f"tube scanned twice: already collected at {when(r.at)} by {r.operator}")
-        self.accepted += len(won)
-        return len(won)
+    def _write_pending(self, conn: Connection) -> tuple[list[_TubeWrite], tuple[set[int], dict[int, ScanRecord]]]:
+        event_id = record_event(
+            conn, operator=self.operator, action="collect", campaign_id=self.info.id, detail={"source": self.source}
+        )
+        tubes = [self._write_tube(conn, tube, event_id) for tube in self.dirty]
+        won: set[int] = set()
+        records: dict[int, ScanRecord] = {}
+        if self.new_collections:
+            ids = [self.tube_id[c] for _, c in self.new_collections]
+            won = insert_collections(conn, tube_ids=ids, at=now(), event_id=event_id)
+            records = collection_records(conn, tube_ids=[t for t in ids if t not in won])
+        stored = sum(len(t.won) + (t.new_id is not None) for t in tubes) + len(won)
+        set_event_detail(conn, event_id=event_id, detail={"source": self.source, "scans": stored})
+        return tubes, (won, records)
 
-    def _store_tube(self, conn: Connection, tube: _FieldTube, event_id: int) -> int:
+    def _write_tube(self, conn: Connection, tube: _FieldTube, event_id: int) -> _TubeWrite:
         """Store a field tube's new members (and the tube, and its collection once closed);
-        how many scans were stored. Everything of one tube commits together or not at all."""
-        new_tube = tube.tube_id is None
-        if new_tube and not tube.members:
-            return 0  # nothing scanned into it yet: the tube is stored with its first resident
+        everything of one tube commits together or not at all (a savepoint)."""
+        fresh = tube.members[tube.stored :]
+        if tube.tube_id is None and not fresh:
+            return _TubeWrite(tube)  # nothing scanned into it yet: stored with its first resident
         with conn.begin_nested() as savepoint:
-            stored = 0
-            if new_tube:
+            tube_id = tube.tube_id
+            if tube_id is None:
                 tube_id = open_field_tube(conn, campaign_id=self.info.id, barcode=tube.code, event_id=event_id)
                 if tube_id is None:
                     savepoint.rollback()
-                    self._lose_tube(conn, tube)
-                    return 0
-                tube.tube_id = tube_id
-                stored += 1
-            assert tube.tube_id is not None
-            fresh = tube.members[tube.stored :]
+                    return _TubeWrite(tube, taken_by=tube_owner(conn, barcode=tube.code) or (0, now(), "?"))
             won = bind_members(
                 conn,
                 campaign_id=self.info.id,
-                tube_id=tube.tube_id,
+                tube_id=tube_id,
                 resident_pks=[pk for _, pk in fresh],
                 first_slot=tube.stored + 1,
                 event_id=event_id,
             )
-            lost = [(line, pk) for line, pk in fresh if pk not in won]
-            if lost:
-                self._lose_members(conn, lost)
-                tube.members = tube.members[: tube.stored] + [(line, pk) for line, pk in fresh if pk in won]
-            if new_tube and not tube.members:
+            lost = [pk for _, pk in fresh if pk not in won]
+            bound = bindings_of(conn, campaign_id=self.info.id, resident_pks=lost) if lost else {}
+            if tube.tube_id is None and not won:
                 savepoint.rollback()  # every resident of the tube went elsewhere: no empty tube
-                tube.tube_id = None
-                tube.closed = True
+                return _TubeWrite(tube, bound_elsewhere=bound)
+            if tube.closed:
+                insert_collections(conn, tube_ids=[tube_id], at=now(), event_id=event_id)
+        return _TubeWrite(tube, new_id=tube_id if tube.tube_id is None else None, won=won, bound_elsewhere=bound)
+
+    def _settle_tube(self, result: _TubeWrite) -> None:
+        tube = result.tube
+        if result.taken_by is not None:
+            _, at, by = result.taken_by
+            self._refuse(tube.line, tube.code, f"tube already used at {when(at)} by {by}; take a new tube")
+            if self.open is tube:
+                self.open = None  # later resident scans are refused until a new tube is scanned
+            for line, pk in tube.members:
+                self.tube_of_resident.pop(pk, None)
+                why = f"resident not bound: tube {tube.code} was already used; scan them into a new tube"
+                self._refuse(line, self.scanned[line], why)
+            tube.members, tube.closed = [], True
+            return
+        fresh = tube.members[tube.stored :]
+        for line, pk in fresh:
+            if pk in result.bound_elsewhere:
+                b = result.bound_elsewhere[pk]
+                self.tube_of_resident.pop(pk, None)
+                why = f"resident already bound to tube {b.barcode} at {when(b.at)} by {b.operator}"
+                self._refuse(line, self.scanned[line], why)
+        tube.members = tube.members[: tube.stored] + [(line, pk) for line, pk in fresh if pk in result.won]
+        if result.new_id is not None:
+            tube.tube_id = result.new_id
+            self.tube_id[tube.code] = result.new_id
+            self.barcode_of_tube[result.new_id] = tube.code
+            self.accepted += 1  # the tube scan
+        if tube.tube_id is None:
+            if tube.closed and fresh:
                 self.notes.append(
                     f"tube {tube.code} (line {tube.line}) not recorded: all its residents were bound elsewhere"
                 )
-                return 0
-            for pk in won:
-                self.tube_of_resident[pk] = tube.tube_id
-            tube.stored = len(tube.members)
-            stored += len(won)
-            if tube.closed and tube.members:
-                insert_collections(conn, tube_ids=[tube.tube_id], at=now(), event_id=event_id)
-        self.tube_id[tube.code] = tube.tube_id
-        self.barcode_of_tube[tube.tube_id] = tube.code
-        self.accepted += stored
-        return stored
+            return
+        for pk in result.won:
+            self.tube_of_resident[pk] = tube.tube_id
+        tube.stored = len(tube.members)
+        self.accepted += len(result.won)
 
-    def _lose_tube(self, conn: Connection, tube: _FieldTube) -> None:
-        owner = tube_owner(conn, barcode=tube.code)
-        by = f" at {when(owner[1])} by {owner[2]}" if owner else ""
-        self._refuse(tube.line, tube.code, f"tube already used{by}; take a new tube and scan its residents again")
-        if self.open is tube:
-            self.open = None  # later resident scans are refused until a new tube is scanned
-        for line, pk in tube.members:
-            self.tube_of_resident.pop(pk, None)
-            self._refuse(
-                line, self.scanned[line], f"resident not bound: tube {tube.code} was already used; scan into a new tube"
-            )
-        tube.members, tube.closed = [], True
+    def _settle_collections(self, won: set[int], records: dict[int, ScanRecord]) -> None:
+        for line, c in self.new_collections:
+            r = records.get(self.tube_id[c])
+            if r is not None:
+                self._refuse(line, c, f"tube scanned twice: already collected at {when(r.at)} by {r.operator}")
+        self.accepted += len(won)
 
-    def _lose_members(self, conn: Connection, lost: list[tuple[int, int]]) -> None:
-        bound = bindings_of(conn, campaign_id=self.info.id, resident_pks=[pk for _, pk in lost])
-        for line, pk in lost:
-            b = bound.get(pk)
-            where = f" {b.barcode} at {when(b.at)} by {b.operator}" if b else ""
-            self._refuse(line, self.scanned[line], f"resident already bound to tube{where}")
+
+@attrs.frozen
+class _TubeWrite:
+    """What one flush did to a field tube (applied to the session after the commit)."""
+
+    tube: _FieldTube
+    new_id: int | None = None  # the tube was stored now, with this id
+    won: set[int] = attrs.Factory(set)  # residents bound now
+    bound_elsewhere: dict[int, Binding] = attrs.Factory(dict)  # residents another tube had first
+    taken_by: tuple[int, datetime, str] | None = None  # the barcode was already used
 
 
 def mark_collected(store: Store, campaign: str, *, operator: str, barcodes: Iterable[str] | None = None) -> int:

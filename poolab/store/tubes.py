@@ -143,14 +143,15 @@ def collection_records(conn: Connection, *, tube_ids: Sequence[int]) -> dict[int
 def insert_receipts(conn: Connection, *, tube_ids: Sequence[int], at: datetime, event_id: int) -> set[int]:
     """Lab reception scans; a tube already received (by another station a moment ago)
     is skipped by the store's unique key. Returns the tube ids this call received."""
-    rows = [(t, event_id, at) for t in tube_ids]
+    # in tube order: stations whose batches overlap take the keys in one order (no deadlock)
+    rows = [(t, event_id, at) for t in sorted(tube_ids)]
     return set(insert_new_rows(conn, _REC, ("tube_id", "event_id", "at"), rows, key="tube_id"))
 
 
 def insert_collections(conn: Connection, *, tube_ids: Sequence[int], at: datetime, event_id: int) -> set[int]:
     """Tubes closed in the field; one collection per tube, as for receipts. Returns the
     tube ids this call recorded."""
-    rows = [(t, event_id, at) for t in tube_ids]
+    rows = [(t, event_id, at) for t in sorted(tube_ids)]
     return set(insert_new_rows(conn, _COL, ("tube_id", "event_id", "at"), rows, key="tube_id"))
 
 
