@@ -549,3 +549,71 @@ def loopy_bp_naive(n, pools, result, se, sp, prior, iters=200):  # type: ignore[
         if change < 1e-12:
             break
     return [1 / (1 + math.exp(-t)) for t in total]
+
+
+# --- exact operating characteristics under dilution (poolab.plan.exact_dilution) ---------
+
+
+def _walk_naive(design, ppos, stage, result, chance):  # type: ignore[no-untyped-def]
+    """Every result of every pool the rules ask for at ``stage`` and after, given the
+    results so far: yields (chance, results, last stage's required pools)."""
+    required, _ = decode_staged_naive(design, result)
+    ids = [q for q in range(design.npools) if int(design.pool_stage[q]) == stage and required[q]]
+    if stage == design.nstages - 1:
+        yield chance, result, required
+        return
+    for outcome in itertools.product((0, 1), repeat=len(ids)):
+        c = chance
+        nxt = list(result)
+        for q, o in zip(ids, outcome, strict=True):
+            c *= ppos[q] if o else 1.0 - ppos[q]
+            nxt[q] = o
+        if c > 0.0:
+            yield from _walk_naive(design, ppos, stage + 1, nxt, c)
+
+
+def diluted_opchar_naive(design, p, se, sp, values, probs):  # type: ignore[no-untyped-def]
+    """(E/n, PSe, PSp) of a laid-out Design (full blocks) when each positive's concentration
+    (limit units) is one of ``values`` with chance ``probs``: every infection pattern and
+    every value of every positive, every result of every pool that the design's rules
+    (``decode_staged_naive``) ask for, stage by stage; the last stage's results enter as
+    expectations. A pool of s >= 2 is detectable when its positives' values add up to more
+    than s, with weight 1/2 when they add up to exactly s (the lattice convention of
+    ``poolab.plan.lattice``); a test of one person when its value is at least 1."""
+    n = design.n
+    ptr, members = list(design.pool_ptr), list(design.pool_members)
+    pools = [members[ptr[q] : ptr[q + 1]] for q in range(design.npools)]
+    last = design.nstages - 1
+    tests = tp = pos = fp = neg = 0.0
+    states = [(1.0 - p, 0.0)] + [(p * w, v) for v, w in zip(values, probs, strict=True)]
+    for pattern in itertools.product(range(len(states)), repeat=n):
+        weight = math.prod(states[k][0] for k in pattern)
+        if weight == 0.0:
+            continue
+        x = [states[k][1] for k in pattern]
+        infected = [k > 0 for k in pattern]
+        ppos = []
+        for q, pool in enumerate(pools):
+            total = sum(x[m] for m in pool)
+            if not any(infected[m] for m in pool):
+                det = 0.0
+            elif len(pool) == 1:
+                det = 1.0 if total >= 1.0 else 0.0
+            else:
+                det = 1.0 if total > len(pool) else 0.5 if total == len(pool) else 0.0
+            s = int(design.pool_stage[q])
+            ppos.append(det * se[s] + (1.0 - det) * (1.0 - sp[s]))
+        for chance, result, required in _walk_naive(design, ppos, 0, [-1] * design.npools, 1.0):
+            w = weight * chance
+            tests += w * sum(required)
+            for i in range(n):
+                leaf = int(design.leaf_of_member[i])
+                if int(design.pool_stage[leaf]) < last:
+                    called = float(result[leaf] == 1)
+                else:
+                    called = ppos[leaf] if required[leaf] else 0.0
+                if infected[i]:
+                    tp, pos = tp + w * called, pos + w
+                else:
+                    fp, neg = fp + w * called, neg + w
+    return tests / n, tp / pos, 1.0 - fp / neg

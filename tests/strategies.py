@@ -237,3 +237,22 @@ def truth_vectors(draw: st.DrawFn, n: int) -> np.ndarray:
     truth = np.zeros(n, dtype=np.bool_)
     truth[who] = True
     return truth
+
+
+# --- concentration laws (poolab.plan.concentration) ----------------------------------------
+
+
+@st.composite
+def atom_laws(
+    draw: st.DrawFn, step: float, max_atoms: int = 3, avoid: float | None = None
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(values, probs) of an atomic concentration law whose values are multiples of
+    ``step`` (so they lie on the exact closed forms' lattice), from well below one pool's
+    threshold to well above it, sometimes far above every threshold; never ``avoid``."""
+    ks = draw(st.lists(st.integers(1, 200), min_size=1, max_size=max_atoms, unique=True))
+    values = [k * step for k in ks]
+    if draw(st.booleans()):
+        values[0] = 1e6  # a strong positive: alone it makes every pool it is in detectable
+    values = [v for v in dict.fromkeys(values) if v != avoid] or [step]
+    weights = draw(st.lists(st.integers(1, 10), min_size=len(values), max_size=len(values)))
+    return tuple(values), tuple(w / sum(weights) for w in weights)
