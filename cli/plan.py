@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .common import echo_json, output_option, reports_errors
+from .common import AppContext, echo_json, output_option, pass_app, reports_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -283,6 +283,130 @@ def curve_cmd(
         max_pool_size,
     )
     click.echo(f"wrote {path}")
+
+
+@plan.command("advise")
+@click.argument("name")
+@click.option(
+    "--family",
+    "-f",
+    default="dorfman",
+    show_default=True,
+    metavar="F",
+    help="dorfman, hier, array, array-master or std.",
+)
+@click.option(
+    "--se",
+    default="1",
+    show_default=True,
+    metavar="S[,S...]",
+    help="Sensitivity: one value, or one per stage of the family; the estimate uses the first and the last.",
+)
+@click.option(
+    "--sp",
+    default="1",
+    show_default=True,
+    metavar="S[,S...]",
+    help="Specificity: one value, or one per stage of the family; the estimate uses the first and the last.",
+)
+@click.option(
+    "--max-pool-size",
+    "-k",
+    type=click.IntRange(2, 1000),
+    default=100,
+    show_default=True,
+    help="Largest pool (row/column for arrays) to try, 2..1000 people.",
+)
+@click.option(
+    "--max-loss",
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    default=0.10,
+    show_default=True,
+    help="Under dilution: the largest share (0..1) of the positives that pools of one would find "
+    "which the design may lose; sets the PSe floor.",
+)
+@click.option(
+    "--min-pse", type=click.FloatRange(0.0, 1.0), default=None, help="A PSe floor (0..1) instead of --max-loss."
+)
+@click.option(
+    "--dilution/--no-dilution",
+    default=True,
+    show_default=True,
+    help="Let sensitivity fall with pool size (the Ct model of `plan opchar --dilution`).",
+)
+@click.option("--ct-mean", type=float, default=None, help="Mean Ct of positives (default 27.2).")
+@click.option("--ct-sd", type=float, default=None, help="SD of positives' Ct (default 7.6).")
+@click.option("--limit-ct", type=float, default=None, help="Ct above which the assay sees nothing (default 38).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@pass_app
+@reports_errors
+def advise_cmd(
+    app: AppContext,
+    name: str,
+    family: str,
+    se: str,
+    sp: str,
+    max_pool_size: int,
+    max_loss: float,
+    min_pse: float | None,
+    dilution: bool,
+    ct_mean: float | None,
+    ct_sd: float | None,
+    limit_ct: float | None,
+    as_json: bool,
+) -> None:
+    """The design for the next round of campaign NAME, from its results.
+
+    Estimates the prevalence (as `poolab estimate NAME`) and runs the optimiser at the
+    estimate and at both ends of its 95% interval: the same design at all three means the
+    choice does not hang on the estimate. Under dilution (the default) a PSe floor keeps
+    pools from losing more than --max-loss of the positives pools of one would find.
+
+    \b
+    Examples:
+      poolab plan advise day1
+      poolab plan advise day1 --se 0.95,0.98 --sp 0.998 --json
+      poolab plan advise day1 --family hier --max-pool-size 40 --no-dilution
+    """
+    from poolab.plan.advise import advise
+
+    result = advise(
+        app.store(),
+        name,
+        family=family,
+        se=_values(se, "se"),
+        sp=_values(sp, "sp"),
+        max_pool_size=max_pool_size,
+        dilution=_model(dilution, ct_mean, ct_sd, limit_ct),
+        min_pse=min_pse,
+        max_loss=max_loss,
+    )
+    if as_json:
+        echo_json(result.as_dict())
+        return
+    est = result.estimate
+    click.echo(
+        f"campaign {est.campaign}: prevalence {100 * est.prevalence:.4g}% "
+        f"(95% interval {100 * est.ci95[0]:.4g}% to {100 * est.ci95[1]:.4g}%), "
+        f"{est.positive_pools} of {est.pools} pools positive"
+    )
+    floor = f", PSe at least {result.min_pse:.4f}" if result.min_pse is not None else ""
+    click.echo(f"best {result.family} design{' under dilution' if result.dilution else ''}{floor}:")
+    click.echo(f"{'at':<18} {'prevalence':>10}  {'design':<18} {'tests/person':>12} {'PSe':>7} {'PSp':>7}")
+    for label, p, found in (
+        ("interval low", result.planned[0], result.at_low),
+        ("estimate", result.planned[1], result.at_estimate),
+        ("interval high", result.planned[2], result.at_high),
+    ):
+        b = found.best
+        click.echo(
+            f"{label:<18} {100 * p:>9.4g}%  {b.design:<18} {b.expected_tests_per_individual:>12.5f} "
+            f"{b.pse:>7.4f} {b.psp:>7.4f}"
+        )
+    if result.robust:
+        click.echo(f"{result.at_estimate.best.design} at every prevalence in the interval's range.")
+    else:
+        click.echo("The choice depends on the prevalence: compare the designs above before committing.")
 
 
 def _layout_options(fn: F) -> F:

@@ -617,3 +617,54 @@ def diluted_opchar_naive(design, p, se, sp, values, probs):  # type: ignore[no-u
                 else:
                     fp, neg = fp + w * called, neg + w
     return tests / n, tp / pos, 1.0 - fp / neg
+
+
+# --- prevalence likelihood (poolab.prevalence) and the risk test (poolab.risk) -------------
+
+
+def pool_loglik_naive(p, offset, rows, se_pool, sp_pool, se_ind, sp_ind):  # type: ignore[no-untyped-def]
+    """Σ over rows of log P(pool result, individual results) by enumerating who is positive.
+
+    ``rows``: (inside, outside, positive, tests) with ``tests`` a list of (member, inside,
+    result) for the individual results (a member may have several). Members 0..inside-1
+    are the group's (prevalence p), the rest other groups' (prevalence ``offset``); a
+    result's member number says which person it is."""
+    total = 0.0
+    for inside, outside, positive, tests in rows:
+        m = inside + outside
+        like = 0.0
+        for status in itertools.product((0, 1), repeat=m):
+            w = 1.0
+            for j, s in enumerate(status):
+                q = p if j < inside else offset
+                w *= q if s else 1.0 - q
+            any_pos = any(status)
+            w *= (se_pool if any_pos else 1.0 - sp_pool) if positive else (1.0 - se_pool if any_pos else sp_pool)
+            for member, _inside, result in tests:
+                s = status[member]
+                w *= (se_ind if s else 1.0 - sp_ind) if result else (1.0 - se_ind if s else sp_ind)
+            like += w
+        total += math.log(like) if like > 0 else -math.inf
+    return total
+
+
+def upper_tail_naive(sizes, observed, p, se, sp):  # type: ignore[no-untyped-def]
+    """P(at least ``observed`` positive pools) by enumerating every pool's result."""
+    theta = [se - (se + sp - 1.0) * (1.0 - p) ** m for m in sizes]
+    total = 0.0
+    for result in itertools.product((0, 1), repeat=len(sizes)):
+        if sum(result) >= observed:
+            total += math.prod(t if r else 1.0 - t for t, r in zip(theta, result, strict=True))
+    return total
+
+
+def holm_naive(pvalues, alpha):  # type: ignore[no-untyped-def]
+    """Holm (1979): reject the smallest p-values while p_(i) <= alpha / (m - i + 1)."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    rejected = [False] * m
+    for rank, i in enumerate(order):
+        if pvalues[i] > alpha / (m - rank):
+            break
+        rejected[i] = True
+    return rejected

@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from poolab.plan.concentration import ConcentrationLaw, cell, focal
-from poolab.plan.lattice import Arr, Lattice, convolve, detect, power, powers, tails, weights
+from poolab.plan.lattice import Arr, Lattice, convolve, detect, fast_length, power, powers, tails, weights
 
 RESOLUTION = 64
 """Lattice cells up to the smallest pool threshold: each threshold probability then
@@ -240,17 +240,15 @@ def _fold2(z: Arr, n: int) -> Arr:
 
 def _power2(a: Arr, k: int) -> Arr:
     """The k-fold 2-D convolution of ``a`` (binary powering; overflow folded each step)."""
-    from scipy import fft as sfft
-
     n = a.shape[0] - 2
-    size = sfft.next_fast_len(2 * n + 3, real=True)
+    size = fast_length(2 * n + 3)
     shape = (size, size)
 
     def spectrum(x: Arr) -> Arr:
-        return np.asarray(sfft.rfft2(x, shape))
+        return np.asarray(np.fft.rfft2(x, shape))
 
     def back(f: Arr) -> Arr:
-        return _fold2(np.maximum(sfft.irfft2(f, shape)[: 2 * n + 3, : 2 * n + 3], 0.0), n)
+        return _fold2(np.maximum(np.fft.irfft2(f, shape)[: 2 * n + 3, : 2 * n + 3], 0.0), n)
 
     result: Arr | None = None
     base, fbase = a, spectrum(a)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import attrs
 import numpy as np
 import numpy.typing as npt
-from scipy import fft as sfft
 
 Arr = npt.NDArray[np.float64]
 
@@ -70,12 +69,28 @@ def convolve(a: Arr, b: Arr) -> Arr:
     return out
 
 
+def fast_length(n: int) -> int:
+    """The smallest 2^a·3^b·5^c at least ``n``: a length the FFT handles fast."""
+    best = 1 << max(0, (n - 1).bit_length())
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            m = p35
+            while m < n:
+                m *= 2
+            best = min(best, m)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
 def _linear(x: Arr, y: Arr) -> Arr:
     """Linear convolution of non-negative vectors (FFT above ``_DIRECT`` points)."""
     if x.shape[0] <= _DIRECT:
         return np.convolve(x, y)
-    size = sfft.next_fast_len(x.shape[0] + y.shape[0] - 1, real=True)
-    z = sfft.irfft(sfft.rfft(x, size) * sfft.rfft(y, size), size)[: x.shape[0] + y.shape[0] - 1]
+    size = fast_length(x.shape[0] + y.shape[0] - 1)
+    z = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(y, size), size)[: x.shape[0] + y.shape[0] - 1]
     # FFT round-off leaves values of order 1e-17 below zero; a measure has none
     return np.maximum(z, 0.0)
 
@@ -101,15 +116,15 @@ def powers(a: Arr, kmax: int) -> Arr:
     out[0, 0] = 1.0
     if kmax == 0:
         return out
-    size = sfft.next_fast_len(2 * n + 1, real=True)
-    fa = sfft.rfft(a[: n + 1], size)
+    size = fast_length(2 * n + 1)
+    fa = np.fft.rfft(a[: n + 1], size)
     mass_a = a.sum()
     for k in range(1, kmax + 1):
         prev = out[k - 1]
         if n + 1 <= _DIRECT:
             lo = np.convolve(prev[: n + 1], a[: n + 1])[: n + 1]
         else:
-            lo = np.maximum(sfft.irfft(sfft.rfft(prev[: n + 1], size) * fa, size)[: n + 1], 0.0)
+            lo = np.maximum(np.fft.irfft(np.fft.rfft(prev[: n + 1], size) * fa, size)[: n + 1], 0.0)
         out[k, : n + 1] = lo
         out[k, n + 1] = max(0.0, prev.sum() * mass_a - lo.sum())
     return out
