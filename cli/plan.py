@@ -227,23 +227,37 @@ def optimize_cmd(
     "designs",
     multiple=True,
     metavar="SPEC",
-    help="A design to draw (repeatable). Default: dorfman:5, dorfman:10, hier:25-5, array:10, array-master:10.",
+    help="A design to draw (repeatable), in both panels. "
+    "Default: dorfman:5, dorfman:10, hier:25-5, array:10, array-master:10.",
 )
-@click.option("--min-prevalence", type=float, default=0.001, show_default=True)
-@click.option("--max-prevalence", type=float, default=0.2, show_default=True)
-@click.option("--se", type=float, default=1.0, show_default=True, help="Sensitivity (every stage).")
-@click.option("--sp", type=float, default=1.0, show_default=True, help="Specificity (every stage).")
+@click.option(
+    "--min-prevalence", type=float, default=0.001, show_default=True, help="Left end of the prevalence axis (0..1)."
+)
+@click.option(
+    "--max-prevalence", type=float, default=0.2, show_default=True, help="Right end of the prevalence axis (0..1)."
+)
+@click.option("--se", type=float, default=1.0, show_default=True, help="Sensitivity (every stage), in (0, 1].")
+@click.option("--sp", type=float, default=1.0, show_default=True, help="Specificity (every stage), in (0, 1].")
 @click.option(
     "--max-pool-size",
     "-k",
-    type=int,
+    type=click.IntRange(2, 1000),
     default=50,
     show_default=True,
-    help="Right panel: pool sizes 1..K.",
+    help="Right panel: pool sizes up to K (2..1000).",
+)
+@click.option(
+    "--estimate",
+    "campaign",
+    metavar="NAME",
+    default=None,
+    help="Mark campaign NAME's estimated prevalence and 95% interval (as `poolab estimate NAME`, with --se/--sp).",
 )
 @_dilution_options
+@pass_app
 @reports_errors
 def curve_cmd(
+    app: AppContext,
     output: str,
     designs: tuple[str, ...],
     min_prevalence: float,
@@ -251,38 +265,45 @@ def curve_cmd(
     se: float,
     sp: float,
     max_pool_size: int,
+    campaign: str | None,
     dilution: bool,
     ct_mean: float | None,
     ct_sd: float | None,
     limit_ct: float | None,
 ) -> None:
-    """Draw tests per person against prevalence, and PSe against pool size, to a PNG.
+    """Draw tests per person against prevalence, and each design's PSe against its pool
+    size, to a PNG.
 
-    Needs matplotlib (pip install 'poolab[plot]').
+    The right panel follows the designs given with -d: each one's family as its first
+    size varies (K, K1 for hier, R for arrays), its own size marked, under dilution and
+    (dotted) without. Needs matplotlib (pip install 'poolab[plot]').
 
     \b
     Examples:
       poolab plan curve -o curves.png
       poolab plan curve -o c.png -d dorfman:10 -d array:12 --se 0.99 --sp 0.99 --dilution
+      poolab plan curve -o day1.png --estimate day1 -d dorfman:10 -d dorfman:20 --dilution
     """
-    from poolab.plan.curve import DEFAULT_DESIGNS, write_curves
+    from poolab.plan.curve import DEFAULT_DESIGNS, write_campaign_curves, write_curves
     from poolab.plan.opchar import check_prevalence, stage_values
 
     stage_values(se, "individual", "se")
     stage_values(sp, "individual", "sp")
     check_prevalence(min_prevalence)
     check_prevalence(max_prevalence)
-    path = write_curves(
-        output,
-        designs or DEFAULT_DESIGNS,
-        min_prevalence,
-        max_prevalence,
-        se,
-        sp,
-        _model(dilution, ct_mean, ct_sd, limit_ct),
-        max_pool_size,
+    model = _model(dilution, ct_mean, ct_sd, limit_ct)
+    chosen = designs or DEFAULT_DESIGNS
+    if campaign is None:
+        path = write_curves(output, chosen, min_prevalence, max_prevalence, se, sp, model, max_pool_size)
+        click.echo(f"wrote {path}")
+        return
+    path, est = write_campaign_curves(
+        app.store(), campaign, output, chosen, min_prevalence, max_prevalence, se, sp, model, max_pool_size
     )
-    click.echo(f"wrote {path}")
+    click.echo(
+        f"wrote {path}: {est.campaign} at {100 * est.prevalence:.3g}% "
+        f"(95% interval {100 * est.ci95[0]:.3g}% to {100 * est.ci95[1]:.3g}%) marked"
+    )
 
 
 @plan.command("advise")

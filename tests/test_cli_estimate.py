@@ -189,3 +189,16 @@ def test_advise_without_positive_pools_plans_at_the_smallest_prevalence(
     assert (0.0, 1e-6) == (out["prevalence"], out["planned_prevalence"])
     assert out["min_pse"] is None
     assert out["design"] == optimize("dorfman", 1e-6).best.design
+
+
+def test_curve_marks_the_estimate(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:
+    """`plan curve --estimate NAME` writes the PNG and says which estimate it marked."""
+    tubes = _campaign(store_url, small_roster_csv, tmp_path)
+    _import(store_url, tmp_path, "pools.csv", [(c, "positive" if i < 4 else "negative") for i, c in enumerate(tubes)])
+    target = tmp_path / "c.png"
+    r = run(store_url, "plan", "curve", "-o", str(target), "--estimate", "day1", "-d", "dorfman:10", "-k", "20")
+    assert 0 == r.exit_code, r.output
+    assert b"\x89PNG\r\n\x1a\n" == target.read_bytes()[:8]
+    est = json.loads(run(store_url, "estimate", "day1", "--json").output)
+    assert f"day1 at {100 * est['prevalence']:.3g}%" in r.output
+    assert 1 == run(store_url, "plan", "curve", "-o", str(target), "--estimate", "nope").exit_code
