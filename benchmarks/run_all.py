@@ -32,6 +32,7 @@ OUT = HERE / "out"
 ARGS: dict[str, list[str]] = {
     "bench_workflow.py": ["--markdown"],
     "bench_cli.py": ["--markdown"],
+    "bench_estimate.py": ["--markdown"],
 }
 
 
