@@ -428,6 +428,8 @@ def advise_cmd(
         click.echo(f"{result.at_estimate.best.design} at every prevalence in the interval's range.")
     else:
         click.echo("The choice depends on the prevalence: compare the designs above before committing.")
+    if result.at_estimate.best.expected_tests_per_individual >= 1.0:
+        click.echo("At the estimate, testing everyone alone needs fewer tests than any design of this family.")
 
 
 def _layout_options(fn: F) -> F:

@@ -158,6 +158,11 @@ def estimate_campaign(
         used_ind = np.array([c in CONCLUSIVE_INDIVIDUAL for c in data.ind_call], dtype=bool)
         homes = resident_places(conn, pks=data.ind_resident[used_ind].tolist()) if by else {}
     used = np.array([c in CONCLUSIVE_POOL for c in data.pool_call], dtype=bool)
+    if not used.any():
+        raise BadEstimateInput(
+            f"campaign {info.name!r} has no pool result yet ({len(data.pool_call)} pools without one): "
+            "nothing to estimate"
+        )
     positive = np.array([c in POSITIVE for c in data.pool_call], dtype=bool)
     used_ind &= used[data.ind_pool] if data.ind_pool.size else used_ind
     ind_positive = np.array([c == "positive" for c in data.ind_call], dtype=bool)

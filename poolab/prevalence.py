@@ -161,34 +161,44 @@ class _Likelihood:
         self.r_in_untested = rows.inside[rich_ids] - np.bincount(self.m_row[self.m_in], count[self.m_in], nrich)
         self.r_out_untested = rows.outside[rich_ids] - np.bincount(self.m_row[~self.m_in], count[~self.m_in], nrich)
 
-    def _terms(self, log_a: Arr, log_b: Arr, positive: npt.NDArray[np.bool_]) -> Arr:
-        """log L of rows from log A and log B (see the module docstring)."""
+    def _terms(self, log_b: Arr, d: Arr, positive: npt.NDArray[np.bool_]) -> Arr:
+        """log L of rows from log B and d = log(A/B) <= 0 (see the module docstring)."""
         a = self.acc
         beta = a.se_pool + a.sp_pool - 1.0
         with np.errstate(invalid="ignore", over="ignore"):
-            ratio = np.exp(log_a - log_b)
-            inner = np.where(positive[:, None], a.se_pool - beta * ratio, (1.0 - a.se_pool) + beta * ratio)
+            # positive: Se - β·A/B = (1 - Sp) - β·expm1(d), exact when A/B is within 1e-16 of 1
+            inner = np.where(
+                positive[:, None], (1.0 - a.sp_pool) - beta * np.expm1(d), (1.0 - a.se_pool) + beta * np.exp(d)
+            )
             out = log_b + _log(np.maximum(inner, 0.0))
         return np.where(np.isnan(out), -np.inf, out)
 
     def at(self, p: Arr) -> Arr:
         """ℓ_g at every p[g, j]."""
-        log_q = _log(1.0 - p)
+        with np.errstate(divide="ignore"):
+            log_q = np.log1p(-p)  # exact for tiny p, where log(1 - p) would round to 0
         log_p = _log(p)
         out = np.zeros(p.shape)
         if self.p_group.shape[0]:
             log_a = _times(self.p_in[:, None], log_q[self.p_group]) + _times(self.p_out[:, None], self.log_q_out)
-            out += self.p_sum @ self._terms(log_a, np.zeros_like(log_a), self.p_pos)
+            out += self.p_sum @ self._terms(np.zeros_like(log_a), log_a, self.p_pos)
         if self.r_group.shape[0]:
             inside = self.m_in[:, None]
             lq = np.where(inside, log_q[self.m_group], self.log_q_out)
             lp = np.where(inside, log_p[self.m_group], _log(self.offset))
             la = lq + self.m_l0[:, None]
             lb = np.logaddexp(la, lp + self.m_l1[:, None])
-            log_a = self.m_sum @ la
-            log_a += _times(self.r_in_untested[:, None], log_q[self.r_group])
-            log_a += _times(self.r_out_untested[:, None], self.log_q_out)
-            out += self.r_sum @ self._terms(log_a, self.m_sum @ lb, self.r_pos)
+            untested_in = _times(self.r_in_untested[:, None], log_q[self.r_group])
+            untested_out = _times(self.r_out_untested[:, None], self.log_q_out)
+            log_a = self.m_sum @ la + untested_in + untested_out
+            log_b = self.m_sum @ lb
+            # log(B/A) as a sum of log(b/a) per person, log1p(p·P(z|+) / (q·P(z|-))) for the
+            # tested and -log q for the rest: exact where log(A/B) is tiny (p = 1e-280 makes it so)
+            with np.errstate(invalid="ignore"):
+                rise = np.logaddexp(0.0, lp + self.m_l1[:, None] - la)
+                up = self.m_sum @ np.where(np.isnan(rise), 0.0, rise) - untested_in - untested_out
+                d = np.where(np.isfinite(up), -up, log_a - log_b)
+            out += self.r_sum @ self._terms(log_b, d, self.r_pos)
         return out
 
 

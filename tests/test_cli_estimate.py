@@ -130,6 +130,9 @@ def test_estimate_by_building_flags_the_hot_building(store_url: str, small_roste
         (["estimate", "day1", "--se", "0.3"], "se pool must be in (0.5, 1]"),
         (["estimate", "day1", "--sp", "0.99,0.99,0.99"], "one value, or two"),
         (["estimate", "day1", "--se", "high"], "--se takes a number"),
+        (["estimate", "day1"], "no pool result yet"),
+        (["plan", "advise", "day1"], "no pool result yet"),
+        (["plan", "advise", "day1", "--family", "hier", "--se", "0.9,0.9"], "hier has 3 stages"),
     ],
 )
 def test_estimate_errors_are_one_line(store_url: str, small_roster_csv: Path, args: list[str], message: str) -> None:

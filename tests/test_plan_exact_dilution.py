@@ -246,3 +246,11 @@ def test_cli_opchar_and_simulate_agree() -> None:
     e = json.loads(planned.output)["expected_tests_per_individual"]
     lo, hi = json.loads(simulated.output)["ci99"]["expected_tests_per_individual"]
     assert lo <= e <= hi
+
+
+def test_hier_beyond_its_range_is_refused() -> None:
+    """hier under dilution past K1 = 200 (cost K1³) is a one-line error, not a long wait."""
+    from poolab.plan.opchar import BadPlanInput
+
+    with pytest.raises(BadPlanInput, match="up to 200"):
+        opchar("hier:250-10", 0.01, dilution=MODEL)

@@ -117,7 +117,9 @@ def test_likelihood_equals_enumeration(rows: PoolRows, acc: Accuracy, offset: fl
     expected = pool_loglik_naive(p, offset, _naive_rows(rows), *args)
     actual = float(_Likelihood(rows, acc, offset).at(np.array([[p]]))[0, 0])
     if math.isinf(expected):
-        assert expected == actual
+        # impossible, or below the smallest double where the enumeration's products underflow
+        # (the log-space likelihood still tells these apart)
+        assert actual < math.log(2.2250738585072014e-308)
     else:
         assert math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
 

@@ -106,6 +106,25 @@ def _stages2(m: float, a: float, b: float, q: float, s1: tuple[float, float], s2
     return m * (1.0 - sp1) * (1.0 - sp2) + (1.0 - sp1) * b2 * a + b1 * (1.0 - sp2) * b + b1 * b2 * q
 
 
+HIER_MAX = 200
+"""Largest K1 ``hier_exact`` takes: its cost grows as K1³ (about a second for every pair
+up to K1 = 100, several up to 200)."""
+
+
+def _sums(lam: Arr, n1: npt.NDArray[np.int64], n2: npt.NDArray[np.int64]) -> dict[int, Arr]:
+    """The laws of sums of k members for every k the pairs (K1, K2) need: all of 0..max K1
+    by successive convolution when there are many pairs, else each one by powering."""
+    needed: set[int] = set()
+    for n, m in zip(n1.tolist(), n2.tolist(), strict=True):
+        r = n % m
+        needed |= {n, n - 1, m, m - 1, n - m, r, max(r - 1, 0), n - r}
+    top = max(needed)
+    if len(needed) * 8 > top:
+        rows = powers(lam, top)
+        return {k: rows[k] for k in needed}
+    return {k: power(lam, k) for k in needed}
+
+
 def hier_exact(
     k1: npt.ArrayLike,
     k2: npt.ArrayLike,
@@ -122,10 +141,12 @@ def hier_exact(
     n1, n2 = n1.ravel(), n2.ravel()
     g = math.ceil(resolution / 2)
     nmax = int(n1.max())
+    if nmax > HIER_MAX:
+        raise ValueError(f"hier under dilution is computed for K1 up to {HIER_MAX} (asked {nmax})")
     lattice = Lattice(1.0 / g, nmax * g)
     lam = cell(law, p, lattice)
-    sums = powers(lam, nmax)  # sums[k]: law of the sum of k members
-    sum_tails = tails(sums)
+    sums = _sums(lam, n1, n2)  # sums[k]: law of the sum of k members (the k needed)
+    sum_tails = {k: tails(v) for k, v in sums.items()}
     me = focal(law, lattice)
     # the focal person plus the s - 1 others of its subpool, by the focal's own detectability
     with_hi: dict[int, Arr] = {}
@@ -136,7 +157,7 @@ def hier_exact(
     for i, (n, m) in enumerate(zip(n1.tolist(), n2.tolist(), strict=True)):
         full, r = divmod(n, m)
         kn = n * g
-        tests = 1.0 + (full + (r > 0)) * float(_pi(se[0], sp[0], sum_tails[n, kn]))
+        tests = 1.0 + (full + (r > 0)) * float(_pi(se[0], sp[0], sum_tails[n][kn]))
         found = 0.0  # Σ over positions of P(called positive | positive)
         false = 0.0  # Σ over positions of P(called positive | negative)
         for size, count in ((m, full), (r, 1)):
@@ -146,7 +167,7 @@ def hier_exact(
                 g1 = detect(sums[n - 1], kn, me.tie)
                 found += se[1] * ((1.0 - sp[0]) * me.hi.sum() + b1 * float(me.hi @ g1))
                 found += (1.0 - sp[1]) * ((1.0 - sp[0]) * me.lo.sum() + b1 * float(me.lo @ g1))
-                false += (1.0 - sp[1]) * float(_pi(se[0], sp[0], sum_tails[n - 1, kn]))
+                false += (1.0 - sp[1]) * float(_pi(se[0], sp[0], sum_tails[n - 1][kn]))
                 continue
             g_pool = detect(sums[n - size], kn)
             w_sub = weights(lattice.n, size * g)

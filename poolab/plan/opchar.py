@@ -418,6 +418,11 @@ def _exact(
     if family == "hier":
         if k2 is None:
             raise BadPlanInput("hier needs subpool sizes (K2)")
+        if int(np.max(sizes)) > x.HIER_MAX:
+            raise BadPlanInput(
+                f"hier under dilution is computed for K1 up to {x.HIER_MAX} (its cost grows as K1³); "
+                f"use a smaller design or --max-pool-size {x.HIER_MAX}"
+            )
         return x.hier_exact(sizes, k2, p, se, sp, law)
     fn = {"dorfman": x.dorfman_exact, "array": x.array_exact, "array-master": x.array_master_exact}[family]
     return fn(sizes, p, se, sp, law)
