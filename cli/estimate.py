@@ -99,12 +99,11 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
     if by is None:
         return
     if by == "compound":
-        click.echo(f"  {'compound':<24} {'pools':>6} {'pos':>4} {'prevalence':>11}   95% interval")
+        # names last: CJK names are two columns wide and would push the figures out of line
+        click.echo(f"  {'pools':>6} {'pos':>4} {'prevalence':>11}  {'95% interval':<24} compound")
         for g in result.groups:
-            click.echo(
-                f"  {g.compound:<24} {g.pools:>6} {g.positive_pools:>4} {_pct(g.prevalence):>11}   "
-                f"{_pct(g.ci95[0])} to {_pct(g.ci95[1])}"
-            )
+            interval = f"{_pct(g.ci95[0])} to {_pct(g.ci95[1])}"
+            click.echo(f"  {g.pools:>6} {g.positive_pools:>4} {_pct(g.prevalence):>11}  {interval:<24} {g.compound}")
     above = result.above_district
     click.echo(
         f"  {len(above)} of {len(result.groups)} {by}s above the district (exact test, Holm 5%){':' if above else ''}"

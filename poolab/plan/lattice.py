@@ -52,12 +52,6 @@ class Lattice:
             raise ValueError(f"threshold {threshold} is not a point of the lattice (h={self.h}, n={self.n})")
         return k
 
-    def point(self) -> Arr:
-        """The measure of mass 1 at 0 (a sum of no terms)."""
-        out = np.zeros(self.n + 2)
-        out[0] = 1.0
-        return out
-
 
 def convolve(a: Arr, b: Arr) -> Arr:
     """The law of the sum of independent terms with (sub-)measures ``a`` and ``b``."""
