@@ -33,6 +33,7 @@ ARGS: dict[str, list[str]] = {
     "bench_workflow.py": ["--markdown"],
     "bench_cli.py": ["--markdown"],
     "bench_stations.py": ["--markdown"],
+    "bench_estimate.py": ["--markdown"],
 }
 
 

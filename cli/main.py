@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "rerun": "resolve:rerun",
     "positives": "resolve:positives",
     "status": "resolve:status",
+    "estimate": "estimate:estimate",
     "plan": "plan:plan",
     "simulate": "simulate:simulate",
 }

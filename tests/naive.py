@@ -549,3 +549,122 @@ def loopy_bp_naive(n, pools, result, se, sp, prior, iters=200):  # type: ignore[
         if change < 1e-12:
             break
     return [1 / (1 + math.exp(-t)) for t in total]
+
+
+# --- exact operating characteristics under dilution (poolab.plan.exact_dilution) ---------
+
+
+def _walk_naive(design, ppos, stage, result, chance):  # type: ignore[no-untyped-def]
+    """Every result of every pool the rules ask for at ``stage`` and after, given the
+    results so far: yields (chance, results, last stage's required pools)."""
+    required, _ = decode_staged_naive(design, result)
+    ids = [q for q in range(design.npools) if int(design.pool_stage[q]) == stage and required[q]]
+    if stage == design.nstages - 1:
+        yield chance, result, required
+        return
+    for outcome in itertools.product((0, 1), repeat=len(ids)):
+        c = chance
+        nxt = list(result)
+        for q, o in zip(ids, outcome, strict=True):
+            c *= ppos[q] if o else 1.0 - ppos[q]
+            nxt[q] = o
+        if c > 0.0:
+            yield from _walk_naive(design, ppos, stage + 1, nxt, c)
+
+
+def diluted_opchar_naive(design, p, se, sp, values, probs):  # type: ignore[no-untyped-def]
+    """(E/n, PSe, PSp) of a laid-out Design (full blocks) when each positive's concentration
+    (limit units) is one of ``values`` with chance ``probs``: every infection pattern and
+    every value of every positive, every result of every pool that the design's rules
+    (``decode_staged_naive``) ask for, stage by stage; the last stage's results enter as
+    expectations. A pool of s >= 2 is detectable when its positives' values add up to more
+    than s, with weight 1/2 when they add up to exactly s (the lattice convention of
+    ``poolab.plan.lattice``); a test of one person when its value is at least 1."""
+    n = design.n
+    ptr, members = list(design.pool_ptr), list(design.pool_members)
+    pools = [members[ptr[q] : ptr[q + 1]] for q in range(design.npools)]
+    last = design.nstages - 1
+    tests = tp = pos = fp = neg = 0.0
+    states = [(1.0 - p, 0.0)] + [(p * w, v) for v, w in zip(values, probs, strict=True)]
+    for pattern in itertools.product(range(len(states)), repeat=n):
+        weight = math.prod(states[k][0] for k in pattern)
+        if weight == 0.0:
+            continue
+        x = [states[k][1] for k in pattern]
+        infected = [k > 0 for k in pattern]
+        ppos = []
+        for q, pool in enumerate(pools):
+            total = sum(x[m] for m in pool)
+            if not any(infected[m] for m in pool):
+                det = 0.0
+            elif len(pool) == 1:
+                det = 1.0 if total >= 1.0 else 0.0
+            else:
+                det = 1.0 if total > len(pool) else 0.5 if total == len(pool) else 0.0
+            s = int(design.pool_stage[q])
+            ppos.append(det * se[s] + (1.0 - det) * (1.0 - sp[s]))
+        for chance, result, required in _walk_naive(design, ppos, 0, [-1] * design.npools, 1.0):
+            w = weight * chance
+            tests += w * sum(required)
+            for i in range(n):
+                leaf = int(design.leaf_of_member[i])
+                if int(design.pool_stage[leaf]) < last:
+                    called = float(result[leaf] == 1)
+                else:
+                    called = ppos[leaf] if required[leaf] else 0.0
+                if infected[i]:
+                    tp, pos = tp + w * called, pos + w
+                else:
+                    fp, neg = fp + w * called, neg + w
+    return tests / n, tp / pos, 1.0 - fp / neg
+
+
+# --- prevalence likelihood (poolab.prevalence) and the risk test (poolab.risk) -------------
+
+
+def pool_loglik_naive(p, offset, rows, se_pool, sp_pool, se_ind, sp_ind):  # type: ignore[no-untyped-def]
+    """Σ over rows of log P(pool result, individual results) by enumerating who is positive.
+
+    ``rows``: (inside, outside, positive, tests) with ``tests`` a list of (member, inside,
+    result) for the individual results (a member may have several). Members 0..inside-1
+    are the group's (prevalence p), the rest other groups' (prevalence ``offset``); a
+    result's member number says which person it is."""
+    total = 0.0
+    for inside, outside, positive, tests in rows:
+        m = inside + outside
+        like = 0.0
+        for status in itertools.product((0, 1), repeat=m):
+            w = 1.0
+            for j, s in enumerate(status):
+                q = p if j < inside else offset
+                w *= q if s else 1.0 - q
+            any_pos = any(status)
+            w *= (se_pool if any_pos else 1.0 - sp_pool) if positive else (1.0 - se_pool if any_pos else sp_pool)
+            for member, _inside, result in tests:
+                s = status[member]
+                w *= (se_ind if s else 1.0 - sp_ind) if result else (1.0 - se_ind if s else sp_ind)
+            like += w
+        total += math.log(like) if like > 0 else -math.inf
+    return total
+
+
+def upper_tail_naive(sizes, observed, p, se, sp):  # type: ignore[no-untyped-def]
+    """P(at least ``observed`` positive pools) by enumerating every pool's result."""
+    theta = [se - (se + sp - 1.0) * (1.0 - p) ** m for m in sizes]
+    total = 0.0
+    for result in itertools.product((0, 1), repeat=len(sizes)):
+        if sum(result) >= observed:
+            total += math.prod(t if r else 1.0 - t for t, r in zip(theta, result, strict=True))
+    return total
+
+
+def holm_naive(pvalues, alpha):  # type: ignore[no-untyped-def]
+    """Holm (1979): reject the smallest p-values while p_(i) <= alpha / (m - i + 1)."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    rejected = [False] * m
+    for rank, i in enumerate(order):
+        if pvalues[i] > alpha / (m - rank):
+            break
+        rejected[i] = True
+    return rejected

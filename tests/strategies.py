@@ -237,3 +237,59 @@ def truth_vectors(draw: st.DrawFn, n: int) -> np.ndarray:
     truth = np.zeros(n, dtype=np.bool_)
     truth[who] = True
     return truth
+
+
+# --- concentration laws (poolab.plan.concentration) ----------------------------------------
+
+
+@st.composite
+def atom_laws(
+    draw: st.DrawFn, step: float, max_atoms: int = 3, avoid: float | None = None
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(values, probs) of an atomic concentration law whose values are multiples of
+    ``step`` (so they lie on the exact closed forms' lattice), from well below one pool's
+    threshold to well above it, sometimes far above every threshold; never ``avoid``."""
+    ks = draw(st.lists(st.integers(1, 200), min_size=1, max_size=max_atoms, unique=True))
+    values = [k * step for k in ks]
+    if draw(st.booleans()):
+        values[0] = 1e6  # a strong positive: alone it makes every pool it is in detectable
+    values = [v for v in dict.fromkeys(values) if v != avoid] or [step]
+    weights = draw(st.lists(st.integers(1, 10), min_size=len(values), max_size=len(values)))
+    return tuple(values), tuple(w / sum(weights) for w in weights)
+
+
+# --- pool results for prevalence estimates (poolab.prevalence) ------------------------------
+
+
+@st.composite
+def pool_rows(draw: st.DrawFn, max_rows: int = 4) -> Any:
+    """A few pools of one group (up to 6 people, some from another group), their results,
+    and individual results for some members (a member sometimes tested twice)."""
+    from poolab.prevalence import PoolRows
+
+    inside, outside, positive = [], [], []
+    ind_row, ind_member, ind_inside, ind_pos = [], [], [], []
+    for r in range(draw(st.integers(1, max_rows))):
+        m_in = draw(st.integers(1, 4))
+        m_out = draw(st.integers(0, 6 - m_in))
+        inside.append(m_in)
+        outside.append(m_out)
+        positive.append(draw(st.booleans()))
+        tested = draw(st.lists(st.integers(0, m_in + m_out - 1), max_size=m_in + m_out + 1))
+        for j in tested:
+            ind_row.append(r)
+            ind_member.append(j)
+            ind_inside.append(j < m_in)
+            ind_pos.append(draw(st.booleans()))
+    n = len(inside)
+    return PoolRows(
+        group=np.zeros(n, dtype=np.int64),
+        inside=np.asarray(inside, dtype=np.int64),
+        outside=np.asarray(outside, dtype=np.int64),
+        positive=np.asarray(positive, dtype=bool),
+        ind_row=np.asarray(ind_row, dtype=np.int64),
+        ind_member=np.asarray(ind_member, dtype=np.int64),
+        ind_inside=np.asarray(ind_inside, dtype=bool),
+        ind_positive=np.asarray(ind_pos, dtype=bool),
+        groups=1,
+    )

@@ -83,7 +83,7 @@ def test_bad_values_exit_non_zero_with_a_message(args: tuple[str, ...], message:
 
 def test_help_teaches_with_examples() -> None:
     """Every plan command's --help shows worked examples."""
-    for command in ("opchar", "optimize", "curve"):
+    for command in ("opchar", "optimize", "curve", "advise"):
         code, out, _ = _run(command, "--help")
         assert 0 == code
         assert "Examples:" in out and f"poolab plan {command}" in out

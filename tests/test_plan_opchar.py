@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from naive import array_opchar_naive, hier_opchar_naive
 
 from poolab.errors import PoolabError
-from poolab.plan.dilution import DilutionModel, pool_sensitivity
+from poolab.plan.dilution import DilutionModel, detectable_fraction
 from poolab.plan.opchar import BadPlanInput, OperatingCharacteristics, opchar, stage_values
 
 # binGroup2 1.3.3 vignette "Identification-through-group-testing" (bdhitt/binGroup2,
@@ -112,11 +112,16 @@ def test_individual_testing() -> None:
     assert (1.0, 0.95, 0.98) == (o.expected_tests_per_individual, o.pse, o.psp)
 
 
-def test_dilution_hits_the_first_pooled_stage_only() -> None:
-    """Under dilution Dorfman PSe is Se(pool of K with one positive) * Se, per dilution.py."""
+def test_dilution_one_positive_limit() -> None:
+    """As p -> 0 a positive is alone in its pool: Dorfman PSe under dilution is
+    Se1*Se2*P(x >= K) + (1-Sp1)*Se2*P(1 <= x < K) + (1-Sp1)(1-Sp2)*P(x < 1) (dilution.py)."""
     model = DilutionModel()
-    o = opchar("dorfman:10", 0.01, 0.99, 0.99, dilution=model)
-    assert math.isclose(pool_sensitivity(10, model, 0.99) * 0.99, o.pse, rel_tol=1e-12)
+    se, sp, k = (0.97, 0.99), (0.98, 0.995), 10
+    o = opchar(f"dorfman:{k}", 1e-9, se, sp, dilution=model)
+    pool, alone = detectable_fraction(k, model), detectable_fraction(1, model)
+    expected = se[0] * se[1] * pool + (1 - sp[0]) * se[1] * (alone - pool) + (1 - sp[0]) * (1 - sp[1]) * (1 - alone)
+    # 1e-5: the lattice's discretisation error (exact_dilution.RESOLUTION)
+    assert math.isclose(expected, o.pse, abs_tol=1e-5)
 
 
 def test_json_keys_are_the_contract() -> None:

@@ -1,4 +1,5 @@
-"""Pictures for planners: tests per person against prevalence, and PSe against pool size.
+"""Pictures for planners: tests per person against prevalence (with a campaign's estimate
+marked), and each design's PSe against its pool size.
 
 matplotlib is an optional extra (``pip install 'poolab[plot]'``); it is imported only
 here, only when a picture is drawn, with the Agg backend (no display needed).
@@ -8,15 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
 
 from poolab.atomic import atomic_file
 from poolab.errors import PoolabError
-from poolab.plan.dilution import DilutionModel, detectable_fraction_array
-from poolab.plan.opchar import BadPlanInput, opchar
-from poolab.plan.spec import parse_spec
+from poolab.plan.dilution import DilutionModel
+from poolab.plan.opchar import BadPlanInput, family_arrays, opchar, stage_values
+from poolab.plan.spec import DesignSpec, parse_spec
+
+if TYPE_CHECKING:
+    from poolab.estimate import CampaignEstimate
+    from poolab.store.engine import Store
 
 DEFAULT_DESIGNS = ("dorfman:5", "dorfman:10", "hier:25-5", "array:10", "array-master:10")
 INSTALL_HINT = "pip install 'poolab[plot]'"
@@ -37,6 +43,81 @@ def _pyplot() -> Any:
     return plt
 
 
+@attrs.frozen(slots=True)
+class Mark:
+    """An estimated prevalence and its 95% interval, to mark on the prevalence axis."""
+
+    label: str
+    prevalence: float
+    low: float
+    high: float
+
+
+def _pse_by_size(
+    spec: DesignSpec, p: float, se: float, sp: float, dilution: DilutionModel | None, top: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """PSe of the design's family as its first size runs up to ``top``, the others fixed
+    (hier: K2; std: K), at prevalence ``p``."""
+    fam = spec.family
+    ses, sps = stage_values(se, fam, "se"), stage_values(sp, fam, "sp")
+    if fam == "hier":
+        sizes = np.arange(spec.sizes[1] + 1, max(top, spec.sizes[1] + 1) + 1)
+        k2: np.ndarray | None = np.full(sizes.shape, spec.sizes[1])
+    elif fam == "std":
+        sizes = np.asarray([q for q in range(spec.sizes[1], max(top, spec.sizes[0]) + 1) if _prime(q)])
+        k2 = np.full(sizes.shape, spec.sizes[1])
+    else:
+        sizes = np.arange(2, max(top, 2) + 1)
+        k2 = None
+    _, pse, _ = family_arrays(fam, sizes, p, ses, sps, dilution, k2)
+    return sizes, pse
+
+
+def _prime(q: int) -> bool:
+    return q >= 2 and all(q % d for d in range(2, int(q**0.5) + 1))
+
+
+@attrs.frozen(slots=True, eq=False)
+class CurveData:
+    """What ``write_curves`` draws: E/n per design over ``prevalence`` (left panel), and per
+    design (but ``individual``) its family's (sizes, PSe) under dilution and without."""
+
+    prevalence: np.ndarray
+    tests: dict[str, list[float]]
+    pse: dict[str, tuple[np.ndarray, np.ndarray]]
+    pse_plain: dict[str, tuple[np.ndarray, np.ndarray]]
+    pse_at: float
+
+
+def curve_data(
+    designs: Sequence[str],
+    min_prevalence: float,
+    max_prevalence: float,
+    se: float,
+    sp: float,
+    dilution: DilutionModel | None,
+    max_pool_size: int,
+    points: int,
+    mark: Mark | None = None,
+) -> CurveData:
+    """The curves of ``write_curves`` (see there)."""
+    specs = [parse_spec(d) for d in designs]
+    if mark is not None:
+        # widen the axis to the interval (a lower end of 0 cannot sit on a log axis)
+        if mark.low > 0.0:
+            min_prevalence = min(min_prevalence, mark.low / 1.5)
+        min_prevalence = min(min_prevalence, max(mark.prevalence, 1e-6) / 1.5)
+        max_prevalence = max(max_prevalence, min(mark.high * 1.5, 0.99))
+    prev = np.geomspace(min_prevalence, max_prevalence, points)
+    tests = {str(s): [opchar(s, float(p), se, sp, dilution).expected_tests_per_individual for p in prev] for s in specs}
+    model = dilution or DilutionModel()
+    at = max(mark.prevalence, 1e-6) if mark is not None else min_prevalence
+    pooled = [s for s in specs if s.family != "individual"]
+    pse = {str(s): _pse_by_size(s, at, se, sp, model, max_pool_size) for s in pooled}
+    plain = {str(s): _pse_by_size(s, at, se, sp, None, max_pool_size) for s in pooled}
+    return CurveData(prev, tests, pse, plain, at)
+
+
 def write_curves(
     path: str | Path,
     designs: Sequence[str] = DEFAULT_DESIGNS,
@@ -47,12 +128,16 @@ def write_curves(
     dilution: DilutionModel | None = None,
     max_pool_size: int = 50,
     points: int = 120,
+    mark: Mark | None = None,
 ) -> Path:
-    """Draw E/n against prevalence for ``designs`` and PSe against pool size; write a PNG.
+    """Draw E/n against prevalence (in %) for ``designs`` and their PSe against pool size;
+    write a PNG.
 
-    The prevalence panel uses ``dilution`` when given. The pool-size panel always shows
-    dilution (the given model, or the default one): Dorfman PSe with the plain Se/Sp
-    model beside it, so the loss that dilution causes is visible.
+    The prevalence panel uses ``dilution`` when given, and shows ``mark`` (an estimate and
+    its interval; the axis widens to hold it). The pool-size panel draws, for each design,
+    its family's PSe as its first size varies (the design's own size marked), under
+    dilution (the given model, or the default one) and, dotted, without: the loss that
+    dilution causes. It is drawn at the marked prevalence, or else the smallest one shown.
     """
     if not (0.0 < min_prevalence < max_prevalence < 1.0):
         raise BadPlanInput(
@@ -62,35 +147,48 @@ def write_curves(
         raise BadPlanInput("give at least one design to draw")
     if max_pool_size < 2:
         raise BadPlanInput(f"max pool size must be at least 2 (value {max_pool_size!r})")
-    specs = [parse_spec(d) for d in designs]
-    prev = np.geomspace(min_prevalence, max_prevalence, points)
-    curves = {
-        str(s): [opchar(s, float(p), se, sp, dilution).expected_tests_per_individual for p in prev] for s in specs
-    }
+    data = curve_data(designs, min_prevalence, max_prevalence, se, sp, dilution, max_pool_size, points, mark)
+    prev, curves, sizes, plain, at = data.prevalence, data.tests, data.pse, data.pse_plain, data.pse_at
     model = dilution or DilutionModel()
-    ks = np.arange(1, max_pool_size + 1)
-    plain = np.full(ks.shape, se * se)
-    diluted = se * detectable_fraction_array(ks, model) * se
-    diluted[0] = se * detectable_fraction_array(np.array([1]), model)[0]
-    plain[0] = se
+    min_prevalence = float(prev[0])
+    specs = [parse_spec(d) for d in designs]
 
     plt = _pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), dpi=100)
+    from matplotlib.ticker import FuncFormatter
+
+    percent = FuncFormatter(lambda x, _pos: f"{100 * x:.3g}%")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), dpi=100)
     for name, ys in curves.items():
         left.plot(prev, ys, label=name)
     left.axhline(1.0, color="grey", lw=0.8, ls=":", label="individual")
+    if mark is not None:
+        lo = max(mark.low, min_prevalence)
+        left.axvspan(lo, max(mark.high, lo), color="tab:red", alpha=0.12, label="95% interval")
+        left.axvline(max(mark.prevalence, min_prevalence), color="tab:red", lw=1.2, label=mark.label)
     left.set_xscale("log")
+    left.xaxis.set_major_formatter(percent)
+    left.xaxis.set_minor_formatter(FuncFormatter(lambda _x, _pos: ""))
     left.set_xlabel("prevalence")
     left.set_ylabel("expected tests per person")
     left.set_title(f"Tests per person (Se={se:g}, Sp={sp:g}{', dilution' if dilution else ''})")
     left.legend(fontsize=8)
     left.grid(True, which="both", alpha=0.3)
-    right.plot(ks, plain, label="Dorfman PSe, no dilution")
-    right.plot(ks, diluted, label="Dorfman PSe, dilution")
-    right.axvline(10, color="grey", lw=0.8, ls=":", label="10-in-1")
-    right.set_xlabel("pool size K")
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, spec in enumerate(s for s in specs if s.family != "individual"):
+        name, color = str(spec), colors[i % len(colors)]
+        ks, pse = sizes[name]
+        right.plot(ks, pse, color=color, label=name)
+        right.plot(*plain[name], color=color, lw=0.8, ls=":")
+        own = np.flatnonzero(ks == spec.sizes[0])
+        if own.size:
+            right.plot(ks[own], pse[own], "o", color=color, ms=5)
+    right.set_xlabel("pool size (K; K1 for hier; R for arrays; Q for std)")
     right.set_ylabel("pooling sensitivity")
-    right.set_title(f"Dilution: Ct~N({model.ct_mean:g}, {model.ct_sd:g}), limit Ct {model.limit_ct:g}")
+    right.set_title(
+        f"PSe at {100 * at:.3g}%: Ct~N({model.ct_mean:g}, {model.ct_sd:g}), limit {model.limit_ct:g} "
+        "(dotted: no dilution)",
+        fontsize=10,
+    )
     right.legend(fontsize=8)
     right.grid(True, alpha=0.3)
     fig.tight_layout()
@@ -99,3 +197,25 @@ def write_curves(
         fig.savefig(f, format="png")
     plt.close(fig)
     return out
+
+
+def write_campaign_curves(
+    store: Store,
+    campaign: str,
+    path: str | Path,
+    designs: Sequence[str] = DEFAULT_DESIGNS,
+    min_prevalence: float = 0.001,
+    max_prevalence: float = 0.2,
+    se: float = 1.0,
+    sp: float = 1.0,
+    dilution: DilutionModel | None = None,
+    max_pool_size: int = 50,
+) -> tuple[Path, CampaignEstimate]:
+    """``write_curves`` with the campaign's estimated prevalence and interval marked."""
+    from poolab.estimate import estimate_campaign
+
+    est = estimate_campaign(store, campaign, se=(se,), sp=(sp,))
+    label = f"{est.campaign}: {100 * est.prevalence:.3g}%"
+    mark = Mark(label, est.prevalence, est.ci95[0], est.ci95[1])
+    out = write_curves(path, designs, min_prevalence, max_prevalence, se, sp, dilution, max_pool_size, mark=mark)
+    return out, est

@@ -13,17 +13,20 @@ The shared model (the simulator and the closed forms both use it):
 
 The parameters' defaults and their sources are documented on the class.
 
-Closed forms used by the planner (``pool_sensitivity``): a pool of K holding exactly one
-positive is detected when ``Ct + log2 K <= limit_ct``, so its sensitivity is
-``Se * Phi((limit_ct - log2 K - ct_mean) / ct_sd)``. A pool holding several positives
-has a higher concentration than any one of them alone; the planner still uses the
-one-positive value for it, which can only under-state sensitivity (conservative), and
-the error is of order p*K (the chance that a second positive shares the pool).
+Closed forms used by the planner. A pool of K holding exactly one positive is detected
+when ``Ct + log2 K <= limit_ct``, so its sensitivity is
+``Se * Phi((limit_ct - log2 K - ct_mean) / ct_sd)`` (``pool_sensitivity``): the figure to
+quote for a pool size, and what ``std`` designs use. A pool holding several positives has
+a higher concentration than any one of them alone, which matters as soon as p*K is not
+small (at dorfman:50, p = 0.05, the one-positive figure understates the tests by 18%):
+for dorfman, hier, array and array-master the planner sums over how many positives each
+pool holds and how much virus each carries (``exact_dilution.py``), and agrees with the
+simulator at any prevalence and pool size.
 
-Because detection is monotone in pool size for a fixed Ct, a positive that was detected in
-a pool of K is detectable in every smaller pool it enters later (a subpool, its own
-tube): in a staged design dilution acts once, on the first pooled stage, and the later
-stages keep the base Se. ``first_stage_detectable`` gives that factor.
+A positive found in a pool of K is not always detectable alone (a second positive may
+have carried the pool), and a pool too dilute to detect can still test positive falsely
+(1 - Sp), sending its members to their own tubes: the exact closed forms follow each
+person's own concentration through every stage, as the simulator does.
 """
 
 from __future__ import annotations
@@ -64,6 +67,11 @@ class DilutionModel:
     ct_mean: float = 27.2
     ct_sd: float = 7.6
     limit_ct: float = 38.0
+
+
+def check_model(model: DilutionModel) -> None:
+    """Raise ``BadDilution`` unless the model's sd is positive and its values finite."""
+    _check(model)
 
 
 def _check(model: DilutionModel) -> None:

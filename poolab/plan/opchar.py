@@ -20,8 +20,11 @@ Overall PSe/PSp/PPPV/PNPV are the prevalence-weighted averages over the people o
 design (Altman & Bland, as in binGroup2's ``Overall`` accuracy).
 
 Every function here is numpy-vectorised over pool sizes so that the optimiser evaluates a
-whole family in one call. With a ``DilutionModel`` the first pooled stage's Se is
-multiplied by the share of positives still detectable in that pool (see dilution.py).
+whole family in one call. With a ``DilutionModel``, dorfman, hier, array and array-master
+are computed exactly under the simulator's concentration model (``exact_dilution.py``:
+a pool's detectability depends on how many positives it holds and how much virus each
+carries); ``std`` and ``individual`` multiply the first pooled stage's Se by the share of
+positives still detectable in that pool (see dilution.py).
 """
 
 from __future__ import annotations
@@ -164,15 +167,14 @@ def dorfman_arrays(
     p: float,
     se: Sequence[float],
     sp: Sequence[float],
-    dilution: DilutionModel | None = None,
 ) -> tuple[Arr, Arr, Arr]:
-    """(E/n, PSe, PSp) of ``dorfman:K`` for every K in ``k``."""
+    """(E/n, PSe, PSp) of ``dorfman:K`` for every K in ``k`` (no dilution)."""
     kk = np.asarray(k, dtype=np.float64)
     q = 1.0 - p
-    se1 = se[0] * _detect(kk, dilution)
+    se1 = se[0]
     se2, sp1, sp2 = se[1], sp[0], sp[1]
     e = 1.0 / kk + _p_positive(q**kk, se1, sp1)
-    pse = se1 * se2
+    pse = np.full_like(kk, se1 * se2)
     qo = q ** (kk - 1.0)
     psp = 1.0 - ((1.0 - sp1) * (1.0 - sp2) * qo + se1 * (1.0 - sp2) * (1.0 - qo))
     return e, pse, psp
@@ -184,9 +186,8 @@ def hier_arrays(
     p: float,
     se: Sequence[float],
     sp: Sequence[float],
-    dilution: DilutionModel | None = None,
 ) -> tuple[Arr, Arr, Arr]:
-    """(E/n, PSe, PSp) of ``hier:K1-K2`` for every pair (broadcast ``k1`` with ``k2``)."""
+    """(E/n, PSe, PSp) of ``hier:K1-K2`` for every pair (broadcast ``k1`` with ``k2``; no dilution)."""
     n1, n2 = np.broadcast_arrays(np.asarray(k1, dtype=np.int64), np.asarray(k2, dtype=np.int64))
     n = n1.astype(np.float64)
     m = n2.astype(np.float64)
@@ -194,7 +195,7 @@ def hier_arrays(
     rem = (n1 % n2).astype(np.float64)
     groups = full + (rem > 0)
     q = 1.0 - p
-    se1 = se[0] * _detect(n, dilution)
+    se1 = se[0]
     se2, se3 = se[1], se[2]
     sp1, sp2, sp3 = sp
     qn = q**n
@@ -228,7 +229,7 @@ def hier_arrays(
 def _array_core(
     nn: Arr, p: float, se_rc: Arr, sp_rc: float, se_ind: float, sp_ind: float, se_rc_base: float
 ) -> tuple[Arr, Arr, Arr]:
-    """A2 per individual: (E/n^2, PSe, PSp); ``se_rc`` may carry the dilution factor."""
+    """A2 per individual: (E/n^2, PSe, PSp); ``se_rc`` per R, ``se_rc_base`` for PSe."""
     n_max = int(nn.max())
     lf = _log_factorials(n_max + 1)
     n = nn[:, None]
@@ -269,13 +270,10 @@ def array_arrays(
     p: float,
     se: Sequence[float],
     sp: Sequence[float],
-    dilution: DilutionModel | None = None,
 ) -> tuple[Arr, Arr, Arr]:
-    """(E/n, PSe, PSp) of ``array:R`` for every R in ``r``."""
+    """(E/n, PSe, PSp) of ``array:R`` for every R in ``r`` (no dilution)."""
     nn = np.atleast_1d(np.asarray(r, dtype=np.float64))
-    d = _detect(nn, dilution)
-    e, pse, psp = _array_core(nn, p, se[0] * d, sp[0], se[1], sp[1], se[0])
-    return e, d * pse, psp
+    return _array_core(nn, p, np.full_like(nn, se[0]), sp[0], se[1], sp[1], se[0])
 
 
 def array_master_arrays(
@@ -283,12 +281,10 @@ def array_master_arrays(
     p: float,
     se: Sequence[float],
     sp: Sequence[float],
-    dilution: DilutionModel | None = None,
 ) -> tuple[Arr, Arr, Arr]:
-    """(E/n, PSe, PSp) of ``array-master:R`` (master pool of R*R) for every R in ``r``."""
+    """(E/n, PSe, PSp) of ``array-master:R`` (master pool of R*R) for every R in ``r`` (no dilution)."""
     nn = np.atleast_1d(np.asarray(r, dtype=np.float64))
-    d = _detect(nn * nn, dilution)
-    se_m = se[0] * d
+    se_m = se[0]
     se_m_base, se_rc, se_ind = se
     sp_m, sp_rc, sp_ind = sp
     q = 1.0 - p
@@ -300,7 +296,6 @@ def array_master_arrays(
     pse: Arr = np.asarray(se_m_base * se_rc**2 * se_ind, dtype=np.float64)
     line_clear = 1.0 - _p_positive(q**nn, se_rc, sp_rc)  # a row or column tests negative
     pse = pse + 2.0 * se_m_base * se_rc * se_ind * (1.0 - se_rc) * line_clear ** (nn - 1.0)
-    pse = d * pse
 
     # PSp (Kim et al. 2007 mu and nu; given this individual is negative)
     qn1 = q ** (nn - 1.0)
@@ -381,16 +376,18 @@ def family_arrays(
     k2: npt.ArrayLike | None = None,
 ) -> tuple[Arr, Arr, Arr]:
     """(E/n, PSe, PSp) of ``family`` over ``sizes`` (and ``k2`` for hier)."""
+    if dilution is not None and family in EXACT_UNDER_DILUTION:
+        return _exact(family, sizes, p, se, sp, dilution, k2)
     if family == "dorfman":
-        return dorfman_arrays(sizes, p, se, sp, dilution)
+        return dorfman_arrays(sizes, p, se, sp)
     if family == "hier":
         if k2 is None:
             raise BadPlanInput("hier needs subpool sizes (K2)")
-        return hier_arrays(sizes, k2, p, se, sp, dilution)
+        return hier_arrays(sizes, k2, p, se, sp)
     if family == "array":
-        return array_arrays(sizes, p, se, sp, dilution)
+        return array_arrays(sizes, p, se, sp)
     if family == "array-master":
-        return array_master_arrays(sizes, p, se, sp, dilution)
+        return array_master_arrays(sizes, p, se, sp)
     if family == "std":
         if k2 is None:
             raise BadPlanInput("std needs the number of pools per person (K)")
@@ -400,6 +397,35 @@ def family_arrays(
         d = _detect(ones, dilution)
         return ones, se[0] * d, sp[0] * ones
     raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(STAGES)}")
+
+
+EXACT_UNDER_DILUTION = ("dorfman", "hier", "array", "array-master")
+
+
+def _exact(
+    family: str,
+    sizes: npt.ArrayLike,
+    p: float,
+    se: Sequence[float],
+    sp: Sequence[float],
+    dilution: DilutionModel,
+    k2: npt.ArrayLike | None,
+) -> tuple[Arr, Arr, Arr]:
+    from poolab.plan import exact_dilution as x
+    from poolab.plan.concentration import LognormalLaw
+
+    law = LognormalLaw.from_model(dilution)
+    if family == "hier":
+        if k2 is None:
+            raise BadPlanInput("hier needs subpool sizes (K2)")
+        if int(np.max(sizes)) > x.HIER_MAX:
+            raise BadPlanInput(
+                f"hier under dilution is computed for K1 up to {x.HIER_MAX} (its cost grows as K1³); "
+                f"use a smaller design or --max-pool-size {x.HIER_MAX}"
+            )
+        return x.hier_exact(sizes, k2, p, se, sp, law)
+    fn = {"dorfman": x.dorfman_exact, "array": x.array_exact, "array-master": x.array_master_exact}[family]
+    return fn(sizes, p, se, sp, law)
 
 
 def from_arrays(design: str, p: float, e: float, pse: float, psp: float) -> OperatingCharacteristics:
@@ -425,7 +451,8 @@ def opchar(
     """Operating characteristics of one design at prevalence ``p``.
 
     ``se``/``sp``: one value for every stage, or one per stage in testing order (see
-    ``STAGE_NAMES``). ``dilution``: make the first pooled stage's Se depend on its size.
+    ``STAGE_NAMES``). ``dilution``: pools lose sensitivity with their size and with how
+    few positives they hold (exact for dorfman, hier, array, array-master; see the module docstring).
     """
     spec = parse_spec(design) if isinstance(design, str) else design
     p = check_prevalence(prevalence)

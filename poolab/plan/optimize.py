@@ -8,7 +8,9 @@ to the row/column pool; the master pool holds R*R). The minimum of E/n wins; tie
 that way and the first minimum is taken.
 
 Constraints a lab has: ``min_pse`` drops designs whose pooling sensitivity is below it,
-and a ``DilutionModel`` makes the first pooled stage's Se fall with its size.
+and a ``DilutionModel`` makes pools lose sensitivity with their size (exactly, for
+dorfman, hier, array and array-master: ``exact_dilution.py``; hier under dilution costs
+about K³ and takes about a second up to K = 100).
 
 binGroup2's D3 search also tries unequal subpool sizes (every partition of K1); the SPEC
 grammar only has equal subpools plus a remainder, which is what is searched here.

@@ -1,0 +1,124 @@
+"""``poolab estimate NAME``: the day's prevalence from the campaign's results."""
+
+from __future__ import annotations
+
+import click
+
+from .common import AppContext, echo_json, output_target, pass_app, reports_errors
+
+
+def accuracy_values(text: str, name: str) -> list[float]:
+    """``S`` or ``S,S`` as numbers (range checked by the library)."""
+    from poolab.prevalence import BadEstimateInput
+
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise BadEstimateInput(f"--{name} takes a number or two separated by a comma (value {text!r})") from None
+    if not values:
+        raise BadEstimateInput(f"--{name} needs a value")
+    return values
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:.4g}%"
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--se",
+    default="1",
+    show_default=True,
+    metavar="S[,S]",
+    help="Sensitivity of the pool test, and of the individual test after a comma; each in (0.5, 1].",
+)
+@click.option(
+    "--sp",
+    default="1",
+    show_default=True,
+    metavar="S[,S]",
+    help="Specificity of the pool test, and of the individual test after a comma; each in (0.5, 1].",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["compound", "building"]),
+    default=None,
+    help="Also estimate per compound or per building, and flag those significantly above the district.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=None,
+    help="With --by: write the groups above the district as CSV (UTF-8, header row; '-' is stdout).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@pass_app
+@reports_errors
+def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, output: str | None, as_json: bool) -> None:
+    """Prevalence of campaign NAME estimated from its pool results, with a 95% interval.
+
+    Maximum likelihood for pools of unequal size under the assay's Se/Sp (binGroup2's
+    model); the individual retests of positive pools refine it. The interval is the
+    likelihood-ratio one. Pools without a result (or with an invalid one) are left out
+    and counted; inconclusive counts as positive.
+
+    With --by building, buildings whose positive pools are significantly more than the
+    district's prevalence explains (one-sided exact test, Holm-adjusted at 5%) are listed:
+    candidates for one tube per household (1户1管) or individual tests next round.
+
+    \b
+    Examples:
+      poolab estimate day1
+      poolab estimate day1 --se 0.95,0.98 --sp 0.998 --json
+      poolab estimate day1 --by building -o day1-risk.csv
+    """
+    from poolab.estimate import estimate_campaign
+    from poolab.prevalence import BadEstimateInput
+
+    if output == "-" and as_json:
+        raise BadEstimateInput("--json prints to stdout: write the CSV to a file (-o FILE), not '-'")
+    result = estimate_campaign(
+        app.store(),
+        name,
+        se=accuracy_values(se, "se"),
+        sp=accuracy_values(sp, "sp"),
+        by=by,
+        risk_output=output_target(output) if output is not None else None,
+    )
+    if as_json:
+        echo_json(result.as_dict())
+        return
+    if output == "-":
+        return
+    lo, hi = result.ci95
+    click.echo(
+        f"campaign {result.campaign}: prevalence {_pct(result.prevalence)} (95% interval {_pct(lo)} to {_pct(hi)})"
+    )
+    click.echo(
+        f"  from {result.pools} pools ({result.positive_pools} positive) holding {result.people} people, "
+        f"and {result.individual_results} individual results; {result.pools_without_result} pools without a result"
+    )
+    if by is None:
+        return
+    if by == "compound":
+        # names last: CJK names are two columns wide and would push the figures out of line
+        click.echo(f"  {'pools':>6} {'pos':>4} {'prevalence':>11}  {'95% interval':<24} compound")
+        for g in result.groups:
+            interval = f"{_pct(g.ci95[0])} to {_pct(g.ci95[1])}"
+            click.echo(f"  {g.pools:>6} {g.positive_pools:>4} {_pct(g.prevalence):>11}  {interval:<24} {g.compound}")
+    above = result.above_district
+    click.echo(
+        f"  {len(above)} of {len(result.groups)} {by}s above the district (exact test, Holm 5%){':' if above else ''}"
+    )
+    for g in above:
+        where = g.compound + (f" / building {g.building}" if g.building is not None else "")
+        click.echo(
+            f"    {where}: {g.positive_pools} of {g.pools} pools positive, prevalence {_pct(g.prevalence)} "
+            f"({_pct(g.ci95[0])} to {_pct(g.ci95[1])}), p = {g.p_value:.2g}"
+        )
+    if output is not None:
+        click.echo(f"wrote {output}: {len(above)} {by}s")
+    elif by == "building":
+        click.echo("  (every building's figures: --json)")
