@@ -187,7 +187,9 @@ def manifest_sections(
         blocks[-1][1].append(person(str(slot), rid, name, unit, room, hh))
     # residents not yet in a tube: after the bound ones of their building
     for key, group in _chunks(unbound, pool_size):
-        buildings.setdefault(key, []).append(("", [person("", *_person_fields(r)) for r in group]))
+        buildings.setdefault(key, []).append(
+            ("", [person(str(i), *_person_fields(r)) for i, r in enumerate(group, start=1)])
+        )
     # A tube whose residents live in two buildings: its barcode in the first of them
     # (walk order), a note in both.
     keys = _walk_sorted(list(buildings))
@@ -203,11 +205,12 @@ def manifest_sections(
             where = homes.get(code, [key])
             others = [building_name(k[1]) for k in where if k != key]
             first = where[0] == key
-            note = (
-                (f"also in {', '.join(others)}" if first else f"barcode under {building_name(where[0][1])}")
-                if others
-                else ""
-            )
+            if not others:
+                note = ""
+            elif first:
+                note = f"the tube goes on to {', '.join(others)}"
+            else:
+                note = f"the tube comes from {building_name(where[0][1])} (barcode there)"
             blocks_out.append(TubeBlock(code, tuple(people), barcode=first, note=note))
         sections.append(Section(key[0], building_name(key[1]), tuple(blocks_out)))
     return sections

@@ -30,7 +30,9 @@ ROW = 4.4  # one resident
 PAD = 1.8  # above and below a block's rows
 BARCODE_COLUMN = 60.0  # the left column: barcode, code, count
 BARCODE_HEIGHT = 11.0
-BLOCK_MIN = 2 * PAD + BARCODE_HEIGHT + 9.5  # bars, the code under them and one note line
+BLOCK_MIN = 2 * PAD + BARCODE_HEIGHT + 9.5  # bars, the code under them and the count line
+NOTE_LINE = 3.4  # a tube shared with another building says so on one more line
+BOX_HEIGHT = 12.0  # where a field team sticks or writes a pre-printed tube's code
 TABLE_LEFT = MARGIN_X + BARCODE_COLUMN + 2.0
 TABLE_RIGHT = A4_W - MARGIN_X
 # (heading, left edge, width, alignment) of the resident table; the tick box comes first.
@@ -114,9 +116,9 @@ class _Page:
     pieces: tuple[_Piece, ...]
 
 
-def block_height(rows: int) -> float:
-    """Height (mm) of a block of ``rows`` residents."""
-    return max(BLOCK_MIN, 2 * PAD + rows * ROW)
+def block_height(rows: int, *, note: bool = False) -> float:
+    """Height (mm) of a block of ``rows`` residents (and a note line under the count)."""
+    return max(BLOCK_MIN + (NOTE_LINE if note else 0.0), 2 * PAD + rows * ROW)
 
 
 def paginate(sections: Sequence[Section]) -> list[_Page]:
@@ -131,7 +133,7 @@ def paginate(sections: Sequence[Section]) -> list[_Page]:
         for block in section.blocks:
             for start in range(0, max(1, len(block.people)), per_page_rows):
                 stop = min(len(block.people), start + per_page_rows)
-                h = block_height(stop - start)
+                h = block_height(stop - start, note=bool(block.note))
                 if pieces and used + h > room:
                     pages.append(_Page(s, number, tuple(pieces)))
                     pieces, used, number = [], 0.0, number + 1
@@ -167,6 +169,10 @@ def render_manifest(sections: Sequence[Section], output: str | os.PathLike[str],
     )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _grey(canvas: Any, level: float) -> None:
     canvas.setFillGray(level)
     canvas.setStrokeGray(level)
@@ -186,7 +192,10 @@ def _draw_header(canvas: Any, heading: SheetHeading, section: Section, number: i
     )
     draw_fitted(canvas, what, font=fonts.TEXT, size=10, x=left, y=y, width=width * 0.5)
     masking = "names masked" if heading.masked else "NAMES IN FULL: keep this sheet safe"
-    counts = f"this building: {len(section.blocks)} tubes, {section.residents} residents · {masking}"
+    unbound = sum(len(b.people) for b in section.blocks if not b.code)
+    tubes = sum(1 for b in section.blocks if b.code)
+    waiting = f" ({unbound} not in a tube yet)" if unbound else ""
+    counts = f"this building: {_count(tubes, 'tube')}, {_count(section.residents, 'resident')}{waiting} · {masking}"
     _grey(canvas, GREY if heading.masked else 0)
     draw_fitted(canvas, counts, font=fonts.TEXT, size=8.5, x=left + width * 0.5, y=y, width=width * 0.5, align="right")
     # column heads
@@ -214,7 +223,7 @@ def _draw_piece(canvas: Any, piece: _Piece, top: float, section: Section) -> flo
     """Draw a block (or the part of it on this page) from ``top`` (mm); returns its bottom."""
     block = piece.block
     rows = piece.stop - piece.start
-    bottom = top - block_height(rows)
+    bottom = top - block_height(rows, note=bool(block.note))
     left = MARGIN_X * MM
     # the tube column
     bars_top = top - PAD - 0.4
@@ -229,8 +238,10 @@ def _draw_piece(canvas: Any, piece: _Piece, top: float, section: Section) -> flo
             height=BARCODE_HEIGHT * MM,
         )
         code_y = bars_top - BARCODE_HEIGHT - 4.0
-    else:
+    elif block.code:
         code_y = bars_top - 3.6
+    else:
+        code_y = bars_top - BOX_HEIGHT + 0.2  # the count goes under the box, like under a code
     _grey(canvas, 0)
     if block.code:
         shown = block.code if piece.first else f"{block.code} (continued)"
@@ -245,24 +256,19 @@ def _draw_piece(canvas: Any, piece: _Piece, top: float, section: Section) -> flo
             align="centre",
             bold=True,
         )
-        note = f"{len(block.people)} residents" + (f" · {block.note}" if block.note else "")
+        count = _count(len(block.people), "resident") + (" here" if block.note else "")
     else:
         canvas.setLineWidth(0.6)
         canvas.setDash(2, 2)
-        canvas.rect(left + 2 * MM, (code_y - 1.5) * MM, (BARCODE_COLUMN - 4) * MM, 8 * MM, stroke=1, fill=0)
+        canvas.rect(
+            left + 2 * MM, (bars_top - BOX_HEIGHT) * MM, (BARCODE_COLUMN - 4) * MM, BOX_HEIGHT * MM, stroke=1, fill=0
+        )
         canvas.setDash()
-        note = "no tube yet: stick or write the tube's code above"
+        count = "no tube yet: stick or write the tube's code above"
     _grey(canvas, GREY)
-    draw_fitted(
-        canvas,
-        note,
-        font=fonts.TEXT,
-        size=7.5,
-        x=left,
-        y=(code_y - 4.2) * MM,
-        width=BARCODE_COLUMN * MM,
-        align="centre",
-    )
+    for i, line in enumerate((count, block.note) if block.note else (count,)):
+        y = (code_y - 4.2 - i * NOTE_LINE) * MM
+        draw_fitted(canvas, line, font=fonts.TEXT, size=7.5, x=left, y=y, width=BARCODE_COLUMN * MM, align="centre")
     _draw_people(canvas, block.people[piece.start : piece.stop], top - PAD)
     # the rule under the block
     _grey(canvas, 0.6)
