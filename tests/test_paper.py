@@ -184,3 +184,17 @@ def test_pdf_output_errors(store_url: str, small_roster_csv: Path, tmp_path: Pat
     assert 1 == r.exit_code and "does not exist" in r.output and 1 == len(r.output.splitlines())
     r = run(store_url, "labels", "nosuch", "-o", str(tmp_path / "l.pdf"))
     assert 1 == r.exit_code and "no campaign 'nosuch'" in r.output
+
+
+def test_demo_paper(tmp_path: Path) -> None:
+    """`poolab demo --paper` also writes the labels, the team's sheet and the retest labels, all scanning back."""
+    folder = tmp_path / "demo"
+    args = ["demo", "--residents", "800", "--households", "500", "--compounds", "3", "--infected", "6", "--seed", "3"]
+    r = run(f"sqlite:///{tmp_path / 'unused.db'}", *args, "--paper", "--folder", str(folder))
+    assert 0 == r.exit_code, r.output
+    assert "manifest PDF + labels" in r.output and "retest labels" in r.output
+    codes = set(_tube_codes(read_csv(folder / "manifest.csv")))
+    for name in ("labels.pdf", "manifest.pdf"):
+        assert codes == {c for found in decode(render(folder / name, tmp_path / name)) for c in found}, name
+    retest = {x["retest_tube_barcode"] for x in read_csv(folder / "retest.csv")}
+    assert retest == {c for found in decode(render(folder / "retest-labels.pdf", tmp_path / "r")) for c in found}

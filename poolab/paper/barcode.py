@@ -17,30 +17,34 @@ MAX_MODULE = 0.40 * MM  # wider helps nobody and wastes the label
 QUIET_MODULES = 10
 
 
-def module_count(code: str) -> int:
-    """Modules of the symbol, quiet zones excluded."""
+def _symbol(code: str) -> tuple[Any, int]:
+    """reportlab's symbol for ``code`` at a module of 1 point, and its modules (quiet zones excluded)."""
     from reportlab.graphics.barcode.code128 import Code128
 
-    return int(round(Code128(code, barWidth=1.0, quiet=0).width))
-
-
-def fit_module(code: str, width: float) -> float:
-    """The module width (points) that makes ``code`` and its quiet zones fit ``width``."""
-    if not code.isascii() or not code.isprintable() or not code:
+    if not code or not code.isascii() or not code.isprintable():
         raise PoolabError(f"code {code!r}: Code 128 prints ASCII letters, digits and signs only")
-    module = min(MAX_MODULE, width / (module_count(code) + 2 * QUIET_MODULES))
+    symbol = Code128(code, barWidth=1.0, quiet=0)
+    return symbol, int(round(symbol.width))
+
+
+def _module(code: str, modules: int, width: float) -> float:
+    module = min(MAX_MODULE, width / (modules + 2 * QUIET_MODULES))
     if module < MIN_MODULE:
         raise PoolabError(f"code {code!r} is too long for a barcode {width / MM:.0f} mm wide; choose a larger layout")
     return module
 
 
+def fit_module(code: str, width: float) -> float:
+    """The module width (points) that makes ``code`` and its quiet zones fit ``width``."""
+    return _module(code, _symbol(code)[1], width)
+
+
 def draw_code128(canvas: Any, code: str, *, centre_x: float, bottom: float, width: float, height: float) -> float:
     """Draw ``code`` centred on ``centre_x`` within ``width`` (points), bars ``height``
     high from ``bottom``; returns the width of the bars."""
-    from reportlab.graphics.barcode.code128 import Code128
-
-    module = fit_module(code, width)
-    symbol = Code128(code, barWidth=module, barHeight=height, quiet=0)
-    bars = float(symbol.width)
+    symbol, modules = _symbol(code)
+    symbol.barWidth = _module(code, modules, width)
+    symbol.barHeight = height
+    bars = modules * symbol.barWidth
     symbol.drawOn(canvas, centre_x - bars / 2, bottom)
-    return bars
+    return float(bars)
