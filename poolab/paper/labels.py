@@ -15,7 +15,7 @@ import attrs
 
 from poolab.paper import fonts
 from poolab.paper.barcode import draw_code128
-from poolab.paper.pdf import PdfSummary, new_canvas, replacing
+from poolab.paper.pdf import PdfSummary, new_canvas, replacing, save
 from poolab.paper.stocks import MM, LabelStock
 from poolab.paper.text import draw_fitted
 
@@ -52,7 +52,7 @@ def render_labels(
             count += 1
         if count:
             canvas.showPage()
-        canvas.save()
+        save(canvas)
     return PdfSummary(path=os.fspath(output), pages=pages, items=count)
 
 

@@ -17,7 +17,7 @@ import attrs
 
 from poolab.paper import fonts
 from poolab.paper.barcode import draw_code128
-from poolab.paper.pdf import PdfSummary, new_canvas, replacing
+from poolab.paper.pdf import PdfSummary, new_canvas, replacing, save
 from poolab.paper.stocks import A4_H, A4_W, MM
 from poolab.paper.text import draw_fitted, place
 
@@ -163,7 +163,7 @@ def render_manifest(sections: Sequence[Section], output: str | os.PathLike[str],
             for piece in page.pieces:
                 top = _draw_piece(canvas, piece, top, section)
             canvas.showPage()
-        canvas.save()
+        save(canvas)
     return PdfSummary(
         path=os.fspath(output), pages=len(pages), items=len(tubes), residents=sum(s.residents for s in sections)
     )

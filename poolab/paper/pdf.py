@@ -71,3 +71,17 @@ def new_canvas(path: str, *, width: float, height: float, title: str, subject: s
     canvas.setAuthor(PRODUCER)
     canvas.setCreator(PRODUCER)
     return canvas
+
+
+def save(canvas: Any) -> None:
+    """Write the file with binary (zlib) streams. reportlab's default also wraps them in
+    ASCII85, a fifth larger, for 7-bit channels no printer queue is; the setting is
+    read while saving, so it is changed for this call only."""
+    from reportlab import rl_config
+
+    before = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        canvas.save()
+    finally:
+        rl_config.useA85 = before
