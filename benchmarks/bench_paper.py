@@ -9,7 +9,7 @@ fresh SQLite store and a 10-in-1 campaign created (9,764 tubes; untimed). Then e
 command runs ``--repeat`` times as a subprocess of the ``poolab`` executable beside
 ``sys.executable`` (what a person waits for: interpreter start, store reads, drawing,
 writing), after one untimed warm-up; figures are medians, with the peak resident memory
-of the runs (``os.wait4``). The two library calls behind the commands are also timed in
+of the runs (``os.wait4`` in a small parent process). The two library calls behind the commands are also timed in
 this process, beside raw baselines with the same fonts: reportlab drawing the same 9,764
 Code 128 symbols on the same A4 3 x 8 grid with a ``drawString`` per text line (no store,
 no fitting, no temporary file), and the same symbols plus 97,488 rows of six cells with a
@@ -64,20 +64,29 @@ def district_store(folder: Path) -> tuple[str, list[str], list[tuple[str, ...]]]
     return url, codes, [tuple(str(v) for v in r) for r in rows]
 
 
+# A small parent that runs the command and reports its wall time and peak memory. Linux
+# carries the peak of the process image an exec replaces into ru_maxrss, so a command
+# started straight from this (large) process would report this process's peak instead.
+_MEASURE = """
+import os, subprocess, sys, time
+t0 = time.perf_counter()
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - t0
+with open(sys.argv[1], "w") as f:
+    f.write(f"{seconds} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(cmd: Sequence[str]) -> tuple[float, float, str]:
-    """(wall seconds, peak resident MB, stdout) of one subprocess; a failure stops the benchmark.
-    The child is reaped with ``os.wait4``, which reports its own peak memory."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, text=True)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
+    """(wall seconds, peak resident MB, stdout) of one command; a failure stops the benchmark."""
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
+        proc = subprocess.run([sys.executable, "-S", "-c", _MEASURE, report.name, *cmd], capture_output=True, text=True)
         if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out.read()}\n{err.read()}")
-        return seconds, usage.ru_maxrss / 1024.0, out.read()
+            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        seconds, kb = report.read().split()
+    return float(seconds), int(kb) / 1024.0, proc.stdout
 
 
 def raw_labels(path: Path, codes: Sequence[str]) -> int:
