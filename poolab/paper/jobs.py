@@ -19,10 +19,7 @@ from poolab.paper.labels import Label, render_labels
 from poolab.paper.manifest_pdf import SheetHeading, render_manifest
 from poolab.paper.pdf import PdfSummary
 from poolab.paper.places import address, building_name
-from poolab.paper.sections import manifest_sections
 from poolab.paper.stocks import DEFAULT_STOCK, stock_by_name
-from poolab.pools import walk_order
-from poolab.resolve import retest_candidates
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.paper import campaign_created_at, manifest_members, retest_tubes, store_has_plates, tube_places
@@ -110,6 +107,7 @@ def _retest_labels(conn: Connection, info: CampaignInfo, *, unmasked: bool) -> l
 
 def _unissued_retests(conn: Connection, campaign_id: int) -> int:
     """Members of positive or inconclusive pools without an individual tube yet."""
+    from poolab.resolve import retest_candidates  # numba (the resample kernel): only on this path
     tubes = campaign_tubes(conn, campaign_id=campaign_id)
     member_tube, member_pk, _slot = pool_members(conn, campaign_id=campaign_id)
     flagged = retest_candidates(tubes, member_tube, member_pk)
@@ -132,6 +130,7 @@ def write_manifest_pdf(
 ) -> PdfSummary:
     """The sampling team's sheet for the campaign (see ``manifest_pdf``); returns a ``PdfSummary``."""
     require_print()
+    from poolab.paper.sections import manifest_sections  # sorts with the numba-backed walk order
 
     with store.begin() as conn:
         info = campaign_by_name(conn, name=campaign)
@@ -154,6 +153,7 @@ def write_manifest_pdf(
 def _unbound_residents(conn: Connection, info: CampaignInfo) -> list[tuple[str, ...]]:
     """Residents of a field-binding campaign not yet in a tube, in walk order:
     (resident_id, name, compound, building, unit, room, household_id)."""
+    from poolab.pools import walk_order  # numba-backed: only on this path
     residents = load_residents(conn, compounds=list(info.compounds) or None)
     _tube, bound_pk, _slot = pool_members(conn, campaign_id=info.id)
     bound = set(bound_pk.tolist())
