@@ -25,8 +25,14 @@ if TYPE_CHECKING:
     type=click.Path(file_okay=False),
     help="Where the store and every CSV go (replaced if there).",
 )
+@click.option(
+    "--paper",
+    is_flag=True,
+    help="Also print: labels.pdf (tube labels), manifest.pdf (the sampling team's sheet) and "
+    "retest-labels.pdf. Needs the print extra; adds about 15 s for the district, so not by default.",
+)
 @reports_errors
-def demo(seed: int, infected: int, residents: int, households: int, compounds: int, folder: str) -> None:
+def demo(seed: int, infected: int, residents: int, households: int, compounds: int, folder: str, paper: bool) -> None:
     """Run the whole district loop on a synthetic district, timing every step.
 
     Generates the seed district (97,488 residents by default), imports it into a new
@@ -51,6 +57,7 @@ def demo(seed: int, infected: int, residents: int, households: int, compounds: i
         households=households,
         compounds=compounds,
         on_step=show,
+        paper=paper,
     )
     click.echo(f"  {'total':<28} {report.total_seconds:7.2f} s")
     click.echo(f"confirmed positives ({len(report.confirmed)}): {', '.join(report.confirmed) or 'none'}")
@@ -65,5 +72,7 @@ def demo(seed: int, infected: int, residents: int, households: int, compounds: i
         else "MISMATCH with the detectable infected residents"
     )
     click.echo(f"confirmed positives are {verdict}")
+    if not paper:
+        click.echo("labels and the team's PDF sheet too: poolab demo --paper (needs poolab[print])")
     if not report.exact:
         raise SystemExit(1)

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "campaign": "campaign:campaign",
     "manifest": "sampling:manifest",
     "collect": "sampling:collect",
+    "labels": "paper:labels",
     "receive": "lab:receive",
     "results": "lab:results",
     "retest": "resolve:retest",
@@ -83,6 +84,8 @@ def cli(ctx: click.Context, db_url: str, operator: str | None) -> None:
       poolab roster import residents.csv
       poolab campaign new day1
       poolab manifest day1 -o day1-manifest.csv
+      poolab manifest day1 -o day1-manifest.pdf   # the sheet for the team
+      poolab labels day1 -o day1-labels.pdf       # tube labels
       poolab receive day1 scans.txt
       poolab results import day1 plate1.csv
       poolab retest day1 -o day1-retest.csv

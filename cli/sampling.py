@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import AppContext, output_option, output_target, pass_app, reports_errors, unmasked_option
+from .common import AppContext, output_target, pass_app, reports_errors, unmasked_option
 
 if TYPE_CHECKING:
     from poolab.model import ScanReport
@@ -15,7 +15,14 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("name")
-@output_option()
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    required=True,
+    help="CSV file to write ('-' writes to stdout), or a .pdf file: the printed sheet for the sampling team.",
+)
 @unmasked_option
 @pass_app
 @reports_errors
@@ -26,10 +33,22 @@ def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     Columns: tube_barcode,slot,resident_id,name,compound,building,unit,room,household_id.
     Names are masked (张*明) unless --unmasked.
 
+    When FILE ends in .pdf, the sheet a sampling team walks with instead: one section
+    per building in walk order, each tube's barcode (scannable) beside its residents by
+    unit and room, a tick box per resident, and on every page the campaign, compound,
+    building, date and page numbers. Needs the print extra: pip install 'poolab[print]'.
+
     \b
-    Example:
+    Examples:
       poolab manifest day1 -o day1-manifest.csv
+      poolab manifest day1 -o day1-manifest.pdf
     """
+    if output.lower().endswith(".pdf"):
+        from poolab.paper.jobs import write_manifest_pdf
+
+        p = write_manifest_pdf(app.store(), name, output, unmasked=unmasked)
+        click.echo(f"wrote {p.path}: {p.items} tubes, {p.residents} residents on {p.pages} pages")
+        return
     from poolab.sampling import write_manifest
 
     s = write_manifest(app.store(), name, output_target(output), unmasked=unmasked)

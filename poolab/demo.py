@@ -78,8 +78,15 @@ def run_demo(
     operator: str = "demo",
     dilution: DilutionModel | None = None,
     on_step: Callable[[DemoStep], None] | None = None,
+    paper: bool = False,
 ) -> DemoReport:
-    """Run the loop in ``folder`` (created; an earlier demo there is replaced)."""
+    """Run the loop in ``folder`` (created; an earlier demo there is replaced). ``paper``
+    also prints: tube labels, the sampling team's PDF manifest and the retest labels
+    (needs the print extra; seconds for a district, so not by default)."""
+    if paper:
+        from poolab.paper.extra import require_print
+
+        require_print()  # before any work: one line naming the extra
     from poolab.campaigns import create_campaign
     from poolab.lab import import_results, receive
     from poolab.resolve import campaign_status, positive_resident_ids, write_positives, write_rerun, write_retest
@@ -126,6 +133,13 @@ def run_demo(
     with step("manifest") as d:
         m = write_manifest(store, campaign, path("manifest.csv"))
         d.append(f"{m.rows} rows -> manifest.csv")
+    if paper:
+        from poolab.paper.jobs import write_labels, write_manifest_pdf
+
+        with step("manifest PDF + labels") as d:
+            sheet = write_manifest_pdf(store, campaign, path("manifest.pdf"))
+            labels = write_labels(store, campaign, path("labels.pdf"))
+            d.append(f"{sheet.pages} pages -> manifest.pdf; {labels.items} labels -> labels.pdf")
     # The truth: who is infected and how much virus their swab carries.
     chosen = rng.choice(len(district), size=min(infected, len(district)), replace=False)
     person_ct = {district.resident_id[int(i)]: float(rng.normal(model.ct_mean, model.ct_sd)) for i in chosen}
@@ -181,6 +195,10 @@ def run_demo(
     with step("retest list") as d:
         rt = write_retest(store, campaign, path("retest.csv"), operator=operator)
         d.append(f"{rt.rows} residents to resample")
+    if paper and rt.rows:
+        with step("retest labels") as d:
+            r_labels = write_labels(store, campaign, path("retest-labels.pdf"), what="retest")
+            d.append(f"{r_labels.items} labels -> retest-labels.pdf")
     retest_rows = []
     with open(path("retest.csv"), encoding="utf-8", newline="") as f:
         retest_rows = list(csv.DictReader(f))

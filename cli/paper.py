@@ -1,0 +1,63 @@
+"""``poolab labels``"""
+
+from __future__ import annotations
+
+import click
+
+# attrs and the stock table only (no reportlab): cheap enough for --help
+from poolab.paper.stocks import DEFAULT_STOCK, STOCKS
+
+from .common import AppContext, pass_app, reports_errors, unmasked_option
+
+
+def _layouts_help() -> str:
+    return "\n".join(f"  {s.name:<11} {s.description}" for s in STOCKS.values())
+
+
+@click.command(
+    epilog="\b\nLayouts (--layout):\n" + _layouts_help() + "\n\n\b\nExamples:\n"
+    "  poolab labels day1 -o day1-tubes.pdf\n"
+    "  poolab labels day1 --layout roll-50x30 -o day1-tubes-roll.pdf\n"
+    "  poolab retest day1 -o day1-retest.csv   # issues the resample tubes\n"
+    "  poolab labels day1 --what retest -o day1-retest-labels.pdf"
+)
+@click.argument("name")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="PDF file to write (replaced whole when complete).",
+)
+@click.option(
+    "--what",
+    type=click.Choice(["tubes", "retest", "plates"]),
+    default="tubes",
+    show_default=True,
+    help="tubes: the campaign's pool tubes; retest: the individual resample tubes `poolab retest` "
+    "issued (masked name and room on each); plates: the lab's plate barcodes.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(list(STOCKS)),
+    default=DEFAULT_STOCK,
+    show_default=True,
+    help="Label stock (listed below).",
+)
+@unmasked_option
+@pass_app
+@reports_errors
+def labels(app: AppContext, name: str, output: str, what: str, layout: str, unmasked: bool) -> None:
+    """Printable labels for campaign NAME: one label per tube, in walk order, so a
+    team's stack comes off the sheets in the order it walks.
+
+    Each label has a Code 128 barcode with the code in plain text under it, the
+    compound and building above it (retest tubes: the resident's masked name and
+    room), and the campaign and the tube's place in the walk. Print at 100% (no
+    "fit to page"). Needs the print extra: pip install 'poolab[print]'.
+    """
+    from poolab.paper.jobs import write_labels
+
+    s = write_labels(app.store(), name, output, what=what, layout=layout, unmasked=unmasked)
+    click.echo(f"wrote {s.path}: {s.items} labels on {s.pages} pages ({layout})")

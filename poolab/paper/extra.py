@@ -1,0 +1,19 @@
+"""The optional ``print`` extra: reportlab draws the PDFs and the barcodes."""
+
+from __future__ import annotations
+
+from poolab.errors import PoolabError
+
+INSTALL_HINT = "pip install 'poolab[print]'"
+
+
+class PrintExtraMissing(PoolabError):
+    """reportlab is not installed."""
+
+
+def require_print() -> None:
+    """Raise ``PrintExtraMissing`` (one line naming the extra) unless reportlab imports."""
+    try:
+        import reportlab  # noqa: F401
+    except ImportError:
+        raise PrintExtraMissing(f"printing PDFs needs the print extra: {INSTALL_HINT}") from None

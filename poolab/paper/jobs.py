@@ -1,0 +1,165 @@
+"""What a campaign prints: tube and retest labels, and the sampling team's PDF manifest.
+
+One call per command. Each reads what it needs from the store, turns it into labels or
+sections (names masked unless asked), and hands them to the renderer, which writes the
+file beside the target and renames it into place when complete.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+from sqlalchemy import Connection
+
+from poolab.errors import PoolabError
+from poolab.masking import mask_name
+from poolab.paper.extra import require_print
+from poolab.paper.labels import Label, render_labels
+from poolab.paper.manifest_pdf import SheetHeading, render_manifest
+from poolab.paper.pdf import PdfSummary
+from poolab.paper.places import address, building_name
+from poolab.paper.stocks import DEFAULT_STOCK, stock_by_name
+from poolab.store.campaigns import CampaignInfo, campaign_by_name
+from poolab.store.engine import Store
+from poolab.store.paper import campaign_created_at, manifest_members, retest_tubes, store_has_plates, tube_places
+from poolab.store.reports import KIND_INDIVIDUAL, campaign_tubes, pool_members, residents_by_pk
+from poolab.store.residents import load_residents
+
+LABEL_KINDS = ("tubes", "retest", "plates")
+
+
+def write_labels(
+    store: Store,
+    campaign: str,
+    output: str | os.PathLike[str],
+    *,
+    what: str = "tubes",
+    layout: str = DEFAULT_STOCK,
+    unmasked: bool = False,
+) -> PdfSummary:
+    """Labels for the campaign's pool tubes (``tubes``) or its individual resample tubes
+    (``retest``), in walk order, on the label stock ``layout``; returns a ``PdfSummary``."""
+    stock = stock_by_name(layout)
+    if what not in LABEL_KINDS:
+        raise PoolabError(f"no labels of kind {what!r}; kinds: {', '.join(LABEL_KINDS)}")
+    require_print()
+    with store.read() as conn:
+        info = campaign_by_name(conn, name=campaign)
+        if what == "plates":
+            _refuse_plates(conn)
+        labels = _tube_labels(conn, info) if what == "tubes" else _retest_labels(conn, info, unmasked=unmasked)
+    return render_labels(labels, output, stock, title=f"{what} labels {info.name}")
+
+
+def _refuse_plates(conn: Connection) -> None:
+    if store_has_plates(conn):
+        raise PoolabError("this store has plates, but this poolab cannot print plate labels yet")
+    raise PoolabError("no plates exist in this store yet: there are no plate labels to print")
+
+
+def _tube_labels(conn: Connection, info: CampaignInfo) -> list[Label]:
+    places: dict[str, tuple[str, list[str]]] = {}  # barcode -> (compound, buildings); dicts keep walk order
+    for code, compound, building in tube_places(conn, campaign_id=info.id):
+        if code in places:
+            places[code][1].append(building_name(building))
+        else:
+            places[code] = (compound, [building_name(building)] if building else [])
+    if not places:
+        hint = " (field binding: pre-printed tubes are bound with poolab collect)" if info.field_binding else ""
+        raise PoolabError(f"campaign {info.name!r} has no tubes yet{hint}")
+    total = len(places)
+    return [
+        Label(
+            code,
+            (
+                f"{compound} · {' + '.join(buildings)}" if compound else "(no residents)",
+                f"{info.name} · tube {i:,} of {total:,}",
+            ),
+        )
+        for i, (code, (compound, buildings)) in enumerate(places.items(), start=1)
+    ]
+
+
+def _retest_labels(conn: Connection, info: CampaignInfo, *, unmasked: bool) -> list[Label]:
+    rows = retest_tubes(conn, campaign_id=info.id)
+    unissued = _unissued_retests(conn, info.id)
+    if unissued:
+        raise PoolabError(
+            f"{unissued} residents to resample in campaign {info.name!r} have no tube yet: "
+            f"run poolab retest {info.name} -o FILE first (it issues the tubes), then print their labels"
+        )
+    if not rows:
+        raise PoolabError(f"campaign {info.name!r} has no retest tubes: no pool is positive or inconclusive yet")
+    total = len(rows)
+    return [
+        Label(
+            code,
+            (
+                f"{name if unmasked else mask_name(name)} · {address(building, unit, room)}",
+                f"{compound} · retest of {parent}" if parent else compound,
+                f"{info.name} · {i:,} of {total:,}",
+            ),
+        )
+        for i, (code, name, compound, building, unit, room, parent) in enumerate(rows, start=1)
+    ]
+
+
+def _unissued_retests(conn: Connection, campaign_id: int) -> int:
+    """Members of positive or inconclusive pools without an individual tube yet."""
+    from poolab.resolve import retest_candidates  # numba (the resample kernel): only on this path
+
+    tubes = campaign_tubes(conn, campaign_id=campaign_id)
+    member_tube, member_pk, _slot = pool_members(conn, campaign_id=campaign_id)
+    flagged = retest_candidates(tubes, member_tube, member_pk)
+    indiv = tubes.kind == KIND_INDIVIDUAL
+    issued = set(zip(tubes.parent[indiv].tolist(), tubes.resident_pk[indiv].tolist(), strict=True))
+    return sum(
+        1
+        for t, p in zip(member_tube[flagged].tolist(), member_pk[flagged].tolist(), strict=True)
+        if (t, p) not in issued
+    )
+
+
+def write_manifest_pdf(
+    store: Store,
+    campaign: str,
+    output: str | os.PathLike[str],
+    *,
+    unmasked: bool = False,
+    printed: datetime.datetime | None = None,
+) -> PdfSummary:
+    """The sampling team's sheet for the campaign (see ``manifest_pdf``); returns a ``PdfSummary``."""
+    require_print()
+    from poolab.paper.sections import manifest_sections  # sorts with the numba-backed walk order
+
+    with store.read() as conn:
+        info = campaign_by_name(conn, name=campaign)
+        rows = manifest_members(conn, campaign_id=info.id)
+        unbound = _unbound_residents(conn, info) if info.field_binding else []
+        created = campaign_created_at(conn, campaign_id=info.id)
+    if not rows and not unbound:
+        raise PoolabError(f"campaign {info.name!r} has no residents to sample")
+    sections = manifest_sections(rows, unbound, pool_size=info.pool_size, unmasked=unmasked)
+    when = printed or datetime.datetime.now()
+    heading = SheetHeading(
+        campaign=info.name,
+        created=f"{created:%Y-%m-%d}" if created else "",
+        printed=f"{when:%Y-%m-%d %H:%M}",
+        masked=not unmasked,
+    )
+    return render_manifest(sections, output, heading)
+
+
+def _unbound_residents(conn: Connection, info: CampaignInfo) -> list[tuple[str, ...]]:
+    """Residents of a field-binding campaign not yet in a tube, in walk order:
+    (resident_id, name, compound, building, unit, room, household_id)."""
+    from poolab.pools import walk_order  # numba-backed: only on this path
+
+    residents = load_residents(conn, compounds=list(info.compounds) or None)
+    _tube, bound_pk, _slot = pool_members(conn, campaign_id=info.id)
+    bound = set(bound_pk.tolist())
+    order = walk_order(residents.compound, residents.building, residents.unit, residents.room, residents.household_id)
+    pks = [int(residents.pk[i]) for i in order if int(residents.pk[i]) not in bound]
+    details = residents_by_pk(conn, pks=pks)
+    return [tuple(str(v) for i, v in enumerate(details[pk]) if i != 2) for pk in pks]  # without id_number
