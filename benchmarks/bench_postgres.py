@@ -29,7 +29,8 @@ from bench_workflow import MEMBER_COLS, RESIDENT_COLS, RESULT_COLS, SCAN_COLS, T
 
 from poolab.campaigns import create_campaign  # noqa: E402
 from poolab.csvio import write_csv  # noqa: E402
-from poolab.lab import import_results, receive  # noqa: E402
+from poolab.reception import receive  # noqa: E402
+from poolab.results import import_results  # noqa: E402
 from poolab.roster import write_roster_csv  # noqa: E402
 from poolab.roster_import import import_roster  # noqa: E402
 from poolab.rosterdemo import generate_district  # noqa: E402

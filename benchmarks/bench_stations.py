@@ -40,7 +40,8 @@ CAMPAIGN = "D1"
 
 
 def _station(url: str, barrier: Any, scans: list[str], results_csv: str, operator: str, out: Any) -> None:
-    from poolab.lab import import_results, receive
+    from poolab.reception import receive
+    from poolab.results import import_results
     from poolab.scans import Scan
     from poolab.store.engine import open_store
 

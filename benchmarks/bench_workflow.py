@@ -43,8 +43,9 @@ from _common import median, print_report, timed  # noqa: E402
 
 from poolab.campaigns import create_campaign  # noqa: E402
 from poolab.csvio import write_csv  # noqa: E402
-from poolab.lab import import_results, receive  # noqa: E402
+from poolab.reception import receive  # noqa: E402
 from poolab.resolve import RETEST_COLUMNS, write_retest  # noqa: E402
+from poolab.results import import_results  # noqa: E402
 from poolab.roster import ROSTER_COLUMNS, read_roster, write_roster_csv  # noqa: E402
 from poolab.roster_import import import_roster, store_roster  # noqa: E402
 from poolab.rosterdemo import generate_district  # noqa: E402

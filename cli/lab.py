@@ -28,7 +28,7 @@ def receive(app: AppContext, name: str, file: str) -> None:
       poolab receive day1 scans.txt
       poolab receive day1            # scan into the terminal, Ctrl-D to finish
     """
-    from poolab.lab import receive as receive_scans
+    from poolab.reception import receive as receive_scans
     from poolab.scans import scan_lines, source_name
 
     report = receive_scans(app.store(), name, scan_lines(file), source=source_name(file), operator=app.operator)
@@ -56,7 +56,7 @@ def results_import(app: AppContext, name: str, file: str, amend: bool, reason: s
     other change needs --amend --reason (the old result stays beside the correction).
     The same file imported again is a no-op.
     """
-    from poolab.lab import import_results
+    from poolab.results import import_results
 
     s = import_results(app.store(), name, file, operator=app.operator, amend=amend, reason=reason)
     if s.already_imported:
@@ -86,7 +86,7 @@ def results_enter(app: AppContext, name: str, amend: bool, reason: str | None) -
     records nothing and says why.
     """
     from poolab.errors import PoolabError
-    from poolab.lab import enter_result, tube_for_entry
+    from poolab.results import enter_result, tube_for_entry
 
     store = app.store()
     recorded = 0

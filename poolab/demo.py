@@ -88,8 +88,9 @@ def run_demo(
 
         require_print()  # before any work: one line naming the extra
     from poolab.campaigns import create_campaign
-    from poolab.lab import import_results, receive
+    from poolab.reception import receive
     from poolab.resolve import campaign_status, positive_resident_ids, write_positives, write_rerun, write_retest
+    from poolab.results import import_results
     from poolab.roster import write_roster_csv
     from poolab.roster_import import import_roster
     from poolab.rosterdemo import generate_district

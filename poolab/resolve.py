@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from poolab.barcodes import INDIVIDUAL_PREFIX
+from poolab.calls import CALL_CODE, CALLS, NO_CALL
 from poolab.csvio import Output, output_name, write_csv
 from poolab.masking import mask_name
 from poolab.model import CampaignStatus, ExportSummary, TubeCounts
@@ -19,11 +20,8 @@ from poolab.store.campaigns import campaign_by_name, insert_tubes, issue_tube_ba
 from poolab.store.engine import Store
 from poolab.store.events import record_event
 from poolab.store.reports import (
-    CALL_CODE,
-    CALLS,
     KIND_INDIVIDUAL,
     KIND_POOL,
-    NO_CALL,
     TubeTable,
     campaign_tubes,
     count_campaign_residents,

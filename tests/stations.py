@@ -14,7 +14,14 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 # Imported before the first round, so no station spends its head start importing.
-_WARM = ("poolab.lab", "poolab.resolve", "poolab.campaigns", "poolab.sampling", "poolab.roster_import")
+_WARM = (
+    "poolab.reception",
+    "poolab.results",
+    "poolab.resolve",
+    "poolab.campaigns",
+    "poolab.sampling",
+    "poolab.roster_import",
+)
 
 
 class Outcome(NamedTuple):

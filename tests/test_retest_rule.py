@@ -7,8 +7,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from poolab.calls import CALL_CODE, NO_CALL
 from poolab.resolve import retest_candidates
-from poolab.store.reports import CALL_CODE, KIND_INDIVIDUAL, KIND_POOL, NO_CALL, TubeTable
+from poolab.store.reports import KIND_INDIVIDUAL, KIND_POOL, TubeTable
 
 CALL_CODES = [NO_CALL, *CALL_CODE.values()]
 

@@ -20,7 +20,7 @@ _RES = Result.__table__  # type: ignore[attr-defined]
 class PoolCalls:
     """Every pool tube of a campaign, and every individual tube drawn from one.
 
-    ``call`` is the current call (``poolab.store.reports.CALLS`` order) or ``None``.
+    ``call`` is the current call (``poolab.calls.CALLS`` order) or ``None``.
     """
 
     pool_id: np.ndarray  # int64 per pool tube, walk order

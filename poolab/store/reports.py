@@ -8,6 +8,7 @@ import attrs
 import numpy as np
 from sqlalchemy import Connection, func, select
 
+from poolab.calls import CALL_CODE, NO_CALL
 from poolab.store.tables import Collection, Member, Receipt, Resident, Result, Tube
 
 _T = Tube.__table__  # type: ignore[attr-defined]
@@ -17,9 +18,6 @@ _COL = Collection.__table__  # type: ignore[attr-defined]
 _REC = Receipt.__table__  # type: ignore[attr-defined]
 _RES = Result.__table__  # type: ignore[attr-defined]
 
-CALLS = ("negative", "positive", "inconclusive", "invalid")
-CALL_CODE = {c: i for i, c in enumerate(CALLS)}
-NO_CALL = -1
 KIND_POOL, KIND_INDIVIDUAL = 0, 1
 
 

@@ -1,206 +1,52 @@
-"""The lab: reception scans and results (imported from a CSV or keyed in)."""
+"""Results: a results CSV imported, or calls keyed in at the bench; every path records
+through the same checks (``record_calls`` and ``judge``)."""
 
 from __future__ import annotations
 
 import enum
 import hashlib
-import math
 import os
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import attrs
 from sqlalchemy import Connection
 
 from poolab.barcodes import barcode_problem, barcode_problems, normalise_scan
+from poolab.calls import CALL_OF, CALLS, KEYS, parse_call, parse_ct
 from poolab.csvio import parse_csv_bytes
 from poolab.errors import InputRejected, PoolabError, Problem
-from poolab.model import ResultImportSummary, ScanReport
-from poolab.scans import Scan, StreamItem, run_stream
+from poolab.model import ResultImportSummary
+from poolab.reception import tube_problem
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
-from poolab.store.events import now, record_event, set_event_detail
+from poolab.store.events import now, record_event
 from poolab.store.residents import find_import, record_import
 from poolab.store.tubes import (
     NewResult,
-    ReceiptState,
     ResultRecord,
     TubeState,
     campaign_tube_index,
-    insert_receipts,
     insert_results,
-    receipt_records,
     receipt_states,
     result_records,
     tube_states,
 )
 from poolab.when import when
 
-CALLS = ("positive", "negative", "inconclusive", "invalid")
 RESULT_COLUMNS = ("tube_barcode", "result")
 RESULT_OPTIONAL = ("ct_orf1ab", "ct_n")
-# Keys a technician presses in `results enter`.
-KEYS = {"p": "positive", "n": "negative", "i": "inconclusive", "x": "invalid"}
-# What instruments and people write instead of the four words (LIS exports, Chinese forms).
-_SYNONYMS = {
-    "pos": "positive",
-    "neg": "negative",
-    "inc": "inconclusive",
-    "inv": "invalid",
-    "failed": "invalid",
-    "detected": "positive",
-    "not detected": "negative",
-    "undetermined": "inconclusive",
-    "阳性": "positive",
-    "阴性": "negative",
-    "可疑": "inconclusive",
-    "待复检": "inconclusive",
-    "无效": "invalid",
-}
 
 
-@pauses_gc
-def receive(
-    store: Store,
-    campaign: str,
-    scans: Iterable[StreamItem],
-    *,
-    source: str,
-    operator: str,
-    flush_every: int = 500,
-) -> ScanReport:
-    """Reception scans, one barcode per line. Every good scan is kept: committed every
-    ``flush_every`` scans, every second while scans flow, and whenever the input pauses.
-    Every bad one (wrong check character, unknown tube, tube of another campaign,
-    scanned twice, here or at another station) is reported with its line."""
-    with store.read() as conn:
-        info = campaign_by_name(conn, name=campaign)
-    problems: list[Problem] = []
-    first_line: dict[str, int] = {}
-    batch: list[tuple[int, str]] = []
-    accepted = 0
-
-    def take(scan: Scan) -> None:
-        code = scan.text.strip().upper()  # normalise_scan, inlined: a file's worth
-        if code in first_line:
-            problems.append(Problem(source, scan.line, code, f"tube scanned twice (first at line {first_line[code]})"))
-        else:
-            first_line[code] = scan.line
-            batch.append((scan.line, code))
-
-    def flush() -> None:
-        nonlocal accepted
-        # check characters of the whole batch at once (numpy), before the store is asked
-        whys = barcode_problems([c for _, c in batch], pre_printed=info.field_binding)
-        checked = list(zip(batch, whys, strict=True))
-        problems.extend(Problem(source, line, code, why) for (line, code), why in checked if why is not None)
-        batch[:] = [item for item, why in checked if why is None]
-        # a deadlock or a lost race with another station runs the batch again
-        kept, refused = store.write(lambda conn: _store_receipts(conn, info, batch, source=source, operator=operator))
-        accepted += kept
-        problems.extend(refused)
-        batch.clear()
-
-    outcome = run_stream(
-        scans,
-        take=take,
-        refuse=problems.append,
-        flush=flush,
-        pending=lambda: len(batch),
-        source=source,
-        max_pending=flush_every,
-    )
-    problems.sort(key=lambda p: p.line)
-    return ScanReport(
-        accepted=accepted,
-        problems=tuple(problems),
-        fault=outcome.fault,
-        unsaved_from=outcome.unsaved_from,
-        interrupted=outcome.interrupted,
-    )
-
-
-def _store_receipts(
-    conn: Connection, info: CampaignInfo, batch: list[tuple[int, str]], *, source: str, operator: str
-) -> tuple[int, list[Problem]]:
-    """Receive a batch of checked scans in the open transaction: how many were received,
-    and the problems of the rest. A tube another station received first (before this
-    batch was read, or a moment ago: the receipt's unique key decides) is reported with
-    when and by whom."""
-    states = receipt_states(conn, barcodes=[c for _, c in batch])
-    refused: list[Problem] = []
-    good: list[tuple[int, str, int]] = []
-    taken: list[tuple[int, str, int]] = []
-    for line, code in batch:
-        state = states.get(code)
-        why = _tube_problem(info, state)
-        if why is not None:
-            refused.append(Problem(source, line, code, why))
-        elif state is not None:
-            (taken if state.received else good).append((line, code, state.id))
-    won: set[int] = set()
-    if good:
-        event_id = record_event(
-            conn,
-            operator=operator,
-            action="receive",
-            campaign_id=info.id,
-            detail={"source": source, "tubes": len(good)},
-        )
-        won = insert_receipts(conn, tube_ids=[t for _, _, t in good], at=now(), event_id=event_id)
-        if len(won) < len(good):
-            taken += [g for g in good if g[2] not in won]
-            set_event_detail(conn, event_id=event_id, detail={"source": source, "tubes": len(won)})
-    if taken:
-        records = receipt_records(conn, tube_ids=[t for _, _, t in taken])
-        for line, code, tid in taken:
-            r = records[tid]
-            refused.append(
-                Problem(source, line, code, f"tube scanned twice: already received at {when(r.at)} by {r.operator}")
-            )
-    return len(won), refused
-
-
-def _tube_problem(info: CampaignInfo, state: ReceiptState | TubeState | None) -> str | None:
-    """Why a scanned tube is not one of this campaign's (None when it is)."""
-    if state is None:
-        return "unknown barcode: no such tube in the store"
-    if state.campaign_id != info.id:
-        return f"tube belongs to another campaign, not {info.name!r}"
-    return None
-
-
-class _Row(NamedTuple):
-    """One parsed results line (a tuple: thousands per file, built cheaply)."""
+class CallRow(NamedTuple):
+    """One call for one tube, from one line of a file (a tuple: thousands per file)."""
 
     line: int
     code: str
     call: str
     ct1: float | None
     ct2: float | None
-
-
-_CALL_OF = {**{c: c for c in CALLS}, **_SYNONYMS}
-
-
-def _parse_call(value: str) -> str | None:
-    v = value.strip().lower()
-    v = _SYNONYMS.get(v, v)
-    return v if v in CALLS else None
-
-
-def _parse_ct(value: str) -> float | None | str:
-    v = value.strip()
-    if not v or v.lower() in ("na", "n/a", "-", "undetermined", "nd"):
-        return None
-    try:
-        ct = float(v)
-    except ValueError:
-        return "not a number"
-    if not (math.isfinite(ct) and 0.0 < ct <= 50.0):
-        return "out of range (0 to 50 cycles)"
-    return ct
 
 
 class Verdict(enum.Enum):
@@ -283,71 +129,22 @@ def import_results(
 
     def work(conn: Connection) -> ResultImportSummary:
         info = campaign_by_name(conn, name=campaign)
-        scope = f"results:{info.id}"
-        if find_import(conn, scope=scope, sha256=sha) is not None:
+        if already_imported(conn, info, sha):
             return ResultImportSummary(source, len(table), 0, len(table), 0, already_imported=True)
         problems: list[Problem] = []
         rows = _parse_rows(table, source, info, problems)
-        index = campaign_tube_index(conn, campaign_id=info.id)
-        id_of, received, current = index.id_of, index.received, index.current
-        elsewhere = receipt_states(conn, barcodes=[r.code for r in rows if r.code not in id_of])
-        new: list[NewResult | tuple[Any, ...]] = []
-        conflicts: list[tuple[_Row, Current]] = []
-        unchanged = amended = 0
-        base = os.path.basename(source)
-        for r in rows:
-            tid = id_of.get(r.code)
-            if tid is None:
-                why = _tube_problem(info, elsewhere.get(r.code))
-                problems.append(Problem(source, r.line, r.code, why or "unknown barcode"))
-                continue
-            if tid not in received:
-                problems.append(Problem(source, r.line, r.code, NOT_RECEIVED))
-                continue
-            now_result = current.get(tid)
-            if now_result is None:  # the common case: a tube's first result (a plain tuple in
-                # NewResult's field order: thousands per file)
-                new.append((tid, r.call, r.ct1, r.ct2, f"{base}:{r.line}", None, None))
-                continue
-            cur = Current(*now_result)
-            verdict = judge(cur, r.call, (r.ct1, r.ct2), amend)
-            if verdict is Verdict.SAME:
-                unchanged += 1
-            elif verdict is Verdict.CONFLICT:
-                conflicts.append((r, cur))
-            else:
-                amended += verdict is Verdict.AMEND
-                new.append(
-                    NewResult(
-                        tid,
-                        r.call,
-                        r.ct1,
-                        r.ct2,
-                        f"{base}:{r.line}",
-                        supersedes_id=cur.id,
-                        reason=reason if verdict is Verdict.AMEND else None,
-                    )
-                )
-        if conflicts:
-            records = result_records(conn, result_ids=[c.id for _, c in conflicts])
-            for r, cur in conflicts:
-                message = conflict_message(cur, records.get(cur.id), r.call, (r.ct1, r.ct2), said="the file says")
-                problems.append(
-                    Problem(source, r.line, r.code, f"{message}; to correct it, import with --amend --reason TEXT")
-                )
-        if problems:
-            problems.sort(key=lambda p: p.line)
-            raise InputRejected(f"{source}: {len(problems)} problem(s); no result was recorded", problems)
-        event_id = record_event(
+        summary = record_calls(
             conn,
+            info,
+            rows,
+            source=source,
+            sha256=sha,
             operator=operator,
-            action="results.amend" if amended else "results.import",
-            campaign_id=info.id,
-            detail={"source": source, "sha256": sha, "rows": len(rows), "recorded": len(new), "reason": reason},
+            amend=amend,
+            reason=reason,
+            problems=problems,
         )
-        insert_results(conn, results=new, event_id=event_id, at=now())
-        record_import(conn, scope=scope, sha256=sha, event_id=event_id)
-        return ResultImportSummary(source, len(rows), len(new) - amended, unchanged, amended, ignored_columns=ignored)
+        return attrs.evolve(summary, ignored_columns=ignored)
 
     return store.write(work)
 
@@ -355,13 +152,107 @@ def import_results(
 NOT_RECEIVED = "result for a tube never received (scan it in first: poolab receive)"
 
 
-def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem]) -> list[_Row]:  # type: ignore[no-untyped-def]
-    seen: dict[str, _Row] = {}  # first row per tube, in file order
+def already_imported(conn: Connection, info: CampaignInfo, sha256: str) -> bool:
+    """Whether a file with this content was imported into the campaign before."""
+    return find_import(conn, scope=f"results:{info.id}", sha256=sha256) is not None
+
+
+def record_calls(
+    conn: Connection,
+    info: CampaignInfo,
+    rows: Sequence[CallRow],
+    *,
+    source: str,
+    sha256: str,
+    operator: str,
+    amend: bool = False,
+    reason: str | None = None,
+    problems: list[Problem] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> ResultImportSummary:
+    """Record one file's calls in the open transaction, all or nothing: every row is
+    checked against the campaign's tubes and their current results (``judge``), and any
+    problem (with those already in ``problems``, e.g. from parsing) refuses the whole
+    file with ``InputRejected``. The file's content hash makes a second import a no-op.
+    ``detail`` adds to the event (the plate, the kit). Every way a call enters the store
+    (a results CSV, an instrument export) goes through here."""
+    problems = [] if problems is None else problems
+    index = campaign_tube_index(conn, campaign_id=info.id)
+    id_of, received, current = index.id_of, index.received, index.current
+    elsewhere = receipt_states(conn, barcodes=[r.code for r in rows if r.code not in id_of])
+    new: list[NewResult | tuple[Any, ...]] = []
+    conflicts: list[tuple[CallRow, Current]] = []
+    unchanged = amended = 0
+    base = os.path.basename(source)
+    for r in rows:
+        tid = id_of.get(r.code)
+        if tid is None:
+            why = tube_problem(info, elsewhere.get(r.code))
+            problems.append(Problem(source, r.line, r.code, why or "unknown barcode"))
+            continue
+        if tid not in received:
+            problems.append(Problem(source, r.line, r.code, NOT_RECEIVED))
+            continue
+        now_result = current.get(tid)
+        if now_result is None:  # the common case: a tube's first result (a plain tuple in
+            # NewResult's field order: thousands per file)
+            new.append((tid, r.call, r.ct1, r.ct2, f"{base}:{r.line}", None, None))
+            continue
+        cur = Current(*now_result)
+        verdict = judge(cur, r.call, (r.ct1, r.ct2), amend)
+        if verdict is Verdict.SAME:
+            unchanged += 1
+        elif verdict is Verdict.CONFLICT:
+            conflicts.append((r, cur))
+        else:
+            amended += verdict is Verdict.AMEND
+            new.append(
+                NewResult(
+                    tid,
+                    r.call,
+                    r.ct1,
+                    r.ct2,
+                    f"{base}:{r.line}",
+                    supersedes_id=cur.id,
+                    reason=reason if verdict is Verdict.AMEND else None,
+                )
+            )
+    if conflicts:
+        records = result_records(conn, result_ids=[c.id for _, c in conflicts])
+        for r, cur in conflicts:
+            message = conflict_message(cur, records.get(cur.id), r.call, (r.ct1, r.ct2), said="the file says")
+            problems.append(
+                Problem(source, r.line, r.code, f"{message}; to correct it, import with --amend --reason TEXT")
+            )
+    if problems:
+        problems.sort(key=lambda p: p.line)
+        raise InputRejected(f"{source}: {len(problems)} problem(s); no result was recorded", problems)
+    event_id = record_event(
+        conn,
+        operator=operator,
+        action="results.amend" if amended else "results.import",
+        campaign_id=info.id,
+        detail={
+            "source": source,
+            "sha256": sha256,
+            "rows": len(rows),
+            "recorded": len(new),
+            "reason": reason,
+            **(detail or {}),
+        },
+    )
+    insert_results(conn, results=new, event_id=event_id, at=now())
+    record_import(conn, scope=f"results:{info.id}", sha256=sha256, event_id=event_id)
+    return ResultImportSummary(source, len(rows), len(new) - amended, unchanged, amended)
+
+
+def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem]) -> list[CallRow]:  # type: ignore[no-untyped-def]
+    seen: dict[str, CallRow] = {}  # first row per tube, in file order
     codes, calls = table.column("tube_barcode"), table.column("result")
     ct1s, ct2s = table.column("ct_orf1ab"), table.column("ct_n")
     normalised = [c.strip().upper() for c in codes]  # normalise_scan, inlined: a file's worth
     whys = barcode_problems(normalised, pre_printed=info.field_binding)
-    parsed_calls = [_CALL_OF.get(c.strip().lower()) for c in calls]
+    parsed_calls = [CALL_OF.get(c.strip().lower()) for c in calls]
     for line, raw_code, code, why, raw_call, call, raw1, raw2 in zip(
         table.lines, codes, normalised, whys, calls, parsed_calls, ct1s, ct2s, strict=True
     ):
@@ -372,18 +263,18 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
             problems.append(Problem(source, line, raw_call, f"result must be one of {', '.join(CALLS)}"))
             continue
         if not raw1 and not raw2:  # negatives carry no Ct: the common case, no parsing
-            row = _Row(line, code, call, None, None)
+            row = CallRow(line, code, call, None, None)
         else:
             cts: list[float | None] = []
             for name, raw in (("ct_orf1ab", raw1), ("ct_n", raw2)):
-                ct = _parse_ct(raw)
+                ct = parse_ct(raw)
                 if isinstance(ct, str):
                     problems.append(Problem(source, line, raw, f"{name} {ct}"))
                 else:
                     cts.append(ct)
             if len(cts) < 2:
                 continue
-            row = _Row(line, code, call, cts[0], cts[1])
+            row = CallRow(line, code, call, cts[0], cts[1])
         earlier = seen.get(code)
         if earlier is not None:
             if (earlier.call, earlier.ct1, earlier.ct2) != (row.call, row.ct1, row.ct2):
@@ -424,7 +315,7 @@ def _entry_tube(conn: Connection, info: CampaignInfo, code: str) -> TubeState:
     if why is not None:
         raise PoolabError(f"{code!r}: {why}")
     state = tube_states(conn, barcodes=[code]).get(code)
-    why = _tube_problem(info, state)
+    why = tube_problem(info, state)
     if why is not None or state is None:
         raise PoolabError(f"{code!r}: {why}")
     if state.received_at is None:
@@ -447,7 +338,7 @@ def enter_result(
     """Record one keyed result (p/n/i/x or the word). A wrong key or an unknown tube
     records nothing and raises ``PoolabError`` saying why. The check and the write are
     one transaction, so a result another station recorded a moment ago is seen."""
-    call = KEYS.get(key.strip().lower()) or _parse_call(key)
+    call = KEYS.get(key.strip().lower()) or parse_call(key)
     if call is None:
         raise PoolabError(f"key {key!r} is not a result: p positive, n negative, i inconclusive, x invalid")
     if amend and not (reason and reason.strip()):
