@@ -56,9 +56,8 @@ def main() -> None:
             assert report.accepted == len(codes), report
             run_store.dispose()
             db.unlink()
-    print(
-        f"receive of {len(codes):,} tubes from a file: min {min(times):.4f} s, median {sorted(times)[len(times) // 2]:.4f} s"
-    )
+    middle = sorted(times)[len(times) // 2]
+    print(f"receive of {len(codes):,} tubes from a file: min {min(times):.4f} s, median {middle:.4f} s")
     for line in machine_lines():
         print(f"# {line}")
 
