@@ -42,6 +42,33 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
+def checked_operator(value: str) -> str:
+    """``--operator`` as the library accepts it, or a usage error naming the problem."""
+    from poolab.errors import PoolabError
+    from poolab.operators import check_operator
+
+    try:
+        return check_operator(value)
+    except PoolabError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--operator "), param_hint="--operator") from None
+
+
+def report_error(exc: Exception) -> None:
+    """Print a library error for a person: one paragraph; a refused file's first problems
+    and, when there are more, the file that lists them all."""
+    from poolab.errors import InputRejected
+
+    if not isinstance(exc, InputRejected):
+        click.echo(f"Error: {exc}", err=True)
+        return
+    from poolab.problems import SHOWN, problems_path, write_problems
+
+    click.echo(f"Error: {exc.shown(SHOWN)}", err=True)
+    if len(exc.problems) > SHOWN:
+        path = write_problems(exc.problems, problems_path(exc.problems[0].source))
+        click.echo(f"  ... {len(exc.problems) - SHOWN} more; all {len(exc.problems)} problems: {path}", err=True)
+
+
 def reports_errors(fn: F) -> F:
     """Turn a library ``PoolabError`` into a one-paragraph message and exit status 1."""
 
@@ -52,7 +79,7 @@ def reports_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except PoolabError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            report_error(exc)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -78,6 +105,16 @@ def output_option(required: bool = True) -> Callable[[F], F]:
 def output_target(value: str) -> str | BinaryIO:
     """What the library writes to for ``-o VALUE``: the path, or standard output for '-'."""
     return sys.stdout.buffer if value == "-" else value
+
+
+def encoding_option(fn: F) -> F:
+    """``--encoding`` for files that are neither UTF-8 nor GB18030 (the rare legitimate case)."""
+    return click.option(
+        "--encoding",
+        metavar="ENC",
+        help="Read the file in this encoding (big5, latin-1, utf-16, ...). Without it: UTF-8, "
+        "UTF-8 with BOM, or GB18030 when it clearly is; anything else is refused with a sample line.",
+    )(fn)
 
 
 def unmasked_option(fn: F) -> F:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, pass_app, reports_errors
+from .common import AppContext, encoding_option, pass_app, reports_errors
 from .sampling import report_scans
 
 
@@ -45,9 +45,12 @@ def results() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--amend", is_flag=True, help="Correct results already recorded (needs --reason).")
 @click.option("--reason", help="Why the results are corrected (kept with the correction).")
+@encoding_option
 @pass_app
 @reports_errors
-def results_import(app: AppContext, name: str, file: str, amend: bool, reason: str | None) -> None:
+def results_import(
+    app: AppContext, name: str, file: str, amend: bool, reason: str | None, encoding: str | None
+) -> None:
     """Import pool or individual results of campaign NAME from a CSV.
 
     Columns: tube_barcode,result[,ct_orf1ab,ct_n]; result is positive, negative,
@@ -58,7 +61,7 @@ def results_import(app: AppContext, name: str, file: str, amend: bool, reason: s
     """
     from poolab.results import import_results
 
-    s = import_results(app.store(), name, file, operator=app.operator, amend=amend, reason=reason)
+    s = import_results(app.store(), name, file, operator=app.operator, amend=amend, reason=reason, encoding=encoding)
     if s.already_imported:
         click.echo(f"{file}: already imported; nothing to do")
         return

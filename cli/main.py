@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .common import DEFAULT_DB, AppContext
+from .common import DEFAULT_DB, AppContext, checked_operator
 
 # command name -> "module:attribute" in this package; modules are imported when the command is used or
 # when --help lists them (they import only Click at the top, so that stays fast).
@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "rerun": "resolve:rerun",
     "positives": "resolve:positives",
     "status": "resolve:status",
+    "log": "log:log",
     "estimate": "estimate:estimate",
     "plan": "plan:plan",
     "simulate": "simulate:simulate",
@@ -36,7 +37,35 @@ COMMANDS: dict[str, str] = {
 
 
 class LazyGroup(click.Group):
-    """A group that imports each subcommand's module only when it is needed."""
+    """A group that imports each subcommand's module only when it is needed, and turns
+    what a command raises into one line for a person (a traceback only with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            from poolab.errors import PoolabError
+
+            from .common import report_error
+
+            if isinstance(exc, PoolabError):
+                report_error(exc)
+                ctx.exit(1)
+            if isinstance(exc, OSError) and exc.strerror:
+                where = f"{exc.filename}: " if exc.filename else ""
+                click.echo(f"Error: {where}{exc.strerror}", err=True)
+                ctx.exit(1)
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {str(exc)[:200]}\n"
+                "This is a bug in poolab. Run the command again with --debug (or POOLAB_DEBUG=1) "
+                "and send the traceback it prints.",
+                err=True,
+            )
+            ctx.exit(2)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -73,9 +102,15 @@ def _default_operator() -> str:
     default=None,
     help="Who is making the changes; recorded with every event. Env: POOLAB_OPERATOR. Default: the login name.",
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="POOLAB_DEBUG",
+    help="Show the full traceback of an unexpected error (for a bug report). Env: POOLAB_DEBUG=1.",
+)
 @click.version_option(package_name="poolab")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str, operator: str | None) -> None:
+def cli(ctx: click.Context, db_url: str, operator: str | None, debug: bool) -> None:
     """poolab: pooled PCR testing, from roster to confirmed positives.
 
     \b
@@ -95,7 +130,9 @@ def cli(ctx: click.Context, db_url: str, operator: str | None) -> None:
     Planning: `poolab plan opchar`, `poolab plan optimize`, `poolab simulate`.
     Try it all on a synthetic district: `poolab demo`.
     """
-    ctx.obj = AppContext(db_url=db_url, operator=operator or _default_operator())
+    ctx.obj = AppContext(
+        db_url=db_url, operator=checked_operator(operator) if operator is not None else _default_operator()
+    )
     ctx.call_on_close(ctx.obj.close)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, output_target, pass_app, reports_errors
+from .common import AppContext, encoding_option, output_target, pass_app, reports_errors
 
 
 @click.group()
@@ -59,9 +59,10 @@ def roster_demo(output: str, residents: int, households: int, compounds: int, se
 
 @roster.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@encoding_option
 @pass_app
 @reports_errors
-def roster_import(app: AppContext, file: str) -> None:
+def roster_import(app: AppContext, file: str, encoding: str | None) -> None:
     """Import or update residents from a roster CSV (UTF-8, UTF-8 with BOM or GB18030).
 
     Columns: resident_id,name,id_number,phone,compound,building,unit,room,household_id.
@@ -75,5 +76,5 @@ def roster_import(app: AppContext, file: str) -> None:
     from poolab.roster_import import import_roster
 
     store = app.store()
-    s = import_roster(store, file, operator=app.operator)
+    s = import_roster(store, file, operator=app.operator, encoding=encoding)
     click.echo(f"{file} ({s.encoding}): {s.rows} rows; {s.inserted} new, {s.updated} updated, {s.unchanged} unchanged")

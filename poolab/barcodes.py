@@ -6,8 +6,9 @@ store, and one check character from ISO/IEC 7064 MOD 37-2 (the pure system over 
 and '*'). Because 37 is prime and the weights are powers of 2, that check catches every
 single-character substitution and every transposition of adjacent characters (the
 hybrid MOD 37,36 misses some transpositions such as 54 -> 45), so a mistyped or
-mis-scanned code is refused at the first scan. Serials whose check would be '*' are
-never issued, so every barcode is letters and digits only.
+mis-scanned code is refused at the first scan. Serials whose check would be '*', 'O' or
+'I' are never issued, so every barcode is letters and digits only and never holds a
+letter a person reads as 0 or 1 (the prefix is always P, S or L).
 
 Pre-printed tubes (field binding) carry the maker's codes, which have no check
 character of ours; they are only normalised.
@@ -16,6 +17,7 @@ character of ours; they are only normalised.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -45,12 +47,18 @@ def has_valid_check(code: str) -> bool:
     return check_character(code[:-1]) == code[-1]
 
 
+NEVER_ISSUED = "*OI"
+"""Check characters of serials that are skipped: '*' is no letter or digit, and O and I
+read as 0 and 1."""
+_SKIPPED_VALUES = [ALPHABET.index(ch) for ch in NEVER_ISSUED]
+
+
 def make_barcode(prefix: str, serial: int) -> str | None:
     """The barcode for ``serial`` with its check character, or None for a serial that is
-    never issued (its check character would be '*')."""
+    never issued (its check character would be one of ``NEVER_ISSUED``)."""
     body = f"{prefix}{serial:0{SERIAL_DIGITS}d}"
     check = check_character(body)
-    return None if check == "*" else body + check
+    return None if check in NEVER_ISSUED else body + check
 
 
 def issue_barcodes(prefix: str, first_serial: int, count: int) -> tuple[list[str], int]:
@@ -59,15 +67,16 @@ def issue_barcodes(prefix: str, first_serial: int, count: int) -> tuple[list[str
     codes: list[str] = []
     serial = first_serial
     while len(codes) < count:
-        # A block of serials at a time, check characters computed with numpy: about one
-        # serial in 37 is skipped, so a block a little larger than needed usually does.
+        # A block of serials at a time, check characters computed with numpy: about three
+        # serials in 37 are skipped, so a block a little larger than needed usually does.
         want = count - len(codes)
-        block = np.arange(serial, serial + want + want // 30 + 8, dtype=np.int64)
+        block = np.arange(serial, serial + want + want // 10 + 8, dtype=np.int64)
         checks = _check_values(prefix, block)
-        keep = block[checks != 36][:want]
+        issued = ~np.isin(checks, _SKIPPED_VALUES)
+        keep = block[issued][:want]
         codes.extend(
             f"{prefix}{s:0{SERIAL_DIGITS}d}{ALPHABET[c]}"
-            for s, c in zip(keep.tolist(), checks[checks != 36][:want].tolist(), strict=True)
+            for s, c in zip(keep.tolist(), checks[issued][:want].tolist(), strict=True)
         )
         serial = int(keep[-1]) + 1 if len(codes) == count else int(block[-1]) + 1
     if serial > 10**SERIAL_DIGITS:
@@ -86,9 +95,23 @@ def _check_values(prefix: str, serials: np.ndarray) -> np.ndarray:
 
 
 def normalise_scan(raw: str) -> str:
-    """What a scanner or a keyboard sent, made comparable: no surrounding
-    whitespace or CR/LF, upper case (scanners in lower-case mode are common)."""
-    return raw.strip().upper()
+    """What a scanner or a keyboard sent, made comparable: Unicode NFKC (full-width
+    characters from a Chinese input method become ASCII), invisible format characters
+    (zero-width spaces) dropped, no surrounding whitespace or CR/LF, upper case (scanners
+    in lower-case mode are common). Resident ids and ID numbers are compared the same way."""
+    if raw.isascii():
+        return raw.strip().upper()
+    text = unicodedata.normalize("NFKC", raw)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip().upper()
+
+
+def normalise_codes(values: Sequence[str]) -> list[str]:
+    """``normalise_scan`` of a whole column (a roster's ids): a column that is already
+    plain upper-case ASCII is returned as it is."""
+    joined = "\x1f".join(values)
+    if joined.isascii() and joined == joined.upper() and not any(v != v.strip() for v in values):
+        return list(values)
+    return [normalise_scan(v) for v in values]
 
 
 def barcode_problem(code: str, *, pre_printed: bool = False) -> str | None:
@@ -101,7 +124,8 @@ def barcode_problem(code: str, *, pre_printed: bool = False) -> str | None:
     if _GENERATED.match(code):
         if has_valid_check(code):
             return None
-        return f"wrong check character (expected {check_character(code[:-1])!r} at the end)"
+        # never name the expected character: typed in, it makes another tube's code
+        return "wrong check character: a mistyped or misread code; re-scan the whole barcode"
     if pre_printed and _PRINTED.match(code):
         return None
     return f"not a poolab tube barcode (a letter, {SERIAL_DIGITS} digits and a check character)"

@@ -62,8 +62,17 @@ def _bad_bytes(data: bytes, start: int, end: int) -> str:
     return data[start : max(end, start + 1)][:8].hex(" ")
 
 
-def decode_bytes(data: bytes, source: str) -> tuple[str, str]:
-    """Decode a file's bytes as UTF-8, UTF-8 with BOM or GB18030 (in that order)."""
+GB_CHAOS_LIMIT = 0.05
+"""How much "mess" (charset-normalizer's chaos ratio: odd characters, broken words) a
+file decoded as GB18030 may show and still be read as GB18030."""
+
+
+def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode a file's bytes: as ``encoding`` when given; else as UTF-8 (with or without
+    BOM), or as GB18030 when a detector (charset-normalizer) finds GB18030 a confident
+    fit. Anything else (Latin-1, Big5, UTF-16) is refused with a sample line."""
+    if encoding is not None:
+        return _decode_as(data, source, encoding), encoding
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
         nul = data.find(b"\x00")
         position = 0 if nul < 0 or data.startswith((b"\xff\xfe", b"\xfe\xff")) else nul
@@ -75,7 +84,7 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str]:
                     source,
                     _line_of(data, position),
                     _bad_bytes(data, position, position + 2),
-                    f"file is not UTF-8 or GB18030 ({kind})",
+                    f"file is not UTF-8 or GB18030 ({kind}); save it as UTF-8, or give --encoding",
                 )
             ],
         )
@@ -83,49 +92,90 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, str]:
         text = data.decode("utf-8-sig")
         return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     except UnicodeDecodeError as utf8_error:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError as gb_error:
-            # The decoder that got further is the likelier intended encoding: report its stop.
-            err = max(utf8_error, gb_error, key=lambda e: e.start)
-            name = "UTF-8" if err is utf8_error else "GB18030"
-            raise InputRejected(
-                f"{source}: file is not {ACCEPTED_ENCODINGS}; save it as UTF-8",
-                [
-                    Problem(
-                        source,
-                        _line_of(data, err.start),
-                        _bad_bytes(data, err.start, err.end),
-                        f"file is not UTF-8 or GB18030 (bytes invalid as {name})",
-                    )
-                ],
-            ) from None
+        return _decode_gb18030(data, source, utf8_error), "gb18030"
+
+
+def _decode_as(data: bytes, source: str, encoding: str) -> str:
+    """``--encoding``: the bytes decoded as the person said, or one clear refusal."""
+    import codecs
+
+    try:
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        raise InputRejected(
+            f"{source}: unknown encoding {encoding!r} (try gb18030, big5, latin-1, utf-16)", []
+        ) from None
+    try:
+        return data.decode(codec.name).removeprefix("\ufeff")
+    except UnicodeDecodeError as err:
+        raise InputRejected(
+            f"{source}: file is not {codec.name}",
+            [
+                Problem(
+                    source,
+                    _line_of(data, err.start),
+                    _bad_bytes(data, err.start, err.end),
+                    f"bytes invalid as {codec.name}",
+                )
+            ],
+        ) from None
+
+
+def _decode_gb18030(data: bytes, source: str, utf8_error: UnicodeDecodeError) -> str:
+    """A file that is not UTF-8: GB18030 if it decodes and a detector finds it a
+    confident fit; otherwise refused, naming a sample line and the likely encoding."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
         text = text.removeprefix(_GB18030_BOM)
-        odd = _PRIVATE_USE.search(text)
-        if odd is not None:
-            # GB18030 decodes almost any bytes; a Big5 file (and others) lands in its
-            # user-defined (private-use) areas, which no roster or results file uses.
-            line = text.count("\n", 0, odd.start()) + 1
-            raise InputRejected(
-                f"{source}: file is not {ACCEPTED_ENCODINGS}; save it as UTF-8",
-                [
-                    Problem(
-                        source,
-                        line,
-                        odd.group(0).encode("gb18030").hex(" "),
-                        "file is not UTF-8, and as GB18030 it decodes to private-use characters (another encoding?)",
-                    )
-                ],
-            ) from None
-        return text, "gb18030"
+        # GB18030 decodes almost any bytes; Big5 lands in its user-defined (private-use)
+        # areas, Latin-1 in odd pairs of hanzi: judge the result, not the decoding.
+        if _PRIVATE_USE.search(text) is None and _gb18030_fits(data):
+            return text
+    line = _line_of(data, utf8_error.start)
+    sample = data.splitlines()[line - 1] if data.splitlines() else b""
+    guess = _likely_encoding(data)
+    shown = sample.decode(guess, "replace") if guess else sample.decode("utf-8", "replace")
+    hint = f"it looks like {guess}; " if guess else ""
+    from poolab.masking import redact
+
+    raise InputRejected(
+        f"{source}: file is not UTF-8 and not confidently GB18030 ({hint}line {line}: {redact(shown)!r}); "
+        "save it as UTF-8, or give its encoding with --encoding",
+        [
+            Problem(
+                source,
+                line,
+                _bad_bytes(data, utf8_error.start, utf8_error.end),
+                f"file is not {ACCEPTED_ENCODINGS}" + (f" (it looks like {guess})" if guess else ""),
+            )
+        ],
+    ) from None
 
 
-def read_text(path: str | os.PathLike[str]) -> tuple[str, str]:
-    """The text of a file and the encoding it was in ("utf-8", "utf-8-sig" or "gb18030")."""
+def _gb18030_fits(data: bytes) -> bool:
+    from charset_normalizer import from_bytes
+
+    match = from_bytes(data, cp_isolation=["gb18030"]).best()
+    return match is not None and match.chaos <= GB_CHAOS_LIMIT
+
+
+def _likely_encoding(data: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    match = from_bytes(data).best()
+    return None if match is None else str(match.encoding)
+
+
+def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[str, str]:
+    """The text of a file and the encoding it was in ("utf-8", "utf-8-sig", "gb18030", or
+    ``encoding`` when given)."""
     source = os.fspath(path)
     with open(source, "rb") as f:
         data = f.read()
-    return decode_bytes(data, source)
+    return decode_bytes(data, source, encoding)
 
 
 def _check_header(
@@ -271,9 +321,10 @@ def parse_csv_bytes(
     source: str,
     required_header: Sequence[str],
     optional_header: Sequence[str] = (),
+    encoding: str | None = None,
 ) -> CsvTable:
     """``read_csv_rows`` on bytes already read (for a caller that also hashes them)."""
-    text, encoding = decode_bytes(data, source)
+    text, encoding = decode_bytes(data, source, encoding)
     table, problems = parse_csv_text(text, source, encoding, required_header, optional_header)
     if problems:
         raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was read", problems)

@@ -7,16 +7,22 @@ import attrs
 
 @attrs.frozen(slots=True)
 class Problem:
-    """One bad line (or scan) of an input: where it is, what value, what is wrong."""
+    """One bad line (or scan) of an input: where it is, what value, what is wrong.
+
+    The value is echoed redacted (``masking.redact``): ID and phone numbers masked as in
+    exports, at most 40 characters."""
 
     source: str
     line: int
     value: str
     message: str
+    column: str = ""
 
     def __str__(self) -> str:
+        from poolab.masking import redact
+
         where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where}: {self.message} (value {self.value!r})"
+        return f"{where}: {self.message} (value {redact(self.value)!r})"
 
 
 class PoolabError(Exception):
@@ -49,3 +55,8 @@ class InputRejected(PoolabError):
         more = len(self.problems) - 50
         tail = f"\n  ... and {more} more" if more > 0 else ""
         return f"{self.summary}\n{shown}{tail}" if self.problems else self.summary
+
+    def shown(self, limit: int) -> str:
+        """The summary and the first ``limit`` problems, one a line."""
+        lines = [self.summary, *(f"  {p}" for p in self.problems[:limit])]
+        return "\n".join(lines)

@@ -106,6 +106,7 @@ def import_results(
     operator: str,
     amend: bool = False,
     reason: str | None = None,
+    encoding: str | None = None,
 ) -> ResultImportSummary:
     """Import a results CSV (``tube_barcode,result[,ct_orf1ab,ct_n]``), all or nothing.
 
@@ -124,7 +125,7 @@ def import_results(
     with open(source, "rb") as f:
         data = f.read()  # read once: hashed for the already-imported check, then parsed
     sha = hashlib.sha256(data).hexdigest()
-    table = parse_csv_bytes(data, source, RESULT_COLUMNS, RESULT_OPTIONAL)
+    table = parse_csv_bytes(data, source, RESULT_COLUMNS, RESULT_OPTIONAL, encoding)
     ignored = tuple(table.ignored_columns((*RESULT_COLUMNS, *RESULT_OPTIONAL)))
 
     def work(conn: Connection) -> ResultImportSummary:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import repeat
 
 import attrs
 import numpy as np
 
+from poolab.barcodes import normalise_codes
 from poolab.csvio import Output, parse_csv_text, read_text, write_csv
 from poolab.errors import InputRejected, Problem
 from poolab.idnumber import id_number_problem, valid_id_numbers
@@ -129,18 +129,28 @@ def _missing_fields(roster: Roster) -> list[Problem]:
     return problems
 
 
-def _duplicate_ids(roster: Roster) -> list[Problem]:
+def _duplicate_ids(roster: Roster, raw_ids: Sequence[str] | None = None) -> list[Problem]:
+    """Two lines with one resident_id; ids are compared as scans are (``normalise_scan``:
+    case, full-width forms and invisible characters do not make a new id)."""
     ids = roster.resident_id
     if len(set(ids)) == len(ids):
         return []
-    first: dict[str, int] = {}
+    raw = ids if raw_ids is None else raw_ids
+    first: dict[str, tuple[int, str]] = {}
     problems = []
-    for rid, line in zip(ids, roster.line, strict=True):
+    for rid, shown, line in zip(ids, raw, roster.line, strict=True):
         if rid == "":
             continue  # reported as a missing field
-        seen = first.setdefault(rid, line)
-        if seen != line:
-            problems.append(Problem(roster.source, line, rid, f"duplicate resident_id, also on line {seen}"))
+        seen_line, seen_raw = first.setdefault(rid, (line, shown))
+        if seen_line != line:
+            if shown == seen_raw:
+                why = f"duplicate resident_id, also on line {seen_line}"
+            else:
+                why = (
+                    f"resident_id is the same as {seen_raw!r} on line {seen_line} "
+                    "(ids are compared without case, full-width forms or invisible characters)"
+                )
+            problems.append(Problem(roster.source, line, shown, why, column="resident_id"))
     return problems
 
 
@@ -155,32 +165,35 @@ def _bad_id_numbers(roster: Roster) -> list[Problem]:
     return problems
 
 
-def validate_roster(roster: Roster) -> list[Problem]:
-    """Every problem of a roster, in file line order (empty when it is fine)."""
-    problems = _missing_fields(roster) + _duplicate_ids(roster) + _bad_id_numbers(roster)
+def validate_roster(roster: Roster, raw_ids: Sequence[str] | None = None) -> list[Problem]:
+    """Every problem of a roster, in file line order (empty when it is fine); ``raw_ids``
+    are the ids as the file wrote them, for messages."""
+    problems = _missing_fields(roster) + _duplicate_ids(roster, raw_ids) + _bad_id_numbers(roster)
     problems.sort(key=lambda p: p.line)
     return problems
 
 
 def _normalise_id_numbers(values: list[str]) -> list[str]:
-    # A trailing lower-case x is the same check character as X; people type both.
-    if not any(map(str.endswith, values, repeat("x"))):
-        return values
-    return [v[:17] + "X" if len(v) == 18 and v[17] == "x" else v for v in values]
+    # A trailing lower-case x is the same check character as X; people type both; full-width
+    # digits and invisible characters from a copy-paste are normalised as scans are.
+    return normalise_codes(values)
 
 
-def read_roster(path: str | os.PathLike[str]) -> Roster:
-    """Read and validate a roster CSV; raise ``InputRejected`` with every problem found."""
+def read_roster(path: str | os.PathLike[str], encoding: str | None = None) -> Roster:
+    """Read and validate a roster CSV (in ``encoding`` when given, else UTF-8 or a
+    confident GB18030); raise ``InputRejected`` with every problem found."""
     source = os.fspath(path)
-    text, encoding = read_text(source)
+    text, encoding = read_text(source, encoding)
     table, problems = parse_csv_text(text, source, encoding, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
     header_ok = all(c in table.header for c in REQUIRED_COLUMNS)
     if not header_ok:  # every line would lack a field: the header is the one problem to fix
         raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was imported", problems)
     cols = {c: table.column(c) for c in ROSTER_COLUMNS}
+    raw_ids = cols["resident_id"]
+    cols["resident_id"] = normalise_codes(raw_ids)
     cols["id_number"] = _normalise_id_numbers(cols["id_number"])
     roster = Roster(**cols, line=table.lines, source=source, encoding=encoding)
-    problems += validate_roster(roster)
+    problems += validate_roster(roster, raw_ids)
     if problems:
         problems.sort(key=lambda p: p.line)
         raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was imported", problems)

@@ -14,12 +14,14 @@ from poolab.store.events import record_event
 from poolab.store.residents import FIELDS, UpsertCounts, upsert_residents
 
 
-def import_roster(store: Store, path: str | os.PathLike[str], *, operator: str) -> RosterImportSummary:
+def import_roster(
+    store: Store, path: str | os.PathLike[str], *, operator: str, encoding: str | None = None
+) -> RosterImportSummary:
     """Read, validate and upsert a roster file. Any bad line rejects the whole file
     (``InputRejected`` lists every problem); importing the same file again changes
     nothing and records nothing."""
     with gc_paused():
-        roster = read_roster(path)
+        roster = read_roster(path, encoding)
         return store_roster(store, roster, operator=operator)
 
 

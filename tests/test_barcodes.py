@@ -49,13 +49,26 @@ def test_check_character_matches_iso7064_mod37_2_reference() -> None:
     assert "H" == check_character("G123498654321")
 
 
-def test_issuing_skips_serials_whose_check_would_be_star() -> None:
-    """Issued codes are letters and digits only, in increasing serial order."""
-    codes, next_serial = issue_barcodes("P", 1, 200)
-    assert 200 == len(codes)
-    assert all(c[-1] != "*" for c in codes)
-    assert next_serial > 200  # some serials were skipped
+def test_issuing_skips_serials_whose_check_would_be_star_o_or_i() -> None:
+    """Issued codes are letters and digits only, never holding O or I (read as 0 and 1), in
+    increasing serial order."""
+    codes, next_serial = issue_barcodes("P", 1, 2000)
+    assert 2000 == len(codes)
+    assert not any(ch in c for c in codes for ch in "*OI")
+    assert next_serial > 2000  # some serials were skipped
     assert sorted(codes) == codes
+    every = [check_character(f"P{s:09d}") for s in range(1, next_serial)]
+    assert {"*", "O", "I"} <= set(every)  # the skipped ones do occur among the serials
+
+
+def test_wrong_check_character_message_never_gives_the_answer() -> None:
+    """A barcode with a wrong check character is refused without naming the expected one
+    (typing that character in makes another, real, tube's code)."""
+    code = issue_barcodes("S", 23, 1)[0][0]
+    wrong = code[:-1] + ("R" if code[-1] != "R" else "Q")
+    message = barcode_problem(wrong)
+    assert message is not None and "re-scan the whole barcode" in message
+    assert repr(code[-1]) not in message and f" {code[-1]} " not in message
 
 
 @given(issued_barcodes(), st.sampled_from(["", " ", "\t", "\r\n", "\n"]), st.booleans())

@@ -114,7 +114,7 @@ def test_wrong_check_character(tmp_path):
     path = _file(tmp_path, [HEADER, f"R1,,{GOOD_ID},,C,1,,,H1", f"R2,,{WRONG_ID},,C,1,,,H1"])
     [problem] = _rejected(path).problems
     assert (str(path), 3, WRONG_ID) == (problem.source, problem.line, problem.value)
-    assert "check character is '8', expected '7'" in problem.message
+    assert "check character is wrong" in problem.message and "'7'" not in problem.message
 
 
 def test_household_ids_numbered_per_compound(tmp_path):

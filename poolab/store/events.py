@@ -25,7 +25,10 @@ def record_event(
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> int:
-    """Append one event and return its id."""
+    """Append one event and return its id (the operator checked by ``check_operator``)."""
+    from poolab.operators import check_operator
+
+    operator = check_operator(operator)
     result = conn.execute(
         insert(Event.__table__),  # type: ignore[attr-defined]
         {

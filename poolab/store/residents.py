@@ -11,6 +11,7 @@ import attrs
 import numpy as np
 from sqlalchemy import Connection, bindparam, func, select, update
 
+from poolab.barcodes import normalise_scan
 from poolab.store.bulk import fetch_all_raw, insert_rows
 from poolab.store.tables import ImportRecord, Resident, ResidentChange
 
@@ -48,7 +49,8 @@ def upsert_residents(conn: Connection, *, columns: Mapping[str, Sequence[str]], 
     if conn.execute(select(func.count()).select_from(_R)).scalar():
         cols = [_R.c.id, _R.c.resident_id] + [_R.c[f] for f in FIELDS]
         for row in conn.execute(select(*cols)):
-            existing[row[1]] = (row[0], tuple(row[2:]))
+            # keyed as ids are compared (a store from before ids were normalised holds "r1")
+            existing[normalise_scan(row[1])] = (row[0], tuple(row[2:]))
     field_cols = [columns[f] for f in FIELDS]
     new_rows: list[tuple[object, ...]] = []
     changed: list[dict[str, object]] = []
@@ -136,7 +138,7 @@ def resident_keys(conn: Connection) -> dict[str, int]:
     """Every code a resident can be scanned by (resident_id, ID number) -> primary key."""
     out: dict[str, int] = {}
     for pk, rid, idn in conn.execute(select(_R.c.id, _R.c.resident_id, _R.c.id_number)):
-        out[rid.upper()] = pk
+        out[normalise_scan(rid)] = pk
         if idn:
-            out[idn.upper()] = pk
+            out[normalise_scan(idn)] = pk
     return out

@@ -1,0 +1,41 @@
+"""``poolab log``"""
+
+from __future__ import annotations
+
+import click
+
+from .common import AppContext, echo_json, pass_app, reports_errors
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--tube", "barcode", metavar="BARCODE", help="The life of one tube instead: created, collected, received, results."
+)
+@click.option("--limit", type=click.IntRange(1), help="Only the newest N events.")
+@click.option("--json", "as_json", is_flag=True, help='One JSON object on stdout: {"events": [...]}.')
+@pass_app
+@reports_errors
+def log(app: AppContext, name: str, barcode: str | None, limit: int | None, as_json: bool) -> None:
+    """The event trail of campaign NAME, read-only: who did what and when, with the
+    reason of every correction. Times are local.
+
+    \b
+    Examples:
+      poolab log day1
+      poolab log day1 --limit 20
+      poolab log day1 --tube P0000001234     # one tube: its receipt, results, corrections
+    """
+    from poolab.history import campaign_log, tube_log
+
+    store = app.store()
+    entries = tube_log(store, name, barcode) if barcode else campaign_log(store, name, limit=limit)
+    if as_json:
+        echo_json({"events": [e.as_json() for e in entries]})
+        return
+    if not entries:
+        click.echo(f"no events yet for {barcode or name}")
+        return
+    for e in entries:
+        details = "  ".join(f"{k}={v}" for k, v in e.details)
+        click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.operator:<12}  {e.action:<16}  {details}".rstrip())
