@@ -32,7 +32,7 @@ def receive(app: AppContext, name: str, file: str) -> None:
     from poolab.scans import scan_lines, source_name
 
     report = receive_scans(app.store(), name, scan_lines(file), source=source_name(file), operator=app.operator)
-    report_scans(report, "tubes")
+    report_scans(report, "tubes", label=f"receive-{name}")
 
 
 @click.group()
@@ -73,63 +73,54 @@ def results_import(
 
 @results.command("enter")
 @click.argument("name")
-@click.option(
-    "--amend", is_flag=True, help="Allow correcting a recorded result (asks for nothing else; needs --reason)."
-)
-@click.option("--reason", help="Why results are corrected in this session.")
+@click.option("--amend", is_flag=True, help="Let keyed calls correct recorded ones (needs --reason).")
+@click.option("--reason", help="Why results are corrected in this session (kept with each correction).")
 @pass_app
 @reports_errors
 def results_enter(app: AppContext, name: str, amend: bool, reason: str | None) -> None:
-    """Key in results for campaign NAME: scan a tube, press a key, see it recorded.
+    """Key in results for campaign NAME: scan a tube, key its result, see it recorded.
 
     \b
-    Keys: p positive, n negative, i inconclusive, x invalid
-          (optionally followed by Ct values: "p 28.1 29.4")
-    An empty scan, 'q' or Ctrl-D ends the session. A wrong key or an unknown tube
+    Keys: p positive, n negative, i inconclusive, x invalid,
+          optionally followed by the Ct values: "p 28.1 29.4" (ORF1ab, N)
+    q (or Ctrl-D) ends the session with a summary; empty lines are ignored (a
+    scanner may send one). A wrong key, a Ct outside 0-50 or an unknown tube
     records nothing and says why.
     """
     from poolab.errors import PoolabError
-    from poolab.results import enter_result, tube_for_entry
+    from poolab.results import KeyedEntry
 
-    store = app.store()
-    recorded = 0
-    while True:
-        raw = click.prompt("tube", default="", show_default=False, prompt_suffix="> ")
-        if raw.strip().lower() in ("", "q", "quit"):
-            break
-        try:
-            state = tube_for_entry(store, name, raw)
-        except PoolabError as exc:
-            click.echo(f"  ✗ {exc}")
-            continue
-        now_call = f" (now {state.current_call})" if state.current_call else ""
-        answer = click.prompt(f"  {state.barcode}{now_call} result [p/n/i/x]", default="", show_default=False)
-        parts = answer.split()
-        if not parts:
-            click.echo("  ✗ nothing recorded")
-            continue
-        cts: list[float | None] = [None, None]
-        try:
-            for j, v in enumerate(parts[1:3]):
-                cts[j] = float(v)
-        except ValueError:
-            click.echo(f"  ✗ Ct {answer!r} is not a number; nothing recorded")
-            continue
-        try:
-            out = enter_result(
-                store,
-                name,
-                state.barcode,
-                parts[0],
-                operator=app.operator,
-                ct_orf1ab=cts[0],
-                ct_n=cts[1],
-                amend=amend,
-                reason=reason,
-            )
-        except PoolabError as exc:
-            click.echo(f"  ✗ {exc}")
-            continue
-        recorded += int(out.recorded)
-        click.echo(f"  ✓ {out.message}")
-    click.echo(f"{recorded} result(s) recorded")
+    session = KeyedEntry(app.store(), name, operator=app.operator, amend=amend, reason=reason)
+    mode = f"correcting (reason: {reason})" if amend else "new results only"
+    click.echo(f"campaign {session.info.name}: keying results as {app.operator}, {mode}")
+    click.echo("scan a tube, then key p/n/i/x (and Ct values: p 28.1 29.4); q or Ctrl-D to finish")
+    try:
+        while True:
+            raw = click.prompt("tube", default="", show_default=False, prompt_suffix="> ")
+            if not raw.strip():
+                continue
+            if raw.strip().lower() in ("q", "quit"):
+                break
+            try:
+                state = session.tube(raw)
+            except PoolabError as exc:
+                click.echo(f"  ✗ {exc}")
+                continue
+            now_call = f" (recorded: {state.current_call})" if state.current_call else ""
+            answer = ""
+            while not answer.strip():
+                answer = click.prompt(f"  {state.barcode}{now_call} result", default="", show_default=False)
+            if answer.strip().lower() in ("q", "quit"):
+                break
+            try:
+                out = session.enter(state.barcode, answer)
+            except PoolabError as exc:
+                click.echo(f"  ✗ {exc}")
+                continue
+            click.echo(f"  ✓ {out.message}")
+    except (click.Abort, EOFError):
+        click.echo("")  # Ctrl-C or Ctrl-D: end the session like q
+    click.echo(
+        f"{session.recorded} recorded, {session.corrected} corrected, {session.refused} refused "
+        f"(campaign {session.info.name})"
+    )

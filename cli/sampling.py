@@ -56,14 +56,24 @@ def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
         click.echo(f"wrote {s.path}: {s.rows} residents")
 
 
-def report_scans(report: ScanReport, what: str) -> None:
-    """Print every refused scan on stderr and a summary of what was kept; exit 1 if any
-    scan was refused or the store failed part-way (what was committed stays)."""
+def report_scans(report: ScanReport, what: str, *, label: str) -> None:
+    """Print a stream's refusals grouped by reason (a few lines each; all of them in a
+    problems file when not every one was shown) and a summary of what was kept; exit 1 if
+    any scan was refused or the store failed part-way (what was committed stays)."""
+    from poolab.problems import EXAMPLES, group_by_reason, problems_path, write_problems
+
     problems = report.problems
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
-    for p in problems:
-        click.echo(f"refused: {p}", err=True)
+    groups = group_by_reason(problems)
+    for g in groups:
+        if g.count > EXAMPLES:
+            click.echo(f"refused {g.count} scans: {g.reason}; the first {EXAMPLES}:", err=True)
+        for p in g.examples:
+            click.echo(f"refused: {p}", err=True)
+    if any(g.count > EXAMPLES for g in groups):
+        path = write_problems(problems, problems_path(problems[0].source, label=label))
+        click.echo(f"all {len(problems)} refused scans, line by line: {path}", err=True)
     click.echo(f"{report.accepted} {what} accepted, {len(problems)} refused")
     if report.interrupted:
         click.echo("stopped (interrupted): every scan read so far is stored", err=True)
@@ -101,4 +111,4 @@ def collect(app: AppContext, name: str, file: str) -> None:
     from poolab.scans import scan_lines, source_name
 
     report = collect_scans(app.store(), name, scan_lines(file), source=source_name(file), operator=app.operator)
-    report_scans(report, "scans")
+    report_scans(report, "scans", label=f"collect-{name}")

@@ -49,7 +49,12 @@ def parse_ct(value: str) -> float | None | str:
         ct = float(v)
     except ValueError:
         return "not a number"
+    return ct_problem(ct) or ct
+
+
+def ct_problem(ct: float) -> str | None:
+    """Why ``ct`` cannot be a Ct value (None when it can)."""
     low, high = CT_RANGE
     if not (math.isfinite(ct) and low < ct <= high):
         return f"out of range ({low:g} to {high:g} cycles)"
-    return ct
+    return None

@@ -13,7 +13,7 @@ import attrs
 from sqlalchemy import Connection
 
 from poolab.barcodes import barcode_problem, barcode_problems, normalise_scan
-from poolab.calls import CALL_OF, CALLS, KEYS, parse_call, parse_ct
+from poolab.calls import CALL_OF, CALLS, KEYS, ct_problem, parse_call, parse_ct
 from poolab.csvio import parse_csv_bytes
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.model import ResultImportSummary
@@ -300,7 +300,80 @@ class EntryOutcome:
     barcode: str
     call: str
     recorded: bool
+    corrected: bool
     message: str
+
+
+def parse_answer(answer: str) -> tuple[str, float | None, float | None]:
+    """What a technician keyed for a tube: a key or a word, then up to two Ct values
+    ("p 28.1 29.4"), checked as a results file's are (a Ct is a number from 0 to 50)."""
+    parts = answer.split()
+    if not parts:
+        raise PoolabError("nothing keyed: press p, n, i or x (then Enter)")
+    key = parts[0]
+    call = KEYS.get(key.lower()) or parse_call(key)
+    if call is None:
+        raise PoolabError(f"{key!r} is not a result: p positive, n negative, i inconclusive, x invalid")
+    if len(parts) > 3:
+        raise PoolabError(f"too much keyed ({answer.strip()!r}): a key and at most two Ct values (ORF1ab, N)")
+    cts: list[float | None] = [None, None]
+    for j, (name, raw) in enumerate(zip(("ORF1ab", "N"), parts[1:], strict=False)):
+        ct = parse_ct(raw)
+        if isinstance(ct, str):
+            raise PoolabError(f"Ct {name} {raw!r} is {ct}; nothing recorded")
+        cts[j] = ct
+    return call, cts[0], cts[1]
+
+
+class KeyedEntry:
+    """A technician keying results at the bench: scan a tube, key its call. Counts what
+    the session did. ``amend`` (with its ``reason``) lets a keyed call correct a recorded
+    one; both are checked before the first tube."""
+
+    def __init__(self, store: Store, campaign: str, *, operator: str, amend: bool = False, reason: str | None = None):
+        if amend and not (reason and reason.strip()):
+            raise PoolabError("--amend needs --reason: say why results are corrected in this session")
+        if reason and not amend:
+            raise PoolabError("--reason goes with --amend (corrections); without --amend nothing is corrected")
+        with store.read() as conn:
+            self.info = campaign_by_name(conn, name=campaign)
+        self.store = store
+        self.operator = operator
+        self.amend = amend
+        self.reason = reason
+        self.recorded = 0
+        self.corrected = 0
+        self.refused = 0
+
+    def tube(self, raw: str) -> TubeState:
+        """The scanned tube, checked (it belongs to the campaign and was received)."""
+        try:
+            return tube_for_entry(self.store, self.info.name, raw)
+        except PoolabError:
+            self.refused += 1
+            raise
+
+    def enter(self, barcode: str, answer: str) -> EntryOutcome:
+        """Record what was keyed for ``barcode``; ``PoolabError`` says why nothing was."""
+        try:
+            call, ct1, ct2 = parse_answer(answer)
+            out = enter_result(
+                self.store,
+                self.info.name,
+                barcode,
+                call,
+                operator=self.operator,
+                ct_orf1ab=ct1,
+                ct_n=ct2,
+                amend=self.amend,
+                reason=self.reason,
+            )
+        except PoolabError:
+            self.refused += 1
+            raise
+        self.recorded += out.recorded and not out.corrected
+        self.corrected += out.corrected
+        return out
 
 
 def tube_for_entry(store: Store, campaign: str, raw: str) -> TubeState:
@@ -336,12 +409,16 @@ def enter_result(
     amend: bool = False,
     reason: str | None = None,
 ) -> EntryOutcome:
-    """Record one keyed result (p/n/i/x or the word). A wrong key or an unknown tube
-    records nothing and raises ``PoolabError`` saying why. The check and the write are
-    one transaction, so a result another station recorded a moment ago is seen."""
+    """Record one keyed result (p/n/i/x or the word). A wrong key, a Ct outside 0-50 or
+    an unknown tube records nothing and raises ``PoolabError`` saying why. The check and
+    the write are one transaction, so a result another station recorded a moment ago is
+    seen."""
     call = KEYS.get(key.strip().lower()) or parse_call(key)
     if call is None:
         raise PoolabError(f"key {key!r} is not a result: p positive, n negative, i inconclusive, x invalid")
+    for name, ct in (("ORF1ab", ct_orf1ab), ("N", ct_n)):
+        if ct is not None and (why := ct_problem(ct)) is not None:
+            raise PoolabError(f"Ct {name} {ct!r} is {why}; nothing recorded")
     if amend and not (reason and reason.strip()):
         raise PoolabError("--amend needs --reason: say why the result is corrected")
     code = normalise_scan(raw_barcode)
@@ -356,12 +433,15 @@ def enter_result(
         )
         verdict = judge(cur, call, (ct_orf1ab, ct_n), amend)
         if verdict is Verdict.SAME:
-            return EntryOutcome(state.barcode, call, False, f"{state.barcode}: {call} already recorded")
+            return EntryOutcome(state.barcode, call, False, False, f"{state.barcode}: {call} already recorded")
         if verdict is Verdict.CONFLICT:
             assert cur is not None
             record = result_records(conn, result_ids=[cur.id]).get(cur.id)
-            message = conflict_message(cur, record, call, (ct_orf1ab, ct_n), said="you entered")
-            raise PoolabError(f"{state.barcode}: {message}; to correct it, start again with --amend --reason TEXT")
+            message = conflict_message(cur, record, call, (ct_orf1ab, ct_n), said="you keyed")
+            raise PoolabError(
+                f"{state.barcode}: {message}. Nothing recorded. To correct a result, quit (q) and start again "
+                "with --amend --reason 'why'"
+            )
         event_id = record_event(
             conn,
             operator=operator,
@@ -385,7 +465,8 @@ def enter_result(
             event_id=event_id,
             at=now(),
         )
-        verb = "corrected to" if verdict is Verdict.AMEND else "recorded"
-        return EntryOutcome(state.barcode, call, True, f"{state.barcode}: {verb} {call}")
+        corrected = verdict is Verdict.AMEND
+        verb = "corrected to" if corrected else "recorded"
+        return EntryOutcome(state.barcode, call, True, corrected, f"{state.barcode}: {verb} {call}")
 
     return store.write(work)

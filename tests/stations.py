@@ -9,6 +9,7 @@ stations' transactions overlap on every round instead of by luck.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -31,10 +32,12 @@ class Outcome(NamedTuple):
     output: str  # stdout and stderr together, as a person at the station sees them
 
 
-def _station(barrier: Any, inbox: Any, outbox: Any) -> None:
+def _station(barrier: Any, inbox: Any, outbox: Any, cwd: str) -> None:
     import importlib
+    import os
     import traceback
 
+    os.chdir(cwd)  # problems files of streams from standard input land here
     from click.testing import CliRunner
     from poolab_cli.main import cli
 
@@ -53,15 +56,18 @@ def _station(barrier: Any, inbox: Any, outbox: Any) -> None:
 class Stations:
     """``n`` station processes; ``race`` gives each one command and releases them together."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, cwd: str) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._barrier = ctx.Barrier(n)
         self._inboxes = [ctx.Queue() for _ in range(n)]
         self._outboxes = [ctx.Queue() for _ in range(n)]
         self._procs = [
-            ctx.Process(target=_station, args=(self._barrier, i, o), daemon=True)
-            for i, o in zip(self._inboxes, self._outboxes, strict=True)
+            ctx.Process(target=_station, args=(self._barrier, i, o, os.path.join(cwd, f"station-{k}")), daemon=True)
+            for k, (i, o) in enumerate(zip(self._inboxes, self._outboxes, strict=True))
         ]
+        for k in range(n):
+            os.makedirs(os.path.join(cwd, f"station-{k}"), exist_ok=True)
+        self.cwd = cwd
         for p in self._procs:
             p.start()
 
@@ -80,11 +86,22 @@ class Stations:
             if p.is_alive():
                 p.kill()
 
+    def refusals(self, k: int) -> str:
+        """Every problems file station ``k`` wrote, as one text (a stream's refusals,
+        line by line, beyond the few its terminal shows)."""
+        folder = os.path.join(self.cwd, f"station-{k}")
+        texts = []
+        for name in sorted(os.listdir(folder)):
+            with open(os.path.join(folder, name), encoding="utf-8") as f:
+                texts.append(f.read())
+            os.remove(os.path.join(folder, name))
+        return "".join(texts)
+
 
 @contextmanager
-def stations(n: int) -> Iterator[Stations]:
-    """``n`` stations for the length of a test."""
-    s = Stations(n)
+def stations(n: int, cwd: str) -> Iterator[Stations]:
+    """``n`` stations for the length of a test, working in folders under ``cwd``."""
+    s = Stations(n, cwd)
     try:
         yield s
     finally:

@@ -71,14 +71,16 @@ def test_duplicate_resident_id(seeded: str, tmp_path: Path) -> None:
 
 
 def test_wrong_id_number_check_character(seeded: str, tmp_path: Path) -> None:
-    """An ID number whose check character is wrong is refused with its value."""
-    _rejected(
+    """An ID number whose check character is wrong is refused with its value masked as
+    exports mask it (and never the expected character)."""
+    out = _rejected(
         seeded,
         tmp_path,
         [*GOOD, "R4,赵六,110105194912310021,,和平里,2,1,303,H4\n"],
         "roster.csv:5",
-        "110105194912310021",
+        "110105********0021",
     )
+    assert "110105194912310021" not in out
 
 
 def test_unexpected_encoding(seeded: str, tmp_path: Path) -> None:

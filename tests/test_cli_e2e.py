@@ -166,9 +166,30 @@ def test_results_enter_interactive(store_url: str, small_roster_csv: Path, tmp_p
     assert "not a result" in r.output
     assert "recorded positive" in r.output
     assert "never received" in r.output  # codes[5] was not scanned in
-    assert "2 result(s) recorded" in r.output
+    assert "2 recorded, 0 corrected, 3 refused" in r.output
     status = json.loads(run(store_url, "status", "d", "--json").output)
     assert {"positive": 1, "negative": 1} == {k: v for k, v in status["results"].items() if v}
+
+
+def test_results_enter_checks_cts_and_ends_cleanly(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:
+    """Keyed Cts are checked as a file's are (0-50, numbers); an empty line (a scanner's)
+    does not end the session; Ctrl-D ends it with a summary and exit 0; --amend without
+    --reason is refused before the first tube."""
+    run(store_url, "init")
+    run(store_url, "roster", "import", str(small_roster_csv))
+    run(store_url, "campaign", "new", "d")
+    run(store_url, "manifest", "d", "-o", str(tmp_path / "m.csv"))
+    codes = list(dict.fromkeys(x["tube_barcode"] for x in read_csv(tmp_path / "m.csv")))
+    run(store_url, "receive", "d", "-", input="\n".join(codes[:4]) + "\n")
+    keys = f"{codes[0]}\np 99 -5\n{codes[0]}\np nan inf\n{codes[0]}\nn 1e308 0\n\n{codes[1]}\nn\n"
+    r = run(store_url, "results", "enter", "d", input=keys)  # the input ends: Ctrl-D
+    assert 0 == r.exit_code, r.output
+    assert 3 == r.output.count("out of range (0 to 50 cycles)"), r.output
+    assert "1 recorded, 0 corrected, 3 refused" in r.output
+    status = json.loads(run(store_url, "status", "d", "--json").output)
+    assert {"negative": 1} == {k: v for k, v in status["results"].items() if v}
+    r = run(store_url, "results", "enter", "d", "--amend", input=f"{codes[2]}\np\n")
+    assert 1 == r.exit_code and "--reason" in r.output and "tube>" not in r.output
 
 
 def test_commands_need_a_store(tmp_path: Path) -> None:
