@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, pass_app, reports_errors
+from .common import AppContext, next_step, pass_app, reports_errors
 
 
 @click.group()
@@ -74,6 +74,7 @@ def campaign_new(
         f"(lower bound {s.lower_bound}, {s.tubes / max(s.lower_bound, 1):.4f}×; "
         f"{100 * s.single_building_share:.1f}% of tubes inside one building)"
     )
+    next_step(app, f"manifest {s.name} -o {s.name}-manifest.csv", f"labels {s.name} -o {s.name}-labels.pdf")
 
 
 @campaign.command("list")

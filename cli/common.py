@@ -42,6 +42,15 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
+def next_step(app: AppContext, *commands: str) -> None:
+    """Say which command comes next in the day's loop (with this store's --db, if not
+    the default one)."""
+    from poolab.store.engine import display_url
+
+    db = "" if app.db_url == DEFAULT_DB else f" --db {display_url(app.db_url)}"
+    click.echo("next: " + "; then ".join(f"poolab{db} {c}" for c in commands))
+
+
 def checked_operator(value: str) -> str:
     """``--operator`` as the library accepts it, or a usage error naming the problem."""
     from poolab.errors import PoolabError

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     default="poolab-demo",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Where the store and every CSV go (replaced if there).",
+    help="Where the store and every CSV go (an earlier demo there is replaced).",
 )
+@click.option("--force", is_flag=True, help="Replace a store in FOLDER even if it is not an earlier demo's.")
 @click.option(
     "--paper",
     is_flag=True,
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
     "retest-labels.pdf. Needs the print extra; adds about 15 s for the district, so not by default.",
 )
 @reports_errors
-def demo(seed: int, infected: int, residents: int, households: int, compounds: int, folder: str, paper: bool) -> None:
+def demo(
+    seed: int, infected: int, residents: int, households: int, compounds: int, folder: str, paper: bool, force: bool
+) -> None:
     """Run the whole district loop on a synthetic district, timing every step.
 
     Generates the seed district (97,488 residents by default), imports it into a new
@@ -58,6 +61,7 @@ def demo(seed: int, infected: int, residents: int, households: int, compounds: i
         compounds=compounds,
         on_step=show,
         paper=paper,
+        force=force,
     )
     click.echo(f"  {'total':<28} {report.total_seconds:7.2f} s")
     click.echo(f"confirmed positives ({len(report.confirmed)}): {', '.join(report.confirmed) or 'none'}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, encoding_option, pass_app, reports_errors
+from .common import AppContext, encoding_option, next_step, pass_app, reports_errors
 from .sampling import report_scans
 
 
@@ -67,6 +67,7 @@ def results_import(
         return
     extra = f", {s.amended} amended" if s.amended else ""
     click.echo(f"{file}: {s.rows} rows; {s.recorded} recorded, {s.unchanged} unchanged{extra}")
+    next_step(app, f"retest {name} -o {name}-retest.csv", f"rerun {name} -o {name}-rerun.csv")
     if s.ignored_columns:
         click.echo(f"note: columns not used: {', '.join(s.ignored_columns)}", err=True)
 

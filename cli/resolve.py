@@ -7,6 +7,7 @@ import click
 from .common import (
     AppContext,
     echo_json,
+    next_step,
     output_option,
     output_target,
     pass_app,
@@ -34,6 +35,7 @@ def retest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     s = write_retest(app.store(), name, output_target(output), operator=app.operator, unmasked=unmasked)
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} residents to resample ({s.new} new tubes)")
+        next_step(app, f"labels {name} --what retest -o {name}-retest-labels.pdf", f"receive {name} (the new tubes)")
 
 
 @click.command()
@@ -49,6 +51,8 @@ def rerun(app: AppContext, name: str, output: str) -> None:
     s = write_rerun(app.store(), name, output_target(output))
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} tubes to re-run")
+        if s.rows:
+            next_step(app, f"results import {name} FILE (the re-run's results)")
 
 
 @click.command()
@@ -67,6 +71,7 @@ def positives(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     s = write_positives(app.store(), name, output_target(output), unmasked=unmasked)
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} confirmed positive residents")
+        next_step(app, f"status {name}")
 
 
 @click.command()
@@ -95,8 +100,13 @@ def status(app: AppContext, name: str, as_json: bool, missing: bool) -> None:
     click.echo(
         f"  tubes     planned {t.planned}  collected {t.collected}  received {t.received}  resulted {t.resulted}"
     )
-    click.echo("  results   " + "  ".join(f"{k} {v}" for k, v in s.results.items()))
-    click.echo(f"  waiting   {s.awaiting_receipt} not yet received, {s.missing_results} received without a result")
+    click.echo("  pools     " + "  ".join(f"{k} {v}" for k, v in s.pool_results.items()))
+    if s.retest:
+        click.echo("  retests   " + "  ".join(f"{k} {v}" for k, v in s.individual_results.items()))
+    waiting = [f"{s.missing_results} received without a result", f"{s.awaiting_receipt} not yet received"]
+    if s.awaiting_collection:
+        waiting.append(f"{s.awaiting_collection} not yet collected")
+    click.echo(f"  waiting   {', '.join(waiting)}")
     click.echo(f"  confirmed positive residents: {s.confirmed_positive}")
     if lists is not None:
         for label, codes in lists.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, encoding_option, output_target, pass_app, reports_errors
+from .common import AppContext, encoding_option, next_step, output_target, pass_app, reports_errors
 
 
 @click.group()
@@ -78,3 +78,4 @@ def roster_import(app: AppContext, file: str, encoding: str | None) -> None:
     store = app.store()
     s = import_roster(store, file, operator=app.operator, encoding=encoding)
     click.echo(f"{file} ({s.encoding}): {s.rows} rows; {s.inserted} new, {s.updated} updated, {s.unchanged} unchanged")
+    next_step(app, "campaign new NAME")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, pass_app, reports_errors
+from .common import AppContext, next_step, pass_app, reports_errors
 
 
 @click.command()
@@ -25,6 +25,7 @@ def init(app: AppContext) -> None:
     store, done = init_store(app.db_url, operator=app.operator)
     store.dispose()
     click.echo(f"store {store.shown}: {done}")
+    next_step(app, "roster import FILE")
 
 
 @click.command("compile")

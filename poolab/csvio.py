@@ -19,6 +19,8 @@ import attrs
 from poolab.atomic import atomic_file
 from poolab.errors import InputRejected, Problem
 
+csv.field_size_limit(16 * 1024 * 1024)  # long cells are refused by MAX_CELL, with their line, not by csv
+
 ACCEPTED_ENCODINGS = "UTF-8 (with or without BOM) or GB18030"
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 _GB18030_BOM = "\ufeff"  # GB18030 encodes U+FEFF as 84 31 95 33; the codec keeps it
@@ -248,6 +250,7 @@ def _parse_careful(
 ) -> tuple[list[str], list[list[str]], list[int], int]:
     """Header, rows, their first lines and the header line, by ``csv.reader``; notes problems."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    total_lines = text.count("\n") + (not text.endswith("\n"))
     rows: list[list[str]] = []
     lines: list[int] = []
     header: list[str] = []
@@ -257,6 +260,18 @@ def _parse_careful(
     try:
         for raw in reader:
             first_line, last = last + 1, reader.line_num
+            if last >= total_lines and last > first_line and text.count('"') % 2:
+                # a quote opened and never closed swallowed the rest of the file into one field
+                problems.append(
+                    Problem(
+                        source,
+                        first_line,
+                        ",".join(raw).split("\n", 1)[0],
+                        f'a quote (") opens a field on this line that is never closed: lines {first_line}-{last} '
+                        "were read as one field; close the quote or remove it",
+                    )
+                )
+                break
             row = [f.strip() for f in raw]
             if not any(row):
                 continue  # blank lines, and Excel's lines of bare commas
@@ -310,7 +325,27 @@ def parse_csv_text(
         )
     else:
         problems[:0] = _check_header(header, required_header, optional_header, source, header_line)
+    problems += _long_cells(header, columns, lines, source)
     return CsvTable(source, encoding, tuple(header), tuple(columns), lines), problems
+
+
+MAX_CELL = 1000
+"""Characters a cell may hold (a name, an address): one rule for every file, however it
+is quoted; a longer cell is a broken file, not data."""
+
+
+def _long_cells(header: Sequence[str], columns: Sequence[list[str]], lines: list[int], source: str) -> list[Problem]:
+    problems = []
+    for name, values in zip(header, columns, strict=False):
+        if values and max(map(len, values)) > MAX_CELL:  # C speed; the loop below is rare
+            for line, v in zip(lines, values, strict=True):
+                if len(v) > MAX_CELL:
+                    problems.append(
+                        Problem(
+                            source, line, v, f"cell is {len(v):,} characters long; at most {MAX_CELL:,}", column=name
+                        )
+                    )
+    return problems
 
 
 def read_csv_rows(

@@ -66,6 +66,37 @@ def _pool_ct(cts: np.ndarray, size: int) -> float:
     return float(-np.log2(np.sum(np.exp2(-cts)) / size))
 
 
+DEMO_CAMPAIGN = "demo-day1"
+
+
+def _refuse_foreign_store(db: str) -> None:
+    """An earlier demo's store may be replaced; anything else there is somebody's work."""
+    from poolab.errors import PoolabError, StoreFault
+    from poolab.store.engine import open_store
+
+    try:
+        store = open_store(f"sqlite:///{db}")
+    except PoolabError:
+        raise PoolabError(
+            f"{db} exists and is not a poolab demo store; the demo would replace it: "
+            "choose another --folder, or give --force to replace it"
+        ) from None
+    try:
+        from poolab.campaigns import list_campaigns
+
+        names = [row[0] for row in list_campaigns(store)]
+    except StoreFault:
+        names = ["?"]
+    finally:
+        store.dispose()
+    if names and names != [DEMO_CAMPAIGN]:
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        raise PoolabError(
+            f"{db} holds campaigns {shown}: the demo would replace that store; "
+            "choose another --folder, or give --force to replace it"
+        )
+
+
 def run_demo(
     folder: str,
     *,
@@ -79,10 +110,12 @@ def run_demo(
     dilution: DilutionModel | None = None,
     on_step: Callable[[DemoStep], None] | None = None,
     paper: bool = False,
+    force: bool = False,
 ) -> DemoReport:
-    """Run the loop in ``folder`` (created; an earlier demo there is replaced). ``paper``
-    also prints: tube labels, the sampling team's PDF manifest and the retest labels
-    (needs the print extra; seconds for a district, so not by default)."""
+    """Run the loop in ``folder`` (created; an earlier demo's store there is replaced, any
+    other store only with ``force``). ``paper`` also prints: tube labels, the sampling
+    team's PDF manifest and the retest labels (needs the print extra; seconds for a
+    district, so not by default)."""
     if paper:
         from poolab.paper.extra import require_print
 
@@ -102,6 +135,8 @@ def run_demo(
     rng = np.random.default_rng(seed)
     os.makedirs(folder, exist_ok=True)
     db = os.path.join(folder, "poolab.db")
+    if os.path.exists(db) and not force:
+        _refuse_foreign_store(db)
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
@@ -118,7 +153,7 @@ def run_demo(
             on_step(s)
 
     path = lambda name: os.path.join(folder, name)  # noqa: E731
-    campaign = "demo-day1"
+    campaign = DEMO_CAMPAIGN
 
     with step("roster demo") as d:
         district = generate_district(residents=residents, households=households, compounds=compounds, seed=seed)
@@ -192,10 +227,10 @@ def run_demo(
         write_csv(path("results-rerun.csv"), ("tube_barcode", "result", "ct_orf1ab", "ct_n"), rows)
         if rows:
             import_results(store, campaign, path("results-rerun.csv"), operator=operator)
-        d.append(f"{rr.rows} tubes re-run")
+        d.append(f"{rr.rows} tubes re-run -> rerun.csv")
     with step("retest list") as d:
         rt = write_retest(store, campaign, path("retest.csv"), operator=operator)
-        d.append(f"{rt.rows} residents to resample")
+        d.append(f"{rt.rows} residents to resample -> retest.csv")
     if paper and rt.rows:
         with step("retest labels") as d:
             r_labels = write_labels(store, campaign, path("retest-labels.pdf"), what="retest")
@@ -220,7 +255,11 @@ def run_demo(
         p = write_positives(store, campaign, path("positives.csv"))
         confirmed = positive_resident_ids(store, campaign)
         st = campaign_status(store, campaign)
-        d.append(f"{p.rows} confirmed positive -> positives.csv; {st.results['inconclusive']} inconclusive")
+        pools = st.pool_results
+        d.append(
+            f"{p.rows} confirmed positive -> positives.csv (from {pools['positive']} positive and "
+            f"{pools['inconclusive']} inconclusive pools, every member retested)"
+        )
     store.dispose()
     # Detected = the simulated assay finds them: their pool is not negative and their
     # own tube is positive (an inconclusive individual tube would be resampled again).

@@ -93,6 +93,9 @@ class CampaignStatus:
     confirmed_positive: int
     missing_results: int
     awaiting_receipt: int
+    awaiting_collection: int = 0
+    pool_results: dict[str, int] = attrs.Factory(dict)  # results, pool tubes only
+    individual_results: dict[str, int] = attrs.Factory(dict)  # results, individual (retest) tubes only
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -105,4 +108,7 @@ class CampaignStatus:
             "confirmed_positive": self.confirmed_positive,
             "missing_results": self.missing_results,
             "awaiting_receipt": self.awaiting_receipt,
+            "awaiting_collection": self.awaiting_collection,
+            "pool_results": dict(self.pool_results),
+            "individual_results": dict(self.individual_results),
         }

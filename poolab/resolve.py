@@ -169,8 +169,9 @@ def positive_resident_ids(store: Store, campaign: str) -> list[str]:
 
 
 def campaign_status(store: Store, campaign: str) -> CampaignStatus:
-    """Counts by state: tubes by furthest step, results by current call, retests,
-    confirmed positives, and what is still missing."""
+    """Counts by state: tubes by furthest step, results by current call (all tubes, and
+    pools and individual tubes apart), retests, confirmed positives, and what is still
+    awaited (the counts of the lists ``missing_tubes`` gives)."""
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
@@ -179,38 +180,56 @@ def campaign_status(store: Store, campaign: str) -> CampaignStatus:
     received = tubes.received & ~resulted
     collected = tubes.collected & ~tubes.received & ~resulted
     planned = ~(tubes.collected | tubes.received | resulted)
-    results = {c: int(np.count_nonzero(tubes.call == CALL_CODE[c])) for c in CALLS}
+    pool = tubes.kind == KIND_POOL
+
+    def by_call(which: np.ndarray) -> dict[str, int]:
+        return {c: int(np.count_nonzero(which & (tubes.call == CALL_CODE[c]))) for c in CALLS}
+
     positives = {int(tubes.resident_pk[i]) for i in confirmed_positive_indices(tubes)}
-    pending_calls = (tubes.call == NO_CALL) | (tubes.call == _INV)
+    waiting = _waiting(tubes)
     return CampaignStatus(
         campaign=info.name,
         residents=residents,
-        pools=int(np.count_nonzero(tubes.kind == KIND_POOL)),
+        pools=int(np.count_nonzero(pool)),
         tubes=TubeCounts(
             planned=int(planned.sum()),
             collected=int(collected.sum()),
             received=int(received.sum()),
             resulted=int(resulted.sum()),
         ),
-        results=results,
+        results=by_call(np.ones(len(tubes), bool)),
         retest=int(np.count_nonzero(tubes.kind == KIND_INDIVIDUAL)),
         confirmed_positive=len(positives),
-        missing_results=int(np.count_nonzero(tubes.received & pending_calls)),
-        awaiting_receipt=int(np.count_nonzero(~tubes.received & (tubes.collected | (tubes.kind == KIND_INDIVIDUAL)))),
+        missing_results=int(waiting["awaiting_result"].sum()),
+        awaiting_receipt=int(waiting["awaiting_receipt"].sum()),
+        awaiting_collection=int(waiting["awaiting_collection"].sum()),
+        pool_results=by_call(pool),
+        individual_results=by_call(~pool),
     )
 
 
+def _waiting(tubes: TubeTable) -> dict[str, np.ndarray]:
+    """Which tubes are awaited where (one mask each, so counts and lists cannot disagree):
+    pool tubes not yet collected (when the campaign scans collection at all), tubes
+    collected or issued for a retest but not received (every pool tube not received, when
+    collection is not scanned), and received tubes without a usable result."""
+    pool = tubes.kind == KIND_POOL
+    scans_collection = bool(tubes.collected.any())
+    not_received = ~tubes.received
+    awaiting_collection = pool & ~tubes.collected & not_received if scans_collection else np.zeros(len(tubes), bool)
+    awaiting_receipt = not_received & (tubes.collected | ~pool | (pool & (not scans_collection)))
+    no_result = (tubes.call == NO_CALL) | (tubes.call == _INV)
+    return {
+        "awaiting_collection": awaiting_collection,
+        "awaiting_receipt": awaiting_receipt,
+        "awaiting_result": tubes.received & no_result,
+    }
+
+
 def missing_tubes(store: Store, campaign: str) -> dict[str, list[str]]:
-    """Barcodes still missing something, in walk order: collected or resample tubes not
-    yet received, and received tubes without a usable result (none yet, or invalid)."""
+    """Barcodes still awaited, in walk order, by what they wait for (the lists whose
+    lengths ``campaign_status`` counts)."""
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
-    expected = tubes.collected | (tubes.kind == KIND_INDIVIDUAL)
-    if not info.field_binding and not tubes.collected.any():
-        expected = np.ones(len(tubes), bool)  # no field scans recorded: every tube is expected
-    no_result = (tubes.call == NO_CALL) | (tubes.call == _INV)
-    return {
-        "awaiting_receipt": [tubes.barcode[i] for i in np.flatnonzero(expected & ~tubes.received)],
-        "awaiting_result": [tubes.barcode[i] for i in np.flatnonzero(tubes.received & no_result)],
-    }
+    return {name: [tubes.barcode[i] for i in np.flatnonzero(mask)] for name, mask in _waiting(tubes).items()}

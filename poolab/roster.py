@@ -165,10 +165,28 @@ def _bad_id_numbers(roster: Roster) -> list[Problem]:
     return problems
 
 
+COLUMN_LIMITS = {"resident_id": 64, "compound": 200, "household_id": 64}
+"""The store's length limits of roster columns (PostgreSQL enforces them, SQLite does not:
+checked here so both refuse the same file, with its line). A test keeps them equal to
+the resident table's."""
+
+
+def _too_long(roster: Roster) -> list[Problem]:
+    problems = []
+    for column, limit in COLUMN_LIMITS.items():
+        values = getattr(roster, column)
+        if values and max(map(len, values)) > limit:
+            for v, line in zip(values, roster.line, strict=True):
+                if len(v) > limit:
+                    why = f"{column} is {len(v)} characters long; at most {limit}"
+                    problems.append(Problem(roster.source, line, v, why, column=column))
+    return problems
+
+
 def validate_roster(roster: Roster, raw_ids: Sequence[str] | None = None) -> list[Problem]:
     """Every problem of a roster, in file line order (empty when it is fine); ``raw_ids``
     are the ids as the file wrote them, for messages."""
-    problems = _missing_fields(roster) + _duplicate_ids(roster, raw_ids) + _bad_id_numbers(roster)
+    problems = _missing_fields(roster) + _duplicate_ids(roster, raw_ids) + _bad_id_numbers(roster) + _too_long(roster)
     problems.sort(key=lambda p: p.line)
     return problems
 

@@ -243,7 +243,9 @@ def test_sigterm_commits_what_is_pending(sqlite_district: tuple[str, list[str]])
         assert proc.stdin is not None
         proc.stdin.write("\n".join(codes[:50]) + "\n")
         proc.stdin.flush()
-        time.sleep(2.0)  # the process is up and has read the scans
+        deadline = time.monotonic() + 30
+        while _received(url) < 50 and time.monotonic() < deadline:
+            time.sleep(0.2)  # the process is up (its handler installed) and has stored the scans
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
     assert "Traceback" not in err
