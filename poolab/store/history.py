@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
-from poolab.store.tables import Collection, Event, Receipt, Result, Tube
+from poolab.store.tables import Campaign, Collection, Event, Receipt, Result, Tube
 
 _EV = Event.__table__  # type: ignore[attr-defined]
+_C = Campaign.__table__  # type: ignore[attr-defined]
 _T = Tube.__table__  # type: ignore[attr-defined]
 _COL = Collection.__table__  # type: ignore[attr-defined]
 _REC = Receipt.__table__  # type: ignore[attr-defined]
@@ -27,9 +28,11 @@ class EventRow(NamedTuple):
 
 
 def campaign_events(conn: Connection, *, campaign_id: int, limit: int | None = None) -> list[EventRow]:
-    """The campaign's events, oldest first (the newest ``limit`` when given)."""
+    """The campaign's events, its creation included, oldest first (the newest ``limit``
+    when given)."""
+    created = select(_C.c.event_id).where(_C.c.id == campaign_id).scalar_subquery()
     stmt = select(_EV.c.id, _EV.c.at, _EV.c.operator, _EV.c.action, _EV.c.detail).where(
-        _EV.c.campaign_id == campaign_id
+        or_(_EV.c.campaign_id == campaign_id, _EV.c.id == created)
     )
     if limit is None:
         return [EventRow(*r) for r in conn.execute(stmt.order_by(_EV.c.id))]
