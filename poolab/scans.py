@@ -96,8 +96,14 @@ def decode_line(number: int, raw: bytes) -> Scan | Unreadable:
     return Scan(number, text)
 
 
+def _looks_utf16(data: bytes) -> bool:
+    """A UTF-16 BOM, and the NUL bytes UTF-16 gives ASCII text (every other byte): a
+    scan file, not a first line of junk that happens to start with FF FE."""
+    return data.startswith((b"\xff\xfe", b"\xfe\xff")) and data.count(b"\x00") * 3 >= len(data) - 2
+
+
 def _lines_of_bytes(data: bytes) -> Iterator[Scan | Unreadable]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if _looks_utf16(data):
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
@@ -131,7 +137,7 @@ def _lines_of_fd(fd: int, idle: float) -> Iterator[StreamItem]:
             yield None
             continue
         chunk = os.read(fd, _READ_SIZE)
-        if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if first and _looks_utf16(chunk):
             # UTF-16 from a pipe: read it all, then decode it whole
             rest = [chunk]
             while part := os.read(fd, _READ_SIZE):

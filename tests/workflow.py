@@ -9,7 +9,7 @@ from click.testing import CliRunner, Result
 from poolab_cli.main import cli
 
 
-def run(url: str, *args: str, input: str | None = None, operator: str = "tester") -> Result:
+def run(url: str, *args: str, input: str | bytes | None = None, operator: str = "tester") -> Result:
     """``poolab --db URL --operator tester ARGS`` through Click's test runner."""
     return CliRunner().invoke(cli, ["--db", url, "--operator", operator, *args], input=input, catch_exceptions=False)
 
