@@ -36,11 +36,42 @@ COMMANDS: dict[str, str] = {
 }
 
 
+# Commands that run numba kernels: the first run after an install compiles them.
+KERNEL_COMMANDS = frozenset({"campaign", "demo", "retest", "plan", "simulate", "estimate"})
+
+
+_ANNOUNCING: list[bool] = []  # the listener is registered once per process
+
+
+def _announce_compilation() -> None:
+    """Say so once when numba compiles a kernel (a cache miss: the first run after an
+    install without `poolab compile`), instead of seconds of silence."""
+    if _ANNOUNCING:
+        return
+    _ANNOUNCING.append(True)
+    from numba.core import event
+
+    class Announce(event.Listener):  # type: ignore[misc]
+        said = False
+
+        def on_start(self, _event: Any) -> None:
+            if not Announce.said:
+                Announce.said = True
+                click.echo("compiling numeric kernels (first run only; `poolab compile` does it ahead)...", err=True)
+
+        def on_end(self, _event: Any) -> None:
+            pass
+
+    event.register("numba:compile", Announce())
+
+
 class LazyGroup(click.Group):
     """A group that imports each subcommand's module only when it is needed, and turns
     what a command raises into one line for a person (a traceback only with --debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        if ctx.protected_args and ctx.protected_args[0] in KERNEL_COMMANDS:
+            _announce_compilation()
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):

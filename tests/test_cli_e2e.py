@@ -342,3 +342,17 @@ def test_campaign_list(store_url: str, small_roster_csv: Path) -> None:
     lines = r.output.strip().splitlines()
     assert lines[1].startswith("day1") and "pooled" in lines[1] and "tester" in lines[1]
     assert lines[2].startswith("sealed") and "one tube per household" in lines[2]
+
+
+def test_compiling_a_kernel_is_announced(capsys: pytest.CaptureFixture[str]) -> None:
+    """When numba compiles (a cache miss after an install), the CLI says so once on stderr
+    instead of staying silent for seconds."""
+    import numba
+
+    from poolab_cli import main
+
+    main._ANNOUNCING.clear()  # a command earlier in this process may have registered one already
+    main._announce_compilation()
+    numba.njit(lambda x: x + 1)(1)  # a fresh function: numba compiles it
+    numba.njit(lambda x: x + 2)(1)
+    assert 1 == capsys.readouterr().err.count("compiling numeric kernels (first run only")
