@@ -39,6 +39,7 @@ def _station(barrier: Any, inbox: Any, outbox: Any, cwd: str) -> None:
 
     os.chdir(cwd)  # problems files of streams from standard input land here
     from click.testing import CliRunner
+
     from poolab_cli.main import cli
 
     for module in _WARM:

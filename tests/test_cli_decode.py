@@ -11,8 +11,8 @@ import numpy as np
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from poolab_cli.main import cli
 
+from poolab_cli.main import cli
 from tests.strategies import design_specs, truth_vectors
 
 

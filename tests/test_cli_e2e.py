@@ -204,6 +204,7 @@ def test_commands_need_a_store(tmp_path: Path) -> None:
 def test_every_command_has_help() -> None:
     """`--help` works for every command and subcommand and teaches something."""
     from click.testing import CliRunner
+
     from poolab_cli.main import COMMANDS, cli
 
     runner = CliRunner()
@@ -225,6 +226,7 @@ def test_every_command_has_help() -> None:
 def test_demo_small(tmp_path: Path) -> None:
     """`poolab demo` on a small district: confirmed positives are the detectable infected."""
     from click.testing import CliRunner
+
     from poolab_cli.main import cli
 
     r = CliRunner().invoke(
@@ -313,6 +315,7 @@ def test_init_creates_then_is_up_to_date(store_url: str) -> None:
 def test_compile_fills_the_kernel_cache() -> None:
     """`poolab compile` compiles (or loads) every kernel group and says how long it took."""
     from click.testing import CliRunner
+
     from poolab_cli.main import cli
 
     r = CliRunner().invoke(cli, ["compile"])

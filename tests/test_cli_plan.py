@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from poolab_cli.main import cli
 
 KEYS = ["design", "expected_tests_per_individual", "pse", "psp", "pppv", "pnpv"]

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+
 from poolab_cli.main import cli
 
 
