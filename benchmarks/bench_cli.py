@@ -14,7 +14,7 @@ from an empty cache (every kernel compiles inside the demo); from an empty cache
 by ``poolab compile`` first (the install step of ``make``, timed on its own: what a new
 user's ``make demo`` runs); and again with that cache warm.
 
-Targets (DESIGN.md): ``poolab --help`` under 0.3 s; a warm command's fixed overhead
+Targets (docs/numbers.md): ``poolab --help`` under 0.3 s; a warm command's fixed overhead
 under 1 s; ``poolab demo`` under 15 s on a 2-core machine.
 """
 

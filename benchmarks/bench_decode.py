@@ -1,6 +1,6 @@
 """Decoding a whole district's results (97,488 people) under every design, warm.
 
-Target (DESIGN.md): under 50 ms for any design. Baselines: the lab's retest rule as a
+Target (docs/numbers.md): under 50 ms for any design. Baselines: the lab's retest rule as a
 Python loop, the naive staged walk (tests/naive.py) on a 2,000-person slice, scaled, and
 for the Bayesian posteriors belief propagation over the whole graph at once in Python
 (``loopy_bp_naive``, the schedule the kernel used before it went component by component)

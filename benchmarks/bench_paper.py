@@ -15,7 +15,7 @@ Code 128 symbols on the same A4 3 x 8 grid with a ``drawString`` per text line (
 no fitting, no temporary file), and the same symbols plus 97,488 rows of six cells with a
 ``drawString`` per cell and a tick box each (the straightforward way to draw the sheet).
 
-Target (DESIGN.md): labels and the PDF manifest for a district each under 30 s, streamed
+Target (docs/numbers.md): labels and the PDF manifest for a district each under 30 s, streamed
 page by page.
 """
 

@@ -2,7 +2,7 @@
 
 Run from the repository root: ``.venv/bin/python benchmarks/bench_pool_share.py``.
 
-DESIGN.md asks for at most 1.005 × the minimum tubes *and* at least 95% of tubes inside
+docs/numbers.md asks for at most 1.005 × the minimum tubes *and* at least 95% of tubes inside
 one building. Both cannot always hold: a building whose residents are not a multiple of
 the pool size leaves people over, and at (near) minimum tubes most of them share a tube
 with another building's. The fewer residents a building has, the more such tubes. This

@@ -7,7 +7,7 @@ Without a server that answers, it says so and exits 0.
 Each repetition runs the loop once in a fresh schema: roster import, pool creation,
 manifest export, receipt of every tube, result import, each timed. The baseline inserts
 the very rows each step wrote into a second fresh schema with the same tables, using
-psycopg 3's ``executemany`` (pipelined) in one transaction per step. No DESIGN.md target
+psycopg 3's ``executemany`` (pipelined) in one transaction per step. No docs/numbers.md target
 applies to PostgreSQL; the SQLite targets are in ``bench_workflow.py``.
 """
 

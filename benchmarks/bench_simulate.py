@@ -1,6 +1,6 @@
 """Simulator throughput: dorfman:10 on a district (97,488 residents) x 1,000 replicates.
 
-Target (DESIGN.md): under 5 s on 2 cores, warm. Baseline: the same campaigns in
+Target (docs/numbers.md): under 5 s on 2 cores, warm. Baseline: the same campaigns in
 vectorised numpy (one replicate at a time), timed on a few replicates and scaled.
 """
 

@@ -13,7 +13,7 @@ same tables and indexes, same WAL journal and ``synchronous=NORMAL``) opened wit
 inserted with one ``executemany`` per table in one transaction; for the exports a raw
 ``SELECT`` of the same join written with ``csv.writer``. Figures are medians.
 
-Target (DESIGN.md): roster import, pool creation and result import reach at least half
+Target (docs/numbers.md): roster import, pool creation and result import reach at least half
 the baseline's rows per second. Our side does more than the baseline: roster import
 reads, decodes and validates the CSV; receipt and result import read and check every
 line and look up every tube; exports mask names. ``store_roster`` (the insert path

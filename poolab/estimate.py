@@ -89,7 +89,7 @@ class GroupEstimate:
 
 @attrs.frozen(slots=True)
 class CampaignEstimate:
-    """The campaign's prevalence estimate (DESIGN.md "Estimates from the day's results")."""
+    """The campaign's prevalence estimate (JSON keys: docs/formats.md)."""
 
     campaign: str
     prevalence: float

@@ -82,7 +82,7 @@ class TubeCounts:
 
 @attrs.frozen(slots=True)
 class CampaignStatus:
-    """`poolab status`: counts by state (keys fixed by DESIGN.md)."""
+    """`poolab status`: counts by state (keys: docs/formats.md, "--json output")."""
 
     campaign: str
     residents: int

@@ -40,7 +40,7 @@ class PoolAssignment:
 
 @attrs.frozen(slots=True)
 class PoolQuality:
-    """How good an assignment is; the numbers DESIGN.md asks for."""
+    """How good an assignment is; the numbers docs/numbers.md asks for."""
 
     tubes: int
     lower_bound: int

@@ -1,4 +1,4 @@
-"""A synthetic district roster shaped like a real one (default: the seed district of DESIGN.md).
+"""A synthetic district roster shaped like a real one (default: the seed district of docs/numbers.md).
 
 Compounds of varied size, multi-storey buildings with units, floors and rooms, households
 mostly of one or two people with a few dormitories, Chinese names by surname frequency,

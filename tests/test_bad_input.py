@@ -1,4 +1,4 @@
-"""Every bad input of DESIGN.md, each its own test: the message names the file, the line
+"""Every bad input of the README's "Bad input", each its own test: the message names the file, the line
 and the value, and nothing that was good is lost."""
 
 from __future__ import annotations

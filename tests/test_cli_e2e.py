@@ -1,4 +1,4 @@
-"""End to end through the CLI on a small district: every workflow command of DESIGN.md."""
+"""End to end through the CLI on a small district: every workflow command of the README."""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ def test_one_tube_per_household_on_roster(d, k):
 
 
 def test_district_quality():
-    """A district-shaped roster meets DESIGN.md: ratio <= 1.005, >= 95% one-building tubes."""
+    """A district-shaped roster meets docs/numbers.md: ratio <= 1.005, >= 95% one-building tubes."""
     codes = district_like_codes(np.random.default_rng(7), 38)
     strings = {
         "compound": np.char.add("C", codes["compound"].astype(str)),
