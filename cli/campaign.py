@@ -49,7 +49,7 @@ def campaign_new(
     \b
     Examples:
       poolab campaign new day1
-      poolab campaign new day1-sealed --one-tube-per-household --compound 东风家园   # a compound of `poolab roster demo`
+      poolab campaign new day1-sealed --one-tube-per-household --compound 东风家园  # of the demo roster
       poolab campaign new day2-field --field-binding
     """
     from poolab.campaigns import create_campaign

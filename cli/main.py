@@ -40,38 +40,44 @@ COMMANDS: dict[str, str] = {
 KERNEL_COMMANDS = frozenset({"campaign", "demo", "retest", "plan", "simulate", "estimate"})
 
 
-_ANNOUNCING: list[bool] = []  # the listener is registered once per process
+_ANNOUNCER: list[Any] = []  # the one listener of this process, once registered
 
 
 def _announce_compilation() -> None:
     """Say so once when numba compiles a kernel (a cache miss: the first run after an
     install without `poolab compile`), instead of seconds of silence."""
-    if _ANNOUNCING:
+    if _ANNOUNCER:
         return
-    _ANNOUNCING.append(True)
     from numba.core import event
 
     class Announce(event.Listener):  # type: ignore[misc]
         said = False
 
         def on_start(self, _event: Any) -> None:
-            if not Announce.said:
-                Announce.said = True
+            if not self.said:
+                self.said = True
                 click.echo("compiling numeric kernels (first run only; `poolab compile` does it ahead)...", err=True)
 
         def on_end(self, _event: Any) -> None:
             pass
 
-    event.register("numba:compile", Announce())
+    _ANNOUNCER.append(Announce())
+    event.register("numba:compile", _ANNOUNCER[0])
 
 
 class LazyGroup(click.Group):
     """A group that imports each subcommand's module only when it is needed, and turns
     what a command raises into one line for a person (a traceback only with --debug)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
-        if ctx.protected_args and ctx.protected_args[0] in KERNEL_COMMANDS:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name in KERNEL_COMMANDS:
             _announce_compilation()
+        return name, command, rest
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):

@@ -42,19 +42,18 @@ def roster_demo(output: str, residents: int, households: int, compounds: int, se
       poolab roster demo -o district.csv --seed 7
       poolab roster demo -o small.csv --residents 500 --households 300 --compounds 3
     """
-    from poolab.errors import PoolabError
-    from poolab.roster import write_roster_csv
-    from poolab.rosterdemo import generate_district
+    from poolab.rosterdemo import write_district
 
-    try:
-        district = generate_district(residents=residents, households=households, compounds=compounds, seed=seed)
-    except ValueError as exc:
-        raise PoolabError(str(exc)) from exc
-    write_roster_csv(district, output_target(output), encoding=encoding)
+    n = write_district(
+        output_target(output),
+        residents=residents,
+        households=households,
+        compounds=compounds,
+        seed=seed,
+        encoding=encoding,
+    )
     if output != "-":
-        click.echo(
-            f"wrote {output}: {len(district)} residents, {households} households, {compounds} compounds", err=True
-        )
+        click.echo(f"wrote {output}: {n} residents, {households} households, {compounds} compounds", err=True)
 
 
 @roster.command("import")

@@ -52,6 +52,11 @@ class DemoReport:
     def exact(self) -> bool:
         return self.confirmed == self.detectable
 
+    @property
+    def missed(self) -> tuple[str, ...]:
+        """Infected residents the simulated assay could not see (diluted, or below its limit)."""
+        return tuple(sorted(set(self.infected) - set(self.confirmed)))
+
 
 def _call(ct: float, limit: float) -> str:
     if not math.isfinite(ct) or ct > limit:

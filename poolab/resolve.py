@@ -7,6 +7,8 @@ kernel the simulator runs, so what is planned is what runs.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from sqlalchemy import Connection
 
@@ -59,6 +61,14 @@ def retest_candidates(tubes: TubeTable, member_tube: np.ndarray, member_pk: np.n
     return np.asarray(members_to_retest(pool_of_member, pool_positive), dtype=bool)
 
 
+class _Resample(NamedTuple):
+    """A person to resample: the tube they were in, who, and where their new tube goes in walk order."""
+
+    parent: int  # the pool tube (or the inconclusive individual tube) they were in
+    resident: int  # resident pk
+    position: int  # pool position * 1000 + slot
+
+
 @pauses_gc
 def write_retest(
     store: Store, campaign: str, output: Output, *, operator: str, unmasked: bool = False
@@ -78,13 +88,13 @@ def write_retest(
         # (parent tube, resident) -> existing individual tube barcode
         indiv = np.flatnonzero((tubes.kind == KIND_INDIVIDUAL) & ~tubes.duplicate)
         existing = {(int(tubes.parent[i]), int(tubes.resident_pk[i])): tubes.barcode[i] for i in indiv}
-        wanted: list[tuple[int, int, int]] = []  # (parent tube id, resident pk, position)
+        wanted: list[_Resample] = []
         for t, pk, slot in zip(member_tube[flagged], member_pk[flagged], member_slot[flagged], strict=True):
-            wanted.append((int(t), int(pk), position[int(t)] * _SLOTS_PER_POOL + int(slot)))
+            wanted.append(_Resample(int(t), int(pk), position[int(t)] * _SLOTS_PER_POOL + int(slot)))
         for i in indiv:  # an inconclusive individual result: resample that person again
             if tubes.call[i] == _INC:
-                wanted.append((int(tubes.id[i]), int(tubes.resident_pk[i]), int(tubes.position[i])))
-        missing = [w for w in wanted if (w[0], w[1]) not in existing]
+                wanted.append(_Resample(int(tubes.id[i]), int(tubes.resident_pk[i]), int(tubes.position[i])))
+        missing = [w for w in wanted if (w.parent, w.resident) not in existing]
         if missing:
             event_id = record_event(
                 conn,
@@ -99,15 +109,15 @@ def write_retest(
                 campaign_id=info.id,
                 kind="individual",
                 barcodes=codes,
-                positions=[w[2] for w in missing],
-                parent_tube_ids=[w[0] for w in missing],
-                resident_pks=[w[1] for w in missing],
+                positions=[w.position for w in missing],
+                parent_tube_ids=[w.parent for w in missing],
+                resident_pks=[w.resident for w in missing],
                 event_id=event_id,
             )
             for w, c in zip(missing, codes, strict=True):
-                existing[(w[0], w[1])] = c
-        people = residents_by_pk(conn, pks=[w[1] for w in wanted])
-        wanted.sort(key=lambda w: (w[2], w[1]))
+                existing[(w.parent, w.resident)] = c
+        people = residents_by_pk(conn, pks=[w.resident for w in wanted])
+        wanted.sort(key=lambda w: (w.position, w.resident))
         rows: list[tuple[object, ...]] = []
         for parent, pk, _pos in wanted:
             rid, name, _idn, comp, bld, unit, room, hh = people[pk]

@@ -13,6 +13,8 @@ import os
 
 import numpy as np
 
+from poolab.csvio import Output
+from poolab.errors import PoolabError
 from poolab.idnumber import CHECK_CHARACTERS, WEIGHTS
 from poolab.roster import Roster, roster_from_columns, write_roster_csv
 
@@ -391,10 +393,14 @@ def _phones(ages: np.ndarray, rng: np.random.Generator) -> list[str]:
     return ["" if x else str(v) for v, x in zip(numbers, none, strict=True)]
 
 
+class BadDistrict(PoolabError, ValueError):
+    """Counts no district can have (more compounds than households, ...)."""
+
+
 def generate_district(residents: int = 97488, households: int = 58937, compounds: int = 38, seed: int = 0) -> Roster:
     """A synthetic district with exactly these counts, in walk order; one seed, one district."""
     if not 1 <= compounds <= households <= residents:
-        raise ValueError(
+        raise BadDistrict(
             "need 1 <= compounds <= households <= residents, got "
             f"{compounds} compounds, {households} households, {residents} residents"
         )
@@ -444,3 +450,13 @@ def write_district_csv(path: str | os.PathLike[str], encoding: str = "utf-8", **
 
 
 __all__ = ["generate_district", "write_district_csv", "write_roster_csv", "household_sizes"]
+
+
+def write_district(
+    output: Output, *, residents: int, households: int, compounds: int, seed: int = 0, encoding: str = "utf-8"
+) -> int:
+    """Generate a district (``generate_district``) and write it as a roster CSV; returns
+    how many residents it holds."""
+    district = generate_district(residents=residents, households=households, compounds=compounds, seed=seed)
+    write_roster_csv(district, output, encoding=encoding)
+    return len(district)
