@@ -61,7 +61,7 @@ class Kit:
     def describe(self) -> str:
         op = "≤" if self.detect_at_cutoff else "<"
         t1, t2 = self.targets
-        return f"{self.name} ({t1} + {t2}, IC {self.internal_control}, Ct {op} {self.detect_ct:g})"
+        return f"{self.name} ({t1} + {t2}, internal control {self.internal_control}, Ct {op} {self.detect_ct:g})"
 
 
 DEFAULT_KIT = Kit()
