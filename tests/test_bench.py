@@ -94,7 +94,11 @@ def test_failed_control_sends_the_plate_to_rerun_then_a_later_plate(
     assert 0 == r.exit_code, r.output
     status = json.loads(run(store_url, "status", "day1", "--json").output)
     assert len(tubes) == status["results"]["negative"]
-    history = tube_bench_history(open_store(store_url), "day1", tubes[0])
+    store = open_store(store_url)
+    try:
+        history = tube_bench_history(store, "day1", tubes[0])
+    finally:
+        store.dispose()
     assert [first, second] == [p.plate_barcode for p in history.placements]
     assert [1, 2] == [p.run for p in history.placements]
     assert [("invalid", "failed_control", first), ("negative", "resulted", second)] == [
