@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, String, cast, exists, func, select
+from sqlalchemy import Connection, String, bindparam, cast, exists, func, select
 
 from poolab.store.bulk import fetch_all_raw, insert_rows
 from poolab.store.tables import Event, Plate, PlateRun, PlateWell, Receipt, Result, Tube
@@ -76,22 +76,27 @@ class Placement(NamedTuple):
     plate_has_run: bool
 
 
+_HAS_RUN = exists().where(_RUN.c.plate_id == _P.c.id)
+_PLACEMENTS = (
+    select(_W.c.tube_id, _P.c.id, _P.c.barcode, _W.c.well, _W.c.run, _HAS_RUN)
+    .select_from(_W.join(_P, _P.c.id == _W.c.plate_id))
+    .where(_P.c.campaign_id == bindparam("campaign"), _W.c.tube_id.is_not(None))
+    .order_by(_W.c.run)
+)
+_PLACEMENTS_OF = _PLACEMENTS.where(_W.c.tube_id.in_(bindparam("ids", expanding=True)))
+
+
 def latest_placements(
     conn: Connection, *, campaign_id: int, tube_ids: Sequence[int] | None = None
 ) -> dict[int, Placement]:
     """tube id -> its latest placement, for the campaign's tubes on a plate (or those
-    among ``tube_ids``)."""
-    has_run = exists().where(_RUN.c.plate_id == _P.c.id)
-    stmt = (
-        select(_W.c.tube_id, _P.c.id, _P.c.barcode, _W.c.well, _W.c.run, has_run)
-        .select_from(_W.join(_P, _P.c.id == _W.c.plate_id))
-        .where(_P.c.campaign_id == campaign_id, _W.c.tube_id.is_not(None))
-        .order_by(_W.c.run)
-    )
-    if tube_ids is not None:
-        stmt = stmt.where(_W.c.tube_id.in_(list(tube_ids)))
+    among ``tube_ids``, a plate's worth)."""
+    if tube_ids is None:
+        rows: Any = conn.execute(_PLACEMENTS, {"campaign": campaign_id})
+    else:
+        rows = conn.execute(_PLACEMENTS_OF, {"campaign": campaign_id, "ids": list(tube_ids)})
     out: dict[int, Placement] = {}
-    for tid, pid, code, well, run, ran in fetch_all_raw(conn, stmt):
+    for tid, pid, code, well, run, ran in rows:
         out[tid] = Placement(pid, code, well, run, bool(ran))
     return out
 
@@ -127,15 +132,17 @@ class MapWell(NamedTuple):
     run: int | None
 
 
+_MAP = (
+    select(_W.c.well, _W.c.kind, _W.c.tube_id, func.coalesce(_T.c.barcode, ""), _W.c.run)
+    .select_from(_W.outerjoin(_T, _T.c.id == _W.c.tube_id))
+    .where(_W.c.plate_id == bindparam("plate"))
+    .order_by(_W.c.id)
+)
+
+
 def plate_wells(conn: Connection, *, plate_id: int) -> list[MapWell]:
     """The plate's map (wells without a row in the map are empty)."""
-    stmt = (
-        select(_W.c.well, _W.c.kind, _W.c.tube_id, func.coalesce(_T.c.barcode, ""), _W.c.run)
-        .select_from(_W.outerjoin(_T, _T.c.id == _W.c.tube_id))
-        .where(_W.c.plate_id == plate_id)
-        .order_by(_W.c.id)
-    )
-    return [MapWell(*r) for r in fetch_all_raw(conn, stmt)]
+    return [MapWell(*r) for r in conn.execute(_MAP, {"plate": plate_id})]
 
 
 def campaign_map_rows(conn: Connection, *, campaign_id: int) -> list[tuple[str, str, str, str]]:
