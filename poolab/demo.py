@@ -80,7 +80,7 @@ def run_demo(
     dilution: DilutionModel | None = None,
     on_step: Callable[[DemoStep], None] | None = None,
     paper: bool = False,
-    plate_size: int = 96,
+    plate_size: int = 384,
 ) -> DemoReport:
     """Run the loop in ``folder`` (created; an earlier demo there is replaced). ``paper``
     also prints: tube labels, the sampling team's PDF manifest and the retest labels
@@ -195,7 +195,7 @@ def run_demo(
         for code, wells in plates.items():
             export = path(f"{prefix}-{code}.txt")
             with open(export, "w", encoding="utf-8", newline="") as f:
-                f.write(quantstudio_text(code, wells))
+                f.write(quantstudio_text(code, wells, size=plate_size))
             import_file(store, campaign, export, operator=operator, fmt="quantstudio")
         return len(plates), failed_tubes
 

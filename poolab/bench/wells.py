@@ -3,6 +3,7 @@ in, and where the controls go."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 SHAPES = {96: (8, 12), 384: (16, 24)}
@@ -23,6 +24,7 @@ def well_name(row: int, column: int) -> str:
     return f"{chr(ord('A') + row)}{column + 1}"
 
 
+@functools.lru_cache(maxsize=4096)  # a plate's export names each well several times
 def canonical_well(text: str, size: int) -> str | None:
     """``A1`` for any way of writing a well of a ``size``-well plate; None when it is not
     one (not a well name, or outside the plate)."""

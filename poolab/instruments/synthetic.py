@@ -17,16 +17,17 @@ def quantstudio_text(
     plate_barcode: str,
     wells: Sequence[tuple[str, str, str, Mapping[str, float | None]]],
     *,
-    columns: int = 12,
+    size: int = 96,
 ) -> str:
-    """A QuantStudio 5 text export of one plate: ``wells`` are (well, kind, sample name,
-    {target: Ct or None}); no Ct is written ``Undetermined``."""
+    """A QuantStudio text export of one ``size``-well plate: ``wells`` are (well, kind,
+    sample name, {target: Ct or None}); no Ct is written ``Undetermined``."""
+    columns = 24 if size == 384 else 12
     lines = [
-        "* Block Type = 96-Well Block (0.2mL)",
+        f"* Block Type = {size}-Well Block" + (" (0.2mL)" if size == 96 else ""),
         "* Chemistry = TAQMAN",
         f"* Experiment Barcode = {plate_barcode}",
         f"* Experiment Name = {plate_barcode}",
-        "* Instrument Type = QuantStudio(TM) 5 System",
+        f"* Instrument Type = QuantStudio(TM) {5 if size == 96 else 7} {'System' if size == 96 else 'Flex System'}",
         "* Passive Reference = ROX",
         "* Quantification Cycle Method = Ct",
         "",
