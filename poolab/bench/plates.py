@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Sequence
 
 import attrs
 from sqlalchemy import Connection
@@ -315,6 +314,3 @@ def plate_state(plate: PlateOverview) -> str:
         return "mapped"
     return "failed control" if plate.status == "failed_control" else "resulted"
 
-
-def plate_codes(plates: Sequence[PlateOverview]) -> list[str]:
-    return [p.barcode for p in plates]
