@@ -313,4 +313,3 @@ def plate_state(plate: PlateOverview) -> str:
     if plate.status is None:
         return "mapped"
     return "failed control" if plate.status == "failed_control" else "resulted"
-
