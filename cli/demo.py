@@ -32,17 +32,33 @@ if TYPE_CHECKING:
     help="Also print: labels.pdf (tube labels), manifest.pdf (the sampling team's sheet) and "
     "retest-labels.pdf. Needs the print extra; adds about 15 s for the district, so not by default.",
 )
+@click.option(
+    "--plate-size",
+    type=click.Choice(["96", "384"]),
+    default="384",
+    show_default=True,
+    help="Wells per plate at the simulated bench (a QuantStudio export per plate).",
+)
 @reports_errors
 def demo(
-    seed: int, infected: int, residents: int, households: int, compounds: int, folder: str, paper: bool, force: bool
+    seed: int,
+    infected: int,
+    residents: int,
+    households: int,
+    compounds: int,
+    folder: str,
+    paper: bool,
+    plate_size: str,
+    force: bool,
 ) -> None:
     """Run the whole district loop on a synthetic district, timing every step.
 
     Generates the seed district (97,488 residents by default), imports it into a new
     SQLite store, creates a 10-in-1 campaign, writes the manifest, simulates
-    collection, reception and a lab (INFECTED residents with Ct values; pools dilute
-    them), resolves the pools, simulates the individual retests and lists the
-    confirmed positives. The store and every file stay in FOLDER to open and to use
+    collection, reception and a lab bench: tubes onto plates with their controls, a
+    QuantStudio export per plate imported as it is (INFECTED residents with Ct values;
+    pools dilute them), failed runs onto a later plate; resolves the pools, simulates
+    the individual retests and lists the confirmed positives. The store and every file stay in FOLDER to open and to use
     with the other commands (poolab --db sqlite:///poolab-demo/poolab.db status demo-day1).
     """
     from poolab.demo import run_demo
@@ -61,6 +77,7 @@ def demo(
         compounds=compounds,
         on_step=show,
         paper=paper,
+        plate_size=int(plate_size),
         force=force,
     )
     click.echo(f"  {'total':<28} {report.total_seconds:7.2f} s")

@@ -43,30 +43,95 @@ def results() -> None:
 @results.command("import")
 @click.argument("name")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "csv", "results", "long", "quantstudio", "cfx"]),
+    default="auto",
+    show_default=True,
+    help="What FILE is; auto tells by its content. csv: a results CSV or a long CSV, by its header.",
+)
+@click.option("--plate", help="The plate the export is for (default: the barcode the export carries).")
+@click.option(
+    "--kit",
+    help="Kit rules: a TOML file (detect_ct, targets, internal_control) or a shipped kit's name "
+    "(daan-orf1ab-n, sansure-orf1ab-n, biogerm-orf1ab-n). Default: ORF1ab + N, IC, Ct < 40.",
+)
+@click.option(
+    "--columns",
+    help="A long CSV under its own column names: well=COL,target=COL,ct=COL[,sample=COL] "
+    "(e.g. a SLAN-96P or Gentier export as it is).",
+)
 @click.option("--amend", is_flag=True, help="Correct results already recorded (needs --reason).")
 @click.option("--reason", help="Why the results are corrected (kept with the correction).")
 @encoding_option
 @pass_app
 @reports_errors
 def results_import(
-    app: AppContext, name: str, file: str, amend: bool, reason: str | None, encoding: str | None
+    app: AppContext,
+    name: str,
+    file: str,
+    fmt: str,
+    plate: str | None,
+    kit: str | None,
+    columns: str | None,
+    amend: bool,
+    reason: str | None,
+    encoding: str | None,
 ) -> None:
-    """Import pool or individual results of campaign NAME from a CSV.
+    """Import results of campaign NAME: a results CSV, or an instrument export as it
+    comes off the machine.
 
-    Columns: tube_barcode,result[,ct_orf1ab,ct_n]; result is positive, negative,
-    inconclusive or invalid. All or nothing: any bad line rejects the file and every
-    problem is listed. A tube whose result is invalid takes its re-run's result; any
-    other change needs --amend --reason (the old result stays beside the correction).
-    The same file imported again is a no-op.
+    \b
+    Results CSV: tube_barcode,result[,ct_orf1ab,ct_n]; result is positive, negative,
+    inconclusive or invalid.
+    Instrument exports (one row per well and target, with Ct):
+      QuantStudio / ViiA 7 text export ([Results] section, Undetermined for no Ct)
+      Bio-Rad CFX Maestro CSV (Well A01, Target, Content, Sample, Cq; NaN for no Cq)
+      long CSV: well,target,ct (any other instrument; --columns maps its own names)
+
+    An export's wells are matched to its plate's map (poolab plate new/import); a sample
+    name that holds a tube barcode must be the map's tube in that well. Each well is
+    called by the kit: both targets positive, one inconclusive, neither with the internal
+    control negative, neither without it invalid. A plate whose positive control misses a
+    target, or whose negative control shows one, has no valid result: every sample goes
+    to the rerun list, with the control and its Ct as the reason.
+
+    All or nothing: any bad line refuses the file and every problem is listed. A tube
+    whose result is invalid takes its re-run's result; any other change needs --amend
+    --reason (the old result stays beside the correction). The same file imported again
+    is a no-op.
     """
-    from poolab.results import import_results
+    from poolab.bench.exports import import_file
 
-    s = import_results(app.store(), name, file, operator=app.operator, amend=amend, reason=reason, encoding=encoding)
+    b = import_file(
+        app.store(),
+        name,
+        file,
+        operator=app.operator,
+        fmt=fmt,
+        plate=plate,
+        kit=kit,
+        columns=columns,
+        amend=amend,
+        reason=reason,
+        encoding=encoding,
+    )
+    s = b.results
     if s.already_imported:
         click.echo(f"{file}: already imported; nothing to do")
         return
     extra = f", {s.amended} amended" if s.amended else ""
-    click.echo(f"{file}: {s.rows} rows; {s.recorded} recorded, {s.unchanged} unchanged{extra}")
+    if b.plate is None:
+        click.echo(f"{file}: {s.rows} rows; {s.recorded} recorded, {s.unchanged} unchanged{extra}")
+    else:
+        calls = ", ".join(f"{n} {c}" for c, n in b.calls) or "no samples"
+        click.echo(
+            f"{file}: plate {b.plate} ({b.format}, kit {b.kit}): {calls}; "
+            f"{s.recorded} recorded, {s.unchanged} unchanged{extra}"
+        )
+        for failure in b.control_failures:
+            click.echo(f"  plate {b.plate} has no valid result: {failure}; its samples are on the rerun list")
     next_step(app, f"retest {name} -o {name}-retest.csv", f"rerun {name} -o {name}-rerun.csv")
     if s.ignored_columns:
         click.echo(f"note: columns not used: {', '.join(s.ignored_columns)}", err=True)

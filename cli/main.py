@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "collect": "sampling:collect",
     "labels": "paper:labels",
     "receive": "lab:receive",
+    "plate": "plate:plate",
     "results": "lab:results",
     "retest": "resolve:retest",
     "rerun": "resolve:rerun",
@@ -159,7 +160,8 @@ def cli(ctx: click.Context, db_url: str, operator: str | None, debug: bool) -> N
       poolab manifest day1 -o day1-manifest.pdf   # the sheet for the team
       poolab labels day1 -o day1-labels.pdf       # tube labels
       poolab receive day1 scans.txt
-      poolab results import day1 plate1.csv
+      poolab plate new day1 -o day1-plates.csv    # plate maps
+      poolab results import day1 run1.txt         # the qPCR export
       poolab retest day1 -o day1-retest.csv
       poolab results import day1 retest-results.csv
       poolab positives day1 -o day1-positives.csv

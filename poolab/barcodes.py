@@ -1,7 +1,7 @@
 """Tube barcodes: generation, check character, scan normalisation.
 
 A generated barcode is ``<prefix><serial><check>``: a one-letter prefix (``P`` for a pool
-tube, ``S`` for an individual resample tube), a zero-padded decimal serial unique in the
+tube, ``S`` for an individual resample tube, ``L`` for a plate), a zero-padded decimal serial unique in the
 store, and one check character from ISO/IEC 7064 MOD 37-2 (the pure system over 0-9A-Z
 and '*'). Because 37 is prime and the weights are powers of 2, that check catches every
 single-character substitution and every transposition of adjacent characters (the
@@ -27,6 +27,7 @@ _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 SERIAL_DIGITS = 9
 POOL_PREFIX = "P"
 INDIVIDUAL_PREFIX = "S"
+PLATE_PREFIX = "L"  # a plate of the lab bench (same serials and check character)
 _GENERATED = re.compile(rf"^[A-Z][0-9]{{{SERIAL_DIGITS}}}[0-9A-Z]$")
 # Pre-printed codes: letters, digits and the separators makers use.
 _PRINTED = re.compile(r"^[0-9A-Z][0-9A-Z\-_.]{2,39}$")

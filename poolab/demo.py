@@ -1,8 +1,10 @@
 """`poolab demo`: the whole district loop on an embedded SQLite store, timed.
 
 Generate the seed district, import it, create a campaign, write the manifest, simulate
-collection and reception, simulate a lab (infected residents carry a Ct value; a pool's
-Ct follows from the mean concentration of its members, see ``poolab.plan.dilution``),
+collection and reception, simulate a lab bench (tubes onto plates beside their controls;
+a QuantStudio export per plate: infected residents carry a Ct value, a pool's Ct follows
+from the mean concentration of its members, see ``poolab.plan.dilution``; failed runs
+onto a later plate),
 resolve, simulate the individual retests, and list the confirmed positives. Every file
 the loop writes stays in the demo folder beside the store.
 """
@@ -19,7 +21,6 @@ from contextlib import contextmanager
 import attrs
 import numpy as np
 
-from poolab.csvio import write_csv
 from poolab.plan.dilution import DilutionModel
 
 INCONCLUSIVE_BAND = 2.0  # Ct within this of the limit: one target only -> inconclusive
@@ -115,20 +116,25 @@ def run_demo(
     dilution: DilutionModel | None = None,
     on_step: Callable[[DemoStep], None] | None = None,
     paper: bool = False,
+    plate_size: int = 384,
     force: bool = False,
 ) -> DemoReport:
     """Run the loop in ``folder`` (created; an earlier demo's store there is replaced, any
     other store only with ``force``). ``paper`` also prints: tube labels, the sampling
     team's PDF manifest and the retest labels (needs the print extra; seconds for a
-    district, so not by default)."""
+    district, so not by default). The lab works at the bench: tubes onto plates of
+    ``plate_size`` wells, a QuantStudio export per plate imported as it is, failed runs
+    onto a later plate."""
     if paper:
         from poolab.paper.extra import require_print
 
         require_print()  # before any work: one line naming the extra
+    from poolab.bench.exports import import_file
+    from poolab.bench.plates import new_plates
     from poolab.campaigns import create_campaign
+    from poolab.instruments.synthetic import quantstudio_text
     from poolab.reception import receive
     from poolab.resolve import campaign_status, positive_resident_ids, write_positives, write_rerun, write_retest
-    from poolab.results import import_results
     from poolab.roster import write_roster_csv
     from poolab.roster_import import import_roster
     from poolab.rosterdemo import generate_district
@@ -206,33 +212,55 @@ def run_demo(
         ct = _pool_ct(cts, len(members))
         return _call(ct, model.limit_ct), ct
 
-    def result_row(code: str, call: str, ct: float) -> tuple[str, str, str, str]:
-        if call == "negative":
-            return (code, call, "", "")
-        return (code, call, f"{ct:.2f}", f"{ct + rng.normal(0.0, 0.5):.2f}")
+    def plate_run(map_file: str, prefix: str, fail: float) -> tuple[int, list[str]]:
+        """Each plate of ``map_file`` through the qPCR: a QuantStudio export written per
+        plate (a tube fails its run with probability ``fail``), imported as it is."""
+        failed_tubes: list[str] = []
+        plates: dict[str, list[tuple[str, str, str, dict[str, float | None]]]] = {}
+        with open(path(map_file), encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                kind, tube = row["kind"], row["tube_barcode"]
+                if kind == "empty":
+                    continue
+                if kind == "positive_control":
+                    cts: dict[str, float | None] = {"ORF1ab": 28.4, "N": 29.1, "IC": None}
+                elif kind == "negative_control":
+                    cts = {"ORF1ab": None, "N": None, "IC": None}
+                elif rng.random() < fail:
+                    cts = {"ORF1ab": None, "N": None, "IC": None}  # no amplification at all: invalid
+                    failed_tubes.append(tube)
+                else:
+                    cts = well_cts(*tube_result(members_of[tube]))
+                plates.setdefault(row["plate_barcode"], []).append((row["well"], kind, tube, cts))
+        for code, wells in plates.items():
+            export = path(f"{prefix}-{code}.txt")
+            with open(export, "w", encoding="utf-8", newline="") as f:
+                f.write(quantstudio_text(code, wells, size=plate_size))
+            import_file(store, campaign, export, operator=operator, fmt="quantstudio")
+        return len(plates), failed_tubes
 
-    with step("pool results import") as d:
-        rows, failed = [], []
-        for code, members in manifest_tubes.items():
-            if rng.random() < invalid_rate:
-                rows.append((code, "invalid", "", ""))
-                failed.append(code)
-                continue
-            call, ct = tube_result(members)
-            rows.append(result_row(code, call, ct))
-        write_csv(path("results-pools.csv"), ("tube_barcode", "result", "ct_orf1ab", "ct_n"), rows)
-        imp = import_results(store, campaign, path("results-pools.csv"), operator=operator)
-        d.append(f"{imp.recorded} results, {len(failed)} invalid")
-    with step("rerun") as d:
+    def well_cts(call: str, ct: float) -> dict[str, float | None]:
+        ic = float(rng.normal(27.0, 1.0))
+        if call == "negative":
+            return {"ORF1ab": None, "N": None, "IC": ic}
+        ct = max(ct, 10.0)  # a swab this loaded reads as early as the instrument reports
+        n = None if call == "inconclusive" else ct + float(rng.normal(0.0, 0.5))
+        return {"ORF1ab": ct, "N": n, "IC": ic}
+
+    members_of = dict(manifest_tubes)
+    with step("plates + qPCR exports") as d:
+        ps = new_plates(store, campaign, path("plates.csv"), size=plate_size, operator=operator)
+        n_plates, failed = plate_run("plates.csv", "qpcr", invalid_rate)
+        d.append(f"{len(ps.plates)} plates of {plate_size} -> plates.csv; {n_plates} QuantStudio exports imported")
+        d.append(f"{len(failed)} invalid")
+    with step("rerun (a later plate)") as d:
         rr = write_rerun(store, campaign, path("rerun.csv"))
-        rows = []
-        for code in failed:
-            call, ct = tube_result(manifest_tubes[code])
-            rows.append(result_row(code, call, ct))
-        write_csv(path("results-rerun.csv"), ("tube_barcode", "result", "ct_orf1ab", "ct_n"), rows)
-        if rows:
-            import_results(store, campaign, path("results-rerun.csv"), operator=operator)
-        d.append(f"{rr.rows} tubes re-run -> rerun.csv")
+        if rr.rows:
+            again = new_plates(store, campaign, path("plates-rerun.csv"), size=plate_size, operator=operator)
+            plate_run("plates-rerun.csv", "qpcr-rerun", 0.0)
+            d.append(f"{rr.rows} tubes re-run on {len(again.plates)} plate(s) -> rerun.csv")
+        else:
+            d.append("no tube to re-run")
     with step("retest list") as d:
         rt = write_retest(store, campaign, path("retest.csv"), operator=operator)
         d.append(f"{rt.rows} residents to resample -> retest.csv")
@@ -243,19 +271,17 @@ def run_demo(
     retest_rows = []
     with open(path("retest.csv"), encoding="utf-8", newline="") as f:
         retest_rows = list(csv.DictReader(f))
-    with step("retest receive + results") as d:
+    with step("retest receive + plates") as d:
         codes = [r["retest_tube_barcode"] for r in retest_rows]
         with open(path("retest-scans.txt"), "w", encoding="utf-8") as f:
             f.write("".join(c + "\n" for c in codes))
         receive(store, campaign, scan_lines(path("retest-scans.txt")), source="retest-scans.txt", operator=operator)
-        rows = []
         for row in retest_rows:
-            call, ct = tube_result([row["resident_id"]])
-            rows.append(result_row(row["retest_tube_barcode"], call, ct))
-        write_csv(path("results-retest.csv"), ("tube_barcode", "result", "ct_orf1ab", "ct_n"), rows)
-        if rows:
-            import_results(store, campaign, path("results-retest.csv"), operator=operator)
-        d.append(f"{len(rows)} individual results")
+            members_of[row["retest_tube_barcode"]] = [row["resident_id"]]
+        if codes:
+            rp = new_plates(store, campaign, path("plates-retest.csv"), size=plate_size, operator=operator)
+            plate_run("plates-retest.csv", "qpcr-retest", 0.0)
+            d.append(f"{len(codes)} individual tubes on {len(rp.plates)} plate(s)")
     with step("positives") as d:
         p = write_positives(store, campaign, path("positives.csv"))
         confirmed = positive_resident_ids(store, campaign)

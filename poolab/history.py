@@ -44,7 +44,10 @@ def _details(raw: str) -> tuple[tuple[str, str], ...]:
         return ()
     keys = [k for k in _DETAIL_KEYS if detail.get(k) not in (None, "", [])]
     keys += sorted(k for k in detail if k not in _DETAIL_KEYS and k != "sha256" and detail[k] not in (None, "", []))
-    return tuple((k, str(detail[k])) for k in keys)
+    # a list or table (an import's wells) is said by its size: the tube's own log has the rest
+    return tuple(
+        (k, f"{len(v)} entries" if isinstance(v, list | dict) else str(v)) for k, v in ((k, detail[k]) for k in keys)
+    )
 
 
 def campaign_log(store: Store, campaign: str, *, limit: int | None = None) -> list[LogEntry]:
@@ -61,6 +64,7 @@ def tube_log(store: Store, campaign: str, barcode: str) -> list[LogEntry]:
     """One tube's life: created, collected, received, each result (call, Ct values, where
     from, a correction's reason), oldest first."""
     from poolab.store.history import tube_steps
+    from poolab.store.plates import tube_bench_rows
     from poolab.store.tubes import receipt_states
 
     code = normalise_scan(barcode)
@@ -70,8 +74,12 @@ def tube_log(store: Store, campaign: str, barcode: str) -> list[LogEntry]:
         if state is None or state.campaign_id != info.id:
             raise NotFound(f"no tube {code!r} in campaign {info.name!r}")
         steps = tube_steps(conn, tube_id=state.id)
-    out = []
-    for step in sorted(steps, key=lambda s: local_time(s.at)):
+        placements, _ = tube_bench_rows(conn, tube_id=state.id)
+    out = [
+        LogEntry(local_time(datetime.fromisoformat(p.at)), "", "plated", (("plate", p.plate_barcode), ("well", p.well)))
+        for p in placements
+    ]
+    for step in steps:
         fields: dict[str, Any] = dict(step.fields)
         action = step.what
         if step.what == "result":
@@ -86,4 +94,4 @@ def tube_log(store: Store, campaign: str, barcode: str) -> list[LogEntry]:
             continue
         details = [(k, str(v)) for k, v in fields.items() if v is not None]
         out.append(LogEntry(local_time(step.at), step.operator, action, tuple(details)))
-    return out
+    return sorted(out, key=lambda e: e.at)

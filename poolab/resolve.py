@@ -131,14 +131,27 @@ def write_retest(
 
 
 def write_rerun(store: Store, campaign: str, output: Output) -> ExportSummary:
-    """Tubes whose current result is invalid (the run failed): re-run from the same tube."""
+    """Tubes whose current result is invalid (the run failed): re-run from the same tube.
+    A tube an instrument export called invalid says which plate and well; on a plate whose
+    control failed, which control and with what Ct."""
+    from poolab.store.plates import current_result_origins
+
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
-    rows = [
-        (tubes.barcode[i], f"invalid result: re-run the {'pool' if tubes.kind[i] == KIND_POOL else 'individual'} tube")
-        for i in np.flatnonzero(tubes.call == _INV)
-    ]
+        origins = current_result_origins(conn, campaign_id=info.id)
+    rows = []
+    for i in np.flatnonzero(tubes.call == _INV):
+        what = "pool" if tubes.kind[i] == KIND_POOL else "individual"
+        origin = origins.get(int(tubes.id[i]))
+        if origin is None:
+            rows.append((tubes.barcode[i], f"invalid result: re-run the {what} tube"))
+            continue
+        if origin.status == "failed_control":
+            why = f"plate {origin.plate_barcode} failed its controls: {origin.message}"
+        else:
+            why = f"invalid on plate {origin.plate_barcode} well {origin.well}: no target and no internal control"
+        rows.append((tubes.barcode[i], f"{why}; re-run the {what} tube"))
     write_csv(output, RERUN_COLUMNS, rows)
     return ExportSummary(path=output_name(output), rows=len(rows))
 

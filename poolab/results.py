@@ -37,6 +37,7 @@ from poolab.when import when
 
 RESULT_COLUMNS = ("tube_barcode", "result")
 RESULT_OPTIONAL = ("ct_orf1ab", "ct_n")
+_FEW_ROWS = 900  # up to this many rows, record_calls reads just their tubes (one IN list)
 
 
 class CallRow(NamedTuple):
@@ -178,7 +179,9 @@ def record_calls(
     ``detail`` adds to the event (the plate, the kit). Every way a call enters the store
     (a results CSV, an instrument export) goes through here."""
     problems = [] if problems is None else problems
-    index = campaign_tube_index(conn, campaign_id=info.id)
+    # a plate's or a small file's rows: only their tubes are read (a district's are not)
+    few = [r.code for r in rows] if len(rows) <= _FEW_ROWS else None
+    index = campaign_tube_index(conn, campaign_id=info.id, barcodes=few)
     id_of, received, current = index.id_of, index.received, index.current
     elsewhere = receipt_states(conn, barcodes=[r.code for r in rows if r.code not in id_of])
     new: list[NewResult | tuple[Any, ...]] = []

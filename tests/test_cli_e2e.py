@@ -249,8 +249,13 @@ def test_demo_small(tmp_path: Path) -> None:
     )
     assert 0 == r.exit_code, r.output
     assert "exactly the detectable infected residents" in r.output
-    for f in ("poolab.db", "roster.csv", "manifest.csv", "results-pools.csv", "retest.csv", "positives.csv"):
+    for f in ("poolab.db", "roster.csv", "manifest.csv", "plates.csv", "retest.csv", "positives.csv"):
         assert (tmp_path / "demo" / f).exists(), f
+    # the bench: a QuantStudio export per plate, every plate resulted or re-run
+    plates = {row["plate_barcode"] for row in read_csv(tmp_path / "demo" / "plates.csv")}
+    assert plates == {
+        p.name.removeprefix("qpcr-").removesuffix(".txt") for p in (tmp_path / "demo").glob("qpcr-L*.txt")
+    }
 
 
 def test_status_lists_what_is_missing(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:

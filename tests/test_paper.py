@@ -141,7 +141,8 @@ def test_plates_are_refused_in_one_line(store_url: str, small_roster_csv: Path, 
     _campaign(store_url, small_roster_csv, tmp_path)
     r = run(store_url, "labels", "day1", "--what", "plates", "-o", str(tmp_path / "plates.pdf"))
     assert 1 == r.exit_code
-    assert ["Error: no plates exist in this store yet: there are no plate labels to print"] == r.output.splitlines()
+    expected = "Error: campaign 'day1' has no plates yet: make them with poolab plate new day1 -o FILE"
+    assert [expected] == r.output.splitlines()
     assert not (tmp_path / "plates.pdf").exists()
 
 

@@ -22,7 +22,8 @@ from poolab.paper.places import address, building_name
 from poolab.paper.stocks import DEFAULT_STOCK, stock_by_name
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
-from poolab.store.paper import campaign_created_at, manifest_members, retest_tubes, store_has_plates, tube_places
+from poolab.store.paper import campaign_created_at, manifest_members, retest_tubes, tube_places
+from poolab.store.plates import campaign_plates
 from poolab.store.reports import KIND_INDIVIDUAL, campaign_tubes, pool_members, residents_by_pk
 from poolab.store.residents import load_residents
 
@@ -38,8 +39,9 @@ def write_labels(
     layout: str = DEFAULT_STOCK,
     unmasked: bool = False,
 ) -> PdfSummary:
-    """Labels for the campaign's pool tubes (``tubes``) or its individual resample tubes
-    (``retest``), in walk order, on the label stock ``layout``; returns a ``PdfSummary``."""
+    """Labels for the campaign's pool tubes (``tubes``), its individual resample tubes
+    (``retest``), in walk order, or its plates (``plates``), oldest first, on the label
+    stock ``layout``; returns a ``PdfSummary``."""
     stock = stock_by_name(layout)
     if what not in LABEL_KINDS:
         raise PoolabError(f"no labels of kind {what!r}; kinds: {', '.join(LABEL_KINDS)}")
@@ -47,15 +49,26 @@ def write_labels(
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         if what == "plates":
-            _refuse_plates(conn)
-        labels = _tube_labels(conn, info) if what == "tubes" else _retest_labels(conn, info, unmasked=unmasked)
+            labels = _plate_labels(conn, info)
+        elif what == "tubes":
+            labels = _tube_labels(conn, info)
+        else:
+            labels = _retest_labels(conn, info, unmasked=unmasked)
     return render_labels(labels, output, stock, title=f"{what} labels {info.name}")
 
 
-def _refuse_plates(conn: Connection) -> None:
-    if store_has_plates(conn):
-        raise PoolabError("this store has plates, but this poolab cannot print plate labels yet")
-    raise PoolabError("no plates exist in this store yet: there are no plate labels to print")
+def _plate_labels(conn: Connection, info: CampaignInfo) -> list[Label]:
+    """One label per plate of the campaign, oldest first."""
+    plates = campaign_plates(conn, campaign_id=info.id)
+    if not plates:
+        raise PoolabError(
+            f"campaign {info.name!r} has no plates yet: make them with poolab plate new {info.name} -o FILE"
+        )
+    total = len(plates)
+    return [
+        Label(p.barcode, (f"{info.name} · plate {i:,} of {total:,}", f"{p.samples} samples · {p.size}-well"))
+        for i, p in enumerate(plates, start=1)
+    ]
 
 
 def _tube_labels(conn: Connection, info: CampaignInfo) -> list[Label]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, inspect, select, text
+from sqlalchemy import Connection, func, select
 
 from poolab.store.bulk import fetch_all_raw
 from poolab.store.tables import Campaign, Event, Member, Resident, Tube
@@ -84,10 +84,3 @@ def campaign_created_at(conn: Connection, *, campaign_id: int) -> datetime | Non
         select(_E.c.at).select_from(_C.join(_E, _E.c.id == _C.c.event_id)).where(_C.c.id == campaign_id)
     ).scalar()
     return at if isinstance(at, datetime) else None
-
-
-def store_has_plates(conn: Connection) -> bool:
-    """Whether the store has a plate table with any plate in it (the lab bench's)."""
-    if not inspect(conn).has_table("plate"):
-        return False
-    return conn.execute(text("SELECT 1 FROM plate LIMIT 1")).first() is not None

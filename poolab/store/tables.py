@@ -179,3 +179,49 @@ class Result(SQLModel, table=True):
     reason: str | None = None
     event_id: int
     at: datetime = Field(sa_column=_ts())
+
+
+class Plate(SQLModel, table=True):
+    """A 96- or 384-well plate of the lab bench: its barcode (prefix ``L``) and campaign."""
+
+    __tablename__ = "plate"
+    id: int | None = Field(default=None, primary_key=True)
+    barcode: str = Field(max_length=64, unique=True)
+    campaign_id: int = Field(index=True)
+    size: int
+    event_id: int
+
+
+class PlateWell(SQLModel, table=True):
+    """One well of a plate map: a sample (its tube), a control, or empty.
+
+    ``run`` counts a tube's plates (1 its first, 2 its re-run's, ...): one well per tube
+    and run, so two plate maps written at once cannot both take a tube, and one well per
+    plate and well name."""
+
+    __tablename__ = "plate_well"
+    __table_args__ = (
+        UniqueConstraint("plate_id", "well"),
+        UniqueConstraint("tube_id", "run"),  # controls and empty wells: NULLs never collide
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    plate_id: int
+    well: str = Field(max_length=8)
+    kind: str = Field(max_length=24)
+    tube_id: int | None = None
+    run: int | None = None
+    event_id: int
+
+
+class PlateRun(SQLModel, table=True):
+    """An instrument export imported for a plate: the kit that called it, whether its
+    controls passed, and the results event (``event_id``) that recorded its calls."""
+
+    __tablename__ = "plate_run"
+    id: int | None = Field(default=None, primary_key=True)
+    plate_id: int = Field(index=True)
+    event_id: int = Field(index=True)
+    status: str = Field(max_length=24)  # "resulted" or "failed_control"
+    kit: str = Field(max_length=200)
+    message: str = ""
+    at: datetime = Field(sa_column=_ts())

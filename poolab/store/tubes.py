@@ -215,24 +215,46 @@ class CampaignTubeIndex:
     current: dict[int, tuple[int, str, float | None, float | None]]
 
 
-def campaign_tube_index(conn: Connection, *, campaign_id: int) -> CampaignTubeIndex:
-    """The maps of ``CampaignTubeIndex`` for one campaign."""
-    in_campaign = select(_T.c.id).where(_T.c.campaign_id == campaign_id)
-    rows = fetch_all_raw(
-        conn,
-        select(_T.c.barcode, _T.c.id, _REC.c.tube_id)
-        .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
-        .where(_T.c.campaign_id == campaign_id),
-    )
+# A plate's worth of tubes: statements built once, so SQLAlchemy compiles them once and
+# expands the IN list at execution (a district's day imports a hundred plates).
+_FEW_TUBES = (
+    select(_T.c.barcode, _T.c.id, _REC.c.tube_id)
+    .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
+    .where(_T.c.campaign_id == bindparam("campaign"), _T.c.barcode.in_(bindparam("codes", expanding=True)))
+)
+_FEW_RESULTS = (
+    select(_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)
+    .where(_RES.c.tube_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_RES.c.id)
+)
+
+
+def campaign_tube_index(
+    conn: Connection, *, campaign_id: int, barcodes: Sequence[str] | None = None
+) -> CampaignTubeIndex:
+    """The maps of ``CampaignTubeIndex`` for one campaign; with ``barcodes`` (a few
+    hundred at most), for those of its tubes only."""
+    if barcodes is not None:
+        rows: list[Any] = list(conn.execute(_FEW_TUBES, {"campaign": campaign_id, "codes": sorted(set(barcodes))}))
+        results: list[Any] = list(conn.execute(_FEW_RESULTS, {"ids": [r[1] for r in rows]})) if rows else []
+    else:
+        in_campaign = select(_T.c.id).where(_T.c.campaign_id == campaign_id)
+        rows = fetch_all_raw(
+            conn,
+            select(_T.c.barcode, _T.c.id, _REC.c.tube_id)
+            .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
+            .where(_T.c.campaign_id == campaign_id),
+        )
+        results = fetch_all_raw(
+            conn,
+            select(_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)
+            .where(_RES.c.tube_id.in_(in_campaign))
+            .order_by(_RES.c.id),
+        )
     id_of = {code: tid for code, tid, _ in rows}
     received = {rec for _, _, rec in rows}
-    received.discard(None)  # type: ignore[arg-type]
+    received.discard(None)
     current: dict[int, tuple[int, str, float | None, float | None]] = {}
-    for tid, rid, call, c1, c2 in fetch_all_raw(
-        conn,
-        select(_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)
-        .where(_RES.c.tube_id.in_(in_campaign))
-        .order_by(_RES.c.id),
-    ):
+    for tid, rid, call, c1, c2 in results:
         current[tid] = (rid, call, c1, c2)
     return CampaignTubeIndex(id_of=id_of, received=received, current=current)

@@ -1,0 +1,156 @@
+"""The lab bench at a district's scale: one 96-well plate's QuantStudio export imported,
+and a district's day of plates (100+), beside a raw parse of the same files.
+
+Builds the synthetic district (97,488 residents, 9,764 pool tubes) in a temporary SQLite
+store, receives every tube, lays them onto 96-well plates (``plate new``), writes one
+QuantStudio text export per plate (``poolab.instruments.synthetic``) and then times:
+
+- raw parse: ``csv.reader`` over each file's [Results] block (the least any reader does);
+- poolab's reader alone (``read_export``: sections, columns, readings);
+- ``import_file`` in process, plate by plate (reader + plate map + kit + controls +
+  ``record_calls``), median and total for all plates;
+- ``poolab results import`` as a command (a new process each: warm numba cache), for
+  a few plates of the same store.
+
+    .venv/bin/python benchmarks/bench_bench.py [--plates N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, format_table, machine_lines, median  # noqa: E402
+
+
+def _district(folder: Path, plates_wanted: int | None) -> tuple[object, list[Path]]:
+    from poolab.bench.plates import new_plates
+    from poolab.campaigns import create_campaign
+    from poolab.instruments.synthetic import quantstudio_text
+    from poolab.reception import receive
+    from poolab.roster import write_roster_csv
+    from poolab.rosterdemo import generate_district
+    from poolab.sampling import write_manifest
+    from poolab.scans import scan_lines
+    from poolab.store.engine import init_store
+
+    write_roster_csv(generate_district(seed=1), folder / "roster.csv")
+    store, _ = init_store(f"sqlite:///{folder / 'poolab.db'}")
+    from poolab.roster_import import import_roster
+
+    import_roster(store, folder / "roster.csv", operator="bench")
+    create_campaign(store, "day1", operator="bench")
+    write_manifest(store, "day1", folder / "manifest.csv")
+    with open(folder / "manifest.csv", encoding="utf-8", newline="") as f:
+        tubes = list(dict.fromkeys(r["tube_barcode"] for r in csv.DictReader(f)))
+    (folder / "scans.txt").write_text("".join(t + "\n" for t in tubes), encoding="utf-8")
+    receive(store, "day1", scan_lines(folder / "scans.txt"), source="scans.txt", operator="bench")
+    new_plates(store, "day1", folder / "plates.csv", size=96, operator="bench")
+    plates: dict[str, list[tuple[str, str, str, dict[str, float | None]]]] = {}
+    with open(folder / "plates.csv", encoding="utf-8", newline="") as f:
+        for i, row in enumerate(csv.DictReader(f)):
+            kind = row["kind"]
+            if kind == "empty":
+                continue
+            if kind == "positive_control":
+                cts: dict[str, float | None] = {"ORF1ab": 28.4, "N": 29.1, "IC": None}
+            elif kind == "negative_control":
+                cts = {"ORF1ab": None, "N": None, "IC": None}
+            elif i % 97 == 0:
+                cts = {"ORF1ab": 31.5, "N": 32.0, "IC": 27.0}
+            else:
+                cts = {"ORF1ab": None, "N": None, "IC": 26.0 + (i % 7) / 3}
+            plates.setdefault(row["plate_barcode"], []).append((row["well"], kind, row["tube_barcode"], cts))
+    files = []
+    for code, wells in list(plates.items())[:plates_wanted]:
+        path = folder / f"run-{code}.txt"
+        path.write_bytes(quantstudio_text(code, wells).encode("utf-8"))
+        files.append(path)
+    return store, files
+
+
+def _raw_parse(path: Path) -> int:
+    text = path.read_text(encoding="utf-8")
+    block = text[text.index("[Results]") :].split("\n\n", 1)[0] if "\n\n" in text else text
+    rows = list(csv.reader(io.StringIO(block.replace("\r", "")), delimiter="\t"))
+    return len(rows) - 2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plates", type=int, default=None, help="plates to import (default: all the district's)")
+    parser.add_argument("--commands", type=int, default=5, help="plates imported as commands")
+    args = parser.parse_args()
+    print("\n".join(machine_lines()))
+    from poolab.bench.exports import import_file
+    from poolab.instruments import read_export
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        t0 = time.perf_counter()
+        store, files = _district(folder, args.plates)
+        print(f"district store, {len(files)} plates mapped and exported in {time.perf_counter() - t0:.1f} s")
+        commands = files[: args.commands]
+        in_process = files[args.commands :]
+        raw, ours = [], []
+        for path in files:
+            t = time.perf_counter()
+            _raw_parse(path)
+            raw.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            read_export(path.read_bytes(), str(path), "auto")
+            ours.append(time.perf_counter() - t)
+        # warm: one plate first (imports, statement compilation), not counted
+        imports = []
+        for path in in_process:
+            t = time.perf_counter()
+            import_file(store, "day1", path, operator="bench")  # type: ignore[arg-type]
+            imports.append(time.perf_counter() - t)
+        env = dict(os.environ)
+        cli = []
+        for path in commands:
+            t = time.perf_counter()
+            out = subprocess.run(
+                [
+                    str(ROOT / ".venv/bin/poolab"),
+                    "--db",
+                    f"sqlite:///{folder / 'poolab.db'}",
+                    "results",
+                    "import",
+                    "day1",
+                    str(path),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
+            cli.append(time.perf_counter() - t)
+            assert out.returncode == 0, out.stderr
+        again = time.perf_counter()
+        import_file(store, "day1", in_process[0], operator="bench")  # type: ignore[arg-type]
+        noop = time.perf_counter() - again
+        rows = [
+            ("raw csv.reader of [Results]", f"{1000 * median(raw):.2f}", f"{sum(raw):.3f}", str(len(raw))),
+            ("poolab reader (read_export)", f"{1000 * median(ours):.2f}", f"{sum(ours):.3f}", str(len(ours))),
+            ("import_file, in process", f"{1000 * median(imports):.1f}", f"{sum(imports):.2f}", str(len(imports))),
+            ("  first plate (cold imports)", f"{1000 * imports[0]:.1f}", "", "1"),
+            ("poolab results import (command)", f"{1000 * median(cli):.0f}", f"{sum(cli):.2f}", str(len(cli))),
+            ("same export again (no-op)", f"{1000 * noop:.1f}", "", "1"),
+        ]
+        print(format_table(("96-well QuantStudio export", "median ms", "total s", "plates"), rows))
+        per_plate = median(imports)
+        print(f"a district's day of {len(files)} plates at the in-process median: {per_plate * len(files):.1f} s")
+        store.dispose()  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    main()
