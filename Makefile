@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint coverage clean
 
 # pip's own output goes to .venv/pip.log and is shown only if it fails.
 $(STAMP): pyproject.toml
@@ -24,9 +24,15 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[lint]'
-	$(VENV)/bin/ruff check poolab cli tests
+	@$(PY) -m pip install --quiet -e '.[pg,test,plot,print,lint]' >> $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	$(VENV)/bin/ruff check poolab cli tests benchmarks
+	$(VENV)/bin/ruff format --check poolab cli tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+# Kernel bodies count: numba's JIT is switched off, so coverage sees them run as Python.
+coverage: $(STAMP)
+	NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q -n 2 --dist loadfile --cov=poolab --cov=poolab_cli --cov-report=term:skip-covered
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
