@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
 from poolab.errors import Problem
+
+if TYPE_CHECKING:
+    from poolab.timing import CampaignTiming
 
 
 @attrs.frozen(slots=True)
@@ -93,9 +98,10 @@ class CampaignStatus:
     confirmed_positive: int
     missing_results: int
     awaiting_receipt: int
+    timing: CampaignTiming | None = None  # turnaround and late tubes (the command post's)
 
     def as_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "campaign": self.campaign,
             "residents": self.residents,
             "pools": self.pools,
@@ -106,3 +112,7 @@ class CampaignStatus:
             "missing_results": self.missing_results,
             "awaiting_receipt": self.awaiting_receipt,
         }
+        if self.timing is not None:
+            out["turnaround"] = self.timing.turnaround_json()
+            out["late"] = self.timing.late_json()
+        return out

@@ -7,6 +7,8 @@ kernel the simulator runs, so what is planned is what runs.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 from sqlalchemy import Connection
 
@@ -28,6 +30,7 @@ from poolab.store.reports import (
     pool_members,
     residents_by_pk,
 )
+from poolab.timing import LateRule, campaign_timing
 
 RETEST_COLUMNS = (
     "resident_id",
@@ -168,13 +171,17 @@ def positive_resident_ids(store: Store, campaign: str) -> list[str]:
     return sorted({people[int(tubes.resident_pk[i])][0] for i in idx})
 
 
-def campaign_status(store: Store, campaign: str) -> CampaignStatus:
+def campaign_status(
+    store: Store, campaign: str, *, late: LateRule | None = None, now: datetime | None = None
+) -> CampaignStatus:
     """Counts by state: tubes by furthest step, results by current call, retests,
-    confirmed positives, and what is still missing."""
+    confirmed positives, and what is still missing; turnaround times and late tubes
+    (``late``: when a tube is late, as of ``now``)."""
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
         residents = count_campaign_residents(conn, campaign_id=info.id)
+        timing = campaign_timing(conn, campaign_id=info.id, rule=late or LateRule(), now=now)
     resulted = tubes.call != NO_CALL
     received = tubes.received & ~resulted
     collected = tubes.collected & ~tubes.received & ~resulted
@@ -197,6 +204,7 @@ def campaign_status(store: Store, campaign: str) -> CampaignStatus:
         confirmed_positive=len(positives),
         missing_results=int(np.count_nonzero(tubes.received & pending_calls)),
         awaiting_receipt=int(np.count_nonzero(~tubes.received & (tubes.collected | (tubes.kind == KIND_INDIVIDUAL)))),
+        timing=timing,
     )
 
 
