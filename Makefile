@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[pg,test,plot,print]'
+	$(PY) -m pip install --quiet -e '.[pg,test,plot,print,web]'
 	$(VENV)/bin/poolab compile
 	touch $(STAMP)
 

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "rerun": "resolve:rerun",
     "positives": "resolve:positives",
     "status": "resolve:status",
+    "serve": "serve:serve",
     "estimate": "estimate:estimate",
     "plan": "plan:plan",
     "simulate": "simulate:simulate",

@@ -127,3 +127,22 @@ def campaign_timing(
         turnaround={s: turnaround_from(turnaround_minutes(conn, campaign_id=campaign_id, span=s)) for s in SPANS},
         late=late,
     )
+
+
+def duration_text(minutes: float | None) -> str:
+    """A span as people read it: "-" (none measured), "45 min", "2 h 05 min", "1 d 3 h"."""
+    if minutes is None:
+        return "-"
+    whole = int(round(minutes))
+    if whole < 60:
+        return f"{whole} min"
+    hours, mins = divmod(whole, 60)
+    if hours < 24:
+        return f"{hours} h {mins:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def hours_text(hours: float) -> str:
+    """4.0 -> "4 h", 1.5 -> "1.5 h"."""
+    return f"{hours:g} h"
