@@ -381,3 +381,30 @@ def test_without_the_web_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     r = CliRunner().invoke(cli, ["--db", db, "serve"])
     assert 1 == r.exit_code
     assert "Error: poolab serve needs the web extra: pip install 'poolab[web]' (uvicorn is not installed)\n" == r.output
+
+
+@pytest.mark.slow
+def test_demo_ends_with_the_serve_command(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    """`poolab demo` ends by printing the `poolab serve` command; run as printed, it shows the demo's campaign."""
+    import shlex
+
+    from poolab_cli.main import cli
+
+    folder = tmp_path / "demo"
+    args = ["demo", "--residents", "800", "--households", "500", "--compounds", "3", "--infected", "6"]
+    r = CliRunner().invoke(cli, [*args, "--folder", str(folder)])
+    assert 0 == r.exit_code, r.output
+    last = r.output.strip().splitlines()[-1]
+    command, _, rest = last.removeprefix("watch it in a browser: ").partition("  (then open ")
+    words = shlex.split(command)
+    assert ["poolab", "--db", str(folder / "poolab.db"), "serve"] == words
+    path = rest.split("127.0.0.1:8000", 1)[1].split(";", 1)[0]
+    assert "/campaigns/demo-day1" == path
+    server = Server(words[2])  # the same store, on a free port instead of 8000
+    try:
+        browser.get(server.url + path.lstrip("/"))
+        assert "demo-day1" == browser.find_element("css selector", "h1").text
+        shown = on_screen(browser)
+        assert ("800", "0") == (shown["residents"][0], shown["waiting"][0])  # the demo resolved everyone
+    finally:
+        server.stop()
