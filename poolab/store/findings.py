@@ -70,7 +70,9 @@ def flagged_pools(conn: Connection, *, campaign_id: int, calls: Sequence[str], l
             .outerjoin(place, place_on(place, t.c.resident_pk, first))
         )
         .where(t.c.campaign_id == campaign_id, t.c.kind == "pool", res.c.call.in_(list(calls)))
-        .order_by(t.c.position, t.c.id)
+        # A campaign's pool tubes are stored in walk order (ids follow positions), so the
+        # campaign's index gives them in order and the first ``limit`` end the scan.
+        .order_by(t.c.id)
         .limit(limit)
     )
     return [
