@@ -369,7 +369,8 @@ def test_serve_refuses_what_it_should(tmp_path: Path) -> None:
     assert 1 == len(r.output.strip().splitlines())
 
 
-def test_without_the_web_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["starlette", "jinja2", "uvicorn"])
+def test_without_the_web_extra(module: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Without starlette, jinja2 or uvicorn, serve says which extra to install, in one line."""
     from poolab_cli.main import cli
 
@@ -377,10 +378,13 @@ def test_without_the_web_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
     db = f"sqlite:///{tmp_path / 'p.db'}"
     init_store(db)[0].dispose()
-    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    for name in [m for m in sys.modules if m == module or m.startswith(module + ".") or m.startswith("poolab.web")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)
     r = CliRunner().invoke(cli, ["--db", db, "serve"])
     assert 1 == r.exit_code
-    assert "Error: poolab serve needs the web extra: pip install 'poolab[web]' (uvicorn is not installed)\n" == r.output
+    expected = f"Error: poolab serve needs the web extra: pip install 'poolab[web]' ({module} is not installed)\n"
+    assert expected == r.output
 
 
 @pytest.mark.slow

@@ -12,12 +12,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import ipaddress
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MIN_TOKEN = 12
 REALM = 'Basic realm="poolab command post", charset="UTF-8"'
 
 SECURITY_HEADERS = {
@@ -34,23 +32,6 @@ SECURITY_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
     "cache-control": "no-store",
 }
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding to ``host`` keeps the server on this machine."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def loopback_names(host: str, port: int) -> set[str]:
-    """Host header values a loopback server answers to (anything else is a DNS-rebinding
-    page in someone's browser trying to read it)."""
-    names = {host, "localhost", "127.0.0.1", "[::1]"}
-    return names | {f"{n}:{port}" for n in names}
 
 
 def presented_token(headers: Headers) -> str | None:

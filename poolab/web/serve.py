@@ -1,12 +1,15 @@
 """``poolab serve``: the command post's application behind uvicorn.
 
-The socket is bound here, before uvicorn starts, so a port in use or an address this
+Nothing here imports the web stack before ``require_web`` has checked it is there (the
+command then fails with one line naming the extra). The socket is bound here, before
+uvicorn starts, so a port in use or an address this
 machine does not have is one line of error; port 0 takes a free port (the URL given to
 ``on_ready`` says which).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import Callable
 
@@ -14,9 +17,26 @@ from poolab.errors import PoolabError
 from poolab.store.engine import Store
 from poolab.timing import LateRule
 from poolab.web.extra import require_web
-from poolab.web.guard import MIN_TOKEN, is_loopback, loopback_names
 
+MIN_TOKEN = 12
 TOKEN_HINT = "python3 -c 'import secrets; print(secrets.token_urlsafe(24))'"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding to ``host`` keeps the server on this machine."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def loopback_names(host: str, port: int) -> set[str]:
+    """Host header values a loopback server answers to (anything else is a DNS-rebinding
+    page in someone's browser trying to read it)."""
+    names = {host, "localhost", "127.0.0.1", "[::1]"}
+    return names | {f"{n}:{port}" for n in names}
 
 
 def check_binding(host: str, token: str | None) -> None:
