@@ -11,7 +11,10 @@ median of ``--repeat``):
 
 * raw baseline: the SQL statements one page runs, captured from ``campaign_view`` and
   replayed through the bare driver (``sqlite3`` / psycopg) with the same parameters;
-* ``campaign_view`` in process (every figure the page shows, one read snapshot);
+* ``campaign_view`` in process (every figure the page shows: the counts and, on a second
+  connection at the same time, turnaround and late tubes);
+* the CPU time of that call (both connections' work: on SQLite it runs in this process),
+  which another program's load on the machine does not inflate the way it does wall time;
 * ``GET /campaigns/NAME`` from a ``poolab serve`` process over loopback (the page as a
   browser gets it: the library call, the template, HTTP);
 * ``GET /api/campaigns/NAME/status`` (``poolab status --json``: ``campaign_status``,
@@ -157,6 +160,17 @@ def time_call(fn: Callable[[], object], repeat: int) -> tuple[float, float, floa
     return median(times), min(times), max(times)
 
 
+def cpu_call(fn: Callable[[], object], repeat: int) -> tuple[float, float, float]:
+    """(median, min, max) CPU seconds of this process over ``repeat`` warm calls."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()
+        times.append(time.process_time() - start)
+    return median(times), min(times), max(times)
+
+
 def measure(kind: str, url: str, residents: int, repeat: int, rows: list[tuple[str, ...]]) -> None:
     from poolab.commandpost import campaign_view
     from poolab.store.engine import open_store
@@ -175,7 +189,10 @@ def measure(kind: str, url: str, residents: int, repeat: int, rows: list[tuple[s
     add(f"raw driver, the page's {len(statements)} SELECTs (baseline)", time_call(raw_replay(url, statements), repeat))
     store = open_store(url)
     try:
-        add("campaign_view (in process)", time_call(lambda: campaign_view(store, CAMPAIGN, listed=40), repeat))
+        view = lambda: campaign_view(store, CAMPAIGN, listed=40)  # noqa: E731
+        add("campaign_view (in process)", time_call(view, repeat))
+        # CPU seconds of the same call (both threads): the work, whatever else the machine runs
+        add("campaign_view, CPU time of the process", cpu_call(view, repeat))
     finally:
         store.dispose()
     server = Server(url)
