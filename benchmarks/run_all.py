@@ -34,6 +34,7 @@ ARGS: dict[str, list[str]] = {
     "bench_cli.py": ["--markdown"],
     "bench_stations.py": ["--markdown"],
     "bench_estimate.py": ["--markdown"],
+    "bench_serve.py": ["--markdown"],
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 from typing import TYPE_CHECKING
 
 import click
@@ -94,5 +96,10 @@ def demo(
     click.echo(f"confirmed positives are {verdict}")
     if not paper:
         click.echo("labels and the team's PDF sheet too: poolab demo --paper (needs poolab[print])")
+    db = shlex.quote(os.path.join(folder, "poolab.db"))
+    click.echo(
+        f"watch it in a browser: poolab --db {db} serve  "
+        f"(then open http://127.0.0.1:8000/campaigns/{report.campaign}; needs poolab[web])"
+    )
     if not report.exact:
         raise SystemExit(1)

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "positives": "resolve:positives",
     "status": "resolve:status",
     "log": "log:log",
+    "serve": "serve:serve",
     "estimate": "estimate:estimate",
     "plan": "plan:plan",
     "simulate": "simulate:simulate",

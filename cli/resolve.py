@@ -14,6 +14,7 @@ from .common import (
     reports_errors,
     unmasked_option,
 )
+from .late import late_options, timing_lines
 
 
 @click.command()
@@ -78,16 +79,20 @@ def positives(app: AppContext, name: str, output: str, unmasked: bool) -> None:
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @click.option("--missing", is_flag=True, help="Also list the barcodes still waiting for receipt or a result.")
+@late_options
 @pass_app
 @reports_errors
-def status(app: AppContext, name: str, as_json: bool, missing: bool) -> None:
+def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receipt: float, late_result: float) -> None:
     """Where every tube of campaign NAME stands: tubes by furthest step (planned,
     collected, received, resulted), results by call, retests, confirmed positives,
-    and what is still missing."""
+    and what is still missing; turnaround (collection to receipt, receipt to first
+    result: median and 90th percentile) and late tubes. JSON adds `turnaround` and
+    `late` to the keys of DESIGN.md."""
     from poolab.resolve import campaign_status, missing_tubes
+    from poolab.timing import LateRule
 
     store = app.store()
-    s = campaign_status(store, name)
+    s = campaign_status(store, name, late=LateRule(late_receipt, late_result))
     lists = missing_tubes(store, name) if missing else None
     if as_json:
         obj = s.as_json()
@@ -108,6 +113,9 @@ def status(app: AppContext, name: str, as_json: bool, missing: bool) -> None:
         waiting.append(f"{s.awaiting_collection} not yet collected")
     click.echo(f"  waiting   {', '.join(waiting)}")
     click.echo(f"  confirmed positive residents: {s.confirmed_positive}")
+    if s.timing is not None:
+        for line in timing_lines(s.timing):
+            click.echo(line)
     if lists is not None:
         for label, codes in lists.items():
             shown = " ".join(codes[:200]) + (f" ... (+{len(codes) - 200})" if len(codes) > 200 else "")

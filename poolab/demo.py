@@ -40,6 +40,7 @@ class DemoReport:
     """What the demo did and whether its confirmed positives are the right people."""
 
     folder: str
+    campaign: str
     steps: tuple[DemoStep, ...]
     infected: tuple[str, ...]
     detectable: tuple[str, ...]  # infected residents the simulated assay detects
@@ -300,6 +301,7 @@ def run_demo(
     )
     return DemoReport(
         folder=folder,
+        campaign=campaign,
         steps=tuple(steps),
         infected=tuple(sorted(person_ct)),
         detectable=tuple(detectable),

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
 from poolab.errors import Problem
+
+if TYPE_CHECKING:
+    from poolab.timing import CampaignTiming
 
 
 @attrs.frozen(slots=True)
@@ -96,9 +101,10 @@ class CampaignStatus:
     awaiting_collection: int = 0
     pool_results: dict[str, int] = attrs.Factory(dict)  # results, pool tubes only
     individual_results: dict[str, int] = attrs.Factory(dict)  # results, individual (retest) tubes only
+    timing: CampaignTiming | None = None  # turnaround and late tubes (the command post's)
 
     def as_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "campaign": self.campaign,
             "residents": self.residents,
             "pools": self.pools,
@@ -112,3 +118,7 @@ class CampaignStatus:
             "pool_results": dict(self.pool_results),
             "individual_results": dict(self.individual_results),
         }
+        if self.timing is not None:
+            out["turnaround"] = self.timing.turnaround_json()
+            out["late"] = self.timing.late_json()
+        return out

@@ -7,6 +7,7 @@ kernel the simulator runs, so what is planned is what runs.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
@@ -30,6 +31,7 @@ from poolab.store.reports import (
     pool_members,
     residents_by_pk,
 )
+from poolab.timing import LateRule, campaign_timing
 
 RETEST_COLUMNS = (
     "resident_id",
@@ -191,14 +193,18 @@ def positive_resident_ids(store: Store, campaign: str) -> list[str]:
     return sorted({people[int(tubes.resident_pk[i])][0] for i in idx})
 
 
-def campaign_status(store: Store, campaign: str) -> CampaignStatus:
+def campaign_status(
+    store: Store, campaign: str, *, late: LateRule | None = None, now: datetime | None = None
+) -> CampaignStatus:
     """Counts by state: tubes by furthest step, results by current call (all tubes, and
     pools and individual tubes apart), retests, confirmed positives, and what is still
-    awaited (the counts of the lists ``missing_tubes`` gives)."""
+    awaited (the counts of the lists ``missing_tubes`` gives); turnaround times and late
+    tubes (``late``: when a tube is late, as of ``now``)."""
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
         residents = count_campaign_residents(conn, campaign_id=info.id)
+        timing = campaign_timing(conn, campaign_id=info.id, rule=late or LateRule(), now=now)
     resulted = tubes.call != NO_CALL
     received = tubes.received & ~resulted
     collected = tubes.collected & ~tubes.received & ~resulted
@@ -228,6 +234,7 @@ def campaign_status(store: Store, campaign: str) -> CampaignStatus:
         awaiting_collection=int(waiting["awaiting_collection"].sum()),
         pool_results=by_call(pool),
         individual_results=by_call(~pool),
+        timing=timing,
     )
 
 

@@ -1,0 +1,64 @@
+"""SQL pieces the command post's queries share: a tube's current result, its place
+(compound and building) and its number of people, as joins and correlated
+subqueries the database runs per tube, so nothing is carried into Python per tube.
+
+- A tube's current result is the end of its result chain: the row no other row
+  supersedes (``uq_result_supersedes`` makes that an index look-up).
+- A pool tube's place is that of its first member (pools never cross a compound; a
+  pool that spans two buildings is shown at the first); an individual tube's is its
+  resident's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Alias, ColumnElement, Integer, and_, cast, exists, func, select
+
+from poolab.store.tables import Member, Resident, Result, Tube
+
+T = Tube.__table__  # type: ignore[attr-defined]
+M = Member.__table__  # type: ignore[attr-defined]
+R = Resident.__table__  # type: ignore[attr-defined]
+RES = Result.__table__  # type: ignore[attr-defined]
+
+
+def is_current(result: Alias) -> ColumnElement[bool]:
+    """``result`` is the end of its tube's chain (no row supersedes it)."""
+    later = RES.alias("later")
+    return ~exists().where(later.c.supersedes_id == result.c.id)
+
+
+def current_result_on(result: Alias, tube_id: Any) -> ColumnElement[bool]:
+    """Join condition: ``result`` is the current result of the tube ``tube_id`` (a column)."""
+    return and_(result.c.tube_id == tube_id, is_current(result))
+
+
+FIRST_SLOT = 1
+"""Slots of a pool tube count from 1 (the assignment kernel numbers them 1..size, field
+binding from 1 on); members are never removed, so slot 1 is a filled tube's first."""
+
+
+def first_member_on(member: Alias, tube_id: Any) -> ColumnElement[bool]:
+    """Join condition: ``member`` is the first member (slot 1) of pool tube ``tube_id``."""
+    return and_(member.c.tube_id == tube_id, member.c.slot == FIRST_SLOT)
+
+
+def place_on(resident: Alias, resident_pk: Any, first_member: Alias) -> ColumnElement[bool]:
+    """Join condition: ``resident`` gives a tube's place: the tube's own resident
+    (``resident_pk``, an individual tube's) or its first member (``first_member``,
+    joined with ``first_member_on``)."""
+    return resident.c.id == func.coalesce(resident_pk, first_member.c.resident_pk)
+
+
+def people_in(tube: Any) -> Any:
+    """How many residents a pool tube holds (a correlated count; 0 for individual tubes)."""
+    inner = M.alias("members")
+    return select(func.count()).where(inner.c.tube_id == tube.c.id).scalar_subquery()
+
+
+def minutes_between(dialect: str, earlier: Any, later: Any) -> Any:
+    """Whole minutes from ``earlier`` to ``later`` (time stamp columns), in SQL."""
+    if dialect == "sqlite":  # stored as ISO text in UTC; julianday reads it; CAST truncates
+        return cast((func.julianday(later) - func.julianday(earlier)) * 1440.0, Integer)
+    return func.floor(func.extract("epoch", later - earlier) / 60.0)

@@ -1,0 +1,148 @@
+"""Turnaround and late tubes: how long tubes take from swab to lab and from lab to
+result, and which are overdue.
+
+The database counts tubes per whole minute of each span (``poolab.store.timing``);
+the median and 90th percentile come from that histogram, to the minute (within the
+minute, tubes are taken as evenly spread). Late tubes are counted against ``now``:
+collected and not received after ``receipt_hours``, received and without a usable
+result (none, or invalid) after ``result_hours``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import numpy as np
+from sqlalchemy import Connection
+
+from poolab.errors import PoolabError
+from poolab.store.timing import LATE_STEPS, SPANS, LateTube, late_tubes, turnaround_minutes
+
+DEFAULT_RECEIPT_HOURS = 4.0
+"""Swab to lab: tubes collected and not received after this many hours are late."""
+DEFAULT_RESULT_HOURS = 6.0
+"""Lab to result: received tubes without a result after this many hours are late."""
+MAX_HOURS = 24.0 * 30
+
+
+def _hours(value: float) -> float:
+    value = float(value)
+    if not (math.isfinite(value) and 0 < value <= MAX_HOURS):
+        raise PoolabError(f"late-tube hours must be more than 0 and at most {MAX_HOURS:g}, got {value:g}")
+    return value
+
+
+@attrs.frozen(slots=True)
+class LateRule:
+    """When a tube counts as late at each step (hours)."""
+
+    receipt_hours: float = attrs.field(default=DEFAULT_RECEIPT_HOURS, converter=_hours)
+    result_hours: float = attrs.field(default=DEFAULT_RESULT_HOURS, converter=_hours)
+
+
+@attrs.frozen(slots=True)
+class Turnaround:
+    """One span's times: tubes measured, median and 90th percentile (minutes), and the
+    histogram they come from as (minute, tubes) pairs in minute order."""
+
+    tubes: int
+    median_minutes: float | None
+    p90_minutes: float | None
+    histogram: tuple[tuple[int, int], ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        return {"tubes": self.tubes, "median_minutes": self.median_minutes, "p90_minutes": self.p90_minutes}
+
+
+def turnaround_from(histogram: list[tuple[int, int]]) -> Turnaround:
+    """Median and 90th percentile of a (minute, tubes) histogram; a negative span (clocks
+    of two stations apart) counts as zero."""
+    if not histogram:
+        return Turnaround(0, None, None)
+    raw = np.asarray(histogram, dtype=np.int64)
+    minutes, inverse = np.unique(np.maximum(raw[:, 0], 0), return_inverse=True)
+    counts = np.bincount(inverse, weights=raw[:, 1]).astype(np.int64)
+    pairs = tuple(zip(minutes.tolist(), counts.tolist(), strict=True))
+    return Turnaround(int(counts.sum()), _quantile(minutes, counts, 0.5), _quantile(minutes, counts, 0.9), pairs)
+
+
+def _quantile(minutes: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """The q-quantile (inverted CDF: the ceil(q n)-th smallest), inside its minute."""
+    n = int(counts.sum())
+    k = max(1, math.ceil(q * n))
+    cum = np.cumsum(counts)
+    i = int(np.searchsorted(cum, k))
+    before = int(cum[i] - counts[i])
+    return round(float(minutes[i]) + (k - before - 0.5) / float(counts[i]), 1)
+
+
+@attrs.frozen(slots=True)
+class LateList:
+    """Tubes late at one step: how many, and the longest-waiting ones."""
+
+    hours: float
+    count: int
+    tubes: tuple[LateTube, ...] = ()
+
+
+@attrs.frozen(slots=True)
+class CampaignTiming:
+    """Turnaround per span (``SPANS``) and late tubes per step (``LATE_STEPS``), as of ``now``."""
+
+    now: datetime
+    rule: LateRule
+    turnaround: dict[str, Turnaround]
+    late: dict[str, LateList]
+
+    def turnaround_json(self) -> dict[str, object]:
+        return {span: self.turnaround[span].as_json() for span in SPANS}
+
+    def late_json(self) -> dict[str, object]:
+        return {
+            "receipt_hours": self.rule.receipt_hours,
+            "not_received": self.late["not_received"].count,
+            "result_hours": self.rule.result_hours,
+            "without_result": self.late["without_result"].count,
+        }
+
+
+def campaign_timing(
+    conn: Connection, *, campaign_id: int, rule: LateRule, now: datetime | None = None, listed: int = 0
+) -> CampaignTiming:
+    """The campaign's turnaround and late tubes (the ``listed`` longest-waiting of each
+    step with their place), read in the caller's snapshot."""
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    hours = {"not_received": rule.receipt_hours, "without_result": rule.result_hours}
+    late: dict[str, LateList] = {}
+    for step in LATE_STEPS:
+        count, tubes = late_tubes(
+            conn, campaign_id=campaign_id, step=step, before=at - timedelta(hours=hours[step]), limit=max(listed, 1)
+        )
+        late[step] = LateList(hours[step], count, tuple(tubes[:listed]))
+    return CampaignTiming(
+        now=at,
+        rule=rule,
+        turnaround={s: turnaround_from(turnaround_minutes(conn, campaign_id=campaign_id, span=s)) for s in SPANS},
+        late=late,
+    )
+
+
+def duration_text(minutes: float | None) -> str:
+    """A span as people read it: "-" (none measured), "45 min", "2 h 05 min", "1 d 3 h"."""
+    if minutes is None:
+        return "-"
+    whole = int(round(minutes))
+    if whole < 60:
+        return f"{whole} min"
+    hours, mins = divmod(whole, 60)
+    if hours < 24:
+        return f"{hours} h {mins:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def hours_text(hours: float) -> str:
+    """4.0 -> "4 h", 1.5 -> "1.5 h"."""
+    return f"{hours:g} h"

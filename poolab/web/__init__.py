@@ -1,0 +1,6 @@
+"""The command post: a read-only web view of the store (``poolab serve``), a small
+Starlette application with Jinja2 templates served by uvicorn. Needs the web extra.
+
+Nothing here talks SQL or writes: every page is one library call
+(``poolab.commandpost.campaign_view``, ``poolab.resolve.campaign_status``).
+"""

@@ -1,0 +1,157 @@
+"""The command post's routes: every one a GET that makes one library call and renders it.
+
+- ``/campaigns``: the campaigns in the store, newest first.
+- ``/campaigns/NAME``: the campaign's page (``poolab.commandpost.campaign_view``);
+  ``?late_receipt=HOURS&late_result=HOURS`` change when a tube counts as late.
+- ``/api/campaigns/NAME/status``: ``poolab status NAME --json``, the same call
+  (``poolab.resolve.campaign_status``), with the same two parameters.
+- ``/static/...``: the stylesheet and the refresh script, from the package.
+
+There are no other routes and no other methods (405).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from poolab.errors import NotFound, PoolabError, StoreFault, StoreMissing
+from poolab.store.engine import Store
+from poolab.timing import LateRule, duration_text, hours_text
+from poolab.web.charts import histogram, percent
+from poolab.web.guard import Guard
+from poolab.when import local_time
+
+DEFAULT_REFRESH = 10
+"""Seconds between the page's updates of itself."""
+LISTED = 40
+"""Rows per list on the page (pools, positives, each kind of late tube); counts stay whole."""
+
+
+@attrs.frozen(slots=True)
+class Settings:
+    """What the server was started with."""
+
+    late: LateRule = LateRule()
+    refresh: int = DEFAULT_REFRESH
+    token: str | None = None
+    hosts: frozenset[str] | None = None  # Host header values answered (None: any)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("poolab.web", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        n=lambda v: f"{int(v):,}",
+        duration=duration_text,
+        hours=hours_text,
+        clock=lambda at: f"{local_time(at):%H:%M}",
+        seconds=lambda at: f"{local_time(at):%H:%M:%S}",
+        stamp=lambda at: f"{local_time(at):%Y-%m-%d %H:%M}",
+        since=_since,
+        segment=lambda name: quote(str(name), safe=""),
+        pct=percent,
+        ct=lambda v: "-" if v is None else f"{v:.1f}",
+    )
+    env.globals.update(histogram=histogram)
+    return env
+
+
+def _since(at: datetime, now: datetime) -> str:
+    """How long ago ``at`` was, as of ``now``."""
+    return duration_text(max(0.0, (local_time(now) - local_time(at)).total_seconds() / 60))
+
+
+def _hours_param(request: Request, key: str, default: float) -> float:
+    raw = request.query_params.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise PoolabError(f"{key} must be a number of hours, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise PoolabError(f"{key} must be a number of hours, got {raw!r}")
+    return value
+
+
+def _late(request: Request, settings: Settings) -> LateRule:
+    return LateRule(
+        _hours_param(request, "late_receipt", settings.late.receipt_hours),
+        _hours_param(request, "late_result", settings.late.result_hours),
+    )
+
+
+def create_app(store: Store, settings: Settings | None = None) -> Starlette:
+    """The command post's application over an open store."""
+    conf = settings or Settings()
+    env = _environment()
+
+    def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = env.get_template(template).render(refresh=conf.refresh, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def failure(exc: PoolabError, *, api: bool) -> Response:
+        status = 404 if isinstance(exc, NotFound) else 503 if isinstance(exc, StoreFault | StoreMissing) else 400
+        if api:
+            return JSONResponse({"error": str(exc)}, status_code=status)
+        return page("error.html", status=status, message=str(exc))
+
+    def home(request: Request) -> Response:
+        return RedirectResponse("/campaigns", status_code=303)
+
+    def campaigns(request: Request) -> Response:
+        from poolab.commandpost import campaign_names
+
+        try:
+            rows = campaign_names(store)
+        except PoolabError as exc:
+            return failure(exc, api=False)
+        return page("campaigns.html", campaigns=rows, store=store.shown)
+
+    def campaign(request: Request) -> Response:
+        from poolab.commandpost import campaign_view
+
+        name = request.path_params["name"]
+        try:
+            view = campaign_view(store, name, late=_late(request, conf), listed=LISTED)
+        except PoolabError as exc:
+            return failure(exc, api=False)
+        return page("campaign.html", view=view, defaults=conf.late)
+
+    def status(request: Request) -> Response:
+        from poolab.resolve import campaign_status
+
+        try:
+            body = campaign_status(store, request.path_params["name"], late=_late(request, conf)).as_json()
+        except PoolabError as exc:
+            return failure(exc, api=True)
+        # byte for byte what `poolab status NAME --json` prints
+        return Response(json.dumps(body, ensure_ascii=False) + "\n", media_type="application/json")
+
+    routes = [
+        Route("/", home, methods=["GET"]),
+        Route("/campaigns", campaigns, methods=["GET"]),
+        Route("/campaigns/{name:str}", campaign, methods=["GET"]),
+        Route("/api/campaigns/{name:str}/status", status, methods=["GET"]),
+        Mount("/static", app=StaticFiles(packages=[("poolab.web", "static")]), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    hosts = set(conf.hosts) if conf.hosts is not None else None
+    app.add_middleware(Guard, token=conf.token, hosts=hosts)
+    return app

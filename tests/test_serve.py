@@ -1,0 +1,412 @@
+"""``poolab serve`` in a real browser: the real server (a ``poolab serve`` process on a
+free loopback port) and Debian's headless Chromium driven through its chromedriver.
+
+Screenshots of the campaign page at desktop and phone widths are kept in
+``test-artifacts/`` (``POOLAB_TEST_ARTIFACTS`` names another folder).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from poolab.timing import duration_text
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(os.environ.get("POOLAB_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+POOLAB = str(Path(sys.executable).parent / "poolab")
+TOKEN = "correct-horse-battery-staple"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+)
+
+
+def _district(url: str, roster_csv: Path) -> None:
+    """A campaign eight hours into its day. Every tube was collected in its first half
+    hour and reached the lab (or got lost: one in ten) more than six hours ago, so the
+    late counts cannot change while a test looks at them (no cut-off falls among the
+    time stamps)."""
+    from poolab.campaigns import create_campaign
+    from poolab.roster_import import import_roster
+    from poolab.store.engine import init_store
+    from poolab.timeline import DayPlan, simulate_day
+
+    store, _ = init_store(url)
+    try:
+        import_roster(store, roster_csv, operator="t")
+        create_campaign(store, "day1", operator="t")
+        plan = DayPlan(
+            hours=8.0,
+            walk=0.5,
+            transport=0.3,
+            spread=0.2,
+            lab=1.0,
+            resample=1.0,
+            lost=0.1,
+            positive=0.1,
+            inconclusive=0.05,
+        )
+        simulate_day(store, "day1", plan=plan, seed=5, now=datetime.now(UTC))
+    finally:
+        store.dispose()
+
+
+class Server:
+    """A ``poolab serve`` process; ``url`` is where it listens."""
+
+    def __init__(self, db: str, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [POOLAB, "--db", db, "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert "poolab command post at http://127.0.0.1:" in line, line + self.proc.stderr.read()  # type: ignore[union-attr]
+        self.url = line.split(" at ", 1)[1].split("campaigns", 1)[0]
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        out, err = self.proc.communicate(timeout=20)
+        assert "" == err
+        return out
+
+
+def get(url: str, token: str | None = None, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of one request."""
+    request = urllib.request.Request(url, method=method)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+
+
+@pytest.fixture
+def served(store_url: str, small_roster_csv: Path) -> Iterator[tuple[str, Server]]:
+    """The store URL and a server on it."""
+    _district(store_url, small_roster_csv)
+    server = Server(store_url, "--refresh", "2")
+    try:
+        yield store_url, server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium (Debian's) through chromedriver."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument("--window-size=1280,900")
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def status_json(url: str, *extra: str) -> tuple[dict[str, object], bytes]:
+    """`poolab status day1 --json` as the CLI prints it."""
+    from poolab_cli.main import cli
+
+    result = CliRunner().invoke(cli, ["--db", url, "status", "day1", "--json", *extra], catch_exceptions=False)
+    assert 0 == result.exit_code, result.output
+    return json.loads(result.output), result.output.encode("utf-8")
+
+
+def on_screen(driver) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """data-key -> (data-value, text shown) of every figure on the page."""
+    found = driver.execute_script(
+        "return Array.from(document.querySelectorAll('[data-key]'))"
+        ".map(e => [e.dataset.key, e.dataset.value, e.textContent.trim()]);"
+    )
+    return {k: (v, text) for k, v, text in found}
+
+
+def store_kind(url: str) -> str:
+    return "postgresql" if url.startswith("postgres") else "sqlite"
+
+
+def _lookup(obj: object, key: str) -> object:
+    for part in key.split("."):
+        assert isinstance(obj, dict)
+        obj = obj[part]
+    return obj
+
+
+def _screenshot(driver, name: str, width: int) -> Path:  # type: ignore[no-untyped-def]
+    """A full-page screenshot at ``width`` CSS pixels, kept as a test artifact."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": min(height, 12000), "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    path = ARTIFACTS / name
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path
+
+
+@pytest.mark.store
+@pytest.mark.slow
+def test_page_shows_status_json(served, browser, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every figure on the campaign page equals `poolab status --json`, shown as a person reads it."""
+    url, server = served
+    browser.get(server.url + "campaigns/day1")
+    status, _ = status_json(url)
+    shown = on_screen(browser)
+    compared = 0
+    for key, (value, text) in shown.items():
+        if key.split(".")[0] not in status:
+            continue
+        expected = _lookup(status, key)
+        compared += 1
+        if key.startswith("turnaround.") and not key.endswith(".tubes"):
+            assert ("" if expected is None else str(expected), duration_text(expected)) == (value, text), key  # type: ignore[arg-type]
+        else:
+            assert (str(expected), f"{expected:,}") == (value, text), key
+    assert 6 + 4 + 4 + 2 * 3 + 2 == compared  # single keys, tubes, results, turnaround, late
+    assert 0 < int(shown["waiting"][0]) < int(shown["residents"][0])
+    title = browser.find_element("css selector", "h1").text
+    assert "day1" == title
+    shots = [_screenshot(browser, f"campaign-{store_kind(url)}-{w}px.png", w) for w in (1400, 390)]
+    assert all(p.stat().st_size > 10_000 for p in shots)
+
+
+@pytest.mark.store
+@pytest.mark.slow
+def test_no_unmasked_name_in_the_dom(served, browser, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+    """No resident's full name appears anywhere in the page; confirmed positives show masked names."""
+    import csv
+
+    from poolab.masking import mask_name
+
+    _url, server = served
+    browser.get(server.url + "campaigns/day1")
+    dom = browser.page_source
+    with open(small_roster_csv, encoding="utf-8", newline="") as f:
+        roster = list(csv.DictReader(f))
+    places = {r["compound"] for r in roster}
+    names = {r["name"] for r in roster if len(r["name"]) >= 2 and not any(r["name"] in p for p in places)}
+    assert len(names) > 500
+    assert [] == sorted(n for n in names if n in dom)
+    masked = [e.text for e in browser.find_elements("css selector", "[data-list=positives] [data-masked]")]
+    by_id = {r["resident_id"]: r["name"] for r in roster}
+    ids = [e.text for e in browser.find_elements("css selector", "[data-list=positives] td.code:first-child")]
+    assert masked and [mask_name(by_id[i]) for i in ids] == masked
+    assert "*" in "".join(masked)
+
+
+@pytest.mark.store
+@pytest.mark.slow
+def test_api_is_status_json_byte_for_byte(served) -> None:  # type: ignore[no-untyped-def]
+    """/api/campaigns/NAME/status is what `poolab status NAME --json` prints, late options included."""
+    url, server = served
+    for query, options in (
+        ("", ()),
+        ("?late_receipt=0.5&late_result=2", ("--late-receipt", "0.5", "--late-result", "2")),
+    ):
+        code, headers, body = get(server.url + "api/campaigns/day1/status" + query)
+        assert (200, "application/json") == (code, headers["content-type"])
+        assert status_json(url, *options)[1] == body
+    code, _, body = get(server.url + "api/campaigns/nope/status")
+    assert 404 == code and "no campaign 'nope'" in json.loads(body)["error"]
+
+
+@pytest.mark.store
+@pytest.mark.slow
+def test_page_updates_itself(served, browser) -> None:  # type: ignore[no-untyped-def]
+    """A tube received while the page is open shows up on it without a reload."""
+    from poolab.reception import receive
+    from poolab.scans import Scan
+    from poolab.store.engine import open_store
+
+    url, server = served
+    browser.get(server.url + "campaigns/day1")
+    before = int(on_screen(browser)["late.not_received"][0])
+    assert before > 0
+    store = open_store(url)
+    try:
+        status, _ = status_json(url, "--missing")
+        waiting = status["missing"]["awaiting_receipt"]  # type: ignore[index]
+        report = receive(store, "day1", [Scan(1, waiting[0])], source="test", operator="t")
+        assert 1 == report.accepted
+    finally:
+        store.dispose()
+    browser.execute_script("document.body.dataset.marker = 'same page';")
+    deadline = time.monotonic() + 15
+    while int(on_screen(browser)["late.not_received"][0]) == before and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert before - 1 == int(on_screen(browser)["late.not_received"][0])
+    assert "same page" == browser.execute_script("return document.body.dataset.marker;")
+
+
+@pytest.mark.store
+@pytest.mark.slow
+def test_campaign_list_and_errors(store_url: str, small_roster_csv: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    """/campaigns links every campaign; an unknown one is a 404 page naming the campaigns there are."""
+    _district(store_url, small_roster_csv)
+    server = Server(store_url)
+    try:
+        browser.get(server.url)
+        links = [a.text for a in browser.find_elements("css selector", "main a")]
+        assert ["day1"] == links
+        code, _, body = get(server.url + "campaigns/nope")
+        assert 404 == code and "no campaign &#39;nope&#39;; campaigns: day1" in body.decode("utf-8")
+        code, _, _ = get(server.url + "campaigns/day1?late_receipt=soon")
+        assert 400 == code
+        code, _, _ = get(server.url + "campaigns/day1", method="POST")
+        assert 405 == code
+    finally:
+        server.stop()
+
+
+@pytest.mark.store
+@pytest.mark.slow
+def test_security_headers_and_loopback_host(served) -> None:  # type: ignore[no-untyped-def]
+    """Every response carries the CSP (no inline script) and nosniff; a foreign Host header is refused."""
+    _url, server = served
+    for path in ("campaigns", "campaigns/day1", "api/campaigns/day1/status", "static/style.css", "nope"):
+        _code, headers, _ = get(server.url + path)
+        assert "nosniff" == headers["x-content-type-options"], path
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert "unsafe-inline" not in headers["content-security-policy"]
+    _code, _headers, page = get(server.url + "campaigns/day1")
+    assert b"<script>" not in page and b" style=" not in page
+    request = urllib.request.Request(server.url + "campaigns", headers={"Host": "attacker.example"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    refused.value.close()
+    assert 421 == refused.value.code
+
+
+@pytest.mark.store
+@pytest.mark.slow
+def test_token_is_required_on_every_request(store_url: str, small_roster_csv: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    """With a token set, a request without it (or with another) gets 401; with it, the page and the API answer."""
+    _district(store_url, small_roster_csv)
+    server = Server(store_url, "--host", "127.0.0.1", "--token", TOKEN)
+    try:
+        for path in ("", "campaigns", "campaigns/day1", "api/campaigns/day1/status", "static/style.css"):
+            code, headers, _ = get(server.url + path)
+            assert 401 == code, path
+            assert headers["www-authenticate"].startswith("Basic")
+            assert 401 == get(server.url + path, token="not-the-token-at-all")[0]
+        assert 200 == get(server.url + "api/campaigns/day1/status", token=TOKEN)[0]
+        basic = base64.b64encode(f"anyone:{TOKEN}".encode()).decode()
+        browser.execute_cdp_cmd("Network.enable", {})
+        browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Basic {basic}"}})
+        try:
+            browser.get(server.url + "campaigns/day1")
+            assert "day1" == browser.find_element("css selector", "h1").text
+            assert int(on_screen(browser)["residents"][0]) == 600
+        finally:
+            browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
+    finally:
+        server.stop()
+
+
+def test_serve_refuses_what_it_should(tmp_path: Path) -> None:
+    """Beyond loopback without a token, a short token, a busy port: one line each, no traceback."""
+    import socket
+
+    from poolab.store.engine import init_store
+    from poolab_cli.main import cli
+
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    init_store(db)[0].dispose()
+    runner = CliRunner()
+    r = runner.invoke(cli, ["--db", db, "serve", "--host", "0.0.0.0"])
+    assert 1 == r.exit_code and "give a token too" in r.output and "Traceback" not in r.output
+    r = runner.invoke(cli, ["--db", db, "serve", "--host", "0.0.0.0", "--token", "short"])
+    assert 1 == r.exit_code and "the token is too short (5 characters" in r.output
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    try:
+        r = runner.invoke(cli, ["--db", db, "serve", "--port", str(busy.getsockname()[1])])
+    finally:
+        busy.close()
+    assert 1 == r.exit_code and "cannot serve on 127.0.0.1:" in r.output and "in use" in r.output
+    assert 1 == len(r.output.strip().splitlines())
+
+
+@pytest.mark.parametrize("module", ["starlette", "jinja2", "uvicorn"])
+def test_without_the_web_extra(module: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without starlette, jinja2 or uvicorn, serve says which extra to install, in one line."""
+    from poolab.store.engine import init_store
+    from poolab_cli.main import cli
+
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    init_store(db)[0].dispose()
+    for name in [m for m in sys.modules if m == module or m.startswith(module + ".") or m.startswith("poolab.web")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)
+    r = CliRunner().invoke(cli, ["--db", db, "serve"])
+    assert 1 == r.exit_code
+    expected = f"Error: poolab serve needs the web extra: pip install 'poolab[web]' ({module} is not installed)\n"
+    assert expected == r.output
+
+
+@pytest.mark.slow
+def test_demo_ends_with_the_serve_command(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    """`poolab demo` ends by printing the `poolab serve` command; run as printed, it shows the demo's campaign."""
+    import shlex
+
+    from poolab_cli.main import cli
+
+    folder = tmp_path / "demo"
+    args = ["demo", "--residents", "800", "--households", "500", "--compounds", "3", "--infected", "6"]
+    r = CliRunner().invoke(cli, [*args, "--folder", str(folder)])
+    assert 0 == r.exit_code, r.output
+    last = r.output.strip().splitlines()[-1]
+    command, _, rest = last.removeprefix("watch it in a browser: ").partition("  (then open ")
+    words = shlex.split(command)
+    assert ["poolab", "--db", str(folder / "poolab.db"), "serve"] == words
+    path = rest.split("127.0.0.1:8000", 1)[1].split(";", 1)[0]
+    assert "/campaigns/demo-day1" == path
+    server = Server(words[2])  # the same store, on a free port instead of 8000
+    try:
+        browser.get(server.url + path.lstrip("/"))
+        assert "demo-day1" == browser.find_element("css selector", "h1").text
+        shown = on_screen(browser)
+        assert ("800", "0") == (shown["residents"][0], shown["waiting"][0])  # the demo resolved everyone
+    finally:
+        server.stop()
