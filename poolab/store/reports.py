@@ -9,6 +9,7 @@ import numpy as np
 from sqlalchemy import Connection, func, select
 
 from poolab.calls import CALL_CODE, NO_CALL
+from poolab.store.bulk import fetch_all_raw
 from poolab.store.tables import Collection, Member, Receipt, Resident, Result, Tube
 
 _T = Tube.__table__  # type: ignore[attr-defined]
@@ -41,8 +42,10 @@ class TubeTable:
 
 
 def campaign_tubes(conn: Connection, *, campaign_id: int) -> TubeTable:
-    """Every tube of the campaign with its furthest step and current call."""
-    rows = conn.execute(
+    """Every tube of the campaign with its furthest step and current call (raw driver
+    reads: a district's tubes are read by every report)."""
+    rows = fetch_all_raw(
+        conn,
         select(
             _T.c.id,
             _T.c.barcode,
@@ -56,17 +59,18 @@ def campaign_tubes(conn: Connection, *, campaign_id: int) -> TubeTable:
         )
         .select_from(_T.outerjoin(_COL, _COL.c.tube_id == _T.c.id).outerjoin(_REC, _REC.c.tube_id == _T.c.id))
         .where(_T.c.campaign_id == campaign_id)
-        .order_by(_T.c.kind, _T.c.position, _T.c.id)
-    ).all()
+        .order_by(_T.c.kind, _T.c.position, _T.c.id),
+    )
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), np.int64, n)
     index = {int(t): i for i, t in enumerate(ids)}
     call = np.full(n, NO_CALL, np.int8)
-    for tid, c in conn.execute(
+    for tid, c in fetch_all_raw(
+        conn,
         select(_RES.c.tube_id, _RES.c.call)
         .select_from(_RES.join(_T, _T.c.id == _RES.c.tube_id))
         .where(_T.c.campaign_id == campaign_id)
-        .order_by(_RES.c.id)
+        .order_by(_RES.c.id),
     ):
         call[index[tid]] = CALL_CODE[c]
     return TubeTable(
