@@ -23,17 +23,8 @@ KEYS = ("expected_tests_per_individual", "pse", "psp", "pppv", "pnpv")
 
 def _campaign(design: d.Design, status: np.ndarray) -> np.ndarray:
     """One campaign of the kernel under a perfect assay on given infections."""
-    tally = np.zeros(ks.NCOLS, dtype=np.int64)
     ones = np.ones(design.nstages)
-    ks._one_campaign(
-        design.stage_ptr, design.stage_rule, design.pool_ptr, design.pool_members,
-        design.pool_stage, design.pool_parent, design.pool_parent2, design.pool_block,
-        design.pool_kind, design.member_ptr, design.member_pools, design.leaf_of_member,
-        ones, ones, False, 0.0, status, status.astype(np.float64),
-        np.zeros(design.npools, np.bool_), np.zeros(design.npools, np.bool_),
-        np.zeros(design.nblocks, np.bool_), np.zeros(design.nblocks, np.bool_),
-        np.zeros(design.n, np.bool_), np.zeros(design.n, np.bool_), tally,
-    )  # fmt: skip
+    tally, _ = ks.run_campaign(design.staged, ks.assay(design.staged, ones, ones), status, status.astype(np.float64))
     return tally
 
 

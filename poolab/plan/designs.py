@@ -1,23 +1,12 @@
 """Pooling designs as incidence structures: which pools exist, in which stage, and when
 each pool is tested.
 
-Every design is one ``Design``: its pools in CSR form (``pool_ptr``, ``pool_members``)
-ordered by stage (pools of stage ``s`` are ``stage_ptr[s]:stage_ptr[s+1]``), and a rule
-per stage saying when a pool of that stage is tested:
-
-* ``ROOT``: always (the first stage);
-* ``TREE``: when its parent pool (``pool_parent``) tested positive (Dorfman retests,
-  hierarchical subpools, an array's rows and columns under a master pool);
-* ``ARRAY_CELL``: an array's individual test at row r, column c (Kim et al. 2007,
-  binGroup2's rule): when row and column are both positive, or the row is positive and
-  no column of the square is, or the column is positive and no row is;
-* ``COMP_CELL``: a non-adaptive design's confirmation test: when every first-stage pool
-  holding the individual is positive (COMP's candidate).
-
-An individual's final call is the result of its ``leaf_of_member`` pool (negative when
-that pool was never tested), or COMP's call when it has none (non-adaptive without
-confirmation). Individuals are laid out in the order given (keep households together by
-passing them in household order); the last block may be partial:
+Every design is one ``Design``: its name and family, and its arrays as the kernels take
+them (``poolab.kernels.layout.StagedDesign``: pools in CSR form ordered by stage, each
+pool's rule ROOT, TREE, ARRAY_CELL or COMP_CELL, the rules being documented there). A
+stage is one step of the assay, with its own Se/Sp. Individuals are laid out in the order
+given (keep households together by passing them in household order); the last block may
+be partial:
 
 * ``dorfman:K``: the lab rule exactly (a positive pool's members are all resampled), also
   for a remainder pool of one;
@@ -34,35 +23,94 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
+from poolab.kernels.layout import (
+    ARRAY_CELL,
+    COMP_CELL,
+    KIND_COL,
+    KIND_OTHER,
+    KIND_ROW,
+    ROOT,
+    TREE,
+    StagedDesign,
+    staged_design,
+)
 from poolab.plan.spec import BadSpec, DesignSpec
 
-ROOT, TREE, ARRAY_CELL, COMP_CELL = 0, 1, 2, 3
-KIND_OTHER, KIND_ROW, KIND_COL = 0, 1, 2
+__all__ = ["ARRAY_CELL", "COMP_CELL", "KIND_COL", "KIND_OTHER", "KIND_ROW", "ROOT", "TREE", "Design"]
 
 _I64 = np.int64
 
 
 @attrs.frozen(slots=True, eq=False)
 class Design:
-    """A laid-out design: pools as CSR arrays, their stages and the rule of each stage."""
+    """A laid-out design: its name, family and people, and its arrays (``staged``)."""
 
     name: str
     family: str
     n: int
-    pool_ptr: np.ndarray  # int64[npools+1]
-    pool_members: np.ndarray  # int64[nnz]
-    pool_stage: np.ndarray  # int64[npools]
-    pool_parent: np.ndarray  # int64[npools]: TREE parent, or an ARRAY_CELL's row pool; -1 none
-    pool_parent2: np.ndarray  # int64[npools]: an ARRAY_CELL's column pool; -1 otherwise
-    pool_block: np.ndarray  # int64[npools]: the block (array square, STD block) of the pool
-    pool_kind: np.ndarray  # int8[npools]: KIND_ROW / KIND_COL for array lines, else KIND_OTHER
-    stage_ptr: np.ndarray  # int64[nstages+1]
-    stage_rule: np.ndarray  # int64[nstages]
-    leaf_of_member: np.ndarray  # int64[n]: pool whose result is the final call; -1 = COMP call
-    member_ptr: np.ndarray  # int64[n+1]: first-stage pools of each member (transpose)
-    member_pools: np.ndarray  # int64[nnz0]
-    nblocks: int
-    guarantee: int = 0  # non-adaptive: any <= guarantee positives are decoded exactly
+    staged: StagedDesign
+    pool_stage: np.ndarray  # int64[npools]: each pool's stage
+    guarantee: int = 0  # non-adaptive: any <= guarantee positives per block are decoded exactly
+
+    @property
+    def stage_ptr(self) -> np.ndarray:
+        """int64[nstages+1]: pools of stage s are stage_ptr[s]:stage_ptr[s+1]."""
+        return self.staged.stage_ptr
+
+    @property
+    def pool_ptr(self) -> np.ndarray:
+        """int64[npools+1]: CSR offsets of the pools' members."""
+        return self.staged.pool_ptr
+
+    @property
+    def pool_members(self) -> np.ndarray:
+        """int64[nnz]: the pools' members, pool by pool."""
+        return self.staged.pool_members
+
+    @property
+    def pool_rule(self) -> np.ndarray:
+        """int8[npools]: ROOT, TREE, ARRAY_CELL or COMP_CELL."""
+        return self.staged.pool_rule
+
+    @property
+    def pool_parent(self) -> np.ndarray:
+        """int64[npools]: TREE parent, or an ARRAY_CELL's row pool; -1 none."""
+        return self.staged.pool_parent
+
+    @property
+    def pool_parent2(self) -> np.ndarray:
+        """int64[npools]: an ARRAY_CELL's column pool; -1 otherwise."""
+        return self.staged.pool_parent2
+
+    @property
+    def pool_block(self) -> np.ndarray:
+        """int64[npools]: the block (array square, STD block) of each pool."""
+        return self.staged.pool_block
+
+    @property
+    def pool_kind(self) -> np.ndarray:
+        """int8[npools]: KIND_ROW / KIND_COL for array lines, else KIND_OTHER."""
+        return self.staged.pool_kind
+
+    @property
+    def member_ptr(self) -> np.ndarray:
+        """int64[n+1]: CSR offsets of each person's first-stage pools."""
+        return self.staged.member_ptr
+
+    @property
+    def member_pools(self) -> np.ndarray:
+        """int64: each person's first-stage pools."""
+        return self.staged.member_pools
+
+    @property
+    def leaf_of_member(self) -> np.ndarray:
+        """int64[n]: the pool whose result is each person's final call; -1 = COMP's call."""
+        return self.staged.leaf_of_member
+
+    @property
+    def nblocks(self) -> int:
+        """Blocks (array squares, STD blocks, Dorfman pools) of the layout."""
+        return self.staged.nblocks
 
     @property
     def npools(self) -> int:
@@ -72,7 +120,7 @@ class Design:
     @property
     def nstages(self) -> int:
         """Number of stages (the most rounds of testing the design can take)."""
-        return int(self.stage_rule.shape[0])
+        return int(self.stage_ptr.shape[0] - 1)
 
     def pool_sizes(self) -> np.ndarray:
         """Members per pool."""
@@ -108,12 +156,14 @@ class _Builder:
         self.parent2: list[np.ndarray] = []
         self.block: list[np.ndarray] = []
         self.kind: list[np.ndarray] = []
-        self.rules: list[int] = []
+        self.rule: list[np.ndarray] = []
+        self.stage_rule = ROOT  # the rule of pools added to the current stage unless told
         self.stage_counts: list[int] = []
         self.count = 0  # pools so far
 
     def stage(self, rule: int) -> None:
-        self.rules.append(rule)
+        """Open the next stage; its pools follow ``rule`` unless ``add`` says otherwise."""
+        self.stage_rule = rule
         self.stage_counts.append(0)
 
     def add(
@@ -124,6 +174,7 @@ class _Builder:
         parent: np.ndarray | None = None,
         parent2: np.ndarray | None = None,
         kind: int = KIND_OTHER,
+        rule: int | None = None,
     ) -> np.ndarray:
         """Add pools to the current stage; return their global ids."""
         k = sizes.shape[0]
@@ -135,6 +186,7 @@ class _Builder:
         self.parent.append(minus if parent is None else parent.astype(_I64))
         self.parent2.append(minus if parent2 is None else parent2.astype(_I64))
         self.kind.append(np.full(k, kind, dtype=np.int8))
+        self.rule.append(np.full(k, self.stage_rule if rule is None else rule, dtype=np.int8))
         self.count += k
         self.stage_counts[-1] += k
         return ids
@@ -154,25 +206,22 @@ class _Builder:
         order = np.argsort(m0, kind="stable")
         member_ptr = np.zeros(self.n + 1, dtype=_I64)
         np.cumsum(np.bincount(m0, minlength=self.n), out=member_ptr[1:])
-        return Design(
-            name=name,
-            family=family,
-            n=self.n,
+        staged = staged_design(
+            stage_ptr=stage_ptr,
             pool_ptr=ptr,
             pool_members=members,
-            pool_stage=np.repeat(np.arange(counts.shape[0], dtype=_I64), counts),
+            pool_rule=np.concatenate(self.rule),
             pool_parent=np.concatenate(self.parent),
             pool_parent2=np.concatenate(self.parent2),
             pool_block=np.concatenate(self.block),
             pool_kind=np.concatenate(self.kind),
-            stage_ptr=stage_ptr,
-            stage_rule=np.asarray(self.rules, dtype=_I64),
-            leaf_of_member=leaf.astype(_I64),
             member_ptr=member_ptr,
             member_pools=owner0[order],
+            leaf_of_member=leaf.astype(_I64),
             nblocks=nblocks,
-            guarantee=guarantee,
         )
+        pool_stage = np.repeat(np.arange(counts.shape[0], dtype=_I64), counts)
+        return Design(name=name, family=family, n=self.n, staged=staged, pool_stage=pool_stage, guarantee=guarantee)
 
 
 def _blocks(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,6 @@ import math
 from collections.abc import Sequence
 
 import attrs
-import numba
 import numpy as np
 
 from poolab.errors import PoolabError
@@ -196,15 +195,9 @@ def simulate_design(
         np.cumsum(sizes, out=household_ptr[1:])
         rate = index_rate(prevalence, sizes, attack_rate)
     dil = dilution or DilutionModel()
-    tally = np.zeros((replicates, k.NCOLS), dtype=np.int64)
-    k._simulate(
-        design.stage_ptr, design.stage_rule, design.pool_ptr, design.pool_members,
-        design.pool_stage, design.pool_parent, design.pool_parent2, design.pool_block,
-        design.pool_kind, design.member_ptr, design.member_pools, design.leaf_of_member,
-        design.nblocks, se_s, sp_s, rate, household_ptr, float(attack_rate),
-        dilution is not None, dil.ct_mean, dil.ct_sd, 2.0 ** (-dil.limit_ct),
-        replicate_seeds(seed, replicates), numba.get_num_threads(), tally,
-    )  # fmt: skip
+    a = k.assay(design.staged, se_s, sp_s, dil.limit_ct if dilution is not None else None)
+    f = k.infection(design.n, rate, household_ptr, float(attack_rate), dil.ct_mean, dil.ct_sd)
+    tally = k.simulate_tally(design.staged, a, f, replicate_seeds(seed, replicates))
     means, ci = summarise(tally, design.n)
     return SimulationResult(design.name, design.n, replicates, prevalence, means, ci, tally)
 
