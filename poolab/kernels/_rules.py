@@ -49,29 +49,71 @@ def _lines(d, lo, hi, positive, any_row, any_col):
 def flag_stage(d, s, positive, any_row, any_col, comp_calls, out):
     """out[p] for the pools p of stage s: is p to be tested, by its rule, given
     ``positive`` (tested and positive) of the earlier stages. ``any_row``/``any_col``
-    (per block) and ``comp_calls`` (per person) are scratch."""
+    (per block) and ``comp_calls`` (per person) are scratch. A stage whose pools share
+    one rule (``stage_rule``) runs that rule's loop alone."""
     lo = d.stage_ptr[s]
     hi = d.stage_ptr[s + 1]
-    lines = False
-    candidates = False
+    rule = d.stage_rule[s]
+    if rule == ROOT:
+        out[lo:hi] = True
+        return
+    if rule == TREE:
+        flag_children(d.pool_parent[lo:hi], positive, out[lo:hi])
+        return
+    if rule == ARRAY_CELL:
+        _lines(d, d.stage_ptr[s - 1], lo, positive, any_row, any_col)
+        _array_cells(lo, hi, d.pool_parent, d.pool_parent2, d.pool_block, positive, any_row, any_col, out)
+        return
+    if rule == COMP_CELL:
+        comp(d.member_ptr, d.member_pools, positive, comp_calls)
+        _comp_cells(lo, hi, d.pool_ptr, d.pool_members, comp_calls, out)
+        return
+    _mixed(d, s, positive, any_row, any_col, comp_calls, out)
+
+
+@kernel
+def _array_cells(lo, hi, parent, parent2, block, positive, any_row, any_col, out):
     for p in range(lo, hi):
-        rule = d.pool_rule[p]
+        r = positive[parent[p]]
+        c = positive[parent2[p]]
+        b = block[p]
+        out[p] = (r and c) or (r and not any_col[b]) or (c and not any_row[b])
+
+
+@kernel
+def _comp_cells(lo, hi, pool_ptr, pool_members, comp_calls, out):
+    for p in range(lo, hi):
+        out[p] = comp_calls[pool_members[pool_ptr[p]]]
+
+
+@kernel
+def _mixed(d, s, positive, any_row, any_col, comp_calls, out):
+    """A stage whose pools follow different rules: each pool by its own."""
+    lo = d.stage_ptr[s]
+    hi = d.stage_ptr[s + 1]
+    pool_rule = d.pool_rule
+    needs_lines = False
+    needs_comp = False
+    for p in range(lo, hi):
+        needs_lines = needs_lines or pool_rule[p] == ARRAY_CELL
+        needs_comp = needs_comp or pool_rule[p] == COMP_CELL
+    if needs_lines:
+        _lines(d, d.stage_ptr[s - 1], lo, positive, any_row, any_col)
+    if needs_comp:
+        comp(d.member_ptr, d.member_pools, positive, comp_calls)
+    parent, parent2, block = d.pool_parent, d.pool_parent2, d.pool_block
+    for p in range(lo, hi):
+        rule = pool_rule[p]
         if rule == ROOT:
             out[p] = True
         elif rule == TREE:
-            out[p] = positive[d.pool_parent[p]]
+            out[p] = positive[parent[p]]
         elif rule == ARRAY_CELL:
-            if not lines:
-                _lines(d, d.stage_ptr[s - 1], lo, positive, any_row, any_col)
-                lines = True
-            r = positive[d.pool_parent[p]]
-            c = positive[d.pool_parent2[p]]
-            b = d.pool_block[p]
+            r = positive[parent[p]]
+            c = positive[parent2[p]]
+            b = block[p]
             out[p] = (r and c) or (r and not any_col[b]) or (c and not any_row[b])
         elif rule == COMP_CELL:
-            if not candidates:
-                comp(d.member_ptr, d.member_pools, positive, comp_calls)
-                candidates = True
             out[p] = comp_calls[d.pool_members[d.pool_ptr[p]]]
         else:
             out[p] = False

@@ -34,6 +34,7 @@ import numpy as np
 
 ROOT, TREE, ARRAY_CELL, COMP_CELL = 0, 1, 2, 3
 RULES = (ROOT, TREE, ARRAY_CELL, COMP_CELL)
+MIXED = -1  # stage_rule of a stage whose pools follow different rules
 KIND_OTHER, KIND_ROW, KIND_COL = 0, 1, 2
 
 
@@ -51,6 +52,7 @@ class StagedDesign(NamedTuple):
     member_ptr: np.ndarray  # int64[n+1]: first-stage pools of each person (transpose)
     member_pools: np.ndarray  # int64[nnz0]
     leaf_of_member: np.ndarray  # int64[n]: pool whose result is the final call; -1 = COMP call
+    stage_rule: np.ndarray  # int8[nstages]: the rule every pool of the stage follows, or MIXED
     nblocks: int
 
 
@@ -88,8 +90,10 @@ def staged_design(
     member_pools: np.ndarray,
     leaf_of_member: np.ndarray,
     nblocks: int,
+    stage_rule: np.ndarray | None = None,
 ) -> StagedDesign:
-    """A ``StagedDesign`` from its arrays, each checked for dtype, length and range."""
+    """A ``StagedDesign`` from its arrays, each checked for dtype, length and range;
+    ``stage_rule`` is derived from ``pool_rule`` (given, it must agree)."""
     i64 = np.int64
     pool_ptr = _array("pool_ptr", pool_ptr, i64)
     npools = pool_ptr.shape[0] - 1
@@ -122,10 +126,24 @@ def staged_design(
         raise ValueError("every TREE pool needs its parent (pool_parent)")
     if np.any(np.diff(pool_ptr)[rule == COMP_CELL] != 1):
         raise ValueError("a COMP_CELL pool tests one person")
+    derived = _stage_rules(stage_ptr, rule)
+    if stage_rule is not None and not np.array_equal(stage_rule, derived):
+        raise ValueError(f"stage_rule {np.asarray(stage_rule).tolist()} disagrees with pool_rule ({derived.tolist()})")
     return StagedDesign(
         stage_ptr, pool_ptr, pool_members, rule, parent, parent2, block, kind, member_ptr, member_pools,
-        leaf_of_member, int(nblocks),
+        leaf_of_member, derived, int(nblocks),
     )  # fmt: skip
+
+
+def _stage_rules(stage_ptr: np.ndarray, rule: np.ndarray) -> np.ndarray:
+    """Per stage: the one rule all its pools follow (ROOT for an empty stage), or MIXED;
+    derived from ``pool_rule`` so the two cannot disagree (kernels take the fast path of a
+    uniform stage)."""
+    out = np.empty(stage_ptr.shape[0] - 1, dtype=np.int8)
+    for s in range(out.shape[0]):
+        own = np.unique(rule[stage_ptr[s] : stage_ptr[s + 1]])
+        out[s] = own[0] if own.shape[0] == 1 else (ROOT if own.shape[0] == 0 else MIXED)
+    return out
 
 
 def check_staged(design: StagedDesign) -> StagedDesign:
@@ -140,6 +158,7 @@ def check_staged(design: StagedDesign) -> StagedDesign:
         ("pool_rule", np.int8, npools), ("pool_parent", np.int64, npools), ("pool_parent2", np.int64, npools),
         ("pool_block", np.int64, npools), ("pool_kind", np.int8, npools), ("member_ptr", np.int64, n + 1),
         ("member_pools", np.int64, None), ("leaf_of_member", np.int64, None),
+        ("stage_rule", np.int8, design.stage_ptr.shape[0] - 1),
     ):  # fmt: skip
         a = getattr(design, name)
         if not isinstance(a, np.ndarray) or a.dtype != dtype or a.ndim != 1 or not a.flags.c_contiguous:
