@@ -37,6 +37,20 @@ def test_kernel_keeps_invariants(codes, k, window, one):
     failures = tube_invariant_failures(comp.tolist(), hh.tolist(), got.tube.tolist(), got.slot.tolist(), got.n_tubes, k)
     assert [] == failures
     assert got.n_tubes >= got.lower_bound
+    runs: list[int] = []  # residents per compound run, by a plain walk
+    for i, c in enumerate(comp.tolist()):
+        if i and c == comp[i - 1]:
+            runs[-1] += 1
+        else:
+            runs.append(1)
+    assert sum(-(-r // k) for r in runs) == got.lower_bound
+
+
+def test_campaign_pool_sizes_fit_the_kernel() -> None:
+    """A campaign's largest pool is one the kernel can number (int16 slots)."""
+    from poolab.campaigns import MAX_POOL_SIZE as CAMPAIGN_MAX
+
+    assert CAMPAIGN_MAX <= assign_module.MAX_POOL_SIZE == np.iinfo(assign_module.SLOT_DTYPE).max
 
 
 @settings(max_examples=150, deadline=None)
