@@ -608,6 +608,7 @@ def assign_tubes(
         raise ValueError(f"lookahead must be >= 0, got {lookahead}")
     if check_contiguous and not _households_contiguous(comp, hh):
         raise ValueError("residents of a household (or of a compound) are not contiguous")
-    tube, slot, n_tubes = _assign(comp, bldg, hh, np.int64(pool_size), bool(one_tube_per_household), np.int64(lookahead))
+    k, window = np.int64(pool_size), np.int64(lookahead)
+    tube, slot, n_tubes = _assign(comp, bldg, hh, k, bool(one_tube_per_household), window)
     lower = tubes_lower_bound(run_lengths(comp), pool_size)
     return TubeAssignment(tube=tube, slot=slot, n_tubes=int(n_tubes), lower_bound=lower)
