@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from poolab.kernels.bayes import posterior
@@ -21,7 +21,6 @@ def _pools(ptr: np.ndarray, members: np.ndarray) -> list[list[int]]:
     return [members[ptr[p] : ptr[p + 1]].tolist() for p in range(len(ptr) - 1)]
 
 
-@settings(max_examples=60, deadline=None)
 @given(incidences(max_n=9, max_pools=8), st.data())
 def test_exact_entries_match_enumeration(inc: tuple[int, np.ndarray, np.ndarray], data: st.DataObject) -> None:
     """People flagged exact (trees by BP, small loopy components by enumeration) equal brute force."""
@@ -42,7 +41,6 @@ def test_exact_entries_match_enumeration(inc: tuple[int, np.ndarray, np.ndarray]
         assert expected[i] == pytest.approx(got.prob[i], abs=1e-7)
 
 
-@settings(max_examples=60, deadline=None)
 @given(incidences(max_n=12, max_pools=10), st.data())
 def test_component_schedule_matches_global_bp(inc: tuple[int, np.ndarray, np.ndarray], data: st.DataObject) -> None:
     """BP run component by component gives what BP over the whole graph at once gives,
@@ -61,7 +59,6 @@ def test_component_schedule_matches_global_bp(inc: tuple[int, np.ndarray, np.nda
     assert [expected[i] for i in loopy] == pytest.approx(got.prob[loopy].tolist(), abs=1e-9)
 
 
-@settings(max_examples=60, deadline=None)
 @given(st.integers(3, 11), st.data())
 def test_hierarchical_blocks_are_exact(n: int, data: st.DataObject) -> None:
     """Hierarchical designs (pools nested in pools: cycles, yet exact by the nested sweep) match brute force."""

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from poolab_cli.main import cli
 
+from tests.budget import share
 from tests.strategies import design_specs, truth_vectors
 
 
@@ -56,7 +57,7 @@ def cases(draw: st.DrawFn, families: tuple[str, ...] = ("dorfman", "hier", "arra
     return spec, n, draw(truth_vectors(n))
 
 
-@settings(max_examples=12)
+@settings(max_examples=share(0.2))  # each example: several CLI runs
 @given(cases())
 def test_layout_then_decode_rounds_find_every_positive(case: tuple) -> None:
     """Layout, then decode --json round after round until nothing is pending: the calls are the truth."""
@@ -78,7 +79,7 @@ def test_layout_then_decode_rounds_find_every_positive(case: tuple) -> None:
     assert {""} == {r["posterior"] for r in rows}
 
 
-@settings(max_examples=12)
+@settings(max_examples=share(0.2))  # each example: several CLI runs
 @given(cases(("dorfman",)))
 def test_dorfman_after_stage1_lists_the_members_of_positive_pools(case: tuple) -> None:
     """After stage 1 of dorfman, the pending people are the members of positive pools, each with their own test."""
@@ -97,7 +98,7 @@ def test_dorfman_after_stage1_lists_the_members_of_positive_pools(case: tuple) -
     assert [str(alone[m]) for m in pending] == [r["next_pools"] for r in rows if r["call"] == "pending"]
 
 
-@settings(max_examples=12)
+@settings(max_examples=share(0.2))  # each example: several CLI runs
 @given(cases(("std",)))
 def test_comp_and_dd_through_the_cli(case: tuple) -> None:
     """On one std round: COMP (the default) never misses a positive, DD never calls a negative positive."""
@@ -117,7 +118,7 @@ def test_comp_and_dd_through_the_cli(case: tuple) -> None:
     assert [] == np.flatnonzero(calls["scomp"] & ~calls["comp"]).tolist()
 
 
-@settings(max_examples=10)
+@settings(max_examples=share(0.2))  # each example: several CLI runs
 @given(cases(("dorfman", "array")))
 def test_bayes_through_the_cli(case: tuple) -> None:
     """--decoder bayes writes a posterior in [0, 1] per person, 1 or 0 (the truth) after every stage."""

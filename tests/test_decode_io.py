@@ -15,6 +15,7 @@ from poolab.errors import InputRejected
 from poolab.plan.decode_io import BadDecodeInput, decode, read_pool_results, write_layout, write_report
 from poolab.plan.designs import Design, design_for
 from poolab.plan.spec import parse_spec
+from tests.budget import share
 from tests.strategies import design_specs, truth_vectors
 
 Layout = list[tuple[int, int, str, list[int]]]
@@ -65,7 +66,6 @@ def cases(draw: st.DrawFn, families: tuple[str, ...] = ("dorfman", "hier", "arra
     return spec, n, draw(truth_vectors(n))
 
 
-@settings(max_examples=40)
 @given(cases())
 def test_staged_decoding_after_all_stages_recovers_the_truth(case: tuple) -> None:
     """Stage by stage through the CSV files, a perfect assay ends with every call right."""
@@ -112,7 +112,6 @@ def expected_after_stage1(design: Design, spec: str, layout: Layout, truth: np.n
     return pending, nxt
 
 
-@settings(max_examples=40)
 @given(cases())
 def test_after_stage1_pending_individuals_and_next_pools(case: tuple) -> None:
     """With stage-1 results only, the pending people and the pools to test next follow the design's rule."""
@@ -135,7 +134,6 @@ def test_after_stage1_pending_individuals_and_next_pools(case: tuple) -> None:
         assert all(i in layout[p - 1][3] for p in mine.tolist())
 
 
-@settings(max_examples=40)
 @given(cases(("std",)))
 def test_nonadaptive_decoders_bound_the_truth(case: tuple) -> None:
     """On std designs: COMP never misses a positive, DD never calls a negative positive, DD <= SCOMP <= COMP."""
@@ -163,7 +161,7 @@ _ROUNDED_ABOVE_ONE = np.zeros(31, dtype=bool)  # a case whose posterior once cam
 _ROUNDED_ABOVE_ONE[[0, 1, 2, 3, 4, 5, 6, 7, 16, 24, 28]] = True
 
 
-@settings(max_examples=25)
+@settings(max_examples=share(0.4))  # each example: Bayes decoding through CSV files
 @given(cases(), st.floats(0.01, 0.3))
 @example(case=("array:4", 31, _ROUNDED_ABOVE_ONE), prevalence=0.0625)
 def test_bayes_posteriors_are_the_truth_where_results_determine_it(case: tuple, prevalence: float) -> None:
@@ -185,7 +183,7 @@ def test_bayes_posteriors_are_the_truth_where_results_determine_it(case: tuple, 
     assert truth.tolist() == (report.calls == 1).tolist()
 
 
-@settings(max_examples=25)
+@settings(max_examples=share(0.4))  # each example: Bayes decoding through CSV files
 @given(cases(("std",)), st.floats(0.01, 0.2))
 def test_bayes_on_one_nonadaptive_round_is_sure_where_comp_and_dd_are(case: tuple, prevalence: float) -> None:
     """After one std round (perfect assay): posterior ~0 where COMP clears, ~1 where DD calls positive."""

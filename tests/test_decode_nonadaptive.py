@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from poolab.kernels.decode_nonadaptive import decode_nonadaptive
@@ -16,7 +16,6 @@ def _pools(ptr: np.ndarray, members: np.ndarray) -> list[list[int]]:
     return [members[ptr[p] : ptr[p + 1]].tolist() for p in range(len(ptr) - 1)]
 
 
-@settings(max_examples=100, deadline=None)
 @given(incidences(), st.data())
 def test_decoders_match_naive(inc: tuple[int, np.ndarray, np.ndarray], data: st.DataObject) -> None:
     """Each decoder equals its naive twin on arbitrary pools and results."""
@@ -31,7 +30,6 @@ def test_decoders_match_naive(inc: tuple[int, np.ndarray, np.ndarray], data: st.
     assert scomp_naive(n, pools, positive.tolist()) == got.scomp.tolist()
 
 
-@settings(max_examples=100, deadline=None)
 @given(incidences(), st.data())
 def test_perfect_assay_orderings(inc: tuple[int, np.ndarray, np.ndarray], data: st.DataObject) -> None:
     """Perfect assay: truth within COMP, DD within truth, DD within SCOMP within COMP."""
@@ -45,7 +43,6 @@ def test_perfect_assay_orderings(inc: tuple[int, np.ndarray, np.ndarray], data: 
     assert not np.any(got.scomp & ~got.comp)
 
 
-@settings(max_examples=60, deadline=None)
 @given(st.sampled_from([(3, 3, 1), (5, 3, 1), (5, 5, 1), (7, 4, 1), (3, 3, 2)]), st.data())
 def test_std_recovers_up_to_t_positives(qkg: tuple[int, int, int], data: st.DataObject) -> None:
     """Guarantee tested: STD(q^(g+1); q; k) is t-disjunct, t = (k-1)//g, so with at most t

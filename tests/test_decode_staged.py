@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from poolab.kernels.decode_staged import decode_staged, members_to_retest
@@ -21,7 +21,6 @@ def retest_inputs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(pools, dtype=np.int64), np.asarray(positive, dtype=np.bool_)
 
 
-@settings(max_examples=100, deadline=None)
 @given(retest_inputs())
 def test_members_to_retest_matches_naive(inputs: tuple[np.ndarray, np.ndarray]) -> None:
     """members_to_retest flags exactly the members of positive pools."""
@@ -38,7 +37,6 @@ def test_members_to_retest_refuses_bad_arrays() -> None:
         members_to_retest(np.array([0, 2], dtype=np.int64), np.zeros(2, dtype=np.bool_))
 
 
-@settings(max_examples=80, deadline=None)
 @given(st.data())
 def test_decode_staged_matches_naive(data: st.DataObject) -> None:
     """Required pools and calls equal the naive rules on any design and any results."""
@@ -51,7 +49,6 @@ def test_decode_staged_matches_naive(data: st.DataObject) -> None:
     assert (np.asarray(required) & (result < 0)).tolist() == got.pending.tolist()
 
 
-@settings(max_examples=80, deadline=None)
 @given(st.data())
 def test_perfect_results_recover_truth(data: st.DataObject) -> None:
     """With every required pool's true result, staged designs call exactly the infected."""

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from poolab.plan import designs as d
@@ -14,7 +14,6 @@ from poolab.plan.spec import BadSpec, parse_spec
 from tests.strategies import designs
 
 
-@settings(max_examples=60, deadline=None)
 @given(designs())
 def test_csr_is_well_formed(design: d.Design) -> None:
     """Pools are a valid CSR ordered by stage; parents come from an earlier stage."""
@@ -29,7 +28,6 @@ def test_csr_is_well_formed(design: d.Design) -> None:
                 assert design.pool_stage[parent] < design.pool_stage[p]
 
 
-@settings(max_examples=60, deadline=None)
 @given(designs())
 def test_leaf_pool_holds_its_member(design: d.Design) -> None:
     """Each individual's final-call pool contains that individual."""
@@ -39,7 +37,6 @@ def test_leaf_pool_holds_its_member(design: d.Design) -> None:
             assert i in design.pool_members[design.pool_ptr[leaf] : design.pool_ptr[leaf + 1]]
 
 
-@settings(max_examples=60, deadline=None)
 @given(designs())
 def test_first_stage_covers_everyone(design: d.Design) -> None:
     """Every individual is in a first-stage pool (the transpose lists them)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from poolab.kernels import simulate as ks
@@ -28,7 +28,6 @@ def _campaign(design: d.Design, status: np.ndarray) -> np.ndarray:
     return tally
 
 
-@settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_campaign_kernel_matches_naive(data: st.DataObject) -> None:
     """Perfect assay: tests, rounds and calls of one campaign equal the naive staged walk."""
