@@ -251,7 +251,7 @@ def test_cli_opchar_and_simulate_agree() -> None:
 
 def test_hier_beyond_its_range_is_refused() -> None:
     """hier under dilution past K1 = 200 (cost K1³) is a one-line error, not a long wait."""
-    from poolab.plan.opchar import BadPlanInput
+    from poolab.plan.inputs import BadPlanInput
 
     with pytest.raises(BadPlanInput, match="up to 200"):
         opchar("hier:250-10", 0.01, dilution=MODEL)

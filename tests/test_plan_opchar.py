@@ -11,7 +11,8 @@ from naive import array_opchar_naive, hier_opchar_naive
 
 from poolab.errors import PoolabError
 from poolab.plan.dilution import DilutionModel, detectable_fraction
-from poolab.plan.opchar import BadPlanInput, OperatingCharacteristics, opchar, stage_values
+from poolab.plan.inputs import BadPlanInput, stage_values
+from poolab.plan.opchar import OperatingCharacteristics, opchar
 
 # binGroup2 1.3.3 vignette "Identification-through-group-testing" (bdhitt/binGroup2,
 # articles/Identification-through-group-testing.html): opChar1(algorithm = "D2", p = 0.01,

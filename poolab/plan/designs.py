@@ -20,6 +20,8 @@ be partial:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 import numpy as np
 
@@ -34,7 +36,10 @@ from poolab.kernels.layout import (
     StagedDesign,
     staged_design,
 )
-from poolab.plan.spec import BadSpec, DesignSpec
+from poolab.plan.inputs import check_prevalence, stage_values
+from poolab.plan.leftovers import LEFTOVER_LAYOUTS, choose_leftovers
+from poolab.plan.spec import BadSpec, DesignSpec, check_std
+from poolab.plan.transversal import layer_pools
 
 __all__ = ["ARRAY_CELL", "COMP_CELL", "KIND_COL", "KIND_OTHER", "KIND_ROW", "ROOT", "TREE", "Design"]
 
@@ -290,14 +295,20 @@ def hierarchical(n: int, k1: int, k2: int) -> Design:
     return b.build(f"hier:{k1}-{k2}", "hier", leaf, nb)
 
 
-def array(n: int, r: int, master: bool = False) -> Design:
+def array(n: int, r: int, master: bool = False, leftovers: str = "rectangle") -> Design:
     """R×R squares filled row-major: row and column pools (after a master pool when
-    ``master``), then individuals by the ARRAY_CELL rule."""
+    ``master``), then individuals by the ARRAY_CELL rule. The people after the last full
+    square are laid out as ``leftovers`` says (``leftovers.py``): one more, partial square
+    (``rectangle``), Dorfman pools of R (``dorfman``: pools in the row/column stage, their
+    retests in the individual stage) or tests alone (``individual``, the individual stage)."""
+    if leftovers not in LEFTOVER_LAYOUTS:
+        raise BadSpec(f"leftovers must be one of {', '.join(LEFTOVER_LAYOUTS)}, not {leftovers!r}")
     b = _Builder(n)
     sq = r * r
-    sizes, blk = _blocks(n, sq)
+    m = n if leftovers == "rectangle" else n - n % sq  # people in squares
+    sizes, blk = _blocks(m, sq)
     nb = sizes.shape[0]
-    idx = np.arange(n, dtype=_I64)
+    idx = np.arange(m, dtype=_I64)
     off = idx - blk * sq
     row, col = off // r, off % r
     parent_lines = None
@@ -310,7 +321,7 @@ def array(n: int, r: int, master: bool = False) -> Design:
     # rows: consecutive members
     rkey = blk * r + row
     rstarts = np.flatnonzero(np.diff(rkey, prepend=-1))
-    rsizes = np.diff(np.append(rstarts, n))
+    rsizes = np.diff(np.append(rstarts, m))
     rblk = blk[rstarts]
     if master:
         parent_lines = masters[rblk]
@@ -321,49 +332,50 @@ def array(n: int, r: int, master: bool = False) -> Design:
     corder = np.lexsort((row, col, blk))
     csorted = ckey[corder]
     cstarts = np.flatnonzero(np.diff(csorted, prepend=-1))
-    csizes = np.diff(np.append(cstarts, n))
+    csizes = np.diff(np.append(cstarts, m))
     cblk = blk[corder][cstarts]
     if master:
         parent_lines = masters[cblk]
     col_ids = b.add(csizes, idx[corder], cblk, parent=parent_lines, kind=KIND_COL)
-    col_of = np.empty(n, dtype=_I64)
+    col_of = np.empty(m, dtype=_I64)
     col_of[corder] = np.repeat(col_ids, csizes)
+    # leftovers in Dorfman pools of r: tested with the rows and columns
+    rest = np.arange(m, n, dtype=_I64)
+    pool_sizes, pool_blk = _blocks(n - m, r)
+    dorfman_pools = np.zeros(0, dtype=_I64)
+    if leftovers == "dorfman" and rest.size:
+        dorfman_pools = b.add(pool_sizes, rest, nb + np.arange(pool_sizes.shape[0]), rule=ROOT)
     b.stage(ARRAY_CELL)
-    leaf = b.add(np.ones(n, _I64), idx, blk, parent=row_of, parent2=col_of)
+    leaf = np.empty(n, dtype=_I64)
+    leaf[:m] = b.add(np.ones(m, _I64), idx, blk, parent=row_of, parent2=col_of)
+    if rest.size:
+        ones = np.ones(rest.shape[0], _I64)
+        if leftovers == "dorfman":
+            parent = dorfman_pools[pool_blk]
+            leaf[m:] = b.add(ones, rest, nb + pool_blk, parent=parent, rule=TREE)
+        else:  # individual
+            leaf[m:] = b.add(ones, rest, nb + np.arange(rest.shape[0]), rule=ROOT)
+    nblocks = nb + (pool_sizes.shape[0] if leftovers == "dorfman" else rest.shape[0])
     name = f"array-master:{r}" if master else f"array:{r}"
-    return b.build(name, "array-master" if master else "array", leaf, nb)
-
-
-def _is_prime(q: int) -> bool:
-    return q >= 2 and all(q % d for d in range(2, int(q**0.5) + 1))
+    return b.build(name, "array-master" if master else "array", leaf, nblocks)
 
 
 def shifted_transversal(n: int, q: int, k: int, gamma: int = 1, confirm: bool = True) -> Design:
-    """Shifted transversal design STD(q^(gamma+1); q; k) (Thierry-Mieg 2006) on blocks of
-    ``q**(gamma+1)`` people: layer j (0 <= j < k <= q) puts person i (base-q digits i_c)
-    in pool ``sum_c i_c * j**c mod q``. Two people share at most ``gamma`` pools (a nonzero
-    polynomial of degree <= gamma has at most gamma roots mod q), so the design is
-    t-disjunct with ``t = (k - 1) // gamma``: any <= t positives per block are decoded
-    exactly by COMP and DD. With ``confirm`` COMP's candidates are then tested alone."""
-    if not _is_prime(q):
-        raise BadSpec(f"shifted transversal design: q={q} must be prime")
-    if not 1 <= k <= q:
-        raise BadSpec(f"shifted transversal design: need 1 <= k <= q, got k={k}, q={q}")
-    if gamma < 1:
-        raise BadSpec("shifted transversal design: gamma must be at least 1")
+    """Shifted transversal design std:Q-K-G (Thierry-Mieg 2006; ``transversal.py``) on
+    blocks of ``q**(gamma+1)`` people: layer j (0 <= j < k <= q) puts person i (base-q
+    digits i_c) in pool ``sum_c i_c * j**c mod q``. Two people share at most ``gamma``
+    pools (a nonzero polynomial of degree <= gamma has at most gamma roots mod q), so the
+    design is t-disjunct with ``t = (k - 1) // gamma``: any <= t positives per block are
+    decoded exactly by COMP and DD. With ``confirm`` COMP's candidates are then tested alone."""
+    check_std(q, k, gamma)
     block = q ** (gamma + 1)
     sizes, blk = _blocks(n, block)
     idx = np.arange(n, dtype=_I64)
-    off = idx - blk * block
-    digits = [(off // q**c) % q for c in range(gamma + 1)]
+    pools = layer_pools(idx - blk * block, q, k, gamma)
     b = _Builder(n)
     b.stage(ROOT)
     # global pool key: (block, layer, pool within layer); empty pools of a partial block drop out
-    keys = []
-    for j in range(k):
-        s = sum(digits[c] * (j**c) for c in range(gamma + 1)) % q
-        keys.append((blk * k + j) * q + s)
-    allkeys = np.concatenate(keys)
+    allkeys = ((blk[None, :] * k + np.arange(k, dtype=_I64)[:, None]) * q + pools).reshape(-1)
     allmembers = np.tile(idx, k)
     order = np.argsort(allkeys, kind="stable")
     sk = allkeys[order]
@@ -371,7 +383,7 @@ def shifted_transversal(n: int, q: int, k: int, gamma: int = 1, confirm: bool = 
     psizes = np.diff(np.append(starts, sk.shape[0]))
     b.add(psizes, allmembers[order], sk[starts] // (k * q))
     t = (k - 1) // gamma
-    name = f"std:{q}-{k}" + (f"-{gamma}" if gamma != 1 else "")
+    name = str(DesignSpec("std", (q, k, gamma)))
     if confirm:
         b.stage(COMP_CELL)
         leaf = b.add(np.ones(n, _I64), idx, blk)
@@ -380,8 +392,22 @@ def shifted_transversal(n: int, q: int, k: int, gamma: int = 1, confirm: bool = 
     return b.build(name, "std", leaf, sizes.shape[0], guarantee=t)
 
 
-def design_for(spec: DesignSpec, n: int) -> Design:
-    """Lay out ``n`` individuals in the design named by ``spec``."""
+def design_for(
+    spec: DesignSpec,
+    n: int,
+    *,
+    prevalence: float | None = None,
+    se: float | Sequence[float] = 1.0,
+    sp: float | Sequence[float] = 1.0,
+    leftovers: str | None = None,
+) -> Design:
+    """Lay out ``n`` individuals in the design named by ``spec``.
+
+    An array design whose last square would be partial tests its leftovers as
+    ``leftovers`` says, or else as ``leftovers.choose_leftovers`` picks at ``prevalence``
+    with ``se``/``sp`` (one per stage): the simulator and ``plan opchar --residents`` make
+    the same choice. Without either, such a layout is refused (``BadSpec`` says what to give).
+    """
     if n < 1:
         raise BadSpec(f"a design needs at least one individual, got {n}")
     if spec.family == "individual":
@@ -390,11 +416,23 @@ def design_for(spec: DesignSpec, n: int) -> Design:
         return dorfman(n, spec.sizes[0])
     if spec.family == "hier":
         return hierarchical(n, spec.sizes[0], spec.sizes[1])
-    if spec.family == "array":
-        return array(n, spec.sizes[0], master=False)
-    if spec.family == "array-master":
-        return array(n, spec.sizes[0], master=True)
+    if spec.family in ("array", "array-master"):
+        master = spec.family == "array-master"
+        r = spec.sizes[0]
+        rest = n % (r * r)
+        if rest and leftovers is None:
+            if prevalence is None:
+                raise BadSpec(
+                    f"{spec} on {n} people leaves {rest} after the full {r}x{r} squares; they are tested as the "
+                    f"cheapest of a partial square, Dorfman pools of {r} or tests alone at the planned prevalence: "
+                    "give the prevalence (with Se/Sp as planned), "
+                    "or the leftover layout (rectangle, dorfman, individual)"
+                )
+            p = check_prevalence(prevalence)
+            ses, sps = stage_values(se, spec.family, "se"), stage_values(sp, spec.family, "sp")
+            leftovers = choose_leftovers(master, r, rest, p, ses, sps)
+        return array(n, r, master=master, leftovers=leftovers or "rectangle")
     if spec.family == "std":
-        q, k = spec.sizes[0], spec.sizes[1]
-        return shifted_transversal(n, q, k)
+        q, k, g = spec.sizes
+        return shifted_transversal(n, q, k, g)
     raise BadSpec(f"no design for family {spec.family!r}")
