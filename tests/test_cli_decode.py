@@ -22,9 +22,12 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+LAID = ("--prevalence", "0.05")  # an array's leftovers: laid out the cheapest way at 5%
+
+
 def layout(folder: Path, spec: str, n: int) -> list[tuple[int, int, str, list[int]]]:
     """Run ``plan layout`` and read its CSV back: (pool, stage, kind, members)."""
-    code, out, err = run("layout", "--design", spec, "--residents", str(n), "-o", str(folder / "layout.csv"))
+    code, out, err = run("layout", "--design", spec, "--residents", str(n), "-o", str(folder / "layout.csv"), *LAID)
     assert (0, "") == (code, err)
     with open(folder / "layout.csv", newline="", encoding="utf-8") as f:
         return [
@@ -39,7 +42,7 @@ def decode_json(folder: Path, spec: str, n: int, results: dict[int, bool], *extr
     (folder / "results.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, out, err = run(
         "decode", "-d", spec, "-n", str(n), "--results", str(folder / "results.csv"),
-        "-o", str(folder / "calls.csv"), "--json", *extra,
+        "-o", str(folder / "calls.csv"), "--json", *LAID, *extra,
     )  # fmt: skip
     assert (0, "") == (code, err)
     return json.loads(out)

@@ -33,6 +33,30 @@ def test_opchar_json_is_one_object_with_the_contract_keys() -> None:
     assert 0.2037 == round(obj["expected_tests_per_individual"], 4)
 
 
+def test_residents_give_the_layouts_figures() -> None:
+    """opchar and optimize --residents N print the library's figures for the actual layout."""
+    code, out, _ = _run("opchar", "-d", "std:5-3", "-p", "0.01", "--residents", "27", "--json")
+    assert 0 == code
+    assert opchar("std:5-3", 0.01, residents=27).as_dict() == json.loads(out)
+    code, out, _ = _run("optimize", "-f", "std", "-p", "0.005", "-n", "1000", "-k", "343", "--json")
+    assert 0 == code
+    found = optimize("std", 0.005, max_pool_size=343, residents=1000)
+    assert found.best.as_dict() == {k: json.loads(out)[k] for k in KEYS}
+    code, out, _ = _run("opchar", "-d", "std:7-4-3", "-p", "0.005", "-n", "1000")
+    assert 0 == code and "1000 people as laid out" in out
+
+
+def test_layout_of_an_array_with_leftovers_needs_the_plan() -> None:
+    """plan layout of an array whose last square is partial asks for --prevalence (or
+    --leftovers) and then lays the leftovers out as the planner does."""
+    code, out, err = _run("layout", "-d", "array:10", "-n", "1050", "-o", "-")
+    assert 1 == code and "leaves 50" in err and "--leftovers" not in out
+    code, out, _ = _run("layout", "-d", "array:10", "-n", "1050", "-p", "0.001", "--se", "0.98", "-o", "-")
+    assert 0 == code
+    kinds = [line.split(",")[2] for line in out.splitlines()[1:]]
+    assert 5 == kinds[:-1050].count("pool")  # 50 leftovers in Dorfman pools of 10, tested with the lines
+
+
 def test_opchar_per_stage_accuracy() -> None:
     """--se/--sp accept one value per stage (hier: pool, subpool, individual)."""
     code, out, _ = _run(

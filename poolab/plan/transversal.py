@@ -49,9 +49,9 @@ import numpy.typing as npt
 from poolab.plan.blocks import BlockTotals, NotComputed
 from poolab.plan.dilution import DilutionModel, detectable_fraction
 
-EXACT_BUDGET = 2**25
-"""Largest (distinct people) × 2^K, and people², the exact sum of a partial block with
-G >= 2 may take."""
+EXACT_BUDGET = 2**22
+"""Largest people × 2^K (and people²) the exact sum of a partial block with G >= 2 takes
+(about a second)."""
 
 
 def layer_pools(offsets: npt.NDArray[np.int64], q: int, k: int, g: int) -> npt.NDArray[np.int64]:
@@ -123,20 +123,19 @@ def _partial_exact(pools: npt.NDArray[np.int64], p: float, se1: float, sp1: floa
     """P(candidate | negative) per person, any G: the sum over the sets of its layers."""
     k, r = pools.shape
     full = (1 << k) - 1
-    # masks[i, m]: the layers where i and m share a pool; hist[i, t]: others with mask t
-    hist = np.zeros((r, 1 << k), dtype=np.int64)
-    for lo in range(0, r, 512):
-        hi = min(lo + 512, r)
+    # hist[i, t]: how many others share with person i exactly the layers of mask t
+    hist = np.empty((r, 1 << k), dtype=np.int64)
+    step = max(1, EXACT_BUDGET // max(r, 1) // 4)
+    for lo in range(0, r, step):
+        hi = min(lo + step, r)
         masks = np.zeros((hi - lo, r), dtype=np.int64)
         for j in range(k):
             masks |= (pools[j, lo:hi, None] == pools[j, None, :]).astype(np.int64) << j
-        masks[np.arange(hi - lo), np.arange(lo, hi)] = -1  # the person itself: not an other
-        for row in range(hi - lo):
-            own = masks[row]
-            hist[lo + row] = np.bincount(own[own >= 0], minlength=1 << k)
+        masks += (np.arange(hi - lo, dtype=np.int64) << k)[:, None]  # row offsets for one bincount
+        masks[np.arange(hi - lo), np.arange(lo, hi)] = -1  # the person itself is not an other
+        flat = masks[masks >= 0]
+        hist[lo:hi] = np.bincount(flat, minlength=(hi - lo) << k).reshape(hi - lo, 1 << k)
     rows, inverse = np.unique(hist, axis=0, return_inverse=True)
-    if rows.shape[0] * (1 << k) > EXACT_BUDGET:
-        raise NotComputed(f"a partial block of {r} with K = {k} is beyond the exact sum's budget")
     zeta = rows.astype(np.float64)  # zeta[:, A]: others whose shared layers all lie in A
     for j in range(k):
         bit = 1 << j
@@ -162,9 +161,9 @@ def partial_block(
     if g == 1:
         clear = _partial_g1(pools, q, p, se1, sp[0])
     else:
-        if r * r > EXACT_BUDGET:
+        if r * max(r, 1 << k) > EXACT_BUDGET:
             raise NotComputed(
-                f"std:{q}-{k}-{g}: a partial block of {r} people is beyond the exact sum's budget; "
+                f"std:{q}-{k}-{g}: a partial block of {r} people in {k} layers is beyond the exact sum's budget; "
                 "use poolab simulate for its figures"
             )
         clear = _partial_exact(pools, p, se1, sp[0])
