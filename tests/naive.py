@@ -516,6 +516,27 @@ def posterior_naive(n, pools, result, se, sp, prior):  # type: ignore[no-untyped
     return [m / norm for m in marg]
 
 
+def components_naive(n, pools, result):  # type: ignore[no-untyped-def]
+    """People linked by tested, non-empty pools: a set of people per component, by search."""
+    links: list[set[int]] = [set() for _ in range(n)]
+    for pool, y in zip(pools, result, strict=True):
+        if y >= 0:
+            for a in pool:
+                links[a].update(pool)
+    seen, out = set(), []
+    for start in range(n):
+        if start in seen:
+            continue
+        found, todo = {start}, [start]
+        while todo:
+            for b in links[todo.pop()] - found:
+                found.add(b)
+                todo.append(b)
+        seen |= found
+        out.append(found)
+    return out
+
+
 def loopy_bp_naive(n, pools, result, se, sp, prior, iters=200):  # type: ignore[no-untyped-def]
     """Belief propagation on the whole factor graph at once (flooding: every message of every
     tested pool each pass, until none moves by 1e-12 or ``iters`` passes): the schedule

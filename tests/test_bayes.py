@@ -9,11 +9,12 @@ from hypothesis import strategies as st
 
 from poolab.kernels.bayes import posterior
 from poolab.kernels.bayes.exact import enumerate_posterior
+from poolab.kernels.bayes.graph import connected_components
 from poolab.kernels.bayes.loopy import loopy_posterior
 from poolab.kernels.bayes.nested import nested_posterior
 from poolab.plan import designs as d
 from poolab.plan.bayes import design_posterior
-from tests.naive import loopy_bp_naive, posterior_naive
+from tests.naive import components_naive, loopy_bp_naive, posterior_naive
 from tests.strategies import incidences
 
 
@@ -171,3 +172,19 @@ def test_solver_wrappers_refuse_what_they_cannot_solve() -> None:
         enumerate_posterior(26, ptr, members, np.ones(4, np.int8), ones, ones, 0.1)
     with pytest.raises(TypeError):
         loopy_posterior(4, ptr, members, np.ones(4, np.int64), ones, ones, 0.1)
+
+
+@given(incidences(max_n=12, max_pools=10), st.data())
+def test_components_match_a_plain_search(inc: tuple[int, np.ndarray, np.ndarray], data: st.DataObject) -> None:
+    """The union-find components (people, and the tested pools inside each) are the
+    connected components a plain search finds."""
+    n, ptr, members = inc
+    npools = len(ptr) - 1
+    result = np.asarray(data.draw(st.lists(st.sampled_from([-1, 0, 1]), min_size=npools, max_size=npools)), np.int8)
+    got = connected_components(n, ptr, members, result)
+    people = [set(got.people[got.person_ptr[c] : got.person_ptr[c + 1]].tolist()) for c in range(got.kind.shape[0])]
+    expected = components_naive(n, _pools(ptr, members), result.tolist())
+    assert sorted(map(sorted, expected)) == sorted(map(sorted, people))
+    for c, group in enumerate(people):
+        for pool in got.pools[got.pool_ptr[c] : got.pool_ptr[c + 1]].tolist():
+            assert result[pool] >= 0 and set(members[ptr[pool] : ptr[pool + 1]].tolist()) <= group

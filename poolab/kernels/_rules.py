@@ -8,7 +8,7 @@ called only from kernels; the validating entry points are those modules' public 
 
 from __future__ import annotations
 
-from poolab.kernels._jit import kernel
+from poolab.kernels._jit import inline_kernel, kernel
 from poolab.kernels.layout import ARRAY_CELL, COMP_CELL, KIND_COL, KIND_ROW, ROOT, TREE
 
 
@@ -45,7 +45,7 @@ def _lines(d, lo, hi, positive, any_row, any_col):
                 any_col[d.pool_block[p]] = True
 
 
-@kernel
+@inline_kernel
 def flag_stage(d, s, positive, any_row, any_col, comp_calls, out):
     """out[p] for the pools p of stage s: is p to be tested, by its rule, given
     ``positive`` (tested and positive) of the earlier stages. ``any_row``/``any_col``
@@ -119,7 +119,7 @@ def _mixed(d, s, positive, any_row, any_col, comp_calls, out):
             out[p] = False
 
 
-@kernel
+@inline_kernel
 def final_calls(d, positive, comp_calls, calls):
     """Each person's call: its leaf pool's result, or COMP's call when it has no leaf."""
     leaf_of_member = d.leaf_of_member

@@ -230,7 +230,7 @@ def _nonadaptive(design: Design, result: np.ndarray, decoder: str) -> tuple[np.n
 
     if design.family != "std":
         raise BadDecodeInput(
-            f"decoder {decoder!r} decodes a non-adaptive design (std:Q-K); {design.name} is staged: "
+            f"decoder {decoder!r} decodes a non-adaptive design (std:Q-K or std:Q-K-G); {design.name} is staged: "
             "use --decoder staged or bayes"
         )
     ptr, members = design.stage_incidence(0)

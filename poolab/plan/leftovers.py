@@ -35,7 +35,8 @@ _TIE = 1e-12
 
 
 def _stages(master: bool, se: Sequence[float], sp: Sequence[float]) -> tuple[tuple[float, float], ...]:
-    """(master, line, individual) (Se, Sp) pairs; master is None-like (1, 1) without one."""
+    """(master, line, individual) (Se, Sp) pairs; (1, 1) stands in for the master pool an
+    array without one does not have."""
     if master:
         return (se[0], sp[0]), (se[1], sp[1]), (se[2], sp[2])
     return (1.0, 1.0), (se[0], sp[0]), (se[1], sp[1])

@@ -3,6 +3,7 @@ components (union-find over the tested pools), each labelled with the solver it 
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 
 from poolab.kernels._jit import kernel
@@ -130,3 +131,26 @@ def components(n, pool_ptr, pool_members, result, max_exact):
 def tested_pools(pool_ptr: np.ndarray, result: np.ndarray) -> np.ndarray:
     """The tested, non-empty pools (int64 ids, ascending): the factor graph's factors."""
     return np.flatnonzero((result >= 0) & (np.diff(pool_ptr) > 0)).astype(np.int64)
+
+
+@attrs.frozen(slots=True, eq=False)
+class Components:
+    """The factor graph's connected components: people and tested pools of component c at
+    ``person_ptr[c]:person_ptr[c+1]`` (of ``people``) and ``pool_ptr[c]:pool_ptr[c+1]``
+    (of ``pools``), and the solver each gets (TREE, SMALL or LOOPY)."""
+
+    person_ptr: np.ndarray
+    people: np.ndarray
+    pool_ptr: np.ndarray
+    pools: np.ndarray
+    kind: np.ndarray
+
+
+def connected_components(
+    n: int, pool_ptr: np.ndarray, pool_members: np.ndarray, result: np.ndarray, max_exact: int = 16
+) -> Components:
+    """The components of ``n`` people linked by the tested pools (``result`` >= 0), checked
+    as ``posterior``'s inputs are."""
+    ones = np.ones(max(pool_ptr.shape[0] - 1, 0))
+    check_pools(n, pool_ptr, pool_members, result, ones, ones, 0.5)
+    return Components(*components(n, pool_ptr, pool_members, result, max_exact))
