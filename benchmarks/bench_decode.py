@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from poolab.kernels.bayes import posterior_design
 from poolab.kernels.decode_nonadaptive import decode_nonadaptive
 from poolab.kernels.decode_staged import decode_staged, members_to_retest
 from poolab.plan import designs as d
+from poolab.plan.bayes import design_posterior
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.naive import decode_staged_naive, loopy_bp_naive  # noqa: E402
@@ -59,7 +59,7 @@ def main() -> None:
     print(f"{'what':<44} {'ms':>9} {'naive ms':>10}")
     for design in designs:
         result = truth(design, status)
-        ms = best_of(lambda: decode_staged(design, result)) * 1e3  # noqa: B023
+        ms = best_of(lambda: decode_staged(design.staged, result)) * 1e3  # noqa: B023
         small = {
             "individual": d.individual,
             "dorfman": lambda n: d.dorfman(n, 10),
@@ -95,7 +95,7 @@ def main() -> None:
     print(f"{'posterior (Bayes), 2 threads':<44} {'ms':>9} {'naive ms':>10} {'exact':>6}")
     for design, sd in bayes:
         res = required_results(design, status)
-        ms = best_of(lambda: posterior_design(design, res, 0.95, 0.99, P), repeat=10) * 1e3  # noqa: B023
+        ms = best_of(lambda: design_posterior(design, res, 0.95, 0.99, P), repeat=10) * 1e3  # noqa: B023
         # baseline: BP over the whole graph at once in Python (tests/naive.py), 2,000 people, scaled
         sr = required_results(sd, status[:2000])
         pools = [sd.pool_members[sd.pool_ptr[q] : sd.pool_ptr[q + 1]].tolist() for q in range(sd.npools)]
@@ -103,14 +103,14 @@ def main() -> None:
         start = time.perf_counter()
         loopy_bp_naive(sd.n, pools, sr.tolist(), se, sp, P)
         naive = (time.perf_counter() - start) * 1e3 * N / 2000
-        exact = posterior_design(design, res, 0.95, 0.99, P).exact.mean()
+        exact = design_posterior(design, res, 0.95, 0.99, P).exact.mean()
         print(f"{'posterior (Bayes) ' + design.name:<44} {ms:>9.2f} {naive:>10.0f} {exact:>6.1%}")
 
 
 def required_results(design: d.Design, status: np.ndarray) -> np.ndarray:
     """Perfect results of the tests the design would have run; -1 for the others."""
     res = truth(design, status)
-    res[~decode_staged(design, res).required] = -1
+    res[~decode_staged(design.staged, res).required] = -1
     return res
 
 

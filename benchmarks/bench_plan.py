@@ -30,10 +30,9 @@ def best_of(fn, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
 
 def naive_optimize(family: str) -> float:
     """Baseline: one scalar opchar call per candidate (what a plain loop would do)."""
-    k1, k2 = candidates(family, MAX)
     best = float("inf")
-    for i in range(k1.size):
-        spec = f"{family}:{k1[i]}" if k2 is None else f"hier:{k1[i]}-{k2[i]}"
+    for row in candidates(family, MAX).tolist():
+        spec = f"{family}:{'-'.join(map(str, row))}"
         best = min(best, opchar(spec, P, SE, SP).expected_tests_per_individual)
     return best
 
@@ -45,7 +44,7 @@ def main() -> None:
     print(f"{head}{'naive loop ms':>15}  best")
     total = 0.0
     for fam in FAMILIES:
-        n = candidates(fam, MAX)[0].size
+        n = candidates(fam, MAX).shape[0]
         t = best_of(lambda fam=fam: optimize(fam, P, SE, SP, MAX))
         td = best_of(lambda fam=fam: optimize(fam, P, SE, SP, MAX, min_pse=0.8, dilution=model))
         tn = best_of(lambda fam=fam: naive_optimize(fam), repeat=1)

@@ -87,7 +87,7 @@ def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receip
     collected, received, resulted), results by call, retests, confirmed positives,
     and what is still missing; turnaround (collection to receipt, receipt to first
     result: median and 90th percentile) and late tubes. JSON adds `turnaround` and
-    `late` to the keys of DESIGN.md."""
+    `late` to the keys of docs/formats.md."""
     from poolab.resolve import campaign_status, missing_tubes
     from poolab.timing import LateRule
 

@@ -8,6 +8,7 @@ import time
 import click
 
 from .common import echo_json, reports_errors
+from .plan_options import dilution_options, leftovers_option
 
 _LABELS = (
     ("expected_tests_per_individual", "tests per person"),
@@ -23,15 +24,6 @@ _LABELS = (
 )
 
 
-def _values(text: str, name: str) -> list[float]:
-    from poolab.plan.simulate import BadParameter
-
-    try:
-        return [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise BadParameter(f"--{name} takes a number or a comma list (value {text!r})") from None
-
-
 @click.command()
 @click.option(
     "--design",
@@ -39,7 +31,7 @@ def _values(text: str, name: str) -> list[float]:
     "design",
     required=True,
     metavar="SPEC",
-    help="individual, dorfman:K, hier:K1-K2, array:R or array-master:R.",
+    help="individual, dorfman:K, hier:K1-K2, array:R, array-master:R, std:Q-K or std:Q-K-G.",
 )
 @click.option(
     "--residents",
@@ -85,16 +77,8 @@ def _values(text: str, name: str) -> list[float]:
     help="Mean household size of the synthetic households used with "
     "--attack-rate (97488 / 58937 = 1.65 in the seed district).",
 )
-@click.option(
-    "--dilution/--no-dilution",
-    default=False,
-    show_default=True,
-    help="Pools lose sensitivity with size: each positive's Ct is drawn once, "
-    "a pool's Ct follows its mean concentration, detected at or below --limit-ct.",
-)
-@click.option("--ct-mean", type=float, default=None, help="Mean Ct of positives (default 27.2).")
-@click.option("--ct-sd", type=float, default=None, help="SD of positives' Ct (default 7.6).")
-@click.option("--limit-ct", type=float, default=None, help="Detection limit Ct (default 38).")
+@dilution_options(sense="each positive's Ct is drawn once; a pool's Ct follows its mean concentration")
+@leftovers_option
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object: design, the five figures, replicates, ci99."
 )
@@ -113,59 +97,41 @@ def simulate(
     ct_mean: float | None,
     ct_sd: float | None,
     limit_ct: float | None,
+    leftovers: str | None,
     as_json: bool,
 ) -> None:
     """Simulate whole testing campaigns under a pooling design (Monte Carlo).
 
     Each replicate infects the residents, runs every stage of the design with the assay's
     Se/Sp (and dilution), decodes with the same rules as real results, and counts tests,
-    rounds, missed and false positives. Figures are means over replicates with 99%
-    intervals (normal approximation); compare them with `poolab plan opchar`.
+    rounds, missed and false positives. Tests per person, PSe, PSp, PPV and NPV are
+    ratios of sums over all replicates (true positives over infected, and so on: the
+    figures `poolab plan opchar --residents N` computes), with 99% intervals by the delta
+    method; the counts per campaign are means. --json adds per_campaign: each campaign's
+    own ratios averaged.
 
     \b
     Examples:
       poolab simulate --design dorfman:10 --residents 97488 --prevalence 0.001
       poolab simulate -d hier:20-5 -n 10000 -p 0.01 --se 0.95,0.95,0.99 --sp 0.99 --json
       poolab simulate -d dorfman:10 -n 97488 -p 0.005 --attack-rate 0.3 --dilution
+      poolab simulate -d std:7-4-3 -n 1000 -p 0.005 --se 0.95 --sp 0.99 -r 10000
     """
     import numba
 
-    from poolab.plan.dilution import DilutionModel
-    from poolab.plan.simulate import household_sizes_for
-    from poolab.plan.simulate import simulate as run
-    from poolab.plan.spec import parse_spec
+    from poolab.plan.commands import Dilution, simulate_command
 
-    spec = parse_spec(design)
-    model = None
-    if dilution:
-        base = DilutionModel()
-        model = DilutionModel(
-            ct_mean=base.ct_mean if ct_mean is None else ct_mean,
-            ct_sd=base.ct_sd if ct_sd is None else ct_sd,
-            limit_ct=base.limit_ct if limit_ct is None else limit_ct,
-        )
-    households = None
-    if attack_rate > 0:
-        households = household_sizes_for(residents, household_size_mean, seed)
     if not as_json:
         click.echo(
-            f"Simulating {replicates} campaigns of {residents} people under {spec} "
+            f"Simulating {replicates} campaigns of {residents} people under {design} "
             f"on {numba.get_num_threads()} threads...",
             err=True,
         )
     start = time.perf_counter()
-    result = run(
-        spec,
-        residents,
-        prevalence,
-        se=_values(se, "se"),
-        sp=_values(sp, "sp"),
-        replicates=replicates,
-        seed=seed,
-        household_sizes=households,
-        attack_rate=attack_rate,
-        dilution=model,
-    )
+    result = simulate_command(
+        design, residents, prevalence, se, sp, replicates, seed, attack_rate, household_size_mean,
+        Dilution(dilution, ct_mean, ct_sd, limit_ct), leftovers,
+    )  # fmt: skip
     elapsed = time.perf_counter() - start
     if as_json:
         echo_json(result.as_dict())
@@ -173,7 +139,7 @@ def simulate(
     click.echo(
         f"design {result.design}, {residents} residents, prevalence {prevalence}, {replicates} replicates, seed {seed}"
     )
-    click.echo(f"{'figure':<28} {'mean':>12}   99% interval")
+    click.echo(f"{'figure':<28} {'value':>12}   99% interval")
     for key, label in _LABELS:
         mean = result.means[key]
         lo, hi = result.ci99[key]

@@ -35,7 +35,7 @@ def compile_kernels() -> None:
     The compiled code is cached on disk beside the package; `make` runs this once at
     install. Running it again only checks the cache.
     """
-    from poolab.kernels.warm import compile_kernels as run
+    from poolab.compile import compile_kernels as run
 
     def show(name: str, seconds: float) -> None:
         click.echo(f"  {name:<18} {seconds:6.1f} s")

@@ -30,6 +30,8 @@ from poolab.store.events import record_event
 from poolab.store.residents import known_compounds, load_residents
 
 MAX_POOL_SIZE = 100
+"""The largest pool a campaign may use (a lab's tube); at most the assignment kernel's
+own limit, ``poolab.kernels.assign.MAX_POOL_SIZE`` (tests/test_assign.py checks it)."""
 
 
 @pauses_gc
@@ -139,10 +141,12 @@ def create_campaign(
 
 
 def _lower_bound(compound: Sequence[str], pool_size: int) -> int:
+    from poolab.kernels.assign import tubes_lower_bound
+
     if not compound:
         return 0
     _, counts = np.unique(np.asarray(compound, dtype=object), return_counts=True)
-    return int(sum(-(-int(c) // pool_size) for c in counts))
+    return tubes_lower_bound(counts, pool_size)
 
 
 def list_campaigns(store: Store) -> list[tuple[str, int, bool, bool, str, str, int]]:

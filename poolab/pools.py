@@ -13,7 +13,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from poolab.kernels.assign import assign_tubes
+from poolab.kernels.assign import assign_tubes, tubes_lower_bound
 
 StrColumn = Sequence[str] | npt.NDArray[np.str_] | npt.NDArray[np.object_]
 IntArray = npt.NDArray[np.int64]
@@ -31,7 +31,7 @@ class PoolAssignment:
     """Position 1..pool size inside the tube, in walk order."""
     n_tubes: int
     lower_bound: int
-    """Sum over compounds of ceil(residents / pool size)."""
+    """``tubes_lower_bound`` of the compounds: sum over compounds of ceil(residents / pool size)."""
     walk: npt.NDArray[np.int64]
     """The walk-order permutation used (``walk[k]`` is the input index of the k-th resident)."""
     single_building_share: float = 1.0
@@ -243,7 +243,7 @@ def pool_quality(
     _, bc = np.unique(_str_array("building", building), return_inverse=True)
     _, hc = np.unique(_str_array("household_id", household_id), return_inverse=True)
     cc, bc, hc = (x.reshape(-1).astype(np.int64) for x in (cc, bc, hc))
-    lower = int(sum(-(-int(m) // pool_size) for m in np.bincount(cc) if m))
+    lower = tubes_lower_bound(np.bincount(cc), pool_size)
     place = cc * (int(bc.max()) + 1 if n else 1) + bc
     cross_building = _tubes_mixing(tube, place)
     household = cc * (int(hc.max()) + 1 if n else 1) + hc

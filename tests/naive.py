@@ -353,15 +353,17 @@ def members_to_retest_naive(pool_of_member: list[int], pool_positive: list[bool]
 
 def decode_staged_naive(design, result):  # type: ignore[no-untyped-def]
     """(required pools, calls) of a Design from per-pool results (-1 untested, 0, 1),
-    straight from the rules in poolab.plan.designs' docstring."""
+    straight from the rules in poolab.kernels.layout's docstring (rule per pool: 0 ROOT,
+    1 TREE, 2 ARRAY_CELL, 3 COMP_CELL)."""
     ptr, members = list(design.pool_ptr), list(design.pool_members)
     pools = [members[ptr[p] : ptr[p + 1]] for p in range(design.npools)]
     positive = [False] * design.npools
     required = [False] * design.npools
+    first = range(int(design.stage_ptr[0]), int(design.stage_ptr[1]))
     for s in range(design.nstages):
         ids = range(int(design.stage_ptr[s]), int(design.stage_ptr[s + 1]))
-        rule = int(design.stage_rule[s])
         for p in ids:
+            rule = int(design.pool_rule[p])
             if rule == 0:
                 required[p] = True
             elif rule == 1:
@@ -383,11 +385,9 @@ def decode_staged_naive(design, result):  # type: ignore[no-untyped-def]
                 )
             else:
                 (m,) = pools[p]
-                first = range(int(design.stage_ptr[0]), int(design.stage_ptr[1]))
                 required[p] = all(positive[q] for q in first if m in pools[q])
         for p in ids:
             positive[p] = required[p] and int(result[p]) == 1
-    first = range(int(design.stage_ptr[0]), int(design.stage_ptr[1]))
     calls = []
     for i in range(design.n):
         leaf = int(design.leaf_of_member[i])
@@ -514,6 +514,27 @@ def posterior_naive(n, pools, result, se, sp, prior):  # type: ignore[no-untyped
         for i in range(n):
             marg[i] += w * x[i]
     return [m / norm for m in marg]
+
+
+def components_naive(n, pools, result):  # type: ignore[no-untyped-def]
+    """People linked by tested, non-empty pools: a set of people per component, by search."""
+    links: list[set[int]] = [set() for _ in range(n)]
+    for pool, y in zip(pools, result, strict=True):
+        if y >= 0:
+            for a in pool:
+                links[a].update(pool)
+    seen, out = set(), []
+    for start in range(n):
+        if start in seen:
+            continue
+        found, todo = {start}, [start]
+        while todo:
+            for b in links[todo.pop()] - found:
+                found.add(b)
+                todo.append(b)
+        seen |= found
+        out.append(found)
+    return out
 
 
 def loopy_bp_naive(n, pools, result, se, sp, prior, iters=200):  # type: ignore[no-untyped-def]

@@ -77,9 +77,11 @@ def designs(draw: st.DrawFn, max_n: int = 60) -> Any:
         k2 = draw(st.integers(2, 6))
         return d.hierarchical(n, draw(st.integers(k2 + 1, 16)), k2)
     if family in ("array", "array-master"):
-        return d.array(n, draw(st.integers(2, 5)), master=family == "array-master")
+        leftovers = draw(st.sampled_from(["rectangle", "dorfman", "individual"]))
+        return d.array(n, draw(st.integers(2, 5)), master=family == "array-master", leftovers=leftovers)
     q = draw(st.sampled_from([2, 3, 5, 7]))
-    return d.shifted_transversal(n, q, draw(st.integers(1, q)), confirm=draw(st.booleans()))
+    gamma = draw(st.integers(1, 3 if q <= 3 else 2))
+    return d.shifted_transversal(n, q, draw(st.integers(1, q)), gamma, confirm=draw(st.booleans()))
 
 
 @st.composite
@@ -226,7 +228,20 @@ def design_specs(
     if family in ("array", "array-master"):
         return f"{family}:{draw(st.integers(2, 4))}"
     q = draw(st.sampled_from([3, 5, 7]))
-    return f"std:{q}-{draw(st.integers(1, q))}"
+    k = draw(st.integers(1, q))
+    return draw(st.sampled_from([f"std:{q}-{k}", f"std:{q}-{k}-2"]))
+
+
+@st.composite
+def std_params(draw: st.DrawFn, max_block: int = 400) -> tuple[int, int, int]:
+    """(Q, K, G) of a shifted transversal design whose block Q^(G+1) is at most ``max_block``."""
+    q = draw(st.sampled_from([q for q in (2, 3, 5, 7, 11, 13, 17, 19) if q * q <= max_block]))
+    g = draw(st.integers(1, max(g for g in range(1, 10) if q ** (g + 1) <= max_block)))
+    return q, draw(st.integers(1, q)), g
+
+
+leftover_layouts = st.sampled_from(["rectangle", "dorfman", "individual"])
+"""How an array's people after its last full square are tested (poolab.plan.leftovers)."""
 
 
 @st.composite

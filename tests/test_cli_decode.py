@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from poolab_cli.main import cli
+from tests.budget import share
 from tests.strategies import design_specs, truth_vectors
 
 
@@ -21,9 +22,12 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+LAID = ("--prevalence", "0.05")  # an array's leftovers: laid out the cheapest way at 5%
+
+
 def layout(folder: Path, spec: str, n: int) -> list[tuple[int, int, str, list[int]]]:
     """Run ``plan layout`` and read its CSV back: (pool, stage, kind, members)."""
-    code, out, err = run("layout", "--design", spec, "--residents", str(n), "-o", str(folder / "layout.csv"))
+    code, out, err = run("layout", "--design", spec, "--residents", str(n), "-o", str(folder / "layout.csv"), *LAID)
     assert (0, "") == (code, err)
     with open(folder / "layout.csv", newline="", encoding="utf-8") as f:
         return [
@@ -38,7 +42,7 @@ def decode_json(folder: Path, spec: str, n: int, results: dict[int, bool], *extr
     (folder / "results.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, out, err = run(
         "decode", "-d", spec, "-n", str(n), "--results", str(folder / "results.csv"),
-        "-o", str(folder / "calls.csv"), "--json", *extra,
+        "-o", str(folder / "calls.csv"), "--json", *LAID, *extra,
     )  # fmt: skip
     assert (0, "") == (code, err)
     return json.loads(out)
@@ -56,7 +60,7 @@ def cases(draw: st.DrawFn, families: tuple[str, ...] = ("dorfman", "hier", "arra
     return spec, n, draw(truth_vectors(n))
 
 
-@settings(max_examples=12)
+@settings(max_examples=share(0.2))  # each example: several CLI runs
 @given(cases())
 def test_layout_then_decode_rounds_find_every_positive(case: tuple) -> None:
     """Layout, then decode --json round after round until nothing is pending: the calls are the truth."""
@@ -78,7 +82,7 @@ def test_layout_then_decode_rounds_find_every_positive(case: tuple) -> None:
     assert {""} == {r["posterior"] for r in rows}
 
 
-@settings(max_examples=12)
+@settings(max_examples=share(0.2))  # each example: several CLI runs
 @given(cases(("dorfman",)))
 def test_dorfman_after_stage1_lists_the_members_of_positive_pools(case: tuple) -> None:
     """After stage 1 of dorfman, the pending people are the members of positive pools, each with their own test."""
@@ -97,7 +101,7 @@ def test_dorfman_after_stage1_lists_the_members_of_positive_pools(case: tuple) -
     assert [str(alone[m]) for m in pending] == [r["next_pools"] for r in rows if r["call"] == "pending"]
 
 
-@settings(max_examples=12)
+@settings(max_examples=share(0.2))  # each example: several CLI runs
 @given(cases(("std",)))
 def test_comp_and_dd_through_the_cli(case: tuple) -> None:
     """On one std round: COMP (the default) never misses a positive, DD never calls a negative positive."""
@@ -117,7 +121,7 @@ def test_comp_and_dd_through_the_cli(case: tuple) -> None:
     assert [] == np.flatnonzero(calls["scomp"] & ~calls["comp"]).tolist()
 
 
-@settings(max_examples=10)
+@settings(max_examples=share(0.2))  # each example: several CLI runs
 @given(cases(("dorfman", "array")))
 def test_bayes_through_the_cli(case: tuple) -> None:
     """--decoder bayes writes a posterior in [0, 1] per person, 1 or 0 (the truth) after every stage."""

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from poolab.plan.dilution import DilutionModel
+from poolab.plan.opchar import opchar
+from poolab.plan.optimize import optimize
 from poolab_cli.main import cli
 
 KEYS = ["design", "expected_tests_per_individual", "pse", "psp", "pppv", "pnpv"]
@@ -20,12 +23,38 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 def test_opchar_json_is_one_object_with_the_contract_keys() -> None:
-    """opchar --json prints exactly one JSON object whose keys start with the contract keys."""
+    """opchar --json prints exactly one JSON object with the contract keys: the library's figures."""
     code, out, _ = _run("opchar", "--design", "dorfman:10", "-p", "0.01", "--se", "0.99", "--sp", "0.99", "--json")
     assert 0 == code
     obj = json.loads(out)
     assert KEYS == list(obj)
-    assert ("dorfman:10", 0.2037) == (obj["design"], round(obj["expected_tests_per_individual"], 4))
+    assert opchar("dorfman:10", 0.01, 0.99, 0.99).as_dict() == obj
+    # binGroup2 1.3.3 vignette, opChar1(algorithm = "D2", p = 0.01, Se = Sp = 0.99): 0.2037 tests per person
+    assert 0.2037 == round(obj["expected_tests_per_individual"], 4)
+
+
+def test_residents_give_the_layouts_figures() -> None:
+    """opchar and optimize --residents N print the library's figures for the actual layout."""
+    code, out, _ = _run("opchar", "-d", "std:5-3", "-p", "0.01", "--residents", "27", "--json")
+    assert 0 == code
+    assert opchar("std:5-3", 0.01, residents=27).as_dict() == json.loads(out)
+    code, out, _ = _run("optimize", "-f", "std", "-p", "0.005", "-n", "1000", "-k", "50", "--json")
+    assert 0 == code
+    found = optimize("std", 0.005, max_pool_size=50, residents=1000)
+    assert found.best.as_dict() == {k: json.loads(out)[k] for k in KEYS}
+    code, out, _ = _run("opchar", "-d", "std:7-4-3", "-p", "0.005", "-n", "1000")
+    assert 0 == code and "1000 people as laid out" in out
+
+
+def test_layout_of_an_array_with_leftovers_needs_the_plan() -> None:
+    """plan layout of an array whose last square is partial asks for --prevalence (or
+    --leftovers) and then lays the leftovers out as the planner does."""
+    code, out, err = _run("layout", "-d", "array:10", "-n", "1050", "-o", "-")
+    assert 1 == code and "leaves 50" in err and "--leftovers" not in out
+    code, out, _ = _run("layout", "-d", "array:10", "-n", "1050", "-p", "0.001", "--se", "0.98", "-o", "-")
+    assert 0 == code
+    kinds = [line.split(",")[2] for line in out.splitlines()[1:]]
+    assert 5 == kinds[:-1050].count("pool")  # 50 leftovers in Dorfman pools of 10, tested with the lines
 
 
 def test_opchar_per_stage_accuracy() -> None:
@@ -41,7 +70,8 @@ def test_opchar_table() -> None:
     """Without --json, opchar prints a readable table with the design and its saving."""
     code, out, _ = _run("opchar", "--design", "array:10", "-p", "0.01")
     assert 0 == code
-    assert "array:10" in out and "0.21740" in out and "fewer tests" in out
+    expected = opchar("array:10", 0.01).expected_tests_per_individual
+    assert "array:10" in out and f"{expected:.5f}" in out and "fewer tests" in out
 
 
 def test_optimize_json_best_design() -> None:
@@ -50,14 +80,20 @@ def test_optimize_json_best_design() -> None:
     assert 0 == code
     obj = json.loads(out)
     assert KEYS == list(obj)[:6]
-    assert ("dorfman:11", "dorfman:10") == (obj["design"], obj["ranked"][1]["design"])
+    found = optimize("dorfman", 0.01)
+    assert found.best.as_dict() == {k: obj[k] for k in KEYS}
+    assert [r.as_dict() for r in found.ranked] == obj["ranked"]
+    # Dorfman's perfect-assay optimum at p = 0.01 is K = 11 (Finucan 1964; binGroup2 OTC1)
+    assert "dorfman:11" == obj["design"]
 
 
 def test_optimize_with_dilution_and_floor() -> None:
     """--dilution with --min-pse gives a design meeting the floor, shown in a table."""
     code, out, _ = _run("optimize", "-f", "dorfman", "-p", "0.001", "--se", "0.99", "--dilution", "--min-pse", "0.8")
     assert 0 == code
-    assert "best dorfman design" in out and "dorfman:15" in out
+    found = optimize("dorfman", 0.001, 0.99, 1.0, min_pse=0.8, dilution=DilutionModel())
+    assert found.best.pse >= 0.8
+    assert "best dorfman design" in out and f"{found.best.design} " in out
 
 
 @pytest.mark.parametrize(

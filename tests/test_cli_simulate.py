@@ -80,3 +80,26 @@ def test_help_teaches() -> None:
     assert 0 == result.exit_code
     assert "dorfman:K" in result.output
     assert "poolab simulate --design dorfman:10" in result.output
+
+
+def test_help_lists_every_design_family() -> None:
+    """simulate --help names every design SPEC it accepts, std included."""
+    result = CliRunner().invoke(cli, ["simulate", "--help"])
+    assert 0 == result.exit_code
+    for form in ("individual", "dorfman:K", "hier:K1-K2", "array:R", "array-master:R", "std:Q-K", "std:Q-K-G"):
+        assert form in result.output
+
+
+def test_std_with_compression_power_and_the_same_figures_as_the_library() -> None:
+    """simulate -d std:7-4-3 runs one design over 1,000 people; its JSON holds the
+    library's figures for the same seed, and the per-campaign view beside them."""
+    from poolab.plan.simulate import simulate
+    from poolab.plan.spec import parse_spec
+
+    args = ["simulate", "-d", "std:7-4-3", "-n", "1000", "-p", "0.005", "--se", "0.95", "-r", "50", "--seed", "2"]
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert 0 == result.exit_code, result.output
+    obj = json.loads(result.stdout)
+    expected = simulate(parse_spec("std:7-4-3"), 1000, 0.005, se=(0.95,), replicates=50, seed=2).as_dict()
+    assert expected == obj
+    assert {"pse", "psp", "pppv", "pnpv"} == set(obj["per_campaign"])

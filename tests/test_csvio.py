@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from poolab.csvio import neutralise_cell, read_csv_rows, read_text, write_csv
@@ -110,7 +110,6 @@ def test_ragged_rows(tmp_path):
 cells = st.text(st.sampled_from('ab张三 ,"\n\r=+-@'), max_size=6).map(str.strip)
 
 
-@settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.lists(cells, min_size=3, max_size=3), max_size=8),
     st.sampled_from([("utf-8", False), ("utf-8", True), ("gb18030", False)]),
@@ -205,7 +204,6 @@ def csv_like_texts(draw: st.DrawFn) -> str:
     return eol.join(",".join(r) for r in rows) + draw(st.sampled_from(["", "\n", "\n\n"]))
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.one_of(csv_like_texts(), st.text(st.sampled_from('ab张,"\n\r \t'), max_size=30)))
 @example(",,a\n\na")  # an empty line and a short one made up one row's fields
 @example("a,b,c\nd\ne")  # two short lines whose fields add up to one row

@@ -22,6 +22,7 @@ from poolab.plan.opchar import opchar
 from poolab.plan.optimize import optimize
 from poolab.plan.simulate import simulate
 from poolab.plan.spec import parse_spec
+from tests.budget import share
 from tests.naive import diluted_opchar_naive
 from tests.strategies import atom_laws
 
@@ -39,7 +40,7 @@ def _close(expected: tuple[float, ...], actual: tuple[object, ...], tol: float =
 # ---------------------------------------------------------------- exact enumeration
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=share(0.2))  # each example: an exhaustive enumeration
 @given(k=st.integers(2, 5), p=st.floats(0.02, 0.5), se=_stages, sp=_stages, data=st.data())
 def test_dorfman_matches_enumeration(k: int, p: float, se: tuple, sp: tuple, data: st.DataObject) -> None:
     """dorfman:K under any atomic concentration law equals the enumeration of every pattern."""
@@ -48,7 +49,7 @@ def test_dorfman_matches_enumeration(k: int, p: float, se: tuple, sp: tuple, dat
     assert _close(expected, x.dorfman_exact([k], p, se, sp, AtomLaw(values, probs)))
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=share(0.2))  # each example: an exhaustive enumeration
 @given(k1=st.integers(3, 5), k2=st.integers(2, 4), p=st.floats(0.02, 0.5), se=_stages, sp=_stages, data=st.data())
 def test_hier_matches_enumeration(k1: int, k2: int, p: float, se: tuple, sp: tuple, data: st.DataObject) -> None:
     """hier:K1-K2 (remainder subpools, final singletons) equals the enumeration."""
@@ -58,7 +59,7 @@ def test_hier_matches_enumeration(k1: int, k2: int, p: float, se: tuple, sp: tup
     assert _close(expected, x.hier_exact([k1], [k2], p, se, sp, AtomLaw(values, probs)))
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=share(0.2))  # each example: an exhaustive enumeration
 @given(p=st.floats(0.02, 0.5), se=_stages, sp=_stages, master=st.booleans(), data=st.data())
 def test_two_by_two_arrays_match_enumeration(p: float, se: tuple, sp: tuple, master: bool, data: st.DataObject) -> None:
     """array:2 and array-master:2 equal the enumeration (no atom exactly at R for the master
@@ -250,7 +251,7 @@ def test_cli_opchar_and_simulate_agree() -> None:
 
 def test_hier_beyond_its_range_is_refused() -> None:
     """hier under dilution past K1 = 200 (cost K1³) is a one-line error, not a long wait."""
-    from poolab.plan.opchar import BadPlanInput
+    from poolab.plan.inputs import BadPlanInput
 
     with pytest.raises(BadPlanInput, match="up to 200"):
         opchar("hier:250-10", 0.01, dilution=MODEL)

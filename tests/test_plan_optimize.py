@@ -8,7 +8,8 @@ import pytest
 from naive import otc1_d3_naive
 
 from poolab.plan.dilution import DilutionModel
-from poolab.plan.opchar import BadPlanInput, opchar
+from poolab.plan.inputs import BadPlanInput
+from poolab.plan.opchar import opchar
 from poolab.plan.optimize import optimize
 
 # Perfect-test Dorfman optima (issue 3's table; Dorfman 1943 / Finucan 1964):

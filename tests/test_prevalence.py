@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from poolab.prevalence import CHI2_95, Accuracy, BadEstimateInput, PoolRows, _Likelihood, fit
@@ -70,7 +70,6 @@ def test_equal_sizes_match_bingroup2_tebbs_bilder() -> None:
     assert 0.0189 == round(p, 4)
 
 
-@settings(max_examples=40, deadline=None)
 @given(
     m=st.integers(1, 20),
     n=st.integers(5, 60),
@@ -109,7 +108,6 @@ def _naive_rows(rows: PoolRows) -> list[tuple[int, int, bool, list[tuple[int, bo
 _acc = st.builds(Accuracy, st.floats(0.8, 1.0), st.floats(0.9, 1.0), st.floats(0.8, 1.0), st.floats(0.9, 1.0))
 
 
-@settings(max_examples=60, deadline=None)
 @given(rows=pool_rows(), acc=_acc, offset=st.floats(0.0, 0.3), p=st.floats(0.0, 1.0))
 def test_likelihood_equals_enumeration(rows: PoolRows, acc: Accuracy, offset: float, p: float) -> None:
     """ℓ(p) with individual retests and out-of-group members equals the sum over every
@@ -125,7 +123,6 @@ def test_likelihood_equals_enumeration(rows: PoolRows, acc: Accuracy, offset: fl
         assert math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
 
 
-@settings(max_examples=40, deadline=None)
 @given(rows=pool_rows(), acc=_acc, offset=st.floats(0.0, 0.3))
 def test_estimate_and_interval_maximise_the_enumerated_likelihood(rows: PoolRows, acc: Accuracy, offset: float) -> None:
     """p̂ maximises the brute-force likelihood and the interval ends sit where it has fallen
@@ -222,7 +219,6 @@ def test_bad_accuracy_is_refused() -> None:
 # ---------------------------------------------------------------- the risk test
 
 
-@settings(max_examples=60, deadline=None)
 @given(
     sizes=st.lists(st.integers(1, 12), min_size=1, max_size=9),
     p=st.floats(1e-4, 0.3),
@@ -237,7 +233,6 @@ def test_upper_tail_equals_enumeration(sizes: list[int], p: float, se: float, sp
     assert math.isclose(expected, upper_tail(sizes, observed, p, se, sp), rel_tol=1e-9, abs_tol=1e-15)
 
 
-@settings(max_examples=60, deadline=None)
 @given(pvalues=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30))
 def test_holm_equals_its_definition(pvalues: list[float]) -> None:
     """Holm's step-down rejects what the textbook procedure rejects."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from poolab.errors import InputRejected
@@ -34,7 +34,6 @@ def _rejected(path) -> InputRejected:
     return info.value
 
 
-@settings(max_examples=40, deadline=None)
 @given(rosters(), st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]))
 def test_round_trip(tmp_path_factory, roster, encoding):
     """A valid roster written in any accepted encoding reads back as the same roster (a

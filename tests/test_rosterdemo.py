@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from poolab.idnumber import valid_id_numbers
 from poolab.roster import read_roster, validate_roster
 from poolab.rosterdemo import compound_names, generate_district, household_sizes, write_district_csv
+from tests.budget import share
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_same_seed_same_district():
     assert a != generate_district(3000, 1800, 5, seed=8)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=share(0.5))  # each example generates a synthetic district
 @given(
     st.integers(1, 8).flatmap(
         lambda c: st.tuples(
@@ -95,7 +96,7 @@ def test_exact_counts_for_any_size(shape, seed):
     assert [] == validate_roster(roster)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=share(0.5))  # each example generates a synthetic district
 @given(st.integers(1, 500).flatmap(lambda h: st.tuples(st.just(h), st.integers(h, 40 * h))), st.integers(0, 1000))
 def test_household_sizes_sum(shape, seed):
     """household_sizes returns exactly the households asked for, summing to the residents."""

@@ -21,6 +21,15 @@ def kernel(fn: F) -> F:
     return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)  # type: ignore[return-value]
 
 
+def inline_kernel(fn: F) -> F:
+    """Compile ``fn`` as a serial kernel that is also inlined into the kernels calling it,
+    at numba's IR level: a building block shared across modules (``_rules.py``), so that a
+    caller loaded from the on-disk cache runs as fast as one compiled in the same process
+    (a cached caller otherwise calls it through a symbol; measured: decode_staged of
+    dorfman:10 on the district 220 us cached against 193 us fresh)."""
+    return numba.njit(cache=True, error_model="numpy", nogil=True, inline="always")(fn)  # type: ignore[return-value]
+
+
 def parallel_kernel(fn: F) -> F:
     """Compile ``fn`` as a kernel whose ``numba.prange`` loops run on every core."""
     return numba.njit(cache=True, error_model="numpy", nogil=True, parallel=True)(fn)  # type: ignore[return-value]

@@ -46,7 +46,10 @@ import numpy.typing as npt
 
 from poolab.kernels._jit import kernel
 
-MAX_POOL_SIZE = 32767  # slots are stored as int16
+SLOT_DTYPE = np.int16
+MAX_POOL_SIZE = int(np.iinfo(SLOT_DTYPE).max)
+"""The largest pool the kernel can number (slots are ``SLOT_DTYPE``); a campaign's own
+limit (``poolab.campaigns.MAX_POOL_SIZE``) must not exceed it (tests/test_assign.py)."""
 
 _INT_KINDS = ("i", "u")
 
@@ -61,7 +64,7 @@ class TubeAssignment:
     """Position 1..K of the resident in its tube."""
     n_tubes: int
     lower_bound: int
-    """Sum over compound runs of ceil(residents / K): no assignment can use fewer tubes."""
+    """``tubes_lower_bound`` of the compound runs: no assignment can use fewer tubes."""
 
 
 @kernel
@@ -435,7 +438,7 @@ def _first_fit_decreasing(res, n_res, size, rem_tube, K, next_id):  # type: igno
 
 @kernel
 def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-untyped-def]
-    """Raw kernel: returns (tube int32[n], slot int16[n], n_tubes, lower_bound)."""
+    """Raw kernel: returns (tube int32[n], slot int16[n], n_tubes)."""
     n = comp.shape[0]
     starts = _household_runs(comp, hh)
     nh = starts.shape[0] - 1
@@ -545,15 +548,25 @@ def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-un
         count[t] += 1
         tube[i] = t
         slot[i] = count[t]
-    lower = 0
-    i = 0
-    while i < n:
-        j = i
-        while j < n and comp[j] == comp[i]:
-            j += 1
-        lower += (j - i + K - 1) // K
-        i = j
-    return tube, slot, n_tubes, lower
+    return tube, slot, n_tubes
+
+
+def tubes_lower_bound(group_sizes: npt.ArrayLike, pool_size: int) -> int:
+    """The fewest tubes of at most ``pool_size`` that can hold groups (compounds) of these
+    sizes when no tube crosses a group: the sum of ceil(size / pool_size). The one place
+    this bound is computed (the kernel's result, ``pools.pool_quality``, ``campaigns``)."""
+    sizes = np.asarray(group_sizes, dtype=np.int64)
+    if pool_size < 1:
+        raise ValueError(f"pool_size must be at least 1, got {pool_size}")
+    return int(np.sum(-(-sizes // pool_size)))
+
+
+def run_lengths(codes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Lengths of the runs of equal consecutive codes (compound runs in walk order)."""
+    if codes.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    return np.diff(np.concatenate(([0], starts, [codes.shape[0]]))).astype(np.int64)
 
 
 def _codes(name: str, a: npt.ArrayLike) -> npt.NDArray[np.int64]:
@@ -595,7 +608,7 @@ def assign_tubes(
         raise ValueError(f"lookahead must be >= 0, got {lookahead}")
     if check_contiguous and not _households_contiguous(comp, hh):
         raise ValueError("residents of a household (or of a compound) are not contiguous")
-    tube, slot, n_tubes, lower = _assign(
-        comp, bldg, hh, np.int64(pool_size), bool(one_tube_per_household), np.int64(lookahead)
-    )
-    return TubeAssignment(tube=tube, slot=slot, n_tubes=int(n_tubes), lower_bound=int(lower))
+    k, window = np.int64(pool_size), np.int64(lookahead)
+    tube, slot, n_tubes = _assign(comp, bldg, hh, k, bool(one_tube_per_household), window)
+    lower = tubes_lower_bound(run_lengths(comp), pool_size)
+    return TubeAssignment(tube=tube, slot=slot, n_tubes=int(n_tubes), lower_bound=lower)

@@ -17,22 +17,11 @@ import attrs
 import numpy as np
 
 from poolab.kernels._jit import kernel
+from poolab.kernels._rules import comp
 
 
 @kernel
-def _comp(member_ptr, member_pools, pool_positive, out):  # type: ignore[no-untyped-def]
-    """out[i] = no pool of member i is negative."""
-    for i in range(member_ptr.shape[0] - 1):
-        ok = True
-        for j in range(member_ptr[i], member_ptr[i + 1]):
-            if not pool_positive[member_pools[j]]:
-                ok = False
-                break
-        out[i] = ok
-
-
-@kernel
-def _dd(pool_ptr, pool_members, pool_positive, candidate, out):  # type: ignore[no-untyped-def]
+def _dd(pool_ptr, pool_members, pool_positive, candidate, out):
     """out[i] = i is the only COMP candidate in some positive pool."""
     out[:] = False
     for p in range(pool_ptr.shape[0] - 1):
@@ -52,7 +41,7 @@ def _dd(pool_ptr, pool_members, pool_positive, candidate, out):  # type: ignore[
 
 
 @kernel
-def _scomp(pool_ptr, pool_members, member_ptr, member_pools, pool_positive, candidate, out):  # type: ignore[no-untyped-def]  # noqa: E501
+def _scomp(pool_ptr, pool_members, member_ptr, member_pools, pool_positive, candidate, out):
     """Greedy cover of the positive pools left unexplained by DD (``out`` holds DD's calls)."""
     npools = pool_ptr.shape[0] - 1
     n = member_ptr.shape[0] - 1
@@ -126,10 +115,10 @@ def decode_nonadaptive(
     if pool_members.size and (pool_members.min() < 0 or pool_members.max() >= n):
         raise ValueError(f"pool_members must lie in [0, {n - 1}]")
     member_ptr, member_pools = transpose(n, pool_ptr, pool_members)
-    comp = np.empty(n, dtype=np.bool_)
-    _comp(member_ptr, member_pools, pool_positive, comp)
+    candidates = np.empty(n, dtype=np.bool_)
+    comp(member_ptr, member_pools, pool_positive, candidates)
     dd = np.empty(n, dtype=np.bool_)
-    _dd(pool_ptr, pool_members, pool_positive, comp, dd)
+    _dd(pool_ptr, pool_members, pool_positive, candidates, dd)
     scomp = dd.copy()
-    _scomp(pool_ptr, pool_members, member_ptr, member_pools, pool_positive, comp, scomp)
-    return NonadaptiveCalls(comp, dd, scomp)
+    _scomp(pool_ptr, pool_members, member_ptr, member_pools, pool_positive, candidates, scomp)
+    return NonadaptiveCalls(candidates, dd, scomp)

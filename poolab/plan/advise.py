@@ -22,7 +22,7 @@ import attrs
 
 from poolab.estimate import CampaignEstimate, estimate_campaign
 from poolab.plan.dilution import DilutionModel, detectable_fraction
-from poolab.plan.opchar import BadPlanInput, stage_values
+from poolab.plan.inputs import BadPlanInput, stage_values
 from poolab.plan.optimize import Optimum, optimize
 from poolab.store.engine import Store
 

@@ -17,8 +17,11 @@ import numpy as np
 from poolab.atomic import atomic_file
 from poolab.errors import PoolabError
 from poolab.plan.dilution import DilutionModel
-from poolab.plan.opchar import BadPlanInput, family_arrays, opchar, stage_values
-from poolab.plan.spec import DesignSpec, parse_spec
+from poolab.plan.families import family_arrays
+from poolab.plan.inputs import BadPlanInput, stage_values
+from poolab.plan.opchar import opchar
+from poolab.plan.spec import DesignSpec, is_prime, parse_spec
+from poolab.plan.transversal import full_block
 
 if TYPE_CHECKING:
     from poolab.estimate import CampaignEstimate
@@ -63,18 +66,16 @@ def _pse_by_size(
     if fam == "hier":
         sizes = np.arange(spec.sizes[1] + 1, max(top, spec.sizes[1] + 1) + 1)
         k2: np.ndarray | None = np.full(sizes.shape, spec.sizes[1])
-    elif fam == "std":
-        sizes = np.asarray([q for q in range(spec.sizes[1], max(top, spec.sizes[0]) + 1) if _prime(q)])
-        k2 = np.full(sizes.shape, spec.sizes[1])
+    elif fam == "std":  # Q runs over the primes from K, pools of Q^G up to the top
+        _, k, g = spec.sizes
+        sizes = np.asarray([q for q in range(max(k, 2), max(top, spec.sizes[0]) + 1) if is_prime(q)])
+        pse = np.asarray([full_block(int(q), k, g, p, ses, sps, dilution)[1] for q in sizes.tolist()])
+        return sizes, pse
     else:
         sizes = np.arange(2, max(top, 2) + 1)
         k2 = None
     _, pse, _ = family_arrays(fam, sizes, p, ses, sps, dilution, k2)
     return sizes, pse
-
-
-def _prime(q: int) -> bool:
-    return q >= 2 and all(q % d for d in range(2, int(q**0.5) + 1))
 
 
 @attrs.frozen(slots=True, eq=False)

@@ -32,7 +32,7 @@ import numpy as np
 
 from poolab.csvio import Output
 from poolab.errors import InputRejected, PoolabError, Problem
-from poolab.plan.designs import ARRAY_CELL, KIND_COL, KIND_ROW, Design
+from poolab.plan.designs import ARRAY_CELL, KIND_COL, KIND_OTHER, KIND_ROW, Design
 
 LAYOUT_HEADER = ("pool", "stage", "kind", "members")
 RESULTS_HEADER = ("pool", "result")
@@ -204,7 +204,7 @@ def _members_of(design: Design, pools: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def _staged(design: Design, result: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from poolab.kernels.decode_staged import decode_staged
 
-    d = decode_staged(design, result)
+    d = decode_staged(design.staged, result)
     calls = d.calls.astype(np.int8)
     calls[d.retest_members] = PENDING  # in a pool still to be tested: not final yet
     return calls, np.flatnonzero(_settled(design, d.pending)).astype(np.int64)
@@ -218,11 +218,10 @@ def _settled(design: Design, pending: np.ndarray) -> np.ndarray:
     every row and column of its square, so it waits while any of them is pending.
     """
     out = pending.copy()
-    for s in np.flatnonzero(design.stage_rule == ARRAY_CELL).tolist():
-        lo, hi = int(design.stage_ptr[s]), int(design.stage_ptr[s + 1])
-        plo = int(design.stage_ptr[s - 1])
-        waiting = np.unique(design.pool_block[plo:lo][pending[plo:lo]])
-        out[lo:hi] &= ~np.isin(design.pool_block[lo:hi], waiting)
+    cells = np.flatnonzero(design.pool_rule == ARRAY_CELL)
+    if cells.size:
+        waiting = np.unique(design.pool_block[pending & (design.pool_kind != KIND_OTHER)])
+        out[cells] &= ~np.isin(design.pool_block[cells], waiting)
     return out
 
 
@@ -231,7 +230,7 @@ def _nonadaptive(design: Design, result: np.ndarray, decoder: str) -> tuple[np.n
 
     if design.family != "std":
         raise BadDecodeInput(
-            f"decoder {decoder!r} decodes a non-adaptive design (std:Q-K); {design.name} is staged: "
+            f"decoder {decoder!r} decodes a non-adaptive design (std:Q-K or std:Q-K-G); {design.name} is staged: "
             "use --decoder staged or bayes"
         )
     ptr, members = design.stage_incidence(0)
@@ -258,7 +257,7 @@ def _bayes(
     prevalence: float | None,
     threshold: float,
 ) -> np.ndarray:
-    from poolab.kernels.bayes import posterior_design
+    from poolab.plan.bayes import design_posterior
 
     if prevalence is None or not 0.0 < prevalence < 1.0:
         raise BadDecodeInput(f"decoder 'bayes' needs --prevalence strictly between 0 and 1, got {prevalence}")
@@ -274,7 +273,7 @@ def _bayes(
         if not np.all((arr > 0.5) & (arr <= 1.0)):
             raise BadDecodeInput(f"--{name} values must lie in (0.5, 1], got {arr.tolist()}")
         values[name] = arr if arr.shape[0] > 1 else float(arr[0])
-    return posterior_design(design, result, values["se"], values["sp"], prevalence).prob
+    return design_posterior(design, result, values["se"], values["sp"], prevalence).prob
 
 
 def decode(

@@ -1,23 +1,12 @@
 """Pooling designs as incidence structures: which pools exist, in which stage, and when
 each pool is tested.
 
-Every design is one ``Design``: its pools in CSR form (``pool_ptr``, ``pool_members``)
-ordered by stage (pools of stage ``s`` are ``stage_ptr[s]:stage_ptr[s+1]``), and a rule
-per stage saying when a pool of that stage is tested:
-
-* ``ROOT``: always (the first stage);
-* ``TREE``: when its parent pool (``pool_parent``) tested positive (Dorfman retests,
-  hierarchical subpools, an array's rows and columns under a master pool);
-* ``ARRAY_CELL``: an array's individual test at row r, column c (Kim et al. 2007,
-  binGroup2's rule): when row and column are both positive, or the row is positive and
-  no column of the square is, or the column is positive and no row is;
-* ``COMP_CELL``: a non-adaptive design's confirmation test: when every first-stage pool
-  holding the individual is positive (COMP's candidate).
-
-An individual's final call is the result of its ``leaf_of_member`` pool (negative when
-that pool was never tested), or COMP's call when it has none (non-adaptive without
-confirmation). Individuals are laid out in the order given (keep households together by
-passing them in household order); the last block may be partial:
+Every design is one ``Design``: its name and family, and its arrays as the kernels take
+them (``poolab.kernels.layout.StagedDesign``: pools in CSR form ordered by stage, each
+pool's rule ROOT, TREE, ARRAY_CELL or COMP_CELL, the rules being documented there). A
+stage is one step of the assay, with its own Se/Sp. Individuals are laid out in the order
+given (keep households together by passing them in household order); the last block may
+be partial:
 
 * ``dorfman:K``: the lab rule exactly (a positive pool's members are all resampled), also
   for a remainder pool of one;
@@ -31,38 +20,102 @@ passing them in household order); the last block may be partial:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 import numpy as np
 
-from poolab.plan.spec import BadSpec, DesignSpec
+from poolab.kernels.layout import (
+    ARRAY_CELL,
+    COMP_CELL,
+    KIND_COL,
+    KIND_OTHER,
+    KIND_ROW,
+    ROOT,
+    TREE,
+    StagedDesign,
+    staged_design,
+)
+from poolab.plan.inputs import check_prevalence, stage_values
+from poolab.plan.leftovers import LEFTOVER_LAYOUTS, choose_leftovers
+from poolab.plan.spec import BadSpec, DesignSpec, check_std
+from poolab.plan.transversal import layer_pools
 
-ROOT, TREE, ARRAY_CELL, COMP_CELL = 0, 1, 2, 3
-KIND_OTHER, KIND_ROW, KIND_COL = 0, 1, 2
+__all__ = ["ARRAY_CELL", "COMP_CELL", "KIND_COL", "KIND_OTHER", "KIND_ROW", "ROOT", "TREE", "Design"]
 
 _I64 = np.int64
 
 
 @attrs.frozen(slots=True, eq=False)
 class Design:
-    """A laid-out design: pools as CSR arrays, their stages and the rule of each stage."""
+    """A laid-out design: its name, family and people, and its arrays (``staged``)."""
 
     name: str
     family: str
     n: int
-    pool_ptr: np.ndarray  # int64[npools+1]
-    pool_members: np.ndarray  # int64[nnz]
-    pool_stage: np.ndarray  # int64[npools]
-    pool_parent: np.ndarray  # int64[npools]: TREE parent, or an ARRAY_CELL's row pool; -1 none
-    pool_parent2: np.ndarray  # int64[npools]: an ARRAY_CELL's column pool; -1 otherwise
-    pool_block: np.ndarray  # int64[npools]: the block (array square, STD block) of the pool
-    pool_kind: np.ndarray  # int8[npools]: KIND_ROW / KIND_COL for array lines, else KIND_OTHER
-    stage_ptr: np.ndarray  # int64[nstages+1]
-    stage_rule: np.ndarray  # int64[nstages]
-    leaf_of_member: np.ndarray  # int64[n]: pool whose result is the final call; -1 = COMP call
-    member_ptr: np.ndarray  # int64[n+1]: first-stage pools of each member (transpose)
-    member_pools: np.ndarray  # int64[nnz0]
-    nblocks: int
-    guarantee: int = 0  # non-adaptive: any <= guarantee positives are decoded exactly
+    staged: StagedDesign
+    pool_stage: np.ndarray  # int64[npools]: each pool's stage
+    guarantee: int = 0  # non-adaptive: any <= guarantee positives per block are decoded exactly
+
+    @property
+    def stage_ptr(self) -> np.ndarray:
+        """int64[nstages+1]: pools of stage s are stage_ptr[s]:stage_ptr[s+1]."""
+        return self.staged.stage_ptr
+
+    @property
+    def pool_ptr(self) -> np.ndarray:
+        """int64[npools+1]: CSR offsets of the pools' members."""
+        return self.staged.pool_ptr
+
+    @property
+    def pool_members(self) -> np.ndarray:
+        """int64[nnz]: the pools' members, pool by pool."""
+        return self.staged.pool_members
+
+    @property
+    def pool_rule(self) -> np.ndarray:
+        """int8[npools]: ROOT, TREE, ARRAY_CELL or COMP_CELL."""
+        return self.staged.pool_rule
+
+    @property
+    def pool_parent(self) -> np.ndarray:
+        """int64[npools]: TREE parent, or an ARRAY_CELL's row pool; -1 none."""
+        return self.staged.pool_parent
+
+    @property
+    def pool_parent2(self) -> np.ndarray:
+        """int64[npools]: an ARRAY_CELL's column pool; -1 otherwise."""
+        return self.staged.pool_parent2
+
+    @property
+    def pool_block(self) -> np.ndarray:
+        """int64[npools]: the block (array square, STD block) of each pool."""
+        return self.staged.pool_block
+
+    @property
+    def pool_kind(self) -> np.ndarray:
+        """int8[npools]: KIND_ROW / KIND_COL for array lines, else KIND_OTHER."""
+        return self.staged.pool_kind
+
+    @property
+    def member_ptr(self) -> np.ndarray:
+        """int64[n+1]: CSR offsets of each person's first-stage pools."""
+        return self.staged.member_ptr
+
+    @property
+    def member_pools(self) -> np.ndarray:
+        """int64: each person's first-stage pools."""
+        return self.staged.member_pools
+
+    @property
+    def leaf_of_member(self) -> np.ndarray:
+        """int64[n]: the pool whose result is each person's final call; -1 = COMP's call."""
+        return self.staged.leaf_of_member
+
+    @property
+    def nblocks(self) -> int:
+        """Blocks (array squares, STD blocks, Dorfman pools) of the layout."""
+        return self.staged.nblocks
 
     @property
     def npools(self) -> int:
@@ -72,7 +125,7 @@ class Design:
     @property
     def nstages(self) -> int:
         """Number of stages (the most rounds of testing the design can take)."""
-        return int(self.stage_rule.shape[0])
+        return int(self.stage_ptr.shape[0] - 1)
 
     def pool_sizes(self) -> np.ndarray:
         """Members per pool."""
@@ -108,12 +161,14 @@ class _Builder:
         self.parent2: list[np.ndarray] = []
         self.block: list[np.ndarray] = []
         self.kind: list[np.ndarray] = []
-        self.rules: list[int] = []
+        self.rule: list[np.ndarray] = []
+        self.stage_rule = ROOT  # the rule of pools added to the current stage unless told
         self.stage_counts: list[int] = []
         self.count = 0  # pools so far
 
     def stage(self, rule: int) -> None:
-        self.rules.append(rule)
+        """Open the next stage; its pools follow ``rule`` unless ``add`` says otherwise."""
+        self.stage_rule = rule
         self.stage_counts.append(0)
 
     def add(
@@ -124,6 +179,7 @@ class _Builder:
         parent: np.ndarray | None = None,
         parent2: np.ndarray | None = None,
         kind: int = KIND_OTHER,
+        rule: int | None = None,
     ) -> np.ndarray:
         """Add pools to the current stage; return their global ids."""
         k = sizes.shape[0]
@@ -135,6 +191,7 @@ class _Builder:
         self.parent.append(minus if parent is None else parent.astype(_I64))
         self.parent2.append(minus if parent2 is None else parent2.astype(_I64))
         self.kind.append(np.full(k, kind, dtype=np.int8))
+        self.rule.append(np.full(k, self.stage_rule if rule is None else rule, dtype=np.int8))
         self.count += k
         self.stage_counts[-1] += k
         return ids
@@ -154,25 +211,22 @@ class _Builder:
         order = np.argsort(m0, kind="stable")
         member_ptr = np.zeros(self.n + 1, dtype=_I64)
         np.cumsum(np.bincount(m0, minlength=self.n), out=member_ptr[1:])
-        return Design(
-            name=name,
-            family=family,
-            n=self.n,
+        staged = staged_design(
+            stage_ptr=stage_ptr,
             pool_ptr=ptr,
             pool_members=members,
-            pool_stage=np.repeat(np.arange(counts.shape[0], dtype=_I64), counts),
+            pool_rule=np.concatenate(self.rule),
             pool_parent=np.concatenate(self.parent),
             pool_parent2=np.concatenate(self.parent2),
             pool_block=np.concatenate(self.block),
             pool_kind=np.concatenate(self.kind),
-            stage_ptr=stage_ptr,
-            stage_rule=np.asarray(self.rules, dtype=_I64),
-            leaf_of_member=leaf.astype(_I64),
             member_ptr=member_ptr,
             member_pools=owner0[order],
+            leaf_of_member=leaf.astype(_I64),
             nblocks=nblocks,
-            guarantee=guarantee,
         )
+        pool_stage = np.repeat(np.arange(counts.shape[0], dtype=_I64), counts)
+        return Design(name=name, family=family, n=self.n, staged=staged, pool_stage=pool_stage, guarantee=guarantee)
 
 
 def _blocks(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -241,14 +295,20 @@ def hierarchical(n: int, k1: int, k2: int) -> Design:
     return b.build(f"hier:{k1}-{k2}", "hier", leaf, nb)
 
 
-def array(n: int, r: int, master: bool = False) -> Design:
+def array(n: int, r: int, master: bool = False, leftovers: str = "rectangle") -> Design:
     """R×R squares filled row-major: row and column pools (after a master pool when
-    ``master``), then individuals by the ARRAY_CELL rule."""
+    ``master``), then individuals by the ARRAY_CELL rule. The people after the last full
+    square are laid out as ``leftovers`` says (``leftovers.py``): one more, partial square
+    (``rectangle``), Dorfman pools of R (``dorfman``: pools in the row/column stage, their
+    retests in the individual stage) or tests alone (``individual``, the individual stage)."""
+    if leftovers not in LEFTOVER_LAYOUTS:
+        raise BadSpec(f"leftovers must be one of {', '.join(LEFTOVER_LAYOUTS)}, not {leftovers!r}")
     b = _Builder(n)
     sq = r * r
-    sizes, blk = _blocks(n, sq)
+    m = n if leftovers == "rectangle" else n - n % sq  # people in squares
+    sizes, blk = _blocks(m, sq)
     nb = sizes.shape[0]
-    idx = np.arange(n, dtype=_I64)
+    idx = np.arange(m, dtype=_I64)
     off = idx - blk * sq
     row, col = off // r, off % r
     parent_lines = None
@@ -261,7 +321,7 @@ def array(n: int, r: int, master: bool = False) -> Design:
     # rows: consecutive members
     rkey = blk * r + row
     rstarts = np.flatnonzero(np.diff(rkey, prepend=-1))
-    rsizes = np.diff(np.append(rstarts, n))
+    rsizes = np.diff(np.append(rstarts, m))
     rblk = blk[rstarts]
     if master:
         parent_lines = masters[rblk]
@@ -272,49 +332,50 @@ def array(n: int, r: int, master: bool = False) -> Design:
     corder = np.lexsort((row, col, blk))
     csorted = ckey[corder]
     cstarts = np.flatnonzero(np.diff(csorted, prepend=-1))
-    csizes = np.diff(np.append(cstarts, n))
+    csizes = np.diff(np.append(cstarts, m))
     cblk = blk[corder][cstarts]
     if master:
         parent_lines = masters[cblk]
     col_ids = b.add(csizes, idx[corder], cblk, parent=parent_lines, kind=KIND_COL)
-    col_of = np.empty(n, dtype=_I64)
+    col_of = np.empty(m, dtype=_I64)
     col_of[corder] = np.repeat(col_ids, csizes)
+    # leftovers in Dorfman pools of r: tested with the rows and columns
+    rest = np.arange(m, n, dtype=_I64)
+    pool_sizes, pool_blk = _blocks(n - m, r)
+    dorfman_pools = np.zeros(0, dtype=_I64)
+    if leftovers == "dorfman" and rest.size:
+        dorfman_pools = b.add(pool_sizes, rest, nb + np.arange(pool_sizes.shape[0]), rule=ROOT)
     b.stage(ARRAY_CELL)
-    leaf = b.add(np.ones(n, _I64), idx, blk, parent=row_of, parent2=col_of)
+    leaf = np.empty(n, dtype=_I64)
+    leaf[:m] = b.add(np.ones(m, _I64), idx, blk, parent=row_of, parent2=col_of)
+    if rest.size:
+        ones = np.ones(rest.shape[0], _I64)
+        if leftovers == "dorfman":
+            parent = dorfman_pools[pool_blk]
+            leaf[m:] = b.add(ones, rest, nb + pool_blk, parent=parent, rule=TREE)
+        else:  # individual
+            leaf[m:] = b.add(ones, rest, nb + np.arange(rest.shape[0]), rule=ROOT)
+    nblocks = nb + (pool_sizes.shape[0] if leftovers == "dorfman" else rest.shape[0])
     name = f"array-master:{r}" if master else f"array:{r}"
-    return b.build(name, "array-master" if master else "array", leaf, nb)
-
-
-def _is_prime(q: int) -> bool:
-    return q >= 2 and all(q % d for d in range(2, int(q**0.5) + 1))
+    return b.build(name, "array-master" if master else "array", leaf, nblocks)
 
 
 def shifted_transversal(n: int, q: int, k: int, gamma: int = 1, confirm: bool = True) -> Design:
-    """Shifted transversal design STD(q^(gamma+1); q; k) (Thierry-Mieg 2006) on blocks of
-    ``q**(gamma+1)`` people: layer j (0 <= j < k <= q) puts person i (base-q digits i_c)
-    in pool ``sum_c i_c * j**c mod q``. Two people share at most ``gamma`` pools (a nonzero
-    polynomial of degree <= gamma has at most gamma roots mod q), so the design is
-    t-disjunct with ``t = (k - 1) // gamma``: any <= t positives per block are decoded
-    exactly by COMP and DD. With ``confirm`` COMP's candidates are then tested alone."""
-    if not _is_prime(q):
-        raise BadSpec(f"shifted transversal design: q={q} must be prime")
-    if not 1 <= k <= q:
-        raise BadSpec(f"shifted transversal design: need 1 <= k <= q, got k={k}, q={q}")
-    if gamma < 1:
-        raise BadSpec("shifted transversal design: gamma must be at least 1")
+    """Shifted transversal design std:Q-K-G (Thierry-Mieg 2006; ``transversal.py``) on
+    blocks of ``q**(gamma+1)`` people: layer j (0 <= j < k <= q) puts person i (base-q
+    digits i_c) in pool ``sum_c i_c * j**c mod q``. Two people share at most ``gamma``
+    pools (a nonzero polynomial of degree <= gamma has at most gamma roots mod q), so the
+    design is t-disjunct with ``t = (k - 1) // gamma``: any <= t positives per block are
+    decoded exactly by COMP and DD. With ``confirm`` COMP's candidates are then tested alone."""
+    check_std(q, k, gamma)
     block = q ** (gamma + 1)
     sizes, blk = _blocks(n, block)
     idx = np.arange(n, dtype=_I64)
-    off = idx - blk * block
-    digits = [(off // q**c) % q for c in range(gamma + 1)]
+    pools = layer_pools(idx - blk * block, q, k, gamma)
     b = _Builder(n)
     b.stage(ROOT)
     # global pool key: (block, layer, pool within layer); empty pools of a partial block drop out
-    keys = []
-    for j in range(k):
-        s = sum(digits[c] * (j**c) for c in range(gamma + 1)) % q
-        keys.append((blk * k + j) * q + s)
-    allkeys = np.concatenate(keys)
+    allkeys = ((blk[None, :] * k + np.arange(k, dtype=_I64)[:, None]) * q + pools).reshape(-1)
     allmembers = np.tile(idx, k)
     order = np.argsort(allkeys, kind="stable")
     sk = allkeys[order]
@@ -322,7 +383,7 @@ def shifted_transversal(n: int, q: int, k: int, gamma: int = 1, confirm: bool = 
     psizes = np.diff(np.append(starts, sk.shape[0]))
     b.add(psizes, allmembers[order], sk[starts] // (k * q))
     t = (k - 1) // gamma
-    name = f"std:{q}-{k}" + (f"-{gamma}" if gamma != 1 else "")
+    name = str(DesignSpec("std", (q, k, gamma)))
     if confirm:
         b.stage(COMP_CELL)
         leaf = b.add(np.ones(n, _I64), idx, blk)
@@ -331,8 +392,22 @@ def shifted_transversal(n: int, q: int, k: int, gamma: int = 1, confirm: bool = 
     return b.build(name, "std", leaf, sizes.shape[0], guarantee=t)
 
 
-def design_for(spec: DesignSpec, n: int) -> Design:
-    """Lay out ``n`` individuals in the design named by ``spec``."""
+def design_for(
+    spec: DesignSpec,
+    n: int,
+    *,
+    prevalence: float | None = None,
+    se: float | Sequence[float] = 1.0,
+    sp: float | Sequence[float] = 1.0,
+    leftovers: str | None = None,
+) -> Design:
+    """Lay out ``n`` individuals in the design named by ``spec``.
+
+    An array design whose last square would be partial tests its leftovers as
+    ``leftovers`` says, or else as ``leftovers.choose_leftovers`` picks at ``prevalence``
+    with ``se``/``sp`` (one per stage): the simulator and ``plan opchar --residents`` make
+    the same choice. Without either, such a layout is refused (``BadSpec`` says what to give).
+    """
     if n < 1:
         raise BadSpec(f"a design needs at least one individual, got {n}")
     if spec.family == "individual":
@@ -341,11 +416,23 @@ def design_for(spec: DesignSpec, n: int) -> Design:
         return dorfman(n, spec.sizes[0])
     if spec.family == "hier":
         return hierarchical(n, spec.sizes[0], spec.sizes[1])
-    if spec.family == "array":
-        return array(n, spec.sizes[0], master=False)
-    if spec.family == "array-master":
-        return array(n, spec.sizes[0], master=True)
+    if spec.family in ("array", "array-master"):
+        master = spec.family == "array-master"
+        r = spec.sizes[0]
+        rest = n % (r * r)
+        if rest and leftovers is None:
+            if prevalence is None:
+                raise BadSpec(
+                    f"{spec} on {n} people leaves {rest} after the full {r}x{r} squares; they are tested as the "
+                    f"cheapest of a partial square, Dorfman pools of {r} or tests alone at the planned prevalence: "
+                    "give the prevalence (with Se/Sp as planned), "
+                    "or the leftover layout (rectangle, dorfman, individual)"
+                )
+            p = check_prevalence(prevalence)
+            ses, sps = stage_values(se, spec.family, "se"), stage_values(sp, spec.family, "sp")
+            leftovers = choose_leftovers(master, r, rest, p, ses, sps)
+        return array(n, r, master=master, leftovers=leftovers or "rectangle")
     if spec.family == "std":
-        q, k = spec.sizes[0], spec.sizes[1]
-        return shifted_transversal(n, q, k)
+        q, k, g = spec.sizes
+        return shifted_transversal(n, q, k, g)
     raise BadSpec(f"no design for family {spec.family!r}")

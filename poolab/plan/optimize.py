@@ -1,11 +1,14 @@
 """The design of a family with the fewest expected tests per individual (binGroup2 ``OTC1``).
 
-Every candidate of the family is evaluated in one vectorised call of the closed forms:
-``dorfman:K`` for K = 2..max, ``hier:K1-K2`` for 3 <= K1 <= max and 2 <= K2 < K1,
-``array:R`` and ``array-master:R`` for R = 2..max (as in binGroup2, the size bound applies
-to the row/column pool; the master pool holds R*R). The minimum of E/n wins; ties (within
-1e-12) go to the smaller pool (then the smaller subpool), because candidates are ordered
-that way and the first minimum is taken.
+Candidates: ``dorfman:K`` for K = 2..max, ``hier:K1-K2`` for 3 <= K1 <= max and
+2 <= K2 < K1, ``array:R`` and ``array-master:R`` for R = 2..max (as in binGroup2, the
+size bound applies to the row/column pool; the master pool holds R*R), and
+``std:Q-K-G`` for every prime Q, compression power G >= 1 with pools of Q^G <= max, and
+1 <= K <= Q. Without ``residents`` each is evaluated per full block, the whole family in
+one vectorised call of the closed forms; with ``residents`` N, each as laid out on N
+people, partial last block and leftovers included (``residents.py``). The minimum of E/n
+wins; ties (within 1e-12) go to the smaller pool (then the smaller subpool, then fewer
+pools per person), because candidates are ordered that way and the first minimum is taken.
 
 Constraints a lab has: ``min_pse`` drops designs whose pooling sensitivity is below it,
 and a ``DilutionModel`` makes pools lose sensitivity with their size (exactly, for
@@ -24,20 +27,21 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from poolab.plan.blocks import NotComputed
 from poolab.plan.dilution import DilutionModel
-from poolab.plan.opchar import (
-    BadPlanInput,
-    OperatingCharacteristics,
-    check_prevalence,
-    family_arrays,
-    from_arrays,
-    stage_values,
-)
-from poolab.plan.spec import DesignSpec
+from poolab.plan.families import family_arrays
+from poolab.plan.inputs import BadPlanInput, check_prevalence, check_residents, stage_values
+from poolab.plan.opchar import OperatingCharacteristics, from_arrays
+from poolab.plan.residents import hier_layouts, layout_totals
+from poolab.plan.spec import DesignSpec, is_prime
+from poolab.plan.transversal import full_block, g1_layouts
 
 FAMILIES = ("dorfman", "hier", "array", "array-master", "std")
 MAX_POOL_SIZE = 1000
+"""The largest pool the optimiser, ``plan curve`` and ``plan advise`` search up to (hier
+under dilution stops earlier: ``exact_dilution.HIER_MAX``)."""
 _TIE = 1e-12
+Arr = npt.NDArray[np.float64]
 
 
 @attrs.frozen(slots=True)
@@ -52,33 +56,90 @@ class Optimum:
     feasible: int
 
 
-def candidates(family: str, max_pool_size: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]:
-    """Candidate sizes of ``family`` in search order (smaller pools first)."""
-    if family not in FAMILIES:
-        raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(FAMILIES)}")
+def check_max_pool_size(max_pool_size: int, family: str = "dorfman") -> int:
+    """``max_pool_size`` if the optimiser can search up to it for ``family``."""
     lowest = 3 if family == "hier" else 2
+    if isinstance(max_pool_size, bool) or not isinstance(max_pool_size, int | np.integer):
+        raise BadPlanInput(f"max pool size must be a whole number (value {max_pool_size!r})")
     if not (lowest <= max_pool_size <= MAX_POOL_SIZE):
         raise BadPlanInput(
             f"max pool size for {family} must be between {lowest} and {MAX_POOL_SIZE} (value {max_pool_size!r})"
         )
-    if family == "std":  # std:Q-K: Q prime (the pool size), 1 <= K <= Q pools per person
-        primes = [q for q in range(2, max_pool_size + 1) if all(q % d for d in range(2, int(q**0.5) + 1))]
-        qs = np.asarray([q for q in primes for _ in range(1, q + 1)], dtype=np.int64)
-        ks = np.asarray([k for q in primes for k in range(1, q + 1)], dtype=np.int64)
-        return qs, ks
+    return int(max_pool_size)
+
+
+def candidates(family: str, max_pool_size: int) -> npt.NDArray[np.int64]:
+    """Candidate sizes of ``family`` in search order (smaller pools first), one row each:
+    (K,) dorfman, (K1, K2) hier, (R,) arrays, (Q, K, G) std."""
+    if family not in FAMILIES:
+        raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(FAMILIES)}")
+    top = check_max_pool_size(max_pool_size, family)
+    if family == "std":  # pools of Q^G <= top; 1 <= K <= Q pools per person
+        rows = [
+            (q, k, g)
+            for q in range(2, top + 1)
+            if is_prime(q)
+            for g in range(1, 64)
+            if q**g <= top
+            for k in range(1, q + 1)
+        ]
+        rows.sort(key=lambda r: (r[0] ** r[2], r[0], r[1]))
+        return np.asarray(rows, dtype=np.int64).reshape(-1, 3)
     if family != "hier":
-        return np.arange(2, max_pool_size + 1, dtype=np.int64), None
-    k1, k2 = np.meshgrid(
-        np.arange(3, max_pool_size + 1, dtype=np.int64),
-        np.arange(2, max_pool_size, dtype=np.int64),
-        indexing="ij",
-    )
+        return np.arange(2, top + 1, dtype=np.int64)[:, None]
+    k1, k2 = np.meshgrid(np.arange(3, top + 1, dtype=np.int64), np.arange(2, top, dtype=np.int64), indexing="ij")
     keep = k2 < k1
-    return k1[keep], k2[keep]
+    return np.stack([k1[keep], k2[keep]], axis=1)
 
 
-def _spec(family: str, k1: int, k2: int | None) -> DesignSpec:
-    return DesignSpec(family, (k1, k2) if k2 is not None else (k1,))
+def _per_block(
+    family: str, sizes: npt.NDArray[np.int64], p: float, se: tuple[float, ...], sp: tuple[float, ...],
+    dilution: DilutionModel | None,
+) -> tuple[Arr, Arr, Arr]:  # fmt: skip
+    """(E/n, PSe, PSp) of every candidate, per full block."""
+    if family == "hier":
+        return family_arrays("hier", sizes[:, 0], p, se, sp, dilution, sizes[:, 1])
+    if family != "std":
+        return family_arrays(family, sizes[:, 0], p, se, sp, dilution)
+    e, pse, psp = (np.empty(sizes.shape[0]) for _ in range(3))
+    plain = sizes[:, 2] == 1
+    if plain.any():
+        e[plain], pse[plain], psp[plain] = family_arrays("std", sizes[plain, 0], p, se, sp, dilution, sizes[plain, 1])
+    for i in np.flatnonzero(~plain).tolist():
+        q, k, g = (int(v) for v in sizes[i])
+        e[i], pse[i], psp[i] = full_block(q, k, g, p, se, sp, dilution)
+    return e, pse, psp
+
+
+def _laid_out(
+    family: str, sizes: npt.NDArray[np.int64], n: int, p: float, se: tuple[float, ...], sp: tuple[float, ...],
+    dilution: DilutionModel | None,
+) -> tuple[Arr, Arr, Arr]:  # fmt: skip
+    """(E/n, PSe, PSp) of every candidate laid out on ``n`` people; NaN where the exact
+    figure is not computed (a large partial std block with G >= 2)."""
+    out = np.full((3, sizes.shape[0]), np.nan)
+    done = np.zeros(sizes.shape[0], dtype=bool)
+    if family == "hier":  # every pair in one vectorised pass
+        tests, found, false = hier_layouts(sizes[:, 0], sizes[:, 1], n, p, se, sp, dilution)
+        return tests / n, found / n, 1.0 - false / n
+    if family == "std":  # every K of one Q (G = 1) in one pass
+        for q in np.unique(sizes[sizes[:, 2] == 1, 0]).tolist():
+            rows = np.flatnonzero((sizes[:, 0] == q) & (sizes[:, 2] == 1))
+            totals = g1_layouts(q, n, p, se, sp, dilution)
+            for i in rows.tolist():
+                out[:, i] = totals[int(sizes[i, 1]) - 1].per_person
+                done[i] = True
+    for i in np.flatnonzero(~done).tolist():
+        spec = _spec(family, sizes[i])
+        try:
+            out[:, i] = layout_totals(spec, n, p, se, sp, dilution).per_person
+        except NotComputed:
+            continue
+    return out[0], out[1], out[2]
+
+
+def _spec(family: str, row: npt.NDArray[np.int64]) -> DesignSpec:
+    return DesignSpec(family, tuple(int(v) for v in row))
 
 
 def optimize(
@@ -90,16 +151,22 @@ def optimize(
     min_pse: float | None = None,
     dilution: DilutionModel | None = None,
     top: int = 5,
+    residents: int | None = None,
 ) -> Optimum:
-    """Search ``family`` for the fewest expected tests per individual under the constraints."""
+    """Search ``family`` for the fewest expected tests per individual under the
+    constraints; with ``residents``, as laid out on that many people."""
     p = check_prevalence(prevalence)
     fam = family.strip().lower()
-    k1, k2 = candidates(fam, int(max_pool_size))
+    sizes = candidates(fam, max_pool_size)
     ses = stage_values(se, fam, "se")
     sps = stage_values(sp, fam, "sp")
+    n = check_residents(residents)
     if min_pse is not None and not (0.0 <= min_pse <= 1.0):
         raise BadPlanInput(f"min PSe must be in [0, 1] (value {min_pse!r})")
-    e, pse, psp = family_arrays(fam, k1, p, ses, sps, dilution, k2)
+    if n is None:
+        e, pse, psp = _per_block(fam, sizes, p, ses, sps, dilution)
+    else:
+        e, pse, psp = _laid_out(fam, sizes, n, p, ses, sps, dilution)
     ok = np.isfinite(e)
     if min_pse is not None:
         ok &= pse >= min_pse - _TIE
@@ -110,25 +177,22 @@ def optimize(
             f"at prevalence {p}; the highest PSe is {best_pse:.4f}"
         )
     idx = np.flatnonzero(ok)
-    score = e[idx]
     # stable sort: equal E/n keeps the search order, i.e. the smaller pool first
-    order = idx[np.argsort(score, kind="stable")]
+    order = idx[np.argsort(e[idx], kind="stable")]
     best_e = float(e[order[0]])
     ties = order[e[order] <= best_e + _TIE]
     first = int(ties.min())  # candidates are ordered by size: smallest index = smallest pool
     ranked_idx = [first] + [int(i) for i in order if int(i) != first][: max(top - 1, 0)]
 
     def wrap(i: int) -> OperatingCharacteristics:
-        spec = _spec(fam, int(k1[i]), None if k2 is None else int(k2[i]))
-        return from_arrays(str(spec), p, float(e[i]), float(pse[i]), float(psp[i]))
+        return from_arrays(str(_spec(fam, sizes[i])), p, float(e[i]), float(pse[i]), float(psp[i]))
 
     ranked = tuple(wrap(i) for i in ranked_idx)
-    best_spec = _spec(fam, int(k1[first]), None if k2 is None else int(k2[first]))
     return Optimum(
         family=fam,
-        spec=best_spec,
+        spec=_spec(fam, sizes[first]),
         best=ranked[0],
         ranked=ranked,
-        candidates=int(k1.size),
+        candidates=int(sizes.shape[0]),
         feasible=int(idx.size),
     )

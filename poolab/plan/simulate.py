@@ -19,11 +19,13 @@ Model, per replicate:
   ``limit_ct``.
 * **Stages and calls.** The design's rules (``poolab.kernels.decode_staged``).
 
-Reported: the mean over replicates of each per-replicate figure (tests per individual,
-PSe = called positives among the infected, PSp, PPV, NPV, tests, rounds, missed positives,
-false positives) and a 99% interval for each mean, by the normal approximation over
-replicates (mean ± 2.576 · sd / sqrt(R)). A figure that is undefined in a replicate
-(PSe with nobody infected, PPV with nobody called positive) is left out of that mean.
+Reported (``summary.py``): tests per person, PSe, PSp, PPPV and PNPV as ratios of sums
+over all replicates (the quantities ``plan opchar`` defines), tests, rounds, infected,
+missed and false positives per campaign as means, each with a 99% interval (delta method
+for the ratios); and, apart, the mean over campaigns of each campaign's own ratios.
+
+The layout is ``designs.design_for``'s at the same prevalence and Se/Sp, so an array's
+leftovers are tested as ``plan opchar --residents`` assumes.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ import math
 from collections.abc import Sequence
 
 import attrs
-import numba
 import numpy as np
 
 from poolab.errors import PoolabError
@@ -40,21 +41,7 @@ from poolab.kernels import simulate as k
 from poolab.plan.designs import Design, design_for
 from poolab.plan.dilution import DilutionModel
 from poolab.plan.spec import DesignSpec
-
-Z99 = 2.5758293035489004
-
-KEYS = (
-    "expected_tests_per_individual",
-    "pse",
-    "psp",
-    "pppv",
-    "pnpv",
-    "tests_used",
-    "rounds",
-    "infected",
-    "missed_positives",
-    "false_positives",
-)
+from poolab.plan.summary import KEYS, Summary, summarise
 
 
 class BadParameter(PoolabError):
@@ -63,24 +50,36 @@ class BadParameter(PoolabError):
 
 @attrs.frozen(slots=True, eq=False)
 class SimulationResult:
-    """Means over replicates, their 99% intervals, and the raw per-replicate tally."""
+    """The figures over all replicates (``summary.py``), their 99% intervals, the
+    per-campaign view of the ratios, and the raw per-replicate tally."""
 
     design: str
     residents: int
     replicates: int
     prevalence: float
-    means: dict[str, float]
-    ci99: dict[str, tuple[float, float]]
+    summary: Summary
     tally: np.ndarray  # int64[replicates, 7]: tests, rounds, infected, tp, fp, fn, tn
 
+    @property
+    def means(self) -> dict[str, float]:
+        """Each figure of ``summary.KEYS``: ratios of sums, or means per campaign."""
+        return self.summary.values
+
+    @property
+    def ci99(self) -> dict[str, tuple[float, float]]:
+        """Each figure's 99% interval."""
+        return self.summary.intervals
+
     def __getattr__(self, name: str) -> float:
-        # result.pse, result.expected_tests_per_individual, ... read the means
+        # result.pse, result.expected_tests_per_individual, ... read the figures
         if name in KEYS:
-            return self.means[name]
+            return self.summary.values[name]
         raise AttributeError(name)
 
     def as_dict(self) -> dict[str, object]:
-        """The ``--json`` object: design, the five fixed keys, the rest, replicates, ci99."""
+        """The ``--json`` object: design, the five fixed keys, the rest, replicates, ci99,
+        and ``per_campaign`` (each campaign's own ratios averaged, with their intervals and
+        the number of campaigns where each is defined)."""
 
         def clean(x: float) -> float | None:
             return None if math.isnan(x) else x
@@ -91,6 +90,15 @@ class SimulationResult:
         out["prevalence"] = self.prevalence
         out["replicates"] = self.replicates
         out["ci99"] = {key: [clean(lo), clean(hi)] for key, (lo, hi) in self.ci99.items()}
+        s = self.summary
+        out["per_campaign"] = {
+            key: {
+                "mean": clean(s.per_campaign[key]),
+                "ci99": [clean(v) for v in s.per_campaign_intervals[key]],
+                "campaigns": s.per_campaign_counts[key],
+            }
+            for key in s.per_campaign
+        }
         return out
 
 
@@ -117,46 +125,6 @@ def index_rate(prevalence: float, household_sizes: np.ndarray, attack: float) ->
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if overall(mid) < prevalence else (lo, mid)
     return 0.5 * (lo + hi)
-
-
-def _mean_ci(x: np.ndarray) -> tuple[float, tuple[float, float]]:
-    x = x[~np.isnan(x)]
-    if x.shape[0] == 0:
-        return math.nan, (math.nan, math.nan)
-    mean = float(x.mean())
-    if x.shape[0] < 2:
-        return mean, (math.nan, math.nan)
-    half = Z99 * float(x.std(ddof=1)) / math.sqrt(x.shape[0])
-    return mean, (mean - half, mean + half)
-
-
-def summarise(tally: np.ndarray, n: int) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
-    """Means and 99% intervals of the per-replicate figures of a tally."""
-    t = tally.astype(np.float64)
-
-    def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        out = np.full(a.shape[0], np.nan)
-        np.divide(a, b, out=out, where=b > 0)
-        return out
-
-    tp, fp, fn, tn = t[:, k.TP], t[:, k.FP], t[:, k.FN], t[:, k.TN]
-    series = {
-        "expected_tests_per_individual": t[:, k.TESTS] / n,
-        "pse": ratio(tp, tp + fn),
-        "psp": ratio(tn, tn + fp),
-        "pppv": ratio(tp, tp + fp),
-        "pnpv": ratio(tn, tn + fn),
-        "tests_used": t[:, k.TESTS],
-        "rounds": t[:, k.ROUNDS],
-        "infected": t[:, k.INFECTED],
-        "missed_positives": fn,
-        "false_positives": fp,
-    }
-    means: dict[str, float] = {}
-    ci: dict[str, tuple[float, float]] = {}
-    for key in KEYS:
-        means[key], ci[key] = _mean_ci(series[key])
-    return means, ci
 
 
 def replicate_seeds(seed: int, replicates: int) -> np.ndarray:
@@ -196,17 +164,10 @@ def simulate_design(
         np.cumsum(sizes, out=household_ptr[1:])
         rate = index_rate(prevalence, sizes, attack_rate)
     dil = dilution or DilutionModel()
-    tally = np.zeros((replicates, k.NCOLS), dtype=np.int64)
-    k._simulate(
-        design.stage_ptr, design.stage_rule, design.pool_ptr, design.pool_members,
-        design.pool_stage, design.pool_parent, design.pool_parent2, design.pool_block,
-        design.pool_kind, design.member_ptr, design.member_pools, design.leaf_of_member,
-        design.nblocks, se_s, sp_s, rate, household_ptr, float(attack_rate),
-        dilution is not None, dil.ct_mean, dil.ct_sd, 2.0 ** (-dil.limit_ct),
-        replicate_seeds(seed, replicates), numba.get_num_threads(), tally,
-    )  # fmt: skip
-    means, ci = summarise(tally, design.n)
-    return SimulationResult(design.name, design.n, replicates, prevalence, means, ci, tally)
+    a = k.assay(design.staged, se_s, sp_s, dil.limit_ct if dilution is not None else None)
+    f = k.infection(design.n, rate, household_ptr, float(attack_rate), dil.ct_mean, dil.ct_sd)
+    tally = k.simulate_tally(design.staged, a, f, replicate_seeds(seed, replicates))
+    return SimulationResult(design.name, design.n, replicates, prevalence, summarise(tally, design.n), tally)
 
 
 def simulate(
@@ -220,15 +181,20 @@ def simulate(
     household_sizes: np.ndarray | None = None,
     attack_rate: float = 0.0,
     dilution: DilutionModel | None = None,
+    leftovers: str | None = None,
 ) -> SimulationResult:
     """Simulate ``replicates`` campaigns of ``residents`` people under the design ``spec``.
 
     ``se``/``sp``: one value or one per stage of the design. ``household_sizes``: sizes
     summing to ``residents`` (residents in household order); used with ``attack_rate``.
+    An array's leftovers are laid out as ``leftovers`` says, or as the planner picks at
+    this prevalence and Se/Sp (``leftovers.py``).
     """
     if residents < 1:
         raise BadParameter(f"residents must be at least 1, got {residents}")
-    design = design_for(spec, residents)
+    if not 0.0 < prevalence < 1.0 and leftovers is None and spec.family in ("array", "array-master"):
+        leftovers = "rectangle"  # nobody or everybody infected: every layout finds the same
+    design = design_for(spec, residents, prevalence=prevalence, se=se, sp=sp, leftovers=leftovers)
     return simulate_design(design, prevalence, se, sp, replicates, seed, household_sizes, attack_rate, dilution)
 
 

@@ -1,10 +1,11 @@
-"""Design SPEC strings (fixed by DESIGN.md) parsed into a small value class.
+"""Design SPEC strings (fixed: docs/formats.md) parsed into a small value class.
 
 ``individual``, ``dorfman:K``, ``hier:K1-K2`` (K1, then subpools of K2, the last one
 holding any remainder, then individuals), ``array:R`` (R×R rows and columns, no master pool), ``array-master:R``.
-``std:Q-K`` is the non-adaptive shifted transversal design (Thierry-Mieg 2006): blocks
-of Q² people (Q prime), each person in K pools (1 ≤ K ≤ Q), COMP's candidates
-confirmed alone.
+``std:Q-K-G`` is the non-adaptive shifted transversal design of compression power G
+(Thierry-Mieg 2006): blocks of Q^(G+1) people (Q prime), pools of Q^G, each person in K
+pools (1 ≤ K ≤ Q), any two sharing at most G, so d-disjunct for d = (K - 1) // G; COMP's
+candidates confirmed alone. ``std:Q-K`` is G = 1 (blocks of Q²).
 """
 
 from __future__ import annotations
@@ -22,32 +23,63 @@ class BadSpec(PoolabError):
     """A design SPEC that cannot be parsed or is not a valid design."""
 
 
+MAX_STD_BLOCK = 2**40
+"""Largest block Q^(G+1) of a shifted transversal design (offsets stay exact in int64)."""
+
+
 @attrs.frozen(slots=True)
 class DesignSpec:
-    """A parsed design SPEC. ``sizes`` holds K (dorfman), (K1, K2) (hier) or R (array)."""
+    """A parsed design SPEC. ``sizes`` holds K (dorfman), (K1, K2) (hier), R (array) or
+    (Q, K, G) (std; G = 1 for ``std:Q-K``)."""
 
     family: str
     sizes: tuple[int, ...] = ()
 
+    def __attrs_post_init__(self) -> None:
+        if self.family == "std" and len(self.sizes) == 2:
+            object.__setattr__(self, "sizes", (*self.sizes, 1))
+
     def __str__(self) -> str:
         if self.family == "individual":
             return "individual"
-        if self.family in ("hier", "std"):
-            return f"{self.family}:{self.sizes[0]}-{self.sizes[1]}"
+        if self.family == "hier":
+            return f"hier:{self.sizes[0]}-{self.sizes[1]}"
+        if self.family == "std":
+            q, k, g = self.sizes
+            return f"std:{q}-{k}" + (f"-{g}" if g != 1 else "")
         return f"{self.family}:{self.sizes[0]}"
 
 
-_SPEC = re.compile(r"^(individual|dorfman|hier|array-master|array|std)(?::(\d+)(?:-(\d+))?)?$")
+def is_prime(q: int) -> bool:
+    """True for a prime ``q``."""
+    return q >= 2 and all(q % d for d in range(2, int(q**0.5) + 1))
+
+
+def check_std(q: int, k: int, g: int) -> None:
+    """Raise ``BadSpec`` unless (Q, K, G) is a shifted transversal design poolab lays out."""
+    if not is_prime(q):
+        raise BadSpec(f"std:Q-K-G needs a prime Q (value {q})")
+    if not 1 <= k <= q:
+        raise BadSpec(f"std:Q-K-G needs 1 <= K <= Q (K = {k}, Q = {q})")
+    if g < 1:
+        raise BadSpec(f"std:Q-K-G needs a compression power G >= 1 (value {g})")
+    if q ** (g + 1) > MAX_STD_BLOCK:
+        raise BadSpec(f"std:{q}-{k}-{g}: blocks of Q^(G+1) = {q}^{g + 1} people are too large (at most 2^40)")
+
+
+_SPEC = re.compile(r"^(individual|dorfman|hier|array-master|array|std)(?::(\d+)(?:-(\d+))?(?:-(\d+))?)?$")
 
 
 def parse_spec(text: str) -> DesignSpec:
     """Parse a SPEC string; raise ``BadSpec`` naming the value and the accepted forms."""
     raw = text.strip().lower()
     m = _SPEC.match(raw)
-    forms = "individual, dorfman:K, hier:K1-K2, array:R, array-master:R, std:Q-K"
+    forms = "individual, dorfman:K, hier:K1-K2, array:R, array-master:R, std:Q-K, std:Q-K-G"
     if not m:
         raise BadSpec(f"design {text!r} is not a SPEC; use one of: {forms}")
-    family, a, b = m.group(1), m.group(2), m.group(3)
+    family, a, b, c = m.group(1), m.group(2), m.group(3), m.group(4)
+    if c is not None and family != "std":
+        raise BadSpec(f"design {text!r}: only std takes three sizes (std:Q-K-G)")
     if family == "individual":
         if a is not None:
             raise BadSpec(f"design {text!r}: 'individual' takes no size")
@@ -63,13 +95,13 @@ def parse_spec(text: str) -> DesignSpec:
         return DesignSpec("hier", (k1, k2))
     if family == "std":
         if b is None:
-            raise BadSpec(f"design {text!r}: std needs Q-K, e.g. std:13-3")
-        q, k = int(a), int(b)
-        if q < 2 or any(q % d == 0 for d in range(2, int(q**0.5) + 1)):
-            raise BadSpec(f"design {text!r}: std:Q-K needs a prime Q")
-        if not 1 <= k <= q:
-            raise BadSpec(f"design {text!r}: std:Q-K needs 1 <= K <= Q")
-        return DesignSpec("std", (q, k))
+            raise BadSpec(f"design {text!r}: std needs Q-K or Q-K-G, e.g. std:13-3 or std:7-4-3")
+        q, k, g = int(a), int(b), int(c) if c is not None else 1
+        try:
+            check_std(q, k, g)
+        except BadSpec as exc:
+            raise BadSpec(f"design {text!r}: {exc}") from None
+        return DesignSpec("std", (q, k, g))
     if b is not None:
         raise BadSpec(f"design {text!r}: {family} takes one size")
     k = int(a)

@@ -1,6 +1,10 @@
-"""Compile every kernel now, on tiny inputs of the types real runs use, so that numba's
-on-disk cache (``cache=True``) is filled before the first real command: the install step
-(`make`) calls this through `poolab compile`, as a build step would."""
+"""Compile every numba kernel now, on tiny inputs of the types real runs use, so that
+numba's on-disk cache (``cache=True``) is filled before the first real command: the
+install step (`make`) calls this through `poolab compile`, as a build step would.
+
+It lives beside the library's users of the kernels (pools, plan), not among the kernels:
+it drives them through those users' public functions, so the types compiled are the types
+real commands pass."""
 
 from __future__ import annotations
 
@@ -28,17 +32,17 @@ def _retest() -> None:
 
 
 def _decoders() -> None:
-    from poolab.kernels.bayes import posterior_design
     from poolab.kernels.decode_nonadaptive import decode_nonadaptive
     from poolab.kernels.decode_staged import decode_staged
+    from poolab.plan.bayes import design_posterior
     from poolab.plan.designs import design_for
     from poolab.plan.spec import parse_spec
 
     for spec in ("dorfman:4", "hier:4-2", "array:3", "array-master:3", "std:3-2"):
         design = design_for(parse_spec(spec), 9)
         result = np.zeros(design.pool_ptr.shape[0] - 1, np.int8)
-        decode_staged(design, result)
-        posterior_design(design, result, 0.99, 0.99, 0.01)
+        decode_staged(design.staged, result)
+        design_posterior(design, result, 0.99, 0.99, 0.01)
     design = design_for(parse_spec("std:3-2"), 9)
     decode_nonadaptive(9, design.pool_ptr, design.pool_members, np.zeros(design.pool_ptr.shape[0] - 1, np.bool_))
 

@@ -1,0 +1,221 @@
+"""The shifted transversal design std:Q-K-G (Thierry-Mieg 2006): its layout and its exact
+operating characteristics with COMP's candidates confirmed alone.
+
+Layout. A block holds Q^(G+1) people; person ``i`` of a block has base-Q digits
+i_0 .. i_G (i_0 least significant) and, in layer j (0 <= j < K <= Q), sits in pool
+``d_i(j) = Σ_c i_c·j^c mod Q`` of that layer: Q pools of Q^G per layer. Two people i, m
+share the pools of the layers j where the nonzero polynomial d_i - d_m (degree <= G)
+vanishes: at most G of them. So a person's K pools hold, besides it, people who share 1
+to G of them with it, and the design is d-disjunct for d = (K - 1) // G.
+
+Operating characteristics (plain Se/Sp assay; stage 1 the pools, stage 2 the
+confirmations). A positive is a candidate when all K of its pools test positive: Se1^K,
+whatever G (each of its pools holds a positive). For a negative person, write a pool's
+chance to test positive as Se1 - c·Z with c = Se1 + Sp1 - 1 and Z = 1 when the pool's
+other members are all negative. Expanding the product over its K pools,
+
+    P(candidate | negative) = Σ_S Se1^(K-|S|)·(-c)^|S|·(1-p)^u(S)
+
+over the sets S of its layers, u(S) being how many other people share a pool with it in
+some layer of S. Exact, no approximation:
+
+* G = 1: the other members of its K pools are disjoint, the sum factors into
+  Π_j (Se1 - c·(1-p)^(s_j - 1)) with s_j the size of its pool in layer j.
+* A full block, any G: u(S) depends only on |S| = s, because the evaluation code of the
+  polynomials of degree <= G at s distinct points is MDS. Counting the polynomials with no
+  root among s points by inclusion and exclusion, N(s) = Σ_t (-1)^t C(s,t) Q^max(G+1-t, 0),
+  gives u(s) = Q^(G+1) - 1 - N(s) for s >= 1 (u(0) = 0), and the sum runs over s = 0..K with
+  C(K, s) sets each (computed in extended precision: the terms alternate).
+* A partial last block, G >= 2: people are no longer alike, so the sum is taken person
+  by person from how many others share each set of its layers (a subset-sum transform
+  over the 2^K sets). Exact while that is small enough to compute (``EXACT_BUDGET``);
+  beyond it ``NotComputed`` says so and ``poolab simulate`` gives the figure with its
+  interval.
+
+Tests per person: the pools (K·Q per full block, the non-empty ones of a partial block)
+plus one confirmation per candidate. Under dilution the figures are approximate (one
+positive per pool): a positive is detectable in its pools of nominal size Q^G with
+probability Phi(z) once (one Ct for all its K pools), and Se1 of the negative's pools is
+scaled by the same factor.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from poolab.plan.blocks import BlockTotals, NotComputed
+from poolab.plan.dilution import DilutionModel, detectable_fraction
+
+EXACT_BUDGET = 2**22
+"""Largest people × 2^K (and people²) the exact sum of a partial block with G >= 2 takes
+(about a second)."""
+
+
+def layer_pools(offsets: npt.NDArray[np.int64], q: int, k: int, g: int) -> npt.NDArray[np.int64]:
+    """int64[k, len(offsets)]: the pool (0..q-1) of each block offset in each layer,
+    ``Σ_c digit_c·j^c mod q`` evaluated by Horner's rule (no power overflows)."""
+    digits = [(offsets // q**c) % q for c in range(g + 1)]
+    out = np.empty((k, offsets.shape[0]), dtype=np.int64)
+    for j in range(k):
+        value = np.zeros(offsets.shape[0], dtype=np.int64)
+        for c in range(g, -1, -1):
+            value = (value * j + digits[c]) % q
+        out[j] = value
+    return out
+
+
+def union_sizes(q: int, k: int, g: int) -> list[int]:
+    """u(s), s = 0..k: the other people of a full block sharing a pool with a person in
+    some one of s given layers (see the module docstring)."""
+    out = [0]
+    for s in range(1, k + 1):
+        no_root = sum((-1) ** t * math.comb(s, t) * q ** max(g + 1 - t, 0) for t in range(s + 1))
+        out.append(q ** (g + 1) - 1 - no_root)  # the nonzero differences with a root in S
+    return out
+
+
+def candidate_if_clear(q: int, k: int, g: int, p: float, se1: float, sp1: float) -> float:
+    """P(all K pools of a negative person test positive) in a full block."""
+    u = union_sizes(q, k, g)
+    c = np.longdouble(se1 + sp1 - 1.0)
+    log_clear = np.log1p(np.longdouble(-p))
+    total = np.longdouble(0.0)
+    for s in range(k + 1):
+        total += math.comb(k, s) * np.longdouble(se1) ** (k - s) * (-c) ** s * np.exp(u[s] * log_clear)
+    return min(max(float(total), 0.0), 1.0)
+
+
+def _detectable(q: int, g: int, dilution: DilutionModel | None) -> float:
+    return 1.0 if dilution is None else detectable_fraction(q**g, dilution)
+
+
+def full_block(
+    q: int,
+    k: int,
+    g: int,
+    p: float,
+    se: tuple[float, ...],
+    sp: tuple[float, ...],
+    dilution: DilutionModel | None = None,
+) -> tuple[float, float, float]:
+    """(E/n, PSe, PSp) of one full block of std:Q-K-G."""
+    d = _detectable(q, g, dilution)
+    clear = candidate_if_clear(q, k, g, p, se[0] * d, sp[0])
+    infected = d * se[0] ** k
+    e = k / q**g + p * infected + (1.0 - p) * clear
+    return e, infected * se[1], 1.0 - clear * (1.0 - sp[1])
+
+
+def _partial_g1(pools: npt.NDArray[np.int64], q: int, p: float, se1: float, sp1: float) -> npt.NDArray[np.float64]:
+    """P(candidate | negative) per person, G = 1: a product over its layers."""
+    c = se1 + sp1 - 1.0
+    out = np.ones(pools.shape[1])
+    for layer in pools:
+        sizes = np.bincount(layer, minlength=q)[layer]
+        out *= se1 - c * (1.0 - p) ** (sizes - 1)
+    return out
+
+
+def _partial_exact(pools: npt.NDArray[np.int64], p: float, se1: float, sp1: float) -> npt.NDArray[np.float64]:
+    """P(candidate | negative) per person, any G: the sum over the sets of its layers."""
+    k, r = pools.shape
+    full = (1 << k) - 1
+    # hist[i, t]: how many others share with person i exactly the layers of mask t
+    hist = np.empty((r, 1 << k), dtype=np.int64)
+    step = max(1, EXACT_BUDGET // max(r, 1) // 4)
+    for lo in range(0, r, step):
+        hi = min(lo + step, r)
+        masks = np.zeros((hi - lo, r), dtype=np.int64)
+        for j in range(k):
+            masks |= (pools[j, lo:hi, None] == pools[j, None, :]).astype(np.int64) << j
+        masks += (np.arange(hi - lo, dtype=np.int64) << k)[:, None]  # row offsets for one bincount
+        masks[np.arange(hi - lo), np.arange(lo, hi)] = -1  # the person itself is not an other
+        flat = masks[masks >= 0]
+        hist[lo:hi] = np.bincount(flat, minlength=(hi - lo) << k).reshape(hi - lo, 1 << k)
+    rows, inverse = np.unique(hist, axis=0, return_inverse=True)
+    zeta = rows.astype(np.float64)  # zeta[:, A]: others whose shared layers all lie in A
+    for j in range(k):
+        bit = 1 << j
+        with_bit = np.flatnonzero(np.arange(1 << k) & bit)
+        zeta[:, with_bit] += zeta[:, with_bit ^ bit]
+    sets = np.arange(1 << k)
+    size = np.array([bin(int(s)).count("1") for s in sets])
+    c = np.longdouble(se1 + sp1 - 1.0)
+    coef = np.longdouble(se1) ** (k - size) * (-c) ** size
+    sharing = (r - 1) - zeta[:, full ^ sets]  # u(S) per distinct person, per set S
+    values = (coef[None, :] * np.exp(sharing.astype(np.longdouble) * np.log1p(np.longdouble(-p)))).sum(axis=1)
+    return np.clip(values.astype(np.float64), 0.0, 1.0)[inverse.reshape(-1)]
+
+
+def partial_block(
+    q: int, k: int, g: int, r: int, p: float, se: tuple[float, ...], sp: tuple[float, ...],
+    dilution: DilutionModel | None = None,
+) -> BlockTotals:  # fmt: skip
+    """Totals of the first ``r`` people of a block (a partial last block, exact)."""
+    pools = layer_pools(np.arange(r, dtype=np.int64), q, k, g)
+    d = _detectable(q, g, dilution)
+    se1 = se[0] * d
+    if g == 1:
+        clear = _partial_g1(pools, q, p, se1, sp[0])
+    else:
+        if r * max(r, 1 << k) > EXACT_BUDGET:
+            raise NotComputed(
+                f"std:{q}-{k}-{g}: a partial block of {r} people in {k} layers is beyond the exact sum's budget; "
+                "use poolab simulate for its figures"
+            )
+        clear = _partial_exact(pools, p, se1, sp[0])
+    npools = sum(int(np.unique(layer).shape[0]) for layer in pools)
+    infected = d * se[0] ** k
+    tests = npools + r * p * infected + (1.0 - p) * float(clear.sum())
+    return BlockTotals(r, tests, r * infected * se[1], (1.0 - sp[1]) * float(clear.sum()))
+
+
+def layout_totals(
+    q: int, k: int, g: int, n: int, p: float, se: tuple[float, ...], sp: tuple[float, ...],
+    dilution: DilutionModel | None = None,
+) -> BlockTotals:  # fmt: skip
+    """Totals of std:Q-K-G laid out on ``n`` people: whole blocks, then the partial one."""
+    block = q ** (g + 1)
+    whole, rest = divmod(n, block)
+    e, pse, psp = full_block(q, k, g, p, se, sp, dilution) if whole else (0.0, 0.0, 1.0)
+    out = BlockTotals(whole * block, e * whole * block, pse * whole * block, (1.0 - psp) * whole * block)
+    if rest:
+        out = out + partial_block(q, k, g, rest, p, se, sp, dilution)
+    return out
+
+
+def g1_layouts(
+    q: int, n: int, p: float, se: tuple[float, ...], sp: tuple[float, ...], dilution: DilutionModel | None = None
+) -> list[BlockTotals]:
+    """Totals of std:Q-K on ``n`` people for every K = 1..Q at once (the optimiser's
+    search): the layers of a partial block are computed once, and its candidates'
+    product over layers is a running product over K."""
+    block = q * q
+    whole, rest = divmod(n, block)
+    d = _detectable(q, 1, dilution)
+    se1 = se[0] * d
+    out = []
+    if rest:
+        pools = layer_pools(np.arange(rest, dtype=np.int64), q, q, 1)
+        c = se1 + sp[0] - 1.0
+        factors = np.empty((q, rest))
+        counts = np.empty(q)
+        for j in range(q):
+            sizes = np.bincount(pools[j], minlength=q)
+            factors[j] = se1 - c * (1.0 - p) ** (sizes[pools[j]] - 1)
+            counts[j] = np.count_nonzero(sizes)
+        clear_by_k = np.cumprod(factors, axis=0).sum(axis=1)  # Σ over people, for K = 1..q
+        pools_by_k = np.cumsum(counts)
+    for k in range(1, q + 1):
+        e, pse, psp = full_block(q, k, 1, p, se, sp, dilution) if whole else (0.0, 0.0, 1.0)
+        total = BlockTotals(whole * block, e * whole * block, pse * whole * block, (1.0 - psp) * whole * block)
+        if rest:
+            infected = d * se[0] ** k
+            clear = float(clear_by_k[k - 1])
+            tests = float(pools_by_k[k - 1]) + rest * p * infected + (1.0 - p) * clear
+            total = total + BlockTotals(rest, tests, rest * infected * se[1], (1.0 - sp[1]) * clear)
+        out.append(total)
+    return out
