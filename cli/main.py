@@ -6,6 +6,7 @@ import getpass
 import importlib
 import os
 import signal
+import sys
 from typing import Any
 
 import click
@@ -84,6 +85,11 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            # the reader went away (`poolab ... | head`): stop quietly, as other tools do
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(1)
         except Exception as exc:
             if ctx.params.get("debug"):
                 raise

@@ -90,7 +90,13 @@ def opchar_cmd(
     show_default=True,
     help="Largest pool (row/column for arrays, Q^G for std) to try, at most 1000.",
 )
-@click.option("--min-pse", type=float, default=None, help="Only designs with PSe at least this.")
+@click.option(
+    "--min-pse",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Only designs with PSe (the share of positives found) at least this, 0-1. Under --dilution the default "
+    "keeps pools to at most 10% fewer positives found than testing one by one.",
+)
 @residents_option(False, _RESIDENTS)
 @dilution_options()
 @json_option
@@ -124,6 +130,7 @@ def optimize_cmd(
       poolab plan optimize --family std -p 0.005 --residents 1000 --max-pool-size 400
     """
     from poolab.plan.commands import Dilution, optimize_command
+    from poolab.plan.optimize import LOW_PSE
 
     found = optimize_command(
         family, prevalence, se, sp, max_pool_size, min_pse, Dilution(dilution, ct_mean, ct_sd, limit_ct), residents
@@ -138,12 +145,19 @@ def optimize_cmd(
         )
         echo_json(out)
         return
+    floor = f", PSe at least {found.min_pse:.4f}" if found.min_pse is not None else ""
     click.echo(
         f"best {found.family} design at prevalence {prevalence:g}: {found.best.design} "
-        f"({found.best.expected_tests_per_individual:.4f} tests per person; "
-        f"{found.feasible} of {found.candidates} designs met the constraints)"
+        f"({found.best.expected_tests_per_individual:.4f} tests per person, PSe {found.best.pse:.4f}; "
+        f"{found.feasible} of {found.candidates} designs met the constraints{floor})"
     )
     table(list(found.ranked))
+    if found.best.pse < LOW_PSE:
+        click.echo(
+            f"warning: {found.best.design} finds {100 * found.best.pse:.1f}% of positives (PSe below {LOW_PSE:g}); "
+            "--min-pse sets a floor",
+            err=True,
+        )
 
 
 plan.add_command(layout_cmd)

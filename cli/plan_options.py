@@ -36,10 +36,23 @@ def dilution_options(default: bool = False, sense: str = "one positive in K shif
 
     def decorate(fn: F) -> F:
         fn = click.option(
-            "--limit-ct", type=float, default=None, help="Ct above which the assay sees nothing (default 38)."
+            "--limit-ct",
+            type=float,
+            default=None,
+            help="Ct (cycles, 0-50) above which the assay sees nothing (default 38); with --dilution.",
         )(fn)
-        fn = click.option("--ct-sd", type=float, default=None, help="SD of positives' Ct (default 7.6).")(fn)
-        fn = click.option("--ct-mean", type=float, default=None, help="Mean Ct of positives (default 27.2).")(fn)
+        fn = click.option(
+            "--ct-sd",
+            type=float,
+            default=None,
+            help="SD of positives' Ct (cycles, 0-25; default 7.6); with --dilution.",
+        )(fn)
+        fn = click.option(
+            "--ct-mean",
+            type=float,
+            default=None,
+            help="Mean Ct of positives (cycles, 0-50; default 27.2); with --dilution.",
+        )(fn)
         return click.option(
             "--dilution/--no-dilution",
             default=default,

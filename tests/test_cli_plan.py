@@ -147,3 +147,20 @@ def test_curve_without_matplotlib_says_how_to_install(tmp_path: Path, monkeypatc
     assert 1 == code
     assert "pip install 'poolab[plot]'" in err
     assert not (tmp_path / "c.png").exists()
+
+
+def test_optimize_under_dilution_keeps_a_pse_floor_and_says_so() -> None:
+    """Under --dilution the cheapest design is no longer one that misses a quarter of the
+    positives (dorfman:38 at PSe 0.77 before): the default floor keeps PSe within 10% of
+    testing one by one, the PSe is printed beside the recommendation, and a PSe below 0.9
+    is warned about."""
+    from poolab.plan.advise import pse_floor
+    from poolab.plan.dilution import DilutionModel
+
+    r = CliRunner().invoke(cli, ["plan", "optimize", "--family", "dorfman", "-p", "0.001", "--dilution", "--json"])
+    assert 0 == r.exit_code, r.output
+    best = json.loads(r.output)
+    assert best["pse"] >= pse_floor("dorfman", (1.0,), DilutionModel())
+    r = CliRunner().invoke(cli, ["plan", "optimize", "--family", "dorfman", "-p", "0.001", "--dilution"])
+    assert f"PSe {best['pse']:.4f}" in r.output and "PSe at least" in r.output
+    assert "warning:" in r.output and "PSe below 0.9" in r.output

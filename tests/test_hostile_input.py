@@ -287,3 +287,32 @@ def test_output_onto_a_folder_or_into_proc_is_one_line(seeded: str, tmp_path: Pa
         r = run(seeded, "manifest", "c", "-o", target)
         assert r.exit_code != 0
         assert "Traceback" not in r.output and "Error" in r.output, r.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["simulate", "-d", "dorfman:10", "-n", "1000", "-p", "0.01", "--ct-sd", "-1", "-r", "10"], "with --dilution"),
+        (
+            ["simulate", "-d", "dorfman:10", "-n", "1000", "-p", "0.01", "--dilution", "--ct-sd", "-1", "-r", "5"],
+            "ct_sd",
+        ),
+        (
+            ["simulate", "-d", "dorfman:10", "-n", "1000", "-p", "0.01", "--dilution", "--limit-ct", "nan", "-r", "5"],
+            "limit_ct",
+        ),
+        (["plan", "opchar", "--design", "dorfman:100000000000000000000", "-p", "0.01"], "from 2 to 1000"),
+        (["simulate", "-d", "dorfman:10", "-n", "1000", "-p", "0.01", "-r", "1000000000"], "GiB of memory"),
+        (["simulate", "-d", "dorfman:10", "-n", "1000000000", "-p", "0.01", "-r", "2"], "GiB of memory"),
+    ],
+)
+def test_impossible_planning_options_are_refused(args: list[str], expected: str) -> None:
+    """Negative spreads, NaN limits, absurd pool sizes and work that cannot fit in memory:
+    one line each, before anything is allocated."""
+    from click.testing import CliRunner
+
+    from poolab_cli.main import cli
+
+    r = CliRunner().invoke(cli, args)
+    assert 1 == r.exit_code, r.output
+    assert expected in r.output and "Traceback" not in r.output

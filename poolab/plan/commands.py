@@ -22,6 +22,7 @@ from poolab.plan.inputs import (
     parse_values,
     stage_values,
 )
+from poolab.plan.memory import check_fits
 from poolab.plan.opchar import OperatingCharacteristics, opchar
 from poolab.plan.optimize import Optimum, check_max_pool_size, optimize
 from poolab.plan.spec import parse_spec
@@ -66,17 +67,27 @@ def optimize_command(
     dilution: Dilution,
     residents: int | None = None,
 ) -> Optimum:
-    """``plan optimize``: the family's design with the fewest expected tests."""
-    return optimize(
-        family, prevalence, parse_values(se, "se"), parse_values(sp, "sp"), max_pool_size, min_pse,
-        dilution.model(), residents=residents,
-    )  # fmt: skip
+    """``plan optimize``: the family's design with the fewest expected tests. Under
+    dilution the search keeps to a PSe floor unless ``min_pse`` names one: pools may lose
+    at most ``advise.MAX_LOSS`` of what testing one by one finds (``advise.pse_floor``),
+    so the cheapest design is not one that misses a quarter of the positives."""
+    from poolab.plan.advise import pse_floor
+
+    model = dilution.model()
+    ses = parse_values(se, "se")
+    if min_pse is None and model is not None:
+        min_pse = pse_floor(family, ses, model)
+    found = optimize(
+        family, prevalence, ses, parse_values(sp, "sp"), max_pool_size, min_pse, model, residents=residents
+    )
+    return attrs.evolve(found, min_pse=min_pse)
 
 
 def _layout(design: str, residents: int, prevalence: float | None, se: str, sp: str, leftovers: str | None) -> Design:
     n = check_residents(residents)
     if n is None:
         raise BadPlanInput("a layout needs the number of people (--residents)")
+    check_fits(n, what="a layout")
     p = None if prevalence is None else check_prevalence(prevalence)
     return design_for(
         parse_spec(design), n, prevalence=p, se=parse_values(se, "se"), sp=parse_values(sp, "sp"), leftovers=leftovers

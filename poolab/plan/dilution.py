@@ -37,6 +37,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from poolab.calls import CT_RANGE
 from poolab.errors import PoolabError
 
 
@@ -75,10 +76,12 @@ def check_model(model: DilutionModel) -> None:
 
 
 def _check(model: DilutionModel) -> None:
-    if not (model.ct_sd > 0 and math.isfinite(model.ct_sd)):
-        raise BadDilution(f"ct_sd must be a positive number (value {model.ct_sd!r})")
-    if not (math.isfinite(model.ct_mean) and math.isfinite(model.limit_ct)):
-        raise BadDilution(f"ct_mean and limit_ct must be finite (values {model.ct_mean!r}, {model.limit_ct!r})")
+    low, high = CT_RANGE
+    if not (0 < model.ct_sd <= high / 2):  # NaN fails every comparison
+        raise BadDilution(f"ct_sd must be a number of cycles above 0 and at most {high / 2:g} (value {model.ct_sd!r})")
+    for name, value in (("ct_mean", model.ct_mean), ("limit_ct", model.limit_ct)):
+        if not (low < value <= high):
+            raise BadDilution(f"{name} must be a cycle number above {low:g} and at most {high:g} (value {value!r})")
 
 
 def _phi(z: float) -> float:

@@ -86,6 +86,14 @@ def dilution_model(
     """The dilution model the options ask for (None when ``enabled`` is false); unset values
     take ``DilutionModel``'s defaults."""
     if not enabled:
+        given = [n for n, v in (("--ct-mean", ct_mean), ("--ct-sd", ct_sd), ("--limit-ct", limit_ct)) if v is not None]
+        if given:
+            verb = (
+                "describes the dilution model: it applies"
+                if len(given) == 1
+                else "describe the dilution model: they apply"
+            )
+            raise BadPlanInput(f"{', '.join(given)} {verb} with --dilution")
         return None
     base = DilutionModel()
     model = DilutionModel(

@@ -33,13 +33,10 @@ from poolab.plan.families import family_arrays
 from poolab.plan.inputs import BadPlanInput, check_prevalence, check_residents, stage_values
 from poolab.plan.opchar import OperatingCharacteristics, from_arrays
 from poolab.plan.residents import hier_layouts, layout_totals
-from poolab.plan.spec import DesignSpec, is_prime
+from poolab.plan.spec import MAX_POOL_SIZE, DesignSpec, is_prime
 from poolab.plan.transversal import full_block, g1_layouts
 
 FAMILIES = ("dorfman", "hier", "array", "array-master", "std")
-MAX_POOL_SIZE = 1000
-"""The largest pool the optimiser, ``plan curve`` and ``plan advise`` search up to (hier
-under dilution stops earlier: ``exact_dilution.HIER_MAX``)."""
 _TIE = 1e-12
 Arr = npt.NDArray[np.float64]
 
@@ -54,6 +51,11 @@ class Optimum:
     ranked: tuple[OperatingCharacteristics, ...]
     candidates: int
     feasible: int
+    min_pse: float | None = None  # the PSe floor the search kept to, if any
+
+
+LOW_PSE = 0.9
+"""A recommendation that finds fewer positives than this comes with a warning."""
 
 
 def check_max_pool_size(max_pool_size: int, family: str = "dorfman") -> int:

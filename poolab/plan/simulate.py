@@ -40,6 +40,7 @@ from poolab.errors import PoolabError
 from poolab.kernels import simulate as k
 from poolab.plan.designs import Design, design_for
 from poolab.plan.dilution import DilutionModel
+from poolab.plan.memory import check_fits
 from poolab.plan.spec import DesignSpec
 from poolab.plan.summary import KEYS, Summary, summarise
 
@@ -192,6 +193,9 @@ def simulate(
     """
     if residents < 1:
         raise BadParameter(f"residents must be at least 1, got {residents}")
+    if replicates < 1:
+        raise BadParameter(f"replicates must be at least 1, got {replicates}")
+    check_fits(residents, replicates, what="simulate")
     if not 0.0 < prevalence < 1.0 and leftovers is None and spec.family in ("array", "array-master"):
         leftovers = "rectangle"  # nobody or everybody infected: every layout finds the same
     design = design_for(spec, residents, prevalence=prevalence, se=se, sp=sp, leftovers=leftovers)

@@ -23,6 +23,9 @@ class BadSpec(PoolabError):
     """A design SPEC that cannot be parsed or is not a valid design."""
 
 
+MAX_POOL_SIZE = 1000
+"""The largest pool (or array side) a SPEC may name, and the optimiser, ``plan curve`` and
+``plan advise`` search up to (hier under dilution stops earlier: ``exact_dilution.HIER_MAX``)."""
 MAX_STD_BLOCK = 2**40
 """Largest block Q^(G+1) of a shifted transversal design (offsets stay exact in int64)."""
 
@@ -92,6 +95,8 @@ def parse_spec(text: str) -> DesignSpec:
         k1, k2 = int(a), int(b)
         if not (k1 > k2 >= 2):
             raise BadSpec(f"design {text!r}: hier:K1-K2 needs K1 > K2 >= 2")
+        if k1 > MAX_POOL_SIZE:
+            raise BadSpec(f"design {text!r}: pools of at most {MAX_POOL_SIZE}")
         return DesignSpec("hier", (k1, k2))
     if family == "std":
         if b is None:
@@ -105,6 +110,6 @@ def parse_spec(text: str) -> DesignSpec:
     if b is not None:
         raise BadSpec(f"design {text!r}: {family} takes one size")
     k = int(a)
-    if k < 2:
-        raise BadSpec(f"design {text!r}: the size must be at least 2")
+    if not 2 <= k <= MAX_POOL_SIZE:
+        raise BadSpec(f"design {text!r}: the size must be from 2 to {MAX_POOL_SIZE}")
     return DesignSpec(family, (k,))
