@@ -17,11 +17,11 @@ from statistics import NormalDist
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from poolab.plan.opchar import opchar  # noqa: E402
-from poolab.plan.simulate import simulate  # noqa: E402
-from poolab.plan.spec import parse_spec  # noqa: E402
-from poolab.plan.summary import summarise  # noqa: E402
-from tests.test_plan_agreement import COVERAGE, FIGURES, GRID  # noqa: E402
+from poolab.plan.opchar import opchar
+from poolab.plan.simulate import simulate
+from poolab.plan.spec import parse_spec
+from poolab.plan.summary import summarise
+from tests.test_plan_agreement import COVERAGE, FIGURES, GRID
 
 EXTRA = [  # beyond the test's grid: district-sized layouts and larger compression
     ("dorfman:10", 97_488, 0.01, (0.95, 0.98), (0.97, 0.99)),

@@ -19,10 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from poolab.kernels.assign import assign_tubes  # noqa: E402
-from poolab.pools import walk_order  # noqa: E402
-from tests.naive import assign_tubes_naive  # noqa: E402
-from tests.strategies import district_like_codes  # noqa: E402
+from poolab.kernels.assign import assign_tubes
+from poolab.pools import walk_order
+from tests.naive import assign_tubes_naive
+from tests.strategies import district_like_codes
 
 K = 10
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, format_table, machine_lines, median  # noqa: E402
+from _common import ROOT, format_table, machine_lines, median
 
 
 def _district(folder: Path, plates_wanted: int | None) -> tuple[object, list[Path]]:

@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, format_table, machine_lines, median  # noqa: E402
+from _common import ROOT, format_table, machine_lines, median
 
 POOLAB = str(Path(sys.executable).parent / "poolab")
 HELP_TARGET, WARM_TARGET, DEMO_TARGET = 0.3, 1.0, 15.0

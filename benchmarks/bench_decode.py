@@ -21,7 +21,7 @@ from poolab.plan import designs as d
 from poolab.plan.bayes import design_posterior
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.naive import decode_staged_naive, loopy_bp_naive  # noqa: E402
+from tests.naive import decode_staged_naive, loopy_bp_naive
 
 N = 97_488
 P = 0.01

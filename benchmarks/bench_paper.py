@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import median, print_report, timed  # noqa: E402
+from _common import median, print_report, timed
 
 POOLAB = str(Path(sys.executable).parent / "poolab")
 CAMPAIGN = "bench-day1"

@@ -24,19 +24,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import median, print_report, timed  # noqa: E402
-from bench_workflow import MEMBER_COLS, RESIDENT_COLS, RESULT_COLS, SCAN_COLS, TUBE_COLS  # noqa: E402
+from _common import median, print_report, timed
+from bench_workflow import MEMBER_COLS, RESIDENT_COLS, RESULT_COLS, SCAN_COLS, TUBE_COLS
 
-from poolab.campaigns import create_campaign  # noqa: E402
-from poolab.csvio import write_csv  # noqa: E402
-from poolab.reception import receive  # noqa: E402
-from poolab.results import import_results  # noqa: E402
-from poolab.roster import write_roster_csv  # noqa: E402
-from poolab.roster_import import import_roster  # noqa: E402
-from poolab.rosterdemo import generate_district  # noqa: E402
-from poolab.sampling import mark_collected, write_manifest  # noqa: E402
-from poolab.scans import Scan  # noqa: E402
-from poolab.store.engine import Store, init_store, resolve_url  # noqa: E402
+from poolab.campaigns import create_campaign
+from poolab.csvio import write_csv
+from poolab.reception import receive
+from poolab.results import import_results
+from poolab.roster import write_roster_csv
+from poolab.roster_import import import_roster
+from poolab.rosterdemo import generate_district
+from poolab.sampling import mark_collected, write_manifest
+from poolab.scans import Scan
+from poolab.store.engine import Store, init_store, resolve_url
 
 OPERATOR = "bench"
 CAMPAIGN = "D1"

@@ -19,16 +19,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_lines  # noqa: E402
+from _common import machine_lines
 
-from poolab.campaigns import create_campaign  # noqa: E402
-from poolab.reception import receive  # noqa: E402
-from poolab.roster import write_roster_csv  # noqa: E402
-from poolab.roster_import import import_roster  # noqa: E402
-from poolab.rosterdemo import generate_district  # noqa: E402
-from poolab.sampling import write_manifest  # noqa: E402
-from poolab.scans import scan_lines  # noqa: E402
-from poolab.store.engine import init_store, open_store  # noqa: E402
+from poolab.campaigns import create_campaign
+from poolab.reception import receive
+from poolab.roster import write_roster_csv
+from poolab.roster_import import import_roster
+from poolab.rosterdemo import generate_district
+from poolab.sampling import write_manifest
+from poolab.scans import scan_lines
+from poolab.store.engine import init_store, open_store
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from poolab.roster import read_roster, write_roster_csv  # noqa: E402
-from poolab.rosterdemo import generate_district  # noqa: E402
+from poolab.roster import read_roster, write_roster_csv
+from poolab.rosterdemo import generate_district
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

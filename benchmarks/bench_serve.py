@@ -47,7 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import median, print_report, timed  # noqa: E402
+from _common import median, print_report, timed
 
 POOLAB = str(Path(sys.executable).parent / "poolab")
 CAMPAIGN = "day1"

@@ -32,8 +32,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import print_report  # noqa: E402
-from bench_postgres import Schemas, psycopg_connect, schema_url, server_answers  # noqa: E402
+from _common import print_report
+from bench_postgres import Schemas, psycopg_connect, schema_url, server_answers
 
 SHARED = 500
 CAMPAIGN = "D1"

@@ -39,19 +39,19 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import median, print_report, timed  # noqa: E402
+from _common import median, print_report, timed
 
-from poolab.campaigns import create_campaign  # noqa: E402
-from poolab.csvio import write_csv  # noqa: E402
-from poolab.reception import receive  # noqa: E402
-from poolab.resolve import RETEST_COLUMNS, write_retest  # noqa: E402
-from poolab.results import import_results  # noqa: E402
-from poolab.roster import ROSTER_COLUMNS, read_roster, write_roster_csv  # noqa: E402
-from poolab.roster_import import import_roster, store_roster  # noqa: E402
-from poolab.rosterdemo import generate_district  # noqa: E402
-from poolab.sampling import MANIFEST_COLUMNS, mark_collected, write_manifest  # noqa: E402
-from poolab.scans import scan_lines  # noqa: E402
-from poolab.store.engine import Store, init_store, open_store  # noqa: E402
+from poolab.campaigns import create_campaign
+from poolab.csvio import write_csv
+from poolab.reception import receive
+from poolab.resolve import RETEST_COLUMNS, write_retest
+from poolab.results import import_results
+from poolab.roster import ROSTER_COLUMNS, read_roster, write_roster_csv
+from poolab.roster_import import import_roster, store_roster
+from poolab.rosterdemo import generate_district
+from poolab.sampling import MANIFEST_COLUMNS, mark_collected, write_manifest
+from poolab.scans import scan_lines
+from poolab.store.engine import Store, init_store, open_store
 
 OPERATOR = "bench"
 CAMPAIGN = "bench-day1"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, machine_lines  # noqa: E402
+from _common import ROOT, machine_lines
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"

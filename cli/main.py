@@ -53,7 +53,7 @@ def _announce_compilation() -> None:
         return
     from numba.core import event
 
-    class Announce(event.Listener):  # type: ignore[misc]
+    class Announce(event.Listener):
         said = False
 
         def on_start(self, _event: Any) -> None:

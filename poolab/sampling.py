@@ -58,7 +58,7 @@ def write_manifest(store: Store, campaign: str, output: Output, *, unmasked: boo
     return ExportSummary(path=output_name(output), rows=len(out))
 
 
-def _field_manifest(conn, campaign_id: int, compounds: tuple[str, ...], bound: list) -> list:  # type: ignore[no-untyped-def, type-arg]
+def _field_manifest(conn, campaign_id: int, compounds: tuple[str, ...], bound: list) -> list:  # type: ignore[no-untyped-def]
     """Bound residents as bound; the rest of the campaign's residents in walk order."""
     from poolab.pools import walk_order
     from poolab.store.reports import residents_by_pk

@@ -13,4 +13,6 @@ from hypothesis import settings
 
 def share(fraction: float, floor: int = 5) -> int:
     """``fraction`` of the loaded profile's ``max_examples``, at least ``floor``."""
-    return max(floor, round(settings.default.max_examples * fraction))
+    loaded = settings.default
+    assert loaded is not None  # conftest.py loads a profile
+    return max(floor, round(loaded.max_examples * fraction))

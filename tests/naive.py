@@ -191,9 +191,9 @@ def assign_tubes_naive(
             # first fit decreasing: largest first (walk order on ties), first tube with room
             bins: list[list[int]] = []
             for item in sorted(aside, key=lambda item: -len(item)):
-                for b in bins:
-                    if k - len(b) >= len(item):
-                        b.extend(item)
+                for tube in bins:
+                    if k - len(tube) >= len(item):
+                        tube.extend(item)
                         break
                 else:
                     bins.append(list(item))
@@ -228,7 +228,7 @@ def _summarise_naive(
     return tests / n, tp / (tp + fn), tn / (tn + fp), tp / (tp + fp), tn / (tn + fn)
 
 
-def _patterns(n: int, p: float):  # type: ignore[no-untyped-def]
+def _patterns(n: int, p: float):
     for x in itertools.product((0, 1), repeat=n):
         yield p ** sum(x) * (1.0 - p) ** (n - sum(x)), x
 
@@ -351,7 +351,7 @@ def members_to_retest_naive(pool_of_member: list[int], pool_positive: list[bool]
     return [p >= 0 and pool_positive[p] for p in pool_of_member]
 
 
-def decode_staged_naive(design, result):  # type: ignore[no-untyped-def]
+def decode_staged_naive(design, result):
     """(required pools, calls) of a Design from per-pool results (-1 untested, 0, 1),
     straight from the rules in poolab.kernels.layout's docstring (rule per pool: 0 ROOT,
     1 TREE, 2 ARRAY_CELL, 3 COMP_CELL)."""
@@ -440,7 +440,7 @@ def scomp_naive(n: int, pools: list[list[int]], positive: list[bool]) -> list[bo
 # --- one simulated campaign under a perfect assay (poolab.kernels.simulate) --------------
 
 
-def perfect_campaign_naive(design, status):  # type: ignore[no-untyped-def]
+def perfect_campaign_naive(design, status):
     """(tests, rounds, calls) when every pool's result is the truth (Se = Sp = 1)."""
     truth = [
         1 if any(status[m] for m in design.pool_members[design.pool_ptr[p] : design.pool_ptr[p + 1]])
@@ -495,7 +495,7 @@ def otc1_d3_naive(p: float, se: tuple[float, ...], sp: tuple[float, ...], max_k1
 # --- Bayesian posteriors (poolab.kernels.bayes) ------------------------------------------
 
 
-def posterior_naive(n, pools, result, se, sp, prior):  # type: ignore[no-untyped-def]
+def posterior_naive(n, pools, result, se, sp, prior):
     """P(person i infected | results) by summing over all 2^n infection patterns."""
     clip = 1e-12
     marg = [0.0] * n
@@ -516,7 +516,7 @@ def posterior_naive(n, pools, result, se, sp, prior):  # type: ignore[no-untyped
     return [m / norm for m in marg]
 
 
-def components_naive(n, pools, result):  # type: ignore[no-untyped-def]
+def components_naive(n, pools, result):
     """People linked by tested, non-empty pools: a set of people per component, by search."""
     links: list[set[int]] = [set() for _ in range(n)]
     for pool, y in zip(pools, result, strict=True):
@@ -537,7 +537,7 @@ def components_naive(n, pools, result):  # type: ignore[no-untyped-def]
     return out
 
 
-def loopy_bp_naive(n, pools, result, se, sp, prior, iters=200):  # type: ignore[no-untyped-def]
+def loopy_bp_naive(n, pools, result, se, sp, prior, iters=200):
     """Belief propagation on the whole factor graph at once (flooding: every message of every
     tested pool each pass, until none moves by 1e-12 or ``iters`` passes): the schedule
     ``bayes`` used before it solved components one by one."""
@@ -575,7 +575,7 @@ def loopy_bp_naive(n, pools, result, se, sp, prior, iters=200):  # type: ignore[
 # --- exact operating characteristics under dilution (poolab.plan.exact_dilution) ---------
 
 
-def _walk_naive(design, ppos, stage, result, chance):  # type: ignore[no-untyped-def]
+def _walk_naive(design, ppos, stage, result, chance):
     """Every result of every pool the rules ask for at ``stage`` and after, given the
     results so far: yields (chance, results, last stage's required pools)."""
     required, _ = decode_staged_naive(design, result)
@@ -593,7 +593,7 @@ def _walk_naive(design, ppos, stage, result, chance):  # type: ignore[no-untyped
             yield from _walk_naive(design, ppos, stage + 1, nxt, c)
 
 
-def diluted_opchar_naive(design, p, se, sp, values, probs):  # type: ignore[no-untyped-def]
+def diluted_opchar_naive(design, p, se, sp, values, probs):
     """(E/n, PSe, PSp) of a laid-out Design (full blocks) when each positive's concentration
     (limit units) is one of ``values`` with chance ``probs``: every infection pattern and
     every value of every positive, every result of every pool that the design's rules
@@ -643,7 +643,7 @@ def diluted_opchar_naive(design, p, se, sp, values, probs):  # type: ignore[no-u
 # --- prevalence likelihood (poolab.prevalence) and the risk test (poolab.risk) -------------
 
 
-def pool_loglik_naive(p, offset, rows, se_pool, sp_pool, se_ind, sp_ind):  # type: ignore[no-untyped-def]
+def pool_loglik_naive(p, offset, rows, se_pool, sp_pool, se_ind, sp_ind):
     """Σ over rows of log P(pool result, individual results) by enumerating who is positive.
 
     ``rows``: (inside, outside, positive, tests) with ``tests`` a list of (member, inside,
@@ -669,7 +669,7 @@ def pool_loglik_naive(p, offset, rows, se_pool, sp_pool, se_ind, sp_ind):  # typ
     return total
 
 
-def upper_tail_naive(sizes, observed, p, se, sp):  # type: ignore[no-untyped-def]
+def upper_tail_naive(sizes, observed, p, se, sp):
     """P(at least ``observed`` positive pools) by enumerating every pool's result."""
     theta = [se - (se + sp - 1.0) * (1.0 - p) ** m for m in sizes]
     total = 0.0
@@ -679,7 +679,7 @@ def upper_tail_naive(sizes, observed, p, se, sp):  # type: ignore[no-untyped-def
     return total
 
 
-def holm_naive(pvalues, alpha):  # type: ignore[no-untyped-def]
+def holm_naive(pvalues, alpha):
     """Holm (1979): reject the smallest p-values while p_(i) <= alpha / (m - i + 1)."""
     m = len(pvalues)
     order = sorted(range(m), key=lambda i: pvalues[i])

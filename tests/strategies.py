@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from hypothesis import strategies as st
@@ -194,7 +194,7 @@ def rosters(draw: st.DrawFn, max_households: int = 12) -> Any:
             cols["unit"].append(unit)
             cols["room"].append(room)
             cols["household_id"].append(f"H{h:04d}")
-    return roster_from_columns(**cols)
+    return roster_from_columns(**cast(dict[str, Any], cols))
 
 
 # --- barcodes (poolab.barcodes) ------------------------------------------------------------

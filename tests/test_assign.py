@@ -146,7 +146,7 @@ def test_one_tube_per_household_count(codes, k):
     got = assign_tubes(comp, bldg, hh, pool_size=k, one_tube_per_household=True)
     sizes = np.unique(hh, return_counts=True)[1]
     assert int(sum(-(-s // k) for s in sizes)) == got.n_tubes
-    per_tube = {}
+    per_tube: dict[int, set[int]] = {}
     for t, h in zip(got.tube.tolist(), hh.tolist(), strict=True):
         per_tube.setdefault(t, set()).add(h)
     assert all(1 == len(hs) for hs in per_tube.values())

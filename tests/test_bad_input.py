@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,7 +119,7 @@ def received(seeded: str, tmp_path: Path) -> tuple[str, list[str]]:
     return seeded, codes
 
 
-def _status(url: str, name: str = "c") -> dict[str, object]:
+def _status(url: str, name: str = "c") -> dict[str, Any]:
     return json.loads(run(url, "status", name, "--json").output)
 
 
@@ -132,7 +133,7 @@ def test_receive_wrong_check_character_keeps_good_scans(seeded: str, tmp_path: P
     r = run(seeded, "receive", "c", str(tmp_path / "s.txt"))
     assert 1 == r.exit_code
     assert "s.txt:2" in r.output and bad in r.output and "check character" in r.output
-    assert 2 == _status(seeded)["tubes"]["received"]  # type: ignore[index]
+    assert 2 == _status(seeded)["tubes"]["received"]
 
 
 def test_receive_unknown_barcode(seeded: str, tmp_path: Path) -> None:
@@ -152,7 +153,7 @@ def test_tube_scanned_twice(received: tuple[str, list[str]], tmp_path: Path) -> 
     r = run(url, "receive", "c", "-", input=f"{codes[0]}\n")
     assert 1 == r.exit_code
     assert "scanned twice" in r.output and codes[0] in r.output
-    assert len(codes) == _status(url)["tubes"]["received"]  # type: ignore[index]
+    assert len(codes) == _status(url)["tubes"]["received"]
 
 
 def test_result_for_tube_never_received(seeded: str, tmp_path: Path) -> None:
@@ -165,7 +166,7 @@ def test_result_for_tube_never_received(seeded: str, tmp_path: Path) -> None:
     r = run(seeded, "results", "import", "c", str(path))
     assert 1 == r.exit_code
     assert "r.csv:3" in r.output and codes[1] in r.output and "never received" in r.output
-    assert {} == {k: v for k, v in _status(seeded)["results"].items() if v}  # type: ignore[union-attr]
+    assert {} == {k: v for k, v in _status(seeded)["results"].items() if v}
 
 
 def test_two_different_results_need_amend(received: tuple[str, list[str]], tmp_path: Path) -> None:
@@ -180,7 +181,7 @@ def test_two_different_results_need_amend(received: tuple[str, list[str]], tmp_p
     assert 1 == r.exit_code and "--reason" in r.output
     r = run(url, "results", "import", "c", str(b), "--amend", "--reason", "plate swapped")
     assert 0 == r.exit_code, r.output
-    assert {"positive": 1} == {k: v for k, v in _status(url)["results"].items() if v}  # type: ignore[union-attr]
+    assert {"positive": 1} == {k: v for k, v in _status(url)["results"].items() if v}
     from poolab.store.engine import open_store
     from poolab.store.reports import result_history
     from poolab.store.tubes import tube_states
@@ -210,7 +211,7 @@ def test_same_results_file_twice_is_a_noop(received: tuple[str, list[str]], tmp_
     r = run(url, "results", "import", "c", str(path))
     assert 0 == r.exit_code
     assert "already imported" in r.output
-    assert {"negative": len(codes)} == {k: v for k, v in _status(url)["results"].items() if v}  # type: ignore[union-attr]
+    assert {"negative": len(codes)} == {k: v for k, v in _status(url)["results"].items() if v}
 
 
 def test_invalid_result_takes_its_rerun(received: tuple[str, list[str]], tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from poolab.bench.history import tube_bench_history
 from poolab.store.engine import open_store
 from poolab.store.tables import Event, Result
-from tests.bench import NEGATIVE, export_wells, plate_maps, received_campaign, write_export
+from tests.bench import NEGATIVE, Cts, export_wells, plate_maps, received_campaign, write_export
 from tests.workflow import read_csv, run
 
 pytestmark = pytest.mark.store
@@ -36,7 +36,10 @@ def test_plate_export_import_retest_and_rerun(store_url: str, small_roster_csv: 
     }
     assert 96 == len(rows)
     positive, single = tubes[3], tubes[7]
-    cts = {positive: {"ORF1ab": 24.5, "N": 25.25, "IC": 28.0}, single: {"ORF1ab": None, "N": 38.5, "IC": 28.0}}
+    cts: dict[str, Cts] = {
+        positive: {"ORF1ab": 24.5, "N": 25.25, "IC": 28.0},
+        single: {"ORF1ab": None, "N": 38.5, "IC": 28.0},
+    }
     export = write_export(tmp_path / f"run.{fmt}", code, export_wells(rows, lambda t: cts.get(t, NEGATIVE)), fmt)
     args = ["results", "import", "day1", str(export)] + (["--plate", code] if fmt == "cfx" else [])
     r = run(store_url, *args)
@@ -51,7 +54,8 @@ def test_plate_export_import_retest_and_rerun(store_url: str, small_roster_csv: 
     try:
         with store.read() as conn:
             row = conn.execute(select(Result.ct_orf1ab, Result.ct_n).where(Result.call == "positive")).one()  # type: ignore[call-overload]
-            detail = json.loads(conn.execute(select(Event.detail).where(Event.action == "results.import")).scalar_one())
+            ev = Event.__table__  # type: ignore[attr-defined]
+            detail = json.loads(conn.execute(select(ev.c.detail).where(ev.c.action == "results.import")).scalar_one())
         well = next(r["well"] for r in rows if r["tube_barcode"] == positive)
         assert (24.5, 25.25) == tuple(row)
         assert {"ORF1ab": 24.5, "N": 25.25, "IC": 28.0, "call": "positive"}.items() <= detail["wells"][well].items()

@@ -76,9 +76,14 @@ def test_a_ct_that_is_not_a_ct_is_refused(raw: str) -> None:
 
 def test_undetermined_reads_call_as_no_ct() -> None:
     """The words flow through to the rule: Undetermined/NaN/blank targets with an IC: negative."""
-    cts = [reading_ct(v) for v in ("Undetermined", "NaN", "27.1")]
-    assert "negative" == call_well(*cts, DEFAULT_KIT)  # type: ignore[arg-type]
-    assert "invalid" == call_well(*(reading_ct(v) for v in ("Undetermined", "NaN", "")), DEFAULT_KIT)  # type: ignore[arg-type]
+
+    def read(text: str) -> float | None:
+        ct = reading_ct(text)
+        assert not isinstance(ct, str), ct
+        return ct
+
+    assert "negative" == call_well(read("Undetermined"), read("NaN"), read("27.1"), DEFAULT_KIT)
+    assert "invalid" == call_well(read("Undetermined"), read("NaN"), read(""), DEFAULT_KIT)
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from tests.stations import stations
 from tests.test_races import ROUNDS
 from tests.workflow import read_csv, run
 
+_RES = Result.__table__  # type: ignore[attr-defined]
 pytestmark = [pytest.mark.store, pytest.mark.slow]
 
 
@@ -103,7 +104,7 @@ def test_two_stations_importing_exports_of_one_plate(store_url: str, small_roste
         store_url,
         select(func.count())
         .select_from(Result)
-        .where(~Result.id.in_(select(Result.supersedes_id).where(Result.supersedes_id.is_not(None)))),  # type: ignore[union-attr,attr-defined]
+        .where(~_RES.c.id.in_(select(_RES.c.supersedes_id).where(_RES.c.supersedes_id.is_not(None)))),
     )
     rows_stored = _count(store_url, select(func.count()).select_from(Result))
     assert per_tube == heads == rows_stored

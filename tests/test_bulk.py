@@ -45,6 +45,7 @@ def test_small_variable_limit_still_inserts_everything(tmp_path) -> None:
     rows = _residents(57)
     with store.begin() as conn:
         dbapi = conn.connection.driver_connection
+        assert dbapi is not None
         dbapi.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 12)  # two rows of five per block
         assert insert_rows(conn, _R, COLUMNS, rows) == 57
     with store.begin() as conn:

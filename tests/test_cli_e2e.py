@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -29,9 +30,8 @@ def _district_loop(url: str, roster: Path, tmp: Path) -> dict[str, object]:
 def test_whole_loop(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:
     """roster → campaign → manifest → collect → receive → results → retest → positives → status."""
     url = store_url
-    manifest = _district_loop(url, small_roster_csv, tmp_path)["manifest"]
-    assert 600 == len(manifest)  # type: ignore[arg-type]
-    rows = manifest  # type: ignore[assignment]
+    rows = cast(list[dict[str, str]], _district_loop(url, small_roster_csv, tmp_path)["manifest"])
+    assert 600 == len(rows)
     assert [
         "tube_barcode",
         "slot",
@@ -45,8 +45,8 @@ def test_whole_loop(store_url: str, small_roster_csv: Path, tmp_path: Path) -> N
     ] == list(rows[0].keys())
     assert all("*" in r["name"] for r in rows if r["name"])  # masked by default
     tubes: dict[str, list[str]] = {}
-    for r in rows:
-        tubes.setdefault(r["tube_barcode"], []).append(r["resident_id"])
+    for row in rows:
+        tubes.setdefault(row["tube_barcode"], []).append(row["resident_id"])
     codes = list(tubes)
     # collection: the team scans each tube
     (tmp_path / "collect.txt").write_text("\n".join(codes[:5]) + "\n", encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ BUSY = DayPlan(
 )
 
 
-def _district(store, roster_csv: Path, plan: DayPlan = BUSY, **campaign: object) -> None:  # type: ignore[no-untyped-def]
+def _district(store, roster_csv: Path, plan: DayPlan = BUSY, **campaign: object) -> None:
     from poolab.campaigns import create_campaign
     from poolab.roster_import import import_roster
 
@@ -34,7 +35,7 @@ def _district(store, roster_csv: Path, plan: DayPlan = BUSY, **campaign: object)
     simulate_day(store, "day1", plan=plan, seed=3, now=NOW)
 
 
-def _raw(store, table: str) -> list[tuple]:  # type: ignore[no-untyped-def]
+def _raw(store, table: str) -> list[tuple]:
     from poolab.store import tables
 
     t = {
@@ -43,7 +44,7 @@ def _raw(store, table: str) -> list[tuple]:  # type: ignore[no-untyped-def]
         "result": tables.Result,
         "member": tables.Member,
         "resident": tables.Resident,
-    }[table].__table__
+    }[table].__table__  # type: ignore[attr-defined]
     with store.read() as conn:
         return [tuple(r) for r in conn.execute(select(t).order_by(t.c.id))]
 
@@ -52,7 +53,7 @@ def _utc(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def test_figures_equal_status_json(store, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_figures_equal_status_json(store, small_roster_csv: Path) -> None:
     """Every key of `status --json` the page shows is what campaign_status counts (SQL against numpy)."""
     _district(store, small_roster_csv)
     status = campaign_status(store, "day1", now=NOW).as_json()
@@ -64,7 +65,7 @@ def test_figures_equal_status_json(store, small_roster_csv: Path) -> None:  # ty
     assert isinstance(tubes, dict) and all(v > 0 for v in tubes.values())  # every step occurs
 
 
-def test_residents_waiting_by_compound(store, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_residents_waiting_by_compound(store, small_roster_csv: Path) -> None:
     """Cleared, confirmed and waiting residents per compound equal a slow per-resident reference."""
     from poolab.store.campaigns import campaign_by_name
     from poolab.store.reports import KIND_INDIVIDUAL, campaign_tubes, pool_members
@@ -102,7 +103,7 @@ def test_residents_waiting_by_compound(store, small_roster_csv: Path) -> None:  
     assert sum(1 for v in expected.values() if v[2]) > 0  # the day confirmed someone
 
 
-def test_progress_reached_by_compound(store, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_progress_reached_by_compound(store, small_roster_csv: Path) -> None:
     """Tubes reaching each step, summed over compounds, are the overall row; steps never grow."""
     _district(store, small_roster_csv)
     view = campaign_view(store, "day1", now=NOW)
@@ -116,7 +117,7 @@ def test_progress_reached_by_compound(store, small_roster_csv: Path) -> None:  #
     assert shares == sorted(shares)  # the most behind first
 
 
-def test_turnaround_quantiles_match_raw_times(store, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_turnaround_quantiles_match_raw_times(store, small_roster_csv: Path) -> None:
     """Median and 90th percentile are those of the raw spans, to the minute."""
     _district(store, small_roster_csv)
     collected = {r[1]: _utc(r[3]) for r in _raw(store, "collection")}
@@ -139,7 +140,7 @@ def test_turnaround_quantiles_match_raw_times(store, small_roster_csv: Path) -> 
             assert abs(float(np.quantile(minutes, q, method="inverted_cdf")) - value) <= 1.0
 
 
-def test_late_tubes_match_raw_times(store, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_late_tubes_match_raw_times(store, small_roster_csv: Path) -> None:
     """Late counts and lists are the tubes waiting past the cut-off, oldest first, each with its place."""
     _district(store, small_roster_csv)
     rule = LateRule(receipt_hours=2.5, result_hours=1.0)
@@ -169,7 +170,7 @@ def test_late_tubes_match_raw_times(store, small_roster_csv: Path) -> None:  # t
     assert late == status["late"]
 
 
-def test_flagged_pools_and_masked_positives(store, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_flagged_pools_and_masked_positives(store, small_roster_csv: Path) -> None:
     """Positive and inconclusive pools come with their retests; confirmed positives are masked like exports."""
     import csv
     import io
@@ -188,10 +189,10 @@ def test_flagged_pools_and_masked_positives(store, small_roster_csv: Path) -> No
     shown = {(p.resident_id, p.name, p.compound, p.building, p.unit, p.room, p.barcode) for p in view.positives}
     columns = ("resident_id", "name", "compound", "building", "unit", "room", "tube_barcode")
     assert {tuple(r[c] for c in columns) for r in exported} == shown
-    assert len(shown) == view.positives_total == view.figures["confirmed_positive"] > 0
+    assert len(shown) == view.positives_total == cast(int, view.figures["confirmed_positive"]) > 0
 
 
-def test_empty_campaign(store, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_empty_campaign(store, small_roster_csv: Path) -> None:
     """A campaign nobody has touched: everything planned, nothing measured, nothing late."""
     from poolab.campaigns import create_campaign
     from poolab.roster_import import import_roster
@@ -207,7 +208,7 @@ def test_empty_campaign(store, small_roster_csv: Path) -> None:  # type: ignore[
     assert {k: status[k] for k in view.figures} == view.figures
 
 
-def test_field_binding_tubes_have_their_place(store, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_field_binding_tubes_have_their_place(store, small_roster_csv: Path) -> None:
     """Tubes bound in the field are counted in their residents' compound, like manifest tubes."""
     from poolab.campaigns import create_campaign
     from poolab.roster_import import import_roster
@@ -227,7 +228,7 @@ def test_field_binding_tubes_have_their_place(store, small_roster_csv: Path) -> 
     assert {k: status[k] for k in view.figures} == view.figures
 
 
-def test_tubes_on_a_plate_count_as_plated(store, small_roster_csv: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_tubes_on_a_plate_count_as_plated(store, small_roster_csv: Path, tmp_path: Path) -> None:
     """Received tubes racked onto a plate (no result yet) are at the plated step."""
     from tests.workflow import read_csv, run
 

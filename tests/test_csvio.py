@@ -185,7 +185,9 @@ def test_fast_and_careful_paths_agree():
     from poolab.csvio import _parse_careful, _parse_simple
 
     text = "a,b,c\n1,2,3\n4,,6\n"
-    header, columns = _parse_simple(text)
+    simple = _parse_simple(text)
+    assert simple is not None
+    header, columns = simple
     careful_header, rows, lines, _ = _parse_careful(text, "t", [])
     assert careful_header == header
     assert [list(c) for c in zip(*rows, strict=True)] == columns

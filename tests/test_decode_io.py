@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from poolab.errors import InputRejected
-from poolab.plan.decode_io import BadDecodeInput, decode, read_pool_results, write_layout, write_report
+from poolab.plan.decode_io import BadDecodeInput, DecodeReport, decode, read_pool_results, write_layout, write_report
 from poolab.plan.designs import Design, design_for
 from poolab.plan.spec import parse_spec
 from tests.budget import share
@@ -41,7 +41,7 @@ def write_results(path: Path, results: dict[int, bool]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def run_stages(design: Design, truth: np.ndarray, folder: Path, decoder: str = "staged") -> tuple[object, int]:
+def run_stages(design: Design, truth: np.ndarray, folder: Path, decoder: str = "staged") -> tuple[DecodeReport, int]:
     """Lay out, test stage 1, then test whatever the decoder asks for, until nothing is left."""
     write_layout(design, folder / "layout.csv")
     layout = read_layout(folder / "layout.csv")
@@ -187,7 +187,10 @@ def test_bayes_posteriors_are_the_truth_where_results_determine_it(case: tuple, 
 @settings(max_examples=share(0.4))  # each example: Bayes decoding through CSV files
 @given(cases(("std",)), st.floats(0.01, 0.2))
 def test_bayes_on_one_nonadaptive_round_is_sure_where_comp_and_dd_are(case: tuple, prevalence: float) -> None:
-    """After one std round (perfect assay): posterior ~0 where COMP clears, ~1 where DD calls positive."""
+    """After one std round (perfect assay): posterior ~0 where COMP clears, ~1 where DD calls
+    positive; to 1e-6 where the posterior is exact (enumeration), to 0.01 where loopy
+    belief propagation approximates it (hypothesis found 0.0016 on a person of a negative
+    pool, std:5-5 with 7 of 20 positive: the loops count evidence twice)."""
     spec, n, truth, leftovers = case
     design = design_for(parse_spec(spec), n, leftovers=leftovers)
     hi = int(design.stage_ptr[1])
@@ -195,12 +198,17 @@ def test_bayes_on_one_nonadaptive_round_is_sure_where_comp_and_dd_are(case: tupl
     sizes = np.diff(design.pool_ptr[: hi + 1])
     owners = np.repeat(np.arange(hi), sizes)
     result[:hi] = np.bincount(owners, weights=truth[design.pool_members[: design.pool_ptr[hi]]], minlength=hi) > 0
-    post = decode(design, result, "bayes", 1.0, 1.0, prevalence).posterior
+    from poolab.plan.bayes import design_posterior
+
+    solved = design_posterior(design, result, 1.0, 1.0, prevalence)
+    post, exact = solved.prob, solved.exact
+    reported = decode(design, result, "bayes", 1.0, 1.0, prevalence).posterior
+    assert reported is not None and post.tolist() == pytest.approx(reported.tolist())
     comp = decode(design, result, "comp").calls == 1
     dd = decode(design, result, "dd").calls == 1
-    assert post is not None
-    assert [0.0] * int((~comp).sum()) == pytest.approx(post[~comp].tolist(), abs=1e-6)
-    assert [1.0] * int(dd.sum()) == pytest.approx(post[dd].tolist(), abs=1e-6)
+    tolerance = np.where(exact, 1e-6, 1e-2)
+    assert np.all(post[~comp] <= tolerance[~comp]), post[~comp]
+    assert np.all(post[dd] >= 1 - tolerance[dd]), post[dd]
 
 
 def test_layout_rows_hold_every_pool_of_the_design() -> None:

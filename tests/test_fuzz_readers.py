@@ -57,7 +57,7 @@ def _fingerprint(url: str) -> dict[str, int]:
     try:
         with store.read() as conn:
             return {
-                t.__tablename__: int(conn.execute(select(func.count()).select_from(t.__table__)).scalar() or 0)  # type: ignore[attr-defined]
+                t.__tablename__: int(conn.execute(select(func.count()).select_from(t.__table__)).scalar() or 0)  # type: ignore[union-attr]
                 for t in (Event, ImportRecord, Resident, Result)
             }
     finally:

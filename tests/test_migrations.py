@@ -127,7 +127,7 @@ def test_v1_store_is_upgraded_keeping_every_row(store_url: str) -> None:
     # the result chains: 1 -> 2 on tube 1, 3 -> 4 -> 5 on tube 2
     assert [None, 1, None, 3, 4] == [row[6] for row in after["result"]]
     assert [None, None, None, 3] == [row[-1] for row in after["tube"]]  # tube 4 duplicates tube 3
-    detail = json.loads(after["event"][-1][5])
+    detail = json.loads(str(after["event"][-1][5]))
     assert {"tubes_with_concurrent_results": ["P000000002X"], "duplicate_retest_tubes": 1} == detail
     status = run(store_url, "status", "day1", "--json")
     assert 0 == status.exit_code, status.output

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _setuptools_config() -> dict[str, object]:
     with open(ROOT / "pyproject.toml", "rb") as f:
-        return tomllib.load(f)["tool"]["setuptools"]  # type: ignore[no-any-return]
+        return tomllib.load(f)["tool"]["setuptools"]
 
 
 def test_every_library_package_is_listed() -> None:

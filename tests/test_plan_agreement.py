@@ -29,7 +29,8 @@ SCALE = 10 if THOROUGH else 1
 FIGURES = ("expected_tests_per_individual", "pse", "psp", "pppv", "pnpv")
 
 # (design, N, prevalence, Se, Sp): each a layout the closed forms assemble differently
-GRID = [
+Accuracy = float | tuple[float, ...]
+GRID: list[tuple[str, int, float, Accuracy, Accuracy]] = [
     ("individual", 300, 0.03, 0.95, 0.98),
     ("dorfman:7", 505, 0.04, (0.93, 0.97), (0.96, 0.99)),  # a last pool of one
     ("dorfman:10", 997, 0.02, 0.95, 0.98),  # a last pool of seven
@@ -70,7 +71,7 @@ def test_every_opchar_figure_lies_inside_the_simulated_interval() -> None:
     outside = []
     for i, (spec, n, p, se, sp) in enumerate(GRID):
         closed = opchar(spec, p, se, sp, residents=n)
-        sim = simulate(parse_spec(spec), n, p, se=se, sp=sp, replicates=3000 * SCALE, seed=100 + i)  # type: ignore[arg-type]
+        sim = simulate(parse_spec(spec), n, p, se=se, sp=sp, replicates=3000 * SCALE, seed=100 + i)
         intervals = summarise(sim.tally, n, z).intervals
         assert sim.design == closed.design
         for key in FIGURES:

@@ -145,7 +145,7 @@ def status_json(url: str, *extra: str) -> tuple[dict[str, object], bytes]:
     return json.loads(result.output), result.output.encode("utf-8")
 
 
-def on_screen(driver) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+def on_screen(driver) -> dict[str, tuple[str, str]]:
     """data-key -> (data-value, text shown) of every figure on the page."""
     found = driver.execute_script(
         "return Array.from(document.querySelectorAll('[data-key]'))"
@@ -165,7 +165,7 @@ def _lookup(obj: object, key: str) -> object:
     return obj
 
 
-def _screenshot(driver, name: str, width: int) -> Path:  # type: ignore[no-untyped-def]
+def _screenshot(driver, name: str, width: int) -> Path:
     """A full-page screenshot at ``width`` CSS pixels, kept as a test artifact."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.execute_cdp_cmd(
@@ -186,7 +186,7 @@ def _screenshot(driver, name: str, width: int) -> Path:  # type: ignore[no-untyp
 
 @pytest.mark.store
 @pytest.mark.slow
-def test_page_shows_status_json(served, browser, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_page_shows_status_json(served, browser, small_roster_csv: Path) -> None:
     """Every figure on the campaign page equals `poolab status --json`, shown as a person reads it."""
     url, server = served
     browser.get(server.url + "campaigns/day1")
@@ -212,7 +212,7 @@ def test_page_shows_status_json(served, browser, small_roster_csv: Path) -> None
 
 @pytest.mark.store
 @pytest.mark.slow
-def test_no_unmasked_name_in_the_dom(served, browser, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_unmasked_name_in_the_dom(served, browser, small_roster_csv: Path) -> None:
     """No resident's full name appears anywhere in the page; confirmed positives show masked names."""
     import csv
 
@@ -236,7 +236,7 @@ def test_no_unmasked_name_in_the_dom(served, browser, small_roster_csv: Path) ->
 
 @pytest.mark.store
 @pytest.mark.slow
-def test_api_is_status_json_byte_for_byte(served) -> None:  # type: ignore[no-untyped-def]
+def test_api_is_status_json_byte_for_byte(served) -> None:
     """/api/campaigns/NAME/status is what `poolab status NAME --json` prints, late options included."""
     url, server = served
     for query, options in (
@@ -252,7 +252,7 @@ def test_api_is_status_json_byte_for_byte(served) -> None:  # type: ignore[no-un
 
 @pytest.mark.store
 @pytest.mark.slow
-def test_page_updates_itself(served, browser) -> None:  # type: ignore[no-untyped-def]
+def test_page_updates_itself(served, browser) -> None:
     """A tube received while the page is open shows up on it without a reload."""
     from poolab.reception import receive
     from poolab.scans import Scan
@@ -280,7 +280,7 @@ def test_page_updates_itself(served, browser) -> None:  # type: ignore[no-untype
 
 @pytest.mark.store
 @pytest.mark.slow
-def test_campaign_list_and_errors(store_url: str, small_roster_csv: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_list_and_errors(store_url: str, small_roster_csv: Path, browser) -> None:
     """/campaigns links every campaign; an unknown one is a 404 page naming the campaigns there are."""
     _district(store_url, small_roster_csv)
     server = Server(store_url)
@@ -300,7 +300,7 @@ def test_campaign_list_and_errors(store_url: str, small_roster_csv: Path, browse
 
 @pytest.mark.store
 @pytest.mark.slow
-def test_security_headers_and_loopback_host(served) -> None:  # type: ignore[no-untyped-def]
+def test_security_headers_and_loopback_host(served) -> None:
     """Every response carries the CSP (no inline script) and nosniff; a foreign Host header is refused."""
     _url, server = served
     for path in ("campaigns", "campaigns/day1", "api/campaigns/day1/status", "static/style.css", "nope"):
@@ -319,7 +319,7 @@ def test_security_headers_and_loopback_host(served) -> None:  # type: ignore[no-
 
 @pytest.mark.store
 @pytest.mark.slow
-def test_token_is_required_on_every_request(store_url: str, small_roster_csv: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_token_is_required_on_every_request(store_url: str, small_roster_csv: Path, browser) -> None:
     """With a token set, a request without it (or with another) gets 401; with it, the page and the API answer."""
     _district(store_url, small_roster_csv)
     server = Server(store_url, "--host", "127.0.0.1", "--token", TOKEN)
@@ -386,7 +386,7 @@ def test_without_the_web_extra(module: str, monkeypatch: pytest.MonkeyPatch, tmp
 
 
 @pytest.mark.slow
-def test_demo_ends_with_the_serve_command(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_demo_ends_with_the_serve_command(tmp_path: Path, browser) -> None:
     """`poolab demo` ends by printing the `poolab serve` command; run as printed, it shows the demo's campaign."""
     import shlex
 

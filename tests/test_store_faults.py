@@ -103,7 +103,7 @@ def test_disk_full_during_a_scan_stream(sqlite_district: tuple[str, list[str]], 
     import json
 
     status = json.loads(run(url, "status", "c", "--json").output)
-    assert kept == status["tubes"]["received"]  # type: ignore[index]
+    assert kept == status["tubes"]["received"]
     assert 0 < kept < len(codes)
 
 

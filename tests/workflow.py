@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -21,7 +22,9 @@ def read_csv(path: Path | str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def write_results(path: Path, rows: list[tuple[str, ...]], header: str = "tube_barcode,result,ct_orf1ab,ct_n") -> Path:
+def write_results(
+    path: Path, rows: Sequence[Sequence[str]], header: str = "tube_barcode,result,ct_orf1ab,ct_n"
+) -> Path:
     """A results CSV."""
     path.write_text(header + "\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
     return path

@@ -142,8 +142,8 @@ def kit_from_mapping(data: Mapping[str, object], source: str) -> Kit:
         raise InputRejected(f"{source}: {len(problems)} problem(s) in the kit file", problems)
     return Kit(
         name=str(name).strip(),
-        detect_ct=float(detect),  # type: ignore[arg-type]
-        targets=(str(targets[0]).strip(), str(targets[1]).strip()),  # type: ignore[index]
+        detect_ct=float(detect),
+        targets=(str(targets[0]).strip(), str(targets[1]).strip()),
         internal_control=str(ic).strip(),
         detect_at_cutoff=at_cutoff,
         aliases=tuple(aliases),

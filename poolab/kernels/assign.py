@@ -68,7 +68,7 @@ class TubeAssignment:
 
 
 @kernel
-def _household_runs(comp, hh):  # type: ignore[no-untyped-def]
+def _household_runs(comp, hh):
     """Start index of every household run (a run ends where compound or household changes)."""
     n = comp.shape[0]
     starts = np.empty(n + 1, np.int64)
@@ -82,7 +82,7 @@ def _household_runs(comp, hh):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _households_contiguous(comp, hh):  # type: ignore[no-untyped-def]
+def _households_contiguous(comp, hh):
     """True when no (compound, household) pair appears in two separate runs."""
     n = comp.shape[0]
     if n == 0:
@@ -110,7 +110,7 @@ def _households_contiguous(comp, hh):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _spill(items, members, n_mem, rem_tube, spill_buf, n_spill):  # type: ignore[no-untyped-def]
+def _spill(items, members, n_mem, rem_tube, spill_buf, n_spill):
     """Set the open tube's households aside (for packing across buildings); returns n_spill."""
     for m in range(n_mem):
         g = items[members[m]]
@@ -121,9 +121,7 @@ def _spill(items, members, n_mem, rem_tube, spill_buf, n_spill):  # type: ignore
 
 
 @kernel
-def _pack(  # type: ignore[no-untyped-def]
-    items, a, b, size, anchored, taken, rem_tube, K, window, spill_buf, n_spill, next_id
-):
+def _pack(items, a, b, size, anchored, taken, rem_tube, K, window, spill_buf, n_spill, next_id):
     """Pack items[a:b] (household indices in walk order, one building) into tubes of
     exactly K. When nothing in the window fits, and at the end, the open tube's households
     go to ``spill_buf``. An ``anchored`` household (the remainder of one larger than K)
@@ -222,7 +220,7 @@ def _pack(  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _take_subsets(u, n_u, size, K, pick):  # type: ignore[no-untyped-def]
+def _take_subsets(u, n_u, size, K, pick):
     """Repeatedly take a subset of households ``u[:n_u]`` (walk order) that adds up to
     exactly K (the rule in the module text, step 2); ``pick[j]`` = the subset (0, 1, ...)
     that took ``u[j]``, -1 for none. Returns how many subsets were taken. (Plain loops
@@ -261,9 +259,7 @@ full ones qualify): every tube of an ordinary building, and a bounded cost in a 
 
 
 @kernel
-def _repair_building(  # type: ignore[no-untyped-def]
-    items, a, b, spill_buf, lo, hi, size, anchored, rem_tube, K, id0, next_id, n_try
-):
+def _repair_building(items, a, b, spill_buf, lo, hi, size, anchored, rem_tube, K, id0, next_id, n_try):
     """Step 2's repairs for one building (households ``items[a:b]``, its tubes from id
     ``id0``, what it set aside in ``spill_buf[lo:hi]``): put the set-aside range in walk
     order and give every K-subset of it a tube; then try the building's newest ``n_try``
@@ -368,9 +364,7 @@ def _repair_building(  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _own_leftover_tubes(  # type: ignore[no-untyped-def]
-    spill_buf, lo, hi, size, rem_tube, K, next_id
-):
+def _own_leftover_tubes(spill_buf, lo, hi, size, rem_tube, K, next_id):
     """Give buildings' set-aside households a tube of their own where it costs no extra tube.
 
     The compound's set-aside people need ceil(total / K) tubes, leaving ``slack`` empty
@@ -408,7 +402,7 @@ def _own_leftover_tubes(  # type: ignore[no-untyped-def]
 
 
 @kernel
-def _first_fit_decreasing(res, n_res, size, rem_tube, K, next_id):  # type: ignore[no-untyped-def]
+def _first_fit_decreasing(res, n_res, size, rem_tube, K, next_id):
     """Pack a compound's set-aside households (walk order in ``res[:n_res]``) into tubes:
     largest first (walk order on ties), each into the first tube it fits. Large ones
     first leave the small ones to fill the gaps, so these cross-building tubes waste
@@ -437,7 +431,7 @@ def _first_fit_decreasing(res, n_res, size, rem_tube, K, next_id):  # type: igno
 
 
 @kernel
-def _assign(comp, bldg, hh, K, one_per_household, window):  # type: ignore[no-untyped-def]
+def _assign(comp, bldg, hh, K, one_per_household, window):
     """Raw kernel: returns (tube int32[n], slot int16[n], n_tubes)."""
     n = comp.shape[0]
     starts = _household_runs(comp, hh)

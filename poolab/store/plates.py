@@ -153,7 +153,7 @@ def campaign_map_rows(conn: Connection, *, campaign_id: int) -> list[tuple[str, 
         .where(_P.c.campaign_id == campaign_id)
         .order_by(_P.c.id, _W.c.id)
     )
-    return [tuple(r) for r in fetch_all_raw(conn, stmt)]  # type: ignore[misc]
+    return [tuple(r) for r in fetch_all_raw(conn, stmt)]
 
 
 def insert_plate_run(

@@ -19,7 +19,7 @@ from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
-def _ts() -> Column:  # type: ignore[type-arg]
+def _ts() -> Column:
     return Column(DateTime(timezone=True), nullable=False)
 
 

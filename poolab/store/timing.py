@@ -56,7 +56,7 @@ class LateTube:
     since: datetime
 
 
-def _without_result(campaign_id: int, before: datetime) -> Select:  # type: ignore[type-arg]
+def _without_result(campaign_id: int, before: datetime) -> Select:
     t, rec, res = T.alias("t"), _REC.alias("rec"), RES.alias("res")
     source = t.join(rec, rec.c.tube_id == t.c.id).outerjoin(res, current_result_on(res, t.c.id))
     waiting = res.c.id.is_(None) | (res.c.call == "invalid")
@@ -67,7 +67,7 @@ def _without_result(campaign_id: int, before: datetime) -> Select:  # type: igno
     )
 
 
-def _collected_not_received(campaign_id: int, before: datetime) -> Select:  # type: ignore[type-arg]
+def _collected_not_received(campaign_id: int, before: datetime) -> Select:
     t, col, rec = T.alias("t"), _COL.alias("col"), _REC.alias("rec")
     source = t.join(col, col.c.tube_id == t.c.id).outerjoin(rec, rec.c.tube_id == t.c.id)
     return (

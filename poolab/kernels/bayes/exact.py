@@ -15,7 +15,7 @@ def scratch_size(people: int, pools: int) -> int:
 
 
 @kernel
-def enumerate_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, local, masks, fbuf, out):  # noqa: E501
+def enumerate_component(people, pools, pool_ptr, pool_members, result, se, sp, prior, local, masks, fbuf, out):
     """Exact posteriors of one component by summing over all 2^m infection patterns.
 
     A pattern is (high bits, low bits). The prior weight and the likelihood of a pool

@@ -23,7 +23,7 @@ MAX_PASSES = 200
 @kernel
 def bp_component(
     members, m0, m1, cpools, p0, p1, pool_ptr, pool_members, result, se, sp, prior, ratio, q, nq, odds, buf, out
-):  # noqa: E501
+):
     """BP on one component, its people ``members[m0:m1]`` and its tested pools
     ``cpools[p0:p1]`` (ranges, not slices: a slice costs an atomic reference count, and
     threads would contend for it); out[i] = posterior. ``ratio``, ``q``, ``nq`` = 1 - q

@@ -17,19 +17,19 @@ branch_labels = None
 depends_on = None
 
 
-def _id() -> sa.Column:  # type: ignore[type-arg]
+def _id() -> sa.Column:
     return sa.Column("id", sa.Integer(), primary_key=True)
 
 
-def _at() -> sa.Column:  # type: ignore[type-arg]
+def _at() -> sa.Column:
     return sa.Column("at", sa.DateTime(timezone=True), nullable=False)
 
 
-def _int(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
+def _int(name: str, nullable: bool = False) -> sa.Column:
     return sa.Column(name, sa.Integer(), nullable=nullable)
 
 
-def _str(name: str, length: int | None = None, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
+def _str(name: str, length: int | None = None, nullable: bool = False) -> sa.Column:
     return sa.Column(name, sa.String(length), nullable=nullable)
 
 

@@ -16,15 +16,15 @@ branch_labels = None
 depends_on = None
 
 
-def _id() -> sa.Column:  # type: ignore[type-arg]
+def _id() -> sa.Column:
     return sa.Column("id", sa.Integer(), primary_key=True)
 
 
-def _int(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
+def _int(name: str, nullable: bool = False) -> sa.Column:
     return sa.Column(name, sa.Integer(), nullable=nullable)
 
 
-def _str(name: str, length: int | None = None) -> sa.Column:  # type: ignore[type-arg]
+def _str(name: str, length: int | None = None) -> sa.Column:
     return sa.Column(name, sa.String(length), nullable=False)
 
 
