@@ -16,8 +16,8 @@ from .common import DEFAULT_DB, AppContext, checked_operator
 # command name -> "module:attribute" in this package; modules are imported when the command is used or
 # when --help lists them (they import only Click at the top, so that stays fast).
 COMMANDS: dict[str, str] = {
-    "init": "store_cmds:init",
-    "compile": "store_cmds:compile_kernels",
+    "init": "init:init",
+    "compile": "compile:compile_kernels",
     "demo": "demo:demo",
     "roster": "roster:roster",
     "campaign": "campaign:campaign",
