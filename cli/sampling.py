@@ -10,7 +10,7 @@ import click
 from .common import AppContext, next_step, output_target, pass_app, reports_errors, unmasked_option
 
 if TYPE_CHECKING:
-    from poolab.model import ScanReport
+    from poolab.summaries import ScanReport
 
 
 @click.command()

@@ -14,7 +14,6 @@ from sqlalchemy import Connection
 
 from poolab.barcodes import POOL_PREFIX
 from poolab.errors import PoolabError
-from poolab.model import CampaignSummary
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import (
     CampaignExists,
@@ -28,6 +27,7 @@ from poolab.store.campaigns import (
 from poolab.store.engine import Store
 from poolab.store.events import record_event
 from poolab.store.residents import known_compounds, load_residents
+from poolab.summaries import CampaignSummary
 
 MAX_POOL_SIZE = 100
 """The largest pool a campaign may use (a lab's tube); at most the assignment kernel's

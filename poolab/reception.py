@@ -8,13 +8,13 @@ from sqlalchemy import Connection
 
 from poolab.barcodes import barcode_problems
 from poolab.errors import Problem
-from poolab.model import ScanReport
 from poolab.scans import Scan, StreamItem, run_stream
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event, set_event_detail
 from poolab.store.tubes import ReceiptState, TubeState, insert_receipts, receipt_records, receipt_states
+from poolab.summaries import ScanReport
 from poolab.when import when
 
 

@@ -17,7 +17,6 @@ from poolab.barcodes import INDIVIDUAL_PREFIX
 from poolab.calls import CALL_CODE, CALLS, NO_CALL
 from poolab.csvio import Output, output_name, write_csv
 from poolab.masking import mask_name
-from poolab.model import CampaignStatus, ExportSummary, TubeCounts
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import campaign_by_name, insert_tubes, issue_tube_barcodes
 from poolab.store.engine import Store
@@ -31,6 +30,7 @@ from poolab.store.reports import (
     pool_members,
     residents_by_pk,
 )
+from poolab.summaries import CampaignStatus, ExportSummary, TubeCounts
 from poolab.timing import LateRule, campaign_timing
 
 RETEST_COLUMNS = (

@@ -16,7 +16,6 @@ from poolab.barcodes import barcode_problem, barcode_problems, normalise_scan
 from poolab.calls import CALL_OF, CALLS, KEYS, ct_problem, parse_call, parse_ct
 from poolab.csvio import parse_csv_bytes
 from poolab.errors import InputRejected, PoolabError, Problem
-from poolab.model import ResultImportSummary
 from poolab.reception import tube_problem
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
@@ -33,6 +32,7 @@ from poolab.store.tubes import (
     result_records,
     tube_states,
 )
+from poolab.summaries import ResultImportSummary
 from poolab.when import when
 
 RESULT_COLUMNS = ("tube_barcode", "result")

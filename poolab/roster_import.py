@@ -6,12 +6,12 @@ import os
 
 from sqlalchemy import Connection
 
-from poolab.model import RosterImportSummary
 from poolab.roster import ROSTER_COLUMNS, Roster, read_roster
 from poolab.store.bulk import gc_paused
 from poolab.store.engine import Store
 from poolab.store.events import record_event
 from poolab.store.residents import FIELDS, UpsertCounts, upsert_residents
+from poolab.summaries import RosterImportSummary
 
 
 def import_roster(

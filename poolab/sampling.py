@@ -12,7 +12,6 @@ from poolab.barcodes import barcode_problem, normalise_scan
 from poolab.csvio import Output, output_name, write_csv
 from poolab.errors import PoolabError, Problem, StoreFault
 from poolab.masking import mask_name
-from poolab.model import ExportSummary, ScanReport
 from poolab.scans import Scan, StreamItem, run_stream
 from poolab.store.binding import Binding, bind_members, bindings_of, open_field_tube, tube_owner
 from poolab.store.bulk import pauses_gc
@@ -26,6 +25,7 @@ from poolab.store.reports import (
 )
 from poolab.store.residents import load_residents, resident_keys
 from poolab.store.tubes import ScanRecord, collection_records, insert_collections
+from poolab.summaries import ExportSummary, ScanReport
 from poolab.when import when
 
 MANIFEST_COLUMNS = (

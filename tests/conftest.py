@@ -72,3 +72,10 @@ def small_roster_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("roster") / "district.csv"
     write_roster_csv(generate_district(residents=600, households=360, compounds=3, seed=11), path)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _own_working_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in a folder of its own: a stream from standard input writes its
+    problems file to the working folder, and the repository is no place for those."""
+    monkeypatch.chdir(tmp_path)

@@ -16,7 +16,6 @@ from poolab.bench.plate_calls import PlateCalls, WellCall, call_plate
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.instruments.detect import read_export
 from poolab.instruments.long import parse_column_map
-from poolab.model import ResultImportSummary
 from poolab.results import CallRow, already_imported, import_results, record_calls
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import campaign_by_name
@@ -25,6 +24,7 @@ from poolab.store.events import now
 from poolab.store.plates import insert_plate_run, latest_placements, plate_wells, plates_by_barcode
 from poolab.store.residents import find_import
 from poolab.store.tubes import campaign_tube_index
+from poolab.summaries import ResultImportSummary
 
 
 @attrs.frozen(slots=True)

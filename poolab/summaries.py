@@ -1,4 +1,4 @@
-"""Value classes the workflow passes around and returns to its callers (the CLI)."""
+"""Summaries of what a workflow step did, returned to its caller (the CLI prints them)."""
 
 from __future__ import annotations
 
