@@ -282,7 +282,8 @@ class _CollectSession:
             if tube_id is None:
                 tube_id = open_field_tube(conn, campaign_id=self.info.id, barcode=tube.code, event_id=event_id)
                 if tube_id is None:
-                    savepoint.rollback()
+                    # the barcode was taken (ON CONFLICT DO NOTHING wrote nothing): ask by whom
+                    # in the same savepoint, which is still open
                     return _TubeWrite(tube, taken_by=tube_owner(conn, barcode=tube.code) or (0, now(), "?"))
             won = bind_members(
                 conn,
