@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, next_step, pass_app, reports_errors
+from .common import AppContext, next_step, pass_app
 
 
 @click.group()
@@ -31,7 +31,6 @@ def campaign() -> None:
     help="Pre-printed tubes bound in the field by scanning (poolab collect); no tubes are laid out now.",
 )
 @pass_app
-@reports_errors
 def campaign_new(
     app: AppContext,
     name: str,
@@ -79,7 +78,6 @@ def campaign_new(
 
 @campaign.command("list")
 @pass_app
-@reports_errors
 def campaign_list(app: AppContext) -> None:
     """The campaigns in the store, oldest first: pool size, mode, when and by whom
     they were created, and how many pool tubes they have."""

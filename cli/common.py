@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable
@@ -76,22 +75,6 @@ def report_error(exc: Exception) -> None:
     if len(exc.problems) > SHOWN:
         path = write_problems(exc.problems, problems_path(exc.problems[0].source))
         click.echo(f"  ... {len(exc.problems) - SHOWN} more; all {len(exc.problems)} problems: {path}", err=True)
-
-
-def reports_errors(fn: F) -> F:
-    """Turn a library ``PoolabError`` into a one-paragraph message and exit status 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from poolab.errors import PoolabError
-
-        try:
-            return fn(*args, **kwargs)
-        except PoolabError as exc:
-            report_error(exc)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def echo_json(obj: Any) -> None:

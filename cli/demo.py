@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import reports_errors
-
 if TYPE_CHECKING:
     from poolab.demo import DemoStep
 
@@ -41,7 +39,6 @@ if TYPE_CHECKING:
     show_default=True,
     help="Wells per plate at the simulated bench (a QuantStudio export per plate).",
 )
-@reports_errors
 def demo(
     seed: int,
     infected: int,

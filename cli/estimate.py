@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, echo_json, output_target, pass_app, reports_errors
+from .common import AppContext, echo_json, output_target, pass_app
 
 
 def accuracy_values(text: str, name: str) -> list[float]:
@@ -55,7 +55,6 @@ def _pct(p: float) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @pass_app
-@reports_errors
 def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, output: str | None, as_json: bool) -> None:
     """Prevalence of campaign NAME estimated from its pool results, with a 95% interval.
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, next_step, pass_app, reports_errors
+from .common import AppContext, next_step, pass_app
 
 
 @click.command()
 @pass_app
-@reports_errors
 def init(app: AppContext) -> None:
     """Create the store, or bring one made by an earlier poolab up to date (every row
     is kept; the schema's migrations run in one transaction).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, encoding_option, next_step, pass_app, reports_errors
+from .common import AppContext, encoding_option, next_step, pass_app
 from .sampling import report_scans
 
 
@@ -12,7 +12,6 @@ from .sampling import report_scans
 @click.argument("name")
 @click.argument("file", default="-", type=click.Path(allow_dash=True, dir_okay=False))
 @pass_app
-@reports_errors
 def receive(app: AppContext, name: str, file: str) -> None:
     """Lab reception: tube barcodes of campaign NAME, one per line, from FILE or
     standard input (a scanner in keyboard mode).
@@ -66,7 +65,6 @@ def results() -> None:
 @click.option("--reason", help="Why the results are corrected (kept with the correction).")
 @encoding_option
 @pass_app
-@reports_errors
 def results_import(
     app: AppContext,
     name: str,
@@ -142,7 +140,6 @@ def results_import(
 @click.option("--amend", is_flag=True, help="Let keyed calls correct recorded ones (needs --reason).")
 @click.option("--reason", help="Why results are corrected in this session (kept with each correction).")
 @pass_app
-@reports_errors
 def results_enter(app: AppContext, name: str, amend: bool, reason: str | None) -> None:
     """Key in results for campaign NAME: scan a tube, key its result, see it recorded.
 

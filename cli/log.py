@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, echo_json, pass_app, reports_errors
+from .common import AppContext, echo_json, pass_app
 
 
 @click.command()
@@ -15,7 +15,6 @@ from .common import AppContext, echo_json, pass_app, reports_errors
 @click.option("--limit", type=click.IntRange(1), help="Only the newest N events.")
 @click.option("--json", "as_json", is_flag=True, help='One JSON object on stdout: {"events": [...]}.')
 @pass_app
-@reports_errors
 def log(app: AppContext, name: str, barcode: str | None, limit: int | None, as_json: bool) -> None:
     """The event trail of campaign NAME, read-only: who did what and when, with the
     reason of every correction. Times are local.

@@ -91,8 +91,8 @@ class LazyGroup(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(1)
         except Exception as exc:
-            if ctx.params.get("debug"):
-                raise
+            # every command's errors end here: a library PoolabError is a message for a
+            # person (exit 1), anything else a bug (exit 2) with its traceback under --debug
             from poolab.errors import PoolabError
 
             from .common import report_error
@@ -100,6 +100,8 @@ class LazyGroup(click.Group):
             if isinstance(exc, PoolabError):
                 report_error(exc)
                 ctx.exit(1)
+            if ctx.params.get("debug"):
+                raise
             if isinstance(exc, OSError) and exc.strerror:
                 where = f"{exc.filename}: " if exc.filename else ""
                 click.echo(f"Error: {where}{exc.strerror}", err=True)

@@ -7,7 +7,7 @@ import click
 # attrs and the stock table only (no reportlab): cheap enough for --help
 from poolab.paper.stocks import DEFAULT_STOCK, STOCKS
 
-from .common import AppContext, pass_app, reports_errors, unmasked_option
+from .common import AppContext, pass_app, unmasked_option
 
 
 def _layouts_help() -> str:
@@ -47,7 +47,6 @@ def _layouts_help() -> str:
 )
 @unmasked_option
 @pass_app
-@reports_errors
 def labels(app: AppContext, name: str, output: str, what: str, layout: str, unmasked: bool) -> None:
     """Printable labels for campaign NAME: one label per tube, in walk order, so a
     team's stack comes off the sheets in the order it walks.

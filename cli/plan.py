@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .common import echo_json, reports_errors
+from .common import echo_json
 from .plan_advice import advise_cmd, curve_cmd
 from .plan_layout import decode_cmd, layout_cmd
 from .plan_options import accuracy_options, dilution_options, json_option, residents_option, table
@@ -39,7 +39,6 @@ _RESIDENTS = "The figures of the actual layout of N people (partial last block i
 @residents_option(False, _RESIDENTS)
 @dilution_options()
 @json_option
-@reports_errors
 def opchar_cmd(
     design: str,
     prevalence: float,
@@ -100,7 +99,6 @@ def opchar_cmd(
 @residents_option(False, _RESIDENTS)
 @dilution_options()
 @json_option
-@reports_errors
 def optimize_cmd(
     family: str,
     prevalence: float,

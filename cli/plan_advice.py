@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, echo_json, pass_app, reports_errors
+from .common import AppContext, echo_json, pass_app
 from .plan_options import dilution_options
 
 
@@ -40,7 +40,6 @@ from .plan_options import dilution_options
 )
 @dilution_options()
 @pass_app
-@reports_errors
 def curve_cmd(
     app: AppContext,
     output: str,
@@ -131,7 +130,6 @@ def curve_cmd(
 @dilution_options(default=True, sense="the Ct model of `plan opchar --dilution`")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @pass_app
-@reports_errors
 def advise_cmd(
     app: AppContext,
     name: str,

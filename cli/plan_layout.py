@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .common import echo_json, output_option, output_target, reports_errors
+from .common import echo_json, output_option, output_target
 from .plan_options import leftovers_option
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,7 +45,6 @@ def _layout_options(fn: F) -> F:
 @click.command("layout")
 @_layout_options
 @output_option()
-@reports_errors
 def layout_cmd(
     design: str, residents: int, se: str, sp: str, prevalence: float | None, leftovers: str | None, output: str
 ) -> None:
@@ -96,7 +95,6 @@ def layout_cmd(
 )
 @output_option()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of counts and next pools.")
-@reports_errors
 def decode_cmd(
     design: str,
     residents: int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, output_option, output_target, pass_app, reports_errors
+from .common import AppContext, output_option, output_target, pass_app
 
 _SIZE = click.option(
     "--size",
@@ -35,7 +35,6 @@ def plate() -> None:
 @_SIZE
 @output_option()
 @pass_app
-@reports_errors
 def plate_new(app: AppContext, name: str, size: str, output: str) -> None:
     """Put campaign NAME's received tubes that wait for a plate onto new plates.
 
@@ -59,7 +58,6 @@ def plate_new(app: AppContext, name: str, size: str, output: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @_SIZE
 @pass_app
-@reports_errors
 def plate_import(app: AppContext, name: str, file: str, size: str) -> None:
     """Import plate maps made elsewhere (a rack scanner, the lab's own system).
 
@@ -82,7 +80,6 @@ def plate_import(app: AppContext, name: str, file: str, size: str) -> None:
 @plate.command("list")
 @click.argument("name")
 @pass_app
-@reports_errors
 def plate_list(app: AppContext, name: str) -> None:
     """Campaign NAME's plates and where each stands: mapped (no export imported yet),
     resulted, or failed control (with the control that failed)."""
@@ -106,7 +103,6 @@ def plate_list(app: AppContext, name: str) -> None:
 @click.option("--plate", "plate_code", help="Only this plate's map.")
 @output_option()
 @pass_app
-@reports_errors
 def plate_map(app: AppContext, name: str, plate_code: str | None, output: str) -> None:
     """Write campaign NAME's plate maps (or one plate's) again, as plate new wrote them."""
     from poolab.bench.plates import write_plate_maps

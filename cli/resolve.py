@@ -11,7 +11,6 @@ from .common import (
     output_option,
     output_target,
     pass_app,
-    reports_errors,
     unmasked_option,
 )
 from .late import late_options, timing_lines
@@ -22,7 +21,6 @@ from .late import late_options, timing_lines
 @output_option()
 @unmasked_option
 @pass_app
-@reports_errors
 def retest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     """Individuals of campaign NAME to resample (单采单检): every member of a positive
     or inconclusive pool, and anyone whose individual tube was inconclusive, each with
@@ -43,7 +41,6 @@ def retest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
 @click.argument("name")
 @output_option()
 @pass_app
-@reports_errors
 def rerun(app: AppContext, name: str, output: str) -> None:
     """Tubes of campaign NAME whose run failed (result invalid): re-run from the same
     tube. Columns: tube_barcode,reason."""
@@ -61,7 +58,6 @@ def rerun(app: AppContext, name: str, output: str) -> None:
 @output_option()
 @unmasked_option
 @pass_app
-@reports_errors
 def positives(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     """Confirmed positive residents of campaign NAME (positive individual tubes).
 
@@ -81,7 +77,6 @@ def positives(app: AppContext, name: str, output: str, unmasked: bool) -> None:
 @click.option("--missing", is_flag=True, help="Also list the barcodes still waiting for receipt or a result.")
 @late_options
 @pass_app
-@reports_errors
 def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receipt: float, late_result: float) -> None:
     """Where every tube of campaign NAME stands: tubes by furthest step (planned,
     collected, received, resulted), results by call, retests, confirmed positives,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, encoding_option, next_step, output_target, pass_app, reports_errors
+from .common import AppContext, encoding_option, next_step, output_target, pass_app
 
 
 @click.group()
@@ -31,7 +31,6 @@ def roster() -> None:
     show_default=True,
     help="utf-8-sig adds the BOM Excel expects; gb18030 as many committees send.",
 )
-@reports_errors
 def roster_demo(output: str, residents: int, households: int, compounds: int, seed: int, encoding: str) -> None:
     """Write a synthetic district roster (by default the size of the real district:
     97,488 residents, 58,937 households, 38 compounds), with buildings, units, rooms,
@@ -60,7 +59,6 @@ def roster_demo(output: str, residents: int, households: int, compounds: int, se
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @encoding_option
 @pass_app
-@reports_errors
 def roster_import(app: AppContext, file: str, encoding: str | None) -> None:
     """Import or update residents from a roster CSV (UTF-8, UTF-8 with BOM or GB18030).
 

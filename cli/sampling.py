@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import AppContext, next_step, output_target, pass_app, reports_errors, unmasked_option
+from .common import AppContext, next_step, output_target, pass_app, unmasked_option
 
 if TYPE_CHECKING:
     from poolab.summaries import ScanReport
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 )
 @unmasked_option
 @pass_app
-@reports_errors
 def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     """The sampling manifest of campaign NAME: one row per resident in walk order,
     which tube (barcode) and slot each swab goes into.
@@ -94,7 +93,6 @@ def report_scans(report: ScanReport, what: str, *, label: str) -> None:
 @click.argument("name")
 @click.argument("file", default="-", type=click.Path(allow_dash=True, dir_okay=False))
 @pass_app
-@reports_errors
 def collect(app: AppContext, name: str, file: str) -> None:
     """Field scans for campaign NAME, one scan per line, from FILE or standard input.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, pass_app, reports_errors
+from .common import AppContext, pass_app
 from .late import late_options
 
 
@@ -30,7 +30,6 @@ from .late import late_options
 )
 @late_options
 @pass_app
-@reports_errors
 def serve(
     app: AppContext, host: str, port: int, token: str | None, refresh: int, late_receipt: float, late_result: float
 ) -> None:

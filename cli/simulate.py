@@ -7,7 +7,7 @@ import time
 
 import click
 
-from .common import echo_json, reports_errors
+from .common import echo_json
 from .plan_options import dilution_options, leftovers_option
 
 _LABELS = (
@@ -82,7 +82,6 @@ _LABELS = (
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object: design, the five figures, replicates, ci99."
 )
-@reports_errors
 def simulate(
     design: str,
     residents: int,

@@ -110,7 +110,7 @@ def insert_tubes(
     parent_tube_ids: Sequence[int | None] | None = None,
     resident_pks: Sequence[int | None] | None = None,
 ) -> int:
-    """Add tubes; returns how many (``tube_ids_for`` or ``tube_ids_by_position`` give their ids)."""
+    """Add tubes; returns how many (``tube_ids_by_position`` gives their ids)."""
     n = len(barcodes)
     parents = parent_tube_ids if parent_tube_ids is not None else [None] * n
     residents = resident_pks if resident_pks is not None else [None] * n
@@ -128,16 +128,6 @@ def tube_ids_by_position(conn: Connection, *, campaign_id: int, kind: str) -> np
     district's pool tubes are read back without their barcodes)."""
     stmt = select(_T.c.id).where(_T.c.campaign_id == campaign_id, _T.c.kind == kind).order_by(_T.c.position)
     return np.asarray([r[0] for r in fetch_all_raw(conn, stmt)], dtype=np.int64)
-
-
-def tube_ids_for(conn: Connection, *, barcodes: Sequence[str], campaign_id: int) -> dict[str, int]:
-    """barcode -> tube id for tubes of one campaign."""
-    wanted = set(barcodes)
-    if len(wanted) > 1000:
-        rows = conn.execute(select(_T.c.barcode, _T.c.id).where(_T.c.campaign_id == campaign_id))
-        return {b: i for b, i in rows if b in wanted}
-    rows = conn.execute(select(_T.c.barcode, _T.c.id).where(_T.c.barcode.in_(list(wanted))))
-    return {b: i for b, i in rows}
 
 
 def insert_members(
@@ -161,11 +151,6 @@ def insert_members(
         )
     )
     return insert_rows(conn, _M, ("campaign_id", "tube_id", "resident_pk", "slot", "event_id"), rows)
-
-
-def barcode_in_use(conn: Connection, *, barcode: str) -> int | None:
-    """The campaign id of the tube with ``barcode``, None when the code is free."""
-    return conn.execute(select(_T.c.campaign_id).where(_T.c.barcode == barcode)).scalar()
 
 
 class CampaignExists(PoolabError):
