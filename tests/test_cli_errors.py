@@ -19,7 +19,7 @@ def _invoke(url: str, *args: str) -> tuple[int, str, BaseException | None]:
     return r.exit_code, r.output, r.exception
 
 
-def _raising(exc: BaseException):  # type: ignore[no-untyped-def]
+def _raising(exc: BaseException):
     def fail(*_args: object, **_kwargs: object) -> None:
         raise exc
 
@@ -72,7 +72,7 @@ def test_a_library_error_from_any_command_exits_1(url: str, monkeypatch: pytest.
     assert _invoke(url, "campaign", "new", "d")[:2] == (1, "Error: no such thing\n")
 
 
-def test_campaign_refusals(store, small_roster_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_campaign_refusals(store, small_roster_csv: Path) -> None:
     """What `campaign new` refuses, each named, nothing stored."""
     from poolab.campaigns import MAX_POOL_SIZE, create_campaign
     from poolab.roster_import import import_roster
