@@ -6,6 +6,9 @@ from typing import NamedTuple
 
 import attrs
 
+from poolab.calls import CT_RANGE
+from poolab.instruments.constants import NO_CT
+
 
 class Reading(NamedTuple):
     """One row of an export: a well and target with its Ct as written (a tuple: a plate
@@ -34,9 +37,6 @@ class Export:
 def reading_ct(raw: str) -> float | None | str:
     """The Ct a reading holds: a number, None for no Ct (blank, ``Undetermined``,
     ``NaN``), or why it is not a Ct (a string)."""
-    from poolab.calls import CT_RANGE
-    from poolab.instruments.constants import NO_CT
-
     text = raw.strip()
     if text.lower() in NO_CT:
         return None
