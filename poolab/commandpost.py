@@ -20,8 +20,10 @@ from poolab.masking import mask_name
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.findings import FlaggedPool, confirmed_positives, flagged_pools
-from poolab.store.progress import STEPS, RetestOutcome, StepCount, retest_outcomes, step_counts
-from poolab.timing import CampaignTiming, LateRule, campaign_timing
+from poolab.store.progress import STEPS, RetestOutcome, StepCount, retest_outcomes, scans_collection, step_counts
+from poolab.store.timing import LATE_STEPS, SPANS
+from poolab.store.tubesql import without_jit
+from poolab.timing import CampaignTiming, LateRule, Turnaround, late_list, span_turnaround
 
 CALLS = ("positive", "negative", "inconclusive", "invalid")
 FLAGGED_CALLS = ("positive", "inconclusive")
@@ -103,25 +105,34 @@ class CampaignView:
 def campaign_view(
     store: Store, campaign: str, *, late: LateRule | None = None, now: datetime | None = None, listed: int = LISTED
 ) -> CampaignView:
-    """Read the campaign's page. The time-based figures (turnaround, late tubes) are read
-    on a second connection at the same moment, beside the counts (two cores, half the
-    wait); each part is one snapshot of the store."""
+    """Read the campaign's page. Each turnaround span is read on a connection of its
+    own while the counts and late tubes are read on this one (the three take about as
+    long; on two cores the page waits for the longest, not their sum); each part is one
+    snapshot of the store."""
     at = (now or datetime.now(UTC)).astimezone(UTC)
+    rule = late or LateRule()
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
 
-    def read_timing() -> CampaignTiming:
+    def read_span(span: str) -> Turnaround:
         with store.read() as conn:
-            return campaign_timing(conn, campaign_id=info.id, rule=late or LateRule(), now=at, listed=listed)
+            without_jit(conn)
+            return span_turnaround(conn, campaign_id=info.id, span=span)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="poolab-timing") as pool:
-        pending = pool.submit(read_timing)
+    with ThreadPoolExecutor(max_workers=len(SPANS), thread_name_prefix="poolab-turnaround") as pool:
+        spans = {span: pool.submit(read_span, span) for span in SPANS}
         with store.read() as conn:
+            without_jit(conn)
             counts = step_counts(conn, campaign_id=info.id)
+            scanned = scans_collection(conn, campaign_id=info.id)
             outcomes = retest_outcomes(conn, campaign_id=info.id)
             flagged = flagged_pools(conn, campaign_id=info.id, calls=FLAGGED_CALLS, limit=listed)
             positives = confirmed_positives(conn, campaign_id=info.id, limit=listed)
-        timing = pending.result()
+            waiting = {
+                step: late_list(conn, campaign_id=info.id, step=step, rule=rule, now=at, listed=listed)
+                for step in LATE_STEPS
+            }
+        timing = CampaignTiming(now=at, rule=rule, turnaround={s: f.result() for s, f in spans.items()}, late=waiting)
     pools = [c for c in counts if c.kind == "pool"]
     by_compound = {o.compound: o for o in outcomes}
     grouped: dict[str, list[StepCount]] = {}
@@ -132,7 +143,7 @@ def campaign_view(
         key=lambda p: (p.share("resulted"), p.share("received"), p.compound),
     )
     overall = _progress("", pools, outcomes)
-    figures = status_figures(info.name, counts, overall.confirmed)
+    figures = status_figures(info.name, counts, overall.confirmed, collection_scanned=scanned)
     return CampaignView(
         campaign=info.name,
         figures=figures,
@@ -186,17 +197,18 @@ def _retests(individual: list[StepCount]) -> Retests:
     )
 
 
-def status_figures(campaign: str, counts: list[StepCount], confirmed: int) -> dict[str, object]:
+def status_figures(
+    campaign: str, counts: list[StepCount], confirmed: int, *, collection_scanned: bool
+) -> dict[str, object]:
     """The keys of ``poolab status --json`` (before turnaround and late), from the
     grouped counts, by the rules of ``poolab.resolve.campaign_status`` (a test holds the
     two equal): tubes at their furthest step (a plated tube is a received one there),
     current calls, retest tubes, and the tubes awaited for collection, receipt or a
-    usable result."""
+    usable result (``collection_scanned``: any tube of the campaign has a collection scan)."""
 
     def total(**match: object) -> int:
         return sum(c.tubes for c in counts if all(getattr(c, k) == v for k, v in match.items()))
 
-    scans_collection = any(c.collected for c in counts)
     received = total(step="received") + total(step="plated")
     return {
         "campaign": campaign,
@@ -214,8 +226,8 @@ def status_figures(campaign: str, counts: list[StepCount], confirmed: int) -> di
         "missing_results": received + total(step="resulted", call="invalid"),
         "awaiting_receipt": total(step="collected")
         + total(kind="individual", step="planned")
-        + (0 if scans_collection else total(kind="pool", step="planned")),
-        "awaiting_collection": total(kind="pool", step="planned") if scans_collection else 0,
+        + (0 if collection_scanned else total(kind="pool", step="planned")),
+        "awaiting_collection": total(kind="pool", step="planned") if collection_scanned else 0,
         "pool_results": {c: total(kind="pool", call=c) for c in CALLS},
         "individual_results": {c: total(kind="individual", call=c) for c in CALLS},
     }

@@ -31,8 +31,10 @@ def turnaround_minutes(conn: Connection, *, campaign_id: int, span: str) -> list
         on_end = end.c.tube_id == t.c.id
     elif span == "receipt_to_result":
         start, end, older = _REC.alias("start"), RES.alias("end"), RES.alias("older")
-        first_result = select(func.min(older.c.id)).where(older.c.tube_id == t.c.id).scalar_subquery()
-        on_end = end.c.id == first_result  # the oldest row: its chain's start
+        if conn.dialect.name == "sqlite":  # the oldest row: one step into the tube's index entries
+            on_end = end.c.id == select(func.min(older.c.id)).where(older.c.tube_id == t.c.id).scalar_subquery()
+        else:  # the row superseding none, its chain's start (the same row): hash-joined once
+            on_end = (end.c.tube_id == t.c.id) & end.c.supersedes_id.is_(None)
     else:
         raise ValueError(f"unknown span {span!r}; one of {', '.join(SPANS)}")
     minutes = minutes_between(conn.dialect.name, start.c.at, end.c.at)
