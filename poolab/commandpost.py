@@ -23,7 +23,7 @@ from poolab.store.findings import FlaggedPool, confirmed_positives, flagged_pool
 from poolab.store.progress import STEPS, RetestOutcome, StepCount, retest_outcomes, scans_collection, step_counts
 from poolab.store.timing import LATE_STEPS, SPANS
 from poolab.store.tubesql import without_jit
-from poolab.timing import CampaignTiming, LateRule, Turnaround, late_list, span_turnaround
+from poolab.timing import CampaignTiming, LateList, LateRule, Turnaround, late_list, span_turnaround
 
 CALLS = ("positive", "negative", "inconclusive", "invalid")
 FLAGGED_CALLS = ("positive", "inconclusive")
@@ -105,22 +105,27 @@ class CampaignView:
 def campaign_view(
     store: Store, campaign: str, *, late: LateRule | None = None, now: datetime | None = None, listed: int = LISTED
 ) -> CampaignView:
-    """Read the campaign's page. Each turnaround span is read on a connection of its
-    own while the counts and late tubes are read on this one (the three take about as
-    long; on two cores the page waits for the longest, not their sum); each part is one
-    snapshot of the store."""
+    """Read the campaign's page. Two more connections read the time-based figures at the
+    same moment, each one turnaround span and one kind of late tube, while this one
+    counts the tubes (the three take about as long: on two cores the page waits for the
+    longest, not their sum); each part is one snapshot of the store."""
     at = (now or datetime.now(UTC)).astimezone(UTC)
     rule = late or LateRule()
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
 
-    def read_span(span: str) -> Turnaround:
+    def read_times(span: str, step: str) -> tuple[Turnaround, LateList]:
         with store.read() as conn:
             without_jit(conn)
-            return span_turnaround(conn, campaign_id=info.id, span=span)
+            return (
+                span_turnaround(conn, campaign_id=info.id, span=span),
+                late_list(conn, campaign_id=info.id, step=step, rule=rule, now=at, listed=listed),
+            )
 
-    with ThreadPoolExecutor(max_workers=len(SPANS), thread_name_prefix="poolab-turnaround") as pool:
-        spans = {span: pool.submit(read_span, span) for span in SPANS}
+    with ThreadPoolExecutor(max_workers=len(SPANS), thread_name_prefix="poolab-times") as pool:
+        times = [
+            (span, step, pool.submit(read_times, span, step)) for span, step in zip(SPANS, LATE_STEPS, strict=True)
+        ]
         with store.read() as conn:
             without_jit(conn)
             counts = step_counts(conn, campaign_id=info.id)
@@ -128,11 +133,13 @@ def campaign_view(
             outcomes = retest_outcomes(conn, campaign_id=info.id)
             flagged = flagged_pools(conn, campaign_id=info.id, calls=FLAGGED_CALLS, limit=listed)
             positives = confirmed_positives(conn, campaign_id=info.id, limit=listed)
-            waiting = {
-                step: late_list(conn, campaign_id=info.id, step=step, rule=rule, now=at, listed=listed)
-                for step in LATE_STEPS
-            }
-        timing = CampaignTiming(now=at, rule=rule, turnaround={s: f.result() for s, f in spans.items()}, late=waiting)
+        read = [(span, step, *pending.result()) for span, step, pending in times]
+    timing = CampaignTiming(
+        now=at,
+        rule=rule,
+        turnaround={span: turnaround for span, _, turnaround, _ in read},
+        late={step: waiting for _, step, _, waiting in read},
+    )
     pools = [c for c in counts if c.kind == "pool"]
     by_compound = {o.compound: o for o in outcomes}
     grouped: dict[str, list[StepCount]] = {}

@@ -42,9 +42,14 @@ def step_counts(conn: Connection, *, campaign_id: int) -> list[StepCount]:
     """The campaign's tubes grouped by compound, kind, furthest step and current call.
 
     A pool tube's compound and head-count are read from the tube (written by ``campaign
-    new``), or from its members where it was bound in the field. On SQLite each tube's
-    steps are looked up only as far as needed (a resulted tube's scans are not read); on
-    PostgreSQL every step table is hash-joined once."""
+    new``); the pool tubes bound in the field are counted apart, from their members. On
+    SQLite each tube's steps are looked up only as far as needed (a resulted tube's scans
+    are not read); on PostgreSQL every step table is hash-joined once, and the first
+    grouping is made by the parallel workers (its keys are columns, no look-ups)."""
+    return _step_counts(conn, campaign_id, laid_out=True) + _step_counts(conn, campaign_id, laid_out=False)
+
+
+def _step_counts(conn: Connection, campaign_id: int, *, laid_out: bool) -> list[StepCount]:
     t, res = T.alias("t"), RES.alias("res")
     if conn.dialect.name == "sqlite":
         step = _furthest_step(
@@ -68,12 +73,16 @@ def step_counts(conn: Connection, *, campaign_id: int) -> list[StepCount]:
             .outerjoin(well, (well.c.tube_id == t.c.id) & (well.c.run == 1))  # its first plate: one row a tube
             .outerjoin(res, current_result_on(res, t.c.id))
         )
-    compound = case((t.c.kind == "pool", func.coalesce(t.c.compound, _first_compound(t), "")), else_="")
-    people = func.coalesce(t.c.people, people_in(t))
+    if laid_out:  # and the individual tubes, counted per campaign: no compound, no members
+        which = t.c.compound.is_not(None) | (t.c.kind != "pool")
+        compound, people = func.coalesce(t.c.compound, ""), func.coalesce(t.c.people, 0)
+    else:
+        which = t.c.compound.is_(None) & (t.c.kind == "pool")
+        compound, people = func.coalesce(_first_compound(t), ""), people_in(t)
     query = (
         select(compound, t.c.kind, step, res.c.call, func.count(), func.sum(people))
         .select_from(source)
-        .where(t.c.campaign_id == campaign_id)
+        .where(t.c.campaign_id == campaign_id, which)
         .group_by(compound, t.c.kind, step, res.c.call)
     )
     return [StepCount(str(c), str(k), str(s), call, int(n), int(p or 0)) for c, k, s, call, n, p in conn.execute(query)]
@@ -96,7 +105,8 @@ def _any(table: Any, tube: Any, *, run: int | None = None) -> Any:
 
 
 def _first_compound(tube: Any) -> Any:
-    """The compound of a pool tube's first member (a tube bound in the field)."""
+    """The compound of a pool tube's first member (a tube bound in the field; pools never
+    cross a compound)."""
     first, place = M.alias("first"), R.alias("place")
     return (
         select(place.c.compound)
