@@ -11,10 +11,12 @@ median of ``--repeat``):
 
 * raw baseline: the SQL statements one page runs, captured from ``campaign_view`` and
   replayed through the bare driver (``sqlite3`` / psycopg) with the same parameters;
-* ``campaign_view`` in process (every figure the page shows: the counts and, on a second
-  connection at the same time, turnaround and late tubes);
-* the CPU time of that call (both connections' work: on SQLite it runs in this process),
-  which another program's load on the machine does not inflate the way it does wall time;
+* ``campaign_view`` in process (every figure the page shows: the counts on one
+  connection and, on two more at the same time, a turnaround span and a kind of late
+  tube each);
+* the CPU time of that call (every connection's work: on SQLite it runs in this process;
+  on PostgreSQL it is the client's share only, the server's work is not in it), which
+  another program's load on the machine does not inflate the way it does wall time;
 * ``GET /campaigns/NAME`` from a ``poolab serve`` process over loopback (the page as a
   browser gets it: the library call, the template, HTTP);
 * ``GET /api/campaigns/NAME/status`` (``poolab status --json``: ``campaign_status``,
