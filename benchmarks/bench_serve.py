@@ -93,7 +93,7 @@ def captured_sql(url: str) -> list[tuple[str, Any]]:
     seen: list[tuple[str, Any]] = []
 
     def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH", "SET")):  # SET: the page's settings
             seen.append((statement, parameters))
 
     event.listen(store.engine, "before_cursor_execute", keep)
@@ -127,8 +127,9 @@ def raw_replay(url: str, statements: list[tuple[str, Any]]) -> Callable[[], int]
 
     def run_pg() -> int:
         kwargs = {"options": urllib.parse.unquote(options)} if options else {}
-        with psycopg.connect(base, **kwargs) as con:
-            return sum(len(con.execute(sql, params).fetchall()) for sql, params in statements)
+        with psycopg.connect(base, **kwargs) as con:  # one transaction: SET LOCAL holds for what follows
+            cursors = (con.execute(sql, params) for sql, params in statements)
+            return sum(len(cur.fetchall()) for cur in cursors if cur.description is not None)
 
     return run_pg
 
@@ -188,7 +189,8 @@ def measure(kind: str, url: str, residents: int, repeat: int, rows: list[tuple[s
         print(f"  {rows[-1][0]}: {med * 1000:.0f} ms", file=sys.stderr, flush=True)
 
     statements = captured_sql(url)
-    add(f"raw driver, the page's {len(statements)} SELECTs (baseline)", time_call(raw_replay(url, statements), repeat))
+    selects = sum(1 for sql, _ in statements if not sql.lstrip().upper().startswith("SET"))
+    add(f"raw driver, the page's {selects} SELECTs (baseline)", time_call(raw_replay(url, statements), repeat))
     store = open_store(url)
     try:
         view = lambda: campaign_view(store, CAMPAIGN, listed=40)  # noqa: E731

@@ -10,6 +10,7 @@ positives (names masked as on exports), turnaround and late tubes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -213,8 +214,13 @@ def status_figures(
     current calls, retest tubes, and the tubes awaited for collection, receipt or a
     usable result (``collection_scanned``: any tube of the campaign has a collection scan)."""
 
+    tubes: Counter[tuple[str, str, str | None]] = Counter()  # (kind, step, call): a few keys, whatever the size
+    for c in counts:
+        tubes[c.kind, c.step, c.call] += c.tubes
+
     def total(**match: object) -> int:
-        return sum(c.tubes for c in counts if all(getattr(c, k) == v for k, v in match.items()))
+        keys = ("kind", "step", "call")
+        return sum(n for key, n in tubes.items() if all(key[keys.index(k)] == v for k, v in match.items()))
 
     received = total(step="received") + total(step="plated")
     return {
