@@ -11,10 +11,12 @@ median of ``--repeat``):
 
 * raw baseline: the SQL statements one page runs, captured from ``campaign_view`` and
   replayed through the bare driver (``sqlite3`` / psycopg) with the same parameters;
-* ``campaign_view`` in process (every figure the page shows: the counts and, on a second
-  connection at the same time, turnaround and late tubes);
-* the CPU time of that call (both connections' work: on SQLite it runs in this process),
-  which another program's load on the machine does not inflate the way it does wall time;
+* ``campaign_view`` in process (every figure the page shows: the counts on one
+  connection and, on two more at the same time, a turnaround span and a kind of late
+  tube each);
+* the CPU time of that call (every connection's work: on SQLite it runs in this process;
+  on PostgreSQL it is the client's share only, the server's work is not in it), which
+  another program's load on the machine does not inflate the way it does wall time;
 * ``GET /campaigns/NAME`` from a ``poolab serve`` process over loopback (the page as a
   browser gets it: the library call, the template, HTTP);
 * ``GET /api/campaigns/NAME/status`` (``poolab status --json``: ``campaign_status``,
@@ -91,7 +93,7 @@ def captured_sql(url: str) -> list[tuple[str, Any]]:
     seen: list[tuple[str, Any]] = []
 
     def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH", "SET")):  # SET: the page's settings
             seen.append((statement, parameters))
 
     event.listen(store.engine, "before_cursor_execute", keep)
@@ -125,8 +127,9 @@ def raw_replay(url: str, statements: list[tuple[str, Any]]) -> Callable[[], int]
 
     def run_pg() -> int:
         kwargs = {"options": urllib.parse.unquote(options)} if options else {}
-        with psycopg.connect(base, **kwargs) as con:
-            return sum(len(con.execute(sql, params).fetchall()) for sql, params in statements)
+        with psycopg.connect(base, **kwargs) as con:  # one transaction: SET LOCAL holds for what follows
+            cursors = (con.execute(sql, params) for sql, params in statements)
+            return sum(len(cur.fetchall()) for cur in cursors if cur.description is not None)
 
     return run_pg
 
@@ -186,7 +189,8 @@ def measure(kind: str, url: str, residents: int, repeat: int, rows: list[tuple[s
         print(f"  {rows[-1][0]}: {med * 1000:.0f} ms", file=sys.stderr, flush=True)
 
     statements = captured_sql(url)
-    add(f"raw driver, the page's {len(statements)} SELECTs (baseline)", time_call(raw_replay(url, statements), repeat))
+    selects = sum(1 for sql, _ in statements if not sql.lstrip().upper().startswith("SET"))
+    add(f"raw driver, the page's {selects} SELECTs (baseline)", time_call(raw_replay(url, statements), repeat))
     store = open_store(url)
     try:
         view = lambda: campaign_view(store, CAMPAIGN, listed=40)  # noqa: E731

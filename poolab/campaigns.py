@@ -27,6 +27,7 @@ from poolab.store.campaigns import (
 from poolab.store.engine import Store
 from poolab.store.events import record_event
 from poolab.store.residents import known_compounds, load_residents
+from poolab.store.tubesql import FIRST_SLOT
 from poolab.summaries import CampaignSummary
 
 MAX_POOL_SIZE = 100
@@ -109,6 +110,10 @@ def create_campaign(
             one_tube_per_household=one_tube_per_household,
         )
         barcodes = issue_tube_barcodes(conn, prefix=POOL_PREFIX, count=assignment.n_tubes)
+        tube_of = np.asarray(assignment.tube, dtype=np.int64)
+        first = np.flatnonzero(np.asarray(assignment.slot) == FIRST_SLOT)  # one a tube; pools keep to a compound
+        compound_of = np.empty(assignment.n_tubes, dtype=object)
+        compound_of[tube_of[first]] = [residents.compound[i] for i in first]
         insert_tubes(
             conn,
             campaign_id=campaign_id,
@@ -116,13 +121,15 @@ def create_campaign(
             barcodes=barcodes,
             positions=range(assignment.n_tubes),
             event_id=event_id,
+            compounds=compound_of.tolist(),
+            people=np.bincount(tube_of, minlength=assignment.n_tubes).tolist(),
         )
         tube_id_of_index = tube_ids_by_position(conn, campaign_id=campaign_id, kind="pool")
         assert tube_id_of_index.shape[0] == assignment.n_tubes  # a new campaign holds only these
         insert_members(
             conn,
             campaign_id=campaign_id,
-            tube_ids=tube_id_of_index[np.asarray(assignment.tube, dtype=np.int64)],
+            tube_ids=tube_id_of_index[tube_of],
             resident_pks=residents.pk,
             slots=np.asarray(assignment.slot, dtype=np.int64),
             event_id=event_id,

@@ -10,6 +10,7 @@ positives (names masked as on exports), turnaround and late tubes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -20,8 +21,10 @@ from poolab.masking import mask_name
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.findings import FlaggedPool, confirmed_positives, flagged_pools
-from poolab.store.progress import STEPS, RetestOutcome, StepCount, retest_outcomes, step_counts
-from poolab.timing import CampaignTiming, LateRule, campaign_timing
+from poolab.store.progress import STEPS, RetestOutcome, StepCount, retest_outcomes, scans_collection, step_counts
+from poolab.store.timing import LATE_STEPS, SPANS
+from poolab.store.tubesql import without_jit
+from poolab.timing import CampaignTiming, LateList, LateRule, Turnaround, late_list, span_turnaround
 
 CALLS = ("positive", "negative", "inconclusive", "invalid")
 FLAGGED_CALLS = ("positive", "inconclusive")
@@ -103,25 +106,41 @@ class CampaignView:
 def campaign_view(
     store: Store, campaign: str, *, late: LateRule | None = None, now: datetime | None = None, listed: int = LISTED
 ) -> CampaignView:
-    """Read the campaign's page. The time-based figures (turnaround, late tubes) are read
-    on a second connection at the same moment, beside the counts (two cores, half the
-    wait); each part is one snapshot of the store."""
+    """Read the campaign's page. Two more connections read the time-based figures at the
+    same moment, each one turnaround span and one kind of late tube, while this one
+    counts the tubes (the three take about as long: on two cores the page waits for the
+    longest, not their sum); each part is one snapshot of the store."""
     at = (now or datetime.now(UTC)).astimezone(UTC)
+    rule = late or LateRule()
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
 
-    def read_timing() -> CampaignTiming:
+    def read_times(span: str, step: str) -> tuple[Turnaround, LateList]:
         with store.read() as conn:
-            return campaign_timing(conn, campaign_id=info.id, rule=late or LateRule(), now=at, listed=listed)
+            without_jit(conn)
+            return (
+                span_turnaround(conn, campaign_id=info.id, span=span),
+                late_list(conn, campaign_id=info.id, step=step, rule=rule, now=at, listed=listed),
+            )
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="poolab-timing") as pool:
-        pending = pool.submit(read_timing)
+    with ThreadPoolExecutor(max_workers=len(SPANS), thread_name_prefix="poolab-times") as pool:
+        times = [
+            (span, step, pool.submit(read_times, span, step)) for span, step in zip(SPANS, LATE_STEPS, strict=True)
+        ]
         with store.read() as conn:
+            without_jit(conn)
             counts = step_counts(conn, campaign_id=info.id)
+            scanned = scans_collection(conn, campaign_id=info.id)
             outcomes = retest_outcomes(conn, campaign_id=info.id)
             flagged = flagged_pools(conn, campaign_id=info.id, calls=FLAGGED_CALLS, limit=listed)
             positives = confirmed_positives(conn, campaign_id=info.id, limit=listed)
-        timing = pending.result()
+        read = [(span, step, *pending.result()) for span, step, pending in times]
+    timing = CampaignTiming(
+        now=at,
+        rule=rule,
+        turnaround={span: turnaround for span, _, turnaround, _ in read},
+        late={step: waiting for _, step, _, waiting in read},
+    )
     pools = [c for c in counts if c.kind == "pool"]
     by_compound = {o.compound: o for o in outcomes}
     grouped: dict[str, list[StepCount]] = {}
@@ -132,7 +151,7 @@ def campaign_view(
         key=lambda p: (p.share("resulted"), p.share("received"), p.compound),
     )
     overall = _progress("", pools, outcomes)
-    figures = status_figures(info.name, counts, overall.confirmed)
+    figures = status_figures(info.name, counts, overall.confirmed, collection_scanned=scanned)
     return CampaignView(
         campaign=info.name,
         figures=figures,
@@ -186,17 +205,23 @@ def _retests(individual: list[StepCount]) -> Retests:
     )
 
 
-def status_figures(campaign: str, counts: list[StepCount], confirmed: int) -> dict[str, object]:
+def status_figures(
+    campaign: str, counts: list[StepCount], confirmed: int, *, collection_scanned: bool
+) -> dict[str, object]:
     """The keys of ``poolab status --json`` (before turnaround and late), from the
     grouped counts, by the rules of ``poolab.resolve.campaign_status`` (a test holds the
     two equal): tubes at their furthest step (a plated tube is a received one there),
     current calls, retest tubes, and the tubes awaited for collection, receipt or a
-    usable result."""
+    usable result (``collection_scanned``: any tube of the campaign has a collection scan)."""
+
+    tubes: Counter[tuple[str, str, str | None]] = Counter()  # (kind, step, call): a few keys, whatever the size
+    for c in counts:
+        tubes[c.kind, c.step, c.call] += c.tubes
 
     def total(**match: object) -> int:
-        return sum(c.tubes for c in counts if all(getattr(c, k) == v for k, v in match.items()))
+        keys = ("kind", "step", "call")
+        return sum(n for key, n in tubes.items() if all(key[keys.index(k)] == v for k, v in match.items()))
 
-    scans_collection = any(c.collected for c in counts)
     received = total(step="received") + total(step="plated")
     return {
         "campaign": campaign,
@@ -214,8 +239,8 @@ def status_figures(campaign: str, counts: list[StepCount], confirmed: int) -> di
         "missing_results": received + total(step="resulted", call="invalid"),
         "awaiting_receipt": total(step="collected")
         + total(kind="individual", step="planned")
-        + (0 if scans_collection else total(kind="pool", step="planned")),
-        "awaiting_collection": total(kind="pool", step="planned") if scans_collection else 0,
+        + (0 if collection_scanned else total(kind="pool", step="planned")),
+        "awaiting_collection": total(kind="pool", step="planned") if collection_scanned else 0,
         "pool_results": {c: total(kind="pool", call=c) for c in CALLS},
         "individual_results": {c: total(kind="individual", call=c) for c in CALLS},
     }

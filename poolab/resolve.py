@@ -30,6 +30,7 @@ from poolab.store.reports import (
     pool_members,
     residents_by_pk,
 )
+from poolab.store.tubesql import without_jit
 from poolab.summaries import CampaignStatus, ExportSummary, TubeCounts
 from poolab.timing import LateRule, campaign_timing
 
@@ -201,6 +202,7 @@ def campaign_status(
     awaited (the counts of the lists ``missing_tubes`` gives); turnaround times and late
     tubes (``late``: when a tube is late, as of ``now``)."""
     with store.read() as conn:
+        without_jit(conn)
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
         residents = count_campaign_residents(conn, campaign_id=info.id)

@@ -114,19 +114,30 @@ def campaign_timing(
     """The campaign's turnaround and late tubes (the ``listed`` longest-waiting of each
     step with their place), read in the caller's snapshot."""
     at = (now or datetime.now(UTC)).astimezone(UTC)
-    hours = {"not_received": rule.receipt_hours, "without_result": rule.result_hours}
-    late: dict[str, LateList] = {}
-    for step in LATE_STEPS:
-        count, tubes = late_tubes(
-            conn, campaign_id=campaign_id, step=step, before=at - timedelta(hours=hours[step]), limit=max(listed, 1)
-        )
-        late[step] = LateList(hours[step], count, tuple(tubes[:listed]))
     return CampaignTiming(
         now=at,
         rule=rule,
-        turnaround={s: turnaround_from(turnaround_minutes(conn, campaign_id=campaign_id, span=s)) for s in SPANS},
-        late=late,
+        turnaround={s: span_turnaround(conn, campaign_id=campaign_id, span=s) for s in SPANS},
+        late={
+            step: late_list(conn, campaign_id=campaign_id, step=step, rule=rule, now=at, listed=listed)
+            for step in LATE_STEPS
+        },
     )
+
+
+def span_turnaround(conn: Connection, *, campaign_id: int, span: str) -> Turnaround:
+    """One span's turnaround (``SPANS``): a part of ``campaign_timing`` a caller may read
+    on a connection of its own."""
+    return turnaround_from(turnaround_minutes(conn, campaign_id=campaign_id, span=span))
+
+
+def late_list(conn: Connection, *, campaign_id: int, step: str, rule: LateRule, now: datetime, listed: int) -> LateList:
+    """Tubes late at ``step`` (``LATE_STEPS``) as of ``now``: a part of ``campaign_timing``."""
+    hours = rule.receipt_hours if step == "not_received" else rule.result_hours
+    count, tubes = late_tubes(
+        conn, campaign_id=campaign_id, step=step, before=now - timedelta(hours=hours), limit=max(listed, 1)
+    )
+    return LateList(hours, count, tuple(tubes[:listed]))
 
 
 def duration_text(minutes: float | None) -> str:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from poolab.store.engine import make_engine, resolve_url
+from poolab.store.migrate import upgrade
 from tests.workflow import run
 
 pytestmark = pytest.mark.store
@@ -126,7 +127,9 @@ def test_v1_store_is_upgraded_keeping_every_row(store_url: str) -> None:
     assert before["member"] == after["member"]
     # the result chains: 1 -> 2 on tube 1, 3 -> 4 -> 5 on tube 2
     assert [None, 1, None, 3, 4] == [row[6] for row in after["result"]]
-    assert [None, None, None, 3] == [row[-1] for row in after["tube"]]  # tube 4 duplicates tube 3
+    assert [None, None, None, 3] == [row[8] for row in after["tube"]]  # tube 4 duplicates tube 3
+    # 0004: pool tubes laid out by `campaign new` get their compound and head-count
+    assert [("C", 2), (None, 0), (None, None), (None, None)] == [row[9:11] for row in after["tube"]]
     detail = json.loads(str(after["event"][-1][5]))
     assert {"tubes_with_concurrent_results": ["P000000002X"], "duplicate_retest_tubes": 1} == detail
     status = run(store_url, "status", "day1", "--json")
@@ -134,6 +137,40 @@ def test_v1_store_is_upgraded_keeping_every_row(store_url: str) -> None:
     # both tubes' current calls: the re-run's positive and the amendment's positive
     assert {"negative": 0, "positive": 2, "inconclusive": 0, "invalid": 0} == json.loads(status.output)["results"]
     assert "up to date" in run(store_url, "init").output
+
+
+def test_tube_places_are_backfilled_as_campaign_new_writes_them(store, small_roster_csv: Path) -> None:
+    """A store at schema 0003 upgraded to 0004 holds, for every tube, the compound and
+    head-count `campaign new` writes today: laid-out pool tubes filled from their members,
+    a tube bound in the field and individual tubes left NULL."""
+    from alembic import command
+
+    from poolab.campaigns import create_campaign
+    from poolab.roster_import import import_roster
+    from poolab.sampling import collect
+    from poolab.scans import scan_lines
+    from poolab.store.migrate import _config
+    from poolab.timeline import DayPlan, simulate_day
+
+    import_roster(store, small_roster_csv, operator="t")
+    create_campaign(store, "day1", operator="t")
+    simulate_day(store, "day1", plan=DayPlan(positive=0.1), seed=3, now=AT)  # retests: individual tubes
+    create_campaign(store, "field", operator="t", field_binding=True)
+    rows = [line.split(",") for line in small_roster_csv.read_text(encoding="utf-8").splitlines()[1:4]]
+    path = small_roster_csv.parent / f"migrate-{store.dialect}.txt"
+    path.write_text("TUBE-0001\n" + "".join(r[0] + "\n" for r in rows), encoding="utf-8")
+    assert 4 == collect(store, "field", scan_lines(str(path)), source=path.name, operator="t").accepted
+    query = text("SELECT id, kind, compound, people FROM tube ORDER BY id")
+    with store.engine.connect() as conn:
+        written = [tuple(r) for r in conn.execute(query)]
+    with store.engine.begin() as conn:
+        command.downgrade(_config(conn, "t"), "0003")
+    with store.engine.begin() as conn:
+        assert "upgraded from schema 0003" == upgrade(conn)
+        backfilled = [tuple(r) for r in conn.execute(query)]
+    assert written == backfilled
+    kinds = {(kind, compound is None, people is None) for _, kind, compound, people in written}
+    assert {("pool", False, False), ("pool", True, True), ("individual", True, True)} == kinds
 
 
 def test_migrations_build_the_tables_the_code_uses(store_url: str) -> None:

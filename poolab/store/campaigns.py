@@ -109,16 +109,34 @@ def insert_tubes(
     event_id: int,
     parent_tube_ids: Sequence[int | None] | None = None,
     resident_pks: Sequence[int | None] | None = None,
+    compounds: Sequence[str | None] | None = None,
+    people: Sequence[int | None] | None = None,
 ) -> int:
-    """Add tubes; returns how many (``tube_ids_by_position`` gives their ids)."""
+    """Add tubes; returns how many (``tube_ids_by_position`` gives their ids).
+    ``compounds`` and ``people``: a laid-out pool tube's compound and head-count."""
     n = len(barcodes)
     parents = parent_tube_ids if parent_tube_ids is not None else [None] * n
     residents = resident_pks if resident_pks is not None else [None] * n
-    rows = [(barcodes[i], campaign_id, kind, int(positions[i]), parents[i], residents[i], event_id) for i in range(n)]
+    places = compounds if compounds is not None else [None] * n
+    counts = people if people is not None else [None] * n
+    rows = [
+        (barcodes[i], campaign_id, kind, int(positions[i]), parents[i], residents[i], places[i], counts[i], event_id)
+        for i in range(n)
+    ]
     return insert_rows(
         conn,
         _T,
-        ("barcode", "campaign_id", "kind", "position", "parent_tube_id", "resident_pk", "event_id"),
+        (
+            "barcode",
+            "campaign_id",
+            "kind",
+            "position",
+            "parent_tube_id",
+            "resident_pk",
+            "compound",
+            "people",
+            "event_id",
+        ),
         rows,
     )
 

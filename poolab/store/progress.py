@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, exists, func, select
 
 from poolab.store.tables import Collection, PlateWell, Receipt
-from poolab.store.tubesql import RES, M, R, T, current_result_on, first_member_on, people_in, place_on
+from poolab.store.tubesql import RES, M, R, T, current_result_on, first_member_on, people_in
 
 STEPS = ("planned", "collected", "received", "plated", "resulted")
 """A tube's steps in order; a tube is counted at the furthest one it reached."""
@@ -30,62 +30,99 @@ _PW = PlateWell.__table__  # type: ignore[attr-defined]
 class StepCount:
     """Tubes of one compound and kind at one furthest step with one current call."""
 
-    compound: str
+    compound: str  # a pool tube's compound; "" for individual tubes (counted per campaign)
     kind: str  # "pool" or "individual"
     step: str  # one of STEPS
     call: str | None  # the current call; None before a result
-    collected: bool  # the tubes have a collection scan (whatever step they reached since)
     tubes: int
     people: int  # residents in these tubes (pool tubes; 0 for individual tubes)
 
 
 def step_counts(conn: Connection, *, campaign_id: int) -> list[StepCount]:
-    """The campaign's tubes grouped by compound, kind, furthest step and current call."""
-    t = T.alias("t")
-    col, rec, res, well = _COL.alias("col"), _REC.alias("rec"), RES.alias("res"), _PW.alias("well")
-    tube = (
-        select(
-            t.c.id,
-            t.c.kind,
-            t.c.resident_pk,
-            _furthest_step(collected=col.c.id, received=rec.c.id, plated=well.c.id, resulted=res.c.id).label("step"),
-            res.c.call,
-            col.c.id.is_not(None).label("collected"),
-            people_in(t).label("people"),
+    """The campaign's tubes grouped by compound, kind, furthest step and current call.
+
+    A pool tube's compound and head-count are read from the tube (written by ``campaign
+    new``); the pool tubes bound in the field are counted apart, from their members. On
+    SQLite each tube's steps are looked up only as far as needed (a resulted tube's scans
+    are not read); on PostgreSQL every step table is hash-joined once, and the first
+    grouping is made by the parallel workers (its keys are columns, no look-ups)."""
+    return _step_counts(conn, campaign_id, laid_out=True) + _step_counts(conn, campaign_id, laid_out=False)
+
+
+def _step_counts(conn: Connection, campaign_id: int, *, laid_out: bool) -> list[StepCount]:
+    t, res = T.alias("t"), RES.alias("res")
+    if conn.dialect.name == "sqlite":
+        step = _furthest_step(
+            resulted=res.c.id.is_not(None),
+            plated=_any(_PW, t, run=1),  # its first plate
+            received=_any(_REC, t),
+            collected=_any(_COL, t),
         )
-        .select_from(
+        source = t.outerjoin(res, current_result_on(res, t.c.id))
+    else:
+        col, rec, well = _COL.alias("col"), _REC.alias("rec"), _PW.alias("well")
+        step = _furthest_step(
+            resulted=res.c.id.is_not(None),
+            plated=well.c.id.is_not(None),
+            received=rec.c.id.is_not(None),
+            collected=col.c.id.is_not(None),
+        )
+        source = (
             t.outerjoin(col, col.c.tube_id == t.c.id)
             .outerjoin(rec, rec.c.tube_id == t.c.id)
             .outerjoin(well, (well.c.tube_id == t.c.id) & (well.c.run == 1))  # its first plate: one row a tube
             .outerjoin(res, current_result_on(res, t.c.id))
         )
-        .where(t.c.campaign_id == campaign_id)
-        .subquery("tube")
-    )
-    first, place = M.alias("first"), R.alias("place")
-    compound = func.coalesce(place.c.compound, "")
+    if laid_out:  # and the individual tubes, counted per campaign: no compound, no members
+        which = t.c.compound.is_not(None) | (t.c.kind != "pool")
+        compound, people = func.coalesce(t.c.compound, ""), func.coalesce(t.c.people, 0)
+    else:
+        which = t.c.compound.is_(None) & (t.c.kind == "pool")
+        compound, people = func.coalesce(_first_compound(t), ""), people_in(t)
     query = (
-        select(compound, tube.c.kind, tube.c.step, tube.c.call, tube.c.collected, func.count(), func.sum(tube.c.people))
-        .select_from(
-            tube.outerjoin(first, first_member_on(first, tube.c.id)).outerjoin(
-                place, place_on(place, tube.c.resident_pk, first)
-            )
-        )
-        .group_by(compound, tube.c.kind, tube.c.step, tube.c.call, tube.c.collected)
+        select(compound, t.c.kind, step, res.c.call, func.count(), func.sum(people))
+        .select_from(source)
+        .where(t.c.campaign_id == campaign_id, which)
+        .group_by(compound, t.c.kind, step, res.c.call)
     )
-    rows = conn.execute(query)
-    return [
-        StepCount(str(c), str(k), str(s), call, bool(was), int(n), int(p or 0)) for c, k, s, call, was, n, p in rows
-    ]
+    return [StepCount(str(c), str(k), str(s), call, int(n), int(p or 0)) for c, k, s, call, n, p in conn.execute(query)]
+
+
+def scans_collection(conn: Connection, *, campaign_id: int) -> bool:
+    """Whether any tube of the campaign has a collection scan (then tubes are awaited in
+    the field before the lab); stops at the first."""
+    t, col = T.alias("t"), _COL.alias("col")
+    scanned = exists().where(col.c.tube_id == t.c.id)
+    return bool(conn.execute(select(exists().where((t.c.campaign_id == campaign_id) & scanned))).scalar())
+
+
+def _any(table: Any, tube: Any, *, run: int | None = None) -> Any:
+    """EXISTS a row of ``table`` for ``tube`` (of plate run ``run``): a correlated look-up,
+    run only when the CASE reaches it."""
+    row = table.alias()
+    found = row.c.tube_id == tube.c.id
+    return exists().where(found if run is None else found & (row.c.run == run))
+
+
+def _first_compound(tube: Any) -> Any:
+    """The compound of a pool tube's first member (a tube bound in the field; pools never
+    cross a compound)."""
+    first, place = M.alias("first"), R.alias("place")
+    return (
+        select(place.c.compound)
+        .select_from(first.join(place, place.c.id == first.c.resident_pk))
+        .where(first_member_on(first, tube.c.id))
+        .scalar_subquery()
+    )
 
 
 def _furthest_step(*, collected: Any, received: Any, plated: Any, resulted: Any) -> Any:
-    """The furthest step a tube reached, from the ids of its rows at each step (NULL: none)."""
+    """The furthest step a tube reached, from a condition per step (tested from the last)."""
     return case(
-        (resulted.is_not(None), "resulted"),
-        (plated.is_not(None), "plated"),
-        (received.is_not(None), "received"),
-        (collected.is_not(None), "collected"),
+        (resulted, "resulted"),
+        (plated, "plated"),
+        (received, "received"),
+        (collected, "collected"),
         else_="planned",
     )
 

@@ -4,6 +4,6 @@ Kept apart from the migrations so that opening a store checks its revision witho
 importing Alembic (tests check that ``HEAD`` is the migrations' head).
 """
 
-HEAD = "0003"
+HEAD = "0004"
 V1_TABLE = "meta"
 """The table that marks a store made before migrations (it held ``schema_version`` 1)."""

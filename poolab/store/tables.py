@@ -107,6 +107,8 @@ class Tube(SQLModel, table=True):
         # one individual tube per resident and parent tube: two `retest` runs at once
         # cannot both issue one (pool tubes have no parent; NULLs never collide)
         Index("uq_tube_retest", "parent_tube_id", "resident_pk", unique=True, **_partial("duplicate_of IS NULL")),
+        # the command post counts a campaign's tubes by compound and kind from this index alone
+        Index("ix_tube_campaign_place", "campaign_id", "compound", "kind", "people"),
     )
     id: int | None = Field(default=None, primary_key=True)
     barcode: str = Field(max_length=64, unique=True)
@@ -119,6 +121,11 @@ class Tube(SQLModel, table=True):
     # Set only by the upgrade of an older store in which a race issued a second tube
     # for the same resident and parent: that tube is kept, marked as the duplicate.
     duplicate_of: int | None = None
+    # Written once by `campaign new` for the pool tubes it lays out: their residents'
+    # compound and how many they are. NULL for tubes bound in the field (members are
+    # scanned in over the day) and for individual tubes.
+    compound: str | None = Field(default=None, max_length=200)
+    people: int | None = None
 
 
 class Member(SQLModel, table=True):
@@ -168,9 +175,12 @@ class Result(SQLModel, table=True):
         # so two stations recording a tube at once cannot both be current
         Index("uq_result_first", "tube_id", unique=True, **_partial("supersedes_id IS NULL")),
         Index("uq_result_supersedes", "supersedes_id", unique=True),
+        # a tube's results in order with their calls: its first and current results and
+        # their calls are read from the index alone
+        Index("ix_result_tube_id_call", "tube_id", "id", "call"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    tube_id: int = Field(index=True)
+    tube_id: int
     call: str = Field(max_length=16)
     ct_orf1ab: float | None = None
     ct_n: float | None = None

@@ -31,8 +31,10 @@ def turnaround_minutes(conn: Connection, *, campaign_id: int, span: str) -> list
         on_end = end.c.tube_id == t.c.id
     elif span == "receipt_to_result":
         start, end, older = _REC.alias("start"), RES.alias("end"), RES.alias("older")
-        first_result = select(func.min(older.c.id)).where(older.c.tube_id == t.c.id).scalar_subquery()
-        on_end = end.c.id == first_result  # the oldest row: its chain's start
+        if conn.dialect.name == "sqlite":  # the oldest row: one step into the tube's index entries
+            on_end = end.c.id == select(func.min(older.c.id)).where(older.c.tube_id == t.c.id).scalar_subquery()
+        else:  # the row superseding none, its chain's start (the same row): hash-joined once
+            on_end = (end.c.tube_id == t.c.id) & end.c.supersedes_id.is_(None)
     else:
         raise ValueError(f"unknown span {span!r}; one of {', '.join(SPANS)}")
     minutes = minutes_between(conn.dialect.name, start.c.at, end.c.at)
@@ -61,7 +63,7 @@ def _without_result(campaign_id: int, before: datetime) -> Select:
     source = t.join(rec, rec.c.tube_id == t.c.id).outerjoin(res, current_result_on(res, t.c.id))
     waiting = res.c.id.is_(None) | (res.c.call == "invalid")
     return (
-        select(t.c.id, t.c.barcode, t.c.kind, t.c.resident_pk, rec.c.at.label("since"))
+        select(t.c.id, rec.c.at.label("since"))
         .select_from(source)
         .where((t.c.campaign_id == campaign_id) & (rec.c.at < before) & waiting)
     )
@@ -71,7 +73,7 @@ def _collected_not_received(campaign_id: int, before: datetime) -> Select:
     t, col, rec = T.alias("t"), _COL.alias("col"), _REC.alias("rec")
     source = t.join(col, col.c.tube_id == t.c.id).outerjoin(rec, rec.c.tube_id == t.c.id)
     return (
-        select(t.c.id, t.c.barcode, t.c.kind, t.c.resident_pk, col.c.at.label("since"))
+        select(t.c.id, col.c.at.label("since"))
         .select_from(source)
         .where((t.c.campaign_id == campaign_id) & (col.c.at < before) & rec.c.id.is_(None))
     )
@@ -87,17 +89,17 @@ def late_tubes(
 ) -> tuple[int, list[LateTube]]:
     """How many tubes wait at ``step`` (one of ``LATE_STEPS``) since before ``before``,
     and the ``limit`` that wait longest, each with its place."""
-    waiting = _LATE[step](campaign_id, before)
+    waiting = _LATE[step](campaign_id, before)  # tube ids only: the index has them, not the rows
     late = waiting.add_columns(func.count().over().label("total")).order_by("since").limit(limit).subquery("late")
-    first, place = M.alias("first"), R.alias("place")
+    tube, first, place = T.alias("tube"), M.alias("first"), R.alias("place")
     query = (
-        select(late.c.total, late.c.barcode, late.c.kind, place.c.compound, place.c.building, late.c.since)
+        select(late.c.total, tube.c.barcode, tube.c.kind, place.c.compound, place.c.building, late.c.since)
         .select_from(
-            late.outerjoin(first, first_member_on(first, late.c.id)).outerjoin(
-                place, place_on(place, late.c.resident_pk, first)
-            )
+            late.join(tube, tube.c.id == late.c.id)
+            .outerjoin(first, first_member_on(first, late.c.id))
+            .outerjoin(place, place_on(place, tube.c.resident_pk, first))
         )
-        .order_by(late.c.since, late.c.barcode)
+        .order_by(late.c.since, tube.c.barcode)
     )
     rows = conn.execute(query).all()
     total = int(rows[0][0]) if rows else 0
