@@ -20,7 +20,7 @@ import attrs
 from poolab.masking import mask_name
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
-from poolab.store.findings import FlaggedPool, confirmed_positives, flagged_pools
+from poolab.store.findings import ConfirmedPositive, FlaggedPool, confirmed_positives, flagged_pools
 from poolab.store.progress import STEPS, RetestOutcome, StepCount, retest_outcomes, scans_collection, step_counts
 from poolab.store.timing import LATE_STEPS, SPANS
 from poolab.store.tubesql import without_jit
@@ -69,20 +69,6 @@ class Retests:
 
 
 @attrs.frozen(slots=True)
-class MaskedPositive:
-    """A confirmed positive resident as the positives export shows them, name masked."""
-
-    resident_id: str
-    name: str
-    compound: str
-    building: str
-    unit: str
-    room: str
-    barcode: str
-    at: datetime
-
-
-@attrs.frozen(slots=True)
 class CampaignView:
     """What the command post's page shows about one campaign."""
 
@@ -94,7 +80,7 @@ class CampaignView:
     retests: Retests
     flagged: tuple[FlaggedPool, ...]
     flagged_total: int
-    positives: tuple[MaskedPositive, ...]
+    positives: tuple[ConfirmedPositive, ...]  # names masked
     positives_total: int
     timing: CampaignTiming
 
@@ -161,10 +147,7 @@ def campaign_view(
         retests=_retests([c for c in counts if c.kind == "individual"]),
         flagged=tuple(flagged),
         flagged_total=overall.positive_pools + overall.inconclusive_pools,
-        positives=tuple(
-            MaskedPositive(p.resident_id, mask_name(p.name), p.compound, p.building, p.unit, p.room, p.barcode, p.at)
-            for p in positives
-        ),
+        positives=tuple(attrs.evolve(p, name=mask_name(p.name)) for p in positives),
         positives_total=overall.confirmed,
         timing=timing,
     )
