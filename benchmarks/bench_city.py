@@ -53,7 +53,7 @@ class Measured:
     def __init__(self, args: Sequence[str], stdin: str | None = None) -> None:
         t0 = time.perf_counter()
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            stdin_file = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115  # closed below
+            stdin_file = open(stdin, "rb") if stdin else subprocess.DEVNULL  # closed below
             proc = subprocess.Popen(args, stdin=stdin_file, stdout=out, stderr=err, cwd=ROOT)
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -100,7 +100,9 @@ def write_day_files(manifest: Path, scans: Path, results: Path) -> int:
     with open(results, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(("tube_barcode", "result", "ct_orf1ab", "ct_n"))
-        w.writerows((c, "positive", "31.20", "32.05") if i % 400 == 0 else (c, "negative", "", "") for i, c in enumerate(codes))
+        w.writerows(
+            (c, "positive", "31.20", "32.05") if i % 400 == 0 else (c, "negative", "", "") for i, c in enumerate(codes)
+        )
     return len(codes)
 
 

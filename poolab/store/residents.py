@@ -40,17 +40,58 @@ def record_import(conn: Connection, *, scope: str, sha256: str, event_id: int) -
     conn.execute(t.insert(), {"scope": scope, "sha256": sha256, "event_id": event_id})
 
 
-def upsert_residents(conn: Connection, *, columns: Mapping[str, Sequence[str]], event_id: int) -> UpsertCounts:
-    """Insert new residents and update changed ones (the replaced values go to
-    ``resident_change``); ``columns`` holds ``resident_id`` and every name in FIELDS."""
-    ids = columns["resident_id"]
-    n = len(ids)
+def legacy_ids(conn: Connection) -> dict[str, str]:
+    """Stored resident ids that are not in normalised form (a store from before ids were
+    normalised holds "r1"), keyed by their normalised form; read a block at a time."""
+    out: dict[str, str] = {}
+    cursor = conn.execution_options(yield_per=50_000).execute(select(_R.c.resident_id))
+    for rid in cursor.scalars():
+        key = normalise_scan(rid)
+        if key != rid:
+            out[key] = rid
+    return out
+
+
+def _existing(
+    conn: Connection, ids: Sequence[str], legacy: Mapping[str, str]
+) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """The stored residents (pk, FIELDS) of ``ids`` (normalised), keyed by normalised id."""
+    wanted = list(ids)
+    if legacy:
+        wanted += [legacy[i] for i in ids if i in legacy]
+    names = ", ".join(["id", "resident_id", *FIELDS])
+    sqlite = conn.dialect.name == "sqlite"
+    per = 900 if sqlite else 20_000  # SQLite's bound-variable limit; one array on PostgreSQL
     existing: dict[str, tuple[int, tuple[str, ...]]] = {}
-    if conn.execute(select(func.count()).select_from(_R)).scalar():
-        cols = [_R.c.id, _R.c.resident_id] + [_R.c[f] for f in FIELDS]
-        for row in conn.execute(select(*cols)):
+    for start in range(0, len(wanted), per):
+        batch = wanted[start : start + per]
+        if sqlite:
+            sql = f"SELECT {names} FROM resident WHERE resident_id IN ({', '.join('?' * len(batch))})"
+            result = conn.exec_driver_sql(sql, tuple(batch))
+        else:
+            result = conn.exec_driver_sql(f"SELECT {names} FROM resident WHERE resident_id = ANY(%s)", (batch,))
+        for row in result:
             # keyed as ids are compared (a store from before ids were normalised holds "r1")
             existing[normalise_scan(row[1])] = (row[0], tuple(row[2:]))
+    return existing
+
+
+def upsert_residents(
+    conn: Connection,
+    *,
+    columns: Mapping[str, Sequence[str]],
+    event_id: int,
+    empty: bool = False,
+    legacy: Mapping[str, str] | None = None,
+) -> UpsertCounts:
+    """Insert new residents and update changed ones (the replaced values go to
+    ``resident_change``); ``columns`` holds ``resident_id`` (normalised) and every name
+    in FIELDS. ``empty``: the store held no resident when the import began, so nothing
+    is looked up; ``legacy``: the store's ids not in normalised form (``legacy_ids``).
+    A file is upserted a chunk at a time: only the chunk's residents are read."""
+    ids = columns["resident_id"]
+    n = len(ids)
+    existing = {} if empty else _existing(conn, ids, legacy or {})
     field_cols = [columns[f] for f in FIELDS]
     new_rows: list[tuple[object, ...]] = []
     changed: list[dict[str, object]] = []
