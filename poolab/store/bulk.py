@@ -230,6 +230,29 @@ def fetch_all_raw(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
+def fetch_blocks(conn: Connection, stmt: Select[Any], size: int = 100_000) -> Iterator[list[tuple[Any, ...]]]:
+    """``fetch_all_raw`` a block of ``size`` rows at a time, so a city's rows are never
+    all in memory: SQLite steps its cursor as rows are asked for; on PostgreSQL a named
+    (server-side) cursor of the open transaction does the same."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    sql = str(compiled)
+    args: Any = tuple(params[k] for k in (compiled.positiontup or [])) if conn.dialect.paramstyle == "qmark" else params
+    dbapi = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        cursor = dbapi.cursor(name="poolab_blocks")  # type: ignore[union-attr]
+        cursor.itersize = size
+    else:
+        cursor = dbapi.cursor()  # type: ignore[union-attr]
+    try:
+        with _driver_errors(conn, sql):
+            cursor.execute(sql, args)
+            while block := cursor.fetchmany(size):
+                yield block
+    finally:
+        cursor.close()
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector during a bulk path: hundreds of thousands of

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from poolab.barcodes import normalise_scan
-from poolab.store.bulk import fetch_all_raw, insert_rows
+from poolab.store.bulk import fetch_all_raw, fetch_blocks, insert_rows
 from poolab.store.tables import ImportRecord, Resident, ResidentChange
 
 FIELDS = ("name", "id_number", "phone", "compound", "building", "unit", "room", "household_id")
@@ -165,14 +166,32 @@ def load_residents(
     )
 
 
+def address_blocks(
+    conn: Connection, *, compounds: Sequence[str] | None = None, size: int = 100_000
+) -> Iterator[
+    tuple[npt.NDArray[np.int64], tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+]:
+    """(pk, compound, building, unit, room, household_id) of every resident (or those of
+    ``compounds``), ordered by primary key, ``size`` residents at a time."""
+    stmt = select(_R.c.id, _R.c.compound, _R.c.building, _R.c.unit, _R.c.room, _R.c.household_id).order_by(_R.c.id)
+    if compounds:
+        stmt = stmt.where(_R.c.compound.in_(list(compounds)))
+    for block in fetch_blocks(conn, stmt, size):
+        pk, comp, bld, unit, room, hh = zip(*block, strict=True)
+        yield np.asarray(pk, dtype=np.int64), comp, bld, unit, room, hh
+
+
 def known_compounds(conn: Connection) -> list[str]:
     """The compounds of the residents in the store, sorted."""
     return list(conn.execute(select(_R.c.compound).distinct().order_by(_R.c.compound)).scalars())
 
 
-def count_residents(conn: Connection) -> int:
-    """How many residents the store holds."""
-    return int(conn.execute(select(func.count()).select_from(_R)).scalar() or 0)
+def count_residents(conn: Connection, *, compounds: Sequence[str] | None = None) -> int:
+    """How many residents the store holds (in ``compounds``, when given)."""
+    stmt = select(func.count()).select_from(_R)
+    if compounds:
+        stmt = stmt.where(_R.c.compound.in_(list(compounds)))
+    return int(conn.execute(stmt).scalar() or 0)
 
 
 def resident_keys(conn: Connection) -> dict[str, int]:
