@@ -104,10 +104,41 @@ def _postgres_copy(conn: Connection, table: Table, columns: list[str], rows: Seq
     quote = conn.dialect.identifier_preparer.quote
     sql = f"COPY {conn.dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
     dbapi = conn.connection.driver_connection
+    text = _copy_text(rows, len(columns))
     with _driver_errors(conn, sql), dbapi.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        if text is not None:
+            copy.write(text.encode("utf-8"))
+            return
         write = copy.write_row
         for row in rows:
             write(row)
+
+
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str | None:
+    """Rows of text and integers as COPY's text format, built a column at a time at C
+    speed (``write_row`` per row is several times slower at a city's ten million); None
+    when a column holds another type (dates, floats: ``write_row`` converts those)."""
+    out: list[Sequence[str]] = []
+    for column in zip(*rows, strict=True) if rows else [()] * width:
+        if all(type(v) is str for v in column):
+            text: Sequence[str] = column
+            joined = "".join(column)
+            if any(c in joined for c in _COPY_SPECIAL):
+                text = [v.translate(_COPY_ESCAPES) for v in column]
+        elif all(type(v) is int for v in column):
+            text = list(map(str, column))
+        elif all(v is None for v in column):
+            text = ["\\N"] * len(column)
+        elif all(v is None or type(v) is int for v in column):
+            text = ["\\N" if v is None else str(v) for v in column]
+        else:
+            return None
+        out.append(text)
+    return "\n".join(map("\t".join, zip(*out, strict=True))) + "\n" if rows else ""
 
 
 def _without_null_columns(

@@ -45,11 +45,11 @@ def legacy_ids(conn: Connection) -> dict[str, str]:
     """Stored resident ids that are not in normalised form (a store from before ids were
     normalised holds "r1"), keyed by their normalised form; read a block at a time."""
     out: dict[str, str] = {}
-    cursor = conn.execution_options(yield_per=50_000).execute(select(_R.c.resident_id))
-    for rid in cursor.scalars():
-        key = normalise_scan(rid)
-        if key != rid:
-            out[key] = rid
+    for block in fetch_blocks(conn, select(_R.c.resident_id), 100_000):
+        for (rid,) in block:
+            key = normalise_scan(rid)
+            if key != rid:
+                out[key] = rid
     return out
 
 
