@@ -102,7 +102,8 @@ def pg_import(url: str, schema: str, roster_csv: str) -> float:
         con.execute("ALTER TABLE resident ALTER COLUMN event_id SET DEFAULT 1")
     t0 = time.perf_counter()
     with _pg(url, schema) as con, con.cursor() as cur, open(roster_csv, "rb") as f:
-        sql = f"COPY resident ({','.join(ROSTER)}) FROM STDIN (FORMAT csv, HEADER true)"
+        cols = ",".join(ROSTER)  # an empty field is "", as the roster means it, not NULL
+        sql = f"COPY resident ({cols}) FROM STDIN (FORMAT csv, HEADER true, FORCE_NOT_NULL ({cols}))"
         with cur.copy(sql) as copy:
             while block := f.read(1 << 20):
                 copy.write(block)

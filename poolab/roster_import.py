@@ -10,6 +10,7 @@ transaction is rolled back. Repeated resident ids across blocks are found by the
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 
@@ -23,7 +24,14 @@ from poolab.seen_ids import SeenIds
 from poolab.store.bulk import gc_paused
 from poolab.store.engine import Store
 from poolab.store.events import record_event, set_event_detail
-from poolab.store.residents import FIELDS, UpsertCounts, count_residents, legacy_ids, upsert_residents
+from poolab.store.residents import (
+    FIELDS,
+    UpsertCounts,
+    count_residents,
+    legacy_ids,
+    new_resident_writer,
+    upsert_residents,
+)
 from poolab.summaries import RosterImportSummary
 
 STEP = "roster import"
@@ -84,7 +92,10 @@ def _import(
     problems: list[Problem] = []
     rows = inserted = updated = unchanged = 0
     writing = True  # until the first problem; after it the rest is only checked
-    with RosterFile(source, encoding, block_bytes=block_bytes) as f:
+    # A first import only inserts: its rows stream into one writer (one COPY on PostgreSQL,
+    # which holds the connection: an update looks residents up, so it inserts block by block).
+    writer = new_resident_writer(conn) if empty else contextlib.nullcontext(None)
+    with RosterFile(source, encoding, block_bytes=block_bytes) as f, writer as write_new:
         for chunk in f.chunks():
             problems += chunk.problems
             repeated = seen.add(chunk.roster.resident_id)
@@ -92,7 +103,12 @@ def _import(
             writing = writing and not problems and not repeated
             if writing:
                 counts = upsert_residents(
-                    conn, columns=_columns(chunk.roster), event_id=event_id, empty=empty, legacy=legacy
+                    conn,
+                    columns=_columns(chunk.roster),
+                    event_id=event_id,
+                    empty=empty,
+                    legacy=legacy,
+                    write_new=write_new,
                 )
                 inserted, updated, unchanged = (
                     inserted + counts.inserted,

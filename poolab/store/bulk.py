@@ -92,6 +92,40 @@ def _driver_errors(conn: Connection, sql: str) -> Iterator[None]:
         raise DBAPIError.instance(sql, None, exc, base, dialect=conn.dialect) from exc
 
 
+@contextmanager
+def row_writer(
+    conn: Connection, table: Table, columns: Sequence[str]
+) -> Iterator[Callable[[Sequence[tuple[Any, ...]]], int]]:
+    """A ``write(rows)`` that inserts blocks of rows like ``insert_rows``, for a caller
+    that produces them a block at a time. On PostgreSQL (psycopg) every block goes into
+    one ``COPY`` kept open until the end, so the server stores one block while the caller
+    prepares the next; an exception inside aborts the COPY with the transaction."""
+    if not (conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"):
+        yield lambda rows: insert_rows(conn, table, columns, rows)
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    names = list(columns)
+    sql = f"COPY {conn.dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, names))}) FROM STDIN"
+    from psycopg.copy import QueuedLibpqWriter
+
+    dbapi = conn.connection.driver_connection
+    cursor = dbapi.cursor()  # type: ignore[union-attr]
+    # A queue and a thread send the blocks, so the next block is prepared while the
+    # server stores this one (the plain writer waits for the socket).
+    with _driver_errors(conn, sql), cursor, cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
+
+        def write(rows: Sequence[tuple[Any, ...]]) -> int:
+            text = _copy_text(rows, len(names))
+            if text is None:
+                for row in rows:
+                    copy.write_row(row)
+            else:
+                copy.write(text.encode("utf-8"))
+            return len(rows)
+
+        yield write
+
+
 def _postgres_copy(conn: Connection, table: Table, columns: list[str], rows: Sequence[tuple[Any, ...]]) -> None:
     """``COPY ... FROM STDIN`` through psycopg 3, in the open transaction: rows stream to
     the server without one statement per row or per batch. Columns the caller leaves out

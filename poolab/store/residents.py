@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import attrs
@@ -13,10 +14,11 @@ import numpy.typing as npt
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from poolab.barcodes import normalise_scan
-from poolab.store.bulk import fetch_all_raw, fetch_blocks, insert_rows
+from poolab.store.bulk import fetch_all_raw, fetch_blocks, insert_rows, row_writer
 from poolab.store.tables import ImportRecord, Resident, ResidentChange
 
 FIELDS = ("name", "id_number", "phone", "compound", "building", "unit", "room", "household_id")
+NEW_COLUMNS = ("resident_id", *FIELDS, "event_id")
 _R = Resident.__table__  # type: ignore[attr-defined]
 
 
@@ -39,6 +41,14 @@ def record_import(conn: Connection, *, scope: str, sha256: str, event_id: int) -
     """Remember an imported file's content so a second import is a no-op."""
     t = ImportRecord.__table__  # type: ignore[attr-defined]
     conn.execute(t.insert(), {"scope": scope, "sha256": sha256, "event_id": event_id})
+
+
+@contextmanager
+def new_resident_writer(conn: Connection) -> Iterator[Callable[[Sequence[tuple[Any, ...]]], int]]:
+    """Where an import's new residents go, a block at a time (``row_writer``: one COPY on
+    PostgreSQL for the whole file, so the server stores a block while the next is read)."""
+    with row_writer(conn, _R, NEW_COLUMNS) as write:
+        yield write
 
 
 def legacy_ids(conn: Connection) -> dict[str, str]:
@@ -84,11 +94,13 @@ def upsert_residents(
     event_id: int,
     empty: bool = False,
     legacy: Mapping[str, str] | None = None,
+    write_new: Callable[[Sequence[tuple[Any, ...]]], int] | None = None,
 ) -> UpsertCounts:
     """Insert new residents and update changed ones (the replaced values go to
     ``resident_change``); ``columns`` holds ``resident_id`` (normalised) and every name
     in FIELDS. ``empty``: the store held no resident when the import began, so nothing
-    is looked up; ``legacy``: the store's ids not in normalised form (``legacy_ids``).
+    is looked up; ``legacy``: the store's ids not in normalised form (``legacy_ids``);
+    ``write_new``: where new rows go (a ``new_resident_writer``), else ``insert_rows``.
     A file is upserted a chunk at a time: only the chunk's residents are read."""
     ids = columns["resident_id"]
     n = len(ids)
@@ -111,7 +123,10 @@ def upsert_residents(
             changed.append({"pk": pk, "event_id": event_id, **dict(zip(FIELDS, values, strict=True))})
             prev = {f: b for f, b, a in zip(FIELDS, before, values, strict=True) if a != b}
             history.append((pk, event_id, json.dumps(prev, ensure_ascii=False)))
-    insert_rows(conn, _R, ("resident_id", *FIELDS, "event_id"), new_rows)
+    if write_new is not None:
+        write_new(new_rows)
+    else:
+        insert_rows(conn, _R, NEW_COLUMNS, new_rows)
     if changed:
         stmt = update(_R).where(_R.c.id == bindparam("pk")).values({f: bindparam(f) for f in (*FIELDS, "event_id")})
         conn.execute(stmt, changed)
