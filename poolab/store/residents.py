@@ -44,9 +44,13 @@ def record_import(conn: Connection, *, scope: str, sha256: str, event_id: int) -
 
 
 @contextmanager
-def new_resident_writer(conn: Connection) -> Iterator[Callable[[Sequence[tuple[Any, ...]]], int]]:
-    """Where an import's new residents go, a block at a time (``row_writer``: one COPY on
-    PostgreSQL for the whole file, so the server stores a block while the next is read)."""
+def new_resident_writer(conn: Connection) -> Iterator[Callable[[Sequence[tuple[Any, ...]]], int] | None]:
+    """Where an import's new residents go, a block at a time: on PostgreSQL one COPY for
+    the whole file (``row_writer``: the server stores a block while the next is read);
+    None elsewhere (``upsert_residents`` inserts each block itself)."""
+    if conn.dialect.name != "postgresql":
+        yield None
+        return
     with row_writer(conn, _R, NEW_COLUMNS) as write:
         yield write
 
