@@ -17,11 +17,14 @@ import numpy.typing as npt
 
 
 class SeenIds:
-    """Hashes of the ids added so far (empty ids are left out)."""
+    """Hashes of the ids added so far (empty ids are left out), as a few sorted runs:
+    a new chunk's run is merged with the last one while that one is at most twice its
+    size, so a city's 200 chunks cost O(n log n) in all (inserting each chunk into one
+    array would move the whole array 200 times)."""
 
     def __init__(self, salt: int = 0) -> None:
         self.salt = salt
-        self._seen = np.zeros(0, np.int64)
+        self._runs: list[npt.NDArray[np.int64]] = []
         self.candidates: set[int] = set()
 
     def hashes(self, ids: Sequence[str]) -> npt.NDArray[np.int64]:
@@ -39,19 +42,23 @@ class SeenIds:
             h = h[np.asarray([v != "" for v in ids], dtype=bool)]
         h.sort()
         same = h[1:] == h[:-1]
-        repeated = h[1:][same]
+        repeated = [h[1:][same]]
         new = h[np.concatenate(([True], ~same))] if h.size else h  # h is sorted: unique in one pass
-        if self._seen.size:
-            at = np.searchsorted(self._seen, new)
-            hit = self._seen[np.minimum(at, self._seen.size - 1)] == new
-            repeated = np.concatenate([repeated, new[hit]])
-            self._seen = np.insert(self._seen, at[~hit], new[~hit])
-        else:
-            self._seen = new
-        if repeated.size:
-            self.candidates.update(repeated.tolist())
-        return bool(repeated.size)
+        for run in self._runs:
+            if run.size and new.size:
+                at = np.minimum(np.searchsorted(run, new), run.size - 1)
+                hit = run[at] == new
+                repeated.append(new[hit])
+                new = new[~hit]  # kept once, in the run that has it
+        self._runs.append(new)
+        while len(self._runs) > 1 and self._runs[-2].size <= 2 * self._runs[-1].size:
+            last = self._runs.pop()
+            self._runs[-1] = np.sort(np.concatenate((self._runs[-1], last)), kind="stable")  # two sorted runs: a merge
+        found = np.concatenate(repeated)
+        if found.size:
+            self.candidates.update(found.tolist())
+        return bool(found.size)
 
     def __len__(self) -> int:
         """Distinct hashes seen."""
-        return int(self._seen.size)
+        return sum(int(r.size) for r in self._runs)
