@@ -125,6 +125,7 @@ def create_campaign(
             positions=range(assignment.n_tubes),
             event_id=event_id,
         )
+        del barcodes
         tube_id_of_index = tube_ids_by_position(conn, campaign_id=campaign_id, kind="pool")
         assert tube_id_of_index.shape[0] == assignment.n_tubes  # a new campaign holds only these
         tube_ids = tube_id_of_index[np.asarray(assignment.tube, dtype=np.int64)]

@@ -162,6 +162,7 @@ def _walk_codes(
     """``_walk`` on integer codes (natural order already in the codes of cc, bc, uc, rc)."""
     n = cc.shape[0]
     order0 = _stable_order([cc, bc, uc, rc])
+    del uc, rc  # only the order needs them (a city's 160 MB)
     pos = np.empty(n, np.int64)
     pos[order0] = np.arange(n)
     first = np.full(int(hc.max()) + 1 if n else 0, n, np.int64)
@@ -289,16 +290,21 @@ class AddressCodes:
 
     def codes(self) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
         """(compound, building, unit, room, household) codes of every resident added, the
-        first four in natural order of their strings, households compact per compound."""
+        first four in natural order of their strings, households compact per compound.
+        Called once: the blocks are released as they are joined."""
         out: list[IntArray] = []
         for seen, codes in zip(self._seen, self._codes, strict=True):
             keys = [natural_key(v) for v in seen]
             rank = np.empty(len(keys), np.int64)
             rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
             joined = np.concatenate(codes) if codes else np.zeros(0, np.int32)
+            codes.clear()  # the blocks are read once: a city's copies are not kept twice
             out.append(rank[joined] if joined.size else joined.astype(np.int64))
+            del joined
         hashes = np.concatenate(self._households) if self._households else np.zeros(0, np.int64)
+        self._households.clear()
         _, hc = np.unique(hashes, return_inverse=True)
+        del hashes
         out.append(_per_compound(out[0], hc.reshape(-1).astype(np.int64)))
         return out[0], out[1], out[2], out[3], out[4]
 
