@@ -42,8 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, format_table, machine_lines
 
 POOLAB = str(Path(sys.executable).with_name("poolab"))
+RAW_PYTHON = sys.executable
 RAW = str(Path(__file__).resolve().with_name("_city_raw.py"))
 CAMPAIGN = "city1"
+STEPS = 5
 MB = 1024 * 1024
 
 
@@ -54,7 +56,8 @@ class Measured:
         t0 = time.perf_counter()
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             stdin_file = open(stdin, "rb") if stdin else subprocess.DEVNULL  # closed below
-            proc = subprocess.Popen(args, stdin=stdin_file, stdout=out, stderr=err, cwd=ROOT)
+            env = dict(os.environ, PYTHONPATH=CODE) if CODE is not None and args[0] != RAW_PYTHON else None
+            proc = subprocess.Popen(args, stdin=stdin_file, stdout=out, stderr=err, cwd=ROOT, env=env)
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
             self.seconds = time.perf_counter() - t0
@@ -74,12 +77,20 @@ class Measured:
         return float(self.stdout.strip().splitlines()[-1])
 
 
+CODE: str | None = None
+"""``--code DIR``: run the commands from another tree of poolab (``git archive REV poolab
+cli`` with ``poolab_cli`` linked to ``cli``), for before/after figures in one session."""
+
+
 def poolab(db: str, *args: str, stdin: str | None = None) -> Measured:
-    return Measured([POOLAB, "--db", db, "--operator", "bench", *args], stdin=stdin)
+    command = [POOLAB]
+    if CODE is not None:
+        command = [sys.executable, "-c", "import sys; from poolab_cli.main import main; sys.exit(main())"]
+    return Measured([*command, "--db", db, "--operator", "bench", *args], stdin=stdin)
 
 
 def raw(*args: str) -> Measured:
-    return Measured([sys.executable, RAW, *args])
+    return Measured([RAW_PYTHON, RAW, *args])
 
 
 def city_counts(residents: int) -> tuple[int, int]:
@@ -128,6 +139,9 @@ def run_sqlite(tmp: Path, roster: Path, n: int) -> list[Row]:
     b = raw("sqlite-rows", ours, fresh("raw-pools"), "tube", "member")
     tubes = int(m.stdout.split(" tubes")[0].split()[-1]) if " tubes" in m.stdout else 0
     rows.append(("campaign new", "sqlite", n + tubes, m, b.reported, b))
+    if STEPS <= 2:
+        _remove(tmp, "ours.db", "raw-pools.db")
+        return rows
     manifest = tmp / "manifest.csv"
     m = poolab(ours, "manifest", CAMPAIGN, "-o", str(manifest))
     b = raw("sqlite-manifest", ours, str(tmp / "raw-manifest.csv"))
@@ -139,10 +153,14 @@ def run_sqlite(tmp: Path, roster: Path, n: int) -> list[Row]:
     m = poolab(ours, "results", "import", CAMPAIGN, str(tmp / "results.csv"))
     b = raw("sqlite-rows", ours, str(tmp / "raw-pools.db"), "result")
     rows.append(("results import", "sqlite", tubes, m, b.reported, b))
-    for name in ("ours.db", "raw-pools.db", "raw-manifest.csv", "manifest.csv"):
+    _remove(tmp, "ours.db", "raw-pools.db", "raw-manifest.csv", "manifest.csv")
+    return rows
+
+
+def _remove(tmp: Path, *names: str) -> None:
+    for name in names:
         for suffix in ("", "-wal", "-shm"):
             Path(tmp / (name + suffix)).unlink(missing_ok=True)
-    return rows
 
 
 def _schema_url(base: str, schema: str) -> str:
@@ -171,6 +189,8 @@ def run_postgres(tmp: Path, roster: Path, n: int, base: str) -> list[Row]:
         b = raw("pg-rows", dsn, ours_s, raw_rows_s, "tube", "member")
         tubes = int(m.stdout.split(" tubes")[0].split()[-1]) if " tubes" in m.stdout else 0
         rows.append(("campaign new", "postgresql", n + tubes, m, b.reported, b))
+        if STEPS <= 2:
+            return rows
         manifest = tmp / "manifest.csv"
         m = poolab(ours, "manifest", CAMPAIGN, "-o", str(manifest))
         b = raw("pg-manifest", dsn, ours_s, str(tmp / "raw-manifest.csv"))
@@ -221,8 +241,18 @@ def main() -> None:
         "--pg", default=os.environ.get("POOLAB_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
     )
     parser.add_argument("--tmp", default=None, help="folder for the files (default: a temporary one)")
+    parser.add_argument(
+        "--roster", default=None, help="use this roster CSV (of --residents lines) instead of generating one"
+    )
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--code", default=None, help="run the poolab commands from this tree (before/after)")
+    parser.add_argument(
+        "--steps", type=int, default=5, help="how many of the day's steps to run (2: import and campaign new)"
+    )
     args = parser.parse_args()
+    global CODE, STEPS
+    CODE = args.code
+    STEPS = args.steps
     header = ("step", "store", "rows", "ours s", "ours MB", "raw s", "raw MB", "ours/raw", "target")
     table: list[tuple[str, ...]] = []
     tmp = Path(tempfile.mkdtemp(prefix="poolab-city-", dir=args.tmp))
@@ -230,15 +260,19 @@ def main() -> None:
         for n in args.residents:
             households, compounds = city_counts(n)
             roster = tmp / "roster.csv"
-            g = poolab(
-                "unused.db", "roster", "demo", "-o", str(roster), "--residents", str(n),
-                "--households", str(households), "--compounds", str(compounds),
-            )  # fmt: skip
-            print(
-                f"{n:,} residents ({households:,} households, {compounds:,} compounds): roster demo "
-                f"{g.seconds:.1f} s, {g.peak / MB:,.0f} MB, {roster.stat().st_size / MB:,.0f} MB of CSV",
-                flush=True,
-            )
+            if args.roster:
+                roster = Path(args.roster)
+                print(f"{n:,} residents: {roster} ({roster.stat().st_size / MB:,.0f} MB)", flush=True)
+            else:
+                g = poolab(
+                    "unused.db", "roster", "demo", "-o", str(roster), "--residents", str(n),
+                    "--households", str(households), "--compounds", str(compounds),
+                )  # fmt: skip
+                print(
+                    f"{n:,} residents ({households:,} households, {compounds:,} compounds): roster demo "
+                    f"{g.seconds:.1f} s, {g.peak / MB:,.0f} MB, {roster.stat().st_size / MB:,.0f} MB of CSV",
+                    flush=True,
+                )
             rows: list[Row] = []
             if "sqlite" in args.stores:
                 rows += run_sqlite(tmp, roster, n)
@@ -258,8 +292,9 @@ def main() -> None:
                         verdict(step, store, n, m, raw_s),
                     )
                 )
-                print("  " + "  ".join(table[-1]), flush=True)
-            roster.unlink()
+                print("  " + "  ".join(table[-1]), f"(load {os.getloadavg()[0]:.1f})", flush=True)
+            if not args.roster:
+                roster.unlink()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print()
