@@ -44,6 +44,11 @@ decoded whole; a larger one's encoding is judged on its first block."""
 MIN_BLOCK_BYTES = 1 << 16
 
 
+def min_block_bytes() -> int:
+    """The smallest block read (read when called: a test makes blocks of a few bytes)."""
+    return MIN_BLOCK_BYTES
+
+
 @attrs.frozen(slots=True)
 class TextBlock:
     """Decoded text ending at a line break (or at the end of the file), and the file line
@@ -59,7 +64,7 @@ class TextBlocks:
 
     def __init__(self, path: str | os.PathLike[str], encoding: str | None = None, *, block_bytes: int = BLOCK_BYTES):
         self.source = os.fspath(path)
-        self.block_bytes = max(MIN_BLOCK_BYTES, block_bytes)
+        self.block_bytes = max(min_block_bytes(), block_bytes)
         self._file = open(self.source, "rb")  # closed by close() / __exit__
         try:
             self._start(encoding)
@@ -72,8 +77,11 @@ class TextBlocks:
         self.size = size
         self.done = 0  # bytes handed out so far
         streamable = encoding is None or _newline_is_one_byte(encoding)
-        if size <= self.block_bytes or not streamable:
-            data = self._file.read()
+        data = self._file.read(self.block_bytes) if streamable else b""
+        while streamable and b"\n" not in data and (more := self._file.read(self.block_bytes)):
+            data += more  # the head ends at a line break, never inside a character
+        if not streamable or not self._file.peek(1):
+            data += self._file.read()
             text, self.encoding = decode_bytes(data, self.source, encoding)
             self._head: TextBlock | None = TextBlock(text, 1)
             self._carry = b""
@@ -81,8 +89,7 @@ class TextBlocks:
             self._eof = True
             self.done = len(data)
             return
-        data = self._file.read(self.block_bytes)
-        cut = data.rfind(b"\n") + 1 or len(data)
+        cut = data.rfind(b"\n") + 1
         head, self._carry = data[:cut], data[cut:]
         if encoding is not None:
             text = _decode_as(head, self.source, encoding)

@@ -1,7 +1,7 @@
 """`poolab roster import`: a roster file into the store, streamed, all or nothing.
 
 The file is read, checked and upserted a block at a time (``csvstream.BLOCK_BYTES``, about
-100,000 lines) inside one transaction, so memory follows the block, not the city. A bad
+50,000 lines) inside one transaction, so memory follows the block, not the city. A bad
 line anywhere rejects the whole file: once a problem is found nothing more is written,
 the rest of the file is still checked (every problem is reported together), and the
 transaction is rolled back. Repeated resident ids across blocks are found by their hashes

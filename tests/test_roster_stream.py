@@ -3,11 +3,16 @@ it whole, all or nothing across blocks, every problem reported together."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from poolab import csvstream
+from poolab.csvio import parse_csv_text
 from poolab.csvstream import MIN_BLOCK_BYTES, CsvStream, TextBlocks
 from poolab.errors import InputRejected
 from poolab.roster import ROSTER_COLUMNS, RosterFile, read_roster, write_roster_csv
@@ -16,6 +21,7 @@ from poolab.rosterdemo import generate_district
 from poolab.seen_ids import SeenIds
 from poolab.store.engine import Store, init_store
 from poolab.store.tables import Event, Resident
+from tests.strategies import csv_like_texts
 
 BLOCK = MIN_BLOCK_BYTES  # 64 KiB: a 3,000-resident roster (about 250 KB) is four blocks
 _R = Resident.__table__  # type: ignore[attr-defined]
@@ -175,3 +181,28 @@ def test_seen_ids_finds_repeats_within_and_across_chunks() -> None:
     assert 6 == len(seen)
     salted = SeenIds(salt=1)
     assert salted.hashes(["B"])[0] != seen.hashes(["B"])[0]
+
+
+@given(text=csv_like_texts(), block=st.integers(1, 16))
+def test_blocks_parse_as_the_whole_text(text: str, block: int) -> None:
+    """Cut into blocks of a few bytes, any CSV text gives the rows, lines and problem
+    lines of the whole-text parser."""
+    whole, whole_problems = parse_csv_text(text, "t", "utf-8", ())
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        path = Path(tmp) / "t.csv"
+        path.write_bytes(text.encode("utf-8"))
+        mp.setattr(csvstream, "MIN_BLOCK_BYTES", 1)
+        with CsvStream(path, (), block_bytes=block) as stream:
+            chunks = list(stream.chunks())
+            header, problems = list(stream.header), list(stream.problems)
+    width = len(header)
+    columns = [[v for c in chunks for v in c.columns[j]] for j in range(width)]
+    lines = [n for c in chunks for n in c.lines]
+    problems += [p for c in chunks for p in c.problems]
+    while header and not header[-1] and not any(columns[len(header) - 1]):
+        header.pop()  # as the whole-text parser drops a spreadsheet's empty trailing columns
+        columns.pop()
+    assert list(whole.header) == header
+    assert [list(c) for c in whole.columns] == columns
+    assert whole.lines == lines
+    assert sorted(p.line for p in whole_problems) == sorted(p.line for p in problems)
