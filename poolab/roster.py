@@ -232,6 +232,8 @@ class RosterFile:
         self, path: str | os.PathLike[str], encoding: str | None = None, *, block_bytes: int = BLOCK_BYTES
     ) -> None:
         self.source = os.fspath(path)
+        self.requested_encoding = encoding
+        self.block_bytes = block_bytes
         self.csv = CsvStream(self.source, REQUIRED_COLUMNS, OPTIONAL_COLUMNS, encoding, block_bytes=block_bytes)
 
     @property

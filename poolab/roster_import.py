@@ -54,37 +54,37 @@ def import_roster(
     (``InputRejected`` lists every problem); importing the same file again changes
     nothing and records nothing."""
     source = os.fspath(path)
+
+    def open_file() -> RosterFile:
+        return RosterFile(source, encoding, block_bytes=block_bytes)
+
     with gc_paused():
-        with RosterFile(source, encoding, block_bytes=block_bytes) as f:
-            f.check_header()  # a bad header or encoding is refused before the store is touched
-        salt = 0
-        while True:
-            try:
-                return store.write(
-                    functools.partial(
-                        _import,
-                        source=source,
-                        encoding=encoding,
-                        block_bytes=block_bytes,
-                        operator=operator,
-                        salt=salt,
-                        progress=progress,
-                    )
-                )
-            except _SharedHash:
-                salt += 1
+        first = open_file()
+        try:
+            first.check_header()  # a bad header or encoding is refused before the store is touched
+        except BaseException:
+            first.close()
+            raise
+        opened = [first]  # the first run reads the file already open (its head is parsed once)
+
+        def work(conn: Connection, salt: int) -> RosterImportSummary:
+            with opened.pop() if opened else open_file() as f:
+                return _import(conn, f, operator=operator, salt=salt, progress=progress)
+
+        try:
+            salt = 0
+            while True:
+                try:
+                    return store.write(functools.partial(work, salt=salt))
+                except _SharedHash:
+                    salt += 1
+        finally:
+            for f in opened:
+                f.close()
 
 
-def _import(
-    conn: Connection,
-    *,
-    source: str,
-    encoding: str | None,
-    block_bytes: int,
-    operator: str,
-    salt: int,
-    progress: Progress,
-) -> RosterImportSummary:
+def _import(conn: Connection, f: RosterFile, *, operator: str, salt: int, progress: Progress) -> RosterImportSummary:
+    source = f.source
     event_id = record_event(conn, operator=operator, action="roster.import", detail={"source": source})
     empty = count_residents(conn) == 0
     legacy = {} if empty else legacy_ids(conn)
@@ -95,7 +95,7 @@ def _import(
     # A first import only inserts: its rows stream into one writer (one COPY on PostgreSQL,
     # which holds the connection: an update looks residents up, so it inserts block by block).
     writer = new_resident_writer(conn) if empty else contextlib.nullcontext(None)
-    with RosterFile(source, encoding, block_bytes=block_bytes) as f, writer as write_new:
+    with writer as write_new:
         for chunk in f.chunks():
             problems += chunk.problems
             repeated = seen.add(chunk.roster.resident_id)
@@ -119,7 +119,7 @@ def _import(
             del chunk  # freed before the next one is read
         encoding_used = f.encoding
     if seen.candidates:
-        found = _repeated_ids(source, encoding, block_bytes, seen)
+        found = _repeated_ids(f, seen)
         if not found and not problems:
             raise _SharedHash
         problems += found
@@ -140,13 +140,14 @@ def _columns(roster: Roster) -> dict[str, tuple[str, ...]]:
     return {c: getattr(roster, c) for c in ("resident_id", *FIELDS)}
 
 
-def _repeated_ids(source: str, encoding: str | None, block_bytes: int, seen: SeenIds) -> list[Problem]:
+def _repeated_ids(read: RosterFile, seen: SeenIds) -> list[Problem]:
     """The file read again for the lines whose id hash is a candidate: the real repeats,
     with the line of the first."""
     ids: list[str] = []
     raw: list[str] = []
     lines: list[int] = []
-    with RosterFile(source, encoding, block_bytes=block_bytes) as f:
+    source = read.source
+    with RosterFile(source, read.requested_encoding, block_bytes=read.block_bytes) as f:
         for chunk in f.chunks():
             hashes = seen.hashes(chunk.roster.resident_id).tolist()
             for j, h in enumerate(hashes):
