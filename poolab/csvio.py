@@ -248,6 +248,24 @@ def _parse_simple(text: str) -> tuple[list[str], list[list[str]]] | None:
     return flat[:width], [flat[width + 1 + j :: width + 1] for j in range(width)]
 
 
+def ends_quoted(text: str, inside: bool) -> bool:
+    """Whether ``text`` ends inside a quoted field, read as ``csv.reader`` reads it: a
+    quote opens a field only at the field's start (a quote inside an unquoted field, as
+    in 5"3, is a character), and inside one two quotes are a quote. ``inside``: the text
+    starts inside a quoted field. Only the quotes are visited."""
+    i = text.find('"')
+    while i >= 0:
+        if inside:
+            if text.startswith('"', i + 1):
+                i = text.find('"', i + 2)  # an escaped quote
+                continue
+            inside = False
+        elif i == 0 or text[i - 1] in ",\n\r":  # a block starts after a line break
+            inside = True
+        i = text.find('"', i + 1)
+    return inside
+
+
 def _parse_careful(
     text: str, source: str, problems: list[Problem], *, width: int = 0, line_offset: int = 0
 ) -> tuple[list[str], list[list[str]], list[int], int]:
@@ -265,7 +283,7 @@ def _parse_careful(
     try:
         for raw in reader:
             first_line, last = last + 1, reader.line_num
-            if last >= total_lines and last > first_line and text.count('"') % 2:
+            if last >= total_lines and last > first_line and ends_quoted(text, False):
                 # a quote opened and never closed swallowed the rest of the file into one field
                 problems.append(
                     Problem(

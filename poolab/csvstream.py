@@ -9,8 +9,8 @@ its file line. One case switches on the way: a head of plain ASCII followed by b
 are not UTF-8 is judged again on that block (ASCII reads the same in GB18030).
 
 Blocks end at a line break (0x0A is never part of a character in UTF-8 or GB18030, nor in
-any encoding that writes a line break as the single byte 0x0A); a block with an odd number
-of quotes ends inside a quoted field and is joined to the next one.
+any encoding that writes a line break as the single byte 0x0A); a block that ends inside a
+quoted field is joined to the next one.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from poolab.csvio import (
     _parse_careful,
     _parse_simple,
     decode_bytes,
+    ends_quoted,
     long_cells,
     parse_csv_block,
 )
@@ -193,19 +194,19 @@ def _newline_is_one_byte(encoding: str) -> bool:
 
 
 def _whole_records(blocks: Iterator[TextBlock]) -> Iterator[TextBlock]:
-    """Blocks joined until each holds whole records: an odd number of quotes means the
-    block ends inside a quoted field (an escaped quote is two)."""
+    """Blocks joined until each holds whole records: a block that ends inside a quoted
+    field is joined to the next one."""
     pending: list[str] = []
     first = 0
-    quotes = 0
+    inside = False
     for block in blocks:
         if not pending:
             first = block.first_line
         pending.append(block.text)
-        quotes += block.text.count('"')
-        if quotes % 2 == 0:
+        inside = ends_quoted(block.text, inside) if inside or '"' in block.text else False
+        if not inside:
             text = pending[0] if len(pending) == 1 else "".join(pending)
-            pending, quotes = [], 0
+            pending = []
             yield TextBlock(text, first)
             del text, block
     if pending:  # an unclosed quote at the end: the careful parser names it
