@@ -52,11 +52,10 @@ MB = 1024 * 1024
 class Measured:
     """One process run: wall seconds, peak RSS in bytes, what it printed."""
 
-    def __init__(self, args: Sequence[str], stdin: str | None = None) -> None:
+    def __init__(self, args: Sequence[str], stdin: str | None = None, env: dict[str, str] | None = None) -> None:
         t0 = time.perf_counter()
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             stdin_file = open(stdin, "rb") if stdin else subprocess.DEVNULL  # closed below
-            env = dict(os.environ, PYTHONPATH=CODE) if CODE is not None and args[0] != RAW_PYTHON else None
             proc = subprocess.Popen(args, stdin=stdin_file, stdout=out, stderr=err, cwd=ROOT, env=env)
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
@@ -83,10 +82,11 @@ cli`` with ``poolab_cli`` linked to ``cli``), for before/after figures in one se
 
 
 def poolab(db: str, *args: str, stdin: str | None = None) -> Measured:
-    command = [POOLAB]
+    command, env = [POOLAB], None
     if CODE is not None:
         command = [sys.executable, "-c", "import sys; from poolab_cli.main import main; sys.exit(main())"]
-    return Measured([*command, "--db", db, "--operator", "bench", *args], stdin=stdin)
+        env = dict(os.environ, PYTHONPATH=CODE)  # ahead of the editable install of this tree
+    return Measured([*command, "--db", db, "--operator", "bench", *args], stdin=stdin, env=env)
 
 
 def raw(*args: str) -> Measured:
