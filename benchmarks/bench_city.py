@@ -84,8 +84,8 @@ cli`` with ``poolab_cli`` linked to ``cli``), for before/after figures in one se
 def poolab(db: str, *args: str, stdin: str | None = None) -> Measured:
     command, env = [POOLAB], None
     if CODE is not None:
-        command = [sys.executable, "-c", "import sys; from poolab_cli.main import main; sys.exit(main())"]
-        env = dict(os.environ, PYTHONPATH=CODE)  # ahead of the editable install of this tree
+        command = [sys.executable, "-P", "-c", "import sys; from poolab_cli.main import main; sys.exit(main())"]
+        env = dict(os.environ, PYTHONPATH=CODE)  # ahead of this tree (-P: not the working folder either)
     return Measured([*command, "--db", db, "--operator", "bench", *args], stdin=stdin, env=env)
 
 
