@@ -38,7 +38,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 # City scale (issue 13): 2 and 10 million residents on SQLite and PostgreSQL, through the
-# CLI (about 40 minutes on 2 cores; needs about 6 GB of disk and 8 GB of memory for the
+# CLI (about 25 minutes on 2 cores; needs about 6 GB of disk and 8 GB of memory for the
 # synthetic roster).
 bench-city: $(STAMP)
 	$(PY) benchmarks/bench_city.py --residents 2000000 10000000 --markdown
