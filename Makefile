@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint coverage clean
+.PHONY: demo test bench bench-city lint coverage clean
 
 # pip's own output goes to .venv/pip.log and is shown only if it fails.
 $(STAMP): pyproject.toml
@@ -44,6 +44,12 @@ coverage: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# City scale (issue 13): 2 and 10 million residents on SQLite and PostgreSQL, through the
+# CLI (about 25 minutes on 2 cores; needs about 6 GB of disk and 8 GB of memory for the
+# synthetic roster).
+bench-city: $(STAMP)
+	$(PY) benchmarks/bench_city.py --residents 2000000 10000000 --markdown
 
 clean:
 	rm -rf $(VENV) poolab-demo .pytest_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, next_step, pass_app
+from .common import AppContext, next_step, pass_app, stderr_progress
 
 
 @click.group()
@@ -54,15 +54,17 @@ def campaign_new(
     from poolab.campaigns import create_campaign
 
     store = app.store()
-    s = create_campaign(
-        store,
-        name,
-        operator=app.operator,
-        pool_size=pool_size,
-        one_tube_per_household=one_tube_per_household,
-        compounds=compounds,
-        field_binding=field_binding,
-    )
+    with stderr_progress() as progress:
+        s = create_campaign(
+            store,
+            name,
+            operator=app.operator,
+            pool_size=pool_size,
+            one_tube_per_household=one_tube_per_household,
+            compounds=compounds,
+            field_binding=field_binding,
+            progress=progress,
+        )
     if s.field_binding:
         click.echo(
             f"campaign {s.name}: {s.residents} residents; tubes are bound in the field (poolab collect {s.name})"

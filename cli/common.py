@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO, TypeVar
 
 import click
@@ -116,3 +117,19 @@ def unmasked_option(fn: F) -> F:
         is_flag=True,
         help="Write names and ID numbers in full (masked by default, e.g. 张*明).",
     )(fn)
+
+
+@contextmanager
+def stderr_progress() -> Iterator[Callable[[str, float, int], None]]:
+    """A progress meter for a long step, on standard error when it is a terminal (quiet
+    otherwise: a script or a log file gets no carriage returns)."""
+    from poolab.meter import TerminalMeter, no_progress
+
+    if not sys.stderr.isatty():
+        yield no_progress
+        return
+    meter = TerminalMeter(sys.stderr)
+    try:
+        yield meter
+    finally:
+        meter.finish()

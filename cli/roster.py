@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, encoding_option, next_step, output_target, pass_app
+from .common import AppContext, encoding_option, next_step, output_target, pass_app, stderr_progress
 
 
 @click.group()
@@ -69,10 +69,14 @@ def roster_import(app: AppContext, file: str, encoding: str | None) -> None:
     All or nothing: any bad line rejects the whole file and every problem is listed
     with its line. Importing the same file again changes nothing; a changed file
     updates the residents it changes (the old values are kept in the history).
+
+    A city's roster is read a block at a time (memory stays flat at any size); on a
+    terminal a long import shows its progress on stderr.
     """
     from poolab.roster_import import import_roster
 
     store = app.store()
-    s = import_roster(store, file, operator=app.operator, encoding=encoding)
+    with stderr_progress() as progress:
+        s = import_roster(store, file, operator=app.operator, encoding=encoding, progress=progress)
     click.echo(f"{file} ({s.encoding}): {s.rows} rows; {s.inserted} new, {s.updated} updated, {s.unchanged} unchanged")
     next_step(app, "campaign new NAME")

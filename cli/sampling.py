@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import AppContext, next_step, output_target, pass_app, unmasked_option
+from .common import AppContext, next_step, output_target, pass_app, stderr_progress, unmasked_option
 
 if TYPE_CHECKING:
     from poolab.summaries import ScanReport
@@ -50,7 +50,8 @@ def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
         return
     from poolab.sampling import write_manifest
 
-    s = write_manifest(app.store(), name, output_target(output), unmasked=unmasked)
+    with stderr_progress() as progress:
+        s = write_manifest(app.store(), name, output_target(output), unmasked=unmasked, progress=progress)
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} residents")
         next_step(app, f"receive {name} (as the tubes reach the lab)")

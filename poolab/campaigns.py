@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from poolab.barcodes import POOL_PREFIX
 from poolab.errors import PoolabError
+from poolab.meter import Progress, no_progress
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import (
     CampaignExists,
@@ -26,10 +27,12 @@ from poolab.store.campaigns import (
 )
 from poolab.store.engine import Store
 from poolab.store.events import record_event
-from poolab.store.residents import known_compounds, load_residents
-from poolab.store.tubesql import FIRST_SLOT
+from poolab.store.residents import address_blocks, count_residents, known_compounds
 from poolab.summaries import CampaignSummary
 
+STEP = "campaign new"
+MEMBER_BLOCK = 100_000
+"""Memberships built and written at a time (ten million rows at once would take gigabytes)."""
 MAX_POOL_SIZE = 100
 """The largest pool a campaign may use (a lab's tube); at most the assignment kernel's
 own limit, ``poolab.kernels.assign.MAX_POOL_SIZE`` (tests/test_assign.py checks it)."""
@@ -45,9 +48,12 @@ def create_campaign(
     one_tube_per_household: bool = False,
     compounds: Sequence[str] = (),
     field_binding: bool = False,
+    progress: Progress = no_progress,
 ) -> CampaignSummary:
-    """Create campaign ``name`` and (unless ``field_binding``) its pool tubes."""
-    from poolab.pools import assign_pools
+    """Create campaign ``name`` and (unless ``field_binding``) its pool tubes. Addresses
+    are read a block at a time as integer codes, and memberships written a block at a
+    time: a city's campaign never holds its residents as Python strings."""
+    from poolab.pools import AddressCodes, assign_coded_pools
 
     name = name.strip()
     if not name:
@@ -66,7 +72,15 @@ def create_campaign(
         if unknown:
             listing = ", ".join(present[:20]) + (" ..." if len(present) > 20 else "")
             raise PoolabError(f"unknown compound(s) {', '.join(map(repr, unknown))}; the roster has: {listing}")
-        residents = load_residents(conn, compounds=wanted or None, with_ids=False)
+        total = count_residents(conn, compounds=wanted or None)
+        codes = AddressCodes()
+        pks = []
+        for pk, comp, bld, unit, room, hh in address_blocks(conn, compounds=wanted or None):
+            codes.add(comp, bld, unit, room, hh)
+            pks.append(pk)
+            progress(f"{STEP}: reading addresses", len(codes) / max(total, 1), len(codes))
+        resident_pks = np.concatenate(pks) if pks else np.zeros(0, np.int64)
+        del pks
         event_id = record_event(
             conn,
             operator=operator,
@@ -77,7 +91,7 @@ def create_campaign(
                 "one_tube_per_household": one_tube_per_household,
                 "field_binding": field_binding,
                 "compounds": wanted,
-                "residents": len(residents),
+                "residents": len(codes),
             },
         )
         campaign_id = insert_campaign(
@@ -93,27 +107,21 @@ def create_campaign(
             # Tubes are pre-printed and bound by scanning in the field: nothing to lay out.
             return CampaignSummary(
                 name=name,
-                residents=len(residents),
+                residents=len(codes),
                 tubes=0,
-                lower_bound=_lower_bound(residents.compound, pool_size),
+                lower_bound=_lower_bound(codes.codes()[0], pool_size),
                 single_building_share=float("nan"),
                 pool_size=pool_size,
                 field_binding=True,
             )
-        assignment = assign_pools(
-            residents.compound,
-            residents.building,
-            residents.unit,
-            residents.room,
-            residents.household_id,
-            pool_size=pool_size,
-            one_tube_per_household=one_tube_per_household,
-        )
-        barcodes = issue_tube_barcodes(conn, prefix=POOL_PREFIX, count=assignment.n_tubes)
+        assignment = assign_coded_pools(codes, pool_size=pool_size, one_tube_per_household=one_tube_per_household)
         tube_of = np.asarray(assignment.tube, dtype=np.int64)
-        first = np.flatnonzero(np.asarray(assignment.slot) == FIRST_SLOT)  # one a tube; pools keep to a compound
-        compound_of = np.empty(assignment.n_tubes, dtype=object)
-        compound_of[tube_of[first]] = [residents.compound[i] for i in first]
+        compound_code = np.zeros(assignment.n_tubes, np.int32)
+        compound_code[tube_of] = codes.compound  # a pool never crosses a compound: any member's will do
+        names = codes.compound_names
+        compound_of = [names[c] for c in compound_code.tolist()]
+        del codes, compound_code
+        barcodes = issue_tube_barcodes(conn, prefix=POOL_PREFIX, count=assignment.n_tubes)
         insert_tubes(
             conn,
             campaign_id=campaign_id,
@@ -121,22 +129,29 @@ def create_campaign(
             barcodes=barcodes,
             positions=range(assignment.n_tubes),
             event_id=event_id,
-            compounds=compound_of.tolist(),
+            compounds=compound_of,
             people=np.bincount(tube_of, minlength=assignment.n_tubes).tolist(),
         )
+        del barcodes
         tube_id_of_index = tube_ids_by_position(conn, campaign_id=campaign_id, kind="pool")
         assert tube_id_of_index.shape[0] == assignment.n_tubes  # a new campaign holds only these
-        insert_members(
-            conn,
-            campaign_id=campaign_id,
-            tube_ids=tube_id_of_index[tube_of],
-            resident_pks=residents.pk,
-            slots=np.asarray(assignment.slot, dtype=np.int64),
-            event_id=event_id,
-        )
+        tube_ids = tube_id_of_index[tube_of]
+        del tube_of
+        n = tube_ids.shape[0]
+        for start in range(0, n, MEMBER_BLOCK):
+            end = min(start + MEMBER_BLOCK, n)
+            insert_members(
+                conn,
+                campaign_id=campaign_id,
+                tube_ids=tube_ids[start:end],
+                resident_pks=resident_pks[start:end],
+                slots=np.asarray(assignment.slot[start:end], dtype=np.int64),
+                event_id=event_id,
+            )
+            progress(f"{STEP}: writing pools", end / n, end)
         return CampaignSummary(
             name=name,
-            residents=len(residents),
+            residents=n,
             tubes=assignment.n_tubes,
             lower_bound=int(assignment.lower_bound),
             single_building_share=float(assignment.single_building_share),
@@ -147,13 +162,13 @@ def create_campaign(
     return store.write(work)
 
 
-def _lower_bound(compound: Sequence[str], pool_size: int) -> int:
+def _lower_bound(compound: np.ndarray, pool_size: int) -> int:
     from poolab.kernels.assign import tubes_lower_bound
 
-    if not compound:
+    if not compound.size:
         return 0
-    _, counts = np.unique(np.asarray(compound, dtype=object), return_counts=True)
-    return tubes_lower_bound(counts, pool_size)
+    counts = np.bincount(compound)
+    return tubes_lower_bound(counts[counts > 0], pool_size)
 
 
 def list_campaigns(store: Store) -> list[tuple[str, int, bool, bool, str, str, int]]:

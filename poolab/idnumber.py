@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -74,14 +75,21 @@ def _today_yyyymmdd() -> int:
 
 
 def valid_id_numbers(values: Sequence[str]) -> np.ndarray:
-    """Vectorised ``is_valid_id_number``: a bool array, one entry per value."""
-    # UTF-32 code points, one row per value; 19 wide so that a longer value stays too long.
-    arr = np.array(values, dtype="<U19").reshape(-1)
-    if arr.size == 0:
-        return np.zeros(0, dtype=bool)
-    length_ok: np.ndarray = np.asarray(np.strings.str_len(arr) == 18)
-    codes = arr.view(np.uint32).reshape(-1, 19)[:, :18]
-    digits = codes.astype(np.int64) - ord("0")
+    """Vectorised ``is_valid_id_number``: a bool array, one entry per value. The values
+    of 18 characters are laid side by side as one (n, 18) array of character codes (one
+    byte each when they are ASCII, as nearly all are) and checked column-wise."""
+    n = len(values)
+    out = np.zeros(n, dtype=bool)
+    length_ok = np.fromiter(map(len, values), np.int64, n) == 18
+    chosen = list(values) if length_ok.all() else list(itertools.compress(values, length_ok.tolist()))
+    if not chosen:
+        return out
+    joined = "".join(chosen)
+    if joined.isascii():
+        codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 18).astype(np.int32)
+    else:  # a full-width digit or a letter somewhere: code points, never digits below
+        codes = np.array(chosen, dtype="<U18").view(np.uint32).reshape(-1, 18).astype(np.int64)
+    digits = codes - ord("0")
     body_ok: np.ndarray = np.asarray(((digits[:, :17] >= 0) & (digits[:, :17] <= 9)).all(axis=1))
     sums = (np.where(body_ok[:, None], digits[:, :17], 0) * _WEIGHTS_ARRAY).sum(axis=1)
     check_ok = codes[:, 17] == _CHECK_CODES[sums % 11]
@@ -93,4 +101,5 @@ def valid_id_numbers(values: Sequence[str]) -> np.ndarray:
     dim = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] - ((month == 2) & ~leap)
     date_ok = month_ok & (day >= 1) & (day <= dim) & (year >= EARLIEST_BIRTH_YEAR)
     date_ok &= year * 10000 + month * 100 + day <= _today_yyyymmdd()
-    return length_ok & body_ok & check_ok & date_ok
+    out[length_ok] = body_ok & check_ok & date_ok
+    return out

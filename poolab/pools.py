@@ -106,6 +106,11 @@ def natural_codes(name: str, values: StrColumn) -> npt.NDArray[np.int64]:
 def _household_codes(comp: npt.NDArray[np.int64], household_id: StrColumn) -> npt.NDArray[np.int64]:
     """Compact codes of (compound, household_id): one household never spans two compounds."""
     hc, _ = _factorise("household_id", household_id)
+    return _per_compound(comp, hc)
+
+
+def _per_compound(comp: npt.NDArray[np.int64], hc: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Compact codes of (compound, household code ``hc``, compact itself)."""
     if hc.size == 0:
         return hc
     lo = np.full(hc.max() + 1, np.iinfo(np.int64).max)
@@ -148,7 +153,16 @@ def _walk(
     hc = _household_codes(cc, household_id)
     if hc.shape[0] != n:
         raise ValueError(f"household_id has {hc.shape[0]} values, compound has {n}")
+    return _walk_codes(cc, bc, uc, rc, hc)
+
+
+def _walk_codes(
+    cc: IntArray, bc: IntArray, uc: IntArray, rc: IntArray, hc: IntArray
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """``_walk`` on integer codes (natural order already in the codes of cc, bc, uc, rc)."""
+    n = cc.shape[0]
     order0 = _stable_order([cc, bc, uc, rc])
+    del uc, rc  # only the order needs them (a city's 160 MB)
     pos = np.empty(n, np.int64)
     pos[order0] = np.arange(n)
     first = np.full(int(hc.max()) + 1 if n else 0, n, np.int64)
@@ -185,7 +199,28 @@ def assign_pools(
     lookahead: int = 64,
 ) -> PoolAssignment:
     """Assign residents to tubes of at most ``pool_size`` (see :mod:`poolab.kernels.assign`)."""
-    order, cc, bc, hc = _walk(compound, building, unit, room, household_id)
+    walk = _walk(compound, building, unit, room, household_id)
+    return _assign(*walk, pool_size=pool_size, one_tube_per_household=one_tube_per_household, lookahead=lookahead)
+
+
+def assign_coded_pools(
+    codes: AddressCodes, *, pool_size: int = 10, one_tube_per_household: bool = False, lookahead: int = 64
+) -> PoolAssignment:
+    """``assign_pools`` of addresses read a block at a time into ``codes``."""
+    walk = _walk_codes(*codes.codes())
+    return _assign(*walk, pool_size=pool_size, one_tube_per_household=one_tube_per_household, lookahead=lookahead)
+
+
+def _assign(
+    order: IntArray,
+    cc: IntArray,
+    bc: IntArray,
+    hc: IntArray,
+    *,
+    pool_size: int,
+    one_tube_per_household: bool,
+    lookahead: int,
+) -> PoolAssignment:
     res = assign_tubes(
         cc[order],
         bc[order],
@@ -217,6 +252,70 @@ def assign_pools(
         walk=order,
         single_building_share=share,
     )
+
+
+class AddressCodes:
+    """Addresses as integer codes, added a block at a time: a city's ten million address
+    strings are never all held. Compound, building, unit and room have few distinct
+    values (a dict each, ranked in natural order at the end); household ids have millions,
+    so each is kept as its 64-bit hash (two households of one compound sharing a hash, about
+    once in 10^9 cities, would be kept together as one: still whole households per tube)."""
+
+    def __init__(self) -> None:
+        self._seen: list[dict[str, int]] = [{}, {}, {}, {}]
+        self._codes: list[list[npt.NDArray[np.int32]]] = [[], [], [], []]
+        self._households: list[npt.NDArray[np.int64]] = []
+        self.compound: npt.NDArray[np.int32] = np.zeros(0, np.int32)
+        """Each resident's compound code, kept by ``codes`` (the tubes' compounds come from it)."""
+        self.compound_names: list[str] = []
+        """Compound names by code."""
+
+    def add(
+        self,
+        compound: Sequence[str],
+        building: Sequence[str],
+        unit: Sequence[str],
+        room: Sequence[str],
+        household_id: Sequence[str],
+    ) -> None:
+        """Add a block of residents' addresses (columns of equal length)."""
+        n = len(compound)
+        for seen, codes, column in zip(self._seen, self._codes, (compound, building, unit, room), strict=True):
+            if len(column) != n:
+                raise ValueError(f"address columns differ in length: {len(column)} and {n}")
+            for v in dict.fromkeys(column):  # the block's few distinct values, at C speed
+                if v not in seen:
+                    seen[v] = len(seen)
+            codes.append(np.fromiter(map(seen.__getitem__, column), np.int32, n))
+        self._households.append(np.fromiter(map(hash, household_id), np.int64, n))
+
+    def __len__(self) -> int:
+        return sum(len(c) for c in self._codes[0])
+
+    def codes(self) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
+        """(compound, building, unit, room, household) codes of every resident added, the
+        first four in natural order of their strings, households compact per compound.
+        Called once: the blocks are released as they are joined."""
+        out: list[IntArray] = []
+        for seen, codes in zip(self._seen, self._codes, strict=True):
+            keys = [natural_key(v) for v in seen]
+            rank = np.empty(len(keys), np.int64)
+            in_order = sorted(range(len(keys)), key=keys.__getitem__)
+            rank[in_order] = np.arange(len(keys))
+            if not out:
+                names = list(seen)
+                self.compound_names = [names[j] for j in in_order]
+            joined = np.concatenate(codes) if codes else np.zeros(0, np.int32)
+            codes.clear()  # the blocks are read once: a city's copies are not kept twice
+            out.append(rank[joined] if joined.size else joined.astype(np.int64))
+            del joined
+        self.compound = out[0].astype(np.int32)
+        hashes = np.concatenate(self._households) if self._households else np.zeros(0, np.int64)
+        self._households.clear()
+        _, hc = np.unique(hashes, return_inverse=True)
+        del hashes
+        out.append(_per_compound(out[0], hc.reshape(-1).astype(np.int64)))
+        return out[0], out[1], out[2], out[3], out[4]
 
 
 def _tubes_mixing(tube: npt.NDArray[np.int32], code: npt.NDArray[np.int64]) -> int:

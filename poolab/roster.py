@@ -13,7 +13,8 @@ import attrs
 import numpy as np
 
 from poolab.barcodes import normalise_codes
-from poolab.csvio import Output, parse_csv_text, read_text, write_csv
+from poolab.csvio import Output, write_csv
+from poolab.csvstream import BLOCK_BYTES, CsvStream
 from poolab.errors import InputRejected, Problem
 from poolab.idnumber import id_number_problem, valid_id_numbers
 
@@ -135,10 +136,17 @@ def _duplicate_ids(roster: Roster, raw_ids: Sequence[str] | None = None) -> list
     ids = roster.resident_id
     if len(set(ids)) == len(ids):
         return []
-    raw = ids if raw_ids is None else raw_ids
+    return duplicate_id_problems(ids, ids if raw_ids is None else raw_ids, roster.line, roster.source)
+
+
+def duplicate_id_problems(
+    ids: Sequence[str], raw_ids: Sequence[str], lines: Sequence[int], source: str
+) -> list[Problem]:
+    """A problem for every line whose (normalised) id an earlier line has; ``raw_ids``
+    are the ids as the file wrote them, in file order."""
     first: dict[str, tuple[int, str]] = {}
     problems = []
-    for rid, shown, line in zip(ids, raw, roster.line, strict=True):
+    for rid, shown, line in zip(ids, raw_ids, lines, strict=True):
         if rid == "":
             continue  # reported as a missing field
         seen_line, seen_raw = first.setdefault(rid, (line, shown))
@@ -150,7 +158,7 @@ def _duplicate_ids(roster: Roster, raw_ids: Sequence[str] | None = None) -> list
                     f"resident_id is the same as {seen_raw!r} on line {seen_line} "
                     "(ids are compared without case, full-width forms or invisible characters)"
                 )
-            problems.append(Problem(roster.source, line, shown, why, column="resident_id"))
+            problems.append(Problem(source, line, shown, why, column="resident_id"))
     return problems
 
 
@@ -186,9 +194,14 @@ def _too_long(roster: Roster) -> list[Problem]:
 def validate_roster(roster: Roster, raw_ids: Sequence[str] | None = None) -> list[Problem]:
     """Every problem of a roster, in file line order (empty when it is fine); ``raw_ids``
     are the ids as the file wrote them, for messages."""
-    problems = _missing_fields(roster) + _duplicate_ids(roster, raw_ids) + _bad_id_numbers(roster) + _too_long(roster)
+    problems = line_problems(roster) + _duplicate_ids(roster, raw_ids)
     problems.sort(key=lambda p: p.line)
     return problems
+
+
+def line_problems(roster: Roster) -> list[Problem]:
+    """The problems each line has on its own (all but repeated ids), for a chunk of a file."""
+    return _missing_fields(roster) + _bad_id_numbers(roster) + _too_long(roster)
 
 
 def _normalise_id_numbers(values: list[str]) -> list[str]:
@@ -197,25 +210,99 @@ def _normalise_id_numbers(values: list[str]) -> list[str]:
     return normalise_codes(values)
 
 
+@attrs.frozen(slots=True)
+class RosterChunk:
+    """A block of a roster file: its residents (ids normalised), the ids as written, and
+    the problems of its lines (repeated ids across the file are the reader's to find)."""
+
+    roster: Roster
+    raw_ids: list[str]
+    problems: list[Problem]
+
+    def __len__(self) -> int:
+        return len(self.roster)
+
+
+class RosterFile:
+    """A roster CSV opened for reading a chunk at a time (``chunks``): the encoding is
+    judged and the header read on opening, so ``check_header`` can refuse a file before
+    any work is done."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], encoding: str | None = None, *, block_bytes: int = BLOCK_BYTES
+    ) -> None:
+        self.source = os.fspath(path)
+        self.requested_encoding = encoding
+        self.block_bytes = block_bytes
+        self.csv = CsvStream(self.source, REQUIRED_COLUMNS, OPTIONAL_COLUMNS, encoding, block_bytes=block_bytes)
+
+    @property
+    def encoding(self) -> str:
+        return self.csv.encoding
+
+    @property
+    def fraction_read(self) -> float:
+        return self.csv.fraction_read
+
+    def check_header(self) -> None:
+        """Raise ``InputRejected`` when the header lacks a required column: every line
+        would lack a field, so the header is the one problem to fix (with the file's
+        structural problems)."""
+        if not self.csv.problems:
+            return
+        problems = list(self.csv.problems)
+        if self.csv.header:
+            for chunk in self.csv.chunks():
+                problems += chunk.problems
+        problems.sort(key=lambda p: p.line)
+        raise InputRejected(f"{self.source}: {len(problems)} problem(s); nothing was imported", problems)
+
+    def chunks(self) -> Iterator[RosterChunk]:
+        """The residents a block at a time, each line checked on its own."""
+        for chunk in self.csv.chunks():
+            cols = {c: self.csv.column(chunk, c) for c in ROSTER_COLUMNS}
+            raw_ids = cols["resident_id"]
+            cols["resident_id"] = normalise_codes(raw_ids)
+            cols["id_number"] = _normalise_id_numbers(cols["id_number"])
+            roster = Roster(**cols, line=chunk.lines, source=self.source, encoding=self.encoding)
+            problems = chunk.problems + line_problems(roster)
+            del chunk, cols
+            yield RosterChunk(roster, raw_ids, problems)
+            del roster, raw_ids, problems  # one chunk in memory at a time
+
+    def close(self) -> None:
+        self.csv.close()
+
+    def __enter__(self) -> RosterFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def read_roster(path: str | os.PathLike[str], encoding: str | None = None) -> Roster:
     """Read and validate a roster CSV (in ``encoding`` when given, else UTF-8 or a
-    confident GB18030); raise ``InputRejected`` with every problem found."""
-    source = os.fspath(path)
-    text, encoding = read_text(source, encoding)
-    table, problems = parse_csv_text(text, source, encoding, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
-    header_ok = all(c in table.header for c in REQUIRED_COLUMNS)
-    if not header_ok:  # every line would lack a field: the header is the one problem to fix
-        raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was imported", problems)
-    cols = {c: table.column(c) for c in ROSTER_COLUMNS}
-    raw_ids = cols["resident_id"]
-    cols["resident_id"] = normalise_codes(raw_ids)
-    cols["id_number"] = _normalise_id_numbers(cols["id_number"])
-    roster = Roster(**cols, line=table.lines, source=source, encoding=encoding)
-    problems += validate_roster(roster, raw_ids)
+    confident GB18030); raise ``InputRejected`` with every problem found. The whole
+    roster is held in memory: ``poolab.roster_import`` streams a file into the store."""
+    with RosterFile(path, encoding) as f:
+        f.check_header()
+        chunks = list(f.chunks())
+        encoding = f.encoding
+    roster = concatenate(chunks, source=os.fspath(path), encoding=encoding)
+    raw_ids = [v for c in chunks for v in c.raw_ids]
+    problems = [p for c in chunks for p in c.problems] + _duplicate_ids(roster, raw_ids)
     if problems:
         problems.sort(key=lambda p: p.line)
-        raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was imported", problems)
+        raise InputRejected(f"{roster.source}: {len(problems)} problem(s); nothing was imported", problems)
     return roster
+
+
+def concatenate(chunks: Sequence[RosterChunk], *, source: str, encoding: str) -> Roster:
+    """One roster of the chunks' residents, in order."""
+    if len(chunks) == 1:
+        return attrs.evolve(chunks[0].roster, encoding=encoding)
+    joined = {c: tuple(v for ch in chunks for v in getattr(ch.roster, c)) for c in (*ROSTER_COLUMNS, "line")}
+    return Roster(**joined, source=source, encoding=encoding)
 
 
 def write_roster_csv(roster: Roster, path: Output, encoding: str = "utf-8") -> None:

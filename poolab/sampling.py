@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 from sqlalchemy import Connection
@@ -12,6 +13,7 @@ from poolab.barcodes import barcode_problem, normalise_scan
 from poolab.csvio import Output, output_name, write_csv
 from poolab.errors import PoolabError, Problem, StoreFault
 from poolab.masking import mask_name
+from poolab.meter import Progress, no_progress
 from poolab.scans import Scan, StreamItem, run_stream
 from poolab.store.binding import Binding, bind_members, bindings_of, open_field_tube, tube_owner
 from poolab.store.bulk import pauses_gc
@@ -20,6 +22,8 @@ from poolab.store.engine import Store
 from poolab.store.events import now, record_event, set_event_detail
 from poolab.store.reports import (
     campaign_tubes,
+    count_campaign_residents,
+    manifest_blocks,
     manifest_rows,
     pool_members,
 )
@@ -28,6 +32,7 @@ from poolab.store.tubes import ScanRecord, collection_records, insert_collection
 from poolab.summaries import ExportSummary, ScanReport
 from poolab.when import when
 
+STEP_MANIFEST = "manifest"
 MANIFEST_COLUMNS = (
     "tube_barcode",
     "slot",
@@ -42,20 +47,35 @@ MANIFEST_COLUMNS = (
 
 
 @pauses_gc
-def write_manifest(store: Store, campaign: str, output: Output, *, unmasked: bool = False) -> ExportSummary:
+def write_manifest(
+    store: Store, campaign: str, output: Output, *, unmasked: bool = False, progress: Progress = no_progress
+) -> ExportSummary:
     """One row per resident in walk order: which tube and slot each swab goes into.
-    In a field-binding campaign residents not yet bound have an empty tube and slot."""
+    In a field-binding campaign residents not yet bound have an empty tube and slot.
+    Rows stream from the store to the file a block at a time (a path is still written
+    whole or not at all)."""
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
-        rows = manifest_rows(conn, campaign_id=info.id)
         if info.field_binding:
-            rows = _field_manifest(conn, info.id, info.compounds, rows)
-    out: list[tuple[str, ...]] = []
-    for code, slot, rid, name, _idn, comp, bld, unit, room, hh in rows:
-        shown = str(name) if unmasked else mask_name(str(name))
-        out.append(tuple(str(v) for v in (code, slot, rid, shown, comp, bld, unit, room, hh)))
-    write_csv(output, MANIFEST_COLUMNS, out)
-    return ExportSummary(path=output_name(output), rows=len(out))
+            blocks: Iterable[Sequence[tuple[Any, ...]]] = [
+                _field_manifest(conn, info.id, info.compounds, manifest_rows(conn, campaign_id=info.id))
+            ]
+            total = 0
+        else:
+            blocks = manifest_blocks(conn, campaign_id=info.id)
+            total = count_campaign_residents(conn, campaign_id=info.id)
+        written = [0]
+
+        def rows() -> Iterator[tuple[object, ...]]:
+            for block in blocks:
+                for code, slot, rid, name, _idn, comp, bld, unit, room, hh in block:
+                    shown = str(name) if unmasked else mask_name(str(name))
+                    yield (code, slot, rid, shown, comp, bld, unit, room, hh)
+                written[0] += len(block)
+                progress(STEP_MANIFEST, written[0] / max(total, 1), written[0])
+
+        count = write_csv(output, MANIFEST_COLUMNS, rows())
+    return ExportSummary(path=output_name(output), rows=count)
 
 
 def _field_manifest(conn, campaign_id: int, compounds: tuple[str, ...], bound: list) -> list:  # type: ignore[no-untyped-def]

@@ -308,3 +308,15 @@ def pool_rows(draw: st.DrawFn, max_rows: int = 4) -> Any:
         ind_positive=np.asarray(ind_pos, dtype=bool),
         groups=1,
     )
+
+
+@st.composite
+def csv_like_texts(draw: st.DrawFn) -> str:
+    """Mostly rectangular CSV text, now and then ragged, padded, quoted or blank-lined."""
+    width = draw(st.integers(1, 3))
+    field = st.text(st.sampled_from("ab张"), max_size=3) | st.text(st.sampled_from('ab张 "\t\u3000'), max_size=3)
+    rows = draw(
+        st.lists(st.lists(field, min_size=width, max_size=width) | st.lists(field, max_size=4), min_size=1, max_size=5)
+    )
+    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    return eol.join(",".join(r) for r in rows) + draw(st.sampled_from(["", "\n", "\n\n"]))

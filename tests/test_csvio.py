@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from poolab.csvio import neutralise_cell, read_csv_rows, read_text, write_csv
 from poolab.errors import InputRejected, PoolabError
+from tests.strategies import csv_like_texts
 
 REQUIRED = ("a", "b")
 OPTIONAL = ("c",)
@@ -192,18 +193,6 @@ def test_fast_and_careful_paths_agree():
     assert careful_header == header
     assert [list(c) for c in zip(*rows, strict=True)] == columns
     assert list(csv.reader(io.StringIO(text)))[1:] == rows
-
-
-@st.composite
-def csv_like_texts(draw: st.DrawFn) -> str:
-    """Mostly rectangular CSV text, now and then ragged, padded, quoted or blank-lined."""
-    width = draw(st.integers(1, 3))
-    field = st.text(st.sampled_from("ab张"), max_size=3) | st.text(st.sampled_from('ab张 "\t\u3000'), max_size=3)
-    rows = draw(
-        st.lists(st.lists(field, min_size=width, max_size=width) | st.lists(field, max_size=4), min_size=1, max_size=5)
-    )
-    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
-    return eol.join(",".join(r) for r in rows) + draw(st.sampled_from(["", "\n", "\n\n"]))
 
 
 @given(st.one_of(csv_like_texts(), st.text(st.sampled_from('ab张,"\n\r \t'), max_size=30)))

@@ -109,3 +109,57 @@ def test_bad_arguments():
         make_id_number("230102", datetime.date(1980, 1, 1), 1000)
     with pytest.raises(ValueError):
         check_character("1234")
+
+
+def _stdnum_valid(value: str) -> bool:
+    """python-stdnum's view: 17 digits, the MOD 11-2 check character and a real birth
+    date (stdnum's ``cn.ric`` also wants a region it knows; poolab checks no regions),
+    within poolab's range of birth years."""
+    from stdnum.cn import ric
+    from stdnum.exceptions import ValidationError
+    from stdnum.iso7064 import mod_11_2
+
+    if len(value) != 18 or not all(c in "0123456789" for c in value[:17]) or value[17] not in "0123456789X":
+        return False
+    if not mod_11_2.is_valid(value):
+        return False
+    try:
+        born = ric.get_birth_date(value)
+    except ValidationError:
+        return False
+    return born.year >= 1900 and born <= datetime.date.today()
+
+
+@given(st.from_regex(r"[0-9]{17}", fullmatch=True))
+def test_check_character_matches_stdnum(first17):
+    """The check character is python-stdnum's ISO 7064 MOD 11-2 check digit, and what cn.ric computes."""
+    from stdnum.cn import ric
+    from stdnum.iso7064 import mod_11_2
+
+    assert mod_11_2.calc_check_digit(first17) == check_character(first17)
+    assert ric.calc_check_digit(first17 + "0") == check_character(first17)
+
+
+_NEAR_ID = st.one_of(
+    id_numbers(),
+    id_numbers().map(lambda s: s[:17] + ("X" if s[17] != "X" else "0")),  # a wrong check character
+    st.from_regex(r"[1-8][0-9]{5}(19|20)[0-9]{2}[01][0-9][0-3][0-9]{4}[0-9X]", fullmatch=True),
+    st.text(alphabet="0123456789X０１２", min_size=16, max_size=19),
+)
+
+
+@given(st.lists(_NEAR_ID, max_size=30))
+def test_scalar_and_vectorised_agree_with_stdnum(values):
+    """Scalar and vectorised checks give python-stdnum's verdict on numbers and near-misses."""
+    expected = [_stdnum_valid(v) for v in values]
+    assert expected == [is_valid_id_number(v) for v in values]
+    assert expected == valid_id_numbers(values).tolist()
+
+
+def test_stdnum_accepts_generated_numbers_of_a_known_region():
+    """A number made by make_id_number for district 230102 is valid for cn.ric too (region included)."""
+    from stdnum.cn import ric
+
+    number = make_id_number("230102", datetime.date(1987, 6, 5), 421)
+    assert ric.is_valid(number)
+    assert is_valid_id_number(number)

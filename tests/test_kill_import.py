@@ -16,10 +16,11 @@ from tests.workflow import read_csv, run, write_results
 pytestmark = [pytest.mark.store, pytest.mark.slow]
 
 # The child runs the real CLI with one hook: when the bulk path reaches the named table
-# it writes the first 100 rows (in 50-row chunks) inside the import's transaction, then
-# the process SIGKILLs itself: a crash half-way through the import.
+# it writes the first 100 rows (in 50-row chunks, or into the open COPY of a first
+# roster import on PostgreSQL) inside the import's transaction, then the process
+# SIGKILLs itself: a crash half-way through the import.
 _CHILD = r"""
-import os, signal, sys
+import contextlib, os, signal, sys
 import poolab.store.bulk as bulk
 import poolab.store.residents, poolab.store.tubes
 bulk.CHUNK = 50
@@ -31,6 +32,17 @@ def killing_insert_rows(conn, table, columns, rows):
     return _real(conn, table, columns, rows)
 poolab.store.residents.insert_rows = killing_insert_rows
 poolab.store.tubes.insert_rows = killing_insert_rows
+_real_writer = bulk.row_writer
+@contextlib.contextmanager
+def killing_row_writer(conn, table, columns):  # a first import on PostgreSQL: one COPY
+    with _real_writer(conn, table, columns) as write:
+        def killing_write(rows):
+            if table.name == sys.argv[1]:
+                write(list(rows)[:100])
+                os.kill(os.getpid(), signal.SIGKILL)
+            return write(rows)
+        yield killing_write
+poolab.store.residents.row_writer = killing_row_writer
 from poolab_cli.main import main
 main(sys.argv[2:])
 """

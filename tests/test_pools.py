@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
-from poolab.pools import assign_pools, natural_key, pool_quality, walk_order
+from poolab.pools import AddressCodes, assign_coded_pools, assign_pools, natural_key, pool_quality, walk_order
 from tests.naive import tube_invariant_failures
 from tests.strategies import district_like_codes, districts, pool_sizes
 
@@ -66,6 +67,21 @@ def test_assign_pools_invariants(d, k):
     q = pool_quality(a, d["compound"], d["building"], d["household_id"], k)
     assert (0, 0, a.lower_bound) == (q.split_households, q.cross_compound_tubes, q.lower_bound)
     assert q.max_tube_size <= k
+
+
+@given(d=districts(), k=pool_sizes, block=st.integers(1, 50), one=st.booleans())
+def test_addresses_read_in_blocks_give_the_same_pools(d, k, block, one):
+    """Addresses coded a block at a time (campaign new at city scale) give exactly the
+    tubes and slots of the whole-column path."""
+    cols = [d[c] for c in COLUMNS]
+    whole = assign_pools(*cols, pool_size=k, one_tube_per_household=one)
+    codes = AddressCodes()
+    for start in range(0, len(cols[0]), block):
+        codes.add(*(c[start : start + block] for c in cols))
+    coded = assign_coded_pools(codes, pool_size=k, one_tube_per_household=one)
+    assert whole.tube.tolist() == coded.tube.tolist()
+    assert whole.slot.tolist() == coded.slot.tolist()
+    assert (whole.n_tubes, whole.single_building_share) == (coded.n_tubes, coded.single_building_share)
 
 
 @given(d=districts(), k=pool_sizes)

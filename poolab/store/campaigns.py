@@ -18,6 +18,7 @@ _C = Campaign.__table__  # type: ignore[attr-defined]
 _T = Tube.__table__  # type: ignore[attr-defined]
 _M = Member.__table__  # type: ignore[attr-defined]
 _K = Counter.__table__  # type: ignore[attr-defined]
+_BLOCK = 100_000
 
 
 @attrs.frozen(slots=True)
@@ -119,26 +120,25 @@ def insert_tubes(
     residents = resident_pks if resident_pks is not None else [None] * n
     places = compounds if compounds is not None else [None] * n
     counts = people if people is not None else [None] * n
-    rows = [
-        (barcodes[i], campaign_id, kind, int(positions[i]), parents[i], residents[i], places[i], counts[i], event_id)
-        for i in range(n)
-    ]
-    return insert_rows(
-        conn,
-        _T,
-        (
-            "barcode",
-            "campaign_id",
-            "kind",
-            "position",
-            "parent_tube_id",
-            "resident_pk",
-            "compound",
-            "people",
-            "event_id",
-        ),
-        rows,
+    columns = (
+        "barcode",
+        "campaign_id",
+        "kind",
+        "position",
+        "parent_tube_id",
+        "resident_pk",
+        "compound",
+        "people",
+        "event_id",
     )
+    event = event_id
+    for start in range(0, n, _BLOCK):  # a city's million tubes are not all built as rows at once
+        rows = [
+            (barcodes[i], campaign_id, kind, int(positions[i]), parents[i], residents[i], places[i], counts[i], event)
+            for i in range(start, min(start + _BLOCK, n))
+        ]
+        insert_rows(conn, _T, columns, rows)
+    return n
 
 
 def tube_ids_by_position(conn: Connection, *, campaign_id: int, kind: str) -> np.ndarray:

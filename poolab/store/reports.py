@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
 from sqlalchemy import Connection, func, select
 
 from poolab.calls import CALL_CODE, NO_CALL
-from poolab.store.bulk import fetch_all_raw
+from poolab.store.bulk import fetch_all_raw, fetch_blocks
 from poolab.store.tables import Collection, Member, Receipt, Resident, Result, Tube
 
 _T = Tube.__table__  # type: ignore[attr-defined]
@@ -115,6 +116,30 @@ def manifest_rows(conn: Connection, *, campaign_id: int) -> list[tuple[object, .
             .order_by(_T.c.position, _M.c.slot)
         )
     ]
+
+
+def manifest_blocks(conn: Connection, *, campaign_id: int, size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
+    """``manifest_rows`` a block at a time (a city's manifest is never all in memory).
+
+    Tube ids follow tube positions in a campaign made by ``campaign new`` (its tubes are
+    inserted in walk order), and then ordering by tube id lets both stores walk the
+    tube and member indexes in order instead of sorting every membership (at 2 million
+    residents on SQLite, 5 s instead of 14 s). Otherwise the rows are sorted by position."""
+    cols = [_T.c.barcode, _M.c.slot] + [_R.c[c] for c in RESIDENT_REPORT_COLUMNS]
+    positions = select(_T.c.position).where(_T.c.campaign_id == campaign_id, _T.c.kind == "pool").order_by(_T.c.id)
+    last = -1
+    in_order = True
+    for block in fetch_blocks(conn, positions, 500_000):
+        column = np.fromiter((r[0] for r in block), np.int64, len(block))
+        in_order = in_order and bool(column[0] > last) and bool(np.all(column[1:] > column[:-1]))
+        last = int(column[-1])
+    stmt = (
+        select(*cols)
+        .select_from(_T.join(_M, _M.c.tube_id == _T.c.id).join(_R, _R.c.id == _M.c.resident_pk))
+        .where(_T.c.campaign_id == campaign_id, _T.c.kind == "pool")
+        .order_by(_T.c.id if in_order else _T.c.position, _M.c.slot)
+    )
+    yield from fetch_blocks(conn, stmt, size)
 
 
 def pool_members(conn: Connection, *, campaign_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

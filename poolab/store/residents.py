@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from poolab.barcodes import normalise_scan
-from poolab.store.bulk import fetch_all_raw, insert_rows
+from poolab.store.bulk import fetch_all_raw, fetch_blocks, insert_rows, row_writer
 from poolab.store.tables import ImportRecord, Resident, ResidentChange
 
 FIELDS = ("name", "id_number", "phone", "compound", "building", "unit", "room", "household_id")
+NEW_COLUMNS = ("resident_id", *FIELDS, "event_id")
 _R = Resident.__table__  # type: ignore[attr-defined]
 
 
@@ -40,17 +43,72 @@ def record_import(conn: Connection, *, scope: str, sha256: str, event_id: int) -
     conn.execute(t.insert(), {"scope": scope, "sha256": sha256, "event_id": event_id})
 
 
-def upsert_residents(conn: Connection, *, columns: Mapping[str, Sequence[str]], event_id: int) -> UpsertCounts:
-    """Insert new residents and update changed ones (the replaced values go to
-    ``resident_change``); ``columns`` holds ``resident_id`` and every name in FIELDS."""
-    ids = columns["resident_id"]
-    n = len(ids)
+@contextmanager
+def new_resident_writer(conn: Connection) -> Iterator[Callable[[Sequence[tuple[Any, ...]]], int] | None]:
+    """Where an import's new residents go, a block at a time: on PostgreSQL one COPY for
+    the whole file (``row_writer``: the server stores a block while the next is read);
+    None elsewhere (``upsert_residents`` inserts each block itself)."""
+    if conn.dialect.name != "postgresql":
+        yield None
+        return
+    with row_writer(conn, _R, NEW_COLUMNS) as write:
+        yield write
+
+
+def legacy_ids(conn: Connection) -> dict[str, str]:
+    """Stored resident ids that are not in normalised form (a store from before ids were
+    normalised holds "r1"), keyed by their normalised form; read a block at a time."""
+    out: dict[str, str] = {}
+    for block in fetch_blocks(conn, select(_R.c.resident_id), 100_000):
+        for (rid,) in block:
+            key = normalise_scan(rid)
+            if key != rid:
+                out[key] = rid
+    return out
+
+
+def _existing(
+    conn: Connection, ids: Sequence[str], legacy: Mapping[str, str]
+) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """The stored residents (pk, FIELDS) of ``ids`` (normalised), keyed by normalised id."""
+    wanted = list(ids)
+    if legacy:
+        wanted += [legacy[i] for i in ids if i in legacy]
+    names = ", ".join(["id", "resident_id", *FIELDS])
+    sqlite = conn.dialect.name == "sqlite"
+    per = 900 if sqlite else 20_000  # SQLite's bound-variable limit; one array on PostgreSQL
     existing: dict[str, tuple[int, tuple[str, ...]]] = {}
-    if conn.execute(select(func.count()).select_from(_R)).scalar():
-        cols = [_R.c.id, _R.c.resident_id] + [_R.c[f] for f in FIELDS]
-        for row in conn.execute(select(*cols)):
+    for start in range(0, len(wanted), per):
+        batch = wanted[start : start + per]
+        if sqlite:
+            sql = f"SELECT {names} FROM resident WHERE resident_id IN ({', '.join('?' * len(batch))})"
+            result = conn.exec_driver_sql(sql, tuple(batch))
+        else:
+            result = conn.exec_driver_sql(f"SELECT {names} FROM resident WHERE resident_id = ANY(%s)", (batch,))
+        for row in result:
             # keyed as ids are compared (a store from before ids were normalised holds "r1")
             existing[normalise_scan(row[1])] = (row[0], tuple(row[2:]))
+    return existing
+
+
+def upsert_residents(
+    conn: Connection,
+    *,
+    columns: Mapping[str, Sequence[str]],
+    event_id: int,
+    empty: bool = False,
+    legacy: Mapping[str, str] | None = None,
+    write_new: Callable[[Sequence[tuple[Any, ...]]], int] | None = None,
+) -> UpsertCounts:
+    """Insert new residents and update changed ones (the replaced values go to
+    ``resident_change``); ``columns`` holds ``resident_id`` (normalised) and every name
+    in FIELDS. ``empty``: the store held no resident when the import began, so nothing
+    is looked up; ``legacy``: the store's ids not in normalised form (``legacy_ids``);
+    ``write_new``: where new rows go (a ``new_resident_writer``), else ``insert_rows``.
+    A file is upserted a chunk at a time: only the chunk's residents are read."""
+    ids = columns["resident_id"]
+    n = len(ids)
+    existing = {} if empty else _existing(conn, ids, legacy or {})
     field_cols = [columns[f] for f in FIELDS]
     new_rows: list[tuple[object, ...]] = []
     changed: list[dict[str, object]] = []
@@ -69,7 +127,10 @@ def upsert_residents(conn: Connection, *, columns: Mapping[str, Sequence[str]], 
             changed.append({"pk": pk, "event_id": event_id, **dict(zip(FIELDS, values, strict=True))})
             prev = {f: b for f, b, a in zip(FIELDS, before, values, strict=True) if a != b}
             history.append((pk, event_id, json.dumps(prev, ensure_ascii=False)))
-    insert_rows(conn, _R, ("resident_id", *FIELDS, "event_id"), new_rows)
+    if write_new is not None:
+        write_new(new_rows)
+    else:
+        insert_rows(conn, _R, NEW_COLUMNS, new_rows)
     if changed:
         stmt = update(_R).where(_R.c.id == bindparam("pk")).values({f: bindparam(f) for f in (*FIELDS, "event_id")})
         conn.execute(stmt, changed)
@@ -124,14 +185,32 @@ def load_residents(
     )
 
 
+def address_blocks(
+    conn: Connection, *, compounds: Sequence[str] | None = None, size: int = 100_000
+) -> Iterator[
+    tuple[npt.NDArray[np.int64], tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+]:
+    """(pk, compound, building, unit, room, household_id) of every resident (or those of
+    ``compounds``), ordered by primary key, ``size`` residents at a time."""
+    stmt = select(_R.c.id, _R.c.compound, _R.c.building, _R.c.unit, _R.c.room, _R.c.household_id).order_by(_R.c.id)
+    if compounds:
+        stmt = stmt.where(_R.c.compound.in_(list(compounds)))
+    for block in fetch_blocks(conn, stmt, size):
+        pk, comp, bld, unit, room, hh = zip(*block, strict=True)
+        yield np.asarray(pk, dtype=np.int64), comp, bld, unit, room, hh
+
+
 def known_compounds(conn: Connection) -> list[str]:
     """The compounds of the residents in the store, sorted."""
     return list(conn.execute(select(_R.c.compound).distinct().order_by(_R.c.compound)).scalars())
 
 
-def count_residents(conn: Connection) -> int:
-    """How many residents the store holds."""
-    return int(conn.execute(select(func.count()).select_from(_R)).scalar() or 0)
+def count_residents(conn: Connection, *, compounds: Sequence[str] | None = None) -> int:
+    """How many residents the store holds (in ``compounds``, when given)."""
+    stmt = select(func.count()).select_from(_R)
+    if compounds:
+        stmt = stmt.where(_R.c.compound.in_(list(compounds)))
+    return int(conn.execute(stmt).scalar() or 0)
 
 
 def resident_keys(conn: Connection) -> dict[str, int]:
