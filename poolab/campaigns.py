@@ -35,7 +35,7 @@ MEMBER_BLOCK = 100_000
 """Memberships built and written at a time (ten million rows at once would take gigabytes)."""
 MAX_POOL_SIZE = 100
 """The largest pool a campaign may use (a lab's tube); at most the assignment kernel's
-own limit, ``poolab.kernels.assign.MAX_POOL_SIZE`` (tests/test_assign.py checks it)."""
+own limit, ``poolab.kernels.assign.SLOT_LIMIT`` (tests/test_assign.py checks it)."""
 
 
 @pauses_gc

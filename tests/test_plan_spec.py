@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from poolab.plan.spec import MAX_POOL_SIZE, BadSpec, DesignSpec, check_std, is_prime, parse_spec
+from poolab.plan.spec import MAX_PLANNED_POOL, BadSpec, DesignSpec, check_std, is_prime, parse_spec
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_std_with_compression_one_prints_without_it() -> None:
         ("hier:20", "hier needs K1-K2"),
         ("hier:5-20", "hier:K1-K2 needs K1 > K2 >= 2"),
         ("hier:10-1", "hier:K1-K2 needs K1 > K2 >= 2"),
-        (f"hier:{MAX_POOL_SIZE + 1}-5", f"pools of at most {MAX_POOL_SIZE}"),
+        (f"hier:{MAX_PLANNED_POOL + 1}-5", f"pools of at most {MAX_PLANNED_POOL}"),
         ("std:13", "std needs Q-K or Q-K-G"),
         ("std:12-3", "needs a prime Q (value 12)"),
         ("std:13-14", "needs 1 <= K <= Q (K = 14, Q = 13)"),
@@ -51,8 +51,8 @@ def test_std_with_compression_one_prints_without_it() -> None:
         ("std:7-4-0", "compression power G >= 1 (value 0)"),
         ("std:101-3-6", "blocks of Q^(G+1) = 101^7 people are too large"),
         ("array:10-2", "array takes one size"),
-        ("dorfman:1", f"the size must be from 2 to {MAX_POOL_SIZE}"),
-        (f"dorfman:{MAX_POOL_SIZE + 1}", f"the size must be from 2 to {MAX_POOL_SIZE}"),
+        ("dorfman:1", f"the size must be from 2 to {MAX_PLANNED_POOL}"),
+        (f"dorfman:{MAX_PLANNED_POOL + 1}", f"the size must be from 2 to {MAX_PLANNED_POOL}"),
     ],
 )
 def test_refusals_name_the_value(text: str, message: str) -> None:

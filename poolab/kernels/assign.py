@@ -47,7 +47,7 @@ import numpy.typing as npt
 from poolab.kernels._jit import kernel
 
 SLOT_DTYPE = np.int16
-MAX_POOL_SIZE = int(np.iinfo(SLOT_DTYPE).max)
+SLOT_LIMIT = int(np.iinfo(SLOT_DTYPE).max)
 """The largest pool the kernel can number (slots are ``SLOT_DTYPE``); a campaign's own
 limit (``poolab.campaigns.MAX_POOL_SIZE``) must not exceed it (tests/test_assign.py)."""
 
@@ -596,8 +596,8 @@ def assign_tubes(
         raise ValueError(
             f"compound, building and household differ in length: {comp.shape[0]}, {bldg.shape[0]}, {hh.shape[0]}"
         )
-    if not 1 <= pool_size <= MAX_POOL_SIZE:
-        raise ValueError(f"pool_size must be in 1..{MAX_POOL_SIZE}, got {pool_size}")
+    if not 1 <= pool_size <= SLOT_LIMIT:
+        raise ValueError(f"pool_size must be in 1..{SLOT_LIMIT}, got {pool_size}")
     if lookahead < 0:
         raise ValueError(f"lookahead must be >= 0, got {lookahead}")
     if check_contiguous and not _households_contiguous(comp, hh):

@@ -33,7 +33,7 @@ from poolab.plan.families import family_arrays
 from poolab.plan.inputs import BadPlanInput, check_prevalence, check_residents, stage_values
 from poolab.plan.opchar import OperatingCharacteristics, from_arrays
 from poolab.plan.residents import hier_layouts, layout_totals
-from poolab.plan.spec import MAX_POOL_SIZE, DesignSpec, is_prime
+from poolab.plan.spec import MAX_PLANNED_POOL, DesignSpec, is_prime
 from poolab.plan.transversal import full_block, g1_layouts
 
 FAMILIES = ("dorfman", "hier", "array", "array-master", "std")
@@ -63,9 +63,9 @@ def check_max_pool_size(max_pool_size: int, family: str = "dorfman") -> int:
     lowest = 3 if family == "hier" else 2
     if isinstance(max_pool_size, bool) or not isinstance(max_pool_size, int | np.integer):
         raise BadPlanInput(f"max pool size must be a whole number (value {max_pool_size!r})")
-    if not (lowest <= max_pool_size <= MAX_POOL_SIZE):
+    if not (lowest <= max_pool_size <= MAX_PLANNED_POOL):
         raise BadPlanInput(
-            f"max pool size for {family} must be between {lowest} and {MAX_POOL_SIZE} (value {max_pool_size!r})"
+            f"max pool size for {family} must be between {lowest} and {MAX_PLANNED_POOL} (value {max_pool_size!r})"
         )
     return int(max_pool_size)
 

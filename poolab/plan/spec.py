@@ -23,7 +23,7 @@ class BadSpec(PoolabError):
     """A design SPEC that cannot be parsed or is not a valid design."""
 
 
-MAX_POOL_SIZE = 1000
+MAX_PLANNED_POOL = 1000  # the planner's; a campaign's tubes hold at most campaigns.MAX_POOL_SIZE
 """The largest pool (or array side) a SPEC may name, and the optimiser, ``plan curve`` and
 ``plan advise`` search up to (hier under dilution stops earlier: ``exact_dilution.HIER_MAX``)."""
 MAX_STD_BLOCK = 2**40
@@ -95,8 +95,8 @@ def parse_spec(text: str) -> DesignSpec:
         k1, k2 = int(a), int(b)
         if not (k1 > k2 >= 2):
             raise BadSpec(f"design {text!r}: hier:K1-K2 needs K1 > K2 >= 2")
-        if k1 > MAX_POOL_SIZE:
-            raise BadSpec(f"design {text!r}: pools of at most {MAX_POOL_SIZE}")
+        if k1 > MAX_PLANNED_POOL:
+            raise BadSpec(f"design {text!r}: pools of at most {MAX_PLANNED_POOL}")
         return DesignSpec("hier", (k1, k2))
     if family == "std":
         if b is None:
@@ -110,6 +110,6 @@ def parse_spec(text: str) -> DesignSpec:
     if b is not None:
         raise BadSpec(f"design {text!r}: {family} takes one size")
     k = int(a)
-    if not 2 <= k <= MAX_POOL_SIZE:
-        raise BadSpec(f"design {text!r}: the size must be from 2 to {MAX_POOL_SIZE}")
+    if not 2 <= k <= MAX_PLANNED_POOL:
+        raise BadSpec(f"design {text!r}: the size must be from 2 to {MAX_PLANNED_POOL}")
     return DesignSpec(family, (k,))
