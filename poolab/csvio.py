@@ -22,7 +22,7 @@ from poolab.errors import InputRejected, Problem
 csv.field_size_limit(16 * 1024 * 1024)  # long cells are refused by MAX_CELL, with their line, not by csv
 
 ACCEPTED_ENCODINGS = "UTF-8 (with or without BOM) or GB18030"
-_PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
+PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 _GB18030_BOM = "\ufeff"  # GB18030 encodes U+FEFF as 84 31 95 33; the codec keeps it
 
 
@@ -56,7 +56,7 @@ class CsvTable:
             return [""] * len(self.lines)
 
 
-def _line_of(data: bytes, position: int, first_line: int = 1) -> int:
+def line_of(data: bytes, position: int, first_line: int = 1) -> int:
     return data.count(b"\n", 0, position) + first_line
 
 
@@ -77,7 +77,7 @@ def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> tuple
     BOM), or as GB18030 when a detector (charset-normalizer) finds GB18030 a confident
     fit. Anything else (Latin-1, Big5, UTF-16) is refused with a sample line."""
     if encoding is not None:
-        return _decode_as(data, source, encoding), encoding
+        return decode_as(data, source, encoding), encoding
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
         nul = data.find(b"\x00")
         position = 0 if nul < 0 or data.startswith((b"\xff\xfe", b"\xfe\xff")) else nul
@@ -87,7 +87,7 @@ def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> tuple
             [
                 Problem(
                     source,
-                    _line_of(data, position),
+                    line_of(data, position),
                     _bad_bytes(data, position, position + 2),
                     f"file is not UTF-8 or GB18030 ({kind}); save it as UTF-8, or give --encoding",
                 )
@@ -97,10 +97,10 @@ def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> tuple
         text = data.decode("utf-8-sig")
         return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     except UnicodeDecodeError as utf8_error:
-        return _decode_gb18030(data, source, utf8_error), "gb18030"
+        return decode_gb18030(data, source, utf8_error), "gb18030"
 
 
-def _decode_as(data: bytes, source: str, encoding: str, first_line: int = 1) -> str:
+def decode_as(data: bytes, source: str, encoding: str, first_line: int = 1) -> str:
     """``--encoding``: the bytes decoded as the person said, or one clear refusal
     (``first_line``: the file line ``data`` starts on, for a block of a big file)."""
     import codecs
@@ -119,7 +119,7 @@ def _decode_as(data: bytes, source: str, encoding: str, first_line: int = 1) -> 
             [
                 Problem(
                     source,
-                    _line_of(data, err.start, first_line),
+                    line_of(data, err.start, first_line),
                     _bad_bytes(data, err.start, err.end),
                     f"bytes invalid as {codec.name}",
                 )
@@ -127,7 +127,7 @@ def _decode_as(data: bytes, source: str, encoding: str, first_line: int = 1) -> 
         ) from None
 
 
-def _decode_gb18030(data: bytes, source: str, utf8_error: UnicodeDecodeError, first_line: int = 1) -> str:
+def decode_gb18030(data: bytes, source: str, utf8_error: UnicodeDecodeError, first_line: int = 1) -> str:
     """A file that is not UTF-8: GB18030 if it decodes and a detector finds it a
     confident fit; otherwise refused, naming a sample line and the likely encoding
     (``first_line``: the file line ``data`` starts on, for a block of a big file)."""
@@ -139,11 +139,11 @@ def _decode_gb18030(data: bytes, source: str, utf8_error: UnicodeDecodeError, fi
         err = max(utf8_error, gb_error, key=lambda e: e.start)  # the decoder that got further
     # GB18030 decodes almost any bytes; Big5 lands in its user-defined (private-use)
     # areas, Latin-1 in odd pairs of hanzi: judge the result, not only the decoding.
-    if text is not None and _PRIVATE_USE.search(text) is None and _gb18030_fits(data):
+    if text is not None and PRIVATE_USE.search(text) is None and _gb18030_fits(data):
         return text
     from poolab.masking import redact
 
-    at = _line_of(data, err.start)
+    at = line_of(data, err.start)
     line = at + first_line - 1
     lines = data.splitlines()
     sample = lines[at - 1] if at <= len(lines) else b""
@@ -191,7 +191,7 @@ def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> tupl
     return decode_bytes(data, source, encoding)
 
 
-def _check_header(
+def check_header(
     header: list[str], required: Sequence[str], optional: Sequence[str], source: str, line: int
 ) -> list[Problem]:
     # Columns we do not know (a committee's 性别 or 备注, an instrument's well) are
@@ -217,7 +217,7 @@ def _check_header(
 _EDGE_SPACES = (" ,", ", ", " \n", "\n ")  # substring search beats a regex here
 
 
-def _parse_simple(text: str) -> tuple[list[str], list[list[str]]] | None:
+def parse_simple(text: str) -> tuple[list[str], list[list[str]]] | None:
     """Columns of a file with no quotes, blank lines or padded fields; None if not that simple.
 
     Most roster files are like this; splitting the whole text at once is several times
@@ -266,7 +266,7 @@ def ends_quoted(text: str, inside: bool) -> bool:
     return inside
 
 
-def _parse_careful(
+def parse_careful(
     text: str, source: str, problems: list[Problem], *, width: int = 0, line_offset: int = 0
 ) -> tuple[list[str], list[list[str]], list[int], int]:
     """Header, rows, their first lines and the header line, by ``csv.reader``; notes problems.
@@ -329,11 +329,11 @@ def parse_csv_block(
     header; ``text`` holds whole records and starts on file line ``first_line``."""
     # Why a hand-written path: on 500,000 roster lines in 4 MB blocks it took 0.60 s against
     # csv.reader's 1.02 s (1.18 s with the strip; bench_roster_read.py, RESULTS.md "City scale").
-    simple = _parse_simple(",".join(["h"] * width) + "\n" + text)  # a stand-in header line
+    simple = parse_simple(",".join(["h"] * width) + "\n" + text)  # a stand-in header line
     if simple is not None and len(simple[0]) == width:
         columns = simple[1]
         return columns, list(range(first_line, first_line + len(columns[0])))
-    _, rows, lines, _ = _parse_careful(text, source, problems, width=width, line_offset=first_line - 1)
+    _, rows, lines, _ = parse_careful(text, source, problems, width=width, line_offset=first_line - 1)
     return ([list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]), lines
 
 
@@ -346,13 +346,13 @@ def parse_csv_text(
 ) -> tuple[CsvTable, list[Problem]]:
     """Parse CSV text; return the table and every structural problem found (not raised)."""
     problems: list[Problem] = []
-    simple = _parse_simple(text)
+    simple = parse_simple(text)
     if simple is not None:
         header, columns = simple
         header_line = 1
         lines = list(range(2, len(columns[0]) + 2))
     else:
-        header, rows, lines, header_line = _parse_careful(text, source, problems)
+        header, rows, lines, header_line = parse_careful(text, source, problems)
         columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in header]
     header = [c.lower() for c in header]  # "Resident_ID" from a spreadsheet is fine
     while header and not header[-1] and not any(columns[len(header) - 1]):
@@ -365,7 +365,7 @@ def parse_csv_text(
             )
         )
     else:
-        problems[:0] = _check_header(header, required_header, optional_header, source, header_line)
+        problems[:0] = check_header(header, required_header, optional_header, source, header_line)
     problems += long_cells(header, columns, lines, source)
     return CsvTable(source, encoding, tuple(header), tuple(columns), lines), problems
 

@@ -23,19 +23,19 @@ from typing import NoReturn
 import attrs
 
 from poolab.csvio import (
-    _PRIVATE_USE,
     ACCEPTED_ENCODINGS,
     MAX_CELL,
-    _check_header,
-    _decode_as,
-    _decode_gb18030,
-    _line_of,
-    _parse_careful,
-    _parse_simple,
+    PRIVATE_USE,
+    check_header,
+    decode_as,
     decode_bytes,
+    decode_gb18030,
     ends_quoted,
+    line_of,
     long_cells,
+    parse_careful,
     parse_csv_block,
+    parse_simple,
 )
 from poolab.errors import InputRejected, Problem
 
@@ -93,7 +93,7 @@ class TextBlocks:
         cut = data.rfind(b"\n") + 1
         head, self._carry = data[:cut], data[cut:]
         if encoding is not None:
-            text = _decode_as(head, self.source, encoding)
+            text = decode_as(head, self.source, encoding)
             self.encoding = encoding
             self._stream = codecs.lookup(encoding).name
         else:
@@ -137,32 +137,32 @@ class TextBlocks:
                 [
                     Problem(
                         self.source,
-                        _line_of(data, at, first_line),
+                        line_of(data, at, first_line),
                         data[at : at + 2].hex(" "),
                         "file is not UTF-8 or GB18030 (NUL bytes); save it as UTF-8, or give --encoding",
                     )
                 ],
             )
         if not self._guessed:
-            return _decode_as(data, self.source, self._stream, first_line)
+            return decode_as(data, self.source, self._stream, first_line)
         try:
             text = data.decode(self._stream)
         except UnicodeDecodeError as err:
             if self._stream != "utf-8" or not self._ascii:
                 # GB18030 that stops decoding, or UTF-8 text followed by something else
                 self._refuse(data, err, first_line)
-            text = _decode_gb18030(data, self.source, err, first_line)  # raises unless GB18030 fits
+            text = decode_gb18030(data, self.source, err, first_line)  # raises unless GB18030 fits
             self._stream = self.encoding = "gb18030"
-        if self._stream == "gb18030" and (m := _PRIVATE_USE.search(text)) is not None:
+        if self._stream == "gb18030" and (m := PRIVATE_USE.search(text)) is not None:
             # what the whole-file check refuses (Big5 lands in GB18030's private-use areas)
             line = first_line + text.count("\n", 0, m.start())
             private = UnicodeDecodeError("gb18030", data, 0, 1, "private use")
-            _decode_gb18030(data.splitlines(keepends=True)[line - first_line], self.source, private, line)
+            decode_gb18030(data.splitlines(keepends=True)[line - first_line], self.source, private, line)
         self._ascii = self._ascii and text.isascii()
         return text
 
     def _refuse(self, data: bytes, err: UnicodeDecodeError, first_line: int) -> NoReturn:
-        line = _line_of(data, err.start, first_line)
+        line = line_of(data, err.start, first_line)
         raise InputRejected(
             f"{self.source}: file is not {self.encoding} throughout (line {line}); save it as UTF-8",
             [
@@ -270,13 +270,13 @@ class CsvStream:
         header: list[str] = []
         for block in self._blocks:
             problems: list[Problem] = []
-            simple = _parse_simple(block.text) if block.first_line == 1 else None
+            simple = parse_simple(block.text) if block.first_line == 1 else None
             if simple is not None:
                 header, columns = simple
                 lines = list(range(2, len(columns[0]) + 2))
                 header_line = 1
             else:
-                header, rows, lines, header_line = _parse_careful(
+                header, rows, lines, header_line = parse_careful(
                     block.text, self.source, problems, line_offset=block.first_line - 1
                 )
                 header_line += block.first_line - 1 if header_line else 0
@@ -286,7 +286,7 @@ class CsvStream:
                 named = list(self.header)
                 while named and not named[-1]:
                     named.pop()  # a spreadsheet's empty trailing columns
-                self.problems = _check_header(named, required, optional, self.source, header_line)
+                self.problems = check_header(named, required, optional, self.source, header_line)
                 problems += _long_cells(block.text, self.header, columns, lines, self.source)
                 self._first = CsvChunk(tuple(columns), lines, problems)
                 return

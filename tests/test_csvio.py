@@ -183,13 +183,13 @@ def test_write_to_a_bad_place_is_one_clear_error(tmp_path, monkeypatch, target):
 
 def test_fast_and_careful_paths_agree():
     """A plain file parses the same through the split fast path as through csv.reader."""
-    from poolab.csvio import _parse_careful, _parse_simple
+    from poolab.csvio import parse_careful, parse_simple
 
     text = "a,b,c\n1,2,3\n4,,6\n"
-    simple = _parse_simple(text)
+    simple = parse_simple(text)
     assert simple is not None
     header, columns = simple
-    careful_header, rows, lines, _ = _parse_careful(text, "t", [])
+    careful_header, rows, lines, _ = parse_careful(text, "t", [])
     assert careful_header == header
     assert [list(c) for c in zip(*rows, strict=True)] == columns
     assert list(csv.reader(io.StringIO(text)))[1:] == rows
@@ -200,12 +200,12 @@ def test_fast_and_careful_paths_agree():
 @example("a,b,c\nd\ne")  # two short lines whose fields add up to one row
 def test_fast_path_agrees_with_csv_reader(text):
     """Whenever the split fast path accepts a text, it parses it as csv.reader would."""
-    from poolab.csvio import _parse_careful, _parse_simple
+    from poolab.csvio import parse_careful, parse_simple
 
-    simple = _parse_simple(text)
+    simple = parse_simple(text)
     if simple is None:
         return
-    header, rows, lines, header_line = _parse_careful(text, "t", [])
+    header, rows, lines, header_line = parse_careful(text, "t", [])
     assert (header, 1) == (simple[0], header_line)
     expected = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in header]
     assert expected == simple[1]
