@@ -19,8 +19,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from poolab.field.pools import walk_order
 from poolab.kernels.assign import assign_tubes
-from poolab.pools import walk_order
 from tests.naive import assign_tubes_naive
 from tests.strategies import district_like_codes
 
@@ -101,15 +101,15 @@ def bench(n: int, repeat: int, naive: bool, walk: bool) -> None:
 
 def seed_district() -> None:
     """assign_pools end to end (strings in, tubes out) on the seed district of rosterdemo."""
-    from poolab.pools import assign_pools, pool_quality
-    from poolab.rosterdemo import generate_district
+    from poolab.field.pools import assign_pools, pool_quality
+    from poolab.roster.synthetic import generate_district
 
     cols = generate_district().columns()
     args = [np.array(cols[k]) for k in ("compound", "building", "unit", "room", "household_id")]
     assign_pools(*args)
     t = best_of(lambda: assign_pools(*args), 5)
     q = pool_quality(assign_pools(*args), args[0], args[1], args[4], K)
-    print(f"\nseed district (poolab.rosterdemo, {args[0].size:,} residents)")
+    print(f"\nseed district (poolab.roster.synthetic, {args[0].size:,} residents)")
     print(
         f"  {'assign_pools (walk order + kernel)':<38} {t * 1e3:10.2f} ms  tubes {q.tubes} /"
         f" bound {q.lower_bound} = {q.ratio:.4f}; one building {q.single_building_share:.2%};"

@@ -3,7 +3,7 @@ and a district's day of plates (100+), beside a raw parse of the same files.
 
 Builds the synthetic district (97,488 residents, 9,764 pool tubes) in a temporary SQLite
 store, receives every tube, lays them onto 96-well plates (``plate new``), writes one
-QuantStudio text export per plate (``poolab.instruments.synthetic``) and then times:
+QuantStudio text export per plate (``poolab.lab.instruments.synthetic``) and then times:
 
 - raw parse: ``csv.reader`` over each file's [Results] block (the least any reader does);
 - poolab's reader alone (``read_export``: sections, columns, readings);
@@ -33,19 +33,19 @@ from _common import ROOT, format_table, machine_lines, median
 
 
 def _district(folder: Path, plates_wanted: int | None) -> tuple[object, list[Path]]:
-    from poolab.bench.plates import new_plates
-    from poolab.campaigns import create_campaign
-    from poolab.instruments.synthetic import quantstudio_text
-    from poolab.reception import receive
-    from poolab.roster import write_roster_csv
-    from poolab.rosterdemo import generate_district
-    from poolab.sampling import write_manifest
-    from poolab.scans import scan_lines
+    from poolab.field.campaigns import create_campaign
+    from poolab.field.sampling import write_manifest
+    from poolab.field.scans import scan_lines
+    from poolab.lab.bench.plates import new_plates
+    from poolab.lab.instruments.synthetic import quantstudio_text
+    from poolab.lab.reception import receive
+    from poolab.roster.file import write_roster_csv
+    from poolab.roster.synthetic import generate_district
     from poolab.store.engine import init_store
 
     write_roster_csv(generate_district(seed=1), folder / "roster.csv")
     store, _ = init_store(f"sqlite:///{folder / 'poolab.db'}")
-    from poolab.roster_import import import_roster
+    from poolab.roster.importing import import_roster
 
     import_roster(store, folder / "roster.csv", operator="bench")
     create_campaign(store, "day1", operator="bench")
@@ -91,8 +91,8 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=5, help="plates imported as commands")
     args = parser.parse_args()
     print("\n".join(machine_lines()))
-    from poolab.bench.exports import import_file
-    from poolab.instruments import read_export
+    from poolab.lab.bench.exports import import_file
+    from poolab.lab.instruments import read_export
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -57,10 +57,10 @@ def median_run(cmd: Sequence[str], repeat: int) -> tuple[float, float, float]:
 
 def tiny_store(folder: Path) -> str:
     """A store with 200 residents and a campaign called ``tiny``; returns its URL."""
-    from poolab.campaigns import create_campaign
-    from poolab.roster import write_roster_csv
-    from poolab.roster_import import import_roster
-    from poolab.rosterdemo import generate_district
+    from poolab.field.campaigns import create_campaign
+    from poolab.roster.file import write_roster_csv
+    from poolab.roster.importing import import_roster
+    from poolab.roster.synthetic import generate_district
     from poolab.store.engine import init_store
 
     roster = folder / "tiny.csv"

@@ -82,10 +82,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--markdown", action="store_true", help="also print the table as markdown")
     args = parser.parse_args()
-    from poolab.demo import run_demo
-    from poolab.estimate import estimate_campaign
+    from poolab.demo.run import run_demo
     from poolab.plan.advise import advise
     from poolab.plan.dilution import DilutionModel
+    from poolab.reports.estimate import estimate_campaign
     from poolab.store.engine import open_store
 
     rows: list[tuple[str, str, str, str, str]] = []

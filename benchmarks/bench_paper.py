@@ -43,10 +43,10 @@ MM = 72.0 / 25.4
 
 def district_store(folder: Path) -> tuple[str, list[str], list[tuple[str, ...]]]:
     """The seed district with one campaign; (URL, tube codes, manifest rows) for the baselines."""
-    from poolab.campaigns import create_campaign
-    from poolab.roster import write_roster_csv
-    from poolab.roster_import import import_roster
-    from poolab.rosterdemo import generate_district
+    from poolab.field.campaigns import create_campaign
+    from poolab.roster.file import write_roster_csv
+    from poolab.roster.importing import import_roster
+    from poolab.roster.synthetic import generate_district
     from poolab.store.campaigns import campaign_by_name
     from poolab.store.engine import init_store
     from poolab.store.paper import manifest_members

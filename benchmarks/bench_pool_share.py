@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from poolab.pools import assign_pools, pool_quality
+from poolab.field.pools import assign_pools, pool_quality
 
 K = 10
 RANGES = ((20, 60), (40, 100), (60, 150), (100, 250), (150, 400))

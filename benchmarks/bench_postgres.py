@@ -27,15 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import median, print_report, timed
 from bench_workflow import MEMBER_COLS, RESIDENT_COLS, RESULT_COLS, SCAN_COLS, TUBE_COLS
 
-from poolab.campaigns import create_campaign
-from poolab.csvio import write_csv
-from poolab.reception import receive
-from poolab.results import import_results
-from poolab.roster import write_roster_csv
-from poolab.roster_import import import_roster
-from poolab.rosterdemo import generate_district
-from poolab.sampling import mark_collected, write_manifest
-from poolab.scans import Scan
+from poolab.field.campaigns import create_campaign
+from poolab.field.sampling import mark_collected, write_manifest
+from poolab.field.scans import Scan
+from poolab.files.csvio import write_csv
+from poolab.lab.reception import receive
+from poolab.lab.results import import_results
+from poolab.roster.file import write_roster_csv
+from poolab.roster.importing import import_roster
+from poolab.roster.synthetic import generate_district
 from poolab.store.engine import Store, init_store, resolve_url
 
 OPERATOR = "bench"

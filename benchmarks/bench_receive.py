@@ -21,13 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine_lines
 
-from poolab.campaigns import create_campaign
-from poolab.reception import receive
-from poolab.roster import write_roster_csv
-from poolab.roster_import import import_roster
-from poolab.rosterdemo import generate_district
-from poolab.sampling import write_manifest
-from poolab.scans import scan_lines
+from poolab.field.campaigns import create_campaign
+from poolab.field.sampling import write_manifest
+from poolab.field.scans import scan_lines
+from poolab.lab.reception import receive
+from poolab.roster.file import write_roster_csv
+from poolab.roster.importing import import_roster
+from poolab.roster.synthetic import generate_district
 from poolab.store.engine import init_store, open_store
 
 

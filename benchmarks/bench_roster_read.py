@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from poolab.csvio import parse_csv_block
-from poolab.csvstream import TextBlocks
-from poolab.roster import read_roster, write_roster_csv
-from poolab.rosterdemo import generate_district
+from poolab.files.csvio import parse_csv_block
+from poolab.files.csvstream import TextBlocks
+from poolab.roster.file import read_roster, write_roster_csv
+from poolab.roster.synthetic import generate_district
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

@@ -4,7 +4,7 @@ Run from the repository root: ``.venv/bin/python benchmarks/bench_serve.py [--ma
 [--repeat 7] [--sizes 97488 2000000] [--pg URL] [--keep DIR]``.
 
 Each store is built with the library: ``generate_district``, ``store_roster``,
-``create_campaign``, then ``poolab.timeline.simulate_day`` (an 8-hour day: every tube
+``create_campaign``, then ``poolab.demo.timeline.simulate_day`` (an 8-hour day: every tube
 collected, most received and called, 1% lost on the road, positive pools resampled),
 so the page has every section to fill. Then, warm (one untimed call first, then the
 median of ``--repeat``):
@@ -58,11 +58,11 @@ TARGETS = {97_488: 0.2, 2_000_000: 2.0}
 
 def build(url: str, residents: int) -> None:
     """Roster, campaign and a simulated day, through the library."""
-    from poolab.campaigns import create_campaign
-    from poolab.roster_import import store_roster
-    from poolab.rosterdemo import generate_district
+    from poolab.demo.timeline import simulate_day
+    from poolab.field.campaigns import create_campaign
+    from poolab.roster.importing import store_roster
+    from poolab.roster.synthetic import generate_district
     from poolab.store.engine import init_store
-    from poolab.timeline import simulate_day
 
     households = max(1, round(residents * 58937 / 97488))
     compounds = max(38, round(residents * 38 / 97488))
@@ -86,7 +86,7 @@ def captured_sql(url: str) -> list[tuple[str, Any]]:
     """The statements (driver SQL and parameters) one ``campaign_view`` runs."""
     from sqlalchemy import event
 
-    from poolab.commandpost import campaign_view
+    from poolab.reports.commandpost import campaign_view
     from poolab.store.engine import open_store
 
     store = open_store(url)
@@ -175,7 +175,7 @@ def cpu_call(fn: Callable[[], object], repeat: int) -> tuple[float, float, float
 
 
 def measure(kind: str, url: str, residents: int, repeat: int, rows: list[tuple[str, ...]]) -> None:
-    from poolab.commandpost import campaign_view
+    from poolab.reports.commandpost import campaign_view
     from poolab.store.engine import open_store
 
     target = TARGETS.get(residents)

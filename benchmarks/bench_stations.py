@@ -40,9 +40,9 @@ CAMPAIGN = "D1"
 
 
 def _station(url: str, barrier: Any, scans: list[str], results_csv: str, operator: str, out: Any) -> None:
-    from poolab.reception import receive
-    from poolab.results import import_results
-    from poolab.scans import Scan
+    from poolab.field.scans import Scan
+    from poolab.lab.reception import receive
+    from poolab.lab.results import import_results
     from poolab.store.engine import open_store
 
     store = open_store(url)
@@ -89,10 +89,10 @@ def _integrity(base: str, schema: str, scanned: set[str]) -> tuple[int, int, int
 
 
 def run(base: str, schemas: Schemas, roster_csv: Path, tmp: Path, n: int) -> tuple[str, ...]:
-    from poolab.campaigns import create_campaign
-    from poolab.csvio import write_csv
-    from poolab.roster_import import import_roster
-    from poolab.sampling import mark_collected
+    from poolab.field.campaigns import create_campaign
+    from poolab.field.sampling import mark_collected
+    from poolab.files.csvio import write_csv
+    from poolab.roster.importing import import_roster
     from poolab.store.engine import init_store
 
     schema = schemas.new()
@@ -151,8 +151,8 @@ def main() -> None:
     args = parser.parse_args()
     if not server_answers(args.url):
         return
-    from poolab.roster import write_roster_csv
-    from poolab.rosterdemo import generate_district
+    from poolab.roster.file import write_roster_csv
+    from poolab.roster.synthetic import generate_district
 
     schemas = Schemas(args.url)
     table = []

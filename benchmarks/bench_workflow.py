@@ -41,16 +41,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import median, print_report, timed
 
-from poolab.campaigns import create_campaign
-from poolab.csvio import write_csv
-from poolab.reception import receive
-from poolab.resolve import RETEST_COLUMNS, write_retest
-from poolab.results import import_results
-from poolab.roster import ROSTER_COLUMNS, read_roster, write_roster_csv
-from poolab.roster_import import import_roster, store_roster
-from poolab.rosterdemo import generate_district
-from poolab.sampling import MANIFEST_COLUMNS, mark_collected, write_manifest
-from poolab.scans import scan_lines
+from poolab.field.campaigns import create_campaign
+from poolab.field.sampling import MANIFEST_COLUMNS, mark_collected, write_manifest
+from poolab.field.scans import scan_lines
+from poolab.files.csvio import write_csv
+from poolab.lab.reception import receive
+from poolab.lab.resolve import RETEST_COLUMNS, write_retest
+from poolab.lab.results import import_results
+from poolab.roster.file import ROSTER_COLUMNS, read_roster, write_roster_csv
+from poolab.roster.importing import import_roster, store_roster
+from poolab.roster.synthetic import generate_district
 from poolab.store.engine import Store, init_store, open_store
 
 OPERATOR = "bench"

@@ -51,7 +51,7 @@ def campaign_new(
       poolab campaign new day1-sealed --one-tube-per-household --compound 东风家园  # of the demo roster
       poolab campaign new day2-field --field-binding
     """
-    from poolab.campaigns import create_campaign
+    from poolab.field.campaigns import create_campaign
 
     store = app.store()
     with stderr_progress() as progress:
@@ -83,7 +83,7 @@ def campaign_new(
 def campaign_list(app: AppContext) -> None:
     """The campaigns in the store, oldest first: pool size, mode, when and by whom
     they were created, and how many pool tubes they have."""
-    from poolab.campaigns import list_campaigns
+    from poolab.field.campaigns import list_campaigns
 
     rows = list_campaigns(app.store())
     if not rows:

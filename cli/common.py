@@ -70,7 +70,7 @@ def report_error(exc: Exception) -> None:
     if not isinstance(exc, InputRejected):
         click.echo(f"Error: {exc}", err=True)
         return
-    from poolab.problems import SHOWN, problems_path, write_problems
+    from poolab.files.problems import SHOWN, problems_path, write_problems
 
     click.echo(f"Error: {exc.shown(SHOWN)}", err=True)
     if len(exc.problems) > SHOWN:
@@ -123,7 +123,7 @@ def unmasked_option(fn: F) -> F:
 def stderr_progress() -> Iterator[Callable[[str, float, int], None]]:
     """A progress meter for a long step, on standard error when it is a terminal (quiet
     otherwise: a script or a log file gets no carriage returns)."""
-    from poolab.meter import TerminalMeter, no_progress
+    from poolab.files.meter import TerminalMeter, no_progress
 
     if not sys.stderr.isatty():
         yield no_progress

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from poolab.demo import DemoStep
+    from poolab.demo.run import DemoStep
 
 
 @click.command()
@@ -60,7 +60,7 @@ def demo(
     the individual retests and lists the confirmed positives. The store and every file stay in FOLDER to open and to use
     with the other commands (poolab --db sqlite:///poolab-demo/poolab.db status demo-day1).
     """
-    from poolab.demo import run_demo
+    from poolab.demo.run import run_demo
 
     click.echo(f"poolab demo: {residents} residents, {infected} infected, seed {seed} -> {folder}/")
 

@@ -9,7 +9,7 @@ from .common import AppContext, echo_json, output_target, pass_app
 
 def accuracy_values(text: str, name: str) -> list[float]:
     """``S`` or ``S,S`` as numbers (range checked by the library)."""
-    from poolab.prevalence import BadEstimateInput
+    from poolab.reports.prevalence import BadEstimateInput
 
     try:
         values = [float(part) for part in text.split(",") if part.strip()]
@@ -73,8 +73,8 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
       poolab estimate day1 --se 0.95,0.98 --sp 0.998 --json
       poolab estimate day1 --by building -o day1-risk.csv
     """
-    from poolab.estimate import estimate_campaign
-    from poolab.prevalence import BadEstimateInput
+    from poolab.reports.estimate import estimate_campaign
+    from poolab.reports.prevalence import BadEstimateInput
 
     if output == "-" and as_json:
         raise BadEstimateInput("--json prints to stdout: write the CSV to a file (-o FILE), not '-'")

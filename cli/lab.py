@@ -27,8 +27,8 @@ def receive(app: AppContext, name: str, file: str) -> None:
       poolab receive day1 scans.txt
       poolab receive day1            # scan into the terminal, Ctrl-D to finish
     """
-    from poolab.reception import receive as receive_scans
-    from poolab.scans import scan_lines, source_name
+    from poolab.field.scans import scan_lines, source_name
+    from poolab.lab.reception import receive as receive_scans
 
     report = receive_scans(app.store(), name, scan_lines(file), source=source_name(file), operator=app.operator)
     report_scans(report, "tubes", label=f"receive-{name}")
@@ -100,7 +100,7 @@ def results_import(
     --reason (the old result stays beside the correction). The same file imported again
     is a no-op.
     """
-    from poolab.bench.exports import import_file
+    from poolab.lab.bench.exports import import_file
 
     b = import_file(
         app.store(),
@@ -151,7 +151,7 @@ def results_enter(app: AppContext, name: str, amend: bool, reason: str | None) -
     records nothing and says why.
     """
     from poolab.errors import PoolabError
-    from poolab.results import KeyedEntry
+    from poolab.lab.results import KeyedEntry
 
     session = KeyedEntry(app.store(), name, operator=app.operator, amend=amend, reason=reason)
     mode = f"correcting (reason: {reason})" if amend else "new results only"

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from poolab.timing import CampaignTiming
+    from poolab.reports.timing import CampaignTiming
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# the library's defaults (poolab.timing), repeated here so --help needs no import of it
+# the library's defaults (poolab.reports.timing), repeated here so --help needs no import of it
 DEFAULT_RECEIPT_HOURS = 4.0
 DEFAULT_RESULT_HOURS = 6.0
 _HOURS = click.FloatRange(min=0, min_open=True, max=720)
@@ -41,7 +41,7 @@ def late_options(fn: F) -> F:
 
 def timing_lines(timing: CampaignTiming) -> list[str]:
     """Turnaround and late tubes, two lines each, in the style of ``poolab status``."""
-    from poolab.timing import duration_text, hours_text
+    from poolab.reports.timing import duration_text, hours_text
 
     out = []
     for span, label in (("collection_to_receipt", "swab to lab"), ("receipt_to_result", "lab to result")):

@@ -25,7 +25,7 @@ def log(app: AppContext, name: str, barcode: str | None, limit: int | None, as_j
       poolab log day1 --limit 20
       poolab log day1 --tube P0000001234     # one tube: its receipt, results, corrections
     """
-    from poolab.history import campaign_log, tube_log
+    from poolab.reports.history import campaign_log, tube_log
 
     store = app.store()
     entries = tube_log(store, name, barcode) if barcode else campaign_log(store, name, limit=limit)

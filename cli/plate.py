@@ -46,7 +46,7 @@ def plate_new(app: AppContext, name: str, size: str, output: str) -> None:
 
     Writes the plate map CSV (plate_barcode,well,kind,tube_barcode), whole or not at all.
     """
-    from poolab.bench.plates import new_plates
+    from poolab.lab.bench.plates import new_plates
 
     s = new_plates(app.store(), name, output_target(output), size=int(size), operator=app.operator)
     reruns = f" ({s.reruns} re-runs)" if s.reruns else ""
@@ -68,7 +68,7 @@ def plate_import(app: AppContext, name: str, file: str, size: str) -> None:
     waiting for a plate. All or nothing: any bad line refuses the file, every problem
     listed with its line. The same file imported again is a no-op.
     """
-    from poolab.bench.plates import import_plate_map
+    from poolab.lab.bench.plates import import_plate_map
 
     s = import_plate_map(app.store(), name, file, size=int(size), operator=app.operator)
     if s.already_imported:
@@ -83,7 +83,7 @@ def plate_import(app: AppContext, name: str, file: str, size: str) -> None:
 def plate_list(app: AppContext, name: str) -> None:
     """Campaign NAME's plates and where each stands: mapped (no export imported yet),
     resulted, or failed control (with the control that failed)."""
-    from poolab.bench.plates import list_plates, plate_state
+    from poolab.lab.bench.plates import list_plates, plate_state
 
     plates = list_plates(app.store(), name)
     if not plates:
@@ -105,7 +105,7 @@ def plate_list(app: AppContext, name: str) -> None:
 @pass_app
 def plate_map(app: AppContext, name: str, plate_code: str | None, output: str) -> None:
     """Write campaign NAME's plate maps (or one plate's) again, as plate new wrote them."""
-    from poolab.bench.plates import write_plate_maps
+    from poolab.lab.bench.plates import write_plate_maps
 
     n = write_plate_maps(app.store(), name, output_target(output), plate=plate_code)
     click.echo(f"{n} wells -> {output}")

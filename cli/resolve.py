@@ -29,7 +29,7 @@ def retest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     Columns: resident_id,name,compound,building,unit,room,household_id,
     pool_tube_barcode,retest_tube_barcode.
     """
-    from poolab.resolve import write_retest
+    from poolab.lab.resolve import write_retest
 
     s = write_retest(app.store(), name, output_target(output), operator=app.operator, unmasked=unmasked)
     if output != "-":
@@ -44,7 +44,7 @@ def retest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
 def rerun(app: AppContext, name: str, output: str) -> None:
     """Tubes of campaign NAME whose run failed (result invalid): re-run from the same
     tube. Columns: tube_barcode,reason."""
-    from poolab.resolve import write_rerun
+    from poolab.lab.resolve import write_rerun
 
     s = write_rerun(app.store(), name, output_target(output))
     if output != "-":
@@ -63,7 +63,7 @@ def positives(app: AppContext, name: str, output: str, unmasked: bool) -> None:
 
     Columns: resident_id,name,compound,building,unit,room,household_id,tube_barcode.
     """
-    from poolab.resolve import write_positives
+    from poolab.lab.resolve import write_positives
 
     s = write_positives(app.store(), name, output_target(output), unmasked=unmasked)
     if output != "-":
@@ -83,8 +83,8 @@ def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receip
     and what is still missing; turnaround (collection to receipt, receipt to first
     result: median and 90th percentile) and late tubes. JSON adds `turnaround` and
     `late` to the keys of docs/formats.md."""
-    from poolab.resolve import campaign_status, missing_tubes
-    from poolab.timing import LateRule
+    from poolab.lab.resolve import campaign_status, missing_tubes
+    from poolab.reports.timing import LateRule
 
     store = app.store()
     s = campaign_status(store, name, late=LateRule(late_receipt, late_result))

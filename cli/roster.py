@@ -41,7 +41,7 @@ def roster_demo(output: str, residents: int, households: int, compounds: int, se
       poolab roster demo -o district.csv --seed 7
       poolab roster demo -o small.csv --residents 500 --households 300 --compounds 3
     """
-    from poolab.rosterdemo import write_district
+    from poolab.roster.synthetic import write_district
 
     n = write_district(
         output_target(output),
@@ -73,7 +73,7 @@ def roster_import(app: AppContext, file: str, encoding: str | None) -> None:
     A city's roster is read a block at a time (memory stays flat at any size); on a
     terminal a long import shows its progress on stderr.
     """
-    from poolab.roster_import import import_roster
+    from poolab.roster.importing import import_roster
 
     store = app.store()
     with stderr_progress() as progress:

@@ -10,7 +10,7 @@ import click
 from .common import AppContext, next_step, output_target, pass_app, stderr_progress, unmasked_option
 
 if TYPE_CHECKING:
-    from poolab.summaries import ScanReport
+    from poolab.reports.summaries import ScanReport
 
 
 @click.command()
@@ -48,7 +48,7 @@ def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
         p = write_manifest_pdf(app.store(), name, output, unmasked=unmasked)
         click.echo(f"wrote {p.path}: {p.items} tubes, {p.residents} residents on {p.pages} pages")
         return
-    from poolab.sampling import write_manifest
+    from poolab.field.sampling import write_manifest
 
     with stderr_progress() as progress:
         s = write_manifest(app.store(), name, output_target(output), unmasked=unmasked, progress=progress)
@@ -61,7 +61,7 @@ def report_scans(report: ScanReport, what: str, *, label: str) -> None:
     """Print a stream's refusals grouped by reason (a few lines each; all of them in a
     problems file when not every one was shown) and a summary of what was kept; exit 1 if
     any scan was refused or the store failed part-way (what was committed stays)."""
-    from poolab.problems import EXAMPLES, group_by_reason, problems_path, write_problems
+    from poolab.files.problems import EXAMPLES, group_by_reason, problems_path, write_problems
 
     problems = report.problems
     for note in report.notes:
@@ -107,8 +107,8 @@ def collect(app: AppContext, name: str, file: str) -> None:
     Every good scan is kept; every bad one is reported with its line; the exit status
     is 1 if any scan was refused.
     """
-    from poolab.sampling import collect as collect_scans
-    from poolab.scans import scan_lines, source_name
+    from poolab.field.sampling import collect as collect_scans
+    from poolab.field.scans import scan_lines, source_name
 
     report = collect_scans(app.store(), name, scan_lines(file), source=source_name(file), operator=app.operator)
     report_scans(report, "scans", label=f"collect-{name}")

@@ -53,7 +53,7 @@ def serve(
       POOLAB_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))') \\
         poolab --db postgresql://lab@db-host/poolab serve --host 0.0.0.0 --port 8080
     """
-    from poolab.timing import LateRule
+    from poolab.reports.timing import LateRule
     from poolab.web.serve import serve as run_server
 
     def ready(url: str) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 
 def _assign() -> None:
-    from poolab.pools import assign_pools
+    from poolab.field.pools import assign_pools
 
     comp = ["A"] * 4 + ["B"] * 3
     bld = ["1", "1", "2", "2", "1", "1", "1"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from poolab.instruments.synthetic import cfx_text, quantstudio_text
+from poolab.lab.instruments.synthetic import cfx_text, quantstudio_text
 from tests.workflow import read_csv, run
 
 Cts = Mapping[str, float | None]

@@ -66,8 +66,8 @@ def store(store_url: str) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def small_roster_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic district (600 residents, 3 compounds) as a roster CSV."""
-    from poolab.roster import write_roster_csv
-    from poolab.rosterdemo import generate_district
+    from poolab.roster.file import write_roster_csv
+    from poolab.roster.synthetic import generate_district
 
     path = tmp_path_factory.mktemp("roster") / "district.csv"
     write_roster_csv(generate_district(residents=600, households=360, compounds=3, seed=11), path)

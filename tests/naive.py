@@ -640,7 +640,7 @@ def diluted_opchar_naive(design, p, se, sp, values, probs):
     return tests / n, tp / pos, 1.0 - fp / neg
 
 
-# --- prevalence likelihood (poolab.prevalence) and the risk test (poolab.risk) -------------
+# --- prevalence likelihood (poolab.reports.prevalence) and the risk test (poolab.reports.risk) -------------
 
 
 def pool_loglik_naive(p, offset, rows, se_pool, sp_pool, se_ind, sp_ind):

@@ -11,8 +11,8 @@ RESIDENTS, HOUSEHOLDS, COMPOUNDS = 10_000, 6_050, 4
 
 def thousand_tube_campaign(tmp: Path) -> tuple[str, list[str]]:
     """(store URL, tube codes in walk order) of campaign day1."""
-    from poolab.roster import write_roster_csv
-    from poolab.rosterdemo import generate_district
+    from poolab.roster.file import write_roster_csv
+    from poolab.roster.synthetic import generate_district
 
     roster = tmp / "roster.csv"
     write_roster_csv(generate_district(residents=RESIDENTS, households=HOUSEHOLDS, compounds=COMPOUNDS, seed=5), roster)

@@ -16,12 +16,12 @@ from typing import Any, NamedTuple
 
 # Imported before the first round, so no station spends its head start importing.
 _WARM = (
-    "poolab.reception",
-    "poolab.results",
-    "poolab.resolve",
-    "poolab.campaigns",
-    "poolab.sampling",
-    "poolab.roster_import",
+    "poolab.lab.reception",
+    "poolab.lab.results",
+    "poolab.lab.resolve",
+    "poolab.field.campaigns",
+    "poolab.field.sampling",
+    "poolab.roster.importing",
 )
 
 

@@ -7,7 +7,7 @@ from typing import Any, cast
 import numpy as np
 from hypothesis import strategies as st
 
-# --- districts and pool assignment (poolab.pools, poolab.kernels.assign) -----------------
+# --- districts and pool assignment (poolab.field.pools, poolab.kernels.assign) -----------------
 
 household_sizes = st.one_of(st.integers(1, 3), st.integers(1, 25))
 """Mostly small households, sometimes one larger than any pool size in use."""
@@ -137,7 +137,7 @@ def district_like_codes(
     }
 
 
-# --- roster files (poolab.roster, poolab.idnumber) ----------------------------------------
+# --- roster files (poolab.roster.file, poolab.roster.idnumber) ----------------------------------------
 
 _HANZI = "王李张刘陈杨赵欧阳明华伟芳丽强建国海波玉兰秀英小红·"
 _LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -162,7 +162,7 @@ def id_numbers(draw: st.DrawFn, region: str | None = None) -> str:
     """A valid 18-character PRC resident ID number."""
     import datetime
 
-    from poolab.idnumber import make_id_number
+    from poolab.roster.idnumber import make_id_number
 
     region = region or draw(st.from_regex(r"[1-8][0-9]{5}", fullmatch=True))
     born = draw(st.dates(datetime.date(1900, 1, 1), datetime.date(2021, 12, 31)))
@@ -172,7 +172,7 @@ def id_numbers(draw: st.DrawFn, region: str | None = None) -> str:
 @st.composite
 def rosters(draw: st.DrawFn, max_households: int = 12) -> Any:
     """A small valid Roster: 1..3 compounds, households of 1..12 people, optional fields."""
-    from poolab.roster import roster_from_columns
+    from poolab.roster.file import roster_from_columns
 
     compounds = draw(st.lists(_field(), min_size=1, max_size=3, unique=True))
     optional = st.one_of(st.just(""), _field())
@@ -273,14 +273,14 @@ def atom_laws(
     return tuple(values), tuple(w / sum(weights) for w in weights)
 
 
-# --- pool results for prevalence estimates (poolab.prevalence) ------------------------------
+# --- pool results for prevalence estimates (poolab.reports.prevalence) ------------------------------
 
 
 @st.composite
 def pool_rows(draw: st.DrawFn, max_rows: int = 4) -> Any:
     """A few pools of one group (up to 6 people, some from another group), their results,
     and individual results for some members (a member sometimes tested twice)."""
-    from poolab.prevalence import PoolRows
+    from poolab.reports.prevalence import PoolRows
 
     inside, outside, positive = [], [], []
     ind_row, ind_member, ind_inside, ind_pos = [], [], [], []

@@ -46,7 +46,7 @@ def test_kernel_keeps_invariants(codes, k, window, one):
 
 def test_campaign_pool_sizes_fit_the_kernel() -> None:
     """A campaign's largest pool is one the kernel can number (int16 slots)."""
-    from poolab.campaigns import MAX_POOL_SIZE as CAMPAIGN_MAX
+    from poolab.field.campaigns import MAX_POOL_SIZE as CAMPAIGN_MAX
 
     assert CAMPAIGN_MAX <= assign_module.SLOT_LIMIT == np.iinfo(assign_module.SLOT_DTYPE).max
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from poolab.bench.history import tube_bench_history
+from poolab.lab.bench.history import tube_bench_history
 from poolab.store.engine import open_store
 from poolab.store.tables import Event, Result
 from tests.bench import NEGATIVE, Cts, export_wells, plate_maps, received_campaign, write_export

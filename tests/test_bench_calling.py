@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from poolab.bench.calling import call_well, control_failure, detected
-from poolab.bench.kit import DEFAULT_KIT, Kit, kit_from_mapping, load_kit, shipped_kits
 from poolab.errors import InputRejected
-from poolab.instruments.model import reading_ct
+from poolab.lab.bench.calling import call_well, control_failure, detected
+from poolab.lab.bench.kit import DEFAULT_KIT, Kit, kit_from_mapping, load_kit, shipped_kits
+from poolab.lab.instruments.model import reading_ct
 
 AT = Kit(detect_ct=40.0, detect_at_cutoff=True)  # a kit whose instructions say "Ct ≤ 40"
 
@@ -117,7 +117,7 @@ def test_controls(kind: str, cts: tuple[float | None, float | None], failed: str
 def test_target_names_match_without_case_and_with_usual_aliases() -> None:
     """ORF1ab / N gene / RNase P and friends map onto the kit's roles."""
     names = DEFAULT_KIT.names()
-    from poolab.bench.kit import _norm
+    from poolab.lab.bench.kit import _norm
 
     for name, role in [
         ("ORF1ab", "target1"),

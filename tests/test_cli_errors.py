@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import poolab.campaigns
+import poolab.field.campaigns
 from poolab.errors import PoolabError
 from poolab_cli.main import cli
 
@@ -44,14 +44,14 @@ def test_a_library_error_is_one_line_even_with_debug(url: str) -> None:
 
 def test_an_os_error_names_its_file(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        poolab.campaigns, "create_campaign", _raising(PermissionError(13, "Permission denied", "/srv/x.db"))
+        poolab.field.campaigns, "create_campaign", _raising(PermissionError(13, "Permission denied", "/srv/x.db"))
     )
     code, out, _ = _invoke(url, "campaign", "new", "d")
     assert (code, out.strip()) == (1, "Error: /srv/x.db: Permission denied")
 
 
 def test_an_unexpected_error_asks_for_a_bug_report(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(poolab.campaigns, "create_campaign", _raising(ZeroDivisionError("x" * 500)))
+    monkeypatch.setattr(poolab.field.campaigns, "create_campaign", _raising(ZeroDivisionError("x" * 500)))
     code, out, _ = _invoke(url, "campaign", "new", "d")
     assert code == 2
     assert out.startswith("Error: unexpected ZeroDivisionError: " + "x" * 200 + "\n")
@@ -60,7 +60,7 @@ def test_an_unexpected_error_asks_for_a_bug_report(url: str, monkeypatch: pytest
 
 
 def test_debug_shows_the_traceback(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(poolab.campaigns, "create_campaign", _raising(ZeroDivisionError("boom")))
+    monkeypatch.setattr(poolab.field.campaigns, "create_campaign", _raising(ZeroDivisionError("boom")))
     r = CliRunner().invoke(cli, ["--db", url, "--debug", "campaign", "new", "d"])
     assert isinstance(r.exception, ZeroDivisionError) and r.exit_code == 1
     assert "This is a bug" not in r.output
@@ -68,14 +68,14 @@ def test_debug_shows_the_traceback(url: str, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_a_library_error_from_any_command_exits_1(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Commands carry no error handling of their own: the group's reaches every one."""
-    monkeypatch.setattr(poolab.campaigns, "create_campaign", _raising(PoolabError("no such thing")))
+    monkeypatch.setattr(poolab.field.campaigns, "create_campaign", _raising(PoolabError("no such thing")))
     assert _invoke(url, "campaign", "new", "d")[:2] == (1, "Error: no such thing\n")
 
 
 def test_campaign_refusals(store, small_roster_csv: Path) -> None:
     """What `campaign new` refuses, each named, nothing stored."""
-    from poolab.campaigns import MAX_POOL_SIZE, create_campaign
-    from poolab.roster_import import import_roster
+    from poolab.field.campaigns import MAX_POOL_SIZE, create_campaign
+    from poolab.roster.importing import import_roster
     from poolab.store.campaigns import CampaignExists
 
     import_roster(store, small_roster_csv, operator="t")

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from poolab.campaigns import create_campaign
-from poolab.roster_import import import_roster
-from poolab.sampling import collect
-from poolab.scans import Scan, StreamItem
+from poolab.field.campaigns import create_campaign
+from poolab.field.sampling import collect
+from poolab.field.scans import Scan, StreamItem
+from poolab.reports.summaries import ScanReport
+from poolab.roster.importing import import_roster
 from poolab.store.engine import Store
-from poolab.summaries import ScanReport
 
 
 def _stream(lines: list[str], *, before: int, other: Callable[[], object]) -> Iterator[StreamItem]:
@@ -92,8 +92,8 @@ def test_field_scans_refused_before_any_tube(store: Store, small_roster_csv: Pat
 def test_a_manifest_tube_another_station_collected_first(store: Store, small_roster_csv: Path, tmp_path: Path) -> None:
     """Manifest campaign: both stations scan the same tube; the one that commits second
     is told when and by whom it was collected; resident scans are checked against it."""
-    from poolab.resolve import campaign_status
-    from poolab.sampling import write_manifest
+    from poolab.field.sampling import write_manifest
+    from poolab.lab.resolve import campaign_status
 
     import_roster(store, small_roster_csv, operator="t")
     create_campaign(store, "m", operator="t")

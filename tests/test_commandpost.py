@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from poolab.calls import CALL_CODE, NO_CALL
-from poolab.commandpost import campaign_view
-from poolab.resolve import campaign_status
-from poolab.timeline import DayPlan, simulate_day
-from poolab.timing import LateRule
+from poolab.demo.timeline import DayPlan, simulate_day
+from poolab.lab.resolve import campaign_status
+from poolab.reports.commandpost import campaign_view
+from poolab.reports.timing import LateRule
 
 pytestmark = pytest.mark.store
 
@@ -27,8 +27,8 @@ BUSY = DayPlan(
 
 
 def _district(store, roster_csv: Path, plan: DayPlan = BUSY, **campaign: object) -> None:
-    from poolab.campaigns import create_campaign
-    from poolab.roster_import import import_roster
+    from poolab.field.campaigns import create_campaign
+    from poolab.roster.importing import import_roster
 
     import_roster(store, roster_csv, operator="t")
     create_campaign(store, "day1", operator="t", **campaign)  # type: ignore[arg-type]
@@ -175,7 +175,7 @@ def test_flagged_pools_and_masked_positives(store, small_roster_csv: Path) -> No
     import csv
     import io
 
-    from poolab.resolve import write_positives
+    from poolab.lab.resolve import write_positives
 
     _district(store, small_roster_csv)
     view = campaign_view(store, "day1", now=NOW)
@@ -194,8 +194,8 @@ def test_flagged_pools_and_masked_positives(store, small_roster_csv: Path) -> No
 
 def test_empty_campaign(store, small_roster_csv: Path) -> None:
     """A campaign nobody has touched: everything planned, nothing measured, nothing late."""
-    from poolab.campaigns import create_campaign
-    from poolab.roster_import import import_roster
+    from poolab.field.campaigns import create_campaign
+    from poolab.roster.importing import import_roster
 
     import_roster(store, small_roster_csv, operator="t")
     create_campaign(store, "day1", operator="t")
@@ -210,10 +210,10 @@ def test_empty_campaign(store, small_roster_csv: Path) -> None:
 
 def test_field_binding_tubes_have_their_place(store, small_roster_csv: Path) -> None:
     """Tubes bound in the field are counted in their residents' compound, like manifest tubes."""
-    from poolab.campaigns import create_campaign
-    from poolab.roster_import import import_roster
-    from poolab.sampling import collect
-    from poolab.scans import scan_lines
+    from poolab.field.campaigns import create_campaign
+    from poolab.field.sampling import collect
+    from poolab.field.scans import scan_lines
+    from poolab.roster.importing import import_roster
 
     import_roster(store, small_roster_csv, operator="t")
     create_campaign(store, "day1", operator="t", field_binding=True)

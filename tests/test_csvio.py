@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from poolab.csvio import neutralise_cell, read_csv_rows, read_text, write_csv
 from poolab.errors import InputRejected, PoolabError
+from poolab.files.csvio import neutralise_cell, read_csv_rows, read_text, write_csv
 from tests.strategies import csv_like_texts
 
 REQUIRED = ("a", "b")
@@ -183,7 +183,7 @@ def test_write_to_a_bad_place_is_one_clear_error(tmp_path, monkeypatch, target):
 
 def test_fast_and_careful_paths_agree():
     """A plain file parses the same through the split fast path as through csv.reader."""
-    from poolab.csvio import parse_careful, parse_simple
+    from poolab.files.csvio import parse_careful, parse_simple
 
     text = "a,b,c\n1,2,3\n4,,6\n"
     simple = parse_simple(text)
@@ -200,7 +200,7 @@ def test_fast_and_careful_paths_agree():
 @example("a,b,c\nd\ne")  # two short lines whose fields add up to one row
 def test_fast_path_agrees_with_csv_reader(text):
     """Whenever the split fast path accepts a text, it parses it as csv.reader would."""
-    from poolab.csvio import parse_careful, parse_simple
+    from poolab.files.csvio import parse_careful, parse_simple
 
     simple = parse_simple(text)
     if simple is None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from poolab.idnumber import (
+from poolab.roster.idnumber import (
     check_character,
     id_number_problem,
     is_valid_id_number,

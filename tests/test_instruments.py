@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from poolab.errors import InputRejected
-from poolab.instruments import read_export
-from poolab.instruments.model import reading_ct
-from poolab.instruments.synthetic import cfx_text, quantstudio_text
+from poolab.lab.instruments import read_export
+from poolab.lab.instruments.model import reading_ct
+from poolab.lab.instruments.synthetic import cfx_text, quantstudio_text
 
 DATA = Path(__file__).parent / "data" / "allotropy"
 QS = sorted(p.name for p in DATA.glob("*quant*.txt"))
@@ -76,7 +76,7 @@ def test_formats_are_recognised_by_content(tmp_path: Path) -> None:
 
 def test_long_csv_under_its_own_column_names() -> None:
     """--columns maps the long CSV onto another instrument's header (a SLAN or Gentier export)."""
-    from poolab.instruments.long import parse_column_map
+    from poolab.lab.instruments.long import parse_column_map
 
     data = "反应孔,通道,Ct值,样本\nA1,ORF1ab,31.2,P0000000013\n".encode()
     _fmt, export = read_export(

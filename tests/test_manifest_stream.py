@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from poolab.campaigns import create_campaign
-from poolab.roster_import import import_roster
-from poolab.sampling import write_manifest
+from poolab.field.campaigns import create_campaign
+from poolab.field.sampling import write_manifest
+from poolab.roster.importing import import_roster
 from poolab.store.engine import Store
 from poolab.store.reports import manifest_blocks, manifest_rows
 from poolab.store.tables import Tube

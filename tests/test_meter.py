@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from poolab.meter import QUIET_SECONDS, TerminalMeter
+from poolab.files.meter import QUIET_SECONDS, TerminalMeter
 from tests.workflow import run
 
 

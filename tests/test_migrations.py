@@ -145,12 +145,12 @@ def test_tube_places_are_backfilled_as_campaign_new_writes_them(store, small_ros
     a tube bound in the field and individual tubes left NULL."""
     from alembic import command
 
-    from poolab.campaigns import create_campaign
-    from poolab.roster_import import import_roster
-    from poolab.sampling import collect
-    from poolab.scans import scan_lines
+    from poolab.demo.timeline import DayPlan, simulate_day
+    from poolab.field.campaigns import create_campaign
+    from poolab.field.sampling import collect
+    from poolab.field.scans import scan_lines
+    from poolab.roster.importing import import_roster
     from poolab.store.migrate import _config
-    from poolab.timeline import DayPlan, simulate_day
 
     import_roster(store, small_roster_csv, operator="t")
     create_campaign(store, "day1", operator="t")

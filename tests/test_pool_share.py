@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from poolab.pools import assign_pools, pool_quality
+from poolab.field.pools import assign_pools, pool_quality
 from tests.strategies import districts, pool_sizes
 
 

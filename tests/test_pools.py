@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from poolab.pools import AddressCodes, assign_coded_pools, assign_pools, natural_key, pool_quality, walk_order
+from poolab.field.pools import AddressCodes, assign_coded_pools, assign_pools, natural_key, pool_quality, walk_order
 from tests.naive import tube_invariant_failures
 from tests.strategies import district_like_codes, districts, pool_sizes
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from poolab.prevalence import CHI2_95, Accuracy, BadEstimateInput, PoolRows, _Likelihood, fit
-from poolab.risk import holm, upper_tail
+from poolab.reports.prevalence import CHI2_95, Accuracy, BadEstimateInput, PoolRows, _Likelihood, fit
+from poolab.reports.risk import holm, upper_tail
 from tests.naive import holm_naive, pool_loglik_naive, upper_tail_naive
 from tests.strategies import pool_rows
 

@@ -98,8 +98,8 @@ def _campaign_results(url: str, name: str) -> int:
 @pytest.fixture(scope="module")
 def big_roster_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """3,000 residents: enough single tubes for several stations' batches to overlap."""
-    from poolab.roster import write_roster_csv
-    from poolab.rosterdemo import generate_district
+    from poolab.roster.file import write_roster_csv
+    from poolab.roster.synthetic import generate_district
 
     path = tmp_path_factory.mktemp("big") / "district.csv"
     write_roster_csv(generate_district(residents=3000, households=1800, compounds=3, seed=5), path)

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from poolab.calls import CALL_CODE, NO_CALL
-from poolab.resolve import retest_candidates
+from poolab.lab.resolve import retest_candidates
 from poolab.store.reports import KIND_INDIVIDUAL, KIND_POOL, TubeTable
 
 CALL_CODES = [NO_CALL, *CALL_CODE.values()]

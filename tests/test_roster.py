@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from poolab.errors import InputRejected
-from poolab.roster import (
+from poolab.roster.file import (
     ROSTER_COLUMNS,
     Roster,
     read_roster,
@@ -51,7 +51,7 @@ def test_round_trip(tmp_path_factory, roster, encoding):
 def test_district_in_gb18030_is_detected(tmp_path):
     """A committee's roster saved as GB18030 (a synthetic district of 300 residents) is
     read as GB18030 without --encoding: enough text for a confident fit."""
-    from poolab.rosterdemo import generate_district
+    from poolab.roster.synthetic import generate_district
 
     district = generate_district(residents=300, households=180, compounds=2, seed=3)
     path = tmp_path / "roster.csv"

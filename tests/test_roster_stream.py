@@ -11,14 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from poolab import csvstream
-from poolab.csvio import parse_csv_text
-from poolab.csvstream import MIN_BLOCK_BYTES, CsvStream, TextBlocks
 from poolab.errors import InputRejected
-from poolab.roster import ROSTER_COLUMNS, RosterFile, read_roster, write_roster_csv
-from poolab.roster_import import import_roster, store_roster
-from poolab.rosterdemo import generate_district
-from poolab.seen_ids import SeenIds
+from poolab.files import csvstream
+from poolab.files.csvio import parse_csv_text
+from poolab.files.csvstream import MIN_BLOCK_BYTES, CsvStream, TextBlocks
+from poolab.roster.file import ROSTER_COLUMNS, RosterFile, read_roster, write_roster_csv
+from poolab.roster.importing import import_roster, store_roster
+from poolab.roster.seen_ids import SeenIds
+from poolab.roster.synthetic import generate_district
 from poolab.store.engine import Store, init_store
 from poolab.store.tables import Event, Resident
 from tests.strategies import csv_like_texts

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from poolab.idnumber import valid_id_numbers
-from poolab.roster import read_roster, validate_roster
-from poolab.rosterdemo import compound_names, generate_district, household_sizes, write_district_csv
+from poolab.roster.file import read_roster, validate_roster
+from poolab.roster.idnumber import valid_id_numbers
+from poolab.roster.synthetic import compound_names, generate_district, household_sizes, write_district_csv
 from tests.budget import share
 
 

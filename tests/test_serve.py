@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from poolab.timing import duration_text
+from poolab.reports.timing import duration_text
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("POOLAB_TEST_ARTIFACTS", ROOT / "test-artifacts"))
@@ -47,10 +47,10 @@ def _district(url: str, roster_csv: Path) -> None:
     hour and reached the lab (or got lost: one in ten) more than six hours ago, so the
     late counts cannot change while a test looks at them (no cut-off falls among the
     time stamps)."""
-    from poolab.campaigns import create_campaign
-    from poolab.roster_import import import_roster
+    from poolab.demo.timeline import DayPlan, simulate_day
+    from poolab.field.campaigns import create_campaign
+    from poolab.roster.importing import import_roster
     from poolab.store.engine import init_store
-    from poolab.timeline import DayPlan, simulate_day
 
     store, _ = init_store(url)
     try:
@@ -254,8 +254,8 @@ def test_api_is_status_json_byte_for_byte(served) -> None:
 @pytest.mark.slow
 def test_page_updates_itself(served, browser) -> None:
     """A tube received while the page is open shows up on it without a reload."""
-    from poolab.reception import receive
-    from poolab.scans import Scan
+    from poolab.field.scans import Scan
+    from poolab.lab.reception import receive
     from poolab.store.engine import open_store
 
     url, server = served

@@ -49,7 +49,7 @@ from poolab.kernels._jit import kernel
 SLOT_DTYPE = np.int16
 SLOT_LIMIT = int(np.iinfo(SLOT_DTYPE).max)
 """The largest pool the kernel can number (slots are ``SLOT_DTYPE``); a campaign's own
-limit (``poolab.campaigns.MAX_POOL_SIZE``) must not exceed it (tests/test_assign.py)."""
+limit (``poolab.field.campaigns.MAX_POOL_SIZE``) must not exceed it (tests/test_assign.py)."""
 
 _INT_KINDS = ("i", "u")
 
@@ -587,7 +587,7 @@ def assign_tubes(
     """Assign residents, given in walk order as integer codes, to tubes of at most ``pool_size``.
 
     Each household's residents must be contiguous (``check_contiguous`` verifies it in linear
-    time; pass False when the caller built the order with :func:`poolab.pools.walk_order`).
+    time; pass False when the caller built the order with :func:`poolab.field.pools.walk_order`).
     """
     comp = _codes("compound", compound)
     bldg = _codes("building", building)

@@ -120,7 +120,7 @@ def _retest_labels(conn: Connection, info: CampaignInfo, *, unmasked: bool) -> l
 
 def _unissued_retests(conn: Connection, campaign_id: int) -> int:
     """Members of positive or inconclusive pools without an individual tube yet."""
-    from poolab.resolve import retest_candidates  # numba (the resample kernel): only on this path
+    from poolab.lab.resolve import retest_candidates  # numba (the resample kernel): only on this path
 
     tubes = campaign_tubes(conn, campaign_id=campaign_id)
     member_tube, member_pk, _slot = pool_members(conn, campaign_id=campaign_id)
@@ -167,7 +167,7 @@ def write_manifest_pdf(
 def _unbound_residents(conn: Connection, info: CampaignInfo) -> list[tuple[str, ...]]:
     """Residents of a field-binding campaign not yet in a tube, in walk order:
     (resident_id, name, compound, building, unit, room, household_id)."""
-    from poolab.pools import walk_order  # numba-backed: only on this path
+    from poolab.field.pools import walk_order  # numba-backed: only on this path
 
     residents = load_residents(conn, compounds=list(info.compounds) or None)
     _tube, bound_pk, _slot = pool_members(conn, campaign_id=info.id)

@@ -1,5 +1,5 @@
 """One PDF file: drawn into a temporary file beside the target, renamed into place whole
-(``poolab.atomic``), so a printer queue or a person never sees half a PDF."""
+(``poolab.files.atomic``), so a printer queue or a person never sees half a PDF."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from poolab.atomic import atomic_file
 from poolab.errors import PoolabError
+from poolab.files.atomic import atomic_file
 
 PRODUCER = "poolab"
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from poolab.field.pools import walk_order
 from poolab.masking import mask_name
 from poolab.paper.manifest_pdf import Person, Section, TubeBlock
 from poolab.paper.places import building_name
-from poolab.pools import walk_order
 
 
 def manifest_sections(

@@ -20,10 +20,10 @@ from typing import Any
 
 import attrs
 
-from poolab.estimate import CampaignEstimate, estimate_campaign
 from poolab.plan.dilution import DilutionModel, detectable_fraction
 from poolab.plan.inputs import BadPlanInput, stage_values
 from poolab.plan.optimize import Optimum, optimize
+from poolab.reports.estimate import CampaignEstimate, estimate_campaign
 from poolab.store.engine import Store
 
 MAX_LOSS = 0.10

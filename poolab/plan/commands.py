@@ -28,9 +28,9 @@ from poolab.plan.optimize import Optimum, check_max_pool_size, optimize
 from poolab.plan.spec import parse_spec
 
 if TYPE_CHECKING:
-    from poolab.estimate import CampaignEstimate
     from poolab.plan.advise import Advice
     from poolab.plan.simulate import SimulationResult
+    from poolab.reports.estimate import CampaignEstimate
     from poolab.store.engine import Store
 
 Output = str | BinaryIO

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
-from poolab.atomic import atomic_file
 from poolab.errors import PoolabError
+from poolab.files.atomic import atomic_file
 from poolab.plan.dilution import DilutionModel
 from poolab.plan.families import family_arrays
 from poolab.plan.inputs import BadPlanInput, stage_values
@@ -24,7 +24,7 @@ from poolab.plan.spec import DesignSpec, is_prime, parse_spec
 from poolab.plan.transversal import full_block
 
 if TYPE_CHECKING:
-    from poolab.estimate import CampaignEstimate
+    from poolab.reports.estimate import CampaignEstimate
     from poolab.store.engine import Store
 
 DEFAULT_DESIGNS = ("dorfman:5", "dorfman:10", "hier:25-5", "array:10", "array-master:10")
@@ -213,7 +213,7 @@ def write_campaign_curves(
     max_pool_size: int = 50,
 ) -> tuple[Path, CampaignEstimate]:
     """``write_curves`` with the campaign's estimated prevalence and interval marked."""
-    from poolab.estimate import estimate_campaign
+    from poolab.reports.estimate import estimate_campaign
 
     est = estimate_campaign(store, campaign, se=(se,), sp=(sp,))
     label = f"{est.campaign}: {100 * est.prevalence:.3g}%"

@@ -30,8 +30,8 @@ import os
 import attrs
 import numpy as np
 
-from poolab.csvio import Output
 from poolab.errors import InputRejected, PoolabError, Problem
+from poolab.files.csvio import Output
 from poolab.plan.designs import ARRAY_CELL, KIND_COL, KIND_OTHER, KIND_ROW, Design
 
 LAYOUT_HEADER = ("pool", "stage", "kind", "members")
@@ -81,7 +81,7 @@ def layout_rows(design: Design) -> list[tuple[int, int, str, str]]:
 
 def write_layout(design: Design, path: Output) -> None:
     """Write the layout CSV ``pool,stage,kind,members`` (a path, or a binary stream)."""
-    from poolab.csvio import write_csv
+    from poolab.files.csvio import write_csv
 
     rows = [(str(p), str(s), k, m) for p, s, k, m in layout_rows(design)]
     write_csv(path, LAYOUT_HEADER, rows)
@@ -94,7 +94,7 @@ def read_pool_results(path: str | os.PathLike[str], design: Design) -> np.ndarra
     ``invalid`` line gives no result, so a re-run's result may follow it). Every bad line
     is collected and raised as one ``InputRejected`` naming file, line and value.
     """
-    from poolab.csvio import read_csv_rows
+    from poolab.files.csvio import read_csv_rows
 
     table = read_csv_rows(path, RESULTS_HEADER)
     source = table.source
@@ -172,7 +172,7 @@ class DecodeReport:
 
 def write_report(report: DecodeReport, path: Output) -> None:
     """Write the report CSV ``individual,call,posterior,next_pools`` (a path, or a binary stream)."""
-    from poolab.csvio import write_csv
+    from poolab.files.csvio import write_csv
 
     write_csv(path, REPORT_HEADER, report.rows())
 

@@ -2,5 +2,5 @@
 Starlette application with Jinja2 templates served by uvicorn. Needs the web extra.
 
 Nothing here talks SQL or writes: every page is one library call
-(``poolab.commandpost.campaign_view``, ``poolab.resolve.campaign_status``).
+(``poolab.reports.commandpost.campaign_view``, ``poolab.lab.resolve.campaign_status``).
 """

@@ -1,10 +1,10 @@
 """The command post's routes: every one a GET that makes one library call and renders it.
 
 - ``/campaigns``: the campaigns in the store, newest first.
-- ``/campaigns/NAME``: the campaign's page (``poolab.commandpost.campaign_view``);
+- ``/campaigns/NAME``: the campaign's page (``poolab.reports.commandpost.campaign_view``);
   ``?late_receipt=HOURS&late_result=HOURS`` change when a tube counts as late.
 - ``/api/campaigns/NAME/status``: ``poolab status NAME --json``, the same call
-  (``poolab.resolve.campaign_status``), with the same two parameters.
+  (``poolab.lab.resolve.campaign_status``), with the same two parameters.
 - ``/static/...``: the stylesheet and the refresh script, from the package.
 
 There are no other routes and no other methods (405).
@@ -27,8 +27,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from poolab.errors import NotFound, PoolabError, StoreFault, StoreMissing
+from poolab.reports.timing import LateRule, duration_text, hours_text
 from poolab.store.engine import Store
-from poolab.timing import LateRule, duration_text, hours_text
 from poolab.web.charts import histogram, percent
 from poolab.web.guard import Guard
 from poolab.when import local_time
@@ -116,7 +116,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         return RedirectResponse("/campaigns", status_code=303)
 
     def campaigns(request: Request) -> Response:
-        from poolab.commandpost import campaign_names
+        from poolab.reports.commandpost import campaign_names
 
         try:
             rows = campaign_names(store)
@@ -125,7 +125,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         return page("campaigns.html", campaigns=rows, store=store.shown)
 
     def campaign(request: Request) -> Response:
-        from poolab.commandpost import campaign_view
+        from poolab.reports.commandpost import campaign_view
 
         name = request.path_params["name"]
         try:
@@ -135,7 +135,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         return page("campaign.html", view=view, defaults=conf.late)
 
     def status(request: Request) -> Response:
-        from poolab.resolve import campaign_status
+        from poolab.lab.resolve import campaign_status
 
         try:
             body = campaign_status(store, request.path_params["name"], late=_late(request, conf)).as_json()

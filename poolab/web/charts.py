@@ -6,7 +6,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from poolab.timing import Turnaround
+from poolab.reports.timing import Turnaround
 
 WIDTH, HEIGHT = 300.0, 100.0
 """The histogram's SVG viewBox."""

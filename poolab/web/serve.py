@@ -14,8 +14,8 @@ import socket
 from collections.abc import Callable
 
 from poolab.errors import PoolabError
+from poolab.reports.timing import LateRule
 from poolab.store.engine import Store
-from poolab.timing import LateRule
 from poolab.web.extra import require_web
 
 MIN_TOKEN = 12

@@ -1,0 +1,156 @@
+"""One plate's export against its plate map and the kit: every reading checked (well,
+target, Ct, sample name), every mapped well called, the controls checked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container, Sequence
+
+import attrs
+
+from poolab.errors import Problem
+from poolab.lab.bench.calling import call_well, control_failure
+from poolab.lab.bench.kit import Kit, _norm
+from poolab.lab.bench.wells import canonical_well, well_problem
+from poolab.lab.instruments.model import Export, reading_ct
+from poolab.store.plates import MapWell
+
+_TUBE_CODE = re.compile(r"^[A-Z][0-9]{9}[0-9A-Z]$")  # a poolab barcode's form (any prefix)
+_CONTROL_WORD = {"pos": "positive_control", "neg": "negative_control"}
+
+
+@attrs.frozen(slots=True)
+class WellCall:
+    """A mapped well's Cts (target 1, target 2, internal control) and call."""
+
+    well: str
+    kind: str
+    tube_barcode: str
+    line: int
+    cts: tuple[float | None, float | None, float | None]
+    call: str
+
+
+@attrs.frozen(slots=True)
+class PlateCalls:
+    """What a plate's export says: calls of the sample wells (all ``invalid`` when a
+    control failed), the controls, why they failed, and the file's problems."""
+
+    samples: tuple[WellCall, ...]
+    controls: tuple[WellCall, ...]
+    failures: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+
+def _words(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+def call_plate(
+    export: Export, wells: Sequence[MapWell], kit: Kit, size: int, *, known_tubes: Container[str] = ()
+) -> PlateCalls:
+    """Match ``export`` to the plate map ``wells`` and call it by ``kit``. A sample name
+    that holds a tube barcode (poolab's form, or one of ``known_tubes``) must be the
+    map's tube in that well: the swapped-rack check."""
+    source = export.source
+    names = kit.names()
+    role_of: dict[str, str | None] = {}
+    by_well = {w.well: w for w in wells}
+    found: dict[str, dict[str, tuple[int, float | None]]] = {}
+    problems: list[Problem] = []
+    for r in export.readings:
+        well = canonical_well(r.well, size)
+        if well is None:
+            problems.append(Problem(source, r.line, r.well, well_problem(r.well, size)))
+            continue
+        if r.target not in role_of:
+            role_of[r.target] = names.get(_norm(r.target))
+        role = role_of[r.target]
+        if role is None:
+            known = ", ".join((*kit.targets, kit.internal_control))
+            problems.append(
+                Problem(source, r.line, r.target, f"well {well}: target the kit {kit.name} does not know ({known})")
+            )
+            continue
+        ct = reading_ct(r.ct)
+        if isinstance(ct, str):
+            problems.append(Problem(source, r.line, r.ct, f"well {well} {r.target}: {ct}"))
+            continue
+        got = found.setdefault(well, {})
+        if role in got:
+            problems.append(
+                Problem(
+                    source,
+                    r.line,
+                    f"{well} {r.target}",
+                    f"duplicate row for well {well} and target {r.target} (first at line {got[role][0]})",
+                )
+            )
+            continue
+        got[role] = (r.line, ct)
+        mapped = by_well.get(well)
+        kind = mapped.kind if mapped else "empty"
+        sample = r.sample.strip().upper()
+        if sample and (_TUBE_CODE.match(sample) or sample in known_tubes):
+            if kind != "sample":
+                problems.append(
+                    Problem(
+                        source,
+                        r.line,
+                        sample,
+                        f"well {well}: the export's sample is tube {sample}, the plate map has {_words(kind)} there",
+                    )
+                )
+            elif mapped is not None and sample != mapped.tube_barcode:
+                problems.append(
+                    Problem(
+                        source,
+                        r.line,
+                        sample,
+                        f"well {well}: the export's sample is {sample}, the plate map has {mapped.tube_barcode} "
+                        "(swapped rack or plate?)",
+                    )
+                )
+        said = _CONTROL_WORD.get(r.control)
+        if said and kind != said:
+            problems.append(
+                Problem(
+                    source,
+                    r.line,
+                    well,
+                    f"well {well}: the export marks a {_words(said)}, the plate map has {_words(kind)} there",
+                )
+            )
+    samples: list[WellCall] = []
+    controls: list[WellCall] = []
+    reported: set[str] = set()
+    for w in wells:
+        if w.kind == "empty":
+            continue
+        got = found.get(w.well, {})
+        missing = [
+            n
+            for role, n in zip(("target1", "target2", "ic"), (*kit.targets, kit.internal_control), strict=True)
+            if role not in got
+        ]
+        if missing:
+            if w.well not in reported:
+                line = min((v[0] for v in got.values()), default=0)
+                what = f"tube {w.tube_barcode}" if w.tube_barcode else w.kind.replace("_", " ")
+                problems.append(
+                    Problem(source, line, w.well, f"well {w.well} ({what}) has no row for {', '.join(missing)}")
+                )
+                reported.add(w.well)
+            continue
+        t1, t2, ic = got["target1"][1], got["target2"][1], got["ic"][1]
+        line = min(v[0] for v in got.values())
+        if w.kind == "sample":
+            samples.append(WellCall(w.well, w.kind, w.tube_barcode, line, (t1, t2, ic), call_well(t1, t2, ic, kit)))
+        else:
+            controls.append(WellCall(w.well, w.kind, "", line, (t1, t2, ic), call_well(t1, t2, ic, kit)))
+    failures = tuple(
+        why for c in controls if (why := control_failure(c.kind, c.well, c.cts[0], c.cts[1], kit)) is not None
+    )
+    if failures:
+        samples = [attrs.evolve(s, call="invalid") for s in samples]
+    return PlateCalls(tuple(samples), tuple(controls), failures, tuple(problems))

@@ -1,0 +1,50 @@
+"""What every instrument reader produces: readings, one per well and target."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import attrs
+
+from poolab.calls import CT_RANGE
+from poolab.lab.instruments.constants import NO_CT
+
+
+class Reading(NamedTuple):
+    """One row of an export: a well and target with its Ct as written (a tuple: a plate
+    has hundreds). ``control`` is the instrument's own word for a control well ("pos",
+    "neg" or ""), ``line`` the file line the row is on."""
+
+    line: int
+    well: str
+    target: str
+    ct: str
+    sample: str = ""
+    control: str = ""
+
+
+@attrs.frozen(slots=True)
+class Export:
+    """An instrument export: its format, the plate barcode it names (if any), its readings."""
+
+    source: str
+    format: str
+    plate: str | None
+    readings: tuple[Reading, ...]
+    instrument: str = ""
+
+
+def reading_ct(raw: str) -> float | None | str:
+    """The Ct a reading holds: a number, None for no Ct (blank, ``Undetermined``,
+    ``NaN``), or why it is not a Ct (a string)."""
+    text = raw.strip()
+    if text.lower() in NO_CT:
+        return None
+    try:
+        ct = float(text)
+    except ValueError:
+        return "Ct is not a number, Undetermined or NaN"
+    low, high = CT_RANGE
+    if not (low < ct <= high):  # NaN, inf and negative cycles fail here
+        return f"Ct out of range ({low:g} to {high:g} cycles)"
+    return ct

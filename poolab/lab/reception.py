@@ -1,0 +1,129 @@
+"""Lab reception: tube barcodes scanned in as the tubes arrive, one per line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection
+
+from poolab.barcodes import barcode_problems
+from poolab.errors import Problem
+from poolab.field.scans import Scan, StreamItem, run_stream
+from poolab.reports.summaries import ScanReport
+from poolab.store.bulk import pauses_gc
+from poolab.store.campaigns import CampaignInfo, campaign_by_name
+from poolab.store.engine import Store
+from poolab.store.events import now, record_event, set_event_detail
+from poolab.store.tubes import ReceiptState, TubeState, insert_receipts, receipt_records, receipt_states
+from poolab.when import when
+
+
+@pauses_gc
+def receive(
+    store: Store,
+    campaign: str,
+    scans: Iterable[StreamItem],
+    *,
+    source: str,
+    operator: str,
+    flush_every: int = 500,
+) -> ScanReport:
+    """Reception scans, one barcode per line. Every good scan is kept: committed every
+    ``flush_every`` scans, every second while scans flow, and whenever the input pauses.
+    Every bad one (wrong check character, unknown tube, tube of another campaign,
+    scanned twice, here or at another station) is reported with its line."""
+    with store.read() as conn:
+        info = campaign_by_name(conn, name=campaign)
+    problems: list[Problem] = []
+    first_line: dict[str, int] = {}
+    batch: list[tuple[int, str]] = []
+    accepted = 0
+
+    def take(scan: Scan) -> None:
+        code = scan.text.strip().upper()  # normalise_scan, inlined: a file's worth
+        if code in first_line:
+            problems.append(Problem(source, scan.line, code, f"tube scanned twice (first at line {first_line[code]})"))
+        else:
+            first_line[code] = scan.line
+            batch.append((scan.line, code))
+
+    def flush() -> None:
+        nonlocal accepted
+        # check characters of the whole batch at once (numpy), before the store is asked
+        whys = barcode_problems([c for _, c in batch], pre_printed=info.field_binding)
+        checked = list(zip(batch, whys, strict=True))
+        problems.extend(Problem(source, line, code, why) for (line, code), why in checked if why is not None)
+        batch[:] = [item for item, why in checked if why is None]
+        # a deadlock or a lost race with another station runs the batch again
+        kept, refused = store.write(lambda conn: _store_receipts(conn, info, batch, source=source, operator=operator))
+        accepted += kept
+        problems.extend(refused)
+        batch.clear()
+
+    outcome = run_stream(
+        scans,
+        take=take,
+        refuse=problems.append,
+        flush=flush,
+        pending=lambda: len(batch),
+        source=source,
+        max_pending=flush_every,
+    )
+    problems.sort(key=lambda p: p.line)
+    return ScanReport(
+        accepted=accepted,
+        problems=tuple(problems),
+        fault=outcome.fault,
+        unsaved_from=outcome.unsaved_from,
+        interrupted=outcome.interrupted,
+    )
+
+
+def _store_receipts(
+    conn: Connection, info: CampaignInfo, batch: list[tuple[int, str]], *, source: str, operator: str
+) -> tuple[int, list[Problem]]:
+    """Receive a batch of checked scans in the open transaction: how many were received,
+    and the problems of the rest. A tube another station received first (before this
+    batch was read, or a moment ago: the receipt's unique key decides) is reported with
+    when and by whom."""
+    states = receipt_states(conn, barcodes=[c for _, c in batch])
+    refused: list[Problem] = []
+    good: list[tuple[int, str, int]] = []
+    taken: list[tuple[int, str, int]] = []
+    for line, code in batch:
+        state = states.get(code)
+        why = tube_problem(info, state)
+        if why is not None:
+            refused.append(Problem(source, line, code, why))
+        elif state is not None:
+            (taken if state.received else good).append((line, code, state.id))
+    won: set[int] = set()
+    if good:
+        event_id = record_event(
+            conn,
+            operator=operator,
+            action="receive",
+            campaign_id=info.id,
+            detail={"source": source, "tubes": len(good)},
+        )
+        won = insert_receipts(conn, tube_ids=[t for _, _, t in good], at=now(), event_id=event_id)
+        if len(won) < len(good):
+            taken += [g for g in good if g[2] not in won]
+            set_event_detail(conn, event_id=event_id, detail={"source": source, "tubes": len(won)})
+    if taken:
+        records = receipt_records(conn, tube_ids=[t for _, _, t in taken])
+        for line, code, tid in taken:
+            r = records[tid]
+            refused.append(
+                Problem(source, line, code, f"tube scanned twice: already received at {when(r.at)} by {r.operator}")
+            )
+    return len(won), refused
+
+
+def tube_problem(info: CampaignInfo, state: ReceiptState | TubeState | None) -> str | None:
+    """Why a scanned tube is not one of this campaign's (None when it is)."""
+    if state is None:
+        return "unknown barcode: no such tube in the store"
+    if state.campaign_id != info.id:
+        return f"tube belongs to another campaign, not {info.name!r}"
+    return None
