@@ -83,7 +83,7 @@ def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receip
     and what is still missing; turnaround (collection to receipt, receipt to first
     result: median and 90th percentile) and late tubes. JSON adds `turnaround` and
     `late` to the keys of docs/formats.md."""
-    from poolab.lab.resolve import campaign_status, missing_tubes
+    from poolab.reports.status import campaign_status, missing_tubes
     from poolab.reports.timing import LateRule
 
     store = app.store()

@@ -10,7 +10,7 @@ import click
 from .common import AppContext, next_step, output_target, pass_app, stderr_progress, unmasked_option
 
 if TYPE_CHECKING:
-    from poolab.reports.summaries import ScanReport
+    from poolab.field.scans import ScanReport
 
 
 @click.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import attrs
 
+from poolab.masking import redact
+
 
 @attrs.frozen(slots=True)
 class Problem:
@@ -19,8 +21,6 @@ class Problem:
     column: str = ""
 
     def __str__(self) -> str:
-        from poolab.masking import redact
-
         where = f"{self.source}:{self.line}" if self.line else self.source
         return f"{where}: {self.message} (value {redact(self.value)!r})"
 

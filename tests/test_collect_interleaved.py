@@ -14,8 +14,7 @@ from pathlib import Path
 
 from poolab.field.campaigns import create_campaign
 from poolab.field.sampling import collect
-from poolab.field.scans import Scan, StreamItem
-from poolab.reports.summaries import ScanReport
+from poolab.field.scans import Scan, ScanReport, StreamItem
 from poolab.roster.importing import import_roster
 from poolab.store.engine import Store
 
@@ -93,7 +92,7 @@ def test_a_manifest_tube_another_station_collected_first(store: Store, small_ros
     """Manifest campaign: both stations scan the same tube; the one that commits second
     is told when and by whom it was collected; resident scans are checked against it."""
     from poolab.field.sampling import write_manifest
-    from poolab.lab.resolve import campaign_status
+    from poolab.reports.status import campaign_status
 
     import_roster(store, small_roster_csv, operator="t")
     create_campaign(store, "m", operator="t")

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from poolab.calls import CALL_CODE, NO_CALL
 from poolab.demo.timeline import DayPlan, simulate_day
-from poolab.lab.resolve import campaign_status
 from poolab.reports.commandpost import campaign_view
+from poolab.reports.status import campaign_status
 from poolab.reports.timing import LateRule
 
 pytestmark = pytest.mark.store

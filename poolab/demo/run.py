@@ -137,7 +137,8 @@ def run_demo(
     from poolab.lab.bench.plates import new_plates
     from poolab.lab.instruments.synthetic import quantstudio_text
     from poolab.lab.reception import receive
-    from poolab.lab.resolve import campaign_status, positive_resident_ids, write_positives, write_rerun, write_retest
+    from poolab.lab.resolve import positive_resident_ids, write_positives, write_rerun, write_retest
+    from poolab.reports.status import campaign_status
     from poolab.roster.file import write_roster_csv
     from poolab.roster.importing import import_roster
     from poolab.roster.synthetic import generate_district

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
 import numpy as np
 from sqlalchemy import Connection
 
 from poolab.barcodes import POOL_PREFIX
 from poolab.errors import PoolabError
 from poolab.files.meter import Progress, no_progress
-from poolab.reports.summaries import CampaignSummary
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import (
     CampaignExists,
@@ -29,6 +29,20 @@ from poolab.store.campaigns import (
 from poolab.store.engine import Store
 from poolab.store.events import record_event
 from poolab.store.residents import address_blocks, count_residents, known_compounds
+
+
+@attrs.frozen(slots=True)
+class CampaignSummary:
+    """A new campaign and the quality of its pooling."""
+
+    name: str
+    residents: int
+    tubes: int
+    lower_bound: int  # Σ over compounds of ceil(residents / pool size)
+    single_building_share: float
+    pool_size: int
+    field_binding: bool
+
 
 STEP = "campaign new"
 MEMBER_BLOCK = 100_000

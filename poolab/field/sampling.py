@@ -11,11 +11,10 @@ from sqlalchemy import Connection
 
 from poolab.barcodes import barcode_problem, normalise_scan
 from poolab.errors import PoolabError, Problem, StoreFault
-from poolab.field.scans import Scan, StreamItem, run_stream
-from poolab.files.csvio import Output, output_name, write_csv
+from poolab.field.scans import Scan, ScanReport, StreamItem, run_stream
+from poolab.files.csvio import ExportSummary, Output, output_name, write_csv
 from poolab.files.meter import Progress, no_progress
 from poolab.masking import mask_name
-from poolab.reports.summaries import ExportSummary, ScanReport
 from poolab.store.binding import Binding, bind_members, bindings_of, open_field_tube, tube_owner
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name

@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, NamedTuple
 
+import attrs
+
 from poolab.errors import Problem, StoreFault
 
 IDLE_SECONDS = 0.25
@@ -27,6 +29,22 @@ IDLE_SECONDS = 0.25
 COMMIT_SECONDS = 1.0
 """While scans keep flowing, pending ones are committed at least this often."""
 _READ_SIZE = 1 << 16
+
+
+@attrs.frozen(slots=True)
+class ScanReport:
+    """What a scan stream did: every good scan kept, every bad one reported."""
+
+    accepted: int
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...] = ()
+    fault: str | None = None  # the store failure that stopped the stream
+    unsaved_from: int | None = None  # with a fault: the first line that may not be stored
+    interrupted: bool = False  # stopped by Ctrl-C after committing what was pending
+
+    @property
+    def refused(self) -> int:
+        return len(self.problems)
 
 
 class Scan(NamedTuple):

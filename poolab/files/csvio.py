@@ -27,6 +27,15 @@ _GB18030_BOM = "\ufeff"  # GB18030 encodes U+FEFF as 84 31 95 33; the codec keep
 
 
 @attrs.frozen(slots=True)
+class ExportSummary:
+    """A CSV written: where, how many rows, and anything worth saying."""
+
+    path: str
+    rows: int
+    new: int = 0
+
+
+@attrs.frozen(slots=True)
 class CsvTable:
     """A CSV file under a checked header: its columns, and the file line of each row."""
 

@@ -8,8 +8,7 @@ from sqlalchemy import Connection
 
 from poolab.barcodes import barcode_problems
 from poolab.errors import Problem
-from poolab.field.scans import Scan, StreamItem, run_stream
-from poolab.reports.summaries import ScanReport
+from poolab.field.scans import Scan, ScanReport, StreamItem, run_stream
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store

@@ -1,5 +1,5 @@
 """Resolve: positive and inconclusive pools become a resample list, failed runs a re-run
-list, individual results the confirmed positives; and where every tube stands.
+list, individual results the confirmed positives (where every tube stands: ``poolab.reports.status``).
 
 The resample decision is the Dorfman stage-2 rule from the decode kernels, the same
 kernel the simulator runs, so what is planned is what runs.
@@ -7,18 +7,15 @@ kernel the simulator runs, so what is planned is what runs.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
 from sqlalchemy import Connection
 
 from poolab.barcodes import INDIVIDUAL_PREFIX
-from poolab.calls import CALL_CODE, CALLS, NO_CALL
-from poolab.files.csvio import Output, output_name, write_csv
+from poolab.calls import CALL_CODE
+from poolab.files.csvio import ExportSummary, Output, output_name, write_csv
 from poolab.masking import mask_name
-from poolab.reports.summaries import CampaignStatus, ExportSummary, TubeCounts
-from poolab.reports.timing import LateRule, campaign_timing
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import campaign_by_name, insert_tubes, issue_tube_barcodes
 from poolab.store.engine import Store
@@ -28,11 +25,9 @@ from poolab.store.reports import (
     KIND_POOL,
     TubeTable,
     campaign_tubes,
-    count_campaign_residents,
     pool_members,
     residents_by_pk,
 )
-from poolab.store.tubesql import without_jit
 
 RETEST_COLUMNS = (
     "resident_id",
@@ -192,76 +187,3 @@ def positive_resident_ids(store: Store, campaign: str) -> list[str]:
         idx = confirmed_positive_indices(tubes)
         people = residents_by_pk(conn, pks=tubes.resident_pk[idx].tolist())
     return sorted({people[int(tubes.resident_pk[i])][0] for i in idx})
-
-
-def campaign_status(
-    store: Store, campaign: str, *, late: LateRule | None = None, now: datetime | None = None
-) -> CampaignStatus:
-    """Counts by state: tubes by furthest step, results by current call (all tubes, and
-    pools and individual tubes apart), retests, confirmed positives, and what is still
-    awaited (the counts of the lists ``missing_tubes`` gives); turnaround times and late
-    tubes (``late``: when a tube is late, as of ``now``)."""
-    with store.read() as conn:
-        without_jit(conn)
-        info = campaign_by_name(conn, name=campaign)
-        tubes = campaign_tubes(conn, campaign_id=info.id)
-        residents = count_campaign_residents(conn, campaign_id=info.id)
-        timing = campaign_timing(conn, campaign_id=info.id, rule=late or LateRule(), now=now)
-    resulted = tubes.call != NO_CALL
-    received = tubes.received & ~resulted
-    collected = tubes.collected & ~tubes.received & ~resulted
-    planned = ~(tubes.collected | tubes.received | resulted)
-    pool = tubes.kind == KIND_POOL
-
-    def by_call(which: np.ndarray) -> dict[str, int]:
-        return {c: int(np.count_nonzero(which & (tubes.call == CALL_CODE[c]))) for c in CALLS}
-
-    positives = {int(tubes.resident_pk[i]) for i in confirmed_positive_indices(tubes)}
-    waiting = _waiting(tubes)
-    return CampaignStatus(
-        campaign=info.name,
-        residents=residents,
-        pools=int(np.count_nonzero(pool)),
-        tubes=TubeCounts(
-            planned=int(planned.sum()),
-            collected=int(collected.sum()),
-            received=int(received.sum()),
-            resulted=int(resulted.sum()),
-        ),
-        results=by_call(np.ones(len(tubes), bool)),
-        retest=int(np.count_nonzero(tubes.kind == KIND_INDIVIDUAL)),
-        confirmed_positive=len(positives),
-        missing_results=int(waiting["awaiting_result"].sum()),
-        awaiting_receipt=int(waiting["awaiting_receipt"].sum()),
-        awaiting_collection=int(waiting["awaiting_collection"].sum()),
-        pool_results=by_call(pool),
-        individual_results=by_call(~pool),
-        timing=timing,
-    )
-
-
-def _waiting(tubes: TubeTable) -> dict[str, np.ndarray]:
-    """Which tubes are awaited where (one mask each, so counts and lists cannot disagree):
-    pool tubes not yet collected (when the campaign scans collection at all), tubes
-    collected or issued for a retest but not received (every pool tube not received, when
-    collection is not scanned), and received tubes without a usable result."""
-    pool = tubes.kind == KIND_POOL
-    scans_collection = bool(tubes.collected.any())
-    not_received = ~tubes.received
-    awaiting_collection = pool & ~tubes.collected & not_received if scans_collection else np.zeros(len(tubes), bool)
-    awaiting_receipt = not_received & (tubes.collected | ~pool | (pool & (not scans_collection)))
-    no_result = (tubes.call == NO_CALL) | (tubes.call == _INV)
-    return {
-        "awaiting_collection": awaiting_collection,
-        "awaiting_receipt": awaiting_receipt,
-        "awaiting_result": tubes.received & no_result,
-    }
-
-
-def missing_tubes(store: Store, campaign: str) -> dict[str, list[str]]:
-    """Barcodes still awaited, in walk order, by what they wait for (the lists whose
-    lengths ``campaign_status`` counts)."""
-    with store.read() as conn:
-        info = campaign_by_name(conn, name=campaign)
-        tubes = campaign_tubes(conn, campaign_id=info.id)
-    return {name: [tubes.barcode[i] for i in np.flatnonzero(mask)] for name, mask in _waiting(tubes).items()}

@@ -17,7 +17,6 @@ from poolab.calls import CALL_OF, CALLS, KEYS, ct_problem, parse_call, parse_ct
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.files.csvio import parse_csv_bytes
 from poolab.lab.reception import tube_problem
-from poolab.reports.summaries import ResultImportSummary
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
@@ -38,6 +37,19 @@ from poolab.when import when
 RESULT_COLUMNS = ("tube_barcode", "result")
 RESULT_OPTIONAL = ("ct_orf1ab", "ct_n")
 _FEW_ROWS = 900  # up to this many rows, record_calls reads just their tubes (one IN list)
+
+
+@attrs.frozen(slots=True)
+class ResultImportSummary:
+    """What `results import` did (``already_imported`` when the file was seen before)."""
+
+    source: str
+    rows: int
+    recorded: int
+    unchanged: int
+    amended: int
+    already_imported: bool = False
+    ignored_columns: tuple[str, ...] = ()
 
 
 class CallRow(NamedTuple):

@@ -7,4 +7,7 @@ the store and hands plain values to the renderers: ``labels`` draws any sequence
 ``manifest_pdf`` draws the ``sections`` of the sheet. ``barcode`` (Code 128), ``text``
 (fitting), ``fonts`` (the embedded CJK font) and ``pdf`` (writing beside the target, then
 renaming) are what both share.
+
+May import: ``poolab.field``, ``poolab.lab``, ``poolab.files``, ``poolab.store``, the
+vocabulary; never the reports, web or CLI.
 """

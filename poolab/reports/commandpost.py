@@ -192,7 +192,7 @@ def status_figures(
     campaign: str, counts: list[StepCount], confirmed: int, *, collection_scanned: bool
 ) -> dict[str, object]:
     """The keys of ``poolab status --json`` (before turnaround and late), from the
-    grouped counts, by the rules of ``poolab.lab.resolve.campaign_status`` (a test holds the
+    grouped counts, by the rules of ``poolab.reports.status.campaign_status`` (a test holds the
     two equal): tubes at their furthest step (a plated tube is a received one there),
     current calls, retest tubes, and the tubes awaited for collection, receipt or a
     usable result (``collection_scanned``: any tube of the campaign has a collection scan)."""

@@ -14,12 +14,12 @@ import contextlib
 import functools
 import os
 
+import attrs
 from sqlalchemy import Connection
 
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvstream import BLOCK_BYTES
 from poolab.files.meter import Progress, no_progress
-from poolab.reports.summaries import RosterImportSummary
 from poolab.roster.file import ROSTER_COLUMNS, Roster, RosterFile, duplicate_id_problems
 from poolab.roster.seen_ids import SeenIds
 from poolab.store.bulk import gc_paused
@@ -33,6 +33,19 @@ from poolab.store.residents import (
     new_resident_writer,
     upsert_residents,
 )
+
+
+@attrs.frozen(slots=True)
+class RosterImportSummary:
+    """What `roster import` did."""
+
+    source: str
+    encoding: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+
 
 STEP = "roster import"
 

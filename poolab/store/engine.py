@@ -20,13 +20,14 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import attrs
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from poolab.errors import StoreFault, StoreMissing
 from poolab.store.faults import describe_fault, is_retryable
-from poolab.store.schema import HEAD, V1_TABLE
+from poolab.store.migrate import upgrade
+from poolab.store.schema import HEAD, store_revision
 
 T = TypeVar("T")
 
@@ -197,18 +198,6 @@ def _sqlite_path(url: str) -> str | None:
     return None if path in ("", ":memory:") or path.startswith("file:") else path
 
 
-def store_revision(conn: Connection) -> str | None:
-    """The migration the store is at: None for an empty database, "0001" for a store
-    made before migrations (schema_version 1 in its ``meta`` table)."""
-    tables = set(inspect(conn).get_table_names())
-    if "alembic_version" in tables:
-        value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        return None if value is None else str(value)
-    if V1_TABLE in tables:
-        return "0001"
-    return None
-
-
 def open_store(url: str, *, must_exist: bool = True) -> Store:
     """Open the store at ``url`` (a ``--db`` value). With ``must_exist``, a missing or
     outdated store is an error that says how to create or upgrade it (nothing is
@@ -264,8 +253,6 @@ def init_store(url: str, *, operator: str = "poolab init") -> tuple[Store, str]:
     """Create the store, or bring one made by an earlier release up to date (every row
     kept). Returns the store and what was done: "created", "upgraded from schema N",
     "up to date"."""
-    from poolab.store.migrate import upgrade
-
     resolved = resolve_url(url)
     path = _sqlite_path(resolved)
     if path is not None:

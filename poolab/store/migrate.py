@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, inspect
 
 from poolab.errors import StoreFault
-from poolab.store.engine import store_revision
-from poolab.store.schema import HEAD
+from poolab.store.schema import HEAD, store_revision
 
 
 def _config(conn: Connection, operator: str):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@
 - ``/campaigns/NAME``: the campaign's page (``poolab.reports.commandpost.campaign_view``);
   ``?late_receipt=HOURS&late_result=HOURS`` change when a tube counts as late.
 - ``/api/campaigns/NAME/status``: ``poolab status NAME --json``, the same call
-  (``poolab.lab.resolve.campaign_status``), with the same two parameters.
+  (``poolab.reports.status.campaign_status``), with the same two parameters.
 - ``/static/...``: the stylesheet and the refresh script, from the package.
 
 There are no other routes and no other methods (405).
@@ -135,7 +135,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         return page("campaign.html", view=view, defaults=conf.late)
 
     def status(request: Request) -> Response:
-        from poolab.lab.resolve import campaign_status
+        from poolab.reports.status import campaign_status
 
         try:
             body = campaign_status(store, request.path_params["name"], late=_late(request, conf)).as_json()

@@ -25,6 +25,8 @@ message), so it reaches the same fixed point; only the stopping pass differs, by
 than the 1e-12 tolerance (the tests compare it with the global schedule). Each solver
 module has its own validating wrapper (``loopy_posterior``, ``nested_posterior``,
 ``enumerate_posterior``) running it on a whole graph, for its tests.
+
+May import: ``poolab.kernels`` only.
 """
 
 from poolab.kernels.bayes.posterior import Posterior, posterior

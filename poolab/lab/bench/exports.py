@@ -16,8 +16,7 @@ from poolab.lab.bench.kit import Kit, load_kit
 from poolab.lab.bench.plate_calls import PlateCalls, WellCall, call_plate
 from poolab.lab.instruments.detect import read_export
 from poolab.lab.instruments.long import parse_column_map
-from poolab.lab.results import CallRow, already_imported, import_results, record_calls
-from poolab.reports.summaries import ResultImportSummary
+from poolab.lab.results import CallRow, ResultImportSummary, already_imported, import_results, record_calls
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store

@@ -6,6 +6,8 @@ the raw file into its parts (``lines.py`` is the cursor for section-based text f
 the structure turns those parts into ``Reading`` rows, ``constants`` hold the vendor's
 literal strings. ``read_export`` picks the reader (``detect`` when the format is auto).
 Nothing here knows plates, kits or the store: the bench (``poolab.lab.bench``) does.
+
+May import: ``poolab.files``, the vocabulary; nothing of the store.
 """
 
 from __future__ import annotations
