@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-city lint coverage clean
+.PHONY: demo test bench bench-city lint coverage messages clean
 
 # pip's own output goes to .venv/pip.log and is shown only if it fails.
 $(STAMP): pyproject.toml
@@ -50,6 +50,19 @@ bench: $(STAMP)
 # synthetic roster).
 bench-city: $(STAMP)
 	$(PY) benchmarks/bench_city.py --residents 2000000 10000000 --markdown
+
+# The Chinese catalogue (poolab/locale/zh_CN): every message of the library, the front end, the
+# command post's templates and Click's own, extracted into poolab.pot (not kept: it is made
+# again each time), merged into zh_CN's poolab.po (kept, translated by hand; new messages
+# arrive untranslated and tests/test_i18n.py says which), compiled into poolab.mo (kept, so
+# that an install needs no Babel; the same test checks it is fresh).
+CLICK_DIR = $$($(PY) -c 'import click, os; print(os.path.dirname(click.__file__))')
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output --no-wrap \
+		--project poolab -o poolab/locale/poolab.pot poolab cli $(CLICK_DIR) > /dev/null
+	$(VENV)/bin/pybabel update -i poolab/locale/poolab.pot -d poolab/locale -D poolab -l zh_CN \
+		--no-wrap --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel compile -d poolab/locale -D poolab -l zh_CN --statistics
 
 clean:
 	rm -rf $(VENV) poolab-demo .pytest_cache

@@ -11,7 +11,14 @@ from typing import Any
 
 import click
 
+from poolab.i18n import _, choose_language, set_process_language
+
 from .common import DEFAULT_DB, AppContext, checked_operator
+
+# The language is chosen before any option or command is declared: their help texts are
+# translated as they are declared (command modules are imported later, on use), and Click's
+# own texts ("Show this message and exit.") follow the same catalogue.
+set_process_language(choose_language())
 
 # command name -> "module:attribute" in this package; modules are imported when the command is used or
 # when --help lists them (they import only Click at the top, so that stays fast).
@@ -59,7 +66,7 @@ def _announce_compilation() -> None:
         def on_start(self, _event: Any) -> None:
             if not self.said:
                 self.said = True
-                click.echo("compiling numeric kernels (first run only; `poolab compile` does it ahead)...", err=True)
+                click.echo(_("compiling numeric kernels (first run only; `poolab compile` does it ahead)..."), err=True)
 
         def on_end(self, _event: Any) -> None:
             pass
@@ -104,12 +111,14 @@ class LazyGroup(click.Group):
                 raise
             if isinstance(exc, OSError) and exc.strerror:
                 where = f"{exc.filename}: " if exc.filename else ""
-                click.echo(f"Error: {where}{exc.strerror}", err=True)
+                click.echo(_("Error: {message}").format(message=f"{where}{exc.strerror}"), err=True)
                 ctx.exit(1)
             click.echo(
-                f"Error: unexpected {type(exc).__name__}: {str(exc)[:200]}\n"
-                "This is a bug in poolab. Run the command again with --debug (or POOLAB_DEBUG=1) "
-                "and send the traceback it prints.",
+                _(
+                    "Error: unexpected {kind}: {detail}\n"
+                    "This is a bug in poolab. Run the command again with --debug (or POOLAB_DEBUG=1) "
+                    "and send the traceback it prints."
+                ).format(kind=type(exc).__name__, detail=str(exc)[:200]),
                 err=True,
             )
             ctx.exit(2)
@@ -133,51 +142,60 @@ def _default_operator() -> str:
         return "unknown"
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+# The group's help: translated whole sentences; "\b" (Click: do not rewrap) stays out of them.
+_HELP = (
+    _("poolab: pooled PCR testing, from roster to confirmed positives.")
+    + "\n\n\b\n"
+    + _(
+        "A day in a district:\n"
+        "  poolab init\n"
+        "  poolab roster import residents.csv\n"
+        "  poolab campaign new day1\n"
+        "  poolab manifest day1 -o day1-manifest.csv\n"
+        "  poolab manifest day1 -o day1-manifest.pdf   # the sheet for the team\n"
+        "  poolab labels day1 -o day1-labels.pdf       # tube labels\n"
+        "  poolab receive day1 scans.txt\n"
+        "  poolab plate new day1 -o day1-plates.csv    # plate maps\n"
+        "  poolab results import day1 run1.txt         # the qPCR export\n"
+        "  poolab retest day1 -o day1-retest.csv\n"
+        "  poolab results import day1 retest-results.csv\n"
+        "  poolab positives day1 -o day1-positives.csv"
+    )
+    + "\n\n"
+    + _(
+        "Planning: `poolab plan opchar`, `poolab plan optimize`, `poolab simulate`.\n"
+        "Try it all on a synthetic district: `poolab demo`."
+    )
+)
+
+
+@click.group(cls=LazyGroup, help=_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "db_url",
     envvar="POOLAB_DB",
     default=DEFAULT_DB,
     show_default=True,
-    help="The store: a SQLite file path (site2.db), or a URL: sqlite:///FILE, or "
-    "postgresql://user@host/db for several sites sharing one store (needs poolab[pg]). Env: POOLAB_DB.",
+    help=_(
+        "The store: a SQLite file path (site2.db), or a URL: sqlite:///FILE, or "
+        "postgresql://user@host/db for several sites sharing one store (needs poolab[pg]). Env: POOLAB_DB."
+    ),
 )
 @click.option(
     "--operator",
     envvar="POOLAB_OPERATOR",
     default=None,
-    help="Who is making the changes; recorded with every event. Env: POOLAB_OPERATOR. Default: the login name.",
+    help=_("Who is making the changes; recorded with every event. Env: POOLAB_OPERATOR. Default: the login name."),
 )
 @click.option(
     "--debug",
     is_flag=True,
     envvar="POOLAB_DEBUG",
-    help="Show the full traceback of an unexpected error (for a bug report). Env: POOLAB_DEBUG=1.",
+    help=_("Show the full traceback of an unexpected error (for a bug report). Env: POOLAB_DEBUG=1."),
 )
 @click.version_option(package_name="poolab")
 @click.pass_context
 def cli(ctx: click.Context, db_url: str, operator: str | None, debug: bool) -> None:
-    """poolab: pooled PCR testing, from roster to confirmed positives.
-
-    \b
-    A day in a district:
-      poolab init
-      poolab roster import residents.csv
-      poolab campaign new day1
-      poolab manifest day1 -o day1-manifest.csv
-      poolab manifest day1 -o day1-manifest.pdf   # the sheet for the team
-      poolab labels day1 -o day1-labels.pdf       # tube labels
-      poolab receive day1 scans.txt
-      poolab plate new day1 -o day1-plates.csv    # plate maps
-      poolab results import day1 run1.txt         # the qPCR export
-      poolab retest day1 -o day1-retest.csv
-      poolab results import day1 retest-results.csv
-      poolab positives day1 -o day1-positives.csv
-
-    Planning: `poolab plan opchar`, `poolab plan optimize`, `poolab simulate`.
-    Try it all on a synthetic district: `poolab demo`.
-    """
     ctx.obj = AppContext(
         db_url=db_url, operator=checked_operator(operator) if operator is not None else _default_operator()
     )
