@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "positives": "resolve:positives",
     "status": "resolve:status",
     "log": "log:log",
+    "rounds": "rounds:rounds",
     "serve": "serve:serve",
     "estimate": "estimate:estimate",
     "plan": "plan:plan",
