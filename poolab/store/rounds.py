@@ -5,6 +5,7 @@ and what a round took over from the rounds before it (``round_carry``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import attrs
 import numpy as np
@@ -169,3 +170,55 @@ def carry_of(conn: Connection, *, resident_pk: int, campaign_ids: Sequence[int])
         )
     ).all()
     return {int(c): (str(r), None if s is None else int(s)) for c, r, s in rows}
+
+
+def resident_pk_of(conn: Connection, *, resident_id: str) -> int | None:
+    """The primary key of the resident with this (normalised) id, if any."""
+    pk = conn.execute(select(_R.c.id).where(_R.c.resident_id == resident_id)).scalar()
+    return None if pk is None else int(pk)
+
+
+@attrs.frozen(slots=True)
+class ResidentTube:
+    """A tube a resident was in: a pool tube (with their slot) or an individual tube."""
+
+    campaign_id: int
+    tube_id: int
+    barcode: str
+    kind: str
+    slot: int | None
+    people: int | None
+    home_visit: bool
+    parent: str | None
+
+
+def resident_tubes(conn: Connection, *, resident_pk: int, campaign_ids: Sequence[int]) -> list[ResidentTube]:
+    """The resident's pool tubes and individual tubes in these campaigns, oldest first."""
+    ids = list(campaign_ids)
+    t, m, parent = T.alias("t"), M.alias("m"), T.alias("parent")
+    pools = conn.execute(
+        select(t.c.campaign_id, t.c.id, t.c.barcode, m.c.slot, t.c.people, t.c.home_visit)
+        .select_from(m.join(t, t.c.id == m.c.tube_id))
+        .where(m.c.resident_pk == resident_pk, m.c.campaign_id.in_(ids))
+    ).all()
+    singles = conn.execute(
+        select(t.c.campaign_id, t.c.id, t.c.barcode, parent.c.barcode)
+        .select_from(t.outerjoin(parent, parent.c.id == t.c.parent_tube_id))
+        .where(t.c.resident_pk == resident_pk, t.c.kind == "individual", t.c.campaign_id.in_(ids))
+    ).all()
+    out = [ResidentTube(int(c), int(i), b, "pool", int(s), p, bool(h), None) for c, i, b, s, p, h in pools]
+    out += [ResidentTube(int(c), int(i), b, "individual", None, None, False, pb) for c, i, b, pb in singles]
+    return sorted(out, key=lambda x: x.tube_id)
+
+
+def rounds_created(conn: Connection, *, campaign_ids: Sequence[int]) -> dict[int, tuple[datetime, str]]:
+    """campaign id -> when and by whom it was created."""
+    from poolab.store.tables import Event
+
+    ev = Event.__table__  # type: ignore[attr-defined]
+    rows = conn.execute(
+        select(_C.c.id, ev.c.at, ev.c.operator)
+        .select_from(_C.join(ev, ev.c.id == _C.c.event_id))
+        .where(_C.c.id.in_(list(campaign_ids)))
+    ).all()
+    return {int(c): (at, op) for c, at, op in rows}
