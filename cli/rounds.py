@@ -8,10 +8,6 @@ from .common import AppContext, echo_json, pass_app
 from .estimate import accuracy_values
 
 
-def _pct(p: float | None) -> str:
-    return "-" if p is None else f"{100 * p:.3g}%"
-
-
 @click.command()
 @click.argument("name")
 @click.option(
@@ -52,6 +48,7 @@ def rounds(app: AppContext, name: str, se: str, sp: str, as_json: bool) -> None:
       poolab rounds day3 --json
     """
     from poolab.reports.rounds import campaign_rounds
+    from poolab.reports.rounds import percent_text as _pct
 
     report = campaign_rounds(app.store(), name, se=accuracy_values(se, "se"), sp=accuracy_values(sp, "sp"))
     if as_json:

@@ -13,6 +13,7 @@ way and without a new positive are passed over, since they have found nothing ye
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from poolab.reports.estimate import accuracy, estimate_campaign
 from poolab.reports.prevalence import BadEstimateInput
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
-from poolab.store.rounds import RoundCounts, chain_of, round_counts
+from poolab.store.rounds import RoundCounts, chain_of, newest_events, round_counts
 
 POSITIVE_CALLS = ("positive", "inconclusive")
 USABLE_CALLS = ("positive", "inconclusive", "negative")
@@ -76,6 +77,14 @@ class RoundsReport:
         }
 
 
+def percent_text(p: float | None) -> str:
+    """A prevalence as people read it: three significant digits, never in e-notation."""
+    if p is None:
+        return "-"
+    value = 100 * p
+    return f"{value:.3g}%" if value == 0 or value >= 0.001 else f"{value:.5f}%"
+
+
 def rounds_without_new_positive(rounds: Sequence[RoundFigures]) -> int:
     """Rounds in a row, from the newest back, that are complete and found no new
     positive; the newest rounds still under way without one are passed over."""
@@ -110,6 +119,14 @@ def _figures(name: str, counts: RoundCounts, estimate: tuple[float, tuple[float,
     )
 
 
+_CACHE: dict[tuple[str, int, int, tuple[float, ...], tuple[float, ...]], RoundFigures] = {}
+_CACHE_SIZE = 256
+_CACHE_LOCK = threading.Lock()  # the command post serves pages from several threads
+"""Figures of rounds already read, by store, campaign, newest event and Se/Sp: a round's
+figures change only with a new event of its own, so the command post, which reads the
+chain on every refresh, reads again only the round that is still under way."""
+
+
 def campaign_rounds(
     store: Store, campaign: str, *, se: Sequence[float] = (1.0,), sp: Sequence[float] = (1.0,)
 ) -> RoundsReport:
@@ -119,15 +136,32 @@ def campaign_rounds(
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         chain = chain_of(conn, campaign_id=info.id)
-        counts = [round_counts(conn, campaign_id=r.id) for r in chain]
+        newest = newest_events(conn, campaign_ids=[r.id for r in chain])
+        keys = [(store.url, r.id, newest.get(r.id, 0), tuple(se), tuple(sp)) for r in chain]
+        counts = {
+            r.id: round_counts(conn, campaign_id=r.id) for r, k in zip(chain, keys, strict=True) if k not in _CACHE
+        }
     figures = []
-    for r, c in zip(chain, counts, strict=True):
-        estimate = None
-        if any(call is not None and call != "invalid" for call in c.pool_calls):
-            try:
-                e = estimate_campaign(store, r.name, se=se, sp=sp)
-                estimate = (e.prevalence, e.ci95)
-            except BadEstimateInput:
-                estimate = None  # no usable pool result yet
-        figures.append(_figures(r.name, c, estimate))
+    for r, key in zip(chain, keys, strict=True):
+        cached = _CACHE.get(key)
+        if cached is None:
+            cached = _figures(r.name, counts[r.id], _estimate(store, r.name, counts[r.id], se, sp))
+            with _CACHE_LOCK:
+                if len(_CACHE) >= _CACHE_SIZE:
+                    _CACHE.pop(next(iter(_CACHE)))  # the oldest entry
+                _CACHE[key] = cached
+        figures.append(cached)
     return RoundsReport(tuple(figures), rounds_without_new_positive(figures))
+
+
+def _estimate(
+    store: Store, name: str, counts: RoundCounts, se: Sequence[float], sp: Sequence[float]
+) -> tuple[float, tuple[float, float]] | None:
+    """The round's prevalence and 95% interval; None while it has no usable pool result."""
+    if not any(call is not None and call != "invalid" for call in counts.pool_calls):
+        return None
+    try:
+        e = estimate_campaign(store, name, se=se, sp=sp)
+    except BadEstimateInput:
+        return None  # no usable pool result yet
+    return e.prevalence, e.ci95

@@ -73,11 +73,13 @@ def pending_in(conn: Connection, *, campaign_id: int) -> np.ndarray:
     individual result yet: no individual tube of the campaign with a positive or negative
     current call."""
     t, res, m = T.alias("t"), RES.alias("res"), M.alias("m")
-    flagged = (
-        select(m.c.resident_pk)
-        .select_from(m.join(t, t.c.id == m.c.tube_id).join(res, current_result_on(res, t.c.id)))
-        .where(m.c.campaign_id == campaign_id, t.c.kind == "pool", res.c.call.in_(FLAGGED_CALLS))
+    # the few flagged tubes first, then their members (by the member table's tube index)
+    flagged_tubes = (
+        select(t.c.id)
+        .select_from(t.join(res, current_result_on(res, t.c.id)))
+        .where(t.c.campaign_id == campaign_id, t.c.kind == "pool", res.c.call.in_(FLAGGED_CALLS))
     )
+    flagged = select(m.c.resident_pk).where(m.c.tube_id.in_(flagged_tubes))
     ind, ires = T.alias("ind"), RES.alias("ires")
     settled = (
         select(ind.c.resident_pk)
@@ -222,3 +224,17 @@ def rounds_created(conn: Connection, *, campaign_ids: Sequence[int]) -> dict[int
         .where(_C.c.id.in_(list(campaign_ids)))
     ).all()
     return {int(c): (at, op) for c, at, op in rows}
+
+
+def newest_events(conn: Connection, *, campaign_ids: Sequence[int]) -> dict[int, int]:
+    """campaign id -> the id of its newest event (results, scans, retests...): a round's
+    figures change only when it gets a new one."""
+    from poolab.store.tables import Event
+
+    ev = Event.__table__  # type: ignore[attr-defined]
+    rows = conn.execute(
+        select(ev.c.campaign_id, func.max(ev.c.id))
+        .where(ev.c.campaign_id.in_(list(campaign_ids)))
+        .group_by(ev.c.campaign_id)
+    ).all()
+    return {int(c): int(e) for c, e in rows}
