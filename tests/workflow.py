@@ -28,3 +28,23 @@ def write_results(
     """A results CSV."""
     path.write_text(header + "\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def record_calls(store: object, campaign: str, calls: dict[str, str], *, operator: str = "tester") -> None:
+    """Tubes of ``campaign`` received and called (``calls``: barcode -> call), through
+    the store's own receipt and result rows, in one transaction."""
+    from poolab.store.campaigns import campaign_by_name
+    from poolab.store.events import now, record_event
+    from poolab.store.tubes import NewResult, insert_receipts, insert_results, tube_states
+
+    def work(conn):  # type: ignore[no-untyped-def]
+        info = campaign_by_name(conn, name=campaign)
+        states = tube_states(conn, barcodes=list(calls))
+        event_id = record_event(conn, operator=operator, action="results.import", campaign_id=info.id)
+        at = now()
+        insert_receipts(conn, tube_ids=[states[b].id for b in calls], at=at, event_id=event_id)
+        rows = [NewResult(states[b].id, call, None, None, "test") for b, call in calls.items()]
+        insert_results(conn, results=rows, event_id=event_id, at=at)
+
+    if calls:
+        store.write(work)  # type: ignore[attr-defined]
