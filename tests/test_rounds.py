@@ -324,3 +324,82 @@ def test_home_visit_labels_are_their_own_stack(day1: tuple[str, dict[str, str]],
     finally:
         store.dispose()
     assert (len(set(tubes.values())) - len(home_tubes), len(home_tubes)) == (walk.items, home.items)
+
+
+def _figures(new: int, complete: bool) -> object:
+    from poolab.reports.rounds import RoundFigures
+
+    return RoundFigures("d", 10, 0, 0, 0, 1, 0, new, None, None, complete, 0)
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        ([], 0),
+        ([(3, True)], 0),
+        ([(3, True), (0, True)], 1),
+        ([(3, True), (0, True), (0, True)], 2),
+        ([(3, True), (0, True), (0, False)], 1),  # the newest round under way is passed over
+        ([(3, True), (0, False), (0, True)], 1),  # an unfinished round earlier ends the count
+        ([(0, True), (0, True), (2, False)], 0),  # a new positive, finished or not, ends it
+        ([(0, True), (0, False), (0, False)], 1),
+    ],
+)
+def test_rounds_without_new_positive(days: list[tuple[int, bool]], expected: int) -> None:
+    """The run counts finished rounds without a new positive from the newest back."""
+    from poolab.reports.rounds import rounds_without_new_positive
+
+    assert expected == rounds_without_new_positive([_figures(n, c) for n, c in days])  # type: ignore[misc]
+
+
+def test_demo_days_runs_the_silent_period(tmp_path: Path) -> None:
+    """`poolab demo --days 3` on a small district: three chained rounds, each day's
+    confirmed positives exactly the detectable infected, and the run of days printed."""
+    from click.testing import CliRunner
+
+    from poolab_cli.main import cli
+
+    folder = tmp_path / "demo"
+    args = ["demo", "--days", "3", "--residents", "800", "--households", "500", "--compounds", "3"]
+    r = CliRunner().invoke(
+        cli, [*args, "--infected", "8", "--seed", "3", "--household-attack", "0.5", "--folder", str(folder)]
+    )
+    assert 0 == r.exit_code, r.output
+    assert "confirmed positives are exactly the detectable infected residents" in r.output
+    for day in ("demo-day1", "demo-day2", "demo-day3"):
+        assert f"{day}: infected" in r.output
+    assert "in a row without a new positive" in r.output
+    for f in ("manifest.csv", "home-visits.csv", "day2-manifest.csv", "day3-home-visits.csv", "day3-positives.csv"):
+        assert (folder / f).exists(), f
+    report = json.loads(run(f"sqlite:///{folder / 'poolab.db'}", "rounds", "demo-day3", "--json").output)
+    assert ["demo-day1", "demo-day2", "demo-day3"] == [x["campaign"] for x in report["rounds"]]
+    assert report["rounds"][1]["isolated"] == report["rounds"][0]["new_positives"]
+
+
+def test_command_post_shows_the_run_of_days(day1: tuple[str, dict[str, str]]) -> None:
+    """A campaign that follows another has the run of days on its page (the figures of
+    `poolab rounds`); a first round has none."""
+    pytest.importorskip("starlette")
+    from poolab.reports.commandpost import campaign_view
+    from poolab.reports.rounds import campaign_rounds
+    from tests.test_serve import Server, get
+
+    url, _ = day1
+    assert 0 == run(url, "campaign", "new", "day2", "--after", "day1").exit_code
+    store = open_store(url)
+    try:
+        assert campaign_view(store, "day1").rounds is None
+        assert campaign_rounds(store, "day2") == campaign_view(store, "day2").rounds
+    finally:
+        store.dispose()
+    server = Server(url)
+    try:
+        code, _, body = get(server.url + "campaigns/day2")
+        first = get(server.url + "campaigns/day1")[2].decode("utf-8")
+    finally:
+        server.stop()
+    page = body.decode("utf-8")
+    assert 200 == code
+    assert 'data-section="rounds"' in page and 'href="/campaigns/day1"' in page
+    assert 'data-key="rounds_without_new_positive" data-value="0"' in page
+    assert 'data-section="rounds"' not in first
