@@ -176,6 +176,7 @@ def cli(ctx: click.Context, db_url: str, operator: str | None, debug: bool) -> N
       poolab results import day1 retest-results.csv
       poolab positives day1 -o day1-positives.csv
 
+    Day after day: `poolab campaign new day2 --after day1`, then `poolab rounds day2`.
     Planning: `poolab plan opchar`, `poolab plan optimize`, `poolab simulate`.
     Try it all on a synthetic district: `poolab demo`.
     """
