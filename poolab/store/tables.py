@@ -58,6 +58,10 @@ class Resident(SQLModel, table=True):
     """A resident as the latest roster import describes them."""
 
     __tablename__ = "resident"
+    __table_args__ = (
+        # the few home-visit residents, read by every `campaign new` without a scan of a city
+        Index("ix_resident_home_visit", "id", sqlite_where=text("home_visit = 1"), postgresql_where=text("home_visit")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     resident_id: str = Field(max_length=64, unique=True)
     name: str = ""

@@ -1,7 +1,7 @@
 """Rounds of a silent period: a campaign's predecessor (``campaign.after_id``), what a
 round took over from the rounds before it (``round_carry``: isolated positives, their
 close contacts, residents still pending), and home visits (``resident.home_visit``,
-``tube.home_visit``).
+``tube.home_visit``, with a partial index of the few home-visit residents).
 
 Every row is kept: older campaigns follow none (NULL), older residents and tubes are not
 home visits (false).
@@ -27,6 +27,13 @@ def upgrade() -> None:
     for table in ("resident", "tube"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("home_visit", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.create_index(
+        "ix_resident_home_visit",
+        "resident",
+        ["id"],
+        sqlite_where=sa.text("home_visit = 1"),
+        postgresql_where=sa.text("home_visit"),
+    )
     op.create_table(
         "round_carry",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -43,6 +50,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_round_carry_resident_pk", table_name="round_carry")
     op.drop_table("round_carry")
+    op.drop_index("ix_resident_home_visit", table_name="resident")
     for table in ("tube", "resident"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("home_visit")
