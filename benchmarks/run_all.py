@@ -35,6 +35,7 @@ ARGS: dict[str, list[str]] = {
     "bench_stations.py": ["--markdown"],
     "bench_estimate.py": ["--markdown"],
     "bench_serve.py": ["--markdown"],
+    "bench_rounds.py": ["--markdown"],
     # 2 million residents on SQLite only keeps `make bench` near 10 minutes; `make bench-city`
     # runs 2 and 10 million on both stores
     "bench_city.py": ["--stores", "sqlite", "--markdown"],

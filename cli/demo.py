@@ -39,6 +39,22 @@ if TYPE_CHECKING:
     show_default=True,
     help="Wells per plate at the simulated bench (a QuantStudio export per plate).",
 )
+@click.option(
+    "--days",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 30),
+    help="Days of the silent period, one round a day, each after the one before (campaign new "
+    "--after): isolated positives left out, their contacts and the residents whose retest was "
+    "lost swabbed alone, home visits for the elderly living alone; infections carried forward.",
+)
+@click.option(
+    "--household-attack",
+    default=0.1,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="With --days: the chance that a day at home with one infected household member infects a resident.",
+)
 def demo(
     seed: int,
     infected: int,
@@ -49,6 +65,8 @@ def demo(
     paper: bool,
     plate_size: str,
     force: bool,
+    days: int,
+    household_attack: float,
 ) -> None:
     """Run the whole district loop on a synthetic district, timing every step.
 
@@ -59,13 +77,18 @@ def demo(
     pools dilute them), failed runs onto a later plate; resolves the pools, simulates
     the individual retests and lists the confirmed positives. The store and every file stay in FOLDER to open and to use
     with the other commands (poolab --db sqlite:///poolab-demo/poolab.db status demo-day1).
+
+    With --days 3: the district's silent period, day after day (demo-day1, demo-day2,
+    demo-day3), ending with the run of days that poolab rounds shows.
     """
     from poolab.demo.run import run_demo
 
     click.echo(f"poolab demo: {residents} residents, {infected} infected, seed {seed} -> {folder}/")
 
+    width = 28 if days == 1 else 36  # "day 2: retest receive + plates"
+
     def show(step: DemoStep) -> None:
-        click.echo(f"  {step.name:<28} {step.seconds:7.2f} s  {step.detail}")
+        click.echo(f"  {step.name:<{width}} {step.seconds:7.2f} s  {step.detail}")
 
     report = run_demo(
         folder,
@@ -78,8 +101,23 @@ def demo(
         paper=paper,
         plate_size=int(plate_size),
         force=force,
+        days=days,
+        household_attack=household_attack,
     )
-    click.echo(f"  {'total':<28} {report.total_seconds:7.2f} s")
+    click.echo(f"  {'total':<{width}} {report.total_seconds:7.2f} s")
+    for d in report.days:
+        mark = "" if d.exact else "  MISMATCH with the detectable infected residents"
+        click.echo(
+            f"{d.campaign}: infected {len(d.infected)}, detectable {len(d.detectable)}, "
+            f"confirmed {len(d.confirmed)}: {', '.join(d.confirmed) or 'none'}{mark}"
+        )
+    if report.rounds is not None:
+        n = report.rounds.rounds_without_new_positive
+        click.echo(
+            f"rounds: {' -> '.join(f'{r.campaign} {r.new_positives} new' for r in report.rounds.rounds)}; "
+            f"{n} round{'s' if n != 1 else ''} in a row without a new positive "
+            f"(poolab --db {shlex.quote(os.path.join(folder, 'poolab.db'))} rounds {report.campaign})"
+        )
     click.echo(f"confirmed positives ({len(report.confirmed)}): {', '.join(report.confirmed) or 'none'}")
     click.echo(
         f"infected {len(report.infected)}; detectable by the simulated assay {len(report.detectable)}; "

@@ -12,10 +12,19 @@ from .common import AppContext, echo_json, pass_app
 @click.option(
     "--tube", "barcode", metavar="BARCODE", help="The life of one tube instead: created, collected, received, results."
 )
+@click.option(
+    "--resident",
+    "resident_id",
+    metavar="ID",
+    help="One resident across the rounds of the chain ending at NAME instead: what each round did "
+    "with them (sampled, isolated, close contact, pending), their tubes, results and retests.",
+)
 @click.option("--limit", type=click.IntRange(1), help="Only the newest N events.")
 @click.option("--json", "as_json", is_flag=True, help='One JSON object on stdout: {"events": [...]}.')
 @pass_app
-def log(app: AppContext, name: str, barcode: str | None, limit: int | None, as_json: bool) -> None:
+def log(
+    app: AppContext, name: str, barcode: str | None, resident_id: str | None, limit: int | None, as_json: bool
+) -> None:
     """The event trail of campaign NAME, read-only: who did what and when, with the
     reason of every correction. Times are local.
 
@@ -24,11 +33,20 @@ def log(app: AppContext, name: str, barcode: str | None, limit: int | None, as_j
       poolab log day1
       poolab log day1 --limit 20
       poolab log day1 --tube P0000001234     # one tube: its receipt, results, corrections
+      poolab log day3 --resident R0001234    # one resident, day1 to day3
     """
+    from poolab.errors import PoolabError
     from poolab.reports.history import campaign_log, tube_log
 
+    if barcode and resident_id:
+        raise PoolabError("--tube and --resident each give a log of their own: give one of them")
     store = app.store()
-    entries = tube_log(store, name, barcode) if barcode else campaign_log(store, name, limit=limit)
+    if resident_id:
+        from poolab.reports.resident_log import resident_log
+
+        entries = resident_log(store, name, resident_id)
+    else:
+        entries = tube_log(store, name, barcode) if barcode else campaign_log(store, name, limit=limit)
     if as_json:
         echo_json({"events": [e.as_json() for e in entries]})
         return

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "positives": "resolve:positives",
     "status": "resolve:status",
     "log": "log:log",
+    "rounds": "rounds:rounds",
     "serve": "serve:serve",
     "estimate": "estimate:estimate",
     "plan": "plan:plan",
@@ -163,6 +164,7 @@ _HELP = (
     )
     + "\n\n"
     + _(
+        "Day after day: `poolab campaign new day2 --after day1`, then `poolab rounds day2`.\n"
         "Planning: `poolab plan opchar`, `poolab plan optimize`, `poolab simulate`.\n"
         "Try it all on a synthetic district: `poolab demo`."
     )

@@ -19,7 +19,8 @@ def _layouts_help() -> str:
     "  poolab labels day1 -o day1-tubes.pdf\n"
     "  poolab labels day1 --layout roll-50x30 -o day1-tubes-roll.pdf\n"
     "  poolab retest day1 -o day1-retest.csv   # issues the resample tubes\n"
-    "  poolab labels day1 --what retest -o day1-retest-labels.pdf"
+    "  poolab labels day1 --what retest -o day1-retest-labels.pdf\n"
+    "  poolab labels day1 --home-visits -o day1-home-visit-labels.pdf"
 )
 @click.argument("name")
 @click.option(
@@ -46,8 +47,14 @@ def _layouts_help() -> str:
     help="Label stock (listed below).",
 )
 @unmasked_option
+@click.option(
+    "--home-visits",
+    is_flag=True,
+    help="With --what tubes: only the home-visit tubes (the home-visit team's stack); "
+    "without it the tube labels leave them out.",
+)
 @pass_app
-def labels(app: AppContext, name: str, output: str, what: str, layout: str, unmasked: bool) -> None:
+def labels(app: AppContext, name: str, output: str, what: str, layout: str, unmasked: bool, home_visits: bool) -> None:
     """Printable labels for campaign NAME: one label per tube, in walk order, so a
     team's stack comes off the sheets in the order it walks.
 
@@ -58,5 +65,5 @@ def labels(app: AppContext, name: str, output: str, what: str, layout: str, unma
     """
     from poolab.paper.jobs import write_labels
 
-    s = write_labels(app.store(), name, output, what=what, layout=layout, unmasked=unmasked)
+    s = write_labels(app.store(), name, output, what=what, layout=layout, unmasked=unmasked, home_visits=home_visits)
     click.echo(f"wrote {s.path}: {s.items} labels on {s.pages} pages ({layout})")

@@ -31,7 +31,15 @@ def roster() -> None:
     show_default=True,
     help="utf-8-sig adds the BOM Excel expects; gb18030 as many committees send.",
 )
-def roster_demo(output: str, residents: int, households: int, compounds: int, seed: int, encoding: str) -> None:
+@click.option(
+    "--home-visits",
+    is_flag=True,
+    help="Add the home_visit column: residents of 80 or more living alone are sampled at home "
+    "(about 0.6% of the district). The residents are the same either way.",
+)
+def roster_demo(
+    output: str, residents: int, households: int, compounds: int, seed: int, encoding: str, home_visits: bool
+) -> None:
     """Write a synthetic district roster (by default the size of the real district:
     97,488 residents, 58,937 households, 38 compounds), with buildings, units, rooms,
     Chinese names and valid ID numbers of district 230102.
@@ -40,6 +48,7 @@ def roster_demo(output: str, residents: int, households: int, compounds: int, se
     Example:
       poolab roster demo -o district.csv --seed 7
       poolab roster demo -o small.csv --residents 500 --households 300 --compounds 3
+      poolab roster demo -o district.csv --home-visits
     """
     from poolab.roster.synthetic import write_district
 
@@ -50,6 +59,7 @@ def roster_demo(output: str, residents: int, households: int, compounds: int, se
         compounds=compounds,
         seed=seed,
         encoding=encoding,
+        home_visits=home_visits,
     )
     if output != "-":
         click.echo(f"wrote {output}: {n} residents, {households} households, {compounds} compounds", err=True)
@@ -62,9 +72,12 @@ def roster_demo(output: str, residents: int, households: int, compounds: int, se
 def roster_import(app: AppContext, file: str, encoding: str | None) -> None:
     """Import or update residents from a roster CSV (UTF-8, UTF-8 with BOM or GB18030).
 
-    Columns: resident_id,name,id_number,phone,compound,building,unit,room,household_id.
-    Required: resident_id (unique), compound, building, household_id. An id_number is
-    checked (18 characters, ISO 7064 MOD 11-2 check character).
+    Columns: resident_id,name,id_number,phone,compound,building,unit,room,household_id,
+    and optionally home_visit (1/0, true/false, y/n, 是/否; empty is no): residents sampled
+    at home, pooled among themselves on a manifest of their own. Required: resident_id
+    (unique), compound, building, household_id. An id_number is checked (18 characters,
+    ISO 7064 MOD 11-2 check character). A file without home_visit leaves the stored flags
+    as they are.
 
     All or nothing: any bad line rejects the whole file and every problem is listed
     with its line. Importing the same file again changes nothing; a changed file

@@ -24,10 +24,17 @@ if TYPE_CHECKING:
     help="CSV file to write ('-' writes to stdout), or a .pdf file: the printed sheet for the sampling team.",
 )
 @unmasked_option
+@click.option(
+    "--home-visits",
+    is_flag=True,
+    help="Only the home-visit tubes (residents the roster marks home_visit, sampled at home), "
+    "for the home-visit team; without it the manifest leaves them out.",
+)
 @pass_app
-def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
+def manifest(app: AppContext, name: str, output: str, unmasked: bool, home_visits: bool) -> None:
     """The sampling manifest of campaign NAME: one row per resident in walk order,
-    which tube (barcode) and slot each swab goes into.
+    which tube (barcode) and slot each swab goes into. Home-visit tubes are on a
+    manifest of their own (--home-visits), tube by tube, building by building.
 
     Columns: tube_barcode,slot,resident_id,name,compound,building,unit,room,household_id.
     Names are masked (张*明) unless --unmasked.
@@ -41,17 +48,20 @@ def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     Examples:
       poolab manifest day1 -o day1-manifest.csv
       poolab manifest day1 -o day1-manifest.pdf
+      poolab manifest day1 --home-visits -o day1-home-visits.pdf
     """
     if output.lower().endswith(".pdf"):
         from poolab.paper.jobs import write_manifest_pdf
 
-        p = write_manifest_pdf(app.store(), name, output, unmasked=unmasked)
+        p = write_manifest_pdf(app.store(), name, output, unmasked=unmasked, home_visits=home_visits)
         click.echo(f"wrote {p.path}: {p.items} tubes, {p.residents} residents on {p.pages} pages")
         return
     from poolab.field.sampling import write_manifest
 
     with stderr_progress() as progress:
-        s = write_manifest(app.store(), name, output_target(output), unmasked=unmasked, progress=progress)
+        s = write_manifest(
+            app.store(), name, output_target(output), unmasked=unmasked, progress=progress, home_visits=home_visits
+        )
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} residents")
         next_step(app, f"receive {name} (as the tubes reach the lab)")

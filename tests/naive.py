@@ -689,3 +689,50 @@ def holm_naive(pvalues, alpha):
             break
         rejected[i] = True
     return rejected
+
+
+# --- rounds of a silent period (poolab.field.rounds) ------------------------------------------
+
+
+def round_roles_naive(
+    residents: dict[str, tuple[str, str, str, str, str]],
+    confirmed: dict[str, int],
+    pending: set[str],
+    round_index: int,
+    contacts_of: str,
+    isolation_rounds: int | None,
+) -> dict[str, str]:
+    """What round ``round_index`` (0-based) does with each resident, by the rule's words:
+    ``residents`` id -> (compound, building, unit, room, household_id); ``confirmed`` id
+    -> the latest earlier round that confirmed them; ``pending`` the previous round's
+    residents without an individual result. Returns id -> isolated, contact, pending or
+    sampled."""
+    isolated = {
+        r
+        for r, k in confirmed.items()
+        if r in residents and (isolation_rounds is None or round_index - k <= isolation_rounds)
+    }
+    households = {(residents[r][0], residents[r][4]) for r in isolated}
+    rooms = {residents[r][:4] for r in isolated}
+    contacts = set()
+    for r, (compound, _b, _u, _room, household) in residents.items():
+        if r in isolated:
+            continue
+        if (compound, household) in households:
+            contacts.add(r)
+        elif contacts_of == "room" and residents[r][:4] in rooms:
+            contacts.add(r)
+    if contacts_of == "room":  # a contact's household members are contacts too
+        theirs = {(residents[r][0], residents[r][4]) for r in contacts}
+        contacts |= {r for r, v in residents.items() if r not in isolated and (v[0], v[4]) in theirs}
+    out = {}
+    for r in residents:
+        if r in isolated:
+            out[r] = "isolated"
+        elif r in contacts:
+            out[r] = "contact"
+        elif r in pending:
+            out[r] = "pending"
+        else:
+            out[r] = "sampled"
+    return out

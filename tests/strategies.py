@@ -320,3 +320,50 @@ def csv_like_texts(draw: st.DrawFn) -> str:
     )
     eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     return eol.join(",".join(r) for r in rows) + draw(st.sampled_from(["", "\n", "\n\n"]))
+
+
+# --- rounds of a silent period (poolab.field.rounds, campaign new --after) ---------------------
+
+
+@st.composite
+def round_districts(draw: st.DrawFn) -> dict[str, list[Any]]:
+    """A small district for a chain of rounds: 1..2 compounds of 1..3 buildings, households
+    of 1..6 people, rooms drawn from a few so that two households sometimes share one (and
+    a household's member sometimes lives in another room), about one resident in six
+    sampled at home. Columns ``compound, building, unit, room,
+    household_id, home_visit`` (in walk-unrelated order)."""
+    cols: dict[str, list[Any]] = {k: [] for k in ("compound", "building", "unit", "room", "household_id", "home_visit")}
+    h = 0
+    for c in draw(st.lists(st.sampled_from("AB"), min_size=1, max_size=2, unique=True)):
+        for b in draw(st.lists(st.integers(1, 3), min_size=1, max_size=3, unique=True)):
+            for size in draw(st.lists(st.integers(1, 6), min_size=1, max_size=6)):
+                unit = draw(st.sampled_from(["1", "2"]))
+                room = draw(st.sampled_from(["101", "102", "201"]))
+                for _ in range(size):
+                    cols["compound"].append(c)
+                    cols["building"].append(str(b))
+                    cols["unit"].append(unit)
+                    cols["room"].append(room if draw(st.integers(0, 4)) else draw(st.sampled_from(["101", "301"])))
+                    cols["household_id"].append(f"H{h:03d}")
+                    cols["home_visit"].append(draw(st.integers(0, 5)) == 0)
+                h += 1
+    return cols
+
+
+@st.composite
+def round_specs(draw: st.DrawFn, buildings: list[tuple[str, str]]) -> dict[str, Any]:
+    """One round's choices: pool size, the rules for what the chain left (``RoundRules``
+    keywords), some risk buildings with their pool size, and a seed for its results."""
+    pool_size = draw(st.integers(1, 10))
+    risk = draw(st.lists(st.sampled_from(buildings), max_size=2, unique=True)) if buildings else []
+    return {
+        "pool_size": pool_size,
+        "rules": {
+            "contacts": draw(st.sampled_from(["single", "exclude", "pool"])),
+            "contacts_of": draw(st.sampled_from(["household", "room"])),
+            "isolation_rounds": draw(st.one_of(st.none(), st.integers(1, 2))),
+        },
+        "risk": risk,
+        "risk_pool_size": draw(st.integers(1, pool_size)),
+        "seed": draw(st.integers(0, 2**32 - 1)),
+    }

@@ -206,3 +206,38 @@ def test_head_constant_is_the_migrations_head() -> None:
     cfg = Config()
     cfg.set_main_option("script_location", "poolab.store:migrations")
     assert [HEAD] == ScriptDirectory.from_config(cfg).get_heads()
+
+
+def test_rounds_upgrade_keeps_every_row(store, small_roster_csv: Path) -> None:
+    """A store at schema 0004 (two campaigns with results and retests, a roster) upgraded
+    to 0005: every row of every table is kept as it was; campaigns follow none, residents
+    and tubes are not home visits, and `campaign new --after` then works on it."""
+    from alembic import command
+
+    from poolab.demo.timeline import DayPlan, simulate_day
+    from poolab.field.campaigns import create_campaign
+    from poolab.field.rounds import RoundRules
+    from poolab.roster.importing import import_roster
+    from poolab.store.migrate import _config
+
+    import_roster(store, small_roster_csv, operator="t")
+    create_campaign(store, "day1", operator="t")
+    simulate_day(store, "day1", plan=DayPlan(positive=0.1), seed=3, now=AT)
+    create_campaign(store, "field", operator="t", field_binding=True)
+    with store.engine.begin() as conn:
+        command.downgrade(_config(conn, "t"), "0004")
+    tables = (*_TABLES, "plate", "plate_well", "plate_run")
+    with store.engine.connect() as conn:
+        before = {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] for t in tables}
+    with store.engine.begin() as conn:
+        assert "upgraded from schema 0004" == upgrade(conn)
+    with store.engine.connect() as conn:
+        after = {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] for t in tables}
+        carried = conn.execute(text("SELECT count(*) FROM round_carry")).scalar()
+    added = {"campaign": (None,), "resident": (False,), "tube": (False,)}  # after_id, home_visit
+    for t in tables:  # (SQLite reads a false flag back as 0, which equals False)
+        assert [(*row, *added.get(t, ())) for row in before[t]] == after[t], t
+    assert 0 == carried
+    assert sum(len(rows) for rows in before.values()) > 0
+    summary = create_campaign(store, "day2", operator="t", after="day1", rules=RoundRules())
+    assert summary.isolated > 0

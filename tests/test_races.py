@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from poolab.store.engine import open_store
 from poolab.store.tables import Member, Result, Tube
 from tests.stations import Outcome, Stations, stations
-from tests.workflow import read_csv, run, write_results
+from tests.workflow import read_csv, record_calls, run, write_results
 
 pytestmark = [pytest.mark.store, pytest.mark.slow]
 
@@ -241,6 +241,42 @@ def test_two_campaigns_with_one_name_at_once(pair: Stations, district: str) -> N
         assert [0, 1] == sorted(o.exit_code for o in outs), [o.output for o in outs]
         loser = next(o for o in outs if o.exit_code == 1)
         assert "exists already" in loser.output and 1 == len(loser.output.strip().splitlines())
+
+
+def test_two_following_rounds_with_one_name_at_once(pair: Stations, district: str) -> None:
+    """Two `campaign new NAME --after PREV` at once: one campaign, laid out once (its
+    tubes, members and what it took over from PREV written by one station only); the
+    other station gets one clear line."""
+    from poolab.store.tables import RoundCarry
+
+    t, m, rc = Tube.__table__, Member.__table__, RoundCarry.__table__  # type: ignore[attr-defined]
+    tmp = Path(pair.cwd)
+    codes = _campaign_tubes(district, "first", tmp)
+    store = open_store(district)
+    try:  # one pool positive, and one of its members confirmed: the next round has people to leave out
+        record_calls(store, "first", {c: "positive" if c == codes[0] else "negative" for c in codes})
+        assert 0 == run(district, "retest", "first", "-o", str(tmp / "first-retest.csv")).exit_code
+        retest = [r["retest_tube_barcode"] for r in read_csv(tmp / "first-retest.csv")]
+        record_calls(store, "first", {c: "positive" if i == 0 else "negative" for i, c in enumerate(retest)})
+    finally:
+        store.dispose()
+    residents = int(_status(district, "first")["residents"])  # type: ignore[call-overload]
+    for round_ in range(ROUNDS):
+        name = f"next{round_}"
+        args = ("campaign", "new", name, "--after", "first", "--contacts", "exclude")
+        outs = pair.race([(_cli(district, f"station-{s}", *args), None) for s in "ab"])
+        _no_traceback(*outs)
+        assert [0, 1] == sorted(o.exit_code for o in outs), [o.output for o in outs]
+        loser = next(o for o in outs if o.exit_code == 1)
+        assert "exists already" in loser.output and 1 == len(loser.output.strip().splitlines())
+        summary = next(o for o in outs if o.exit_code == 0).output
+        left_out = [int(x) for x in re.findall(r"(\d+) (?:isolated|contacts) left out", summary)]
+        assert 2 == len(left_out) and 1 == left_out[0], summary
+        cid = _campaign_id(district, name)
+        assert residents - sum(left_out) == _count(district, select(func.count()).where(m.c.campaign_id == cid))
+        tubes = _count(district, select(func.count()).where(t.c.campaign_id == cid))
+        assert tubes == _status(district, name)["pools"]
+        assert sum(left_out) == _count(district, select(func.count()).where(rc.c.campaign_id == cid))
 
 
 def _team_scans(tag: str, residents: list[str]) -> str:

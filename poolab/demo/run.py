@@ -14,14 +14,20 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
 from poolab.plan.dilution import DilutionModel
+
+if TYPE_CHECKING:
+    from poolab.reports.rounds import RoundsReport
+    from poolab.roster.file import Roster
 
 INCONCLUSIVE_BAND = 2.0  # Ct within this of the limit: one target only -> inconclusive
 
@@ -36,8 +42,24 @@ class DemoStep:
 
 
 @attrs.frozen(slots=True)
+class DemoDay:
+    """One day of the demo: who was infected that day, whom the simulated assay could
+    find, and whom the workflow confirmed."""
+
+    campaign: str
+    infected: tuple[str, ...]
+    detectable: tuple[str, ...]  # infected residents the simulated assay detects that day
+    confirmed: tuple[str, ...]
+
+    @property
+    def exact(self) -> bool:
+        return self.confirmed == self.detectable
+
+
+@attrs.frozen(slots=True)
 class DemoReport:
-    """What the demo did and whether its confirmed positives are the right people."""
+    """What the demo did and whether its confirmed positives are the right people (with
+    several days: over the days, and each day in ``days``)."""
 
     folder: str
     campaign: str
@@ -45,6 +67,9 @@ class DemoReport:
     infected: tuple[str, ...]
     detectable: tuple[str, ...]  # infected residents the simulated assay detects
     confirmed: tuple[str, ...]
+    days: tuple[DemoDay, ...] = ()
+    rounds: RoundsReport | None = None
+    """``poolab rounds`` of the last day (with several days)."""
 
     @property
     def total_seconds(self) -> float:
@@ -52,7 +77,7 @@ class DemoReport:
 
     @property
     def exact(self) -> bool:
-        return self.confirmed == self.detectable
+        return self.confirmed == self.detectable and all(d.exact for d in self.days)
 
     @property
     def missed(self) -> tuple[str, ...]:
@@ -74,6 +99,9 @@ def _pool_ct(cts: np.ndarray, size: int) -> float:
 
 
 DEMO_CAMPAIGN = "demo-day1"
+_DEMO_DAY = re.compile(r"demo-day[0-9]+")
+HOUSEHOLD_ATTACK = 0.1
+"""With several days: the chance a day at home with an infected household member infects a resident."""
 
 
 def _refuse_foreign_store(db: str) -> None:
@@ -96,7 +124,7 @@ def _refuse_foreign_store(db: str) -> None:
         names = ["?"]
     finally:
         store.dispose()
-    if names and names != [DEMO_CAMPAIGN]:
+    if names and not all(_DEMO_DAY.fullmatch(n) for n in names):
         shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
         raise PoolabError(
             f"{db} holds campaigns {shown}: the demo would replace that store; "
@@ -119,18 +147,34 @@ def run_demo(
     paper: bool = False,
     plate_size: int = 384,
     force: bool = False,
+    days: int = 1,
+    household_attack: float = HOUSEHOLD_ATTACK,
 ) -> DemoReport:
     """Run the loop in ``folder`` (created; an earlier demo's store there is replaced, any
     other store only with ``force``). ``paper`` also prints: tube labels, the sampling
     team's PDF manifest and the retest labels (needs the print extra; seconds for a
     district, so not by default). The lab works at the bench: tubes onto plates of
     ``plate_size`` wells, a QuantStudio export per plate imported as it is, failed runs
-    onto a later plate."""
+    onto a later plate.
+
+    ``days`` > 1: the silent period, one round a day, each following the one before
+    (``campaign new --after``); the roster marks the elderly living alone for home
+    visits. Infections carry forward: the infected not yet found stay infected, and each
+    morning a resident at home with an infected household member is infected with
+    chance ``household_attack`` per such member (the confirmed positives of earlier days
+    are in isolation). Each day but the last, one resident's retest tube is lost, so the
+    next day swabs them alone (pending). Day 1's files keep their names; later days'
+    files start with ``dayN-``."""
     if paper:
         from poolab.paper.extra import require_print
 
         require_print()  # before any work: one line naming the extra
+    if days < 1:
+        from poolab.errors import PoolabError
+
+        raise PoolabError(f"--days must be at least 1 (value {days})")
     from poolab.field.campaigns import create_campaign
+    from poolab.field.rounds import RoundRules
     from poolab.field.sampling import mark_collected, write_manifest
     from poolab.field.scans import scan_lines
     from poolab.lab.bench.exports import import_file
@@ -154,70 +198,41 @@ def run_demo(
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
     steps: list[DemoStep] = []
+    day = 1
 
     @contextmanager
     def step(name: str) -> Iterator[list[str]]:
         detail: list[str] = []
         t0 = time.perf_counter()
         yield detail
-        s = DemoStep(name, time.perf_counter() - t0, "; ".join(detail))
+        s = DemoStep(name if day == 1 else f"day {day}: {name}", time.perf_counter() - t0, "; ".join(detail))
         steps.append(s)
         if on_step is not None:
             on_step(s)
 
-    path = lambda name: os.path.join(folder, name)  # noqa: E731
-    campaign = DEMO_CAMPAIGN
+    def path(name: str) -> str:
+        return os.path.join(folder, name if day == 1 else f"day{day}-{name}")
 
     with step("roster demo") as d:
-        district = generate_district(residents=residents, households=households, compounds=compounds, seed=seed)
+        district = generate_district(
+            residents=residents, households=households, compounds=compounds, seed=seed, home_visits=days > 1
+        )
         write_roster_csv(district, path("roster.csv"))
         d.append(f"{len(district)} residents -> roster.csv")
     with step("init + roster import") as d:
         store, _ = init_store(f"sqlite:///{db}")
         s = import_roster(store, path("roster.csv"), operator=operator)
         d.append(f"{s.inserted} residents imported")
-    with step("campaign new") as d:
-        c = create_campaign(store, campaign, operator=operator)
-        d.append(f"{c.tubes} tubes (lower bound {c.lower_bound}), {100 * c.single_building_share:.1f}% in one building")
-    with step("manifest") as d:
-        m = write_manifest(store, campaign, path("manifest.csv"))
-        d.append(f"{m.rows} rows -> manifest.csv")
-    if paper:
-        from poolab.paper.jobs import write_labels, write_manifest_pdf
-
-        with step("manifest PDF + labels") as d:
-            sheet = write_manifest_pdf(store, campaign, path("manifest.pdf"))
-            labels = write_labels(store, campaign, path("labels.pdf"))
-            d.append(f"{sheet.pages} pages -> manifest.pdf; {labels.items} labels -> labels.pdf")
-    # The truth: who is infected and how much virus their swab carries.
-    chosen = rng.choice(len(district), size=min(infected, len(district)), replace=False)
-    person_ct = {district.resident_id[int(i)]: float(rng.normal(model.ct_mean, model.ct_sd)) for i in chosen}
-    with step("collection (simulated)") as d:
-        n = mark_collected(store, campaign, operator=operator)
-        d.append(f"{n} tubes collected")
-    manifest_tubes: dict[str, list[str]] = {}
-    with open(path("manifest.csv"), encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)  # plain rows: a district's worth, DictReader is twice as slow
-        header = next(reader)
-        code_at, rid_at = header.index("tube_barcode"), header.index("resident_id")
-        for fields in reader:
-            manifest_tubes.setdefault(fields[code_at], []).append(fields[rid_at])
-    with step("receive") as d:
-        codes = list(manifest_tubes)
-        order = rng.permutation(len(codes))
-        with open(path("receive-scans.txt"), "w", encoding="utf-8") as f:
-            f.write("".join(codes[i] + "\n" for i in order))
-        r = receive(
-            store, campaign, scan_lines(path("receive-scans.txt")), source="receive-scans.txt", operator=operator
-        )
-        d.append(f"{r.accepted} tubes received, {r.refused} refused")
+    person_ct: dict[str, float] = {}  # the truth: who is infected, and how much virus a swab carries
 
     def tube_result(members: list[str]) -> tuple[str, float]:
         cts = np.asarray([person_ct[m] for m in members if m in person_ct], dtype=float)
         ct = _pool_ct(cts, len(members))
         return _call(ct, model.limit_ct), ct
 
-    def plate_run(map_file: str, prefix: str, fail: float) -> tuple[int, list[str]]:
+    def plate_run(
+        campaign: str, members_of: dict[str, list[str]], map_file: str, prefix: str, fail: float
+    ) -> tuple[int, list[str]]:
         """Each plate of ``map_file`` through the qPCR: a QuantStudio export written per
         plate (a tube fails its run with probability ``fail``), imported as it is."""
         failed_tubes: list[str] = []
@@ -252,62 +267,171 @@ def run_demo(
         n = None if call == "inconclusive" else ct + float(rng.normal(0.0, 0.5))
         return {"ORF1ab": ct, "N": n, "IC": ic}
 
-    members_of = dict(manifest_tubes)
-    with step("plates + qPCR exports") as d:
-        ps = new_plates(store, campaign, path("plates.csv"), size=plate_size, operator=operator)
-        n_plates, failed = plate_run("plates.csv", "qpcr", invalid_rate)
-        d.append(f"{len(ps.plates)} plates of {plate_size} -> plates.csv; {n_plates} QuantStudio exports imported")
-        d.append(f"{len(failed)} invalid")
-    with step("rerun (a later plate)") as d:
-        rr = write_rerun(store, campaign, path("rerun.csv"))
-        if rr.rows:
-            again = new_plates(store, campaign, path("plates-rerun.csv"), size=plate_size, operator=operator)
-            plate_run("plates-rerun.csv", "qpcr-rerun", 0.0)
-            d.append(f"{rr.rows} tubes re-run on {len(again.plates)} plate(s) -> rerun.csv")
+    confirmed_on: dict[str, int] = {}  # resident -> the day a retest confirmed them
+    reports: list[DemoDay] = []
+    for day in range(1, days + 1):
+        campaign = f"demo-day{day}"
+        with step("campaign new") as d:
+            if day == 1:
+                c = create_campaign(store, campaign, operator=operator)
+            else:
+                after = f"demo-day{day - 1}"
+                c = create_campaign(store, campaign, operator=operator, after=after, rules=RoundRules())
+            d.append(
+                f"{c.tubes} tubes (lower bound {c.lower_bound}), {100 * c.single_building_share:.1f}% in one building"
+            )
+            if day > 1:
+                d.append(
+                    f"{c.isolated} isolated, {c.contacts_single} contacts and {c.pending} pending each alone, "
+                    f"{c.home_visits} home visits in {c.home_visit_tubes} tubes"
+                )
+        with step("manifest") as d:
+            m = write_manifest(store, campaign, path("manifest.csv"))
+            d.append(f"{m.rows} rows -> manifest.csv")
+            if days > 1:
+                h = write_manifest(store, campaign, path("home-visits.csv"), home_visits=True)
+                d.append(f"{h.rows} rows -> home-visits.csv")
+        if paper and day == 1:
+            from poolab.paper.jobs import write_labels, write_manifest_pdf
+
+            with step("manifest PDF + labels") as d:
+                sheet = write_manifest_pdf(store, campaign, path("manifest.pdf"))
+                labels = write_labels(store, campaign, path("labels.pdf"))
+                d.append(f"{sheet.pages} pages -> manifest.pdf; {labels.items} labels -> labels.pdf")
+        if day == 1:
+            chosen = rng.choice(len(district), size=min(infected, len(district)), replace=False)
+            for i in chosen:
+                person_ct[district.resident_id[int(i)]] = float(rng.normal(model.ct_mean, model.ct_sd))
         else:
-            d.append("no tube to re-run")
-    with step("retest list") as d:
-        rt = write_retest(store, campaign, path("retest.csv"), operator=operator)
-        d.append(f"{rt.rows} residents to resample -> retest.csv")
-    if paper and rt.rows:
-        with step("retest labels") as d:
-            r_labels = write_labels(store, campaign, path("retest-labels.pdf"), what="retest")
-            d.append(f"{r_labels.items} labels -> retest-labels.pdf")
-    retest_rows = []
-    with open(path("retest.csv"), encoding="utf-8", newline="") as f:
-        retest_rows = list(csv.DictReader(f))
-    with step("retest receive + plates") as d:
-        codes = [r["retest_tube_barcode"] for r in retest_rows]
-        with open(path("retest-scans.txt"), "w", encoding="utf-8") as f:
-            f.write("".join(c + "\n" for c in codes))
-        receive(store, campaign, scan_lines(path("retest-scans.txt")), source="retest-scans.txt", operator=operator)
-        for row in retest_rows:
-            members_of[row["retest_tube_barcode"]] = [row["resident_id"]]
-        if codes:
-            rp = new_plates(store, campaign, path("plates-retest.csv"), size=plate_size, operator=operator)
-            plate_run("plates-retest.csv", "qpcr-retest", 0.0)
-            d.append(f"{len(codes)} individual tubes on {len(rp.plates)} plate(s)")
-    with step("positives") as d:
-        p = write_positives(store, campaign, path("positives.csv"))
-        confirmed = positive_resident_ids(store, campaign)
-        st = campaign_status(store, campaign)
-        pools = st.pool_results
-        d.append(
-            f"{p.rows} confirmed positive -> positives.csv (from {pools['positive']} positive and "
-            f"{pools['inconclusive']} inconclusive pools, every member retested)"
+            _spread(district, person_ct, confirmed_on, day, household_attack, model, rng)
+        with step("collection (simulated)") as d:
+            n = mark_collected(store, campaign, operator=operator)
+            d.append(f"{n} tubes collected")
+        manifest_tubes = _tubes_of(path("manifest.csv"))
+        if days > 1:
+            manifest_tubes.update(_tubes_of(path("home-visits.csv")))
+        sampled = {r for members in manifest_tubes.values() for r in members}
+        with step("receive") as d:
+            codes = list(manifest_tubes)
+            order = rng.permutation(len(codes))
+            with open(path("receive-scans.txt"), "w", encoding="utf-8") as f:
+                f.write("".join(codes[i] + "\n" for i in order))
+            scans = path("receive-scans.txt")
+            r = receive(store, campaign, scan_lines(scans), source=os.path.basename(scans), operator=operator)
+            d.append(f"{r.accepted} tubes received, {r.refused} refused")
+
+        members_of = dict(manifest_tubes)
+        with step("plates + qPCR exports") as d:
+            ps = new_plates(store, campaign, path("plates.csv"), size=plate_size, operator=operator)
+            n_plates, failed = plate_run(campaign, members_of, "plates.csv", "qpcr", invalid_rate)
+            d.append(f"{len(ps.plates)} plates of {plate_size} -> plates.csv; {n_plates} QuantStudio exports imported")
+            d.append(f"{len(failed)} invalid")
+        with step("rerun (a later plate)") as d:
+            rr = write_rerun(store, campaign, path("rerun.csv"))
+            if rr.rows:
+                again = new_plates(store, campaign, path("plates-rerun.csv"), size=plate_size, operator=operator)
+                plate_run(campaign, members_of, "plates-rerun.csv", "qpcr-rerun", 0.0)
+                d.append(f"{rr.rows} tubes re-run on {len(again.plates)} plate(s) -> rerun.csv")
+            else:
+                d.append("no tube to re-run")
+        with step("retest list") as d:
+            rt = write_retest(store, campaign, path("retest.csv"), operator=operator)
+            d.append(f"{rt.rows} residents to resample -> retest.csv")
+        if paper and day == 1 and rt.rows:
+            with step("retest labels") as d:
+                r_labels = write_labels(store, campaign, path("retest-labels.pdf"), what="retest")
+                d.append(f"{r_labels.items} labels -> retest-labels.pdf")
+        with open(path("retest.csv"), encoding="utf-8", newline="") as f:
+            retest_rows = list(csv.DictReader(f))
+        lost: set[str] = set()
+        if day < days and retest_rows:  # a tube lost on the way: its resident is pending tomorrow
+            lost = {retest_rows[int(rng.integers(len(retest_rows)))]["retest_tube_barcode"]}
+        with step("retest receive + plates") as d:
+            codes = [r["retest_tube_barcode"] for r in retest_rows if r["retest_tube_barcode"] not in lost]
+            with open(path("retest-scans.txt"), "w", encoding="utf-8") as f:
+                f.write("".join(c + "\n" for c in codes))
+            scans = path("retest-scans.txt")
+            receive(store, campaign, scan_lines(scans), source=os.path.basename(scans), operator=operator)
+            for row in retest_rows:
+                members_of[row["retest_tube_barcode"]] = [row["resident_id"]]
+            if codes:
+                rp = new_plates(store, campaign, path("plates-retest.csv"), size=plate_size, operator=operator)
+                plate_run(campaign, members_of, "plates-retest.csv", "qpcr-retest", 0.0)
+                d.append(f"{len(codes)} individual tubes on {len(rp.plates)} plate(s)")
+            if lost:
+                d.append(f"{len(lost)} retest tube lost on the way")
+        with step("positives") as d:
+            p = write_positives(store, campaign, path("positives.csv"))
+            confirmed = positive_resident_ids(store, campaign)
+            st = campaign_status(store, campaign)
+            pools = st.pool_results
+            d.append(
+                f"{p.rows} confirmed positive -> positives.csv (from {pools['positive']} positive and "
+                f"{pools['inconclusive']} inconclusive pools, every member retested)"
+            )
+        # Detected = the simulated assay finds them: they were sampled, their pool is not
+        # negative, their own tube reached the lab and is positive (an inconclusive
+        # individual tube would be resampled again).
+        resampled = {r["resident_id"] for r in retest_rows if r["retest_tube_barcode"] not in lost}
+        detectable = sorted(
+            rid
+            for rid, ct in person_ct.items()
+            if rid in sampled and rid in resampled and _call(ct, model.limit_ct) == "positive"
         )
+        for rid in confirmed:
+            confirmed_on.setdefault(rid, day)
+        today = tuple(sorted(r for r in person_ct if r not in confirmed_on or confirmed_on[r] == day))
+        reports.append(DemoDay(campaign, today, tuple(detectable), tuple(confirmed)))
+    rounds = None
+    if days > 1:
+        from poolab.reports.rounds import campaign_rounds
+
+        rounds = campaign_rounds(store, reports[-1].campaign)
     store.dispose()
-    # Detected = the simulated assay finds them: their pool is not negative and their
-    # own tube is positive (an inconclusive individual tube would be resampled again).
-    resampled = {r["resident_id"] for r in retest_rows}
-    detectable = sorted(
-        rid for rid, ct in person_ct.items() if rid in resampled and _call(ct, model.limit_ct) == "positive"
-    )
     return DemoReport(
         folder=folder,
-        campaign=campaign,
+        campaign=reports[-1].campaign,
         steps=tuple(steps),
         infected=tuple(sorted(person_ct)),
-        detectable=tuple(detectable),
-        confirmed=tuple(confirmed),
+        detectable=tuple(sorted({r for d in reports for r in d.detectable})),
+        confirmed=tuple(sorted({r for d in reports for r in d.confirmed})),
+        days=tuple(reports) if days > 1 else (),
+        rounds=rounds,
     )
+
+
+def _tubes_of(manifest: str) -> dict[str, list[str]]:
+    """tube barcode -> resident ids, from a manifest CSV (walk order)."""
+    tubes: dict[str, list[str]] = {}
+    with open(manifest, encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)  # plain rows: a district's worth, DictReader is twice as slow
+        header = next(reader)
+        code_at, rid_at = header.index("tube_barcode"), header.index("resident_id")
+        for fields in reader:
+            tubes.setdefault(fields[code_at], []).append(fields[rid_at])
+    return tubes
+
+
+def _spread(
+    district: Roster,
+    person_ct: dict[str, float],
+    confirmed_on: dict[str, int],
+    day: int,
+    attack: float,
+    model: DilutionModel,
+    rng: np.random.Generator,
+) -> None:
+    """The morning of ``day``: everyone who spent yesterday at home with infected
+    household members (not yet isolated: not confirmed before yesterday) is infected
+    with chance ``attack`` per such member; the newly infected get their Ct."""
+    at_home = {r for r in person_ct if confirmed_on.get(r, day) >= day - 1}
+    sources: dict[tuple[str, str], int] = {}
+    for rid, comp, hh in zip(district.resident_id, district.compound, district.household_id, strict=True):
+        if rid in at_home:
+            sources[(comp, hh)] = sources.get((comp, hh), 0) + 1
+    if not sources:
+        return
+    for rid, comp, hh in zip(district.resident_id, district.compound, district.household_id, strict=True):
+        k = sources.get((comp, hh), 0)
+        if k and rid not in person_ct and rng.random() < 1.0 - (1.0 - attack) ** k:
+            person_ct[rid] = float(rng.normal(model.ct_mean, model.ct_sd))

@@ -254,6 +254,94 @@ def _assign(
     )
 
 
+@attrs.frozen(slots=True)
+class GroupedAssignment:
+    """Residents in tubes when groups never share a tube (home visits, a round's single
+    tubes, risk buildings' smaller pools); arrays in the caller's order of residents."""
+
+    tube: npt.NDArray[np.int32]
+    """Tube index 0..n_tubes-1 (walk order of each tube's first member); -1 for a resident not sampled."""
+    slot: npt.NDArray[np.int16]
+    """Position 1..pool size inside the tube, in walk order; 0 for a resident not sampled."""
+    n_tubes: int
+    tube_group: npt.NDArray[np.int64]
+    """The group of each tube."""
+    lower_bound: int
+    """Sum over groups and compounds of ceil(residents / the group's pool size)."""
+    single_building_share: float
+
+
+def assign_coded_groups(
+    codes: tuple[IntArray, IntArray, IntArray, IntArray, IntArray],
+    group: npt.NDArray[np.int64],
+    pool_sizes: Sequence[int],
+    *,
+    one_tube_per_household: bool = False,
+    lookahead: int = 64,
+) -> GroupedAssignment:
+    """Residents (``AddressCodes.codes()``) into tubes group by group: ``group[i]`` is
+    resident i's group (an index into ``pool_sizes``, -1 for not sampled). Each group is
+    laid out by the assignment kernel on its own (households together, walk order, no
+    tube crossing a compound); then every tube is numbered by the walk place of its first
+    member, so the groups' tubes interleave as a team meets them. A household split
+    across groups stays together inside each group (its members stay contiguous in the
+    group's share of the walk)."""
+    order, cc, bc, hc = _walk_codes(*codes)
+    n = order.shape[0]
+    if group.shape != (n,):
+        raise ValueError(f"group has shape {group.shape}, the residents are {n}")
+    tube = np.full(n, -1, np.int64)
+    slot = np.zeros(n, np.int16)
+    parts: list[npt.NDArray[np.int64]] = []  # each group's tubes' group, in the groups' order
+    lower = 0
+    n_tubes = 0
+    in_walk = group[order]
+    for g, k in enumerate(pool_sizes):
+        sel = order[in_walk == g]
+        if not sel.size:
+            continue
+        res = assign_tubes(
+            cc[sel],
+            bc[sel],
+            hc[sel],
+            pool_size=k,
+            one_tube_per_household=one_tube_per_household,
+            lookahead=lookahead,
+            check_contiguous=False,
+        )
+        tube[sel] = res.tube.astype(np.int64) + n_tubes
+        slot[sel] = res.slot
+        parts.append(np.full(res.n_tubes, g, np.int64))
+        lower += res.lower_bound
+        n_tubes += res.n_tubes
+    groups = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    sampled = np.flatnonzero(tube >= 0)
+    pos = np.empty(n, np.int64)
+    pos[order] = np.arange(n)
+    first = np.full(n_tubes, n, np.int64)
+    np.minimum.at(first, tube[sampled], pos[sampled])
+    rank = np.empty(n_tubes, np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(n_tubes)
+    tube[sampled] = rank[tube[sampled]]
+    tube_group = np.empty(n_tubes, np.int64)
+    tube_group[rank] = groups
+    # a tube crosses buildings when its members' places (compound, building) differ
+    place = cc * (int(bc.max()) + 1 if n else 1) + bc
+    low = np.full(n_tubes, np.iinfo(np.int64).max, np.int64)
+    high = np.full(n_tubes, -1, np.int64)
+    np.minimum.at(low, tube[sampled], place[sampled])
+    np.maximum.at(high, tube[sampled], place[sampled])
+    crossing = int(np.count_nonzero(low != high))
+    return GroupedAssignment(
+        tube=tube.astype(np.int32),
+        slot=slot,
+        n_tubes=n_tubes,
+        tube_group=tube_group,
+        lower_bound=lower,
+        single_building_share=(n_tubes - crossing) / n_tubes if n_tubes else 1.0,
+    )
+
+
 class AddressCodes:
     """Addresses as integer codes, added a block at a time: a city's ten million address
     strings are never all held. Compound, building, unit and room have few distinct
@@ -269,6 +357,8 @@ class AddressCodes:
         """Each resident's compound code, kept by ``codes`` (the tubes' compounds come from it)."""
         self.compound_names: list[str] = []
         """Compound names by code."""
+        self.building_names: list[str] = []
+        """Building names by code (a building code is shared by every compound's building of that name)."""
 
     def add(
         self,
@@ -302,9 +392,12 @@ class AddressCodes:
             rank = np.empty(len(keys), np.int64)
             in_order = sorted(range(len(keys)), key=keys.__getitem__)
             rank[in_order] = np.arange(len(keys))
-            if not out:
+            if len(out) < 2:
                 names = list(seen)
-                self.compound_names = [names[j] for j in in_order]
+                if out:
+                    self.building_names = [names[j] for j in in_order]
+                else:
+                    self.compound_names = [names[j] for j in in_order]
             joined = np.concatenate(codes) if codes else np.zeros(0, np.int32)
             codes.clear()  # the blocks are read once: a city's copies are not kept twice
             out.append(rank[joined] if joined.size else joined.astype(np.int64))

@@ -47,22 +47,31 @@ MANIFEST_COLUMNS = (
 
 @pauses_gc
 def write_manifest(
-    store: Store, campaign: str, output: Output, *, unmasked: bool = False, progress: Progress = no_progress
+    store: Store,
+    campaign: str,
+    output: Output,
+    *,
+    unmasked: bool = False,
+    progress: Progress = no_progress,
+    home_visits: bool = False,
 ) -> ExportSummary:
     """One row per resident in walk order: which tube and slot each swab goes into.
+    The walk's manifest leaves out the home-visit tubes; ``home_visits`` lists only
+    those (the home-visit team's, tube by tube in walk order, building by building).
     In a field-binding campaign residents not yet bound have an empty tube and slot.
     Rows stream from the store to the file a block at a time (a path is still written
     whole or not at all)."""
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
-        if info.field_binding:
+        if info.field_binding and not home_visits:
             blocks: Iterable[Sequence[tuple[Any, ...]]] = [
                 _field_manifest(conn, info.id, info.compounds, manifest_rows(conn, campaign_id=info.id))
             ]
             total = 0
         else:
-            blocks = manifest_blocks(conn, campaign_id=info.id)
-            total = count_campaign_residents(conn, campaign_id=info.id)
+            blocks = manifest_blocks(conn, campaign_id=info.id, home_visit=home_visits)
+            # the walk's share is counted as the whole: a join at a city's size costs seconds
+            total = count_campaign_residents(conn, campaign_id=info.id, home_visit=True if home_visits else None)
         written = [0]
 
         def rows() -> Iterator[tuple[object, ...]]:

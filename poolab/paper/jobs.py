@@ -38,20 +38,24 @@ def write_labels(
     what: str = "tubes",
     layout: str = DEFAULT_STOCK,
     unmasked: bool = False,
+    home_visits: bool = False,
 ) -> PdfSummary:
-    """Labels for the campaign's pool tubes (``tubes``), its individual resample tubes
-    (``retest``), in walk order, or its plates (``plates``), oldest first, on the label
-    stock ``layout``; returns a ``PdfSummary``."""
+    """Labels for the campaign's pool tubes (``tubes``: the walk's, or with
+    ``home_visits`` the home-visit team's), its individual resample tubes (``retest``),
+    in walk order, or its plates (``plates``), oldest first, on the label stock
+    ``layout``; returns a ``PdfSummary``."""
     stock = stock_by_name(layout)
     if what not in LABEL_KINDS:
         raise PoolabError(f"no labels of kind {what!r}; kinds: {', '.join(LABEL_KINDS)}")
+    if home_visits and what != "tubes":
+        raise PoolabError("--home-visits prints the home-visit tubes' labels: it goes with --what tubes")
     require_print()
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         if what == "plates":
             labels = _plate_labels(conn, info)
         elif what == "tubes":
-            labels = _tube_labels(conn, info)
+            labels = _tube_labels(conn, info, home_visits=home_visits)
         else:
             labels = _retest_labels(conn, info, unmasked=unmasked)
     return render_labels(labels, output, stock, title=f"{what} labels {info.name}")
@@ -71,23 +75,26 @@ def _plate_labels(conn: Connection, info: CampaignInfo) -> list[Label]:
     ]
 
 
-def _tube_labels(conn: Connection, info: CampaignInfo) -> list[Label]:
+def _tube_labels(conn: Connection, info: CampaignInfo, *, home_visits: bool = False) -> list[Label]:
     places: dict[str, tuple[str, list[str]]] = {}  # barcode -> (compound, buildings); dicts keep walk order
-    for code, compound, building in tube_places(conn, campaign_id=info.id):
+    for code, compound, building in tube_places(conn, campaign_id=info.id, home_visit=home_visits):
         if code in places:
             places[code][1].append(building_name(building))
         else:
             places[code] = (compound, [building_name(building)] if building else [])
+    if not places and home_visits:
+        raise PoolabError(f"campaign {info.name!r} has no home-visit tubes (the roster marks nobody home_visit)")
     if not places:
         hint = " (field binding: pre-printed tubes are bound with poolab collect)" if info.field_binding else ""
         raise PoolabError(f"campaign {info.name!r} has no tubes yet{hint}")
     total = len(places)
+    walk = "home visit" if home_visits else "tube"
     return [
         Label(
             code,
             (
                 f"{compound} · {' + '.join(buildings)}" if compound else "(no residents)",
-                f"{info.name} · tube {i:,} of {total:,}",
+                f"{info.name} · {walk} {i:,} of {total:,}",
             ),
         )
         for i, (code, (compound, buildings)) in enumerate(places.items(), start=1)
@@ -141,22 +148,26 @@ def write_manifest_pdf(
     *,
     unmasked: bool = False,
     printed: datetime.datetime | None = None,
+    home_visits: bool = False,
 ) -> PdfSummary:
-    """The sampling team's sheet for the campaign (see ``manifest_pdf``); returns a ``PdfSummary``."""
+    """The sampling team's sheet for the campaign (see ``manifest_pdf``): the walk's
+    tubes, or with ``home_visits`` the home-visit team's; returns a ``PdfSummary``."""
     require_print()
     from poolab.paper.sections import manifest_sections  # sorts with the numba-backed walk order
 
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
-        rows = manifest_members(conn, campaign_id=info.id)
-        unbound = _unbound_residents(conn, info) if info.field_binding else []
+        rows = manifest_members(conn, campaign_id=info.id, home_visit=home_visits)
+        unbound = _unbound_residents(conn, info) if info.field_binding and not home_visits else []
         created = campaign_created_at(conn, campaign_id=info.id)
+    if not rows and home_visits:
+        raise PoolabError(f"campaign {info.name!r} has no home-visit tubes (the roster marks nobody home_visit)")
     if not rows and not unbound:
         raise PoolabError(f"campaign {info.name!r} has no residents to sample")
     sections = manifest_sections(rows, unbound, pool_size=info.pool_size, unmasked=unmasked)
     when = printed or datetime.datetime.now()
     heading = SheetHeading(
-        campaign=info.name,
+        campaign=f"{info.name} · home visits" if home_visits else info.name,
         created=f"{created:%Y-%m-%d}" if created else "",
         printed=f"{when:%Y-%m-%d %H:%M}",
         masked=not unmasked,

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,6 +26,9 @@ from poolab.store.findings import ConfirmedPositive, FlaggedPool, confirmed_posi
 from poolab.store.progress import STEPS, RetestOutcome, StepCount, retest_outcomes, scans_collection, step_counts
 from poolab.store.timing import LATE_STEPS, SPANS
 from poolab.store.tubesql import without_jit
+
+if TYPE_CHECKING:
+    from poolab.reports.rounds import RoundsReport
 
 CALLS = ("positive", "negative", "inconclusive", "invalid")
 FLAGGED_CALLS = ("positive", "inconclusive")
@@ -83,6 +87,8 @@ class CampaignView:
     positives: tuple[ConfirmedPositive, ...]  # names masked
     positives_total: int
     timing: CampaignTiming
+    rounds: RoundsReport | None = None
+    """The run of days ending at this campaign (``poolab rounds``), when it follows another."""
 
     @property
     def now(self) -> datetime:
@@ -109,10 +115,14 @@ def campaign_view(
                 late_list(conn, campaign_id=info.id, step=step, rule=rule, now=at, listed=listed),
             )
 
-    with ThreadPoolExecutor(max_workers=len(SPANS), thread_name_prefix="poolab-times") as pool:
+    chained = info.after_id is not None
+    if chained:
+        from poolab.reports.rounds import campaign_rounds  # estimates: only for a round that follows another
+    with ThreadPoolExecutor(max_workers=len(SPANS) + chained, thread_name_prefix="poolab-times") as pool:
         times = [
             (span, step, pool.submit(read_times, span, step)) for span, step in zip(SPANS, LATE_STEPS, strict=True)
         ]
+        run_of_days = pool.submit(campaign_rounds, store, info.name) if chained else None
         with store.read() as conn:
             without_jit(conn)
             counts = step_counts(conn, campaign_id=info.id)
@@ -150,6 +160,7 @@ def campaign_view(
         positives=tuple(attrs.evolve(p, name=mask_name(p.name)) for p in positives),
         positives_total=overall.confirmed,
         timing=timing,
+        rounds=run_of_days.result() if run_of_days is not None else None,
     )
 
 

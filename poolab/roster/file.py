@@ -30,7 +30,11 @@ ROSTER_COLUMNS = (
     "household_id",
 )
 REQUIRED_COLUMNS = ("resident_id", "compound", "building", "household_id")
-OPTIONAL_COLUMNS = tuple(c for c in ROSTER_COLUMNS if c not in REQUIRED_COLUMNS)
+HOME_VISIT_COLUMN = "home_visit"
+"""Optional: residents sampled at home (the elderly living alone, the disabled, patients)."""
+OPTIONAL_COLUMNS = (*(c for c in ROSTER_COLUMNS if c not in REQUIRED_COLUMNS), HOME_VISIT_COLUMN)
+HOME_VISIT_WORDS = {"1": True, "0": False, "true": True, "false": False, "y": True, "n": False, "是": True, "否": False}
+"""What a ``home_visit`` cell may say (without regard to case; an empty cell is no)."""
 WRITE_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
 
 
@@ -42,9 +46,20 @@ def _str_tuple(values: Sequence[str]) -> tuple[str, ...]:
     return values if isinstance(values, tuple) else tuple(values)
 
 
+def _bool_tuple(values: Iterable[bool]) -> tuple[bool, ...]:
+    return tuple(bool(v) for v in values)
+
+
+def home_visit_flag(value: str) -> bool | None:
+    """A ``home_visit`` cell as a flag; None when it is none of ``HOME_VISIT_WORDS``."""
+    text = value.strip().casefold()
+    return False if text == "" else HOME_VISIT_WORDS.get(text)
+
+
 @attrs.frozen(slots=True)
 class Roster:
-    """Residents as columns, one tuple of str per roster column ("" for an empty field).
+    """Residents as columns, one tuple of str per roster column ("" for an empty field),
+    and ``home_visit`` (one flag per resident) when the file has that column (empty when not).
 
     Equality compares the residents only, not where they were read from.
     """
@@ -61,12 +76,15 @@ class Roster:
     line: tuple[int, ...] = attrs.field(converter=_int_tuple, eq=False, repr=False)
     source: str = attrs.field(default="<generated>", eq=False)
     encoding: str = attrs.field(default="", eq=False)
+    home_visit: tuple[bool, ...] = attrs.field(default=(), converter=_bool_tuple)
 
     def __attrs_post_init__(self) -> None:
         n = len(self.resident_id)
         for name in (*ROSTER_COLUMNS, "line"):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"roster column {name} has {len(getattr(self, name))} values, resident_id has {n}")
+        if self.home_visit and len(self.home_visit) != n:
+            raise ValueError(f"roster column home_visit has {len(self.home_visit)} values, resident_id has {n}")
 
     def __len__(self) -> int:
         return len(self.resident_id)
@@ -94,8 +112,10 @@ def roster_from_columns(
     line: Sequence[int] | None = None,
     source: str = "<generated>",
     encoding: str = "",
+    home_visit: Sequence[bool] = (),
 ) -> Roster:
-    """A roster from columns (missing optional columns are all ""); no validation.
+    """A roster from columns (missing optional columns are all ""; ``home_visit`` empty
+    when the roster has no such column); no validation.
 
     ``line`` defaults to the lines the residents would have in a written file (2, 3, ...).
     """
@@ -114,6 +134,7 @@ def roster_from_columns(
         line=range(2, n + 2) if line is None else line,
         source=source,
         encoding=encoding,
+        home_visit=home_visit,
     )
 
 
@@ -244,6 +265,11 @@ class RosterFile:
     def fraction_read(self) -> float:
         return self.csv.fraction_read
 
+    @property
+    def has_home_visit(self) -> bool:
+        """Whether the file has the optional ``home_visit`` column."""
+        return HOME_VISIT_COLUMN in self.csv.header
+
     def check_header(self) -> None:
         """Raise ``InputRejected`` when the header lacks a required column: every line
         would lack a field, so the header is the one problem to fix (with the file's
@@ -264,8 +290,14 @@ class RosterFile:
             raw_ids = cols["resident_id"]
             cols["resident_id"] = normalise_codes(raw_ids)
             cols["id_number"] = _normalise_id_numbers(cols["id_number"])
-            roster = Roster(**cols, line=chunk.lines, source=self.source, encoding=self.encoding)
-            problems = chunk.problems + line_problems(roster)
+            flags: list[bool] = []
+            bad_flags: list[Problem] = []
+            if self.has_home_visit:
+                flags, bad_flags = _home_visit_flags(
+                    self.csv.column(chunk, HOME_VISIT_COLUMN), chunk.lines, self.source
+                )
+            roster = Roster(**cols, line=chunk.lines, source=self.source, encoding=self.encoding, home_visit=flags)
+            problems = chunk.problems + line_problems(roster) + bad_flags
             del chunk, cols
             yield RosterChunk(roster, raw_ids, problems)
             del roster, raw_ids, problems  # one chunk in memory at a time
@@ -278,6 +310,20 @@ class RosterFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _home_visit_flags(values: list[str], lines: Sequence[int], source: str) -> tuple[list[bool], list[Problem]]:
+    """The ``home_visit`` cells of a block as flags, and a problem for each cell that is
+    none of the accepted words."""
+    flags: list[bool] = []
+    problems: list[Problem] = []
+    for value, line in zip(values, lines, strict=True):
+        flag = home_visit_flag(value)
+        if flag is None:
+            why = "home_visit must be one of 1/0, true/false, y/n, 是/否 (or empty for no)"
+            problems.append(Problem(source, line, value, why, column=HOME_VISIT_COLUMN))
+        flags.append(bool(flag))
+    return flags, problems
 
 
 def read_roster(path: str | os.PathLike[str], encoding: str | None = None) -> Roster:
@@ -301,7 +347,9 @@ def concatenate(chunks: Sequence[RosterChunk], *, source: str, encoding: str) ->
     """One roster of the chunks' residents, in order."""
     if len(chunks) == 1:
         return attrs.evolve(chunks[0].roster, encoding=encoding)
-    joined = {c: tuple(v for ch in chunks for v in getattr(ch.roster, c)) for c in (*ROSTER_COLUMNS, "line")}
+    joined = {
+        c: tuple(v for ch in chunks for v in getattr(ch.roster, c)) for c in (*ROSTER_COLUMNS, "line", "home_visit")
+    }
     return Roster(**joined, source=source, encoding=encoding)
 
 
@@ -310,4 +358,8 @@ def write_roster_csv(roster: Roster, path: Output, encoding: str = "utf-8") -> N
     if encoding not in WRITE_ENCODINGS:
         raise ValueError(f"encoding must be one of {', '.join(WRITE_ENCODINGS)}, not {encoding!r}")
     # a roster is data for `roster import`, not a report: its cells are written as they are
-    write_csv(path, ROSTER_COLUMNS, roster.rows(), encoding=encoding, neutralise=False)
+    if not roster.home_visit:
+        write_csv(path, ROSTER_COLUMNS, roster.rows(), encoding=encoding, neutralise=False)
+        return
+    rows = ((*r, "1" if h else "0") for r, h in zip(roster.rows(), roster.home_visit, strict=True))
+    write_csv(path, (*ROSTER_COLUMNS, HOME_VISIT_COLUMN), rows, encoding=encoding, neutralise=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+from collections.abc import Sequence
 
 import attrs
 from sqlalchemy import Connection
@@ -20,13 +21,14 @@ from sqlalchemy import Connection
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvstream import BLOCK_BYTES
 from poolab.files.meter import Progress, no_progress
-from poolab.roster.file import ROSTER_COLUMNS, Roster, RosterFile, duplicate_id_problems
+from poolab.roster.file import Roster, RosterFile, duplicate_id_problems
 from poolab.roster.seen_ids import SeenIds
 from poolab.store.bulk import gc_paused
 from poolab.store.engine import Store
 from poolab.store.events import record_event, set_event_detail
 from poolab.store.residents import (
     FIELDS,
+    HOME_VISIT,
     UpsertCounts,
     count_residents,
     legacy_ids,
@@ -107,7 +109,8 @@ def _import(conn: Connection, f: RosterFile, *, operator: str, salt: int, progre
     writing = True  # until the first problem; after it the rest is only checked
     # A first import only inserts: its rows stream into one writer (one COPY on PostgreSQL,
     # which holds the connection: an update looks residents up, so it inserts block by block).
-    writer = new_resident_writer(conn) if empty else contextlib.nullcontext(None)
+    home_visit = f.has_home_visit  # a file without the column leaves the stored flags alone
+    writer = new_resident_writer(conn, home_visit=home_visit) if empty else contextlib.nullcontext(None)
     with writer as write_new:
         for chunk in f.chunks():
             problems += chunk.problems
@@ -117,7 +120,7 @@ def _import(conn: Connection, f: RosterFile, *, operator: str, salt: int, progre
             if writing:
                 counts = upsert_residents(
                     conn,
-                    columns=_columns(chunk.roster),
+                    columns=_columns(chunk.roster, home_visit=home_visit),
                     event_id=event_id,
                     empty=empty,
                     legacy=legacy,
@@ -149,8 +152,11 @@ def _import(conn: Connection, f: RosterFile, *, operator: str, salt: int, progre
     )
 
 
-def _columns(roster: Roster) -> dict[str, tuple[str, ...]]:
-    return {c: getattr(roster, c) for c in ("resident_id", *FIELDS)}
+def _columns(roster: Roster, *, home_visit: bool) -> dict[str, Sequence[object]]:
+    columns: dict[str, Sequence[object]] = {c: getattr(roster, c) for c in ("resident_id", *FIELDS)}
+    if home_visit:
+        columns[HOME_VISIT] = roster.home_visit if roster.home_visit else (False,) * len(roster)
+    return columns
 
 
 def _repeated_ids(read: RosterFile, seen: SeenIds) -> list[Problem]:
@@ -173,7 +179,7 @@ def _repeated_ids(read: RosterFile, seen: SeenIds) -> list[Problem]:
 
 def store_roster(store: Store, roster: Roster, *, operator: str) -> RosterImportSummary:
     """Upsert an already-validated roster in one transaction."""
-    columns = {c: getattr(roster, c) for c in ROSTER_COLUMNS}
+    columns = _columns(roster, home_visit=bool(roster.home_visit))
 
     def work(conn: Connection) -> UpsertCounts:
         event_id = record_event(
@@ -185,7 +191,7 @@ def store_roster(store: Store, roster: Roster, *, operator: str) -> RosterImport
         empty = count_residents(conn) == 0
         counts = upsert_residents(
             conn,
-            columns={k: columns[k] for k in ("resident_id", *FIELDS)},
+            columns=columns,
             event_id=event_id,
             empty=empty,
             legacy={} if empty else legacy_ids(conn),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from typing import Any
 
 import numpy as np
 
@@ -397,8 +398,16 @@ class BadDistrict(PoolabError, ValueError):
     """Counts no district can have (more compounds than households, ...)."""
 
 
-def generate_district(residents: int = 97488, households: int = 58937, compounds: int = 38, seed: int = 0) -> Roster:
-    """A synthetic district with exactly these counts, in walk order; one seed, one district."""
+HOME_VISIT_AGE = 80
+"""``home_visits``: residents this old who live alone are sampled at home."""
+
+
+def generate_district(
+    residents: int = 97488, households: int = 58937, compounds: int = 38, seed: int = 0, home_visits: bool = False
+) -> Roster:
+    """A synthetic district with exactly these counts, in walk order; one seed, one district.
+    ``home_visits`` adds the roster's ``home_visit`` column: residents of ``HOME_VISIT_AGE``
+    or more living alone (about 0.6% of the seed district); the district is the same either way."""
     if not 1 <= compounds <= households <= residents:
         raise BadDistrict(
             "need 1 <= compounds <= households <= residents, got "
@@ -439,10 +448,11 @@ def generate_district(residents: int = 97488, households: int = 58937, compounds
         unit=[units[u] for u in unit_r],
         room=[rooms[r] for r in room_r],
         household_id=[hh_label[h] for h in member],
+        home_visit=((ages >= HOME_VISIT_AGE) & np.repeat(sizes == 1, sizes)).tolist() if home_visits else (),
     )
 
 
-def write_district_csv(path: str | os.PathLike[str], encoding: str = "utf-8", **district: int) -> Roster:
+def write_district_csv(path: str | os.PathLike[str], encoding: str = "utf-8", **district: Any) -> Roster:
     """Generate a district (``generate_district`` keywords) and write it as a roster CSV."""
     roster = generate_district(**district)
     write_roster_csv(roster, path, encoding=encoding)
@@ -453,10 +463,19 @@ __all__ = ["generate_district", "write_district_csv", "write_roster_csv", "house
 
 
 def write_district(
-    output: Output, *, residents: int, households: int, compounds: int, seed: int = 0, encoding: str = "utf-8"
+    output: Output,
+    *,
+    residents: int,
+    households: int,
+    compounds: int,
+    seed: int = 0,
+    encoding: str = "utf-8",
+    home_visits: bool = False,
 ) -> int:
     """Generate a district (``generate_district``) and write it as a roster CSV; returns
     how many residents it holds."""
-    district = generate_district(residents=residents, households=households, compounds=compounds, seed=seed)
+    district = generate_district(
+        residents=residents, households=households, compounds=compounds, seed=seed, home_visits=home_visits
+    )
     write_roster_csv(district, output, encoding=encoding)
     return len(district)

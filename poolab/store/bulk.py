@@ -153,7 +153,7 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 
 def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str | None:
-    """Rows of text and integers as COPY's text format, built a column at a time at C
+    """Rows of text, integers and booleans as COPY's text format, built a column at a time at C
     speed (``write_row`` per row is several times slower at a city's ten million); None
     when a column holds another type (dates, floats: ``write_row`` converts those)."""
     out: list[Sequence[str]] = []
@@ -165,6 +165,8 @@ def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str | None:
                 text = [v.translate(_COPY_ESCAPES) for v in column]
         elif all(type(v) is int for v in column):
             text = list(map(str, column))
+        elif all(type(v) is bool for v in column):
+            text = ["t" if v else "f" for v in column]
         elif all(v is None for v in column):
             text = ["\\N"] * len(column)
         elif all(v is None or type(v) is int for v in column):

@@ -31,6 +31,8 @@ class CampaignInfo:
     one_tube_per_household: bool
     field_binding: bool
     compounds: tuple[str, ...]
+    after_id: int | None = None
+    """The campaign this round follows (``campaign new --after``)."""
 
 
 def campaign_by_name(conn: Connection, *, name: str) -> CampaignInfo:
@@ -47,6 +49,7 @@ def campaign_by_name(conn: Connection, *, name: str) -> CampaignInfo:
         one_tube_per_household=bool(row["one_tube_per_household"]),
         field_binding=bool(row["field_binding"]),
         compounds=tuple(json.loads(row["compounds"])),
+        after_id=row["after_id"],
     )
 
 
@@ -64,8 +67,9 @@ def insert_campaign(
     field_binding: bool,
     compounds: Sequence[str],
     event_id: int,
+    after_id: int | None = None,
 ) -> int:
-    """Add the campaign row; returns its id."""
+    """Add the campaign row (``after_id``: the round it follows); returns its id."""
     res = conn.execute(
         _C.insert(),
         {
@@ -75,6 +79,7 @@ def insert_campaign(
             "field_binding": field_binding,
             "compounds": json.dumps(list(compounds), ensure_ascii=False),
             "event_id": event_id,
+            "after_id": after_id,
         },
     )
     pk = res.inserted_primary_key
@@ -112,9 +117,11 @@ def insert_tubes(
     resident_pks: Sequence[int | None] | None = None,
     compounds: Sequence[str | None] | None = None,
     people: Sequence[int | None] | None = None,
+    home_visit: Sequence[bool] | None = None,
 ) -> int:
     """Add tubes; returns how many (``tube_ids_by_position`` gives their ids).
-    ``compounds`` and ``people``: a laid-out pool tube's compound and head-count."""
+    ``compounds`` and ``people``: a laid-out pool tube's compound and head-count;
+    ``home_visit``: which tubes hold home-visit residents (none when not given)."""
     n = len(barcodes)
     parents = parent_tube_ids if parent_tube_ids is not None else [None] * n
     residents = resident_pks if resident_pks is not None else [None] * n
@@ -133,11 +140,13 @@ def insert_tubes(
     )
     event = event_id
     for start in range(0, n, _BLOCK):  # a city's million tubes are not all built as rows at once
-        rows = [
+        rows: list[tuple[object, ...]] = [
             (barcodes[i], campaign_id, kind, int(positions[i]), parents[i], residents[i], places[i], counts[i], event)
             for i in range(start, min(start + _BLOCK, n))
         ]
-        insert_rows(conn, _T, columns, rows)
+        if home_visit is not None:  # named only when asked: the store fills false otherwise
+            rows = [(*r, bool(home_visit[i])) for i, r in enumerate(rows, start)]
+        insert_rows(conn, _T, (*columns, "home_visit") if home_visit is not None else columns, rows)
     return n
 
 

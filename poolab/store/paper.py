@@ -30,10 +30,11 @@ MANIFEST_MEMBER_COLUMNS = (
 )
 
 
-def tube_places(conn: Connection, *, campaign_id: int) -> list[tuple[Any, ...]]:
+def tube_places(conn: Connection, *, campaign_id: int, home_visit: bool | None = None) -> list[tuple[Any, ...]]:
     """(barcode, compound, building) for each pool tube and each building its members
     live in, in walk order (tube position, then the first slot in that building); a tube
-    without members has one row with empty compound and building."""
+    without members has one row with empty compound and building. With ``home_visit``,
+    only the tubes that are (True) or are not (False) home visits."""
     first_slot = func.min(_M.c.slot)
     stmt = (
         select(_T.c.barcode, func.coalesce(_R.c.compound, ""), func.coalesce(_R.c.building, ""))
@@ -42,6 +43,8 @@ def tube_places(conn: Connection, *, campaign_id: int) -> list[tuple[Any, ...]]:
         .group_by(_T.c.id, _T.c.barcode, _T.c.position, _R.c.compound, _R.c.building)
         .order_by(_T.c.position, _T.c.id, first_slot)
     )
+    if home_visit is not None:
+        stmt = stmt.where(_T.c.home_visit.is_(home_visit))
     return fetch_all_raw(conn, stmt)
 
 
@@ -66,15 +69,17 @@ def retest_tubes(conn: Connection, *, campaign_id: int) -> list[tuple[Any, ...]]
     return fetch_all_raw(conn, stmt)
 
 
-def manifest_members(conn: Connection, *, campaign_id: int) -> list[tuple[Any, ...]]:
+def manifest_members(conn: Connection, *, campaign_id: int, home_visit: bool | None = None) -> list[tuple[Any, ...]]:
     """``MANIFEST_MEMBER_COLUMNS`` for every pool membership, in walk order (tube
-    position, slot)."""
+    position, slot); with ``home_visit``, of the tubes that are (or are not) home visits."""
     stmt = (
         select(_T.c.barcode, _T.c.position, _M.c.slot, *(_R.c[c] for c in MANIFEST_MEMBER_COLUMNS[3:]))
         .select_from(_M.join(_T, _T.c.id == _M.c.tube_id).join(_R, _R.c.id == _M.c.resident_pk))
         .where(_M.c.campaign_id == campaign_id)
         .order_by(_T.c.position, _M.c.slot)
     )
+    if home_visit is not None:
+        stmt = stmt.where(_T.c.home_visit.is_(home_visit))
     return fetch_all_raw(conn, stmt)
 
 

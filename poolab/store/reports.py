@@ -118,8 +118,11 @@ def manifest_rows(conn: Connection, *, campaign_id: int) -> list[tuple[object, .
     ]
 
 
-def manifest_blocks(conn: Connection, *, campaign_id: int, size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
-    """``manifest_rows`` a block at a time (a city's manifest is never all in memory).
+def manifest_blocks(
+    conn: Connection, *, campaign_id: int, size: int = 50_000, home_visit: bool | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """``manifest_rows`` a block at a time (a city's manifest is never all in memory);
+    with ``home_visit``, only the tubes that are (True) or are not (False) home visits.
 
     Tube ids follow tube positions in a campaign made by ``campaign new`` (its tubes are
     inserted in walk order), and then ordering by tube id lets both stores walk the
@@ -139,6 +142,8 @@ def manifest_blocks(conn: Connection, *, campaign_id: int, size: int = 50_000) -
         .where(_T.c.campaign_id == campaign_id, _T.c.kind == "pool")
         .order_by(_T.c.id if in_order else _T.c.position, _M.c.slot)
     )
+    if home_visit is not None:
+        stmt = stmt.where(_T.c.home_visit.is_(home_visit))
     yield from fetch_blocks(conn, stmt, size)
 
 
@@ -164,6 +169,15 @@ def result_history(conn: Connection, *, tube_id: int) -> list[tuple[object, ...]
     ]
 
 
-def count_campaign_residents(conn: Connection, *, campaign_id: int) -> int:
-    """Residents placed in a pool tube of the campaign."""
-    return int(conn.execute(select(func.count()).select_from(_M).where(_M.c.campaign_id == campaign_id)).scalar() or 0)
+def count_campaign_residents(conn: Connection, *, campaign_id: int, home_visit: bool | None = None) -> int:
+    """Residents placed in a pool tube of the campaign (with ``home_visit``, in the tubes
+    that are, or are not, home visits)."""
+    if home_visit is None:
+        stmt = select(func.count()).select_from(_M).where(_M.c.campaign_id == campaign_id)
+    else:
+        stmt = (
+            select(func.count())
+            .select_from(_M.join(_T, _T.c.id == _M.c.tube_id))
+            .where(_M.c.campaign_id == campaign_id, _T.c.home_visit.is_(home_visit))
+        )
+    return int(conn.execute(stmt).scalar() or 0)

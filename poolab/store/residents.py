@@ -19,6 +19,15 @@ from poolab.store.tables import ImportRecord, Resident, ResidentChange
 
 FIELDS = ("name", "id_number", "phone", "compound", "building", "unit", "room", "household_id")
 NEW_COLUMNS = ("resident_id", *FIELDS, "event_id")
+HOME_VISIT = "home_visit"
+"""The optional roster column: imported only from a file that has it (a file without it
+leaves every stored flag as it was)."""
+
+
+def _fields(home_visit: bool) -> tuple[str, ...]:
+    return (*FIELDS, HOME_VISIT) if home_visit else FIELDS
+
+
 _R = Resident.__table__  # type: ignore[attr-defined]
 
 
@@ -44,14 +53,17 @@ def record_import(conn: Connection, *, scope: str, sha256: str, event_id: int) -
 
 
 @contextmanager
-def new_resident_writer(conn: Connection) -> Iterator[Callable[[Sequence[tuple[Any, ...]]], int] | None]:
+def new_resident_writer(
+    conn: Connection, *, home_visit: bool = False
+) -> Iterator[Callable[[Sequence[tuple[Any, ...]]], int] | None]:
     """Where an import's new residents go, a block at a time: on PostgreSQL one COPY for
     the whole file (``row_writer``: the server stores a block while the next is read);
-    None elsewhere (``upsert_residents`` inserts each block itself)."""
+    None elsewhere (``upsert_residents`` inserts each block itself). ``home_visit``: the
+    file has that column (its rows carry the flag last)."""
     if conn.dialect.name != "postgresql":
         yield None
         return
-    with row_writer(conn, _R, NEW_COLUMNS) as write:
+    with row_writer(conn, _R, ("resident_id", *_fields(home_visit), "event_id")) as write:
         yield write
 
 
@@ -68,16 +80,16 @@ def legacy_ids(conn: Connection) -> dict[str, str]:
 
 
 def _existing(
-    conn: Connection, ids: Sequence[str], legacy: Mapping[str, str]
-) -> dict[str, tuple[int, tuple[str, ...]]]:
-    """The stored residents (pk, FIELDS) of ``ids`` (normalised), keyed by normalised id."""
+    conn: Connection, ids: Sequence[str], legacy: Mapping[str, str], fields: Sequence[str] = FIELDS
+) -> dict[str, tuple[int, tuple[Any, ...]]]:
+    """The stored residents (pk, ``fields``) of ``ids`` (normalised), keyed by normalised id."""
     wanted = list(ids)
     if legacy:
         wanted += [legacy[i] for i in ids if i in legacy]
-    names = ", ".join(["id", "resident_id", *FIELDS])
+    names = ", ".join(["id", "resident_id", *fields])
     sqlite = conn.dialect.name == "sqlite"
     per = 900 if sqlite else 20_000  # SQLite's bound-variable limit; one array on PostgreSQL
-    existing: dict[str, tuple[int, tuple[str, ...]]] = {}
+    existing: dict[str, tuple[int, tuple[Any, ...]]] = {}
     for start in range(0, len(wanted), per):
         batch = wanted[start : start + per]
         if sqlite:
@@ -87,14 +99,17 @@ def _existing(
             result = conn.exec_driver_sql(f"SELECT {names} FROM resident WHERE resident_id = ANY(%s)", (batch,))
         for row in result:
             # keyed as ids are compared (a store from before ids were normalised holds "r1")
-            existing[normalise_scan(row[1])] = (row[0], tuple(row[2:]))
+            values = tuple(row[2:])
+            if len(fields) > len(FIELDS):  # SQLite gives the flag back as 0/1
+                values = (*values[:-1], bool(values[-1]))
+            existing[normalise_scan(row[1])] = (row[0], values)
     return existing
 
 
 def upsert_residents(
     conn: Connection,
     *,
-    columns: Mapping[str, Sequence[str]],
+    columns: Mapping[str, Sequence[Any]],
     event_id: int,
     empty: bool = False,
     legacy: Mapping[str, str] | None = None,
@@ -102,14 +117,16 @@ def upsert_residents(
 ) -> UpsertCounts:
     """Insert new residents and update changed ones (the replaced values go to
     ``resident_change``); ``columns`` holds ``resident_id`` (normalised) and every name
-    in FIELDS. ``empty``: the store held no resident when the import began, so nothing
-    is looked up; ``legacy``: the store's ids not in normalised form (``legacy_ids``);
-    ``write_new``: where new rows go (a ``new_resident_writer``), else ``insert_rows``.
+    in FIELDS, and ``home_visit`` (bools) when the file has that column. ``empty``: the
+    store held no resident when the import began, so nothing is looked up; ``legacy``:
+    the store's ids not in normalised form (``legacy_ids``); ``write_new``: where new
+    rows go (a ``new_resident_writer``), else ``insert_rows``.
     A file is upserted a chunk at a time: only the chunk's residents are read."""
     ids = columns["resident_id"]
     n = len(ids)
-    existing = {} if empty else _existing(conn, ids, legacy or {})
-    field_cols = [columns[f] for f in FIELDS]
+    fields = _fields(HOME_VISIT in columns)
+    existing = {} if empty else _existing(conn, ids, legacy or {}, fields)
+    field_cols = [columns[f] for f in fields]
     new_rows: list[tuple[object, ...]] = []
     changed: list[dict[str, object]] = []
     history: list[tuple[object, ...]] = []
@@ -124,15 +141,15 @@ def upsert_residents(
             unchanged += 1
         else:
             pk, before = old
-            changed.append({"pk": pk, "event_id": event_id, **dict(zip(FIELDS, values, strict=True))})
-            prev = {f: b for f, b, a in zip(FIELDS, before, values, strict=True) if a != b}
+            changed.append({"pk": pk, "event_id": event_id, **dict(zip(fields, values, strict=True))})
+            prev = {f: b for f, b, a in zip(fields, before, values, strict=True) if a != b}
             history.append((pk, event_id, json.dumps(prev, ensure_ascii=False)))
     if write_new is not None:
         write_new(new_rows)
     else:
-        insert_rows(conn, _R, NEW_COLUMNS, new_rows)
+        insert_rows(conn, _R, ("resident_id", *fields, "event_id"), new_rows)
     if changed:
-        stmt = update(_R).where(_R.c.id == bindparam("pk")).values({f: bindparam(f) for f in (*FIELDS, "event_id")})
+        stmt = update(_R).where(_R.c.id == bindparam("pk")).values({f: bindparam(f) for f in (*fields, "event_id")})
         conn.execute(stmt, changed)
         insert_rows(
             conn,

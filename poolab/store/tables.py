@@ -15,12 +15,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import Boolean, Column, DateTime, Index, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 
 def _ts() -> Column:
     return Column(DateTime(timezone=True), nullable=False)
+
+
+def _flag() -> Column:
+    """A yes/no column that the database fills with false when an insert leaves it out
+    (no Python-side default: bulk inserts that do not name it stay as fast as before)."""
+    return Column(Boolean, nullable=False, server_default=false())
 
 
 def _partial(condition: str) -> dict[str, Any]:
@@ -52,6 +58,10 @@ class Resident(SQLModel, table=True):
     """A resident as the latest roster import describes them."""
 
     __tablename__ = "resident"
+    __table_args__ = (
+        # the few home-visit residents, read by every `campaign new` without a scan of a city
+        Index("ix_resident_home_visit", "id", sqlite_where=text("home_visit = 1"), postgresql_where=text("home_visit")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     resident_id: str = Field(max_length=64, unique=True)
     name: str = ""
@@ -63,6 +73,9 @@ class Resident(SQLModel, table=True):
     room: str = ""
     household_id: str = Field(max_length=64, index=True)
     event_id: int
+    # sampled at home (the elderly living alone, the disabled, patients): pooled among
+    # themselves, on a manifest of their own (roster column home_visit)
+    home_visit: bool = Field(default=False, sa_column=_flag())
 
 
 class ResidentChange(SQLModel, table=True):
@@ -97,6 +110,8 @@ class Campaign(SQLModel, table=True):
     field_binding: bool = False
     compounds: str = "[]"  # JSON list; empty = every compound
     event_id: int
+    # the round this one follows (`campaign new --after`); NULL for a first round
+    after_id: int | None = None
 
 
 class Tube(SQLModel, table=True):
@@ -126,6 +141,8 @@ class Tube(SQLModel, table=True):
     # scanned in over the day) and for individual tubes.
     compound: str | None = Field(default=None, max_length=200)
     people: int | None = None
+    # a tube of home-visit residents only: on the home-visit manifest, not the walk's
+    home_visit: bool = Field(default=False, sa_column=_flag())
 
 
 class Member(SQLModel, table=True):
@@ -141,6 +158,25 @@ class Member(SQLModel, table=True):
     tube_id: int
     resident_pk: int
     slot: int
+    event_id: int
+
+
+class RoundCarry(SQLModel, table=True):
+    """What a round took over from the rounds before it, one row per resident it
+    concerns (written once by `campaign new --after`): ``isolated`` (confirmed positive
+    in an earlier round, not sampled), ``contact`` (a close contact of one; sampled alone,
+    left out or pooled as the round's ``--contacts`` said) and ``pending`` (in the
+    previous round's positive or inconclusive pool without an individual result: sampled
+    alone). ``since_id`` is the round of the positive (isolated, contact) or the previous
+    round (pending)."""
+
+    __tablename__ = "round_carry"
+    __table_args__ = (UniqueConstraint("campaign_id", "resident_pk"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int
+    resident_pk: int = Field(index=True)
+    reason: str = Field(max_length=16)
+    since_id: int | None = None
     event_id: int
 
 

@@ -67,9 +67,16 @@ def _environment() -> Environment:
         segment=lambda name: quote(str(name), safe=""),
         pct=percent,
         ct=lambda v: "-" if v is None else f"{v:.1f}",
+        share=_share,
     )
     env.globals.update(histogram=histogram)
     return env
+
+
+def _share(p: float | None) -> str:
+    from poolab.reports.rounds import percent_text  # estimates' module: only for a page that shows rounds
+
+    return percent_text(p)
 
 
 def _since(at: datetime, now: datetime) -> str:
