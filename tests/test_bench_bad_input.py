@@ -60,7 +60,7 @@ def test_target_the_kit_does_not_know(plated: tuple[str, str, list[dict[str, str
     wells = export_wells(rows)
     w, k, s, cts = wells[0]
     wells[0] = (w, k, s, {**cts, "E": 30.0})
-    _refused(url, write_export(tmp_path / "x.txt", code, wells), "well A1: target the kit default does not know", "'E'")
+    _refused(url, write_export(tmp_path / "x.txt", code, wells), "well A1: a target the kit default does not know", "'E'")
 
 
 def test_ct_that_is_not_a_number(plated: tuple[str, str, list[dict[str, str]], list[str]], tmp_path: Path) -> None:

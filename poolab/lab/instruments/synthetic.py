@@ -6,22 +6,58 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 QS_COLUMNS = ("Well", "Well Position", "Omit", "Sample Name", "Target Name", "Task", "Reporter", "Quencher", "CT")
+QS_FLAG_COLUMNS = ("NOAMP", "EXPFAIL", "THOLDFAIL", "BADROX", "NOISE", "SPIKE", "PRFDROP")
 _REPORTER = ("FAM", "VIC", "CY5")
+Wells = Sequence[tuple[str, str, str, Mapping[str, float | None]]]
+"""(well, kind, sample name, {target: Ct or None}) of each mapped well."""
+Flags = Mapping[tuple[str, str], Sequence[str]]
+"""(well, target) -> the flag columns set to Y on that row."""
 
 
 def _ct(ct: float | None, empty: str) -> str:
     return empty if ct is None else f"{ct:.3f}"
 
 
+def quantstudio_rows(
+    wells: Wells, *, size: int = 96, omitted: Sequence[str] = (), flags: Flags | None = None
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The classic QuantStudio results table (header, rows) of one plate, with ``Omit``
+    true for the ``omitted`` wells and, when ``flags`` is given, the flag columns (``Y``
+    where listed, ``N`` elsewhere; NOAMP ``Y`` on every target without a Ct)."""
+    columns = 24 if size == 384 else 12
+    header = QS_COLUMNS + (QS_FLAG_COLUMNS if flags is not None else ())
+    rows = []
+    for well, kind, sample, cts in wells:
+        row, col = ord(well[0]) - ord("A"), int(well[1:])
+        number = row * columns + col
+        task = {"negative_control": "NTC", "positive_control": "UNKNOWN"}.get(kind, "UNKNOWN")
+        for j, (target, ct) in enumerate(cts.items()):
+            fields = (
+                str(number),
+                well,
+                "true" if well in omitted else "false",
+                sample,
+                target,
+                task,
+                _REPORTER[j % 3],
+                "NFQ-MGB",
+                _ct(ct, "Undetermined"),
+            )
+            if flags is not None:
+                raised = set(flags.get((well, target), ()))
+                if ct is None:
+                    raised.add("NOAMP")
+                fields += tuple("Y" if f in raised else "N" for f in QS_FLAG_COLUMNS)
+            rows.append(fields)
+    return header, rows
+
+
 def quantstudio_text(
-    plate_barcode: str,
-    wells: Sequence[tuple[str, str, str, Mapping[str, float | None]]],
-    *,
-    size: int = 96,
+    plate_barcode: str, wells: Wells, *, size: int = 96, omitted: Sequence[str] = (), flags: Flags | None = None
 ) -> str:
     """A QuantStudio text export of one ``size``-well plate: ``wells`` are (well, kind,
-    sample name, {target: Ct or None}); no Ct is written ``Undetermined``."""
-    columns = 24 if size == 384 else 12
+    sample name, {target: Ct or None}); no Ct is written ``Undetermined``; ``omitted``
+    and ``flags`` as ``quantstudio_rows`` writes them."""
     lines = [
         f"* Block Type = {size}-Well Block" + (" (0.2mL)" if size == 96 else ""),
         "* Chemistry = TAQMAN",
@@ -32,30 +68,15 @@ def quantstudio_text(
         "* Quantification Cycle Method = Ct",
         "",
         "[Results]",
-        "\t".join(QS_COLUMNS),
     ]
-    for well, kind, sample, cts in wells:
-        row, col = ord(well[0]) - ord("A"), int(well[1:])
-        number = row * columns + col
-        task = {"negative_control": "NTC", "positive_control": "UNKNOWN"}.get(kind, "UNKNOWN")
-        for j, (target, ct) in enumerate(cts.items()):
-            fields = (
-                str(number),
-                well,
-                "false",
-                sample,
-                target,
-                task,
-                _REPORTER[j % 3],
-                "NFQ-MGB",
-                _ct(ct, "Undetermined"),
-            )
-            lines.append("\t".join(fields))
+    header, rows = quantstudio_rows(wells, size=size, omitted=omitted, flags=flags)
+    lines.append("\t".join(header))
+    lines += ["\t".join(fields) for fields in rows]
     lines += ["", "Analysis Type = Singleplex", ""]
     return "\r\n".join(lines)
 
 
-def cfx_text(wells: Sequence[tuple[str, str, str, Mapping[str, float | None]]]) -> str:
+def cfx_text(wells: Wells) -> str:
     """A CFX Maestro "Quantification Cq Results" CSV of one plate (no Cq: ``NaN``)."""
     content = {"negative_control": "Neg Ctrl", "positive_control": "Pos Ctrl", "sample": "Unkn"}
     lines = [",Well,Fluor,Target,Content,Sample,Biological Set Name,Cq,Cq Mean,Cq Std. Dev"]
