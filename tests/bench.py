@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from poolab.lab.instruments.synthetic import Flags, cfx_text, quantstudio_rows, quantstudio_text
+from poolab.lab.instruments.synthetic import Flags, cfx_text, quantstudio_text, quantstudio_workbook
 from tests.workflow import read_csv, run
 
 Cts = Mapping[str, float | None]
@@ -81,78 +81,8 @@ def write_workbook(
     amp_status: Mapping[tuple[str, str], str] | None = None,
     quality: Mapping[tuple[str, str], str] | None = None,
 ) -> Path:
-    """A QuantStudio export saved as Excel, laid out as the instrument software lays it
-    out: sheet Results with key/value rows, a blank row and the table. ``quantstudio``:
-    the classic columns (Sample Name, Target Name, CT, flag columns Y/N); ``designandanalysis``:
-    the Design & Analysis columns (Sample, Target, Amp Status, Result Quality Issues, Cq,
-    UNDETERMINED for no Cq). Numbers are written as numbers, Omit as a boolean cell."""
-    from openpyxl import Workbook
-
-    header, rows = quantstudio_rows(wells, omitted=omitted, flags=flags if layout == "quantstudio" else None)
-    book = Workbook()
-    setup = book.active
-    setup.title = "Sample Setup"
-    setup.append(["Well", "Well Position", "Sample Name"])
-    sheet = book.create_sheet("Results")
-    keys = (
-        [
-            ("Block Type", "96-Well Block (0.2mL)"),
-            ("Experiment Barcode", plate),
-            ("Instrument Type", "QuantStudio(TM) 5 System"),
-        ]
-        if layout == "quantstudio"
-        else [("File Name", f"{plate}.eds"), ("Barcode", plate), ("Instrument Type", "QuantStudio™ 7 Pro System")]
+    """A QuantStudio export saved as Excel (``quantstudio_workbook``), written to ``path``."""
+    path.write_bytes(
+        quantstudio_workbook(plate, wells, layout, omitted=omitted, flags=flags, amp_status=amp_status, quality=quality)
     )
-    for key, value in keys:
-        sheet.append([key, value])
-    sheet.append([])
-    if layout == "quantstudio":
-        sheet.append(list(header) + ["Amp Status"])
-    else:
-        sheet.append(
-            [
-                "Well",
-                "Well Position",
-                "Omit",
-                "Sample",
-                "Target",
-                "Task",
-                "Reporter",
-                "Quencher",
-                "Amp Status",
-                "Amp Score",
-                "Result Quality Issues",
-                "Cq",
-            ]
-        )
-    for fields in rows:
-        number, well, omit, sample, target, task, reporter, quencher, ct = fields[:9]
-        value: object = (
-            float(ct) if ct != "Undetermined" else ("Undetermined" if layout == "quantstudio" else "UNDETERMINED")
-        )
-        status = (amp_status or {}).get((well, target), "Amp" if isinstance(value, float) else "No Amp")
-        if layout == "quantstudio":
-            sheet.append(
-                [
-                    int(number),
-                    well,
-                    omit == "true",
-                    sample,
-                    target,
-                    task,
-                    reporter,
-                    quencher,
-                    value,
-                    *fields[9:],
-                    status,
-                ]
-            )
-        else:
-            issue = (quality or {}).get((well, target), "")
-            sheet.append(
-                [int(number), well, omit == "true", sample, target, task, reporter, quencher, status, 0.9, issue, value]
-            )
-    sheet.append([])
-    sheet.append(["Analysis Type", "Singleplex"])
-    book.save(path)
     return path

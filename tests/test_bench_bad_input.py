@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench import export_wells, plate_maps, received_campaign, write_export
+from tests.bench import Cts, export_wells, plate_maps, received_campaign, write_export
 from tests.workflow import run
 
 pytestmark = pytest.mark.store
@@ -73,7 +73,9 @@ def test_targets_that_do_not_match_the_kit_are_said_first(
     the kit's; each row's line follows with the target once (no cascade of "no row for
     ORF1ab" lines); the problems file carries the file's real line numbers."""
     url, code, rows, _ = plated
-    wells = [(w, k, s, {"E": None, "RdRP": None, "IC": cts["IC"]}) for w, k, s, cts in export_wells(rows)]
+    wells: list[tuple[str, str, str, Cts]] = [
+        (w, k, s, {"E": None, "RdRP": None, "IC": cts["IC"]}) for w, k, s, cts in export_wells(rows)
+    ]
     path = write_export(tmp_path / "x.txt", code, wells)
     r = run(url, "results", "import", "day1", str(path))
     assert 1 == r.exit_code

@@ -79,7 +79,12 @@ class _Lines:
         self.seen: list[str] = []
         assert proc.stdout is not None
         stdout = proc.stdout
-        threading.Thread(target=lambda: [self.queue.put(line.rstrip("\n")) for line in stdout], daemon=True).start()
+
+        def pump() -> None:
+            for line in stdout:
+                self.queue.put(line.rstrip("\n"))
+
+        threading.Thread(target=pump, daemon=True).start()
 
     def wait_for(self, needle: str, timeout: float = 60.0) -> str:
         deadline = time.monotonic() + timeout

@@ -32,7 +32,7 @@ def quantstudio_rows(
         number = row * columns + col
         task = {"negative_control": "NTC", "positive_control": "UNKNOWN"}.get(kind, "UNKNOWN")
         for j, (target, ct) in enumerate(cts.items()):
-            fields = (
+            fields: tuple[str, ...] = (
                 str(number),
                 well,
                 "true" if well in omitted else "false",
@@ -86,3 +86,95 @@ def cfx_text(wells: Wells) -> str:
             cq = _ct(ct, "NaN")
             lines.append(f",{name},{_REPORTER[j % 3]},{target},{content.get(kind, 'Unkn')},{sample},,{cq},{cq},0")
     return "\n".join(lines) + "\n"
+
+
+def quantstudio_workbook(
+    plate: str,
+    wells: Wells,
+    layout: str = "quantstudio",
+    *,
+    omitted: tuple[str, ...] = (),
+    flags: Flags | None = None,
+    amp_status: Mapping[tuple[str, str], str] | None = None,
+    quality: Mapping[tuple[str, str], str] | None = None,
+) -> bytes:
+    """A QuantStudio export saved as Excel, laid out as the instrument software lays it
+    out: sheet Results with key/value rows, a blank row and the table. ``quantstudio``:
+    the classic columns (Sample Name, Target Name, CT, flag columns Y/N); ``designandanalysis``:
+    the Design & Analysis columns (Sample, Target, Amp Status, Result Quality Issues, Cq,
+    UNDETERMINED for no Cq). Numbers are written as numbers, Omit as a boolean cell.
+    Needs openpyxl (``poolab[test]``: the tests' and benchmarks' writer; poolab reads
+    workbooks with calamine)."""
+    import io
+
+    from openpyxl import Workbook
+
+    header, rows = quantstudio_rows(wells, omitted=omitted, flags=flags if layout == "quantstudio" else None)
+    book = Workbook()
+    setup = book.active
+    setup.title = "Sample Setup"
+    setup.append(["Well", "Well Position", "Sample Name"])
+    sheet = book.create_sheet("Results")
+    keys = (
+        [
+            ("Block Type", "96-Well Block (0.2mL)"),
+            ("Experiment Barcode", plate),
+            ("Instrument Type", "QuantStudio(TM) 5 System"),
+        ]
+        if layout == "quantstudio"
+        else [("File Name", f"{plate}.eds"), ("Barcode", plate), ("Instrument Type", "QuantStudio™ 7 Pro System")]
+    )
+    for key, said in keys:
+        sheet.append([key, said])
+    sheet.append([])
+    if layout == "quantstudio":
+        sheet.append(list(header) + ["Amp Status"])
+    else:
+        sheet.append(
+            [
+                "Well",
+                "Well Position",
+                "Omit",
+                "Sample",
+                "Target",
+                "Task",
+                "Reporter",
+                "Quencher",
+                "Amp Status",
+                "Amp Score",
+                "Result Quality Issues",
+                "Cq",
+            ]
+        )
+    for fields in rows:
+        number, well, omit, sample, target, task, reporter, quencher, ct = fields[:9]
+        value: float | str = (
+            float(ct) if ct != "Undetermined" else ("Undetermined" if layout == "quantstudio" else "UNDETERMINED")
+        )
+        status = (amp_status or {}).get((well, target), "Amp" if isinstance(value, float) else "No Amp")
+        if layout == "quantstudio":
+            sheet.append(
+                [
+                    int(number),
+                    well,
+                    omit == "true",
+                    sample,
+                    target,
+                    task,
+                    reporter,
+                    quencher,
+                    value,
+                    *fields[9:],
+                    status,
+                ]
+            )
+        else:
+            issue = (quality or {}).get((well, target), "")
+            sheet.append(
+                [int(number), well, omit == "true", sample, target, task, reporter, quencher, status, 0.9, issue, value]
+            )
+    sheet.append([])
+    sheet.append(["Analysis Type", "Singleplex"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

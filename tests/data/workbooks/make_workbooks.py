@@ -40,9 +40,9 @@ def classic_xls(path: str) -> None:
         ("Experiment Barcode", "L000000001T"),
         ("Instrument Type", "ViiA 7"),
     ]
-    for r, (key, value) in enumerate(keys):
+    for r, (key, said) in enumerate(keys):
         sheet.write(r, 0, key)
-        sheet.write(r, 1, value)
+        sheet.write(r, 1, said)
     start = len(keys) + 1  # a blank row, then the table
     for c, name in enumerate(HEADER):
         sheet.write(start, c, name)
