@@ -276,11 +276,10 @@ def results_watch(
 
     options = ImportOptions(fmt=fmt, kit=kit, columns=columns, amend=amend, reason=reason, encoding=encoding)
     refused = imported = 0
+    outcomes = watch_folder(app.store(), name, folder, operator=app.operator, options=options, settle=settle, poll=poll)
     click.echo(f"watching {folder} for exports of campaign {name}; Ctrl-C to stop")
     try:
-        for outcome in watch_folder(
-            app.store(), name, folder, operator=app.operator, options=options, settle=settle, poll=poll
-        ):
+        for outcome in outcomes:
             for line in outcome_lines(outcome):
                 click.echo(line)
             refused += outcome.refused

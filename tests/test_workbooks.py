@@ -8,12 +8,14 @@ import csv
 from pathlib import Path
 
 import pytest
+from hypothesis import given
 
 from poolab.errors import InputRejected
 from poolab.lab.instruments import read_export
 from poolab.lab.instruments.model import reading_ct
 from poolab.lab.instruments.verdicts import VerdictColumns
 from tests.bench import NEGATIVE, write_workbook
+from tests.strategies import verdict_rows
 
 ALLOTROPY = Path(__file__).parent / "data" / "allotropy"
 WORKBOOKS = Path(__file__).parent / "data" / "workbooks"
@@ -254,3 +256,13 @@ def test_verdict_words_never_guessed(column: str, value: str) -> None:
     row = [value if h == column else "" for h in header]
     _omitted, _flags, problems = VerdictColumns.of(header).read(row, False)
     assert [value] == [v for v, _why in problems]
+
+
+@given(verdict_rows())
+def test_the_ordinary_row_shortcut_agrees_with_the_word_by_word_reading(
+    case: tuple[list[str], list[str], bool],
+) -> None:
+    """read's fast path for an ordinary row gives exactly what reading each word gives."""
+    header, row, has_ct = case
+    columns = VerdictColumns.of(header)
+    assert columns._read(row, has_ct) == columns.read(row, has_ct)

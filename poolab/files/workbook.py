@@ -74,7 +74,8 @@ class Workbook:
             values = raw.to_python(skip_empty_area=False)
         except CalamineError as exc:
             raise _unreadable(self.source, exc) from None
-        return Sheet(name, tuple(tuple(cell_text(v) for v in row) for row in values), 1)
+        # most cells are text already: only the others go through cell_text
+        return Sheet(name, tuple(tuple(v if v.__class__ is str else cell_text(v) for v in row) for row in values), 1)
 
 
 def cell_text(value: object) -> str:

@@ -90,7 +90,6 @@ def import_files(
     store: Store, campaign: str, paths: Iterable[str], *, operator: str, options: ImportOptions
 ) -> Iterator[FileOutcome]:
     """Each file imported on its own, in the order given, as it goes (a caller can say
-    each file's line while the next is read)."""
+    each file's line while the next is read). The campaign and the kit are checked now."""
     check_target(store, campaign, options)
-    for path in paths:
-        yield import_one(store, campaign, os.fspath(path), operator=operator, options=options)
+    return (import_one(store, campaign, os.fspath(path), operator=operator, options=options) for path in paths)

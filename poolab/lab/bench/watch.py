@@ -65,12 +65,25 @@ def watch_folder(
     Ends when ``stop`` is set; Ctrl-C (or SIGTERM made one, as the CLI does) raises
     KeyboardInterrupt out of it, and a file interrupted half-way through its import is
     left unrecorded (its transaction rolled back) for the next watch."""
-    from watchfiles import Change, watch
-
     if not os.path.isdir(folder):
         raise PoolabError(f"{folder}: no such folder to watch")
-    check_target(store, campaign, options)
-    stop = stop or threading.Event()
+    check_target(store, campaign, options)  # now, not at the first file: a wrong name is said at once
+    return _watch(store, campaign, folder, operator, options, settle, poll, tick, stop or threading.Event())
+
+
+def _watch(
+    store: Store,
+    campaign: str,
+    folder: str,
+    operator: str,
+    options: ImportOptions,
+    settle: float,
+    poll: bool,
+    tick: float,
+    stop: threading.Event,
+) -> Iterator[FileOutcome]:
+    from watchfiles import Change, watch
+
     pending: dict[str, tuple[tuple[int, int], float]] = {}  # path -> (size, mtime), since when
     taken: dict[str, tuple[int, int]] = {}  # path -> (size, mtime) when imported or refused
 
@@ -84,7 +97,7 @@ def watch_folder(
             pending[path] = (seen, now)
 
     start = time.monotonic()
-    for entry in sorted(os.scandir(folder), key=lambda e: (e.stat().st_mtime_ns, e.name)):
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         note(entry.path, start)
     events = watch(
         folder,

@@ -14,6 +14,13 @@ import attrs
 
 from poolab.lab.instruments import constants as C
 
+# the words of an ordinary reading, as instruments write them (the fast path of ``read``)
+_PLAIN_FALSE = frozenset({"false", "False", "FALSE", ""})
+_PLAIN_NO = frozenset({"N", "n", ""})
+_PLAIN_NOAMP = frozenset({"N", "n", "", "Y", "y"})  # NOAMP Y is ordinary where there is no Ct
+_PLAIN_AMP = frozenset({"Amp", "AMP", "amp", ""})
+_PLAIN_NO_AMP = frozenset({"No Amp", "NO_AMP", "No_Amp", "no amp", ""})
+
 
 def _index(header: Sequence[str], name: str) -> int | None:
     wanted = name.lower()
@@ -48,7 +55,26 @@ class VerdictColumns:
         """(omitted, flags, problems) of one row; ``has_ct``: the row's Ct is a number.
         A problem is (value, why): a verdict column holding a word it never holds, which
         refuses the file rather than guess whether the instrument trusted the reading."""
+        n = len(row)
+        # the ordinary row (nothing omitted, every flag N, amplification as the Ct says,
+        # no quality issue) is most of a plate: said at once, without the word-by-word reading
+        if (
+            (self.omit is None or (self.omit < n and row[self.omit] in _PLAIN_FALSE))
+            and all(i < n and row[i] in _PLAIN_NO for _name, i in self.flags)
+            and (self.quality is None or self.quality >= n or not row[self.quality])
+            and (
+                self.noamp is None
+                or (self.noamp < n and row[self.noamp] in (_PLAIN_NOAMP if not has_ct else _PLAIN_NO))
+            )
+            and (
+                self.amp_status is None
+                or (self.amp_status < n and row[self.amp_status] in (_PLAIN_AMP if has_ct else _PLAIN_NO_AMP))
+            )
+        ):
+            return False, (), []
+        return self._read(row, has_ct)
 
+    def _read(self, row: Sequence[str], has_ct: bool) -> tuple[bool, tuple[str, ...], list[tuple[str, str]]]:
         def cell(i: int | None) -> str:
             return row[i].strip() if i is not None and i < len(row) else ""
 
