@@ -98,7 +98,7 @@ def summary_line(file: str, b: BenchImportSummary) -> list[str]:
         f"{file}: plate {b.plate} ({b.format}, kit {b.kit}): {calls}; "
         f"{s.recorded} recorded, {s.unchanged} unchanged{extra}{said}"
     ]
-    lines += [f"  {w}: no call, on the rerun list" for w in b.instrument_voided]
+    lines += [f"  well {w} (no call: on the rerun list)" for w in b.instrument_voided]
     lines += [
         f"  plate {b.plate} has no valid result: {failure}; its samples are on the rerun list"
         for failure in b.control_failures

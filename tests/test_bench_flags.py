@@ -69,7 +69,7 @@ def test_omitted_and_flagged_wells_are_never_cleared(plated: Plated, tmp_path: P
         path = write_workbook(tmp_path / "run.xlsx", code, wells, omitted=omit, flags=flags)
     out = _import(url, path)
     assert "3 well(s) omitted or flagged on the instrument" in out, out
-    assert f"{_well_of(rows, omitted)} omitted on the instrument: no call" in out
+    assert f"  well {_well_of(rows, omitted)} omitted on the instrument (no call: on the rerun list)" in out
     expected = {"positive": 1, "negative": len(tubes) - 4, "inconclusive": 0, "invalid": 3}
     assert expected == _status(url)
     reasons = _rerun(url, tmp_path)
