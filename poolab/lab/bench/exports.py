@@ -71,13 +71,14 @@ def _targets_refusal(source: str, calls: PlateCalls, kit: Kit, where: str) -> In
         f"{source}{where}: the file's targets are {theirs}; the kit {kit.name} expects {t1}, {t2} and the "
         f"internal control {kit.internal_control} (choose the kit with --kit, or name these targets in its "
         "[aliases]); nothing was recorded",
-        [p for p in calls.problems],
+        list(calls.problems),
     )
 
 
-def _instrument_flags(calls: PlateCalls) -> str:
-    """Every well the instrument voided, with why (the import's event keeps it whole)."""
-    return "; ".join(f"{c.well} {c.note}" for c in (*calls.samples, *calls.controls) if c.note)
+def _voided(calls: PlateCalls) -> tuple[str, ...]:
+    """Every well the instrument omitted or flagged, with why ("C5 flagged by the
+    instrument: EXPFAIL on N"): the import's line lists them, its event keeps them."""
+    return tuple(f"{c.well} {c.note}" for c in (*calls.samples, *calls.controls) if c.note)
 
 
 @pauses_gc
@@ -178,7 +179,7 @@ def import_file(
         message = "; ".join(calls.failures)
         # a tube made invalid by an earlier export of this plate is not re-run by this one
         same_run = results_of_plate(conn, plate_id=record.id, tube_ids=tube_ids)
-        flagged = _instrument_flags(calls)
+        voided = _voided(calls)
         summary = record_calls(
             conn,
             info,
@@ -196,7 +197,7 @@ def import_file(
                 "kit": rules.describe(),
                 "controls": message or "passed",
                 **({"sheet": export.sheet} if export.sheet else {}),
-                **({"flagged": flagged} if flagged else {}),
+                **({"flagged": "; ".join(voided)} if voided else {}),
                 "wells": _detail_wells(calls, rules),
             },
             same_run=same_run,
@@ -209,7 +210,6 @@ def import_file(
         counts: dict[str, int] = {}
         for c in calls.samples:
             counts[c.call] = counts.get(c.call, 0) + 1
-        voided = tuple(f"{c.well} {c.note}" for c in (*calls.samples, *calls.controls) if c.note)
         return BenchImportSummary(
             summary, found, code, rules.describe(), tuple(sorted(counts.items())), calls.failures, voided, export.sheet
         )
