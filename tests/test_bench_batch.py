@@ -33,6 +33,42 @@ def plated(store_url: str, small_roster_csv: Path, tmp_path: Path) -> tuple[str,
     return store_url, code, rows, tubes
 
 
+def test_watch_folder_by_polling(plated: tuple[str, str, list[dict[str, str]], list[str]], tmp_path: Path) -> None:
+    """The library's watch, reading the folder itself (--poll, for SMB/NFS mounts): an
+    export already there and one written later are each taken once; setting ``stop``
+    ends it."""
+    from poolab.lab.bench.batch import ImportOptions
+    from poolab.lab.bench.watch import watch_folder
+    from poolab.store.engine import open_store
+
+    url, code, rows, tubes = plated
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_export(folder / "first.txt", code, export_wells(rows))
+    stop = threading.Event()
+    store = open_store(url)
+    seen: list[str] = []
+    try:
+        outcomes = watch_folder(
+            store, "day1", str(folder), operator="t", options=ImportOptions(), settle=0.3, poll=True, stop=stop
+        )
+
+        def later() -> None:
+            time.sleep(1.5)
+            write_workbook(folder / "second.xlsx", code, export_wells(rows))
+            time.sleep(3.0)
+            stop.set()
+
+        threading.Thread(target=later, daemon=True).start()
+        for outcome in outcomes:
+            assert outcome.summary is not None, outcome.error
+            seen.append(os.path.basename(outcome.path))
+    finally:
+        store.dispose()
+    assert ["first.txt", "second.xlsx"] == seen
+    assert len(tubes) == _resulted(url)
+
+
 def _resulted(url: str) -> int:
     return int(json.loads(run(url, "status", "day1", "--json").output)["tubes"]["resulted"])
 

@@ -266,3 +266,12 @@ def test_the_ordinary_row_shortcut_agrees_with_the_word_by_word_reading(
     header, row, has_ct = case
     columns = VerdictColumns.of(header)
     assert columns._read(row, has_ct) == columns.read(row, has_ct)
+
+
+def test_format_and_content_must_agree(tmp_path: Path) -> None:
+    """--format cfx (or long) on a workbook, --format designandanalysis on a text file:
+    one refusal saying what the file is."""
+    book = ALLOTROPY / "appbio_quantstudio_example10.xlsx"
+    assert "an Excel workbook, but --format cfx reads a text file" in _refusal(book, "cfx").summary
+    text = ALLOTROPY / "appbio_quantstudio_example01.txt"
+    assert "not an Excel workbook" in _refusal(text, "designandanalysis").summary
