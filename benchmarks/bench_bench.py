@@ -3,14 +3,19 @@ and a district's day of plates (100+), beside a raw parse of the same files.
 
 Builds the synthetic district (97,488 residents, 9,764 pool tubes) in a temporary SQLite
 store, receives every tube, lays them onto 96-well plates (``plate new``), writes one
-QuantStudio text export per plate (``poolab.lab.instruments.synthetic``) and then times:
+QuantStudio export per plate (``poolab.lab.instruments.synthetic``), as text with the flag
+columns (a flagged well every 50th) and as the same export saved as Excel (.xlsx), and
+then times:
 
-- raw parse: ``csv.reader`` over each file's [Results] block (the least any reader does);
-- poolab's reader alone (``read_export``: sections, columns, readings);
+- raw parse: ``csv.reader`` over each file's [Results] block, and calamine's rows of each
+  workbook's Results sheet (the least any reader does);
+- poolab's reader alone (``read_export``: sections or sheet, columns, verdicts, readings);
 - ``import_file`` in process, plate by plate (reader + plate map + kit + controls +
   ``record_calls``), median and total for all plates;
 - ``poolab results import`` as a command (a new process each: warm numba cache), for
-  a few plates of the same store.
+  a few plates of the same store: the old way, one command a plate;
+- ``poolab results import day1 FILE...``: the whole day in one command, text and .xlsx,
+  each into its own copy of the store as it was before any import.
 
     .venv/bin/python benchmarks/bench_bench.py [--plates N]
 """
@@ -21,6 +26,8 @@ import argparse
 import csv
 import io
 import os
+import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -32,12 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, format_table, machine_lines, median
 
 
-def _district(folder: Path, plates_wanted: int | None) -> tuple[object, list[Path]]:
+def _district(folder: Path, plates_wanted: int | None) -> tuple[object, list[Path], list[Path]]:
     from poolab.field.campaigns import create_campaign
     from poolab.field.sampling import write_manifest
     from poolab.field.scans import scan_lines
     from poolab.lab.bench.plates import new_plates
-    from poolab.lab.instruments.synthetic import quantstudio_text
+    from poolab.lab.instruments.synthetic import quantstudio_text, quantstudio_workbook
     from poolab.lab.reception import receive
     from poolab.roster.file import write_roster_csv
     from poolab.roster.synthetic import generate_district
@@ -70,12 +77,43 @@ def _district(folder: Path, plates_wanted: int | None) -> tuple[object, list[Pat
             else:
                 cts = {"ORF1ab": None, "N": None, "IC": 26.0 + (i % 7) / 3}
             plates.setdefault(row["plate_barcode"], []).append((row["well"], kind, row["tube_barcode"], cts))
-    files = []
+    files, books = [], []
     for code, wells in list(plates.items())[:plates_wanted]:
+        flags = {(w[0], "N"): ("EXPFAIL",) for n, w in enumerate(wells) if n % 50 == 49}
         path = folder / f"run-{code}.txt"
-        path.write_bytes(quantstudio_text(code, wells).encode("utf-8"))
+        path.write_bytes(quantstudio_text(code, wells, flags=flags).encode("utf-8"))
         files.append(path)
-    return store, files
+        book = folder / f"run-{code}.xlsx"
+        book.write_bytes(quantstudio_workbook(code, wells, flags=flags))
+        books.append(book)
+    return store, files, books
+
+
+def _raw_sheet(path: Path) -> int:
+    from python_calamine import CalamineWorkbook
+
+    return len(CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Results").to_python())
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _one_command(db: Path, files: list[Path]) -> tuple[float, float, str]:
+    """Wall time and CPU time (user + system: what a quiet machine's wall time comes
+    close to, the command being single-threaded) of one ``poolab results import day1
+    FILE...``, and its summary line."""
+    cpu = _children_cpu()
+    t = time.perf_counter()
+    out = subprocess.run(
+        [str(ROOT / ".venv/bin/poolab"), "--db", f"sqlite:///{db}", "results", "import", "day1", *map(str, files)],
+        capture_output=True,
+        text=True,
+    )
+    took = time.perf_counter() - t
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    return took, _children_cpu() - cpu, out.stdout.strip().splitlines()[-2]
 
 
 def _raw_parse(path: Path) -> int:
@@ -97,18 +135,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        store, files = _district(folder, args.plates)
+        store, files, books = _district(folder, args.plates)
         print(f"district store, {len(files)} plates mapped and exported in {time.perf_counter() - t0:.1f} s")
+        for copy in ("batch-text.db", "batch-xlsx.db"):  # the store before any import, for each day in one go
+            # SQLite's backup API: copying the open file with shutil would drop this
+            # process's POSIX locks on it when the copy closes its descriptor
+            with sqlite3.connect(folder / "poolab.db") as src, sqlite3.connect(folder / copy) as dst:
+                src.backup(dst)
         commands = files[: args.commands]
         in_process = files[args.commands :]
-        raw, ours = [], []
-        for path in files:
+        raw, ours, raw_books, our_books = [], [], [], []
+        for path, book in zip(files, books, strict=True):
             t = time.perf_counter()
             _raw_parse(path)
             raw.append(time.perf_counter() - t)
             t = time.perf_counter()
             read_export(path.read_bytes(), str(path), "auto")
             ours.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            _raw_sheet(book)
+            raw_books.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            read_export(book.read_bytes(), str(book), "auto")
+            our_books.append(time.perf_counter() - t)
         # warm: one plate first (imports, statement compilation), not counted
         imports = []
         for path in in_process:
@@ -116,8 +165,9 @@ def main() -> None:
             import_file(store, "day1", path, operator="bench")  # type: ignore[arg-type]
             imports.append(time.perf_counter() - t)
         env = dict(os.environ)
-        cli = []
+        cli, cli_cpu = [], []
         for path in commands:
+            cpu = _children_cpu()
             t = time.perf_counter()
             out = subprocess.run(
                 [
@@ -134,21 +184,44 @@ def main() -> None:
                 env=env,
             )
             cli.append(time.perf_counter() - t)
+            cli_cpu.append(_children_cpu() - cpu)
             assert out.returncode == 0, out.stderr
         again = time.perf_counter()
         import_file(store, "day1", in_process[0], operator="bench")  # type: ignore[arg-type]
         noop = time.perf_counter() - again
+        day_text, cpu_text, said_text = _one_command(folder / "batch-text.db", files)
+        day_books, cpu_books, said_books = _one_command(folder / "batch-xlsx.db", books)
         rows = [
             ("raw csv.reader of [Results]", f"{1000 * median(raw):.2f}", f"{sum(raw):.3f}", str(len(raw))),
             ("poolab reader (read_export)", f"{1000 * median(ours):.2f}", f"{sum(ours):.3f}", str(len(ours))),
+            (
+                "raw calamine rows of Results (.xlsx)",
+                f"{1000 * median(raw_books):.2f}",
+                f"{sum(raw_books):.3f}",
+                str(len(raw_books)),
+            ),
+            (
+                "poolab reader, .xlsx (read_export)",
+                f"{1000 * median(our_books):.2f}",
+                f"{sum(our_books):.3f}",
+                str(len(our_books)),
+            ),
             ("import_file, in process", f"{1000 * median(imports):.1f}", f"{sum(imports):.2f}", str(len(imports))),
             ("  first plate (cold imports)", f"{1000 * imports[0]:.1f}", "", "1"),
             ("poolab results import (command)", f"{1000 * median(cli):.0f}", f"{sum(cli):.2f}", str(len(cli))),
+            ("  its CPU time (user + system)", f"{1000 * median(cli_cpu):.0f}", f"{sum(cli_cpu):.2f}", str(len(cli))),
             ("same export again (no-op)", f"{1000 * noop:.1f}", "", "1"),
         ]
         print(format_table(("96-well QuantStudio export", "median ms", "total s", "plates"), rows))
         per_plate = median(imports)
         print(f"a district's day of {len(files)} plates at the in-process median: {per_plate * len(files):.1f} s")
+        print(
+            f"a district's day of {len(files)} plates as one command per plate (the old way, at the median): "
+            f"{median(cli) * len(files):.1f} s"
+        )
+        print(f"the day in one command, text exports:  {day_text:.2f} s, CPU {cpu_text:.2f} s ({said_text})")
+        print(f"the day in one command, .xlsx exports: {day_books:.2f} s, CPU {cpu_books:.2f} s ({said_books})")
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         store.dispose()  # type: ignore[attr-defined]
 
 

@@ -22,7 +22,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where}: {self.message} (value {redact(self.value)!r})"
+        # redact already shows control characters as escapes: quoted, not repr'd, so a tab
+        # reads \t and not \\t
+        return f"{where}: {self.message} (value '{redact(self.value)}')"
 
 
 class PoolabError(Exception):

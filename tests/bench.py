@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from poolab.lab.instruments.synthetic import cfx_text, quantstudio_text
+from poolab.lab.instruments.synthetic import Flags, cfx_text, quantstudio_text, quantstudio_workbook
 from tests.workflow import read_csv, run
 
 Cts = Mapping[str, float | None]
@@ -54,8 +54,35 @@ def export_wells(
     return wells
 
 
-def write_export(path: Path, plate: str, wells: list[tuple[str, str, str, Cts]], fmt: str = "quantstudio") -> Path:
-    """A QuantStudio text export or a CFX Maestro CSV of one plate."""
-    text = quantstudio_text(plate, wells) if fmt == "quantstudio" else cfx_text(wells)
+def write_export(
+    path: Path,
+    plate: str,
+    wells: list[tuple[str, str, str, Cts]],
+    fmt: str = "quantstudio",
+    *,
+    omitted: tuple[str, ...] = (),
+    flags: Flags | None = None,
+) -> Path:
+    """A QuantStudio text export (with Omit and, given ``flags``, the flag columns) or a
+    CFX Maestro CSV of one plate."""
+    text = quantstudio_text(plate, wells, omitted=omitted, flags=flags) if fmt == "quantstudio" else cfx_text(wells)
     path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def write_workbook(
+    path: Path,
+    plate: str,
+    wells: list[tuple[str, str, str, Cts]],
+    layout: str = "quantstudio",
+    *,
+    omitted: tuple[str, ...] = (),
+    flags: Flags | None = None,
+    amp_status: Mapping[tuple[str, str], str] | None = None,
+    quality: Mapping[tuple[str, str], str] | None = None,
+) -> Path:
+    """A QuantStudio export saved as Excel (``quantstudio_workbook``), written to ``path``."""
+    path.write_bytes(
+        quantstudio_workbook(plate, wells, layout, omitted=omitted, flags=flags, amp_status=amp_status, quality=quality)
+    )
     return path

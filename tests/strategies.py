@@ -367,3 +367,24 @@ def round_specs(draw: st.DrawFn, buildings: list[tuple[str, str]]) -> dict[str, 
         "risk_pool_size": draw(st.integers(1, pool_size)),
         "seed": draw(st.integers(0, 2**32 - 1)),
     }
+
+
+# --- instrument verdict columns (poolab.lab.instruments.verdicts) ------------------------------
+
+VERDICT_HEADER = ("Omit", "NOAMP", "EXPFAIL", "BADROX", "NOISE", "Amp Status", "Result Quality Issues")
+_VERDICT_WORDS = {
+    "Omit": ["false", "False", "FALSE", "true", "TRUE", "", " false", "maybe"],
+    "flag": ["N", "n", "Y", "y", "", " N", "yes"],
+    "Amp Status": ["Amp", "AMP", "No Amp", "NO_AMP", "no amp", "Inconclusive", "INCONCLUSIVE", "", "Reviewed"],
+    "Result Quality Issues": ["", "", " ", "Cq confidence", "BADROX; NOISE"],
+}
+
+
+@st.composite
+def verdict_rows(draw: st.DrawFn) -> tuple[list[str], list[str], bool]:
+    """(header, row, has_ct): some of the verdict columns in any order, each with the words
+    instruments write (any case, blanks, padded) and some they never do; rows may be short."""
+    columns = draw(st.lists(st.sampled_from(VERDICT_HEADER), unique=True, max_size=len(VERDICT_HEADER)))
+    row = [draw(st.sampled_from(_VERDICT_WORDS.get(c, _VERDICT_WORDS["flag"]))) for c in columns]
+    cut = draw(st.integers(0, len(row)))
+    return columns, row[: len(row) - cut] if draw(st.booleans()) else row, draw(st.booleans())

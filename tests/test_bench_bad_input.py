@@ -3,12 +3,13 @@ nothing stored."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 import pytest
 
-from tests.bench import export_wells, plate_maps, received_campaign, write_export
+from tests.bench import Cts, export_wells, plate_maps, received_campaign, write_export
 from tests.workflow import run
 
 pytestmark = pytest.mark.store
@@ -60,7 +61,36 @@ def test_target_the_kit_does_not_know(plated: tuple[str, str, list[dict[str, str
     wells = export_wells(rows)
     w, k, s, cts = wells[0]
     wells[0] = (w, k, s, {**cts, "E": 30.0})
-    _refused(url, write_export(tmp_path / "x.txt", code, wells), "well A1: target the kit default does not know", "'E'")
+    _refused(
+        url, write_export(tmp_path / "x.txt", code, wells), "well A1: a target the kit default does not know", "'E'"
+    )
+
+
+def test_targets_that_do_not_match_the_kit_are_said_first(
+    plated: tuple[str, str, list[dict[str, str]], list[str]], tmp_path: Path
+) -> None:
+    """A file whose targets are not the kit's: the first line names the file's targets and
+    the kit's; each row's line follows with the target once (no cascade of "no row for
+    ORF1ab" lines); the problems file carries the file's real line numbers."""
+    url, code, rows, _ = plated
+    wells: list[tuple[str, str, str, Cts]] = [
+        (w, k, s, {"E": None, "RdRP": None, "IC": cts["IC"]}) for w, k, s, cts in export_wells(rows)
+    ]
+    path = write_export(tmp_path / "x.txt", code, wells)
+    r = run(url, "results", "import", "day1", str(path))
+    assert 1 == r.exit_code
+    first = r.output.splitlines()[0]
+    assert (
+        f"Error: {path}: the file's targets are E, RdRP, IC; the kit default expects ORF1ab, N and the "
+        "internal control IC"
+    ) in first
+    assert "has no row for" not in r.output
+    assert f"{path}:11: well A1: a target the kit default does not know (value 'E')" in r.output
+    with open(f"{path}.problems.csv", encoding="utf-8", newline="") as f:
+        problems = list(csv.DictReader(f))
+    assert 2 * len(wells) == len(problems)  # E and RdRP of every well; IC is the kit's
+    assert all(int(p["line"]) >= 11 for p in problems)
+    assert "E" == problems[0]["value"]
 
 
 def test_ct_that_is_not_a_number(plated: tuple[str, str, list[dict[str, str]], list[str]], tmp_path: Path) -> None:

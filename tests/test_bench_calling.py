@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from poolab.errors import InputRejected
-from poolab.lab.bench.calling import call_well, control_failure, detected
+from poolab.lab.bench.calling import OMITTED, call_well, control_failure, detected, instrument_verdict
 from poolab.lab.bench.kit import DEFAULT_KIT, Kit, kit_from_mapping, load_kit, shipped_kits
 from poolab.lab.instruments.model import reading_ct
 
@@ -39,6 +39,99 @@ CELLS = [
 def test_every_cell_of_the_rule(cts: tuple[float | None, float | None, float | None], expected: str) -> None:
     """Both: positive; one: inconclusive; neither with IC: negative; neither without: invalid."""
     assert expected == call_well(*cts, DEFAULT_KIT)
+
+
+NOISY = Kit(ignore_flags=("NOISE", "INCONCLUSIVE"))  # a lab that decided not to act on these two
+
+# The instrument's own verdict, cell by cell: (Cts, omitted, flags, kit) -> call. It comes
+# before the Cts: an omitted or flagged well is never negative (nor positive): invalid.
+VERDICT_CELLS = [
+    ((None, None, 28.0), True, (), DEFAULT_KIT, "invalid"),  # omitted, Cts read negative
+    ((25.0, 26.0, 28.0), True, (), DEFAULT_KIT, "invalid"),  # omitted, Cts read positive
+    ((None, None, 28.0), False, (("EXPFAIL", "N"),), DEFAULT_KIT, "invalid"),
+    ((None, None, 28.0), False, (("THOLDFAIL", "ORF1ab"),), DEFAULT_KIT, "invalid"),
+    ((None, None, 28.0), False, (("BADROX", "IC"),), DEFAULT_KIT, "invalid"),  # a flag on the internal control
+    ((25.0, 26.0, 28.0), False, (("PRFDROP", "N"),), DEFAULT_KIT, "invalid"),  # flagged positive: re-run, not resample
+    ((25.0, None, 28.0), False, (("SPIKE", "ORF1ab"),), DEFAULT_KIT, "invalid"),
+    ((None, None, 28.0), False, (("INCONCLUSIVE", "N"),), DEFAULT_KIT, "invalid"),  # Design & Analysis Amp Status
+    ((None, None, 28.0), False, (("Cq confidence", "N"),), DEFAULT_KIT, "invalid"),  # a Result Quality Issue
+    # the kit's ignore_flags: those flags leave the call to the Cts; any other flag still voids
+    ((None, None, 28.0), False, (("NOISE", "N"),), NOISY, "negative"),
+    ((25.0, 26.0, 28.0), False, (("INCONCLUSIVE", "N"),), NOISY, "positive"),
+    ((None, None, 28.0), False, (("NOISE", "N"), ("EXPFAIL", "N")), NOISY, "invalid"),
+    ((None, None, 28.0), True, (("NOISE", "N"),), NOISY, "invalid"),  # Omit is no flag: never ignored
+    # no verdict: the Cts decide (NOAMP without a Ct is read as no Ct, never as a flag)
+    ((None, None, 28.0), False, (), DEFAULT_KIT, "negative"),
+]
+
+
+@pytest.mark.parametrize(("cts", "omitted", "flags", "kit", "expected"), VERDICT_CELLS)
+def test_every_cell_of_the_instruments_verdict(
+    cts: tuple[float | None, float | None, float | None],
+    omitted: bool,
+    flags: tuple[tuple[str, str], ...],
+    kit: Kit,
+    expected: str,
+) -> None:
+    """Omitted or flagged (flags the kit ignores aside): invalid whatever the Cts."""
+    assert expected == call_well(*cts, kit, omitted=omitted, flags=flags)
+
+
+def test_the_verdict_names_what_the_instrument_said() -> None:
+    """The reason: "omitted on the instrument", or each flag with its target, once, in
+    file order, ignored flags left out; None when the verdict stands."""
+    assert OMITTED == instrument_verdict(True, (("EXPFAIL", "N"),), DEFAULT_KIT)
+    flags = (("EXPFAIL", "N"), ("NOISE", "N"), ("EXPFAIL", "N"), ("BADROX", "IC"))
+    assert "flagged by the instrument: EXPFAIL on N, NOISE on N, BADROX on IC" == instrument_verdict(
+        False, flags, DEFAULT_KIT
+    )
+    assert "flagged by the instrument: EXPFAIL on N, BADROX on IC" == instrument_verdict(False, flags, NOISY)
+    assert None is instrument_verdict(False, (("NOISE", "N"),), NOISY)
+    assert None is instrument_verdict(False, (), DEFAULT_KIT)
+
+
+@pytest.mark.parametrize(
+    ("kind", "cts", "omitted", "flags", "failed"),
+    [
+        ("negative_control", (None, None), True, (), "negative control G12 failed (omitted on the instrument)"),
+        (
+            "negative_control",
+            (None, None),
+            False,
+            (("NOISE", "N"),),
+            "negative control G12 failed (flagged by the instrument: NOISE on N)",
+        ),
+        ("positive_control", (30.0, 31.0), True, (), "positive control G12 failed (omitted on the instrument)"),
+        (
+            "positive_control",
+            (30.0, 31.0),
+            False,
+            (("EXPFAIL", "ORF1ab"),),
+            "positive control G12 failed (flagged by the instrument: EXPFAIL on ORF1ab)",
+        ),
+    ],
+)
+def test_an_omitted_or_flagged_control_fails(
+    kind: str,
+    cts: tuple[float | None, float | None],
+    omitted: bool,
+    flags: tuple[tuple[str, str], ...],
+    failed: str,
+) -> None:
+    """A control whose Cts pass but which the instrument omitted or flagged has failed."""
+    assert failed == control_failure(kind, "G12", *cts, DEFAULT_KIT, omitted=omitted, flags=flags)
+
+
+def test_kit_ignore_flags(tmp_path: Path) -> None:
+    """ignore_flags: names kept upper-case and said in the kit's description; Omit and
+    NOAMP refused (neither is a flag), as is anything but a list of names."""
+    kit = kit_from_mapping({"ignore_flags": ["noise", "Inconclusive"]}, "lab.toml")
+    assert ("NOISE", "INCONCLUSIVE") == kit.ignore_flags
+    assert kit.describe().endswith("ignoring flags NOISE INCONCLUSIVE)")
+    for bad in (["Omit"], ["NOAMP"], "NOISE", [""], [3]):
+        with pytest.raises(InputRejected) as info:
+            kit_from_mapping({"ignore_flags": bad}, "lab.toml")
+        assert "ignore_flags" in str(info.value)
 
 
 @pytest.mark.parametrize(

@@ -217,6 +217,7 @@ def test_every_command_has_help() -> None:
         ["roster", "import"],
         ["campaign", "new"],
         ["results", "import"],
+        ["results", "watch"],
         ["results", "enter"],
     ):
         r = runner.invoke(cli, [*sub, "--help"])

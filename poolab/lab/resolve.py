@@ -130,14 +130,18 @@ def write_retest(
 
 def write_rerun(store: Store, campaign: str, output: Output) -> ExportSummary:
     """Tubes whose current result is invalid (the run failed): re-run from the same tube.
-    A tube an instrument export called invalid says which plate and well; on a plate whose
-    control failed, which control and with what Ct."""
-    from poolab.store.plates import current_result_origins
+    A tube an instrument export called invalid says which plate and well, and why: the
+    instrument omitted or flagged the well (the flags named), or the well showed neither
+    target nor internal control; on a plate whose control failed, which control and with
+    what Ct."""
+    from poolab.store.plates import current_result_origins, well_notes
 
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
         origins = current_result_origins(conn, campaign_id=info.id)
+        invalid = [origins.get(int(t)) for t in tubes.id[tubes.call == _INV]]
+        notes = well_notes(conn, event_ids=[o.event_id for o in invalid if o is not None])
     rows = []
     for i in np.flatnonzero(tubes.call == _INV):
         what = "pool" if tubes.kind[i] == KIND_POOL else "individual"
@@ -145,8 +149,11 @@ def write_rerun(store: Store, campaign: str, output: Output) -> ExportSummary:
         if origin is None:
             rows.append((tubes.barcode[i], f"invalid result: re-run the {what} tube"))
             continue
+        note = notes.get((origin.event_id, origin.well))
         if origin.status == "failed_control":
             why = f"plate {origin.plate_barcode} failed its controls: {origin.message}"
+        elif note:
+            why = f"{note} (plate {origin.plate_barcode} well {origin.well})"
         else:
             why = f"invalid on plate {origin.plate_barcode} well {origin.well}: no target and no internal control"
         rows.append((tubes.barcode[i], f"{why}; re-run the {what} tube"))

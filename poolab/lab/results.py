@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from typing import Any, NamedTuple
 
 import attrs
@@ -60,6 +60,7 @@ class CallRow(NamedTuple):
     call: str
     ct1: float | None
     ct2: float | None
+    note: str = ""  # why the instrument voided the well, when it did (named in a refusal)
 
 
 class Verdict(enum.Enum):
@@ -183,13 +184,18 @@ def record_calls(
     reason: str | None = None,
     problems: list[Problem] | None = None,
     detail: dict[str, Any] | None = None,
+    same_run: Container[int] = (),
 ) -> ResultImportSummary:
     """Record one file's calls in the open transaction, all or nothing: every row is
     checked against the campaign's tubes and their current results (``judge``), and any
     problem (with those already in ``problems``, e.g. from parsing) refuses the whole
     file with ``InputRejected``. The file's content hash makes a second import a no-op.
-    ``detail`` adds to the event (the plate, the kit). Every way a call enters the store
-    (a results CSV, an instrument export) goes through here."""
+    ``detail`` adds to the event (the plate, the kit). ``same_run``: ids of current results
+    that an earlier export of the same plate run recorded; an invalid one among them is
+    not re-run by this file (a re-run is a new plate), so a re-export that lost the
+    instrument's Omit or flags cannot clear the well: a different call needs --amend.
+    Every way a call enters the store (a results CSV, an instrument export) goes through
+    here."""
     problems = [] if problems is None else problems
     # a plate's or a small file's rows: only their tubes are read (a district's are not)
     few = [r.code for r in rows] if len(rows) <= _FEW_ROWS else None
@@ -216,6 +222,9 @@ def record_calls(
             continue
         cur = Current(*now_result)
         verdict = judge(cur, r.call, (r.ct1, r.ct2), amend)
+        if verdict is Verdict.RERUN and cur.id in same_run:
+            same = (cur.call, cur.ct1, cur.ct2) == (r.call, r.ct1, r.ct2)
+            verdict = Verdict.SAME if same else Verdict.CONFLICT
         if verdict is Verdict.SAME:
             unchanged += 1
         elif verdict is Verdict.CONFLICT:
@@ -237,6 +246,13 @@ def record_calls(
         records = result_records(conn, result_ids=[c.id for _, c in conflicts])
         for r, cur in conflicts:
             message = conflict_message(cur, records.get(cur.id), r.call, (r.ct1, r.ct2), said="the file says")
+            if r.note:
+                message += f" ({r.note})"
+            if cur.id in same_run and cur.call == "invalid":
+                message += (
+                    "; its invalid result came from an earlier export of this same plate, so this is no re-run "
+                    "(a re-run goes onto a new plate: poolab plate new)"
+                )
             problems.append(
                 Problem(source, r.line, r.code, f"{message}; to correct it, import with --amend --reason TEXT")
             )

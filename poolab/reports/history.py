@@ -50,6 +50,19 @@ def _details(raw: str) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _instrument_note(raw: str, barcode: str) -> str:
+    """What the instrument said of the tube's well in an export's event (omitted, flags),
+    or "" when it said nothing."""
+    try:
+        wells = json.loads(raw).get("wells") or {}
+    except (ValueError, AttributeError):
+        return ""
+    for well, info in wells.items():
+        if isinstance(info, dict) and info.get("tube") == barcode and info.get("instrument"):
+            return f"well {well} {info['instrument']}"
+    return ""
+
+
 def campaign_log(store: Store, campaign: str, *, limit: int | None = None) -> list[LogEntry]:
     """The campaign's events, oldest first (only the newest ``limit`` when given)."""
     from poolab.store.history import campaign_events
@@ -84,12 +97,16 @@ def tube_log(store: Store, campaign: str, barcode: str) -> list[LogEntry]:
         action = step.what
         if step.what == "result":
             action = "result corrected" if fields.get("reason") else "result"
-            extra = _details(fields.pop("event") or "{}")
+            raw_event = fields.pop("event") or "{}"
+            extra = _details(raw_event)
             cts = "/".join("-" if fields.get(k) is None else f"{fields[k]:g}" for k in ("ct_orf1ab", "ct_n"))
             details = [("call", str(fields["call"])), ("ct", cts), ("source", str(fields["source"]))]
             if fields.get("reason"):
                 details.append(("reason", str(fields["reason"])))
             details += [(k, v) for k, v in extra if k in ("kit", "plate")]
+            note = _instrument_note(raw_event, code)
+            if note:
+                details.append(("instrument", note))
             out.append(LogEntry(local_time(step.at), step.operator, action, tuple(details)))
             continue
         details = [(k, str(v)) for k, v in fields.items() if v is not None]

@@ -214,6 +214,38 @@ def campaign_plates(conn: Connection, *, campaign_id: int) -> list[PlateOverview
     return out
 
 
+def results_of_plate(conn: Connection, *, plate_id: int, tube_ids: Sequence[int]) -> set[int]:
+    """Ids of the results of ``tube_ids`` (a plate's tubes) that an export of the plate
+    recorded."""
+    if not tube_ids:
+        return set()
+    stmt = (
+        select(_RES.c.id)
+        .select_from(_RES.join(_RUN, _RUN.c.event_id == _RES.c.event_id))
+        .where(_RUN.c.plate_id == plate_id, _RES.c.tube_id.in_(bindparam("ids", expanding=True)))
+    )
+    return {int(r[0]) for r in conn.execute(stmt, {"ids": list(tube_ids)})}
+
+
+def well_notes(conn: Connection, *, event_ids: Sequence[int]) -> dict[tuple[int, str], str]:
+    """(event id, well) -> why the instrument voided the well, for the wells of these
+    imports' events that it omitted or flagged (kept in the event's detail)."""
+    import json
+
+    out: dict[tuple[int, str], str] = {}
+    wanted = sorted(set(event_ids))
+    for start in range(0, len(wanted), 900):
+        for eid, raw in conn.execute(select(_EV.c.id, _EV.c.detail).where(_EV.c.id.in_(wanted[start : start + 900]))):
+            try:
+                wells = json.loads(raw or "{}").get("wells") or {}
+            except (ValueError, AttributeError):
+                continue
+            for well, info in wells.items():
+                if isinstance(info, dict) and info.get("instrument"):
+                    out[(int(eid), str(well))] = str(info["instrument"])
+    return out
+
+
 class RunOrigin(NamedTuple):
     """Where a tube's current result came from, when an instrument export recorded it."""
 
@@ -221,6 +253,7 @@ class RunOrigin(NamedTuple):
     well: str
     status: str
     message: str
+    event_id: int = 0
 
 
 def current_result_origins(conn: Connection, *, campaign_id: int) -> dict[int, RunOrigin]:
@@ -233,6 +266,7 @@ def current_result_origins(conn: Connection, *, campaign_id: int) -> dict[int, R
             func.coalesce(_W.c.well, ""),
             _RUN.c.status,
             _RUN.c.message,
+            _RES.c.event_id,
         )
         .select_from(
             _RES.join(_T, _T.c.id == _RES.c.tube_id)
@@ -244,11 +278,11 @@ def current_result_origins(conn: Connection, *, campaign_id: int) -> dict[int, R
         .order_by(_RES.c.id)
     )
     out: dict[int, RunOrigin] = {}
-    for tid, code, well, status, message in fetch_all_raw(conn, stmt):
+    for tid, code, well, status, message, event_id in fetch_all_raw(conn, stmt):
         if status is None:
             out.pop(tid, None)  # a later result not from a plate run
         else:
-            out[tid] = RunOrigin(code, well, status, message or "")
+            out[tid] = RunOrigin(code, well, status, message or "", int(event_id))
     return out
 
 

@@ -21,7 +21,7 @@ from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now
-from poolab.store.plates import insert_plate_run, latest_placements, plate_wells, plates_by_barcode
+from poolab.store.plates import insert_plate_run, latest_placements, plate_wells, plates_by_barcode, results_of_plate
 from poolab.store.residents import find_import
 from poolab.store.tubes import campaign_tube_index
 
@@ -37,6 +37,9 @@ class BenchImportSummary:
     kit: str | None = None
     calls: tuple[tuple[str, int], ...] = ()
     control_failures: tuple[str, ...] = ()
+    instrument_voided: tuple[str, ...] = ()
+    """Wells the instrument omitted or flagged ("B3 omitted on the instrument")."""
+    sheet: str = ""
 
 
 def _detail_wells(calls: PlateCalls, kit: Kit) -> dict[str, dict[str, object]]:
@@ -45,7 +48,7 @@ def _detail_wells(calls: PlateCalls, kit: Kit) -> dict[str, dict[str, object]]:
     t1, t2 = kit.targets
 
     def one(c: WellCall) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "kind": c.kind,
             "tube": c.tube_barcode,
             t1: c.cts[0],
@@ -53,8 +56,29 @@ def _detail_wells(calls: PlateCalls, kit: Kit) -> dict[str, dict[str, object]]:
             kit.internal_control: c.cts[2],
             "call": c.call,
         }
+        if c.note:
+            out["instrument"] = c.note  # what the rerun list and a tube's log say
+        return out
 
     return {c.well: one(c) for c in (*calls.samples, *calls.controls)}
+
+
+def _targets_refusal(source: str, calls: PlateCalls, kit: Kit, where: str) -> InputRejected:
+    """The file's targets are not the kit's: said once, first, then each row's line."""
+    theirs = ", ".join(calls.file_targets)
+    t1, t2 = kit.targets
+    return InputRejected(
+        f"{source}{where}: the file's targets are {theirs}; the kit {kit.name} expects {t1}, {t2} and the "
+        f"internal control {kit.internal_control} (choose the kit with --kit, or name these targets in its "
+        "[aliases]); nothing was recorded",
+        list(calls.problems),
+    )
+
+
+def _voided(calls: PlateCalls) -> tuple[str, ...]:
+    """Every well the instrument omitted or flagged, with why ("C5 flagged by the
+    instrument: EXPFAIL on N"): the import's line lists them, its event keeps them."""
+    return tuple(f"{c.well} {c.note}" for c in (*calls.samples, *calls.controls) if c.note)
 
 
 @pauses_gc
@@ -73,7 +97,8 @@ def import_file(
     encoding: str | None = None,
 ) -> BenchImportSummary:
     """Import a results CSV or an instrument export (``fmt``: auto, csv, results, long,
-    quantstudio, cfx), all or nothing. An export's plate is ``plate`` or the barcode the
+    quantstudio, designandanalysis, cfx; a workbook is told by its content), all or
+    nothing. An export's plate is ``plate`` or the barcode the
     file carries; its wells are matched to that plate's map and called by ``kit`` (a
     shipped kit's name or a TOML file; the defaults in docs/lab-bench.md without). A failed control
     makes every sample of the plate ``invalid`` (the rerun list says which control, with
@@ -104,6 +129,7 @@ def import_file(
     if not code:
         raise PoolabError(f"{source}: the export does not name its plate (no Experiment Barcode): give --plate BARCODE")
     sha = hashlib.sha256(data).hexdigest()
+    in_sheet = f" (sheet {export.sheet}; line numbers are its rows)" if export.sheet else ""
 
     def work(conn: Connection) -> BenchImportSummary:
         info = campaign_by_name(conn, name=campaign)
@@ -131,6 +157,8 @@ def import_file(
         if info.field_binding:  # makers' codes: any of the campaign's tubes may be named
             known = set(campaign_tube_index(conn, campaign_id=info.id).id_of)
         calls = call_plate(export, wells, rules, record.size, known_tubes=known)
+        if calls.unknown_targets:
+            raise _targets_refusal(source, calls, rules, in_sheet)
         problems = list(calls.problems)
         tube_ids = [w.tube_id for w in wells if w.tube_id is not None]
         placed = latest_placements(conn, campaign_id=info.id, tube_ids=tube_ids)
@@ -146,9 +174,12 @@ def import_file(
                         f"well {w.well}: the tube has moved to plate {p.plate_barcode} (well {p.well}) since",
                     )
                 )
-        rows = [CallRow(c.line, c.tube_barcode, c.call, c.cts[0], c.cts[1]) for c in calls.samples]
+        rows = [CallRow(c.line, c.tube_barcode, c.call, c.cts[0], c.cts[1], c.note) for c in calls.samples]
         status = "failed_control" if calls.failures else "resulted"
         message = "; ".join(calls.failures)
+        # a tube made invalid by an earlier export of this plate is not re-run by this one
+        same_run = results_of_plate(conn, plate_id=record.id, tube_ids=tube_ids)
+        voided = _voided(calls)
         summary = record_calls(
             conn,
             info,
@@ -165,8 +196,11 @@ def import_file(
                 "instrument": export.instrument,
                 "kit": rules.describe(),
                 "controls": message or "passed",
+                **({"sheet": export.sheet} if export.sheet else {}),
+                **({"flagged": "; ".join(voided)} if voided else {}),
                 "wells": _detail_wells(calls, rules),
             },
+            same_run=same_run,
         )
         event_id = find_import(conn, scope=f"results:{info.id}", sha256=sha)
         assert event_id is not None  # record_calls recorded it
@@ -176,6 +210,13 @@ def import_file(
         counts: dict[str, int] = {}
         for c in calls.samples:
             counts[c.call] = counts.get(c.call, 0) + 1
-        return BenchImportSummary(summary, found, code, rules.describe(), tuple(sorted(counts.items())), calls.failures)
+        return BenchImportSummary(
+            summary, found, code, rules.describe(), tuple(sorted(counts.items())), calls.failures, voided, export.sheet
+        )
 
-    return store.write(work)
+    try:
+        return store.write(work)
+    except InputRejected as exc:
+        if in_sheet and exc.summary.startswith(f"{source}: "):  # say which sheet the lines are rows of
+            exc.summary = f"{source}{in_sheet}: {exc.summary.removeprefix(f'{source}: ')}"
+        raise

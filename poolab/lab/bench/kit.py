@@ -21,7 +21,10 @@ DEFAULT_ALIASES: Mapping[str, tuple[str, ...]] = {
     "n": ("ngene", "nucleocapsid"),
     "ic": ("internalcontrol", "rnasep", "rp", "rpp30", "ipc", "intctrl", "internalreference"),
 }
-_KEYS = {"name", "source", "detect_ct", "detect_at_cutoff", "targets", "internal_control", "aliases"}
+_KEYS = {"name", "source", "detect_ct", "detect_at_cutoff", "targets", "internal_control", "aliases", "ignore_flags"}
+# Not flags, so nothing a kit can ignore: an omitted well has no reading, and NOAMP on a
+# target without a Ct is an ordinary "not detected" already
+_NOT_IGNORABLE = {"OMIT": "an omitted well has no reading to call", "NOAMP": "NOAMP without a Ct is no flag"}
 
 
 def _norm(name: str) -> str:
@@ -42,6 +45,8 @@ class Kit:
     detect_at_cutoff: bool = False
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     source: str = ""
+    ignore_flags: tuple[str, ...] = ()
+    """Instrument flags this lab does not act on (``NOISE``, ``INCONCLUSIVE``, ...)."""
 
     def names(self) -> dict[str, str]:
         """Every accepted name (normalised) -> its role (target1, target2, ic)."""
@@ -61,7 +66,10 @@ class Kit:
     def describe(self) -> str:
         op = "≤" if self.detect_at_cutoff else "<"
         t1, t2 = self.targets
-        return f"{self.name} ({t1} + {t2}, internal control {self.internal_control}, Ct {op} {self.detect_ct:g})"
+        ignoring = f", ignoring flags {' '.join(self.ignore_flags)}" if self.ignore_flags else ""
+        return (
+            f"{self.name} ({t1} + {t2}, internal control {self.internal_control}, Ct {op} {self.detect_ct:g}{ignoring})"
+        )
 
 
 DEFAULT_KIT = Kit()
@@ -76,7 +84,7 @@ def shipped_kits() -> dict[str, str]:
 def load_kit(value: str | os.PathLike[str] | None) -> Kit:
     """The kit a ``--kit`` value names: None for the defaults, a shipped kit's name, or a
     TOML file with top-level ``detect_ct``, ``targets`` (two names), ``internal_control``
-    (and optionally ``name``, ``source``, ``detect_at_cutoff``, ``[aliases]``)."""
+    (and optionally ``name``, ``source``, ``detect_at_cutoff``, ``ignore_flags``, ``[aliases]``)."""
     if value is None:
         return DEFAULT_KIT
     path = os.fspath(value)
@@ -135,6 +143,17 @@ def kit_from_mapping(data: Mapping[str, object], source: str) -> Kit:
                 bad(f"aliases.{target}", names, "names a target the kit does not have")
             else:
                 aliases.append((str(target), tuple(names)))
+    raw_ignore = data.get("ignore_flags", [])
+    ignore: list[str] = []
+    if not (isinstance(raw_ignore, list) and all(isinstance(f, str) and f.strip() for f in raw_ignore)):
+        bad("ignore_flags", raw_ignore, "must be a list of flag names (EXPFAIL, NOISE, INCONCLUSIVE, ...)")
+    else:
+        for flag in raw_ignore:
+            why = _NOT_IGNORABLE.get(flag.strip().upper())
+            if why:
+                bad("ignore_flags", flag, why)
+            else:
+                ignore.append(flag.strip().upper())
     if len({_norm(t) for t in (*targets, ic)}) < 3:
         bad("targets", targets, "the two targets and the internal control must have different names")
     source_note = data.get("source", "")
@@ -148,4 +167,5 @@ def kit_from_mapping(data: Mapping[str, object], source: str) -> Kit:
         detect_at_cutoff=at_cutoff,
         aliases=tuple(aliases),
         source=str(source_note),
+        ignore_flags=tuple(ignore),
     )

@@ -9,7 +9,7 @@ from collections.abc import Container, Sequence
 import attrs
 
 from poolab.errors import Problem
-from poolab.lab.bench.calling import call_well, control_failure
+from poolab.lab.bench.calling import Flag, call_well, control_failure, instrument_verdict
 from poolab.lab.bench.kit import Kit, _norm
 from poolab.lab.bench.wells import canonical_well, well_problem
 from poolab.lab.instruments.model import Export, reading_ct
@@ -21,7 +21,9 @@ _CONTROL_WORD = {"pos": "positive_control", "neg": "negative_control"}
 
 @attrs.frozen(slots=True)
 class WellCall:
-    """A mapped well's Cts (target 1, target 2, internal control) and call."""
+    """A mapped well's Cts (target 1, target 2, internal control) and call; ``note`` says
+    why the instrument's own verdict voided it ("omitted on the instrument", "flagged by
+    the instrument: EXPFAIL on N"), empty when it stands."""
 
     well: str
     kind: str
@@ -29,6 +31,7 @@ class WellCall:
     line: int
     cts: tuple[float | None, float | None, float | None]
     call: str
+    note: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -40,6 +43,10 @@ class PlateCalls:
     controls: tuple[WellCall, ...]
     failures: tuple[str, ...]
     problems: tuple[Problem, ...]
+    unknown_targets: tuple[str, ...] = ()
+    """Targets of the file the kit does not know, in file order (the refusal's first line)."""
+    file_targets: tuple[str, ...] = ()
+    """Every target the file names, in file order."""
 
 
 def _words(kind: str) -> str:
@@ -57,20 +64,26 @@ def call_plate(
     role_of: dict[str, str | None] = {}
     by_well = {w.well: w for w in wells}
     found: dict[str, dict[str, tuple[int, float | None]]] = {}
+    omitted: set[str] = set()
+    flagged: dict[str, list[Flag]] = {}
     problems: list[Problem] = []
+    unknown: dict[str, None] = {}
     for r in export.readings:
         well = canonical_well(r.well, size)
         if well is None:
             problems.append(Problem(source, r.line, r.well, well_problem(r.well, size)))
             continue
+        if r.omitted:  # Omit on any of the well's rows omits the well
+            omitted.add(well)
+        if r.flags:
+            flagged.setdefault(well, []).extend((f, r.target) for f in r.flags)
         if r.target not in role_of:
             role_of[r.target] = names.get(_norm(r.target))
         role = role_of[r.target]
         if role is None:
-            known = ", ".join((*kit.targets, kit.internal_control))
-            problems.append(
-                Problem(source, r.line, r.target, f"well {well}: target the kit {kit.name} does not know ({known})")
-            )
+            unknown[r.target] = None
+            unknown_why = f"well {well}: a target the kit {kit.name} does not know"
+            problems.append(Problem(source, r.line, r.target, unknown_why))
             continue
         ct = reading_ct(r.ct)
         if isinstance(ct, str):
@@ -134,6 +147,8 @@ def call_plate(
             if role not in got
         ]
         if missing:
+            if unknown:
+                continue  # the file's targets are not the kit's: said once, in the refusal's first line
             if w.well not in reported:
                 line = min((v[0] for v in got.values()), default=0)
                 what = f"tube {w.tube_barcode}" if w.tube_barcode else w.kind.replace("_", " ")
@@ -144,13 +159,24 @@ def call_plate(
             continue
         t1, t2, ic = got["target1"][1], got["target2"][1], got["ic"][1]
         line = min(v[0] for v in got.values())
+        out, flags = w.well in omitted, flagged.get(w.well, ())
+        call = call_well(t1, t2, ic, kit, omitted=out, flags=flags)
+        note = (instrument_verdict(out, flags, kit) or "") if (out or flags) else ""
         if w.kind == "sample":
-            samples.append(WellCall(w.well, w.kind, w.tube_barcode, line, (t1, t2, ic), call_well(t1, t2, ic, kit)))
+            samples.append(WellCall(w.well, w.kind, w.tube_barcode, line, (t1, t2, ic), call, note))
         else:
-            controls.append(WellCall(w.well, w.kind, "", line, (t1, t2, ic), call_well(t1, t2, ic, kit)))
+            controls.append(WellCall(w.well, w.kind, "", line, (t1, t2, ic), call, note))
     failures = tuple(
-        why for c in controls if (why := control_failure(c.kind, c.well, c.cts[0], c.cts[1], kit)) is not None
+        why
+        for c in controls
+        if (
+            why := control_failure(
+                c.kind, c.well, c.cts[0], c.cts[1], kit, omitted=c.well in omitted, flags=flagged.get(c.well, ())
+            )
+        )
+        is not None
     )
     if failures:
         samples = [attrs.evolve(s, call="invalid") for s in samples]
-    return PlateCalls(tuple(samples), tuple(controls), failures, tuple(problems))
+    targets = tuple(dict.fromkeys(r.target for r in export.readings))
+    return PlateCalls(tuple(samples), tuple(controls), failures, tuple(problems), tuple(unknown), targets)

@@ -8,11 +8,15 @@ from collections.abc import Mapping
 
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import decode_bytes
+from poolab.files.workbook import is_workbook, named_workbook
 from poolab.lab.instruments.model import Export
 
-FORMATS = ("auto", "csv", "results", "long", "quantstudio", "cfx")
-"""``csv`` is either CSV poolab reads (the results CSV or the long one), told by its header."""
-INSTRUMENT_FORMATS = ("long", "quantstudio", "cfx")
+FORMATS = ("auto", "csv", "results", "long", "quantstudio", "designandanalysis", "cfx")
+"""``csv`` is either CSV poolab reads (the results CSV or the long one), told by its header;
+``quantstudio`` the text export or the classic export saved as Excel; ``designandanalysis``
+the Design & Analysis workbook."""
+INSTRUMENT_FORMATS = ("long", "quantstudio", "designandanalysis", "cfx")
+WORKBOOK_FORMATS = ("auto", "quantstudio", "designandanalysis")
 
 
 def _csv_header(text: str) -> set[str]:
@@ -58,13 +62,35 @@ def read_export(
 ) -> tuple[str, Export | None]:
     """(format, export) of a file's bytes; the export is None for a results CSV (read by
     ``poolab.lab.results``). ``fmt`` is one of ``FORMATS``; ``columns`` maps the long CSV's
-    names onto the file's own."""
+    names onto the file's own. A workbook is told by its content, never by its name, and
+    never reaches the text decoder (whose advice is about encodings)."""
     from poolab.lab.instruments.cfx import read_cfx
     from poolab.lab.instruments.long import read_long
     from poolab.lab.instruments.quantstudio import read_quantstudio
 
     if fmt not in FORMATS:
         raise InputRejected(f"--format {fmt!r}: one of {', '.join(FORMATS)}", [])
+    if is_workbook(data):  # by content: an .xls that is an .xlsx inside is read all the same
+        if fmt not in WORKBOOK_FORMATS:
+            raise InputRejected(
+                f"{source}: an Excel workbook, but --format {fmt} reads a text file; "
+                "give --format auto, quantstudio or designandanalysis",
+                [],
+            )
+        from poolab.lab.instruments.workbook import read_workbook_export
+
+        return read_workbook_export(data, source, fmt)
+    if named_workbook(source):
+        first = data[:60].decode("utf-8", "replace").splitlines()[0] if data else ""
+        raise InputRejected(
+            f"{source}: named as an Excel workbook, but it is a text file (a CSV or a text export?), "
+            "not a workbook; rename it to .csv or .txt, or export the run again",
+            [Problem(source, 1, first, "not a workbook: no .xlsx or .xls content")],
+        )
+    if fmt == "designandanalysis":
+        raise InputRejected(
+            f"{source}: not an Excel workbook; the Design & Analysis export is an .xlsx or .xls file", []
+        )
     text, encoding = decode_bytes(data, source, encoding)
     if columns and fmt in ("auto", "csv"):
         fmt = "long"  # a column map is only for the long CSV

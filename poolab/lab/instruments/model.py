@@ -13,7 +13,9 @@ from poolab.lab.instruments.constants import NO_CT
 class Reading(NamedTuple):
     """One row of an export: a well and target with its Ct as written (a tuple: a plate
     has hundreds). ``control`` is the instrument's own word for a control well ("pos",
-    "neg" or ""), ``line`` the file line the row is on."""
+    "neg" or ""), ``line`` the file line (a workbook's row) the row is on. ``omitted`` and
+    ``flags`` are the instrument's own verdicts on the reading: the well set to Omit, and
+    the names of the flags it raised (``EXPFAIL``, ``INCONCLUSIVE``, ...)."""
 
     line: int
     well: str
@@ -21,17 +23,21 @@ class Reading(NamedTuple):
     ct: str
     sample: str = ""
     control: str = ""
+    omitted: bool = False
+    flags: tuple[str, ...] = ()
 
 
 @attrs.frozen(slots=True)
 class Export:
-    """An instrument export: its format, the plate barcode it names (if any), its readings."""
+    """An instrument export: its format, the plate barcode it names (if any), its readings;
+    ``sheet`` is the workbook sheet they were read from (their lines are its rows)."""
 
     source: str
     format: str
     plate: str | None
     readings: tuple[Reading, ...]
     instrument: str = ""
+    sheet: str = ""
 
 
 def reading_ct(raw: str) -> float | None | str:

@@ -1,7 +1,7 @@
 """Applied Biosystems QuantStudio / ViiA 7 text export: ``* key = value`` header lines,
 then ``[Section]`` blocks of tab-separated rows; the calls are read from ``[Results]``
 (``Well Position``, ``Sample Name``, ``Target Name``, ``CT``; ``Undetermined`` when the
-well has no Ct)."""
+well has no Ct; ``Omit`` and the flag columns when the export has them)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import attrs
 from poolab.errors import InputRejected, Problem
 from poolab.lab.instruments import constants as C
 from poolab.lab.instruments.lines import LinesReader
-from poolab.lab.instruments.model import Export, Reading
+from poolab.lab.instruments.model import Export
+from poolab.lab.instruments.table import QUANTSTUDIO, table_readings
 
 _SECTION = re.compile(r"^\[(.+)\]\s*$")
 FORMAT = "quantstudio"
@@ -58,18 +59,18 @@ def read_sections(text: str, source: str) -> QuantStudioFile:
     return QuantStudioFile(header=header, sections=sections)
 
 
-def _column(header: list[str], names: tuple[str, ...]) -> int | None:
-    """Index of the first column called by one of ``names`` (exports repeat some columns)."""
-    lowered = [h.strip().lower() for h in header]
-    for name in names:
-        if name.lower() in lowered:
-            return lowered.index(name.lower())
+def header_plate(header: dict[str, str], keys: tuple[str, ...] = C.QS_BARCODE_KEYS) -> str | None:
+    """The plate barcode the export's header names (``Experiment Barcode``), if any."""
+    for key in keys:
+        value = header.get(key, "").strip()
+        if value.upper() not in C.QS_NO_BARCODE:
+            return value.upper()
     return None
 
 
 def results_readings(qs: QuantStudioFile, source: str) -> Export:
-    """The structure: the ``[Results]`` rows as readings, and the plate barcode the header
-    names (``Experiment Barcode``), if any."""
+    """The structure: the ``[Results]`` rows as readings (with the instrument's Omit and
+    flags), and the plate barcode the header names (``Experiment Barcode``), if any."""
     block = qs.sections.get(C.QS_RESULTS)
     if not block:
         raise InputRejected(
@@ -77,45 +78,11 @@ def results_readings(qs: QuantStudioFile, source: str) -> Export:
         )
     rows = list(csv.reader((line for _, line in block), delimiter="\t"))
     numbers = [no for no, _ in block]
-    header = rows[0]
-    index = {
-        "well": _column(header, C.QS_WELL),
-        "sample": _column(header, C.QS_SAMPLE),
-        "target": _column(header, C.QS_TARGET),
-        "ct": _column(header, C.QS_CT),
-    }
-    missing = {"well": "Well Position", "sample": "Sample Name", "target": "Target Name", "ct": "CT"}
-    absent = [missing[k] for k, v in index.items() if v is None]
-    if absent:
-        raise InputRejected(
-            f"{source}: the [Results] section lacks column(s) {', '.join(absent)}",
-            [Problem(source, numbers[0], "\t".join(header)[:80], f"missing column(s) {', '.join(absent)}")],
-        )
-    iw, isam, it, ict = (int(index[k]) for k in ("well", "sample", "target", "ct"))  # type: ignore[arg-type]
-    itask = _column(header, C.QS_TASK)
-    width = max(iw, isam, it, ict) + 1
-    readings: list[Reading] = []
-    for no, row in zip(numbers[1:], rows[1:], strict=True):
-        if len(row) < width:
-            row = row + [""] * (width - len(row))
-        task = row[itask].strip().upper() if itask is not None and itask < len(row) else ""
-        readings.append(
-            Reading(
-                no,
-                row[iw].strip(),
-                row[it].strip(),
-                row[ict].strip(),
-                row[isam].strip(),
-                C.QS_TASK_CONTROL.get(task, ""),
-            )
-        )
-    plate = None
-    for key in C.QS_BARCODE_KEYS:
-        value = qs.header.get(key, "").strip()
-        if value.upper() not in C.QS_NO_BARCODE:
-            plate = value.upper()
-            break
-    return Export(source, FORMAT, plate, tuple(readings), qs.header.get(C.QS_INSTRUMENT_KEY, "QuantStudio"))
+    readings = table_readings(
+        rows[0], list(zip(numbers[1:], rows[1:], strict=True)), source, QUANTSTUDIO, where="the [Results] section"
+    )
+    instrument = qs.header.get(C.QS_INSTRUMENT_KEY, "QuantStudio")
+    return Export(source, FORMAT, header_plate(qs.header), readings, instrument)
 
 
 def read_quantstudio(text: str, source: str) -> Export:
