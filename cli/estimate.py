@@ -51,7 +51,8 @@ def _pct(p: float) -> str:
     "--output",
     type=click.Path(dir_okay=False, allow_dash=True),
     default=None,
-    help="With --by: write the groups above the district as CSV (UTF-8, header row; '-' is stdout).",
+    help="With --by: write every compound's or building's figures as CSV, above_district 1 for those "
+    "flagged (UTF-8, header row; '-' is stdout).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @pass_app
@@ -118,6 +119,6 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
             f"({_pct(g.ci95[0])} to {_pct(g.ci95[1])}), p = {g.p_value:.2g}"
         )
     if output is not None:
-        click.echo(f"wrote {output}: {len(above)} {by}s")
+        click.echo(f"wrote {output}: {len(result.groups)} {by}s, {len(above)} of them above the district")
     elif by == "building":
         click.echo("  (every building's figures: --json)")

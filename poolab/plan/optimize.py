@@ -4,11 +4,15 @@ Candidates: ``dorfman:K`` for K = 2..max, ``hier:K1-K2`` for 3 <= K1 <= max and
 2 <= K2 < K1, ``array:R`` and ``array-master:R`` for R = 2..max (as in binGroup2, the
 size bound applies to the row/column pool; the master pool holds R*R), and
 ``std:Q-K-G`` for every prime Q, compression power G >= 1 with pools of Q^G <= max, and
-1 <= K <= Q. Without ``residents`` each is evaluated per full block, the whole family in
+1 <= K <= Q; and always single tubes (``individual``: one test per person, with the last
+stage's Se/Sp, the test of one person), so the answer is "test singly" when no pooling design
+of the family needs fewer tests (at a high prevalence, or under a PSe floor that pools
+cannot keep). Without ``residents`` each is evaluated per full block, the whole family in
 one vectorised call of the closed forms; with ``residents`` N, each as laid out on N
 people, partial last block and leftovers included (``residents.py``). The minimum of E/n
 wins; ties (within 1e-12) go to the smaller pool (then the smaller subpool, then fewer
-pools per person), because candidates are ordered that way and the first minimum is taken.
+pools per person; single tubes before any pool), because candidates are ordered that way
+and the first minimum is taken.
 
 Constraints a lab has: ``min_pse`` drops designs whose pooling sensitivity is below it,
 and a ``DilutionModel`` makes pools lose sensitivity with their size (exactly, for
@@ -43,7 +47,8 @@ Arr = npt.NDArray[np.float64]
 
 @attrs.frozen(slots=True)
 class Optimum:
-    """The best design of a family, the runners-up and how many candidates were tried."""
+    """The best design of a family (or single tubes, when no design of it needs fewer
+    tests), the runners-up and how many candidates were tried."""
 
     family: str
     spec: DesignSpec
@@ -52,6 +57,11 @@ class Optimum:
     candidates: int
     feasible: int
     min_pse: float | None = None  # the PSe floor the search kept to, if any
+
+    @property
+    def singly(self) -> bool:
+        """Single tubes won: pooling does not pay at this prevalence (or under this floor)."""
+        return self.spec.family == "individual"
 
 
 LOW_PSE = 0.9
@@ -169,14 +179,18 @@ def optimize(
         e, pse, psp = _per_block(fam, sizes, p, ses, sps, dilution)
     else:
         e, pse, psp = _laid_out(fam, sizes, n, p, ses, sps, dilution)
+    # single tubes first: candidate 0, the smallest "pool", so it wins a tie
+    alone = family_arrays("individual", [1], p, ses[-1:], sps[-1:], dilution)
+    e, pse, psp = (np.concatenate([a, b]) for a, b in zip(alone, (e, pse, psp), strict=True))
+    specs = [DesignSpec("individual")] + [_spec(fam, row) for row in sizes]
     ok = np.isfinite(e)
     if min_pse is not None:
         ok &= pse >= min_pse - _TIE
     if not ok.any():
         best_pse = float(np.max(pse[np.isfinite(pse)]))
         raise BadPlanInput(
-            f"no {fam} design up to pool size {max_pool_size} reaches PSe >= {min_pse} "
-            f"at prevalence {p}; the highest PSe is {best_pse:.4f}"
+            f"neither single tubes nor any {fam} design up to pool size {max_pool_size} reaches "
+            f"PSe >= {min_pse} at prevalence {p}; the highest PSe is {best_pse:.4f}"
         )
     idx = np.flatnonzero(ok)
     # stable sort: equal E/n keeps the search order, i.e. the smaller pool first
@@ -187,14 +201,14 @@ def optimize(
     ranked_idx = [first] + [int(i) for i in order if int(i) != first][: max(top - 1, 0)]
 
     def wrap(i: int) -> OperatingCharacteristics:
-        return from_arrays(str(_spec(fam, sizes[i])), p, float(e[i]), float(pse[i]), float(psp[i]))
+        return from_arrays(str(specs[i]), p, float(e[i]), float(pse[i]), float(psp[i]))
 
     ranked = tuple(wrap(i) for i in ranked_idx)
     return Optimum(
         family=fam,
-        spec=_spec(fam, sizes[first]),
+        spec=specs[first],
         best=ranked[0],
         ranked=ranked,
-        candidates=int(sizes.shape[0]),
+        candidates=len(specs),
         feasible=int(idx.size),
     )
