@@ -191,9 +191,10 @@ def advise_cmd(
         ("interval high", result.planned[2], result.at_high),
     ):
         b = found.best
+        within = "" if b.error_bound is None else f"  (± {b.error_bound.expected_tests_per_individual:.2g})"
         click.echo(
             f"{label:<18} {100 * p:>9.4g}%  {b.design:<18} {b.expected_tests_per_individual:>12.5f} "
-            f"{b.pse:>7.4f} {b.psp:>7.4f}"
+            f"{b.pse:>7.4f} {b.psp:>7.4f}{within}"
         )
     if result.robust:
         click.echo(f"{result.at_estimate.best.design} at every prevalence in the interval's range.")
