@@ -66,7 +66,13 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
 
     With --by building, buildings whose positive pools are significantly more than the
     district's prevalence explains (one-sided exact test, Holm-adjusted at 5%) are listed:
-    candidates for one tube per household (1户1管) or individual tests next round.
+    candidates for one tube per household (1户1管) or individual tests next round; -o
+    writes every building's figures with an above_district flag (1 or 0).
+
+    Results that no prevalence explains under the Se/Sp given are refused, naming the
+    pools: under the default Se = Sp = 1, a positive pool whose members all tested
+    negative alone. Give the kit's --se/--sp, or correct the result (results import
+    --amend --reason).
 
     \b
     Examples:

@@ -214,7 +214,10 @@ def optimize(
     alone = family_arrays("individual", [1], p, ses[-1:], sps[-1:], dilution)
     e, pse, psp = (np.concatenate([a, b]) for a, b in zip(alone, (e, pse, psp), strict=True))
     bound = np.concatenate([np.zeros((3, 1)), bound], axis=1)
-    specs = [DesignSpec("individual")] + [_spec(fam, row) for row in sizes]
+
+    def spec_of(i: int) -> DesignSpec:
+        return DesignSpec("individual") if i == 0 else _spec(fam, sizes[i - 1])
+
     ok = np.isfinite(e)
     # a figure known only within a bound wider than LOOSE of itself is no basis for a choice
     ok &= (bound[0] <= LOOSE * e) & (bound[1] <= LOOSE * pse) & (bound[2] <= LOOSE * psp)
@@ -236,14 +239,14 @@ def optimize(
 
     def wrap(i: int) -> OperatingCharacteristics:
         b = (float(bound[0, i]), float(bound[1, i]), float(bound[2, i]))
-        return from_arrays(str(specs[i]), p, float(e[i]), float(pse[i]), float(psp[i]), b)
+        return from_arrays(str(spec_of(i)), p, float(e[i]), float(pse[i]), float(psp[i]), b)
 
     ranked = tuple(wrap(i) for i in ranked_idx)
     return Optimum(
         family=fam,
-        spec=specs[first],
+        spec=spec_of(first),
         best=ranked[0],
         ranked=ranked,
-        candidates=len(specs),
+        candidates=int(sizes.shape[0]) + 1,
         feasible=int(idx.size),
     )
