@@ -1,5 +1,6 @@
-"""Planner benchmark: `optimize` over pool sizes up to 100 for every family (warm), and
-opchar throughput, beside a naive baseline (one opchar call per candidate design).
+"""Planner benchmark: `optimize` over pool sizes up to 100 for every family (std: pools of
+Q^G up to 100; warm), and opchar throughput, beside a naive baseline (one opchar call per
+candidate design).
 
 Target (issue 3): `plan optimize` over pool sizes up to 100 for every family under 1 s.
 Run: .venv/bin/python benchmarks/bench_plan.py
@@ -13,7 +14,7 @@ from poolab.plan.dilution import DilutionModel
 from poolab.plan.opchar import opchar
 from poolab.plan.optimize import candidates, optimize
 
-FAMILIES = ("dorfman", "hier", "array", "array-master")
+FAMILIES = ("dorfman", "hier", "array", "array-master", "std")
 P, SE, SP, MAX = 0.01, 0.99, 0.99, 100
 
 
@@ -32,7 +33,7 @@ def naive_optimize(family: str) -> float:
     """Baseline: one scalar opchar call per candidate (what a plain loop would do)."""
     best = float("inf")
     for row in candidates(family, MAX).tolist():
-        spec = f"{family}:{'-'.join(map(str, row))}"
+        spec = f"{family}:{'-'.join(map(str, row))}"  # std rows are Q-K-G, a SPEC as they stand
         best = min(best, opchar(spec, P, SE, SP).expected_tests_per_individual)
     return best
 

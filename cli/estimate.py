@@ -51,7 +51,8 @@ def _pct(p: float) -> str:
     "--output",
     type=click.Path(dir_okay=False, allow_dash=True),
     default=None,
-    help="With --by: write the groups above the district as CSV (UTF-8, header row; '-' is stdout).",
+    help="With --by: write every compound's or building's figures as CSV, above_district 1 for those "
+    "flagged (UTF-8, header row; '-' is stdout).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @pass_app
@@ -65,7 +66,13 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
 
     With --by building, buildings whose positive pools are significantly more than the
     district's prevalence explains (one-sided exact test, Holm-adjusted at 5%) are listed:
-    candidates for one tube per household (1户1管) or individual tests next round.
+    candidates for one tube per household (1户1管) or individual tests next round; -o
+    writes every building's figures with an above_district flag (1 or 0).
+
+    Results that no prevalence explains under the Se/Sp given are refused, naming the
+    pools: under the default Se = Sp = 1, a positive pool whose members all tested
+    negative alone. Give the kit's --se/--sp, or correct the result (results import
+    --amend --reason).
 
     \b
     Examples:
@@ -118,6 +125,6 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
             f"({_pct(g.ci95[0])} to {_pct(g.ci95[1])}), p = {g.p_value:.2g}"
         )
     if output is not None:
-        click.echo(f"wrote {output}: {len(above)} {by}s")
+        click.echo(f"wrote {output}: {len(result.groups)} {by}s, {len(above)} of them above the district")
     elif by == "building":
         click.echo("  (every building's figures: --json)")

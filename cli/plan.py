@@ -117,8 +117,9 @@ def optimize_cmd(
 
     Ties go to the smaller pool. The search covers every pool size 2..K (for hier every
     K1 <= K and subpool K2 < K1; for std every prime Q, compression power G with pools of
-    Q^G <= K, and K = 1..Q pools per person). With --residents N each design is judged as
-    laid out on N people.
+    Q^G <= K, and K = 1..Q pools per person), and single tubes: when no design of the
+    family needs fewer tests than one per person, the answer is "individual" (test singly).
+    With --residents N each design is judged as laid out on N people.
 
     \b
     Examples:
@@ -144,11 +145,18 @@ def optimize_cmd(
         echo_json(out)
         return
     floor = f", PSe at least {found.min_pse:.4f}" if found.min_pse is not None else ""
-    click.echo(
-        f"best {found.family} design at prevalence {prevalence:g}: {found.best.design} "
-        f"({found.best.expected_tests_per_individual:.4f} tests per person, PSe {found.best.pse:.4f}; "
-        f"{found.feasible} of {found.candidates} designs met the constraints{floor})"
-    )
+    if found.singly:
+        click.echo(
+            f"test singly at prevalence {prevalence:g}: no {found.family} design needs fewer tests than one tube "
+            f"per person (PSe {found.best.pse:.4f}; {found.feasible} of {found.candidates} designs, single tubes "
+            f"included, met the constraints{floor})"
+        )
+    else:
+        click.echo(
+            f"best {found.family} design at prevalence {prevalence:g}: {found.best.design} "
+            f"({found.best.expected_tests_per_individual:.4f} tests per person, PSe {found.best.pse:.4f}; "
+            f"{found.feasible} of {found.candidates} designs met the constraints{floor})"
+        )
     table(list(found.ranked))
     if found.best.pse < LOW_PSE:
         click.echo(

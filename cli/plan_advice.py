@@ -149,8 +149,10 @@ def advise_cmd(
 
     Estimates the prevalence (as `poolab estimate NAME`) and runs the optimiser at the
     estimate and at both ends of its 95% interval: the same design at all three means the
-    choice does not hang on the estimate. Under dilution (the default) a PSe floor keeps
-    pools from losing more than --max-loss of the positives pools of one would find.
+    choice does not hang on the estimate. Single tubes are always a candidate: "individual"
+    (test singly) when no design of the family needs fewer tests than one per person.
+    Under dilution (the default) a PSe floor keeps pools from losing more than --max-loss
+    of the positives pools of one would find.
 
     \b
     Examples:
@@ -189,13 +191,16 @@ def advise_cmd(
         ("interval high", result.planned[2], result.at_high),
     ):
         b = found.best
+        within = "" if b.error_bound is None else f"  (± {b.error_bound.expected_tests_per_individual:.2g})"
         click.echo(
             f"{label:<18} {100 * p:>9.4g}%  {b.design:<18} {b.expected_tests_per_individual:>12.5f} "
-            f"{b.pse:>7.4f} {b.psp:>7.4f}"
+            f"{b.pse:>7.4f} {b.psp:>7.4f}{within}"
         )
     if result.robust:
         click.echo(f"{result.at_estimate.best.design} at every prevalence in the interval's range.")
     else:
         click.echo("The choice depends on the prevalence: compare the designs above before committing.")
-    if result.at_estimate.best.expected_tests_per_individual >= 1.0:
-        click.echo("At the estimate, testing everyone alone needs fewer tests than any design of this family.")
+    if result.at_estimate.singly:
+        click.echo(
+            f"Test singly: at the estimate no {result.family} design needs fewer tests than one tube per person."
+        )

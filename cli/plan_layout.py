@@ -50,9 +50,12 @@ def layout_cmd(
 ) -> None:
     """Write which individuals go into which pool, stage by stage: the plate to pipette.
 
-    CSV pool,stage,kind,members: pools numbered 1..P, stage 1..S, kind pool, subpool,
-    master, row, column or individual, members the individual numbers 1..N separated by
-    spaces. Test the stage-1 pools now; `poolab plan decode` says which pools come next.
+    CSV pool,stage,kind,members,result,design,residents: pools numbered 1..P, stage
+    1..S, kind pool, subpool, master, row, column or individual, members the individual
+    numbers 1..N separated by spaces, result empty for the lab to fill in, and the design
+    and N on every row. Test the stage-1 pools now, fill in their results, and give the
+    file to `poolab plan decode --results`: it says which pools come next, and refuses
+    results laid out for another design or N.
     An array whose last square is partial tests its leftovers the cheapest way at the
     planned --prevalence (with --se/--sp as planned), or as --leftovers says.
 
@@ -81,7 +84,9 @@ def layout_cmd(
     "-r",
     required=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="CSV pool,result (positive, negative, inconclusive = positive, invalid = re-run); absent pools are untested.",
+    help="CSV pool,result (positive, negative, inconclusive = positive, invalid = re-run; empty or absent: "
+    "untested), e.g. the layout file with its result column filled in; its design and residents columns, "
+    "when it has them, must match --design and --residents.",
 )
 @click.option(
     "--decoder",
@@ -114,15 +119,18 @@ def decode_cmd(
     (waiting for a pool still to be tested), posterior from --decoder bayes only,
     next_pools the pools holding a pending individual that are to be tested next. Pool
     and individual numbers are those of `poolab plan layout` with the same design, N
-    (and --prevalence/--se/--sp or --leftovers for an array's leftovers).
+    (and --prevalence/--se/--sp or --leftovers for an array's leftovers). A results file
+    that records its layout (the layout file filled in: design and residents columns) is
+    refused for any other design or N; one without that record is read for the design
+    and N given, which nothing can check: the summary says so.
 
     \b
     Worked example (Dorfman 10-in-1 on 200 people):
       poolab plan layout -d dorfman:10 -n 200 -o layout.csv     # pipette pools 1..20
-      # the lab writes results.csv:  pool,result / 1,negative / 2,positive / ...
-      poolab plan decode -d dorfman:10 -n 200 -r results.csv -o calls.csv
-      # calls.csv lists the pending people and their pools; add those results and run again
-      poolab plan decode -d dorfman:10 -n 200 -r results.csv -o calls.csv --json
+      # the lab fills in the result column of pools 1..20 (positive, negative, ...)
+      poolab plan decode -d dorfman:10 -n 200 -r layout.csv -o calls.csv
+      # calls.csv lists the pending people and their pools; fill in those results and run again
+      poolab plan decode -d dorfman:10 -n 200 -r layout.csv -o calls.csv --json
     \b
     Other decoders:
       poolab plan decode -d std:13-3 -n 1000 -r r.csv --decoder dd -o calls.csv
@@ -142,6 +150,11 @@ def decode_cmd(
             f"wrote {output}: {report.decoder} decoding of {d.name}: {c['positive']} positive, "
             f"{c['negative']} negative, {c['pending']} pending"
         )
+        if not report.layout_checked:
+            click.echo(
+                f"note: {results} does not record its layout (design, residents columns): read as {d.name} "
+                f"on {d.n} people, which nothing could check"
+            )
         nxt = (report.next_pools + 1).tolist()
         if nxt:
             shown = " ".join(map(str, nxt[:30])) + (f" ... ({len(nxt)} pools)" if len(nxt) > 30 else "")

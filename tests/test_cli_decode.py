@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -178,3 +179,70 @@ def test_help_has_a_worked_example() -> None:
     assert "poolab plan layout" in out and "poolab plan decode" in out and "--decoder" in out
     code, out, _ = run("layout", "--help")
     assert 0 == code and "pool,stage,kind,members" in out
+
+
+def _fill_in(layout_csv: Path, results: dict[int, str]) -> None:
+    """The lab fills in the result column of the layout file, keeping every other cell."""
+    with open(layout_csv, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        r["result"] = results.get(int(r["pool"]), r["result"])
+    with open(layout_csv, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_layout_records_design_and_residents(tmp_path: Path) -> None:
+    """plan layout writes an empty result column and the design and N on every row."""
+    layout_csv = tmp_path / "layout.csv"
+    assert 0 == run("layout", "-d", "std:13-3", "-n", "200", "-o", str(layout_csv))[0]
+    with open(layout_csv, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert ["pool", "stage", "kind", "members", "result", "design", "residents"] == list(rows[0])
+    assert {("", "std:13-3", "200")} == {(r["result"], r["design"], r["residents"]) for r in rows}
+
+
+@pytest.mark.parametrize("design, n", [("dorfman:10", "1000"), ("dorfman:5", "1050"), ("DORFMAN:10", "1000")])
+def test_decode_refuses_results_laid_out_for_another_design_or_n(tmp_path: Path, design: str, n: str) -> None:
+    """Results filled into the layout of dorfman:10 on 1,050 people, decoded as another
+    design or N: exit 1, one line naming the file, its line and both layouts, no report."""
+    layout_csv = tmp_path / "layout.csv"
+    assert 0 == run("layout", "-d", "dorfman:10", "-n", "1050", "-o", str(layout_csv))[0]
+    _fill_in(layout_csv, {1: "negative", 2: "positive"})
+    code, out, err = run("decode", "-d", design, "-n", n, "-r", str(layout_csv), "-o", str(tmp_path / "c.csv"))
+    lines = err.strip().splitlines()
+    assert (1, 1) == (code, len(lines)), err
+    assert "layout.csv:2: these results are for dorfman:10 on 1050 people" in lines[0]
+    assert f"not {design.lower()} on {n}" in lines[0]
+    assert "--design dorfman:10 --residents 1050" in lines[0]
+    assert not (tmp_path / "c.csv").exists()
+
+
+def test_decode_reads_the_filled_in_layout(tmp_path: Path) -> None:
+    """The layout file with results filled in (empty cells untested) decodes as its own
+    layout, and says its layout was checked."""
+    layout_csv = tmp_path / "layout.csv"
+    assert 0 == run("layout", "-d", "dorfman:10", "-n", "1050", "-o", str(layout_csv))[0]
+    _fill_in(layout_csv, {1: "negative", 2: "positive"})
+    base = ("decode", "-d", "dorfman:10", "-n", "1050", "-r", str(layout_csv), "-o", str(tmp_path / "c.csv"))
+    code, out, err = run(*base, "--json")
+    assert (0, "") == (code, err)
+    obj = json.loads(out)
+    assert (10, True) == (obj["negative"], obj["layout_checked"])
+    # pools 3..105 wait for their results; pool 2's members (11..20) go to their own tubes
+    assert list(range(3, 106)) + list(range(116, 126)) == obj["next_pools"]
+    code, out, _ = run(*base)
+    assert 0 == code and "note:" not in out
+
+
+def test_results_without_a_layout_record_are_read_as_given(tmp_path: Path) -> None:
+    """A results file of the lab's own (pool,result only) is still read for the design and N
+    given (the rule for files without a record), and decode says that nothing checked it."""
+    path = tmp_path / "lab.csv"
+    path.write_text("pool,result\n1,negative\n2,positive\n", encoding="utf-8")
+    base = ("decode", "-d", "dorfman:10", "-n", "1000", "-r", str(path), "-o", str(tmp_path / "c.csv"))
+    code, out, _ = run(*base)
+    assert 0 == code
+    assert f"note: {path} does not record its layout (design, residents columns): read as dorfman:10 on 1000" in out
+    assert False is json.loads(run(*base, "--json")[1])["layout_checked"]

@@ -82,8 +82,9 @@ def test_min_pse_is_respected() -> None:
 
 
 def test_unreachable_pse_floor_says_why() -> None:
-    """A PSe floor no design reaches raises BadPlanInput naming the best PSe available."""
-    with pytest.raises(BadPlanInput, match="highest PSe is 0.8"):
+    """A PSe floor no design reaches raises BadPlanInput naming the best PSe available
+    (single tubes' 0.9: pools of Se 0.9 twice give 0.81)."""
+    with pytest.raises(BadPlanInput, match="highest PSe is 0.9000"):
         optimize("dorfman", 0.01, 0.9, 0.99, min_pse=0.95)
 
 
@@ -92,3 +93,44 @@ def test_bad_family_or_size(family: str, size: int) -> None:
     """Unknown families and too-small pool limits are refused with a message."""
     with pytest.raises(BadPlanInput):
         optimize(family, 0.01, max_pool_size=size)
+
+
+# Dorfman pools of 3 beat single tubes exactly while 1/3 + 1 - (1-p)^3 < 1, i.e. below
+# p* = 1 - 3^(-1/3) = 0.30663 (the published break-even of two-stage Dorfman testing:
+# Samuels 1978, J Am Stat Assoc 73:625; Finucan 1964): above it single tubes win.
+DORFMAN_BREAK_EVEN = 1 - 3 ** (-1 / 3)
+
+
+@pytest.mark.parametrize(
+    "p, design", [(DORFMAN_BREAK_EVEN - 1e-4, "dorfman:3"), (DORFMAN_BREAK_EVEN + 1e-4, "individual")]
+)
+def test_single_tubes_past_the_dorfman_break_even(p: float, design: str) -> None:
+    """Just below the published break-even the optimum is dorfman:3; just above it, single
+    tubes (one test per person), with opchar's keys and the individual design's figures."""
+    found = optimize("dorfman", p)
+    assert design == found.best.design
+    assert (design == "individual") == found.singly
+    assert opchar(design, p).as_dict() == found.best.as_dict()
+
+
+@pytest.mark.parametrize("family", ["dorfman", "hier", "array", "array-master", "std"])
+def test_every_family_considers_single_tubes(family: str) -> None:
+    """At 50% no design of any family needs fewer tests than one per person: the optimiser
+    says individual (it used to return the family's least bad design, e.g. dorfman:100 at
+    1.01 tests per person), per block and as laid out on N people."""
+    for residents in (None, 250):
+        found = optimize(family, 0.5, max_pool_size=30, residents=residents)
+        assert ("individual", 1.0) == (found.best.design, found.best.expected_tests_per_individual)
+
+
+def test_single_tubes_keep_a_floor_pools_cannot() -> None:
+    """Under dilution with a PSe floor above what any pool keeps, single tubes (Se times
+    the share detectable alone) are the answer rather than a refusal."""
+    model = DilutionModel()
+    alone = opchar("individual", 0.01, 0.95, 0.99, dilution=model).pse
+    pairs = opchar("dorfman:2", 0.01, 0.95, 0.99, dilution=model).pse  # the best PSe of any pool
+    assert pairs < alone
+    found = optimize("dorfman", 0.01, 0.95, 0.99, min_pse=pairs - 0.05, dilution=model)
+    assert "dorfman" == found.best.design.split(":")[0]
+    strict = optimize("dorfman", 0.01, 0.95, 0.99, min_pse=(pairs + alone) / 2, dilution=model)
+    assert ("individual", alone) == (strict.best.design, strict.best.pse)

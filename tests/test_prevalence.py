@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from poolab.reports.prevalence import CHI2_95, Accuracy, BadEstimateInput, PoolRows, _Likelihood, fit
+from poolab.reports.prevalence import CHI2_95, Accuracy, BadEstimateInput, PoolRows, _Likelihood, contradictions, fit
 from poolab.reports.risk import holm, upper_tail
 from tests.naive import holm_naive, pool_loglik_naive, upper_tail_naive
 from tests.strategies import pool_rows
@@ -137,6 +137,8 @@ def test_estimate_and_interval_maximise_the_enumerated_likelihood(rows: PoolRows
     p_hat, lo, hi = float(f.prevalence[0]), float(f.low[0]), float(f.high[0])
     grid = np.linspace(0.0, 1.0, 2001)
     values = np.array([ll(float(p)) for p in grid])
+    if f.impossible[0]:  # no estimate (tested below)
+        return
     assert ll(p_hat) >= values.max() - 1e-9
     cut = ll(p_hat) - CHI2_95 / 2
     for end, edge in ((lo, 0.0), (hi, 1.0)):
@@ -144,6 +146,75 @@ def test_estimate_and_interval_maximise_the_enumerated_likelihood(rows: PoolRows
             assert ll(edge) >= cut - 1e-9
         else:
             assert math.isclose(ll(end), cut, abs_tol=1e-6)
+
+
+_perfect_or_not = st.sampled_from([1.0]) | st.floats(0.8, 1.0)
+_acc_or_perfect = st.builds(Accuracy, _perfect_or_not, _perfect_or_not, _perfect_or_not, _perfect_or_not)
+
+
+@given(rows=pool_rows(), acc=_acc_or_perfect, offset=st.floats(0.0, 0.3))
+def test_impossible_exactly_when_no_prevalence_explains_the_results(
+    rows: PoolRows, acc: Accuracy, offset: float
+) -> None:
+    """A group is impossible (NaN figures) exactly when its enumerated likelihood is zero at
+    every inner prevalence, and ``contradictions`` names exactly the rows whose own
+    likelihood is zero there."""
+    args = (acc.se_pool, acc.sp_pool, acc.se_individual, acc.sp_individual)
+    table = _naive_rows(rows)
+    inner = np.linspace(0.01, 0.99, 99)
+    zero = all(math.isinf(pool_loglik_naive(float(p), offset, table, *args)) for p in inner)
+    f = fit(rows, acc, offset)
+    assert zero == bool(f.impossible[0])
+    assert zero == bool(np.isnan([f.prevalence[0], f.low[0], f.high[0]]).all())
+    expected = [r for r, row in enumerate(table) if math.isinf(pool_loglik_naive(0.5, offset, [row], *args))]
+    assert expected == contradictions(rows, acc, offset).tolist()
+
+
+def test_a_positive_pool_whose_members_all_tested_negative_is_named() -> None:
+    """Under Se = Sp = 1: one positive pool of 10 with every member negative alone among
+    consistent pools makes the fit impossible, and that pool is the one named; with an
+    imperfect individual test the same data fit."""
+    members = np.arange(10, dtype=np.int64)
+    rows = PoolRows(
+        group=np.zeros(4, dtype=np.int64),
+        inside=np.full(4, 10, dtype=np.int64),
+        outside=np.zeros(4, dtype=np.int64),
+        positive=np.array([False, True, False, True]),
+        ind_row=np.concatenate([np.full(10, 1), np.full(10, 3)]).astype(np.int64),
+        ind_member=np.concatenate([members, members]),
+        ind_inside=np.ones(20, dtype=bool),
+        ind_positive=np.concatenate([np.zeros(10, dtype=bool), members == 4]),
+        groups=1,
+    )
+    f = fit(rows, Accuracy())
+    assert (True, [1]) == (bool(f.impossible[0]), contradictions(rows, Accuracy()).tolist())
+    imperfect = fit(rows, Accuracy(1.0, 1.0, 0.95, 1.0))
+    assert not imperfect.impossible[0] and 0.0 < imperfect.low[0] < imperfect.high[0] < 1.0
+
+
+@given(rows=pool_rows(), acc=_acc, p=st.floats(0.0, 1.0))
+def test_likelihood_with_every_other_member_positive_equals_enumeration(
+    rows: PoolRows, acc: Accuracy, p: float
+) -> None:
+    """Offset 1 (the district's estimate is 100%: members of other groups all positive) is
+    accepted, and ℓ(p) equals the enumeration there too."""
+    args = (acc.se_pool, acc.sp_pool, acc.se_individual, acc.sp_individual)
+    expected = pool_loglik_naive(p, 1.0, _naive_rows(rows), *args)
+    actual = float(_Likelihood(rows, acc, 1.0).at(np.array([[p]]))[0, 0])
+    if math.isinf(expected):
+        assert actual < math.log(2.2250738585072014e-308)
+    else:
+        assert math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
+    fit(rows, acc, 1.0)  # no longer refused
+
+
+@pytest.mark.parametrize("size", [10, 30])
+def test_every_pool_positive_estimates_one(size: int) -> None:
+    """Every pool positive, perfect assay: ℓ rises up to p = 1 (by less than 1e-16 near the
+    end, which the log-likelihood still resolves), so the estimate is 1, not a point where
+    rounding made ℓ look flat."""
+    f = fit(PoolRows.simple([size] * 60, [True] * 60), Accuracy())
+    assert (1.0, 1.0) == (float(f.prevalence[0]), float(f.high[0]))
 
 
 # ---------------------------------------------------------------- synthetic campaigns

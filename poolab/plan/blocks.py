@@ -23,27 +23,51 @@ class NotComputed(PoolabError):
 @attrs.frozen(slots=True)
 class BlockTotals:
     """Sums over the people of a block (or a layout): expected tests, Σ P(called
-    positive | infected) and Σ P(called positive | not infected)."""
+    positive | infected) and Σ P(called positive | not infected).
+
+    ``slack``: how far each of the three sums may be from the exact one, where a closed
+    form gives an interval rather than a value (std:Q-K-G with G >= 2 under dilution:
+    ``std_dilution.py``); the sums are then the interval's midpoints. Zero when exact."""
 
     people: int
     tests: float
     found: float
     false: float
+    slack: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def __add__(self, other: BlockTotals) -> BlockTotals:
+        a, b = self.slack, other.slack
         return BlockTotals(
-            self.people + other.people, self.tests + other.tests, self.found + other.found, self.false + other.false
+            self.people + other.people,
+            self.tests + other.tests,
+            self.found + other.found,
+            self.false + other.false,
+            (a[0] + b[0], a[1] + b[1], a[2] + b[2]),
         )
 
     def times(self, k: int) -> BlockTotals:
         """``k`` copies of this block."""
-        return BlockTotals(self.people * k, self.tests * k, self.found * k, self.false * k)
+        s = self.slack
+        return BlockTotals(
+            self.people * k, self.tests * k, self.found * k, self.false * k, (s[0] * k, s[1] * k, s[2] * k)
+        )
 
     @property
     def per_person(self) -> tuple[float, float, float]:
         """(E/n, PSe, PSp)."""
         n = max(self.people, 1)
         return self.tests / n, self.found / n, 1.0 - self.false / n
+
+    @property
+    def bounded(self) -> bool:
+        """The figures are midpoints of intervals (some slack), not exact values."""
+        return any(v > 0.0 for v in self.slack)
+
+    @property
+    def per_person_bound(self) -> tuple[float, float, float]:
+        """How far (E/n, PSe, PSp) may be from the exact figures (see ``slack``)."""
+        n = max(self.people, 1)
+        return self.slack[0] / n, self.slack[1] / n, self.slack[2] / n
 
 
 NO_PEOPLE = BlockTotals(0, 0.0, 0.0, 0.0)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import attrs
 
-from poolab.plan.decode_io import BadDecodeInput, DecodeReport, decode, read_pool_results, write_layout, write_report
+from poolab.plan.decode_io import BadDecodeInput, DecodeReport, decode, read_results, write_layout, write_report
 from poolab.plan.designs import Design, design_for
 from poolab.plan.dilution import DilutionModel
 from poolab.plan.inputs import (
@@ -118,12 +118,14 @@ def decode_command(
     json_to_stdout: bool = False,
 ) -> tuple[Design, DecodeReport]:
     """``plan decode``: read the lab's pool results for the design laid out as ``plan
-    layout`` did, decode them and write the report CSV."""
+    layout`` did (refused when the file records another design or N), decode them and
+    write the report CSV. The report says whether the file recorded its layout."""
     if json_to_stdout and output == "-":
         raise BadDecodeInput("--json prints to stdout: write the CSV to a file (-o FILE), not '-'")
     laid = _layout(design, residents, prevalence, se, sp, leftovers)
-    result = read_pool_results(results, laid)
-    report = decode(laid, result, decoder, parse_values(se, "se"), parse_values(sp, "sp"), prevalence, threshold)
+    read = read_results(results, laid)
+    report = decode(laid, read.result, decoder, parse_values(se, "se"), parse_values(sp, "sp"), prevalence, threshold)
+    report = attrs.evolve(report, layout_checked=read.recorded)
     write_report(report, output)
     return laid, report
 

@@ -4,13 +4,24 @@ pool results it sends back, and each individual's call.
 Numbering in every file is 1-based: pools ``1..P`` in the design's order (stage by stage),
 individuals ``1..N`` in the order they were laid out.
 
-* Layout CSV ``pool,stage,kind,members``: kind is ``pool`` (a first-stage pool),
-  ``subpool`` (hier's second stage), ``master``, ``row``, ``column`` (arrays) or
-  ``individual`` (a test of one person: the last stage of every design);
-  members are individual numbers separated by spaces.
-* Results CSV ``pool,result``: result ``positive``, ``negative``, ``inconclusive``
-  (counted as positive: its members are retested, as in the lab workflow) or ``invalid``
-  (a failed run: no result, the tube is re-run). A pool not in the file is untested.
+* Layout CSV ``pool,stage,kind,members,result,design,residents``: kind is ``pool`` (a
+  first-stage pool), ``subpool`` (hier's second stage), ``master``, ``row``, ``column``
+  (arrays) or ``individual`` (a test of one person: the last stage of every design);
+  members are individual numbers separated by spaces; ``result`` is empty, for the lab to
+  fill in; ``design`` and ``residents`` (on every row, so that rows copied or sorted keep
+  them) record what was laid out: the design's SPEC and N.
+* Results CSV ``pool,result`` (optional ``design,residents``): result ``positive``,
+  ``negative``, ``inconclusive`` (counted as positive: its members are retested, as in the
+  lab workflow), ``invalid`` (a failed run: no result, the tube is re-run) or empty (not
+  tested yet). A pool not in the file is untested. The layout file with its ``result``
+  column filled in is such a file.
+
+**The layout record.** A results file that carries ``design``/``residents`` values is decoded
+only as that layout: a value that differs from the design and N being decoded refuses the
+file in one line naming both. A file without them (written by the lab from scratch, or laid
+out by an older poolab) is read for the design and N given, as before: its pool numbers are
+checked against that layout's pools, and nothing more can be (``PoolResults.recorded``
+tells the caller, which says so).
 * Report CSV ``individual,call,posterior,next_pools``: call ``positive``, ``negative`` or
   ``pending``; posterior only from the ``bayes`` decoder; next_pools (pending
   individuals only) the pools holding them that are to be tested next.
@@ -30,12 +41,14 @@ import os
 import attrs
 import numpy as np
 
+from poolab.files.csvio import CsvTable, Output
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.files.csvio import Output
 from poolab.plan.designs import ARRAY_CELL, KIND_COL, KIND_OTHER, KIND_ROW, Design
 
-LAYOUT_HEADER = ("pool", "stage", "kind", "members")
+LAYOUT_HEADER = ("pool", "stage", "kind", "members", "result", "design", "residents")
 RESULTS_HEADER = ("pool", "result")
+RECORD_HEADER = ("design", "residents")
 REPORT_HEADER = ("individual", "call", "posterior", "next_pools")
 DECODERS = ("staged", "comp", "dd", "scomp", "bayes")
 NONADAPTIVE = ("comp", "dd", "scomp")
@@ -80,24 +93,69 @@ def layout_rows(design: Design) -> list[tuple[int, int, str, str]]:
 
 
 def write_layout(design: Design, path: Output) -> None:
-    """Write the layout CSV ``pool,stage,kind,members`` (a path, or a binary stream)."""
+    """Write the layout CSV ``pool,stage,kind,members,result,design,residents`` (a path, or
+    a binary stream): ``result`` empty, the design's SPEC and N on every row."""
     from poolab.files.csvio import write_csv
 
-    rows = [(str(p), str(s), k, m) for p, s, k, m in layout_rows(design)]
+    name, n = design.name, str(design.n)
+    rows = [(str(p), str(s), k, m, "", name, n) for p, s, k, m in layout_rows(design)]
     write_csv(path, LAYOUT_HEADER, rows)
 
 
+@attrs.frozen(slots=True, eq=False)
+class PoolResults:
+    """Results read from a file: int8 per pool (-1 untested, 0, 1), and whether the file
+    recorded its layout (``design``/``residents``), which then matched."""
+
+    result: np.ndarray
+    recorded: bool
+
+
+def _check_record(source: str, table: CsvTable, design: Design) -> bool:
+    """True when the file records its layout and that is ``design`` on its N people; raise
+    ``BadDecodeInput`` (one line) when it records another; False when it records none."""
+    from poolab.plan.spec import BadSpec, parse_spec
+
+    if not set(RECORD_HEADER) & set(table.header):
+        return False
+    found = False
+    for line, spec_text, n_text in zip(table.lines, table.column("design"), table.column("residents"), strict=True):
+        if not spec_text and not n_text:
+            continue
+        found = True
+        try:
+            spec = str(parse_spec(spec_text)) if spec_text else "?"
+        except BadSpec:
+            spec = spec_text
+        same_n = n_text == str(design.n)
+        if spec != design.name or not same_n:
+            raise BadDecodeInput(
+                f"{source}:{line}: these results are for {spec_text or '?'} on {n_text or '?'} people "
+                f"(its design and residents columns), not {design.name} on {design.n}: decode them with "
+                f"--design {spec_text or '?'} --residents {n_text or '?'}, or give this layout's own results"
+            )
+    return found
+
+
 def read_pool_results(path: str | os.PathLike[str], design: Design) -> np.ndarray:
-    """Read a results CSV ``pool,result`` into int8 per pool (-1 untested, 0, 1).
+    """``read_results(path, design).result``."""
+    return read_results(path, design).result
+
+
+def read_results(path: str | os.PathLike[str], design: Design) -> PoolResults:
+    """Read a results CSV ``pool,result`` (a filled-in layout file is one) into int8 per pool
+    (-1 untested, 0, 1), after checking its layout record against ``design``.
 
     A pool given twice must agree (``inconclusive`` and ``positive`` agree; an
-    ``invalid`` line gives no result, so a re-run's result may follow it). Every bad line
-    is collected and raised as one ``InputRejected`` naming file, line and value.
+    ``invalid`` line, or an empty result, gives no result, so a re-run's result may follow
+    it). Every bad line is collected and raised as one ``InputRejected`` naming file, line
+    and value; a layout record for another design or N is one ``BadDecodeInput`` line.
     """
     from poolab.files.csvio import read_csv_rows
 
-    table = read_csv_rows(path, RESULTS_HEADER)
+    table = read_csv_rows(path, RESULTS_HEADER, RECORD_HEADER)
     source = table.source
+    recorded = _check_record(source, table, design)
     result = np.full(design.npools, -1, dtype=np.int8)
     first: dict[int, tuple[int, str]] = {}  # pool -> (line, word) of its first real result
     problems: list[Problem] = []
@@ -113,7 +171,9 @@ def read_pool_results(path: str | os.PathLike[str], design: Design) -> np.ndarra
                 Problem(source, line, pool_text, f"no pool {pool_text!r} in {design.name} (pools 1..{npools})")
             )
             bad = True
-        word = word_text.lower()
+        word = word_text.strip().lower()
+        if not word:  # a pool of a filled-in layout not tested yet
+            continue
         if word not in RESULT_WORDS:
             accepted = ", ".join(RESULT_WORDS)
             problems.append(Problem(source, line, word_text, f"result must be one of {accepted}"))
@@ -131,7 +191,7 @@ def read_pool_results(path: str | os.PathLike[str], design: Design) -> np.ndarra
         first.setdefault(pool, (line, word))
     if problems:
         raise InputRejected(f"{source}: {len(problems)} bad line(s); no result was read", problems)
-    return result
+    return PoolResults(result, recorded)
 
 
 @attrs.frozen(slots=True, eq=False)
@@ -145,6 +205,7 @@ class DecodeReport:
     next_pools: np.ndarray  # int64: pools (0-based ids) to test next, ascending
     member_next_ptr: np.ndarray  # int64[n+1]: CSR of each individual's pools among next_pools
     member_next: np.ndarray  # int64
+    layout_checked: bool | None = None  # the results file recorded this layout (None: not read from a file)
 
     def counts(self) -> dict[str, int]:
         """Individuals by call."""
@@ -154,12 +215,15 @@ class DecodeReport:
 
     def as_dict(self) -> dict[str, object]:
         """The ``--json`` object: design, decoder, counts and the pools (1-based) to test next."""
-        return {
+        out: dict[str, object] = {
             "design": self.design,
             "decoder": self.decoder,
             **self.counts(),
             "next_pools": (self.next_pools + 1).tolist(),
         }
+        if self.layout_checked is not None:
+            out["layout_checked"] = self.layout_checked
+        return out
 
     def rows(self) -> list[tuple[str, str, str, str]]:
         """Report rows ``individual,call,posterior,next_pools`` (all 1-based)."""

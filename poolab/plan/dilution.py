@@ -16,12 +16,13 @@ The parameters' defaults and their sources are documented on the class.
 Closed forms used by the planner. A pool of K holding exactly one positive is detected
 when ``Ct + log2 K <= limit_ct``, so its sensitivity is
 ``Se * Phi((limit_ct - log2 K - ct_mean) / ct_sd)`` (``pool_sensitivity``): the figure to
-quote for a pool size, and what ``std`` designs use. A pool holding several positives has
-a higher concentration than any one of them alone, which matters as soon as p*K is not
-small (at dorfman:50, p = 0.05, the one-positive figure understates the tests by 18%):
-for dorfman, hier, array and array-master the planner sums over how many positives each
-pool holds and how much virus each carries (``exact_dilution.py``), and agrees with the
-simulator at any prevalence and pool size.
+quote for a pool size. A pool holding several positives has a higher concentration than
+any one of them alone, which matters as soon as p*K is not small (at dorfman:50, p = 0.05,
+the one-positive figure understates the tests by 18%): for dorfman, hier, array,
+array-master and std:Q-K the planner sums over how many positives each pool holds and how
+much virus each carries (``exact_dilution.py``, ``std_dilution.py``), and agrees with the
+simulator at any prevalence and pool size; std:Q-K-G with G >= 2 is bounded rather than
+exact (``std_dilution.py``).
 
 A positive found in a pool of K is not always detectable alone (a second positive may
 have carried the pool), and a pool too dilute to detect can still test positive falsely

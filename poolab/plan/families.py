@@ -26,9 +26,8 @@ whole family in one call. With a ``DilutionModel``, dorfman, hier, array and arr
 are computed exactly under the simulator's concentration model (``exact_dilution.py``:
 a pool's detectability depends on how many positives it holds and how much virus each
 carries); ``individual`` is exact too (a positive is detectable alone with Phi(z_1), and
-one that is not still tests positive with 1 - Sp); ``std`` multiplies its pools' Se by
-the share of positives still detectable in a pool of Q (one positive per pool, one Ct
-for all K pools of a person: approximate, see ``transversal.py``).
+one that is not still tests positive with 1 - Sp); ``std:Q-K`` is exact too (its pools are
+independent given a person's own concentration: ``std_dilution.py``).
 """
 
 from __future__ import annotations
@@ -265,21 +264,39 @@ def std_arrays(
     independent given the person's status: a negative person is a candidate when all K
     pools test positive, each with P0 = Se1·(1 − (1−p)^(Q−1)) + (1 − Sp1)·(1−p)^(Q−1);
     a positive one when all K of its pools do (Se1^K). Tests per person: K/Q for the
-    pools, then one confirmation per candidate. Under dilution a positive's
-    detectability in a pool of Q is one event shared by its K pools (one Ct), so it
-    enters once, not K times; a positive that cannot be seen is counted as missed.
+    pools, then one confirmation per candidate. Under dilution: ``std_dilution.py`` (the
+    same independence given the person's own concentration, exact).
     """
+    if dilution is not None:
+        return _std_diluted(q, k, p, se, sp, dilution)
     qq, kk = np.broadcast_arrays(np.asarray(q, dtype=np.float64), np.asarray(k, dtype=np.float64))
     neg = (1.0 - p) ** (qq - 1.0)
-    d = _detect(qq, dilution)
-    se1 = se[0] * d
-    p0 = _p_positive(neg, se1, sp[0])
-    candidate_pos = d * se[0] ** kk
+    p0 = _p_positive(neg, se[0], sp[0])
+    candidate_pos = se[0] ** kk
     candidate_neg = p0**kk
     e = kk / qq + p * candidate_pos + (1.0 - p) * candidate_neg
     pse = candidate_pos * se[1]
     psp = 1.0 - candidate_neg * (1.0 - sp[1])
     return e, pse, psp
+
+
+def _std_diluted(
+    q: npt.ArrayLike, k: npt.ArrayLike, p: float, se: Sequence[float], sp: Sequence[float], dilution: DilutionModel
+) -> tuple[Arr, Arr, Arr]:
+    """``std_arrays`` under dilution: ``std_dilution.full_blocks``, one lattice per Q."""
+    from poolab.plan import std_dilution
+    from poolab.plan.concentration import LognormalLaw
+
+    qq, kk = (a.ravel() for a in np.broadcast_arrays(np.asarray(q, dtype=np.int64), np.asarray(k, dtype=np.int64)))
+    out = np.empty((3, qq.shape[0]))
+    law = LognormalLaw.from_model(dilution)
+    for value in np.unique(qq).tolist():
+        rows = np.flatnonzero(qq == value)
+        for i, totals in zip(
+            rows.tolist(), std_dilution.full_blocks(value, kk[rows].tolist(), 1, p, se, sp, law), strict=True
+        ):
+            out[:, i] = totals.per_person
+    return out[0], out[1], out[2]
 
 
 def family_arrays(

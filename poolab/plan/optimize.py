@@ -4,16 +4,23 @@ Candidates: ``dorfman:K`` for K = 2..max, ``hier:K1-K2`` for 3 <= K1 <= max and
 2 <= K2 < K1, ``array:R`` and ``array-master:R`` for R = 2..max (as in binGroup2, the
 size bound applies to the row/column pool; the master pool holds R*R), and
 ``std:Q-K-G`` for every prime Q, compression power G >= 1 with pools of Q^G <= max, and
-1 <= K <= Q. Without ``residents`` each is evaluated per full block, the whole family in
+1 <= K <= Q; and always single tubes (``individual``: one test per person, with the last
+stage's Se/Sp, the test of one person), so the answer is "test singly" when no pooling design
+of the family needs fewer tests (at a high prevalence, or under a PSe floor that pools
+cannot keep). Without ``residents`` each is evaluated per full block, the whole family in
 one vectorised call of the closed forms; with ``residents`` N, each as laid out on N
 people, partial last block and leftovers included (``residents.py``). The minimum of E/n
 wins; ties (within 1e-12) go to the smaller pool (then the smaller subpool, then fewer
-pools per person), because candidates are ordered that way and the first minimum is taken.
+pools per person; single tubes before any pool), because candidates are ordered that way
+and the first minimum is taken.
 
 Constraints a lab has: ``min_pse`` drops designs whose pooling sensitivity is below it,
 and a ``DilutionModel`` makes pools lose sensitivity with their size (exactly, for
-dorfman, hier, array and array-master: ``exact_dilution.py``; hier under dilution costs
-about K³ and takes about a second up to K = 100).
+dorfman, hier, array, array-master and std:Q-K: ``exact_dilution.py``,
+``std_dilution.py``; hier under dilution costs about K³ and takes about a second up to
+K = 100). std:Q-K-G with G >= 2 under dilution is known within a proven bound: a design
+whose bound is above ``LOOSE`` (1%) of any of its figures is left out, and the PSe floor
+is held by the lowest PSe the bound allows.
 
 binGroup2's D3 search also tries unequal subpool sizes (every partition of K1); the SPEC
 grammar only has equal subpools plus a remainder, which is what is searched here.
@@ -27,7 +34,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from poolab.plan import std_dilution
 from poolab.plan.blocks import NotComputed
+from poolab.plan.concentration import LognormalLaw
 from poolab.plan.dilution import DilutionModel
 from poolab.plan.families import family_arrays
 from poolab.plan.inputs import BadPlanInput, check_prevalence, check_residents, stage_values
@@ -43,7 +52,8 @@ Arr = npt.NDArray[np.float64]
 
 @attrs.frozen(slots=True)
 class Optimum:
-    """The best design of a family, the runners-up and how many candidates were tried."""
+    """The best design of a family (or single tubes, when no design of it needs fewer
+    tests), the runners-up and how many candidates were tried."""
 
     family: str
     spec: DesignSpec
@@ -53,6 +63,16 @@ class Optimum:
     feasible: int
     min_pse: float | None = None  # the PSe floor the search kept to, if any
 
+    @property
+    def singly(self) -> bool:
+        """Single tubes won: pooling does not pay at this prevalence (or under this floor)."""
+        return self.spec.family == "individual"
+
+
+LOOSE = 0.01
+"""A design whose figures are known only within a bound (std:Q-K-G with G >= 2 under
+dilution, ``std_dilution.py``) is left out when the bound of its tests per person, PSe or
+PSp is above this share of the figure."""
 
 LOW_PSE = 0.9
 """A recommendation that finds fewer positives than this comes with a warning."""
@@ -94,36 +114,55 @@ def candidates(family: str, max_pool_size: int) -> npt.NDArray[np.int64]:
     return np.stack([k1[keep], k2[keep]], axis=1)
 
 
+Figures = tuple[Arr, Arr, Arr, Arr]
+"""(E/n, PSe, PSp) per candidate, and (3, candidates) of their bounds (0 where exact)."""
+
+
+def _exact(e: Arr, pse: Arr, psp: Arr) -> Figures:
+    return e, pse, psp, np.zeros((3, e.shape[0]))
+
+
 def _per_block(
     family: str, sizes: npt.NDArray[np.int64], p: float, se: tuple[float, ...], sp: tuple[float, ...],
     dilution: DilutionModel | None,
-) -> tuple[Arr, Arr, Arr]:  # fmt: skip
-    """(E/n, PSe, PSp) of every candidate, per full block."""
+) -> Figures:  # fmt: skip
+    """(E/n, PSe, PSp) of every candidate, per full block, and their bounds."""
     if family == "hier":
-        return family_arrays("hier", sizes[:, 0], p, se, sp, dilution, sizes[:, 1])
+        return _exact(*family_arrays("hier", sizes[:, 0], p, se, sp, dilution, sizes[:, 1]))
     if family != "std":
-        return family_arrays(family, sizes[:, 0], p, se, sp, dilution)
+        return _exact(*family_arrays(family, sizes[:, 0], p, se, sp, dilution))
     e, pse, psp = (np.empty(sizes.shape[0]) for _ in range(3))
+    bound = np.zeros((3, sizes.shape[0]))
+    if dilution is not None:  # every K of one (Q, G) on one lattice
+        law = LognormalLaw.from_model(dilution)
+        for q, g in {(int(r[0]), int(r[2])) for r in sizes}:
+            rows = np.flatnonzero((sizes[:, 0] == q) & (sizes[:, 2] == g))
+            blocks = std_dilution.full_blocks(q, sizes[rows, 1].tolist(), g, p, se, sp, law)
+            for i, totals in zip(rows.tolist(), blocks, strict=True):
+                e[i], pse[i], psp[i] = totals.per_person
+                bound[:, i] = totals.per_person_bound
+        return e, pse, psp, bound
     plain = sizes[:, 2] == 1
     if plain.any():
-        e[plain], pse[plain], psp[plain] = family_arrays("std", sizes[plain, 0], p, se, sp, dilution, sizes[plain, 1])
+        e[plain], pse[plain], psp[plain] = family_arrays("std", sizes[plain, 0], p, se, sp, None, sizes[plain, 1])
     for i in np.flatnonzero(~plain).tolist():
         q, k, g = (int(v) for v in sizes[i])
-        e[i], pse[i], psp[i] = full_block(q, k, g, p, se, sp, dilution)
-    return e, pse, psp
+        e[i], pse[i], psp[i] = full_block(q, k, g, p, se, sp)
+    return e, pse, psp, bound
 
 
 def _laid_out(
     family: str, sizes: npt.NDArray[np.int64], n: int, p: float, se: tuple[float, ...], sp: tuple[float, ...],
     dilution: DilutionModel | None,
-) -> tuple[Arr, Arr, Arr]:  # fmt: skip
-    """(E/n, PSe, PSp) of every candidate laid out on ``n`` people; NaN where the exact
-    figure is not computed (a large partial std block with G >= 2)."""
+) -> Figures:  # fmt: skip
+    """(E/n, PSe, PSp) of every candidate laid out on ``n`` people, and their bounds; NaN
+    where the figure is not computed (a large partial std block with G >= 2)."""
     out = np.full((3, sizes.shape[0]), np.nan)
+    bound = np.zeros((3, sizes.shape[0]))
     done = np.zeros(sizes.shape[0], dtype=bool)
     if family == "hier":  # every pair in one vectorised pass
         tests, found, false = hier_layouts(sizes[:, 0], sizes[:, 1], n, p, se, sp, dilution)
-        return tests / n, found / n, 1.0 - false / n
+        return _exact(tests / n, found / n, 1.0 - false / n)
     if family == "std":  # every K of one Q (G = 1) in one pass
         for q in np.unique(sizes[sizes[:, 2] == 1, 0]).tolist():
             rows = np.flatnonzero((sizes[:, 0] == q) & (sizes[:, 2] == 1))
@@ -134,10 +173,12 @@ def _laid_out(
     for i in np.flatnonzero(~done).tolist():
         spec = _spec(family, sizes[i])
         try:
-            out[:, i] = layout_totals(spec, n, p, se, sp, dilution).per_person
+            laid = layout_totals(spec, n, p, se, sp, dilution)
         except NotComputed:
             continue
-    return out[0], out[1], out[2]
+        out[:, i] = laid.per_person
+        bound[:, i] = laid.per_person_bound
+    return out[0], out[1], out[2], bound
 
 
 def _spec(family: str, row: npt.NDArray[np.int64]) -> DesignSpec:
@@ -166,17 +207,27 @@ def optimize(
     if min_pse is not None and not (0.0 <= min_pse <= 1.0):
         raise BadPlanInput(f"min PSe must be in [0, 1] (value {min_pse!r})")
     if n is None:
-        e, pse, psp = _per_block(fam, sizes, p, ses, sps, dilution)
+        e, pse, psp, bound = _per_block(fam, sizes, p, ses, sps, dilution)
     else:
-        e, pse, psp = _laid_out(fam, sizes, n, p, ses, sps, dilution)
+        e, pse, psp, bound = _laid_out(fam, sizes, n, p, ses, sps, dilution)
+    # single tubes first: candidate 0, the smallest "pool", so it wins a tie
+    alone = family_arrays("individual", [1], p, ses[-1:], sps[-1:], dilution)
+    e, pse, psp = (np.concatenate([a, b]) for a, b in zip(alone, (e, pse, psp), strict=True))
+    bound = np.concatenate([np.zeros((3, 1)), bound], axis=1)
+
+    def spec_of(i: int) -> DesignSpec:
+        return DesignSpec("individual") if i == 0 else _spec(fam, sizes[i - 1])
+
     ok = np.isfinite(e)
-    if min_pse is not None:
-        ok &= pse >= min_pse - _TIE
+    # a figure known only within a bound wider than LOOSE of itself is no basis for a choice
+    ok &= (bound[0] <= LOOSE * e) & (bound[1] <= LOOSE * pse) & (bound[2] <= LOOSE * psp)
+    if min_pse is not None:  # the floor holds for the exact PSe: its lowest possible value
+        ok &= pse - bound[1] >= min_pse - _TIE
     if not ok.any():
         best_pse = float(np.max(pse[np.isfinite(pse)]))
         raise BadPlanInput(
-            f"no {fam} design up to pool size {max_pool_size} reaches PSe >= {min_pse} "
-            f"at prevalence {p}; the highest PSe is {best_pse:.4f}"
+            f"neither single tubes nor any {fam} design up to pool size {max_pool_size} reaches "
+            f"PSe >= {min_pse} at prevalence {p}; the highest PSe is {best_pse:.4f}"
         )
     idx = np.flatnonzero(ok)
     # stable sort: equal E/n keeps the search order, i.e. the smaller pool first
@@ -187,14 +238,15 @@ def optimize(
     ranked_idx = [first] + [int(i) for i in order if int(i) != first][: max(top - 1, 0)]
 
     def wrap(i: int) -> OperatingCharacteristics:
-        return from_arrays(str(_spec(fam, sizes[i])), p, float(e[i]), float(pse[i]), float(psp[i]))
+        b = (float(bound[0, i]), float(bound[1, i]), float(bound[2, i]))
+        return from_arrays(str(spec_of(i)), p, float(e[i]), float(pse[i]), float(psp[i]), b)
 
     ranked = tuple(wrap(i) for i in ranked_idx)
     return Optimum(
         family=fam,
-        spec=_spec(fam, sizes[first]),
+        spec=spec_of(first),
         best=ranked[0],
         ranked=ranked,
-        candidates=int(sizes.shape[0]),
+        candidates=int(sizes.shape[0]) + 1,
         feasible=int(idx.size),
     )

@@ -17,10 +17,11 @@ piece here is the closed form of one piece of it:
   block, exactly (``transversal.py``).
 
 Under dilution every piece is exact (the dilution-aware closed forms of
-``exact_dilution.py`` for pools, blocks and subpools of any size) except a partial array
-square, which takes the plain closed form with its rows' and columns' Se scaled by the
-share of positives detectable in a pool of R, and std, approximate throughout (its
-docstring). Both are marked as approximate where they are documented for users.
+``exact_dilution.py`` for pools, blocks and subpools of any size, ``std_dilution.py`` for
+std:Q-K) except a partial array square, which takes the plain closed form with its rows'
+and columns' Se scaled by the share of positives detectable in a pool of R (marked as
+approximate where it is documented for users), and std:Q-K-G with G >= 2, whose figures
+are midpoints with a proven bound (``BlockTotals.slack``, printed beside them).
 """
 
 from __future__ import annotations

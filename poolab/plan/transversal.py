@@ -33,10 +33,8 @@ some layer of S. Exact, no approximation:
   interval.
 
 Tests per person: the pools (K·Q per full block, the non-empty ones of a partial block)
-plus one confirmation per candidate. Under dilution the figures are approximate (one
-positive per pool): a positive is detectable in its pools of nominal size Q^G with
-probability Phi(z) once (one Ct for all its K pools), and Se1 of the negative's pools is
-scaled by the same factor.
+plus one confirmation per candidate. Under dilution: ``std_dilution.py`` (exact for G = 1,
+within a proven bound for G >= 2, which ``BlockTotals.slack`` carries).
 """
 
 from __future__ import annotations
@@ -46,8 +44,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from poolab.plan.blocks import BlockTotals, NotComputed
-from poolab.plan.dilution import DilutionModel, detectable_fraction
+from poolab.plan.blocks import BlockTotals, NotComputed, from_rates
+from poolab.plan.concentration import LognormalLaw
+from poolab.plan.dilution import DilutionModel
 
 EXACT_BUDGET = 2**22
 """Largest people × 2^K (and people²) the exact sum of a partial block with G >= 2 takes
@@ -88,8 +87,8 @@ def candidate_if_clear(q: int, k: int, g: int, p: float, se1: float, sp1: float)
     return min(max(float(total), 0.0), 1.0)
 
 
-def _detectable(q: int, g: int, dilution: DilutionModel | None) -> float:
-    return 1.0 if dilution is None else detectable_fraction(q**g, dilution)
+def _law(dilution: DilutionModel) -> LognormalLaw:
+    return LognormalLaw.from_model(dilution)
 
 
 def full_block(
@@ -101,12 +100,26 @@ def full_block(
     sp: tuple[float, ...],
     dilution: DilutionModel | None = None,
 ) -> tuple[float, float, float]:
-    """(E/n, PSe, PSp) of one full block of std:Q-K-G."""
-    d = _detectable(q, g, dilution)
-    clear = candidate_if_clear(q, k, g, p, se[0] * d, sp[0])
-    infected = d * se[0] ** k
+    """(E/n, PSe, PSp) of one full block of std:Q-K-G (under dilution with G >= 2: the
+    midpoints of ``full_block_totals``' intervals)."""
+    if dilution is not None:
+        return full_block_totals(q, k, g, p, se, sp, dilution).per_person
+    clear = candidate_if_clear(q, k, g, p, se[0], sp[0])
+    infected = se[0] ** k
     e = k / q**g + p * infected + (1.0 - p) * clear
     return e, infected * se[1], 1.0 - clear * (1.0 - sp[1])
+
+
+def full_block_totals(
+    q: int, k: int, g: int, p: float, se: tuple[float, ...], sp: tuple[float, ...],
+    dilution: DilutionModel | None = None,
+) -> BlockTotals:  # fmt: skip
+    """Totals of one full block of std:Q-K-G, with the bound of its figures under dilution."""
+    if dilution is not None:
+        from poolab.plan import std_dilution
+
+        return std_dilution.full_blocks(q, [k], g, p, se, sp, _law(dilution))[0]
+    return from_rates(q ** (g + 1), *full_block(q, k, g, p, se, sp))
 
 
 def _partial_g1(pools: npt.NDArray[np.int64], q: int, p: float, se1: float, sp1: float) -> npt.NDArray[np.float64]:
@@ -119,10 +132,11 @@ def _partial_g1(pools: npt.NDArray[np.int64], q: int, p: float, se1: float, sp1:
     return out
 
 
-def _partial_exact(pools: npt.NDArray[np.int64], p: float, se1: float, sp1: float) -> npt.NDArray[np.float64]:
-    """P(candidate | negative) per person, any G: the sum over the sets of its layers."""
+def sharing(pools: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(rows, inverse): ``rows[m, t]`` is how many others share with a person of kind m
+    exactly the layers of mask t (bit j: layer j), one row per distinct kind of person;
+    ``inverse[i]`` is person i's kind. Costs people² · K: callers keep to ``EXACT_BUDGET``."""
     k, r = pools.shape
-    full = (1 << k) - 1
     # hist[i, t]: how many others share with person i exactly the layers of mask t
     hist = np.empty((r, 1 << k), dtype=np.int64)
     step = max(1, EXACT_BUDGET // max(r, 1) // 4)
@@ -136,6 +150,14 @@ def _partial_exact(pools: npt.NDArray[np.int64], p: float, se1: float, sp1: floa
         flat = masks[masks >= 0]
         hist[lo:hi] = np.bincount(flat, minlength=(hi - lo) << k).reshape(hi - lo, 1 << k)
     rows, inverse = np.unique(hist, axis=0, return_inverse=True)
+    return rows, np.asarray(inverse).reshape(-1)
+
+
+def _partial_exact(pools: npt.NDArray[np.int64], p: float, se1: float, sp1: float) -> npt.NDArray[np.float64]:
+    """P(candidate | negative) per person, any G: the sum over the sets of its layers."""
+    k, r = pools.shape
+    full = (1 << k) - 1
+    rows, inverse = sharing(pools)
     zeta = rows.astype(np.float64)  # zeta[:, A]: others whose shared layers all lie in A
     for j in range(k):
         bit = 1 << j
@@ -145,9 +167,9 @@ def _partial_exact(pools: npt.NDArray[np.int64], p: float, se1: float, sp1: floa
     size = np.array([bin(int(s)).count("1") for s in sets])
     c = np.longdouble(se1 + sp1 - 1.0)
     coef = np.longdouble(se1) ** (k - size) * (-c) ** size
-    sharing = (r - 1) - zeta[:, full ^ sets]  # u(S) per distinct person, per set S
-    values = (coef[None, :] * np.exp(sharing.astype(np.longdouble) * np.log1p(np.longdouble(-p)))).sum(axis=1)
-    return np.clip(values.astype(np.float64), 0.0, 1.0)[inverse.reshape(-1)]
+    shared = (r - 1) - zeta[:, full ^ sets]  # u(S) per distinct person, per set S
+    values = (coef[None, :] * np.exp(shared.astype(np.longdouble) * np.log1p(np.longdouble(-p)))).sum(axis=1)
+    return np.clip(values.astype(np.float64), 0.0, 1.0)[inverse]
 
 
 def partial_block(
@@ -155,9 +177,12 @@ def partial_block(
     dilution: DilutionModel | None = None,
 ) -> BlockTotals:  # fmt: skip
     """Totals of the first ``r`` people of a block (a partial last block, exact)."""
+    if dilution is not None:
+        from poolab.plan import std_dilution
+
+        return std_dilution.partial_block(q, k, g, r, p, se, sp, _law(dilution))
     pools = layer_pools(np.arange(r, dtype=np.int64), q, k, g)
-    d = _detectable(q, g, dilution)
-    se1 = se[0] * d
+    se1 = se[0]
     if g == 1:
         clear = _partial_g1(pools, q, p, se1, sp[0])
     else:
@@ -168,7 +193,7 @@ def partial_block(
             )
         clear = _partial_exact(pools, p, se1, sp[0])
     npools = sum(int(np.unique(layer).shape[0]) for layer in pools)
-    infected = d * se[0] ** k
+    infected = se[0] ** k
     tests = npools + r * p * infected + (1.0 - p) * float(clear.sum())
     return BlockTotals(r, tests, r * infected * se[1], (1.0 - sp[1]) * float(clear.sum()))
 
@@ -180,8 +205,7 @@ def layout_totals(
     """Totals of std:Q-K-G laid out on ``n`` people: whole blocks, then the partial one."""
     block = q ** (g + 1)
     whole, rest = divmod(n, block)
-    e, pse, psp = full_block(q, k, g, p, se, sp, dilution) if whole else (0.0, 0.0, 1.0)
-    out = BlockTotals(whole * block, e * whole * block, pse * whole * block, (1.0 - psp) * whole * block)
+    out = full_block_totals(q, k, g, p, se, sp, dilution).times(whole) if whole else BlockTotals(0, 0.0, 0.0, 0.0)
     if rest:
         out = out + partial_block(q, k, g, rest, p, se, sp, dilution)
     return out
@@ -192,11 +216,15 @@ def g1_layouts(
 ) -> list[BlockTotals]:
     """Totals of std:Q-K on ``n`` people for every K = 1..Q at once (the optimiser's
     search): the layers of a partial block are computed once, and its candidates'
-    product over layers is a running product over K."""
+    product over layers is a running product over K (under dilution:
+    ``std_dilution.g1_layouts``)."""
+    if dilution is not None:
+        from poolab.plan import std_dilution
+
+        return std_dilution.g1_layouts(q, n, p, se, sp, _law(dilution))
     block = q * q
     whole, rest = divmod(n, block)
-    d = _detectable(q, 1, dilution)
-    se1 = se[0] * d
+    se1 = se[0]
     out = []
     if rest:
         pools = layer_pools(np.arange(rest, dtype=np.int64), q, q, 1)
@@ -213,7 +241,7 @@ def g1_layouts(
         e, pse, psp = full_block(q, k, 1, p, se, sp, dilution) if whole else (0.0, 0.0, 1.0)
         total = BlockTotals(whole * block, e * whole * block, pse * whole * block, (1.0 - psp) * whole * block)
         if rest:
-            infected = d * se[0] ** k
+            infected = se[0] ** k
             clear = float(clear_by_k[k - 1])
             tests = float(pools_by_k[k - 1]) + rest * p * infected + (1.0 - p) * clear
             total = total + BlockTotals(rest, tests, rest * infected * se[1], (1.0 - sp[1]) * clear)

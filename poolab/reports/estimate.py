@@ -13,6 +13,11 @@ What enters (see ``poolab.reports.prevalence`` for the model and the interval):
 Per group, a pool counts for every group it holds members of (a pool shared by two
 buildings informs both; its members from the other building enter at the district's
 estimate). Groups above the district: ``poolab.reports.risk``.
+
+Results that no prevalence explains under the assay as given (under the default Se = Sp = 1,
+a positive pool whose members all tested negative alone) are refused, naming the pools
+(``ContradictoryResults``): there is no estimate to give, and an interval of 0-100% or
+risk flags computed from it would only look like one.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import attrs
 import numpy as np
 
 from poolab.files.csvio import Output, write_csv
-from poolab.reports.prevalence import Accuracy, BadEstimateInput, PoolRows, fit
+from poolab.reports.prevalence import Accuracy, BadEstimateInput, PoolRows, contradictions, fit
 from poolab.reports.risk import ALPHA, holm, upper_tail
 from poolab.store.engine import Store
 
@@ -44,9 +49,15 @@ RISK_COLUMNS = (
     "ci95_high",
     "district_prevalence",
     "p_value",
+    "above_district",
 )
+EXAMPLES_NAMED = 3  # contradicting pools named in the refusal
 METHOD = "maximum likelihood (pools of unequal size, Se/Sp, individual retests); likelihood-ratio 95% interval"
 RISK_TEST = "one-sided exact test of positive pools against the district estimate, Holm 5%"
+
+
+class ContradictoryResults(BadEstimateInput):
+    """Pool and individual results that the assay as given cannot produce together."""
 
 
 def accuracy(se: Sequence[float], sp: Sequence[float]) -> Accuracy:
@@ -145,7 +156,8 @@ def estimate_campaign(
     risk_output: Output | None = None,
 ) -> CampaignEstimate:
     """Estimate the prevalence of ``campaign`` from its pool and individual results; with
-    ``risk_output``, also write the groups above the district there (needs ``by``)."""
+    ``risk_output``, also write every group's figures there, flagged when above the
+    district (needs ``by``)."""
     from poolab.store.campaigns import campaign_by_name
     from poolab.store.estimates import pool_calls, pool_places, resident_places
 
@@ -153,7 +165,7 @@ def estimate_campaign(
     if by is not None and by not in GROUPINGS:
         raise BadEstimateInput(f"--by takes {' or '.join(GROUPINGS)} (value {by!r})")
     if risk_output is not None and by is None:
-        raise BadEstimateInput("-o writes the groups above the district: give --by compound or --by building")
+        raise BadEstimateInput("-o writes each compound's or building's figures: give --by compound or --by building")
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         data = pool_calls(conn, campaign_id=info.id)
@@ -186,6 +198,8 @@ def estimate_campaign(
         groups=1,
     )
     overall = fit(rows, acc)
+    if overall.impossible[0]:
+        _refuse(store, info.name, data, np.flatnonzero(used)[contradictions(rows, acc)], used_ind, ind_positive, acc)
     p_d = float(overall.prevalence[0])
     groups: tuple[GroupEstimate, ...] = ()
     if by is not None:
@@ -265,6 +279,11 @@ def _by_group(
         groups=len(labels),
     )
     result = fit(rows, acc, offset=p_d)
+    if result.impossible.any():  # the district fitted, so a group cannot fail: kept as a guard
+        raise ContradictoryResults(
+            "no prevalence explains the results of "
+            + ", ".join(" ".join(lb).strip() for g, lb in enumerate(labels) if result.impossible[g])
+        )
     people = np.bincount(row_group, inside, minlength=len(labels)).astype(np.int64)
     order = np.argsort(row_group, kind="stable")
     starts = np.searchsorted(row_group[order], np.arange(len(labels) + 1))
@@ -291,14 +310,58 @@ def _by_group(
     )
 
 
+def _accuracy_text(a: float, b: float) -> str:
+    return f"{a:g}" if a == b else f"{a:g},{b:g}"
+
+
+def _refuse(
+    store: Store,
+    campaign: str,
+    data: Any,
+    pools: np.ndarray,
+    used_ind: np.ndarray,
+    ind_positive: np.ndarray,
+    acc: Accuracy,
+) -> None:
+    """Raise ``ContradictoryResults`` naming the first pools (indices into ``data``) whose
+    results contradict their members' individual results."""
+    from poolab.store.estimates import tube_barcodes
+
+    shown = pools[:EXAMPLES_NAMED].tolist()
+    with store.read() as conn:
+        codes = tube_barcodes(conn, ids=[int(data.pool_id[i]) for i in shown])
+    examples = []
+    for i in shown:
+        mine = used_ind & (data.ind_pool == i)
+        positive, negative = int((mine & ind_positive).sum()), int((mine & ~ind_positive).sum())
+        code, call, size = codes.get(int(data.pool_id[i]), "?"), data.pool_call[i], int(data.pool_size[i])
+        tested = len(set(data.ind_resident[mine].tolist()))
+        if call in POSITIVE and positive == 0 and tested == size:
+            examples.append(f"pool {code} {call} with all {size} of its members negative alone")
+        else:
+            examples.append(
+                f"pool {code} {call} with {positive} positive and {negative} negative results of its members alone"
+            )
+    more = f" (and {len(pools) - len(shown)} more)" if len(pools) > len(shown) else ""
+    se = _accuracy_text(acc.se_pool, acc.se_individual)
+    sp = _accuracy_text(acc.sp_pool, acc.sp_individual)
+    raise ContradictoryResults(
+        f"campaign {campaign!r}: no prevalence explains these results under --se {se} --sp {sp}: "
+        f"an assay that accurate cannot give {'; '.join(examples)}{more}; "
+        "give the kit's sensitivity and specificity (e.g. --se 0.95,0.98 --sp 0.995), "
+        "or correct a wrong result with results import --amend --reason"
+    )
+
+
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key putting "Building 2" before "Building 10" (digits compare as numbers)."""
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part)
 
 
 def write_risk_csv(estimate: CampaignEstimate, output: Output) -> int:
-    """The groups above the district as CSV (``RISK_COLUMNS``), written whole or not at
-    all (``write_csv``). Returns the rows written."""
+    """Every group's figures as CSV (``RISK_COLUMNS``; ``above_district`` 1 for the groups
+    the risk test flags, 0 for the rest), written whole or not at all (``write_csv``).
+    Returns the rows written."""
     rows = [
         (
             g.compound,
@@ -311,7 +374,8 @@ def write_risk_csv(estimate: CampaignEstimate, output: Output) -> int:
             f"{g.ci95[1]:.6g}",
             f"{estimate.prevalence:.6g}",
             f"{g.p_value:.3g}",
+            "1" if g.above_district else "0",
         )
-        for g in estimate.above_district
+        for g in estimate.groups
     ]
     return write_csv(output, RISK_COLUMNS, rows)

@@ -25,6 +25,15 @@ published values (Hepworth & Biggerstaff 2017, Table 1, reproduced in binGroup2'
 ``propCI`` examples) are checked in the tests. Unlike ``propCI``, the same interval is
 used when no pool is positive (p̂ = 0: the interval is [0, upper]).
 
+**Results no prevalence explains.** Each pool's likelihood is a sum of terms
+c·p^a·(1 - p)^b with c >= 0, so inside (0, 1) it is either positive everywhere or zero
+everywhere; it is zero everywhere exactly when the assay as given could not have produced
+its results whoever is positive (under Se = Sp = 1: a positive pool whose members all tested
+negative alone, or a negative pool with a member positive alone). Then the likelihood of
+the whole group is zero at every p: there is no estimate, and no interval (the cut-off
+below a maximum of -inf would take in all of [0, 1]). ``fit`` marks such groups
+``impossible`` (their figures are NaN) and ``contradictions`` names the pools.
+
 Every group is fitted at once: the log-likelihood of all groups is evaluated on a grid
 of p, then each group's maximum and interval ends are refined by vectorised golden
 section and bisection (the likelihood is unimodal in p for these data).
@@ -107,13 +116,16 @@ class PoolRows:
 
 @attrs.frozen(slots=True, eq=False)
 class Fit:
-    """Per group: the maximum-likelihood prevalence, the 95% interval, pools and positives."""
+    """Per group: the maximum-likelihood prevalence, the 95% interval, pools and positives;
+    ``impossible`` where no prevalence gives the results a chance above zero (the figures
+    are NaN there: see the module docstring)."""
 
     prevalence: Arr
     low: Arr
     high: Arr
     pools: Ints
     positive_pools: Ints
+    impossible: npt.NDArray[np.bool_]
 
 
 class _Likelihood:
@@ -165,12 +177,16 @@ class _Likelihood:
         """log L of rows from log B and d = log(A/B) <= 0 (see the module docstring)."""
         a = self.acc
         beta = a.se_pool + a.sp_pool - 1.0
-        with np.errstate(invalid="ignore", over="ignore"):
-            # positive: Se - β·A/B = (1 - Sp) - β·expm1(d), exact when A/B is within 1e-16 of 1
-            inner = np.where(
-                positive[:, None], (1.0 - a.sp_pool) - beta * np.expm1(d), (1.0 - a.se_pool) + beta * np.exp(d)
-            )
-            out = log_b + _log(np.maximum(inner, 0.0))
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            # positive: Se - β·A/B. Near A/B = 1 (small p) as (1 - Sp) - β·expm1(d), exact when
+            # A/B is within 1e-16 of 1; below A/B = 1/2 as log Se + log1p(-β/Se·A/B), exact when
+            # A/B is tiny (p near 1, where every pool positive makes ℓ rise by less than 1e-16)
+            near = _log(np.maximum((1.0 - a.sp_pool) - beta * np.expm1(d), 0.0))
+            far = math.log(a.se_pool) + np.log1p(-(beta / a.se_pool) * np.exp(np.minimum(d, 0.0)))
+            pos = np.where(d > -_LOG2, near, far)
+            # negative: (1 - Se) + β·A/B in log space, exact when A/B underflows
+            neg = np.logaddexp(_log(1.0 - a.se_pool), math.log(beta) + d)
+            out = log_b + np.where(positive[:, None], pos, neg)
         return np.where(np.isnan(out), -np.inf, out)
 
     def at(self, p: Arr) -> Arr:
@@ -240,10 +256,11 @@ def _log(x: npt.ArrayLike) -> Arr:
 def fit(rows: PoolRows, acc: Accuracy, offset: float = 0.0) -> Fit:
     """Maximum-likelihood prevalence and likelihood-ratio 95% interval of every group.
 
-    ``offset``: the prevalence assumed for members a row's pool holds from other groups.
+    ``offset``: the prevalence assumed for members a row's pool holds from other groups
+    (1 when the district's estimate is 100%: they are all positive).
     """
-    if not 0.0 <= offset < 1.0:
-        raise BadEstimateInput(f"offset prevalence must be in [0, 1) (value {offset!r})")
+    if not 0.0 <= offset <= 1.0:
+        raise BadEstimateInput(f"offset prevalence must be in [0, 1] (value {offset!r})")
     lik = _Likelihood(rows, acc, offset)
     g = rows.groups
     values = lik.at(np.tile(_GRID, (g, 1)))
@@ -275,9 +292,23 @@ def fit(rows: PoolRows, acc: Accuracy, offset: float = 0.0) -> Fit:
     high = _crossing(lik, values, best, p_hat, cut, below=False)
     pools = np.bincount(rows.group, minlength=g).astype(np.int64)
     positive = np.bincount(rows.group[rows.positive], minlength=g).astype(np.int64)
-    return Fit(p_hat, low, high, pools, positive)
+    impossible = np.isneginf(np.maximum(refined_value, on_grid))
+    nan = np.where(impossible, np.nan, 0.0)
+    return Fit(p_hat + nan, low + nan, high + nan, pools, positive, impossible)
 
 
+def contradictions(rows: PoolRows, acc: Accuracy, offset: float = 0.0) -> Ints:
+    """The rows whose own likelihood is zero at every prevalence: results the assay as given
+    cannot produce together (a positive pool whose members all tested negative alone, under
+    Se = Sp = 1). Zero at one inner point means zero everywhere (module docstring), so each
+    row is evaluated once, at p = 1/2, as a group of its own."""
+    n = rows.group.shape[0]
+    alone = attrs.evolve(rows, group=np.arange(n, dtype=np.int64), groups=n)
+    values = _Likelihood(alone, acc, offset).at(np.full((n, 1), 0.5))[:, 0]
+    return np.flatnonzero(np.isneginf(values) | np.isnan(values)).astype(np.int64)
+
+
+_LOG2 = math.log(2.0)
 _EDGE = 60.0  # |log-odds| beyond which p is 0 or 1 for every figure printed
 
 

@@ -92,3 +92,14 @@ def resident_places(conn: Connection, *, pks: list[int]) -> dict[int, tuple[str,
         ):
             out[int(pk)] = (compound, building)
     return out
+
+
+def tube_barcodes(conn: Connection, *, ids: list[int]) -> dict[int, str]:
+    """tube id -> its barcode."""
+    out: dict[int, str] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        for tid, code in conn.execute(select(_T.c.id, _T.c.barcode).where(_T.c.id.in_(chunk))):
+            out[int(tid)] = str(code)
+    return out
