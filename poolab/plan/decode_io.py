@@ -41,9 +41,8 @@ import os
 import attrs
 import numpy as np
 
-from poolab.files.csvio import CsvTable, Output
 from poolab.errors import InputRejected, PoolabError, Problem
-from poolab.files.csvio import Output
+from poolab.files.csvio import CsvTable, Output
 from poolab.plan.designs import ARRAY_CELL, KIND_COL, KIND_OTHER, KIND_ROW, Design
 
 LAYOUT_HEADER = ("pool", "stage", "kind", "members", "result", "design", "residents")

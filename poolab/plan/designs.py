@@ -39,7 +39,7 @@ from poolab.kernels.layout import (
 from poolab.plan.inputs import check_prevalence, stage_values
 from poolab.plan.leftovers import LEFTOVER_LAYOUTS, choose_leftovers
 from poolab.plan.spec import BadSpec, DesignSpec, check_std
-from poolab.plan.transversal import layer_pools
+from poolab.plan.std_layout import layer_pools
 
 __all__ = ["ARRAY_CELL", "COMP_CELL", "KIND_COL", "KIND_OTHER", "KIND_ROW", "ROOT", "TREE", "Design"]
 

@@ -51,7 +51,7 @@ import numpy.typing as npt
 from poolab.plan.blocks import NO_PEOPLE, BlockTotals, NotComputed
 from poolab.plan.concentration import ConcentrationLaw, cell, focal
 from poolab.plan.lattice import Arr, Lattice, detect, power, tails
-from poolab.plan.transversal import EXACT_BUDGET, layer_pools, sharing, union_sizes
+from poolab.plan.std_layout import EXACT_BUDGET, layer_pools, sharing, union_sizes
 
 RESOLUTION = 64
 """Lattice cells up to the smallest pool of a block (as ``exact_dilution.RESOLUTION``)."""
