@@ -81,14 +81,15 @@ def test_equal_sizes_closed_form_under_se_sp(m: int, n: int, data: st.DataObject
     """Equal pools: the MLE is the invariance transform of x/n, 1 - ((Se - x/n)/(Se + Sp - 1))^(1/m),
     whenever x/n lies strictly between 1 - Sp and Se (to 1e-5: a maximum found from values of
     ℓ, which is flat there, is good to about half the digits of ℓ; hypothesis found 1.2e-6
-    at p = 0.85, Se = 0.878, 36 of 41 pools of 5 positive)."""
+    at p = 0.85, Se = 0.878, 36 of 41 pools of 5 positive; and, near the boundary x/n = 1 - Sp,
+    3.6e-5 relative on a p of about 1e-3, which is 4e-8 absolute: hence an absolute 1e-7 too)."""
     x = data.draw(st.integers(0, n))
     theta = x / n
     if not 1 - sp + 1e-9 < theta < se - 1e-9:
         return  # at a boundary the estimate is 0 or 1 (found: theta = 0.1 = 1 - Sp to the last bit)
     expected = 1 - ((se - theta) / (se + sp - 1)) ** (1 / m)
     p, _, _ = _fit_counts([(m, n, x)], Accuracy(se, sp))
-    assert math.isclose(expected, p, rel_tol=1e-5, abs_tol=1e-10)
+    assert math.isclose(expected, p, rel_tol=1e-5, abs_tol=1e-7)
 
 
 # ---------------------------------------------------------------- brute-force likelihood
@@ -152,7 +153,13 @@ _perfect_or_not = st.sampled_from([1.0]) | st.floats(0.8, 1.0)
 _acc_or_perfect = st.builds(Accuracy, _perfect_or_not, _perfect_or_not, _perfect_or_not, _perfect_or_not)
 
 
-@given(rows=pool_rows(), acc=_acc_or_perfect, offset=st.floats(0.0, 0.3))
+# An offset is 0 or a district's prevalence: tiny ones (1e-272) make the enumeration's products
+# underflow to zero where the likelihood is only very small, so the reference, not the fit,
+# would be wrong there.
+_offsets = st.just(0.0) | st.floats(1e-6, 0.3)
+
+
+@given(rows=pool_rows(), acc=_acc_or_perfect, offset=_offsets)
 def test_impossible_exactly_when_no_prevalence_explains_the_results(
     rows: PoolRows, acc: Accuracy, offset: float
 ) -> None:
