@@ -81,8 +81,9 @@ def test_equal_sizes_closed_form_under_se_sp(m: int, n: int, data: st.DataObject
     """Equal pools: the MLE is the invariance transform of x/n, 1 - ((Se - x/n)/(Se + Sp - 1))^(1/m),
     whenever x/n lies strictly between 1 - Sp and Se (to 1e-5: a maximum found from values of
     ℓ, which is flat there, is good to about half the digits of ℓ; hypothesis found 1.2e-6
-    at p = 0.85, Se = 0.878, 36 of 41 pools of 5 positive; and, near the boundary x/n = 1 - Sp,
-    3.6e-5 relative on a p of about 1e-3, which is 4e-8 absolute: hence an absolute 1e-7 too)."""
+    at p = 0.85, Se = 0.878, 36 of 41 pools of 5 positive; and 1.3e-5 relative at 1 positive of
+    25 single tubes, Se = 1, Sp = 0.96, just inside the boundary x/n = 1 - Sp where p is small:
+    hence an absolute 1e-7 beside the relative bound)."""
     x = data.draw(st.integers(0, n))
     theta = x / n
     if not 1 - sp + 1e-9 < theta < se - 1e-9:
