@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, next_step, pass_app, stderr_progress
+from .common import AppContext, hint, next_step, pass_app, stderr_progress
 
 
 @click.group()
@@ -75,7 +75,11 @@ def campaign_new(
         f"(lower bound {s.lower_bound}, {s.tubes / max(s.lower_bound, 1):.4f}×; "
         f"{100 * s.single_building_share:.1f}% of tubes inside one building)"
     )
-    next_step(app, f"manifest {s.name} -o {s.name}-manifest.csv", f"labels {s.name} -o {s.name}-labels.pdf")
+    next_step(
+        app,
+        hint("manifest", s.name, "-o", f"{s.name}-manifest.csv"),
+        hint("labels", s.name, "-o", f"{s.name}-labels.pdf"),
+    )
 
 
 @campaign.command("list")

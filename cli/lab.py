@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, encoding_option, next_step, pass_app
+from .common import AppContext, encoding_option, hint, next_step, pass_app
 from .sampling import report_scans
 
 
@@ -130,7 +130,12 @@ def results_import(
         )
         for failure in b.control_failures:
             click.echo(f"  plate {b.plate} has no valid result: {failure}; its samples are on the rerun list")
-    next_step(app, f"retest {name} -o {name}-retest.csv", f"rerun {name} -o {name}-rerun.csv")
+    steps = []
+    if s.rows > s.individual:  # pool tubes: their members to resample, failed runs to re-run
+        steps += [hint("retest", name, "-o", f"{name}-retest.csv"), hint("rerun", name, "-o", f"{name}-rerun.csv")]
+    if s.individual:  # retest tubes: who is confirmed
+        steps.append(hint("positives", name, "-o", f"{name}-positives.csv"))
+    next_step(app, *steps)
     if s.ignored_columns:
         click.echo(f"note: columns not used: {', '.join(s.ignored_columns)}", err=True)
 

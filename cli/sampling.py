@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import AppContext, next_step, output_target, pass_app, stderr_progress, unmasked_option
+from .common import AppContext, hint, next_step, output_target, pass_app, stderr_progress, unmasked_option
 
 if TYPE_CHECKING:
     from poolab.field.scans import ScanReport
@@ -54,7 +54,7 @@ def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
         s = write_manifest(app.store(), name, output_target(output), unmasked=unmasked, progress=progress)
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} residents")
-        next_step(app, f"receive {name} (as the tubes reach the lab)")
+        next_step(app, hint("receive", name, when="as the tubes reach the lab"))
 
 
 def report_scans(report: ScanReport, what: str, *, label: str) -> None:
