@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection
 
 from poolab.field.scans import Scan
 from poolab.store.engine import open_store
@@ -60,7 +61,7 @@ def test_interleaved_streams_stay_apart(store_url: str, tubes: list[str]) -> Non
     store = open_store(store_url)
     try:
 
-        def events(conn) -> None:  # type: ignore[no-untyped-def]
+        def events(conn: Connection) -> None:
             cid = campaign_by_name(conn, name="c").id
             for station in ("a", "b", "a", "b", "a"):
                 detail = {"source": "-", "tubes": 2, "stream": station}
