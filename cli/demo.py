@@ -25,7 +25,12 @@ if TYPE_CHECKING:
     type=click.Path(file_okay=False),
     help="Where the store and every CSV go (an earlier demo there is replaced).",
 )
-@click.option("--force", is_flag=True, help="Replace a store in FOLDER even if it is not an earlier demo's.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a store in FOLDER even if it is not an earlier demo's (one with other campaigns, "
+    "or an imported roster and no campaign yet).",
+)
 @click.option(
     "--paper",
     is_flag=True,
