@@ -149,15 +149,15 @@ def unmasked_option(fn: F) -> F:
 
 
 @contextmanager
-def stderr_progress() -> Iterator[Callable[[str, float, int], None]]:
+def stderr_progress(unit: str = "rows") -> Iterator[Callable[[str, float, int], None]]:
     """A progress meter for a long step, on standard error when it is a terminal (quiet
-    otherwise: a script or a log file gets no carriage returns)."""
+    otherwise: a script or a log file gets no carriage returns); it counts ``unit``."""
     from poolab.files.meter import TerminalMeter, no_progress
 
     if not sys.stderr.isatty():
         yield no_progress
         return
-    meter = TerminalMeter(sys.stderr)
+    meter = TerminalMeter(sys.stderr, unit=unit)
     try:
         yield meter
     finally:

@@ -45,7 +45,8 @@ def manifest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     if output.lower().endswith(".pdf"):
         from poolab.paper.jobs import write_manifest_pdf
 
-        p = write_manifest_pdf(app.store(), name, output, unmasked=unmasked)
+        with stderr_progress(unit="pages") as progress:
+            p = write_manifest_pdf(app.store(), name, output, unmasked=unmasked, progress=progress)
         click.echo(f"wrote {p.path}: {p.items} tubes, {p.residents} residents on {p.pages} pages")
         return
     from poolab.field.sampling import write_manifest

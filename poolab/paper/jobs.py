@@ -13,6 +13,7 @@ import os
 from sqlalchemy import Connection
 
 from poolab.errors import PoolabError
+from poolab.files.meter import Progress, no_progress
 from poolab.masking import mask_name
 from poolab.paper.extra import require_print
 from poolab.paper.labels import Label, render_labels
@@ -38,10 +39,11 @@ def write_labels(
     what: str = "tubes",
     layout: str = DEFAULT_STOCK,
     unmasked: bool = False,
+    progress: Progress = no_progress,
 ) -> PdfSummary:
     """Labels for the campaign's pool tubes (``tubes``), its individual resample tubes
     (``retest``), in walk order, or its plates (``plates``), oldest first, on the label
-    stock ``layout``; returns a ``PdfSummary``."""
+    stock ``layout``; returns a ``PdfSummary``. ``progress`` hears the labels drawn."""
     stock = stock_by_name(layout)
     if what not in LABEL_KINDS:
         raise PoolabError(f"no labels of kind {what!r}; kinds: {', '.join(LABEL_KINDS)}")
@@ -54,7 +56,9 @@ def write_labels(
             labels = _tube_labels(conn, info)
         else:
             labels = _retest_labels(conn, info, unmasked=unmasked)
-    return render_labels(labels, output, stock, title=f"{what} labels {info.name}")
+    return render_labels(
+        labels, output, stock, title=f"{what} labels {info.name}", total=len(labels), progress=progress
+    )
 
 
 def _plate_labels(conn: Connection, info: CampaignInfo) -> list[Label]:
@@ -141,8 +145,10 @@ def write_manifest_pdf(
     *,
     unmasked: bool = False,
     printed: datetime.datetime | None = None,
+    progress: Progress = no_progress,
 ) -> PdfSummary:
-    """The sampling team's sheet for the campaign (see ``manifest_pdf``); returns a ``PdfSummary``."""
+    """The sampling team's sheet for the campaign (see ``manifest_pdf``); returns a
+    ``PdfSummary``. ``progress`` hears the pages drawn."""
     require_print()
     from poolab.paper.sections import manifest_sections  # sorts with the numba-backed walk order
 
@@ -161,7 +167,7 @@ def write_manifest_pdf(
         printed=f"{when:%Y-%m-%d %H:%M}",
         masked=not unmasked,
     )
-    return render_manifest(sections, output, heading)
+    return render_manifest(sections, output, heading, progress=progress)
 
 
 def _unbound_residents(conn: Connection, info: CampaignInfo) -> list[tuple[str, ...]]:
