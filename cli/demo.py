@@ -26,10 +26,20 @@ if TYPE_CHECKING:
     help="Where the store and every CSV go (an earlier demo there is replaced).",
 )
 @click.option(
+    "--files",
+    "files_folder",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Instead of the timed demo, write into DIR the scanner and instrument files the README's "
+    '"A day in a district" uses (field and reception scans, a qPCR export, a results CSV, the '
+    "retest tubes' scans and results), for a fresh store holding the district `poolab roster demo` "
+    "writes with the same --seed, --residents, --households and --compounds.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Replace a store in FOLDER even if it is not an earlier demo's (one with other campaigns, "
-    "or an imported roster and no campaign yet).",
+    "or an imported roster and no campaign yet); with --files, replace files of the same names.",
 )
 @click.option(
     "--paper",
@@ -54,6 +64,7 @@ def demo(
     paper: bool,
     plate_size: str,
     force: bool,
+    files_folder: str | None,
 ) -> None:
     """Run the whole district loop on a synthetic district, timing every step.
 
@@ -65,6 +76,9 @@ def demo(
     the individual retests and lists the confirmed positives. The store and every file stay in FOLDER to open and to use
     with the other commands (poolab --db sqlite:///poolab-demo/poolab.db status demo-day1).
     """
+    if files_folder is not None:
+        _write_day_files(files_folder, seed, infected, residents, households, compounds, force)
+        return
     from poolab.demo.run import run_demo
 
     click.echo(f"poolab demo: {residents} residents, {infected} infected, seed {seed} -> {folder}/")
@@ -105,3 +119,36 @@ def demo(
     )
     if not report.exact:
         raise SystemExit(1)
+
+
+def _write_day_files(
+    folder: str, seed: int, infected: int, residents: int, households: int, compounds: int, force: bool
+) -> None:
+    """``--files DIR``: rehearse the README's day and write the files it reads."""
+    from poolab.demo.dayfiles import DAY, write_day_files
+
+    click.echo(f"rehearsing the day ({residents} residents, seed {seed}) in a scratch store...")
+    done = write_day_files(
+        folder,
+        seed=seed,
+        residents=residents,
+        households=households,
+        compounds=compounds,
+        infected=infected,
+        force=force,
+        on_step=lambda step: click.echo(f"  {step}"),
+    )
+    for f in done.files:
+        click.echo(f"wrote {os.path.join(folder, f.name)} ({f.rows:,} lines), for: {f.command}")
+    roster = ["poolab", "roster", "demo", "-o", "district.csv"]
+    for option, value, default in (
+        ("--residents", residents, 97488),
+        ("--households", households, 58937),
+        ("--compounds", compounds, 38),
+        ("--seed", seed, 0),
+    ):
+        roster += [option, str(value)] if value != default else []
+    click.echo(
+        f"they fit a fresh store holding the district of `{shlex.join(roster)}` and campaign {DAY}, "
+        "the README's steps taken in its order (A day in a district)"
+    )

@@ -23,7 +23,7 @@ def log(app: AppContext, name: str, barcode: str | None, limit: int | None, as_j
     Examples:
       poolab log day1
       poolab log day1 --limit 20
-      poolab log day1 --tube P0000001234     # one tube: its receipt, results, corrections
+      poolab log day1 --tube P000000123K     # one tube: its receipt, plates, results, corrections
     """
     from poolab.reports.history import campaign_log, tube_log
 

@@ -21,12 +21,12 @@ def plate() -> None:
 
     \b
     A day at the bench:
-      poolab plate new day1 -o day1-plates.csv     # plate maps for the robot and the qPCR
+      poolab plate new day1 -o day1-plates.csv       # plate maps for the robot and the qPCR
       poolab labels day1 --what plates -o day1-plate-labels.pdf
-      poolab results import day1 run-L000000012.txt # the instrument's export, as it is
-      poolab plate list day1                        # mapped, resulted, failed control
-      poolab rerun day1 -o day1-rerun.csv           # failed runs, with the reason
-      poolab plate new day1 -o day1-plates-2.csv    # the re-runs go onto a later plate
+      poolab results import day1 run-L000000012N.txt # the instrument's export, as it is
+      poolab plate list day1                         # mapped, resulted, failed control
+      poolab rerun day1 -o day1-rerun.csv            # failed runs, with the reason
+      poolab plate new day1 -o day1-plates-2.csv     # the re-runs go onto a later plate
     """
 
 
