@@ -14,7 +14,13 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the district and of the infections.")
-@click.option("--infected", default=25, show_default=True, type=click.IntRange(0), help="Infected residents.")
+@click.option(
+    "--infected",
+    default=25,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Infected residents (with --files: among those of the two plates the day imports).",
+)
 @click.option("--residents", default=97488, show_default=True, type=click.IntRange(1))
 @click.option("--households", default=58937, show_default=True, type=click.IntRange(1))
 @click.option("--compounds", default=38, show_default=True, type=click.IntRange(1))
@@ -75,6 +81,12 @@ def demo(
     pools dilute them), failed runs onto a later plate; resolves the pools, simulates
     the individual retests and lists the confirmed positives. The store and every file stay in FOLDER to open and to use
     with the other commands (poolab --db sqlite:///poolab-demo/poolab.db status demo-day1).
+
+    \b
+    Examples:
+      poolab demo                 # the district's loop, timed; the store stays in poolab-demo/
+      poolab demo --paper         # the same, printing labels and the team's PDF sheet too
+      poolab demo --files .       # the files the README's "A day in a district" reads
     """
     if files_folder is not None:
         _write_day_files(files_folder, seed, infected, residents, households, compounds, force)
