@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from .common import AppContext, hint, next_step, pass_app, stderr_progress
@@ -67,7 +69,8 @@ def campaign_new(
         )
     if s.field_binding:
         click.echo(
-            f"campaign {s.name}: {s.residents} residents; tubes are bound in the field (poolab collect {s.name})"
+            f"campaign {s.name}: {s.residents} residents; tubes are bound in the field "
+            f"({shlex.join(['poolab', 'collect', s.name])})"
         )
         return
     click.echo(

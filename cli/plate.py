@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from .common import AppContext, output_option, output_target, pass_app
@@ -87,7 +89,7 @@ def plate_list(app: AppContext, name: str) -> None:
 
     plates = list_plates(app.store(), name)
     if not plates:
-        click.echo(f"no plates in {name} yet: poolab plate new {name} -o FILE")
+        click.echo(f"no plates in {name} yet: {shlex.join(['poolab', 'plate', 'new', name, '-o', 'FILE'])}")
         return
     click.echo(f"{'plate':<12} {'wells':>5} {'samples':>7}  {'state':<15} {'made':<16}  by")
     for p in plates:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import shlex
 
 from sqlalchemy import Connection
 
@@ -66,7 +67,8 @@ def _plate_labels(conn: Connection, info: CampaignInfo) -> list[Label]:
     plates = campaign_plates(conn, campaign_id=info.id)
     if not plates:
         raise PoolabError(
-            f"campaign {info.name!r} has no plates yet: make them with poolab plate new {info.name} -o FILE"
+            f"campaign {info.name!r} has no plates yet: "
+            f"make them with poolab plate new {shlex.quote(info.name)} -o FILE"
         )
     total = len(plates)
     return [
@@ -104,7 +106,7 @@ def _retest_labels(conn: Connection, info: CampaignInfo, *, unmasked: bool) -> l
     if unissued:
         raise PoolabError(
             f"{unissued} residents to resample in campaign {info.name!r} have no tube yet: "
-            f"run poolab retest {info.name} -o FILE first (it issues the tubes), then print their labels"
+            f"run poolab retest {shlex.quote(info.name)} -o FILE first (it issues the tubes), then print their labels"
         )
     if not rows:
         raise PoolabError(f"campaign {info.name!r} has no retest tubes: no pool is positive or inconclusive yet")
