@@ -12,12 +12,14 @@ from .common import AppContext, echo_json, pass_app
 @click.option(
     "--tube", "barcode", metavar="BARCODE", help="The life of one tube instead: created, collected, received, results."
 )
-@click.option("--limit", type=click.IntRange(1), help="Only the newest N events.")
+@click.option("--limit", type=click.IntRange(1), help="Only the newest N lines (a scan stream is one line).")
 @click.option("--json", "as_json", is_flag=True, help='One JSON object on stdout: {"events": [...]}.')
 @pass_app
 def log(app: AppContext, name: str, barcode: str | None, limit: int | None, as_json: bool) -> None:
     """The event trail of campaign NAME, read-only: who did what and when, with the
-    reason of every correction. Times are local.
+    reason of every correction. Times are local. A scan stream (a station's receive or
+    collect, stored a second's worth at a time) is one line with its count, its
+    batches and when its last one came.
 
     \b
     Examples:
