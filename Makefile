@@ -9,11 +9,11 @@ STAMP := $(VENV)/.installed
 
 # pip's own output goes to .venv/pip.log and is shown only if it fails.
 $(STAMP): pyproject.toml
-	@echo "setting up $(VENV): poolab and what it needs (about a minute the first time)..."
+	@echo "setting up $(VENV): poolab and what it needs (1 to 4 minutes the first time)..."
 	@$(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@$(PY) -m pip install --quiet -e '.[pg,test,plot,print,web]' >> $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
-	@echo "installed; now compiling the numeric kernels once (about 25 s), so later commands start at full speed"
+	@echo "installed; now compiling the numeric kernels once (1 to 2.5 minutes), so later commands start at full speed"
 	@$(VENV)/bin/poolab compile
 	@touch $(STAMP)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
 import click
 
-from .common import AppContext, next_step, pass_app, stderr_progress
+from .common import AppContext, hint, next_step, pass_app, stderr_progress
 
 if TYPE_CHECKING:
     from poolab.field.campaigns import CampaignSummary
@@ -147,7 +148,8 @@ def campaign_new(
         )
     if s.field_binding:
         click.echo(
-            f"campaign {s.name}: {s.residents} residents; tubes are bound in the field (poolab collect {s.name})"
+            f"campaign {s.name}: {s.residents} residents; tubes are bound in the field "
+            f"({shlex.join(['poolab', 'collect', s.name])})"
         )
         return
     click.echo(
@@ -155,7 +157,11 @@ def campaign_new(
         f"(lower bound {s.lower_bound}, {s.tubes / max(s.lower_bound, 1):.4f}×; "
         f"{100 * s.single_building_share:.1f}% of tubes inside one building){_groups(s)}"
     )
-    next_step(app, f"manifest {s.name} -o {s.name}-manifest.csv", f"labels {s.name} -o {s.name}-labels.pdf")
+    next_step(
+        app,
+        hint("manifest", s.name, "-o", f"{s.name}-manifest.csv"),
+        hint("labels", s.name, "-o", f"{s.name}-labels.pdf"),
+    )
 
 
 def _groups(s: CampaignSummary) -> str:

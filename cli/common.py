@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, NamedTuple, TypeVar
 
 import click
 
@@ -16,11 +17,14 @@ DEFAULT_DB = "sqlite:///poolab.db"
 
 
 class AppContext:
-    """Global options: the store URL and who is making the changes."""
+    """Global options: the store URL and who is making the changes. ``db_typed``: the
+    store was named on the command line (not by POOLAB_DB or the default), so the hints
+    repeat it."""
 
-    def __init__(self, db_url: str, operator: str) -> None:
+    def __init__(self, db_url: str, operator: str, *, db_typed: bool = False) -> None:
         self.db_url = db_url
         self.operator = operator
+        self.db_typed = db_typed
         self._stores: list[Any] = []
 
     def store(self, *, must_exist: bool = True) -> Any:
@@ -42,13 +46,38 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
-def next_step(app: AppContext, *commands: str) -> None:
-    """Say which command comes next in the day's loop (with this store's --db, if not
-    the default one)."""
+class Hint(NamedTuple):
+    """A command to run next: its words after ``poolab`` (each one argument, quoted for a
+    shell when printed; FILE and NAME stand for what the person fills in), and what it
+    waits for, said before it ("as the new tubes arrive")."""
+
+    words: tuple[str, ...]
+    when: str = ""
+
+
+def hint(*words: str, when: str = "") -> Hint:
+    """``hint("receive", name, when="as the new tubes arrive")``."""
+    return Hint(words, when)
+
+
+def next_step(app: AppContext, *steps: Hint) -> None:
+    """Say which commands come next in the day's loop, each ready to paste into a shell:
+    every value quoted (a campaign called "day 1" stays one argument), and the store's
+    --db only when it was typed on the command line (with POOLAB_DB set, the next
+    command finds the same store without it)."""
+    if not steps:
+        return
     from poolab.store.engine import display_url
 
-    db = "" if app.db_url == DEFAULT_DB else f" --db {display_url(app.db_url)}"
-    click.echo("next: " + "; then ".join(f"poolab{db} {c}" for c in commands))
+    db = ["--db", display_url(app.db_url)] if app.db_typed and app.db_url != DEFAULT_DB else []
+    said = []
+    for i, step in enumerate(steps):
+        command = shlex.join(["poolab", *db, *step.words])
+        if i == 0:
+            said.append(f"next, {step.when}: {command}" if step.when else f"next: {command}")
+        else:
+            said.append(f"then, {step.when}: {command}" if step.when else f"then {command}")
+    click.echo("; ".join(said))
 
 
 def checked_operator(value: str) -> str:
@@ -120,15 +149,15 @@ def unmasked_option(fn: F) -> F:
 
 
 @contextmanager
-def stderr_progress() -> Iterator[Callable[[str, float, int], None]]:
+def stderr_progress(unit: str = "rows") -> Iterator[Callable[[str, float, int], None]]:
     """A progress meter for a long step, on standard error when it is a terminal (quiet
-    otherwise: a script or a log file gets no carriage returns)."""
+    otherwise: a script or a log file gets no carriage returns); it counts ``unit``."""
     from poolab.files.meter import TerminalMeter, no_progress
 
     if not sys.stderr.isatty():
         yield no_progress
         return
-    meter = TerminalMeter(sys.stderr)
+    meter = TerminalMeter(sys.stderr, unit=unit)
     try:
         yield meter
     finally:

@@ -14,7 +14,13 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the district and of the infections.")
-@click.option("--infected", default=25, show_default=True, type=click.IntRange(0), help="Infected residents.")
+@click.option(
+    "--infected",
+    default=25,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Infected residents (with --files: among those of the two plates the day imports).",
+)
 @click.option("--residents", default=97488, show_default=True, type=click.IntRange(1))
 @click.option("--households", default=58937, show_default=True, type=click.IntRange(1))
 @click.option("--compounds", default=38, show_default=True, type=click.IntRange(1))
@@ -25,7 +31,22 @@ if TYPE_CHECKING:
     type=click.Path(file_okay=False),
     help="Where the store and every CSV go (an earlier demo there is replaced).",
 )
-@click.option("--force", is_flag=True, help="Replace a store in FOLDER even if it is not an earlier demo's.")
+@click.option(
+    "--files",
+    "files_folder",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Instead of the timed demo, write into DIR the scanner and instrument files the README's "
+    '"A day in a district" uses (field and reception scans, a qPCR export, a results CSV, the '
+    "retest tubes' scans and results), for a fresh store holding the district `poolab roster demo` "
+    "writes with the same --seed, --residents, --households and --compounds.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a store in FOLDER even if it is not an earlier demo's (one with other campaigns, "
+    "or an imported roster and no campaign yet); with --files, replace files of the same names.",
+)
 @click.option(
     "--paper",
     is_flag=True,
@@ -67,6 +88,7 @@ def demo(
     force: bool,
     days: int,
     household_attack: float,
+    files_folder: str | None,
 ) -> None:
     """Run the whole district loop on a synthetic district, timing every step.
 
@@ -80,7 +102,17 @@ def demo(
 
     With --days 3: the district's silent period, day after day (demo-day1, demo-day2,
     demo-day3), ending with the run of days that poolab rounds shows.
+
+    \b
+    Examples:
+      poolab demo                 # the district's loop, timed; the store stays in poolab-demo/
+      poolab demo --days 3        # the silent period, three rounds each after the one before
+      poolab demo --paper         # the same, printing labels and the team's PDF sheet too
+      poolab demo --files .       # the files the README's "A day in a district" reads
     """
+    if files_folder is not None:
+        _write_day_files(files_folder, seed, infected, residents, households, compounds, force)
+        return
     from poolab.demo.run import run_demo
 
     click.echo(f"poolab demo: {residents} residents, {infected} infected, seed {seed} -> {folder}/")
@@ -138,3 +170,36 @@ def demo(
     )
     if not report.exact:
         raise SystemExit(1)
+
+
+def _write_day_files(
+    folder: str, seed: int, infected: int, residents: int, households: int, compounds: int, force: bool
+) -> None:
+    """``--files DIR``: rehearse the README's day and write the files it reads."""
+    from poolab.demo.dayfiles import DAY, write_day_files
+
+    click.echo(f"rehearsing the day ({residents} residents, seed {seed}) in a scratch store...")
+    done = write_day_files(
+        folder,
+        seed=seed,
+        residents=residents,
+        households=households,
+        compounds=compounds,
+        infected=infected,
+        force=force,
+        on_step=lambda step: click.echo(f"  {step}"),
+    )
+    for f in done.files:
+        click.echo(f"wrote {os.path.join(folder, f.name)} ({f.rows:,} lines), for: {f.command}")
+    roster = ["poolab", "roster", "demo", "-o", "district.csv"]
+    for option, value, default in (
+        ("--residents", residents, 97488),
+        ("--households", households, 58937),
+        ("--compounds", compounds, 38),
+        ("--seed", seed, 0),
+    ):
+        roster += [option, str(value)] if value != default else []
+    click.echo(
+        f"they fit a fresh store holding the district of `{shlex.join(roster)}` and campaign {DAY}, "
+        "the README's steps taken in its order (A day in a district)"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, next_step, pass_app
+from .common import AppContext, hint, next_step, pass_app
 
 
 @click.command()
@@ -24,4 +24,4 @@ def init(app: AppContext) -> None:
     store, done = init_store(app.db_url, operator=app.operator)
     store.dispose()
     click.echo(f"store {store.shown}: {done}")
-    next_step(app, "roster import FILE")
+    next_step(app, hint("roster", "import", "FILE"))

@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .common import AppContext, encoding_option, next_step, pass_app
+from .common import AppContext, Hint, encoding_option, hint, next_step, pass_app
 from .sampling import report_scans
 
 if TYPE_CHECKING:
     from poolab.lab.bench.batch import FileOutcome
     from poolab.lab.bench.exports import BenchImportSummary
+    from poolab.lab.results import ResultImportSummary
 
 F = TypeVar("F", bound=Any)
 
@@ -104,6 +105,17 @@ def summary_line(file: str, b: BenchImportSummary) -> list[str]:
         for failure in b.control_failures
     ]
     return lines
+
+
+def _next_steps(name: str, imported: list[ResultImportSummary]) -> list[Hint]:
+    """What comes after results: pool tubes' members to resample and failed runs to re-run;
+    after retest tubes, who is confirmed."""
+    steps = []
+    if any(s.rows > s.individual for s in imported):
+        steps += [hint("retest", name, "-o", f"{name}-retest.csv"), hint("rerun", name, "-o", f"{name}-rerun.csv")]
+    if any(s.individual for s in imported):
+        steps.append(hint("positives", name, "-o", f"{name}-positives.csv"))
+    return steps
 
 
 def outcome_lines(outcome: FileOutcome) -> list[str]:
@@ -200,7 +212,7 @@ def results_import(
         for line in summary_line(files[0], b):
             click.echo(line)
         if not b.results.already_imported:
-            next_step(app, f"retest {name} -o {name}-retest.csv", f"rerun {name} -o {name}-rerun.csv")
+            next_step(app, *_next_steps(name, [b.results]))
         if b.results.ignored_columns:
             click.echo(f"note: columns not used: {', '.join(b.results.ignored_columns)}", err=True)
         return
@@ -208,13 +220,17 @@ def results_import(
 
     options = ImportOptions(fmt=fmt, kit=kit, columns=columns, amend=amend, reason=reason, encoding=encoding)
     refused = imported = 0
+    done: list[ResultImportSummary] = []
     for outcome in import_files(app.store(), name, files, operator=app.operator, options=options):
         for line in outcome_lines(outcome):
             click.echo(line)
         refused += outcome.refused
         imported += not outcome.refused
+        if outcome.summary is not None and not outcome.summary.results.already_imported:
+            done.append(outcome.summary.results)
     click.echo(f"{len(files)} files: {imported} imported or already in, {refused} refused")
-    next_step(app, f"retest {name} -o {name}-retest.csv", f"rerun {name} -o {name}-rerun.csv")
+    if done:
+        next_step(app, *_next_steps(name, done))
     if refused:
         raise click.exceptions.Exit(1)
 

@@ -199,7 +199,9 @@ _HELP = (
 @click.pass_context
 def cli(ctx: click.Context, db_url: str, operator: str | None, debug: bool) -> None:
     ctx.obj = AppContext(
-        db_url=db_url, operator=checked_operator(operator) if operator is not None else _default_operator()
+        db_url=db_url,
+        operator=checked_operator(operator) if operator is not None else _default_operator(),
+        db_typed=ctx.get_parameter_source("db_url") is click.core.ParameterSource.COMMANDLINE,
     )
     ctx.call_on_close(ctx.obj.close)
 

@@ -7,7 +7,7 @@ import click
 # attrs and the stock table only (no reportlab): cheap enough for --help
 from poolab.paper.stocks import DEFAULT_STOCK, STOCKS
 
-from .common import AppContext, pass_app, unmasked_option
+from .common import AppContext, pass_app, stderr_progress, unmasked_option
 
 
 def _layouts_help() -> str:
@@ -65,5 +65,15 @@ def labels(app: AppContext, name: str, output: str, what: str, layout: str, unma
     """
     from poolab.paper.jobs import write_labels
 
-    s = write_labels(app.store(), name, output, what=what, layout=layout, unmasked=unmasked, home_visits=home_visits)
+    with stderr_progress(unit="labels") as progress:
+        s = write_labels(
+            app.store(),
+            name,
+            output,
+            what=what,
+            layout=layout,
+            unmasked=unmasked,
+            home_visits=home_visits,
+            progress=progress,
+        )
     click.echo(f"wrote {s.path}: {s.items} labels on {s.pages} pages ({layout})")

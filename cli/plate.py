@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from .common import AppContext, output_option, output_target, pass_app
@@ -21,12 +23,12 @@ def plate() -> None:
 
     \b
     A day at the bench:
-      poolab plate new day1 -o day1-plates.csv     # plate maps for the robot and the qPCR
+      poolab plate new day1 -o day1-plates.csv       # plate maps for the robot and the qPCR
       poolab labels day1 --what plates -o day1-plate-labels.pdf
-      poolab results import day1 run-L000000012.txt # the instrument's export, as it is
-      poolab plate list day1                        # mapped, resulted, failed control
-      poolab rerun day1 -o day1-rerun.csv           # failed runs, with the reason
-      poolab plate new day1 -o day1-plates-2.csv    # the re-runs go onto a later plate
+      poolab results import day1 run-L000000012N.txt # the instrument's export, as it is
+      poolab plate list day1                         # mapped, resulted, failed control
+      poolab rerun day1 -o day1-rerun.csv            # failed runs, with the reason
+      poolab plate new day1 -o day1-plates-2.csv     # the re-runs go onto a later plate
     """
 
 
@@ -87,7 +89,7 @@ def plate_list(app: AppContext, name: str) -> None:
 
     plates = list_plates(app.store(), name)
     if not plates:
-        click.echo(f"no plates in {name} yet: poolab plate new {name} -o FILE")
+        click.echo(f"no plates in {name} yet: {shlex.join(['poolab', 'plate', 'new', name, '-o', 'FILE'])}")
         return
     click.echo(f"{'plate':<12} {'wells':>5} {'samples':>7}  {'state':<15} {'made':<16}  by")
     for p in plates:

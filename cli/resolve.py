@@ -7,6 +7,7 @@ import click
 from .common import (
     AppContext,
     echo_json,
+    hint,
     next_step,
     output_option,
     output_target,
@@ -34,7 +35,11 @@ def retest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     s = write_retest(app.store(), name, output_target(output), operator=app.operator, unmasked=unmasked)
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} residents to resample ({s.new} new tubes)")
-        next_step(app, f"labels {name} --what retest -o {name}-retest-labels.pdf", f"receive {name} (the new tubes)")
+        next_step(
+            app,
+            hint("labels", name, "--what", "retest", "-o", f"{name}-retest-labels.pdf"),
+            hint("receive", name, when="as the new tubes arrive"),
+        )
 
 
 @click.command()
@@ -50,7 +55,11 @@ def rerun(app: AppContext, name: str, output: str) -> None:
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} tubes to re-run")
         if s.rows:
-            next_step(app, f"results import {name} FILE (the re-run's results)")
+            next_step(
+                app,
+                hint("plate", "new", name, "-o", f"{name}-plates-rerun.csv"),
+                hint("results", "import", name, "FILE", when="once the plate is run"),
+            )
 
 
 @click.command()
@@ -68,7 +77,7 @@ def positives(app: AppContext, name: str, output: str, unmasked: bool) -> None:
     s = write_positives(app.store(), name, output_target(output), unmasked=unmasked)
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} confirmed positive residents")
-        next_step(app, f"status {name}")
+        next_step(app, hint("status", name))
 
 
 @click.command()

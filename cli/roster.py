@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, encoding_option, next_step, output_target, pass_app, stderr_progress
+from .common import AppContext, encoding_option, hint, next_step, output_target, pass_app, stderr_progress
 
 
 @click.group()
@@ -92,4 +92,4 @@ def roster_import(app: AppContext, file: str, encoding: str | None) -> None:
     with stderr_progress() as progress:
         s = import_roster(store, file, operator=app.operator, encoding=encoding, progress=progress)
     click.echo(f"{file} ({s.encoding}): {s.rows} rows; {s.inserted} new, {s.updated} updated, {s.unchanged} unchanged")
-    next_step(app, "campaign new NAME")
+    next_step(app, hint("campaign", "new", "NAME"))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import AppContext, next_step, output_target, pass_app, stderr_progress, unmasked_option
+from .common import AppContext, hint, next_step, output_target, pass_app, stderr_progress, unmasked_option
 
 if TYPE_CHECKING:
     from poolab.field.scans import ScanReport
@@ -53,7 +53,10 @@ def manifest(app: AppContext, name: str, output: str, unmasked: bool, home_visit
     if output.lower().endswith(".pdf"):
         from poolab.paper.jobs import write_manifest_pdf
 
-        p = write_manifest_pdf(app.store(), name, output, unmasked=unmasked, home_visits=home_visits)
+        with stderr_progress(unit="pages") as progress:
+            p = write_manifest_pdf(
+                app.store(), name, output, unmasked=unmasked, home_visits=home_visits, progress=progress
+            )
         click.echo(f"wrote {p.path}: {p.items} tubes, {p.residents} residents on {p.pages} pages")
         return
     from poolab.field.sampling import write_manifest
@@ -64,7 +67,7 @@ def manifest(app: AppContext, name: str, output: str, unmasked: bool, home_visit
         )
     if output != "-":
         click.echo(f"wrote {s.path}: {s.rows} residents")
-        next_step(app, f"receive {name} (as the tubes reach the lab)")
+        next_step(app, hint("receive", name, when="as the tubes reach the lab"))
 
 
 def report_scans(report: ScanReport, what: str, *, label: str) -> None:

@@ -37,9 +37,12 @@ def serve(
 
     \b
     /campaigns                    the campaigns in the store
-    /campaigns/NAME               progress by compound, positive pools and
-                                  retests, confirmed positives (masked),
+    /campaigns/NAME               progress by compound, every positive pool
+                                  and its retests, every confirmed positive
+                                  (masked; each list sorts by any column),
                                   turnaround, late tubes; updates itself
+    /campaigns/NAME/positives.csv the confirmed positives, as `poolab
+                                  positives NAME` writes them (masked)
     /api/campaigns/NAME/status    the JSON of `poolab status NAME --json`
 
     It listens on 127.0.0.1 (this machine only) unless --host says otherwise; then a

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from poolab.store.engine import open_store
 from tests.workflow import read_csv, run, write_results
 
 pytestmark = pytest.mark.store
@@ -262,6 +263,33 @@ def test_demo_never_replaces_someone_elses_store(seeded: str, tmp_path: Path) ->
     r = run(seeded, "demo", "--folder", str(folder), "--residents", "60", "--households", "30", "--compounds", "1")
     assert 1 == r.exit_code and "keep-me" in r.output and "--force" in r.output
     assert "keep-me" in run(seeded, "campaign", "list").output
+
+
+def test_demo_never_replaces_an_imported_roster(seeded: str) -> None:
+    """A store holding an imported roster but no campaign is refused too; --force replaces it."""
+    if not seeded.startswith("sqlite"):
+        return  # the demo's store is always a SQLite file: the PostgreSQL run has nothing to guard
+    folder = Path(seeded.removeprefix("sqlite:///")).parent
+    small = ["--residents", "60", "--households", "30", "--compounds", "1", "--infected", "1"]
+    r = run(seeded, "demo", "--folder", str(folder), *small)
+    assert 1 == r.exit_code
+    assert "holds a roster of 3 residents (no campaign yet)" in r.output and "--force" in r.output
+    assert "no campaigns yet" in run(seeded, "campaign", "list").output
+    assert 3 == _status_residents(seeded)
+    r = run(seeded, "demo", "--folder", str(folder), *small, "--force")
+    assert 0 == r.exit_code, r.output
+    assert 60 == _status_residents(seeded)
+
+
+def _status_residents(url: str) -> int:
+    from poolab.store.residents import count_residents
+
+    store = open_store(url)
+    try:
+        with store.read() as conn:
+            return count_residents(conn)
+    finally:
+        store.dispose()
 
 
 def test_status_counts_agree_with_the_missing_lists(seeded: str, tmp_path: Path) -> None:

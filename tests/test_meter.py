@@ -67,3 +67,14 @@ def test_cli_is_quiet_when_stderr_is_not_a_terminal(store_url: str, small_roster
     r = run(store_url, "roster", "import", str(small_roster_csv))
     assert 0 == r.exit_code
     assert "\r" not in r.output and "rows/s" not in r.output
+
+
+def test_the_meter_counts_its_unit() -> None:
+    """A meter counting pages says pages and pages/s, not rows."""
+    out, clock = io.StringIO(), Clock()
+    meter = TerminalMeter(out, clock=clock, unit="pages")
+    meter("manifest PDF", 0.0, 0)
+    clock.now += 4.0
+    meter("manifest PDF", 0.5, 100)
+    meter.finish()
+    assert "\rmanifest PDF:  50.0%  100 pages  25 pages/s\n" == out.getvalue()

@@ -199,3 +199,30 @@ def test_demo_paper(tmp_path: Path) -> None:
         assert codes == {c for found in decode(render(folder / name, tmp_path / name)) for c in found}, name
     retest = {x["retest_tube_barcode"] for x in read_csv(folder / "retest.csv")}
     assert retest == {c for found in decode(render(folder / "retest-labels.pdf", tmp_path / "r")) for c in found}
+
+
+def test_labels_and_manifest_pdf_report_their_progress(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:
+    """The labels and the PDF manifest tell a progress meter how far they are: counts that
+    only grow, ending at every label or page, 100%."""
+    from poolab.paper.jobs import write_labels, write_manifest_pdf
+    from poolab.store.engine import open_store
+
+    codes = _tube_codes(_campaign(store_url, small_roster_csv, tmp_path))
+    heard: dict[str, list[tuple[float, int]]] = {}
+
+    def progress(step: str, fraction: float, done: int) -> None:
+        heard.setdefault(step, []).append((fraction, done))
+
+    store = open_store(store_url)
+    try:
+        labels = write_labels(store, "day1", tmp_path / "l.pdf", layout="roll-50x30", progress=progress)
+        sheet = write_manifest_pdf(store, "day1", tmp_path / "m.pdf", progress=progress)
+    finally:
+        store.dispose()
+    assert {"labels", "manifest PDF"} == set(heard)
+    assert len(codes) == labels.items
+    for step, last in (("labels", labels.items), ("manifest PDF", sheet.pages)):
+        calls = heard[step]
+        assert (1.0, last) == calls[-1]
+        assert sorted(calls) == calls and len(calls) > 1
+    assert [(i / sheet.pages, i) for i in range(1, sheet.pages + 1)] == heard["manifest PDF"][:-1]

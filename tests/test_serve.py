@@ -42,7 +42,7 @@ FLAGS = (
 )
 
 
-def _district(url: str, roster_csv: Path) -> None:
+def _district(url: str, roster_csv: Path, *, positive: float = 0.1) -> None:
     """A campaign eight hours into its day. Every tube was collected in its first half
     hour and reached the lab (or got lost: one in ten) more than six hours ago, so the
     late counts cannot change while a test looks at them (no cut-off falls among the
@@ -64,7 +64,7 @@ def _district(url: str, roster_csv: Path) -> None:
             lab=1.0,
             resample=1.0,
             lost=0.1,
-            positive=0.1,
+            positive=positive,
             inconclusive=0.05,
         )
         simulate_day(store, "day1", plan=plan, seed=5, now=datetime.now(UTC))
@@ -202,7 +202,8 @@ def test_page_shows_status_json(served, browser, small_roster_csv: Path) -> None
             assert ("" if expected is None else str(expected), duration_text(expected)) == (value, text), key  # type: ignore[arg-type]
         else:
             assert (str(expected), f"{expected:,}") == (value, text), key
-    assert 6 + 4 + 4 + 2 * 3 + 2 == compared  # single keys, tubes, results, turnaround, late
+    assert 6 + 4 + 4 + 4 + 2 * 3 + 2 == compared  # single keys, tubes, pool and retest calls, turnaround, late
+    assert [] == [key for key in shown if key.startswith("results.")]  # no tile adds pools and retests
     assert 0 < int(shown["waiting"][0]) < int(shown["residents"][0])
     title = browser.find_element("css selector", "h1").text
     assert "day1" == title
@@ -410,3 +411,128 @@ def test_demo_ends_with_the_serve_command(tmp_path: Path, browser) -> None:
         assert ("800", "0") == (shown["residents"][0], shown["waiting"][0])  # the demo resolved everyone
     finally:
         server.stop()
+
+
+@pytest.fixture
+def crowded(store_url: str, small_roster_csv: Path) -> Iterator[tuple[str, Server]]:
+    """A bad day: three pools in four positive, so more than 40 positive pools and more
+    than 40 confirmed positives; a server on it."""
+    _district(store_url, small_roster_csv, positive=0.75)
+    server = Server(store_url, "--refresh", "2")
+    try:
+        yield store_url, server
+    finally:
+        server.stop()
+
+
+def _rows(driver, table: str) -> list[list[str]]:
+    """The cells' text of every row of one of the page's lists."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(`[data-list=${arguments[0]}] tbody tr`))"
+        ".map(r => Array.from(r.cells).map(c => c.textContent.trim()));",
+        table,
+    )
+
+
+@pytest.mark.store
+@pytest.mark.slow
+def test_every_positive_is_on_the_page_and_sorts(crowded, browser, small_roster_csv: Path) -> None:
+    """With more than 40 positive pools and confirmed positives, every one is listed (resident id,
+    masked name, address); a heading sorts its list, again the other way, and the refresh keeps it."""
+    import csv
+
+    from poolab.masking import mask_name
+    from poolab.web.tables import natural
+
+    url, server = crowded
+    status, _ = status_json(url)
+    flagged = status["pool_results"]["positive"] + status["pool_results"]["inconclusive"]  # type: ignore[index]
+    confirmed = status["confirmed_positive"]
+    assert flagged > 40 and confirmed > 40  # type: ignore[operator]
+    browser.get(server.url + "campaigns/day1")
+    pools, positives = _rows(browser, "pools"), _rows(browser, "positives")
+    assert (flagged, confirmed) == (len(pools), len(positives))
+    assert "The first" not in browser.page_source
+    with open(small_roster_csv, encoding="utf-8", newline="") as f:
+        roster = {r["resident_id"]: r for r in csv.DictReader(f)}
+    columns = ("resident_id", "name", "compound", "building", "unit", "room", "household_id")
+    expected = [[roster[row[0]][c] for c in columns] for row in positives]
+    assert [[r[0], mask_name(r[1]), *r[2:]] for r in expected] == [row[:7] for row in positives]
+    by_address = [(*(natural(c) for c in row[2:6]), row[0]) for row in positives]
+    _screenshot(browser, f"positives-{store_kind(url)}-1400px.png", 1400)
+
+    browser.find_element("css selector", "[data-list=positives] thead th:nth-child(2) a").click()  # name
+    assert browser.current_url.endswith("?positives=name#h-positives")
+    names = [row[1] for row in _rows(browser, "positives")]
+    assert sorted(names, key=natural) == names
+    browser.find_element("css selector", "[data-list=positives] thead th:nth-child(2) a").click()  # again: descending
+    assert browser.current_url.endswith("?positives=-name#h-positives")
+    assert sorted(names, key=natural, reverse=True) == [row[1] for row in _rows(browser, "positives")]
+    aria = browser.find_element("css selector", "[data-list=positives] thead th:nth-child(2)").get_attribute(
+        "aria-sort"
+    )
+    assert "descending" == aria
+
+    browser.find_element("css selector", "[data-list=pools] thead th:nth-child(5) a").click()  # compound
+    assert "pools=compound" in browser.current_url and "positives=-name" in browser.current_url
+    compounds = [row[4] for row in _rows(browser, "pools")]
+    assert sorted(compounds, key=natural) == compounds and len(set(compounds)) > 1
+    browser.execute_script("document.body.dataset.marker = 'still here';")
+    browser.execute_script("document.getElementById('live').dataset.old = 'yes';")
+    deadline = time.monotonic() + 15  # the page refreshes every 2 s: it swaps in a new list, sorted the same
+    while browser.execute_script("return document.getElementById('live').dataset.old;") and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert browser.execute_script("return document.getElementById('live').dataset.old;") is None
+    assert "still here" == browser.execute_script("return document.body.dataset.marker;")
+    assert compounds == [row[4] for row in _rows(browser, "pools")]
+    assert sorted(names, key=natural, reverse=True) == [row[1] for row in _rows(browser, "positives")]
+    assert by_address == sorted(by_address)  # the list's own order, before any sorting: by address
+    _screenshot(browser, f"positives-{store_kind(url)}-390px.png", 390)
+
+
+@pytest.mark.store
+@pytest.mark.slow
+def test_positives_download_is_the_positives_export(crowded) -> None:
+    """The page's CSV link gives what `poolab positives NAME -o -` writes, byte for byte, names masked."""
+    from poolab_cli.main import cli
+
+    url, server = crowded
+    code, headers, body = get(server.url + "campaigns/day1/positives.csv")
+    assert 200 == code
+    assert headers["content-type"].startswith("text/csv")
+    assert "attachment" in headers["content-disposition"] and "day1-positives.csv" in headers["content-disposition"]
+    exported = CliRunner().invoke(cli, ["--db", url, "positives", "day1", "-o", "-"], catch_exceptions=False)
+    assert exported.stdout_bytes == body
+    assert 41 < len(body.decode("utf-8").splitlines())
+    code, _, page = get(server.url + "campaigns/day1")
+    assert b'href="/campaigns/day1/positives.csv"' in page
+    assert 404 == get(server.url + "campaigns/nope/positives.csv")[0]
+    assert 400 == get(server.url + "campaigns/day1?positives=phone")[0]
+
+
+@pytest.mark.store
+@pytest.mark.slow
+def test_the_all_compounds_bar_never_rounds_up_to_100(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:
+    """299 of 300 tubes resulted is 99% (with the count beside it), never 100%."""
+    import re
+
+    from tests.workflow import read_csv, run, write_results
+
+    assert 0 == run(store_url, "init").exit_code
+    assert 0 == run(store_url, "roster", "import", str(small_roster_csv)).exit_code
+    assert 0 == run(store_url, "campaign", "new", "day1", "--pool-size", "1").exit_code
+    run(store_url, "manifest", "day1", "-o", str(tmp_path / "m.csv"))
+    codes = list(dict.fromkeys(r["tube_barcode"] for r in read_csv(tmp_path / "m.csv")))
+    assert 600 == len(codes)
+    assert 0 == run(store_url, "receive", "day1", input="".join(c + "\n" for c in codes)).exit_code
+    results = write_results(tmp_path / "r.csv", [(c, "negative", "", "") for c in codes[1:]])
+    assert 0 == run(store_url, "results", "import", "day1", str(results)).exit_code
+    server = Server(store_url)
+    try:
+        _code, _, page = get(server.url + "campaigns/day1")
+    finally:
+        server.stop()
+    row = page.decode("utf-8").split('data-row="overall"', 1)[1].split("</tr>", 1)[0]
+    shown = re.search(r'<span class="pct">([^<]*)</span><span class="of">([^<]*)</span>', row)
+    assert shown is not None
+    assert ("99%", "599/600") == shown.groups()

@@ -116,14 +116,25 @@ def _refuse_foreign_store(db: str) -> None:
             f"{db} exists and is not a poolab demo store; the demo would replace it: "
             "choose another --folder, or give --force to replace it"
         ) from None
+    residents = 0
     try:
         from poolab.field.campaigns import list_campaigns
 
         names = [row[0] for row in list_campaigns(store)]
+        if not names:  # a roster imported, no campaign yet: that roster is someone's work too
+            from poolab.store.residents import count_residents
+
+            with store.read() as conn:
+                residents = count_residents(conn)
     except StoreFault:
         names = ["?"]
     finally:
         store.dispose()
+    if residents:
+        raise PoolabError(
+            f"{db} holds a roster of {residents:,} residents (no campaign yet): the demo would replace "
+            "that store; choose another --folder, or give --force to replace it"
+        )
     if names and not all(_DEMO_DAY.fullmatch(n) for n in names):
         shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
         raise PoolabError(

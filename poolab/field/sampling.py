@@ -19,7 +19,7 @@ from poolab.store.binding import Binding, bind_members, bindings_of, open_field_
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
-from poolab.store.events import now, record_event, set_event_detail
+from poolab.store.events import now, record_event, set_event_detail, stream_id
 from poolab.store.reports import (
     campaign_tubes,
     count_campaign_residents,
@@ -164,6 +164,7 @@ class _CollectSession:
         self.info = info
         self.source = source
         self.operator = operator
+        self.stream = stream_id()  # the events of this stream's flushes share it: one row in the log
         self.accepted = 0
         self.problems: list[Problem] = []
         self.notes: list[str] = []
@@ -286,7 +287,11 @@ class _CollectSession:
 
     def _write_pending(self, conn: Connection) -> tuple[list[_TubeWrite], tuple[set[int], dict[int, ScanRecord]]]:
         event_id = record_event(
-            conn, operator=self.operator, action="collect", campaign_id=self.info.id, detail={"source": self.source}
+            conn,
+            operator=self.operator,
+            action="collect",
+            campaign_id=self.info.id,
+            detail={"source": self.source, "stream": self.stream},
         )
         tubes = [self._write_tube(conn, tube, event_id) for tube in self.dirty]
         won: set[int] = set()
@@ -296,7 +301,8 @@ class _CollectSession:
             won = insert_collections(conn, tube_ids=ids, at=now(), event_id=event_id)
             records = collection_records(conn, tube_ids=[t for t in ids if t not in won])
         stored = sum(len(t.won) + (t.new_id is not None) for t in tubes) + len(won)
-        set_event_detail(conn, event_id=event_id, detail={"source": self.source, "scans": stored})
+        detail = {"source": self.source, "scans": stored, "stream": self.stream}
+        set_event_detail(conn, event_id=event_id, detail=detail)
         return tubes, (won, records)
 
     def _write_tube(self, conn: Connection, tube: _FieldTube, event_id: int) -> _TubeWrite:

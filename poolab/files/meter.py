@@ -4,7 +4,8 @@ The library reports through a ``Progress`` callable that it is given (never prin
 its own): ``progress(step, fraction, rows)`` as work advances. ``TerminalMeter`` is the
 one the command line passes when standard error is a terminal: it stays silent for the
 first ``QUIET_SECONDS`` of a step (short steps show nothing), then redraws one line,
-"step: 42.0%  1,234,567 rows  250,000 rows/s", a few times a second.
+"step: 42.0%  1,234,567 rows  250,000 rows/s", a few times a second (a PDF counts its
+labels or pages instead: the meter's ``unit``).
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ def no_progress(step: str, fraction: float, rows: int) -> None:
 class TerminalMeter:
     """A one-line meter on a terminal stream (the caller checks that it is a terminal)."""
 
-    def __init__(self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic, unit: str = "rows") -> None:
         self.stream = stream
         self.clock = clock
+        self.unit = unit
         self._step = ""
         self._started = 0.0
         self._drawn = 0.0
@@ -45,7 +47,8 @@ class TerminalMeter:
             return
         self._drawn = now
         rate = rows / elapsed if elapsed > 0 else 0.0
-        line = f"{step}: {100 * min(max(fraction, 0.0), 1.0):5.1f}%  {rows:,} rows  {rate:,.0f} rows/s"
+        unit = self.unit
+        line = f"{step}: {100 * min(max(fraction, 0.0), 1.0):5.1f}%  {rows:,} {unit}  {rate:,.0f} {unit}/s"
         self.stream.write("\r" + line.ljust(self._width))
         self.stream.flush()
         self._width = len(line)

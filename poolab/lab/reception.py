@@ -12,7 +12,7 @@ from poolab.field.scans import Scan, ScanReport, StreamItem, run_stream
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
-from poolab.store.events import now, record_event, set_event_detail
+from poolab.store.events import now, record_event, set_event_detail, stream_id
 from poolab.store.tubes import ReceiptState, TubeState, insert_receipts, receipt_records, receipt_states
 from poolab.when import when
 
@@ -37,6 +37,7 @@ def receive(
     first_line: dict[str, int] = {}
     batch: list[tuple[int, str]] = []
     accepted = 0
+    stream = stream_id()
 
     def take(scan: Scan) -> None:
         code = scan.text.strip().upper()  # normalise_scan, inlined: a file's worth
@@ -54,7 +55,9 @@ def receive(
         problems.extend(Problem(source, line, code, why) for (line, code), why in checked if why is not None)
         batch[:] = [item for item, why in checked if why is None]
         # a deadlock or a lost race with another station runs the batch again
-        kept, refused = store.write(lambda conn: _store_receipts(conn, info, batch, source=source, operator=operator))
+        kept, refused = store.write(
+            lambda conn: _store_receipts(conn, info, batch, source=source, operator=operator, stream=stream)
+        )
         accepted += kept
         problems.extend(refused)
         batch.clear()
@@ -79,7 +82,13 @@ def receive(
 
 
 def _store_receipts(
-    conn: Connection, info: CampaignInfo, batch: list[tuple[int, str]], *, source: str, operator: str
+    conn: Connection,
+    info: CampaignInfo,
+    batch: list[tuple[int, str]],
+    *,
+    source: str,
+    operator: str,
+    stream: str | None = None,
 ) -> tuple[int, list[Problem]]:
     """Receive a batch of checked scans in the open transaction: how many were received,
     and the problems of the rest. A tube another station received first (before this
@@ -103,12 +112,12 @@ def _store_receipts(
             operator=operator,
             action="receive",
             campaign_id=info.id,
-            detail={"source": source, "tubes": len(good)},
+            detail={"source": source, "tubes": len(good), "stream": stream},
         )
         won = insert_receipts(conn, tube_ids=[t for _, _, t in good], at=now(), event_id=event_id)
         if len(won) < len(good):
             taken += [g for g in good if g[2] not in won]
-            set_event_detail(conn, event_id=event_id, detail={"source": source, "tubes": len(won)})
+            set_event_detail(conn, event_id=event_id, detail={"source": source, "tubes": len(won), "stream": stream})
     if taken:
         records = receipt_records(conn, tube_ids=[t for _, _, t in taken])
         for line, code, tid in taken:

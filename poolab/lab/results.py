@@ -50,6 +50,7 @@ class ResultImportSummary:
     amended: int
     already_imported: bool = False
     ignored_columns: tuple[str, ...] = ()
+    individual: int = 0  # rows for individual (retest) tubes: what comes next is `positives`
 
 
 class CallRow(NamedTuple):
@@ -275,7 +276,8 @@ def record_calls(
     )
     insert_results(conn, results=new, event_id=event_id, at=now())
     record_import(conn, scope=f"results:{info.id}", sha256=sha256, event_id=event_id)
-    return ResultImportSummary(source, len(rows), len(new) - amended, unchanged, amended)
+    individual = sum(1 for r in rows if id_of[r.code] in index.individual) if index.individual else 0
+    return ResultImportSummary(source, len(rows), len(new) - amended, unchanged, amended, individual=individual)
 
 
 def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem]) -> list[CallRow]:  # type: ignore[no-untyped-def]

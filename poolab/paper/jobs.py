@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime
 import os
+import shlex
 
 from sqlalchemy import Connection
 
 from poolab.errors import PoolabError
+from poolab.files.meter import Progress, no_progress
 from poolab.masking import mask_name
 from poolab.paper.extra import require_print
 from poolab.paper.labels import Label, render_labels
@@ -39,11 +41,12 @@ def write_labels(
     layout: str = DEFAULT_STOCK,
     unmasked: bool = False,
     home_visits: bool = False,
+    progress: Progress = no_progress,
 ) -> PdfSummary:
     """Labels for the campaign's pool tubes (``tubes``: the walk's, or with
     ``home_visits`` the home-visit team's), its individual resample tubes (``retest``),
     in walk order, or its plates (``plates``), oldest first, on the label stock
-    ``layout``; returns a ``PdfSummary``."""
+    ``layout``; returns a ``PdfSummary``. ``progress`` hears the labels drawn."""
     stock = stock_by_name(layout)
     if what not in LABEL_KINDS:
         raise PoolabError(f"no labels of kind {what!r}; kinds: {', '.join(LABEL_KINDS)}")
@@ -58,7 +61,9 @@ def write_labels(
             labels = _tube_labels(conn, info, home_visits=home_visits)
         else:
             labels = _retest_labels(conn, info, unmasked=unmasked)
-    return render_labels(labels, output, stock, title=f"{what} labels {info.name}")
+    return render_labels(
+        labels, output, stock, title=f"{what} labels {info.name}", total=len(labels), progress=progress
+    )
 
 
 def _plate_labels(conn: Connection, info: CampaignInfo) -> list[Label]:
@@ -66,7 +71,8 @@ def _plate_labels(conn: Connection, info: CampaignInfo) -> list[Label]:
     plates = campaign_plates(conn, campaign_id=info.id)
     if not plates:
         raise PoolabError(
-            f"campaign {info.name!r} has no plates yet: make them with poolab plate new {info.name} -o FILE"
+            f"campaign {info.name!r} has no plates yet: "
+            f"make them with poolab plate new {shlex.quote(info.name)} -o FILE"
         )
     total = len(plates)
     return [
@@ -107,7 +113,7 @@ def _retest_labels(conn: Connection, info: CampaignInfo, *, unmasked: bool) -> l
     if unissued:
         raise PoolabError(
             f"{unissued} residents to resample in campaign {info.name!r} have no tube yet: "
-            f"run poolab retest {info.name} -o FILE first (it issues the tubes), then print their labels"
+            f"run poolab retest {shlex.quote(info.name)} -o FILE first (it issues the tubes), then print their labels"
         )
     if not rows:
         raise PoolabError(f"campaign {info.name!r} has no retest tubes: no pool is positive or inconclusive yet")
@@ -149,9 +155,11 @@ def write_manifest_pdf(
     unmasked: bool = False,
     printed: datetime.datetime | None = None,
     home_visits: bool = False,
+    progress: Progress = no_progress,
 ) -> PdfSummary:
     """The sampling team's sheet for the campaign (see ``manifest_pdf``): the walk's
-    tubes, or with ``home_visits`` the home-visit team's; returns a ``PdfSummary``."""
+    tubes, or with ``home_visits`` the home-visit team's; returns a ``PdfSummary``.
+    ``progress`` hears the pages drawn."""
     require_print()
     from poolab.paper.sections import manifest_sections  # sorts with the numba-backed walk order
 
@@ -172,7 +180,7 @@ def write_manifest_pdf(
         printed=f"{when:%Y-%m-%d %H:%M}",
         masked=not unmasked,
     )
-    return render_manifest(sections, output, heading)
+    return render_manifest(sections, output, heading, progress=progress)
 
 
 def _unbound_residents(conn: Connection, info: CampaignInfo) -> list[tuple[str, ...]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from poolab.files.meter import Progress, no_progress
 from poolab.paper import fonts
 from poolab.paper.barcode import draw_code128
 from poolab.paper.pdf import PdfSummary, new_canvas, replacing, save
@@ -32,10 +33,20 @@ class Label:
     lines: tuple[str, ...] = ()
 
 
+PROGRESS_STEP = "labels"
+
+
 def render_labels(
-    labels: Iterable[Label], output: str | os.PathLike[str], stock: LabelStock, *, title: str
+    labels: Iterable[Label],
+    output: str | os.PathLike[str],
+    stock: LabelStock,
+    *,
+    title: str,
+    total: int | None = None,
+    progress: Progress = no_progress,
 ) -> PdfSummary:
-    """Write ``labels`` to the PDF ``output`` on ``stock``; pages are emitted as they fill."""
+    """Write ``labels`` to the PDF ``output`` on ``stock``; pages are emitted as they fill.
+    ``progress`` hears how many are drawn (of ``total``, when known)."""
     fonts.register_fonts()
     count = 0
     pages = 0
@@ -50,9 +61,11 @@ def render_labels(
                 pages += 1
             _draw_label(canvas, label, stock, count)
             count += 1
+            progress(PROGRESS_STEP, count / total if total else 0.0, count)  # the meter redraws a few times a second
         if count:
             canvas.showPage()
         save(canvas)
+    progress(PROGRESS_STEP, 1.0, count)
     return PdfSummary(path=os.fspath(output), pages=pages, items=count)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from poolab.files.meter import Progress, no_progress
 from poolab.paper import fonts
 from poolab.paper.barcode import draw_code128
 from poolab.paper.pdf import PdfSummary, new_canvas, replacing, save
@@ -143,8 +144,17 @@ def paginate(sections: Sequence[Section]) -> list[_Page]:
     return pages
 
 
-def render_manifest(sections: Sequence[Section], output: str | os.PathLike[str], heading: SheetHeading) -> PdfSummary:
-    """Write the sheet to the PDF ``output``."""
+PROGRESS_STEP = "manifest PDF"
+
+
+def render_manifest(
+    sections: Sequence[Section],
+    output: str | os.PathLike[str],
+    heading: SheetHeading,
+    *,
+    progress: Progress = no_progress,
+) -> PdfSummary:
+    """Write the sheet to the PDF ``output``; ``progress`` hears the pages drawn."""
     fonts.register_fonts()
     pages = paginate(sections)
     section_pages = [0] * len(sections)
@@ -163,7 +173,9 @@ def render_manifest(sections: Sequence[Section], output: str | os.PathLike[str],
             for piece in page.pieces:
                 top = _draw_piece(canvas, piece, top, section)
             canvas.showPage()
+            progress(PROGRESS_STEP, sheet / len(pages), sheet)
         save(canvas)
+    progress(PROGRESS_STEP, 1.0, len(pages))
     return PdfSummary(
         path=os.fspath(output), pages=len(pages), items=len(tubes), residents=sum(s.residents for s in sections)
     )

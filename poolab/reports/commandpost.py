@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 CALLS = ("positive", "negative", "inconclusive", "invalid")
 FLAGGED_CALLS = ("positive", "inconclusive")
 LISTED = 100
-"""Rows shown per list (flagged pools, positives, late tubes); the counts are always whole."""
+"""Rows shown per list of late tubes (the longest waiting); the counts are always whole. Pools
+that sent people to a retest and confirmed positives are listed whole, every one."""
 
 
 @attrs.frozen(slots=True)
@@ -82,9 +83,9 @@ class CampaignView:
     overall: Progress
     compounds: tuple[Progress, ...]  # the most behind first
     retests: Retests
-    flagged: tuple[FlaggedPool, ...]
+    flagged: tuple[FlaggedPool, ...]  # every one, walk order
     flagged_total: int
-    positives: tuple[ConfirmedPositive, ...]  # names masked
+    positives: tuple[ConfirmedPositive, ...]  # every one, by address; names masked
     positives_total: int
     timing: CampaignTiming
     rounds: RoundsReport | None = None
@@ -128,8 +129,8 @@ def campaign_view(
             counts = step_counts(conn, campaign_id=info.id)
             scanned = scans_collection(conn, campaign_id=info.id)
             outcomes = retest_outcomes(conn, campaign_id=info.id)
-            flagged = flagged_pools(conn, campaign_id=info.id, calls=FLAGGED_CALLS, limit=listed)
-            positives = confirmed_positives(conn, campaign_id=info.id, limit=listed)
+            flagged = flagged_pools(conn, campaign_id=info.id, calls=FLAGGED_CALLS)
+            positives = confirmed_positives(conn, campaign_id=info.id)
         read = [(span, step, *pending.result()) for span, step, pending in times]
     timing = CampaignTiming(
         now=at,

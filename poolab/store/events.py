@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,12 @@ from poolab.store.tables import Event
 def now() -> datetime:
     """The time stamp events and scans carry (UTC, aware)."""
     return datetime.now(UTC)
+
+
+def stream_id() -> str:
+    """An id the events of one scan stream share (each of its flushes is an event), so
+    that ``poolab log`` shows the stream as one row."""
+    return uuid.uuid4().hex[:12]
 
 
 def record_event(

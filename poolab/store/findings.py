@@ -32,8 +32,11 @@ class FlaggedPool:
     retest_resulted: int
 
 
-def flagged_pools(conn: Connection, *, campaign_id: int, calls: Sequence[str], limit: int) -> list[FlaggedPool]:
-    """The first ``limit`` pool tubes (walk order) whose current call is one of ``calls``."""
+def flagged_pools(
+    conn: Connection, *, campaign_id: int, calls: Sequence[str], limit: int | None = None
+) -> list[FlaggedPool]:
+    """The pool tubes (walk order) whose current call is one of ``calls``; the first
+    ``limit`` when given."""
     t, res = T.alias("t"), RES.alias("res")
     first, place = M.alias("first"), R.alias("place")
     kid, kid_rec, kid_res = T.alias("kid"), _REC.alias("kid_rec"), RES.alias("kid_res")
@@ -71,7 +74,7 @@ def flagged_pools(conn: Connection, *, campaign_id: int, calls: Sequence[str], l
         )
         .where(t.c.campaign_id == campaign_id, t.c.kind == "pool", res.c.call.in_(list(calls)))
         # A campaign's pool tubes are stored in walk order (ids follow positions), so the
-        # campaign's index gives them in order and the first ``limit`` end the scan.
+        # campaign's index gives them in order (and the first ``limit`` end the scan).
         .order_by(t.c.id)
         .limit(limit)
     )
@@ -94,11 +97,12 @@ class ConfirmedPositive:
     room: str
     barcode: str
     at: datetime
+    household_id: str = ""
 
 
-def confirmed_positives(conn: Connection, *, campaign_id: int, limit: int) -> list[ConfirmedPositive]:
+def confirmed_positives(conn: Connection, *, campaign_id: int, limit: int | None = None) -> list[ConfirmedPositive]:
     """Residents with a positive individual tube, by address (each once, at their first
-    such tube), at most ``limit``."""
+    such tube); at most ``limit`` when given."""
     t, res, p = T.alias("t"), RES.alias("res"), R.alias("p")
     first_tube = (
         select(t.c.resident_pk, func.min(t.c.id).label("tube_id"))
@@ -109,7 +113,17 @@ def confirmed_positives(conn: Connection, *, campaign_id: int, limit: int) -> li
     )
     tube, result = T.alias("tube"), RES.alias("result")
     query = (
-        select(p.c.resident_id, p.c.name, p.c.compound, p.c.building, p.c.unit, p.c.room, tube.c.barcode, result.c.at)
+        select(
+            p.c.resident_id,
+            p.c.name,
+            p.c.compound,
+            p.c.building,
+            p.c.unit,
+            p.c.room,
+            tube.c.barcode,
+            result.c.at,
+            p.c.household_id,
+        )
         .select_from(
             first_tube.join(p, p.c.id == first_tube.c.resident_pk)
             .join(tube, tube.c.id == first_tube.c.tube_id)

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, or_, select
 
-from poolab.store.tables import Campaign, Collection, Event, Receipt, Result, Tube
+from poolab.store.tables import Campaign, Collection, Event, PlateRun, Receipt, Result, Tube
 
 _EV = Event.__table__  # type: ignore[attr-defined]
 _C = Campaign.__table__  # type: ignore[attr-defined]
@@ -15,6 +15,7 @@ _T = Tube.__table__  # type: ignore[attr-defined]
 _COL = Collection.__table__  # type: ignore[attr-defined]
 _REC = Receipt.__table__  # type: ignore[attr-defined]
 _RES = Result.__table__  # type: ignore[attr-defined]
+_RUN = PlateRun.__table__  # type: ignore[attr-defined]
 
 
 class EventRow(NamedTuple):
@@ -66,7 +67,10 @@ def tube_steps(conn: Connection, *, tube_id: int) -> list[TubeStep]:
             .where(table.c.tube_id == tube_id)
         ):
             steps.append(TubeStep(at, operator, what, {}))
-    for rid, at, operator, call, c1, c2, source, supersedes, reason, detail in conn.execute(
+    # the plate run that recorded a result (an instrument export): a failed control says why
+    run_status = select(_RUN.c.status).where(_RUN.c.event_id == _RES.c.event_id).limit(1).scalar_subquery()
+    run_message = select(_RUN.c.message).where(_RUN.c.event_id == _RES.c.event_id).limit(1).scalar_subquery()
+    for rid, at, operator, call, c1, c2, source, supersedes, reason, detail, status, message in conn.execute(
         select(
             _RES.c.id,
             _RES.c.at,
@@ -78,6 +82,8 @@ def tube_steps(conn: Connection, *, tube_id: int) -> list[TubeStep]:
             _RES.c.supersedes_id,
             _RES.c.reason,
             _EV.c.detail,
+            run_status,
+            run_message,
         )
         .select_from(_RES.join(_EV, _EV.c.id == _RES.c.event_id))
         .where(_RES.c.tube_id == tube_id)
@@ -92,6 +98,8 @@ def tube_steps(conn: Connection, *, tube_id: int) -> list[TubeStep]:
             "supersedes": supersedes,
             "reason": reason,
             "event": detail,
+            "run_status": status,  # None unless an instrument export recorded it
+            "run_message": message,
         }
         steps.append(TubeStep(at, operator, "result", fields))
     return steps

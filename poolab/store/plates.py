@@ -298,16 +298,17 @@ class TubeBenchRow(NamedTuple):
     ct2: float | None
     kit: str
     at: str
+    operator: str = ""  # who put it on the plate (placements)
 
 
 def tube_bench_rows(conn: Connection, *, tube_id: int) -> tuple[list[TubeBenchRow], list[TubeBenchRow]]:
     """(placements, results) of one tube, oldest first: every plate it was on, and every
     result with its Cts and, when an export recorded it, the plate and kit."""
     placements = [
-        TubeBenchRow(code, well, run, None, None, None, None, "", str(at)[:19])
-        for code, well, run, at in fetch_all_raw(
+        TubeBenchRow(code, well, run, None, None, None, None, "", str(at)[:19], operator)
+        for code, well, run, at, operator in fetch_all_raw(
             conn,
-            select(_P.c.barcode, _W.c.well, _W.c.run, cast(_EV.c.at, String))
+            select(_P.c.barcode, _W.c.well, _W.c.run, cast(_EV.c.at, String), _EV.c.operator)
             .select_from(_W.join(_P, _P.c.id == _W.c.plate_id).join(_EV, _EV.c.id == _W.c.event_id))
             .where(_W.c.tube_id == tube_id)
             .order_by(_W.c.run),

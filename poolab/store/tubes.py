@@ -208,17 +208,19 @@ def result_records(conn: Connection, *, result_ids: Sequence[int]) -> dict[int, 
 class CampaignTubeIndex:
     """A campaign's tubes as plain maps, for checking a results file line by line:
     barcode -> tube id, the received tube ids, tube id -> (result id, call, Ct, Ct) of
-    its current result. Three set-based reads, no object per tube."""
+    its current result, and the individual (retest) tube ids. Set-based reads, no object
+    per tube."""
 
     id_of: dict[str, int]
     received: set[int]
     current: dict[int, tuple[int, str, float | None, float | None]]
+    individual: set[int] = attrs.Factory(set)
 
 
 # A plate's worth of tubes: statements built once, so SQLAlchemy compiles them once and
 # expands the IN list at execution (a district's day imports a hundred plates).
 _FEW_TUBES = (
-    select(_T.c.barcode, _T.c.id, _REC.c.tube_id)
+    select(_T.c.barcode, _T.c.id, _REC.c.tube_id, _T.c.kind)
     .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
     .where(_T.c.campaign_id == bindparam("campaign"), _T.c.barcode.in_(bindparam("codes", expanding=True)))
 )
@@ -241,7 +243,7 @@ def campaign_tube_index(
         in_campaign = select(_T.c.id).where(_T.c.campaign_id == campaign_id)
         rows = fetch_all_raw(
             conn,
-            select(_T.c.barcode, _T.c.id, _REC.c.tube_id)
+            select(_T.c.barcode, _T.c.id, _REC.c.tube_id, _T.c.kind)
             .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
             .where(_T.c.campaign_id == campaign_id),
         )
@@ -251,10 +253,11 @@ def campaign_tube_index(
             .where(_RES.c.tube_id.in_(in_campaign))
             .order_by(_RES.c.id),
         )
-    id_of = {code: tid for code, tid, _ in rows}
-    received = {rec for _, _, rec in rows}
+    id_of = {code: tid for code, tid, _, _ in rows}
+    received = {rec for _, _, rec, _ in rows}
     received.discard(None)
+    individual = {tid for _, tid, _, kind in rows if kind == "individual"}
     current: dict[int, tuple[int, str, float | None, float | None]] = {}
     for tid, rid, call, c1, c2 in results:
         current[tid] = (rid, call, c1, c2)
-    return CampaignTubeIndex(id_of=id_of, received=received, current=current)
+    return CampaignTubeIndex(id_of=id_of, received=received, current=current, individual=individual)

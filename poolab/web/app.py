@@ -2,7 +2,11 @@
 
 - ``/campaigns``: the campaigns in the store, newest first.
 - ``/campaigns/NAME``: the campaign's page (``poolab.reports.commandpost.campaign_view``);
-  ``?late_receipt=HOURS&late_result=HOURS`` change when a tube counts as late.
+  ``?late_receipt=HOURS&late_result=HOURS`` change when a tube counts as late,
+  ``?pools=COLUMN&positives=COLUMN`` sort its two lists (``-COLUMN``: descending;
+  ``poolab.web.tables``).
+- ``/campaigns/NAME/positives.csv``: the confirmed positives, ``poolab positives NAME``'s
+  file (the same call, names masked).
 - ``/api/campaigns/NAME/status``: ``poolab status NAME --json``, the same call
   (``poolab.reports.status.campaign_status``), with the same two parameters.
 - ``/static/...``: the stylesheet and the refresh script, from the package.
@@ -12,8 +16,10 @@ There are no other routes and no other methods (405).
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -29,14 +35,18 @@ from starlette.staticfiles import StaticFiles
 from poolab.errors import NotFound, PoolabError, StoreFault, StoreMissing
 from poolab.reports.timing import LateRule, duration_text, hours_text
 from poolab.store.engine import Store
-from poolab.web.charts import histogram, percent
+from poolab.web.charts import histogram, percent, share_text
 from poolab.web.guard import Guard
+from poolab.web.tables import TABLES, headings, parse_order, sort_rows
 from poolab.when import local_time
 
 DEFAULT_REFRESH = 10
 """Seconds between the page's updates of itself."""
 LISTED = 40
-"""Rows per list on the page (pools, positives, each kind of late tube); counts stay whole."""
+"""Rows per list of late tubes on the page (the longest waiting); counts stay whole. Pools
+and confirmed positives are listed whole."""
+KEPT_PARAMS = ("late_receipt", "late_result", *TABLES)
+"""The page's own query parameters, kept by the sort links."""
 
 
 @attrs.frozen(slots=True)
@@ -66,14 +76,15 @@ def _environment() -> Environment:
         since=_since,
         segment=lambda name: quote(str(name), safe=""),
         pct=percent,
+        share=share_text,
         ct=lambda v: "-" if v is None else f"{v:.1f}",
-        share=_share,
+        prevalence=_prevalence,
     )
     env.globals.update(histogram=histogram)
     return env
 
 
-def _share(p: float | None) -> str:
+def _prevalence(p: float | None) -> str:
     from poolab.reports.rounds import percent_text  # estimates' module: only for a page that shows rounds
 
     return percent_text(p)
@@ -82,6 +93,13 @@ def _share(p: float | None) -> str:
 def _since(at: datetime, now: datetime) -> str:
     """How long ago ``at`` was, as of ``now``."""
     return duration_text(max(0.0, (local_time(now) - local_time(at)).total_seconds() / 60))
+
+
+def _attachment(filename: str) -> str:
+    """A Content-Disposition that saves the download as ``filename``: any name in UTF-8
+    (RFC 6266), and a plain ASCII one for old clients."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _hours_param(request: Request, key: str, default: float) -> float:
@@ -136,10 +154,35 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
 
         name = request.path_params["name"]
         try:
+            orders = {table: parse_order(table, request.query_params.get(table)) for table in TABLES}
             view = campaign_view(store, name, late=_late(request, conf), listed=LISTED)
         except PoolabError as exc:
             return failure(exc, api=False)
-        return page("campaign.html", view=view, defaults=conf.late)
+        params = {k: v for k, v in request.query_params.items() if k in KEPT_PARAMS and v}
+        return page(
+            "campaign.html",
+            view=view,
+            defaults=conf.late,
+            pools=sort_rows(view.flagged, "pools", orders["pools"]),
+            positives=sort_rows(view.positives, "positives", orders["positives"]),
+            pool_headings=headings("pools", orders, params, "h-pools"),
+            positive_headings=headings("positives", orders, params, "h-positives"),
+        )
+
+    def positives_csv(request: Request) -> Response:
+        from poolab.lab.resolve import write_positives
+
+        name = request.path_params["name"]
+        out = io.BytesIO()
+        try:
+            write_positives(store, name, out)  # masked: the web view never shows a name whole
+        except PoolabError as exc:
+            return failure(exc, api=False)
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": _attachment(f"{name}-positives.csv")},
+        )
 
     def status(request: Request) -> Response:
         from poolab.reports.status import campaign_status
@@ -155,6 +198,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         Route("/", home, methods=["GET"]),
         Route("/campaigns", campaigns, methods=["GET"]),
         Route("/campaigns/{name:str}", campaign, methods=["GET"]),
+        Route("/campaigns/{name:str}/positives.csv", positives_csv, methods=["GET"]),
         Route("/api/campaigns/{name:str}/status", status, methods=["GET"]),
         Mount("/static", app=StaticFiles(packages=[("poolab.web", "static")]), name="static"),
     ]

@@ -123,6 +123,18 @@ def _marks(turnaround: Turnaround, end: int) -> tuple[Label, ...]:
     return tuple(out)
 
 
+def share_text(part: int, whole: int) -> str:
+    """``part`` of ``whole`` as a whole percent for a person to read: rounded down, so it
+    never says 100% while a tube is outstanding (9,725 of 9,764 is 99%, not 100%), and
+    "<1%" rather than 0% once any is done."""
+    if whole <= 0 or part <= 0:
+        return "0%"
+    if part >= whole:
+        return "100%"
+    whole_percent = 100 * part // whole
+    return f"{whole_percent}%" if whole_percent else "<1%"
+
+
 def percent(part: int, whole: int) -> float:
     """``part`` of ``whole`` in percent, 0 when there is no whole (for bar widths)."""
     return round(100.0 * part / whole, 2) if whole else 0.0
