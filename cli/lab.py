@@ -187,9 +187,9 @@ def results_import(
 
     \b
     Examples:
-      poolab results import day1 run-L000000012.txt
+      poolab results import day1 run-L000000012N.txt
       poolab results import day1 exports/*.xlsx          # a day's plates
-      poolab results import day1 cfx.csv --plate L000000020F
+      poolab results import day1 cfx.csv --plate L000000020N
     """
     if plate and len(files) > 1:
         raise click.UsageError("--plate names the plate of one export: give it with a single file")
