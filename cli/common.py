@@ -11,6 +11,8 @@ from typing import Any, BinaryIO, NamedTuple, TypeVar
 
 import click
 
+from poolab.i18n import _
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_DB = "sqlite:///poolab.db"
@@ -56,7 +58,7 @@ class Hint(NamedTuple):
 
 
 def hint(*words: str, when: str = "") -> Hint:
-    """``hint("receive", name, when="as the new tubes arrive")``."""
+    """``hint("receive", name, when=_("as the new tubes arrive"))`` (``when`` translated by the caller)."""
     return Hint(words, when)
 
 
@@ -74,10 +76,18 @@ def next_step(app: AppContext, *steps: Hint) -> None:
     for i, step in enumerate(steps):
         command = shlex.join(["poolab", *db, *step.words])
         if i == 0:
-            said.append(f"next, {step.when}: {command}" if step.when else f"next: {command}")
+            said.append(
+                _("next, {when}: {command}").format(when=step.when, command=command)
+                if step.when
+                else _("next: {command}").format(command=command)
+            )
         else:
-            said.append(f"then, {step.when}: {command}" if step.when else f"then {command}")
-    click.echo("; ".join(said))
+            said.append(
+                _("then, {when}: {command}").format(when=step.when, command=command)
+                if step.when
+                else _("then {command}").format(command=command)
+            )
+    click.echo(_("; ").join(said))
 
 
 def checked_operator(value: str) -> str:
@@ -97,14 +107,15 @@ def report_error(exc: Exception) -> None:
     from poolab.errors import InputRejected
 
     if not isinstance(exc, InputRejected):
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(_("Error: {message}").format(message=exc), err=True)
         return
     from poolab.files.problems import SHOWN, problems_path, write_problems
 
-    click.echo(f"Error: {exc.shown(SHOWN)}", err=True)
+    click.echo(_("Error: {message}").format(message=exc.shown(SHOWN)), err=True)
     if len(exc.problems) > SHOWN:
         path = write_problems(exc.problems, problems_path(exc.problems[0].source))
-        click.echo(f"  ... {len(exc.problems) - SHOWN} more; all {len(exc.problems)} problems: {path}", err=True)
+        more = _("  ... {more} more; all {total} problems: {path}")
+        click.echo(more.format(more=len(exc.problems) - SHOWN, total=len(exc.problems), path=path), err=True)
 
 
 def echo_json(obj: Any) -> None:
@@ -120,7 +131,7 @@ def output_option(required: bool = True) -> Callable[[F], F]:
         "output",
         type=click.Path(dir_okay=False, allow_dash=True),
         required=required,
-        help="CSV file to write (UTF-8 with a header row); '-' writes to stdout.",
+        help=_("CSV file to write (UTF-8 with a header row); '-' writes to stdout."),
     )
 
 
@@ -134,8 +145,10 @@ def encoding_option(fn: F) -> F:
     return click.option(
         "--encoding",
         metavar="ENC",
-        help="Read the file in this encoding (big5, latin-1, utf-16, ...). Without it: UTF-8, "
-        "UTF-8 with BOM, or GB18030 when it clearly is; anything else is refused with a sample line.",
+        help=_(
+            "Read the file in this encoding (big5, latin-1, utf-16, ...). Without it: UTF-8, "
+            "UTF-8 with BOM, or GB18030 when it clearly is; anything else is refused with a sample line."
+        ),
     )(fn)
 
 
@@ -144,21 +157,42 @@ def unmasked_option(fn: F) -> F:
     return click.option(
         "--unmasked",
         is_flag=True,
-        help="Write names and ID numbers in full (masked by default, e.g. 张*明).",
+        help=_("Write names and ID numbers in full (masked by default, e.g. 张*明)."),
     )(fn)
 
 
 @contextmanager
-def stderr_progress(unit: str = "rows") -> Iterator[Callable[[str, float, int], None]]:
+def stderr_progress(unit: str | None = None) -> Iterator[Callable[[str, float, int], None]]:
     """A progress meter for a long step, on standard error when it is a terminal (quiet
-    otherwise: a script or a log file gets no carriage returns); it counts ``unit``."""
+    otherwise: a script or a log file gets no carriage returns); it counts ``unit``
+    (translated by the caller; rows by default)."""
     from poolab.files.meter import TerminalMeter, no_progress
 
     if not sys.stderr.isatty():
         yield no_progress
         return
-    meter = TerminalMeter(sys.stderr, unit=unit)
+    meter = TerminalMeter(sys.stderr, unit=_("rows") if unit is None else unit)
     try:
         yield meter
     finally:
         meter.finish()
+
+
+# Click's paragraph marker: the paragraph after it is printed as written (examples, lists);
+# it stays outside the translated sentences.
+VERBATIM = "\n\n\b\n"
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a CJK character takes two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: object, width: int, align: str = "<") -> str:
+    """``text`` padded to ``width`` terminal columns (a table heading in Chinese lines up
+    with its figures)."""
+    shown = str(text)
+    space = " " * max(0, width - display_width(shown))
+    return shown + space if align == "<" else space + shown

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, hint, next_step, pass_app
+from poolab.i18n import _
+
+from .common import VERBATIM, AppContext, hint, next_step, pass_app
 
 
-@click.command()
+@click.command(
+    help=_(
+        "Create the store, or bring one made by an earlier poolab up to date (every row "
+        "is kept; the schema's migrations run in one transaction)."
+    )
+    + VERBATIM
+    + _(
+        "Examples:\n"
+        "  poolab init                                   # ./poolab.db (SQLite, owner-only)\n"
+        "  poolab --db site2.db init                     # another SQLite file\n"
+        "  poolab --db postgresql://lab@db-host/poolab init"
+    )
+)
 @pass_app
 def init(app: AppContext) -> None:
-    """Create the store, or bring one made by an earlier poolab up to date (every row
-    is kept; the schema's migrations run in one transaction).
-
-    \b
-    Examples:
-      poolab init                                   # ./poolab.db (SQLite, owner-only)
-      poolab --db site2.db init                     # another SQLite file
-      poolab --db postgresql://lab@db-host/poolab init
-    """
     from poolab.store.engine import init_store
 
     store, done = init_store(app.db_url, operator=app.operator)
     store.dispose()
-    click.echo(f"store {store.shown}: {done}")
+    click.echo(_("store {store}: {done}").format(store=store.shown, done=done))
     next_step(app, hint("roster", "import", "FILE"))
