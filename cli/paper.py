@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from poolab.i18n import _
+
 # attrs and the stock table only (no reportlab): cheap enough for --help
 from poolab.paper.stocks import DEFAULT_STOCK, STOCKS
 
-from .common import AppContext, pass_app, stderr_progress, unmasked_option
+from .common import VERBATIM, AppContext, pass_app, stderr_progress, unmasked_option
 
 
 def _layouts_help() -> str:
@@ -15,12 +17,30 @@ def _layouts_help() -> str:
 
 
 @click.command(
-    epilog="\b\nLayouts (--layout):\n" + _layouts_help() + "\n\n\b\nExamples:\n"
-    "  poolab labels day1 -o day1-tubes.pdf\n"
-    "  poolab labels day1 --layout roll-50x30 -o day1-tubes-roll.pdf\n"
-    "  poolab retest day1 -o day1-retest.csv   # issues the resample tubes\n"
-    "  poolab labels day1 --what retest -o day1-retest-labels.pdf\n"
-    "  poolab labels day1 --home-visits -o day1-home-visit-labels.pdf"
+    help=_(
+        "Printable labels for campaign NAME: one label per tube, in walk order, so a "
+        "team's stack comes off the sheets in the order it walks."
+    )
+    + "\n\n"
+    + _(
+        "Each label has a Code 128 barcode with the code in plain text under it, the "
+        "compound and building above it (retest tubes: the resident's masked name and "
+        'room), and the campaign and the tube\'s place in the walk. Print at 100% (no "fit '
+        'to page"). Needs the print extra: {install}.'
+    ).format(install="pip install 'poolab[print]'"),
+    epilog="\b\n"
+    + _("Layouts (--layout):")
+    + "\n"
+    + _layouts_help()
+    + VERBATIM
+    + _(
+        "Examples:\n"
+        "  poolab labels day1 -o day1-tubes.pdf\n"
+        "  poolab labels day1 --layout roll-50x30 -o day1-tubes-roll.pdf\n"
+        "  poolab retest day1 -o day1-retest.csv   # issues the resample tubes\n"
+        "  poolab labels day1 --what retest -o day1-retest-labels.pdf\n"
+        "  poolab labels day1 --home-visits -o day1-home-visit-labels.pdf"
+    ),
 )
 @click.argument("name")
 @click.option(
@@ -29,43 +49,39 @@ def _layouts_help() -> str:
     "output",
     required=True,
     type=click.Path(dir_okay=False),
-    help="PDF file to write (replaced whole when complete).",
+    help=_("PDF file to write (replaced whole when complete)."),
 )
 @click.option(
     "--what",
     type=click.Choice(["tubes", "retest", "plates"]),
     default="tubes",
     show_default=True,
-    help="tubes: the campaign's pool tubes; retest: the individual resample tubes `poolab retest` "
-    "issued (masked name and room on each); plates: the lab's plate barcodes.",
+    help=_(
+        "tubes: the campaign's pool tubes; retest: the individual resample tubes `poolab retest` "
+        "issued (masked name and room on each); plates: the lab's plate barcodes."
+    ),
 )
 @click.option(
     "--layout",
     type=click.Choice(list(STOCKS)),
     default=DEFAULT_STOCK,
     show_default=True,
-    help="Label stock (listed below).",
+    help=_("Label stock (listed below)."),
 )
 @unmasked_option
 @click.option(
     "--home-visits",
     is_flag=True,
-    help="With --what tubes: only the home-visit tubes (the home-visit team's stack); "
-    "without it the tube labels leave them out.",
+    help=_(
+        "With --what tubes: only the home-visit tubes (the home-visit team's stack); "
+        "without it the tube labels leave them out."
+    ),
 )
 @pass_app
 def labels(app: AppContext, name: str, output: str, what: str, layout: str, unmasked: bool, home_visits: bool) -> None:
-    """Printable labels for campaign NAME: one label per tube, in walk order, so a
-    team's stack comes off the sheets in the order it walks.
-
-    Each label has a Code 128 barcode with the code in plain text under it, the
-    compound and building above it (retest tubes: the resident's masked name and
-    room), and the campaign and the tube's place in the walk. Print at 100% (no
-    "fit to page"). Needs the print extra: pip install 'poolab[print]'.
-    """
     from poolab.paper.jobs import write_labels
 
-    with stderr_progress(unit="labels") as progress:
+    with stderr_progress(unit=_("labels")) as progress:
         s = write_labels(
             app.store(),
             name,
@@ -76,4 +92,8 @@ def labels(app: AppContext, name: str, output: str, what: str, layout: str, unma
             home_visits=home_visits,
             progress=progress,
         )
-    click.echo(f"wrote {s.path}: {s.items} labels on {s.pages} pages ({layout})")
+    click.echo(
+        _("wrote {file}: {labels} labels on {pages} pages ({layout})").format(
+            file=s.path, labels=s.items, pages=s.pages, layout=layout
+        )
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from poolab.i18n import _
+
 from .common import (
     AppContext,
     echo_json,
@@ -17,81 +19,95 @@ from .common import (
 from .late import late_options, timing_lines
 
 
-@click.command()
+@click.command(
+    help=_(
+        "Individuals of campaign NAME to resample (单采单检): every member of a positive "
+        "or inconclusive pool, and anyone whose individual tube was inconclusive, each with "
+        "a new tube barcode. Asked again, the same people keep the same tubes."
+    )
+    + "\n\n"
+    + _("Columns: {columns}.").format(
+        columns="resident_id,name,compound,building,unit,room,household_id,pool_tube_barcode,retest_tube_barcode"
+    )
+)
 @click.argument("name")
 @output_option()
 @unmasked_option
 @pass_app
 def retest(app: AppContext, name: str, output: str, unmasked: bool) -> None:
-    """Individuals of campaign NAME to resample (单采单检): every member of a positive
-    or inconclusive pool, and anyone whose individual tube was inconclusive, each with
-    a new tube barcode. Asked again, the same people keep the same tubes.
-
-    Columns: resident_id,name,compound,building,unit,room,household_id,
-    pool_tube_barcode,retest_tube_barcode.
-    """
     from poolab.lab.resolve import write_retest
 
     s = write_retest(app.store(), name, output_target(output), operator=app.operator, unmasked=unmasked)
     if output != "-":
-        click.echo(f"wrote {s.path}: {s.rows} residents to resample ({s.new} new tubes)")
+        click.echo(
+            _("wrote {file}: {residents} residents to resample ({new} new tubes)").format(
+                file=s.path, residents=s.rows, new=s.new
+            )
+        )
         next_step(
             app,
             hint("labels", name, "--what", "retest", "-o", f"{name}-retest-labels.pdf"),
-            hint("receive", name, when="as the new tubes arrive"),
+            hint("receive", name, when=_("as the new tubes arrive")),
         )
 
 
-@click.command()
+@click.command(
+    help=_(
+        "Tubes of campaign NAME whose run failed (result invalid): re-run from the same tube. Columns: {columns}."
+    ).format(columns="tube_barcode,reason")
+)
 @click.argument("name")
 @output_option()
 @pass_app
 def rerun(app: AppContext, name: str, output: str) -> None:
-    """Tubes of campaign NAME whose run failed (result invalid): re-run from the same
-    tube. Columns: tube_barcode,reason."""
     from poolab.lab.resolve import write_rerun
 
     s = write_rerun(app.store(), name, output_target(output))
     if output != "-":
-        click.echo(f"wrote {s.path}: {s.rows} tubes to re-run")
+        click.echo(_("wrote {file}: {tubes} tubes to re-run").format(file=s.path, tubes=s.rows))
         if s.rows:
             next_step(
                 app,
                 hint("plate", "new", name, "-o", f"{name}-plates-rerun.csv"),
-                hint("results", "import", name, "FILE", when="once the plate is run"),
+                hint("results", "import", name, "FILE", when=_("once the plate is run")),
             )
 
 
-@click.command()
+@click.command(
+    help=_("Confirmed positive residents of campaign NAME (positive individual tubes).")
+    + "\n\n"
+    + _("Columns: {columns}.").format(
+        columns="resident_id,name,compound,building,unit,room,household_id,tube_barcode"
+    )
+)
 @click.argument("name")
 @output_option()
 @unmasked_option
 @pass_app
 def positives(app: AppContext, name: str, output: str, unmasked: bool) -> None:
-    """Confirmed positive residents of campaign NAME (positive individual tubes).
-
-    Columns: resident_id,name,compound,building,unit,room,household_id,tube_barcode.
-    """
     from poolab.lab.resolve import write_positives
 
     s = write_positives(app.store(), name, output_target(output), unmasked=unmasked)
     if output != "-":
-        click.echo(f"wrote {s.path}: {s.rows} confirmed positive residents")
+        click.echo(_("wrote {file}: {residents} confirmed positive residents").format(file=s.path, residents=s.rows))
         next_step(app, hint("status", name))
 
 
-@click.command()
+@click.command(
+    help=_(
+        "Where every tube of campaign NAME stands: tubes by furthest step (planned, "
+        "collected, received, resulted), results by call, retests, confirmed positives, "
+        "and what is still missing; turnaround (collection to receipt, receipt to first "
+        "result: median and 90th percentile) and late tubes. JSON adds `turnaround` and "
+        "`late` to the keys of docs/formats.md."
+    )
+)
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
-@click.option("--missing", is_flag=True, help="Also list the barcodes still waiting for receipt or a result.")
+@click.option("--json", "as_json", is_flag=True, help=_("One JSON object on stdout."))
+@click.option("--missing", is_flag=True, help=_("Also list the barcodes still waiting for receipt or a result."))
 @late_options
 @pass_app
 def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receipt: float, late_result: float) -> None:
-    """Where every tube of campaign NAME stands: tubes by furthest step (planned,
-    collected, received, resulted), results by call, retests, confirmed positives,
-    and what is still missing; turnaround (collection to receipt, receipt to first
-    result: median and 90th percentile) and late tubes. JSON adds `turnaround` and
-    `late` to the keys of docs/formats.md."""
     from poolab.reports.status import campaign_status, missing_tubes
     from poolab.reports.timing import LateRule
 
@@ -105,22 +121,44 @@ def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receip
         echo_json(obj)
         return
     t = s.tubes
-    click.echo(f"campaign {s.campaign}: {s.residents} residents, {s.pools} pool tubes, {s.retest} retest tubes")
     click.echo(
-        f"  tubes     planned {t.planned}  collected {t.collected}  received {t.received}  resulted {t.resulted}"
+        _("campaign {name}: {residents} residents, {pools} pool tubes, {retest} retest tubes").format(
+            name=s.campaign, residents=s.residents, pools=s.pools, retest=s.retest
+        )
     )
-    click.echo("  pools     " + "  ".join(f"{k} {v}" for k, v in s.pool_results.items()))
+    click.echo(
+        _(
+            "  tubes     planned {planned}  collected {collected}  received {received}  resulted {resulted}"
+        ).format(planned=t.planned, collected=t.collected, received=t.received, resulted=t.resulted)
+    )
+    # the call words (positive, negative, ...) are those of the results files: they stay as they are
+    click.echo(_("  pools     {calls}").format(calls="  ".join(f"{k} {v}" for k, v in s.pool_results.items())))
     if s.retest:
-        click.echo("  retests   " + "  ".join(f"{k} {v}" for k, v in s.individual_results.items()))
-    waiting = [f"{s.missing_results} received without a result", f"{s.awaiting_receipt} not yet received"]
+        click.echo(
+            _("  retests   {calls}").format(calls="  ".join(f"{k} {v}" for k, v in s.individual_results.items()))
+        )
+    waiting = [
+        _("{count} received without a result").format(count=s.missing_results),
+        _("{count} not yet received").format(count=s.awaiting_receipt),
+    ]
     if s.awaiting_collection:
-        waiting.append(f"{s.awaiting_collection} not yet collected")
-    click.echo(f"  waiting   {', '.join(waiting)}")
-    click.echo(f"  confirmed positive residents: {s.confirmed_positive}")
+        waiting.append(_("{count} not yet collected").format(count=s.awaiting_collection))
+    click.echo(_("  waiting   {waiting}").format(waiting=_(", ").join(waiting)))
+    click.echo(_("  confirmed positive residents: {count}").format(count=s.confirmed_positive))
     if s.timing is not None:
         for line in timing_lines(s.timing):
             click.echo(line)
     if lists is not None:
         for label, codes in lists.items():
             shown = " ".join(codes[:200]) + (f" ... (+{len(codes) - 200})" if len(codes) > 200 else "")
-            click.echo(f"  {label.replace('_', ' ')} ({len(codes)}): {shown or '-'}")
+            click.echo(f"  {_missing_label(label)} ({len(codes)}): {shown or '-'}")
+
+
+def _missing_label(key: str) -> str:
+    """The heading of one list of ``status --missing`` (its JSON key is ``key``)."""
+    labels = {
+        "awaiting_collection": _("awaiting collection"),
+        "awaiting_receipt": _("awaiting receipt"),
+        "awaiting_result": _("awaiting result"),
+    }
+    return labels.get(key, key.replace("_", " "))
