@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from poolab.i18n import _
+
 if TYPE_CHECKING:
     from poolab.reports.timing import CampaignTiming
 
@@ -27,7 +29,7 @@ def late_options(fn: F) -> F:
         default=DEFAULT_RESULT_HOURS,
         show_default=True,
         metavar="HOURS",
-        help="A received tube without a usable result (none yet, or invalid) after this many hours is late.",
+        help=_("A received tube without a usable result (none yet, or invalid) after this many hours is late."),
     )(fn)
     return click.option(
         "--late-receipt",
@@ -35,7 +37,7 @@ def late_options(fn: F) -> F:
         default=DEFAULT_RECEIPT_HOURS,
         show_default=True,
         metavar="HOURS",
-        help="A collected tube not received at the lab after this many hours is late.",
+        help=_("A collected tube not received at the lab after this many hours is late."),
     )(fn)
 
 
@@ -43,17 +45,32 @@ def timing_lines(timing: CampaignTiming) -> list[str]:
     """Turnaround and late tubes, two lines each, in the style of ``poolab status``."""
     from poolab.reports.timing import duration_text, hours_text
 
+    from .common import pad
+
     out = []
-    for span, label in (("collection_to_receipt", "swab to lab"), ("receipt_to_result", "lab to result")):
+    for span, label in (
+        ("collection_to_receipt", _("swab to lab")),
+        ("receipt_to_result", _("lab to result")),
+    ):
         t = timing.turnaround[span]
         out.append(
-            f"  turnaround {label:<14} median {duration_text(t.median_minutes)}, "
-            f"90% within {duration_text(t.p90_minutes)} ({t.tubes} tubes)"
+            _("  turnaround {span} median {median}, 90% within {p90} ({tubes} tubes)").format(
+                span=pad(label, 14),
+                median=duration_text(t.median_minutes),
+                p90=duration_text(t.p90_minutes),
+                tubes=t.tubes,
+            )
         )
     late = timing.late
     out.append(
-        f"  late      {late['not_received'].count} collected, not received after "
-        f"{hours_text(timing.rule.receipt_hours)}; {late['without_result'].count} received, "
-        f"no result after {hours_text(timing.rule.result_hours)}"
+        _(
+            "  late      {not_received} collected, not received after {receipt_hours}; "
+            "{without_result} received, no result after {result_hours}"
+        ).format(
+            not_received=late["not_received"].count,
+            receipt_hours=hours_text(timing.rule.receipt_hours),
+            without_result=late["without_result"].count,
+            result_hours=hours_text(timing.rule.result_hours),
+        )
     )
     return out

@@ -4,44 +4,51 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, echo_json, pass_app
+from poolab.i18n import _
+
+from .common import VERBATIM, AppContext, echo_json, pass_app
 
 
-@click.command()
+@click.command(
+    help=_(
+        "The event trail of campaign NAME, read-only: who did what and when, with the "
+        "reason of every correction. Times are local. A scan stream (a station's receive or "
+        "collect, stored a second's worth at a time) is one line with its count, its "
+        "batches and when its last one came."
+    )
+    + VERBATIM
+    + _(
+        "Examples:\n"
+        "  poolab log day1\n"
+        "  poolab log day1 --limit 20\n"
+        "  poolab log day1 --tube P000000123K     # one tube: its receipt, plates, results, corrections\n"
+        "  poolab log day3 --resident R0001234    # one resident, day1 to day3"
+    )
+)
 @click.argument("name")
 @click.option(
-    "--tube", "barcode", metavar="BARCODE", help="The life of one tube instead: created, collected, received, results."
+    "--tube", "barcode", metavar="BARCODE", help=_("The life of one tube instead: created, collected, received, results.")
 )
 @click.option(
     "--resident",
     "resident_id",
     metavar="ID",
-    help="One resident across the rounds of the chain ending at NAME instead: what each round did "
-    "with them (sampled, isolated, close contact, pending), their tubes, results and retests.",
+    help=_(
+        "One resident across the rounds of the chain ending at NAME instead: what each round did "
+        "with them (sampled, isolated, close contact, pending), their tubes, results and retests."
+    ),
 )
-@click.option("--limit", type=click.IntRange(1), help="Only the newest N lines (a scan stream is one line).")
-@click.option("--json", "as_json", is_flag=True, help='One JSON object on stdout: {"events": [...]}.')
+@click.option("--limit", type=click.IntRange(1), help=_("Only the newest N lines (a scan stream is one line)."))
+@click.option("--json", "as_json", is_flag=True, help=_("One JSON object on stdout: {example}.").format(example='{"events": [...]}'))
 @pass_app
 def log(
     app: AppContext, name: str, barcode: str | None, resident_id: str | None, limit: int | None, as_json: bool
 ) -> None:
-    """The event trail of campaign NAME, read-only: who did what and when, with the
-    reason of every correction. Times are local. A scan stream (a station's receive or
-    collect, stored a second's worth at a time) is one line with its count, its
-    batches and when its last one came.
-
-    \b
-    Examples:
-      poolab log day1
-      poolab log day1 --limit 20
-      poolab log day1 --tube P000000123K     # one tube: its receipt, plates, results, corrections
-      poolab log day3 --resident R0001234    # one resident, day1 to day3
-    """
     from poolab.errors import PoolabError
     from poolab.reports.history import campaign_log, tube_log
 
     if barcode and resident_id:
-        raise PoolabError("--tube and --resident each give a log of their own: give one of them")
+        raise PoolabError(_("--tube and --resident each give a log of their own: give one of them"))
     store = app.store()
     if resident_id:
         from poolab.reports.resident_log import resident_log
@@ -53,7 +60,7 @@ def log(
         echo_json({"events": [e.as_json() for e in entries]})
         return
     if not entries:
-        click.echo(f"no events yet for {barcode or name}")
+        click.echo(_("no events yet for {what}").format(what=barcode or name))
         return
     for e in entries:
         details = "  ".join(f"{k}={v}" for k, v in e.details)

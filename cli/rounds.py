@@ -4,49 +4,55 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, echo_json, pass_app
+from poolab.i18n import _, ngettext
+
+from .common import VERBATIM, AppContext, echo_json, pad, pass_app
 from .estimate import accuracy_values
 
 
-@click.command()
+@click.command(
+    help=_(
+        "The rounds of the chain ending at campaign NAME, oldest first: residents "
+        "sampled, isolated positives left out, close contacts swabbed alone and left out, "
+        "pool tubes, positive pools (inconclusive ones included), new positives, and the "
+        "prevalence estimate with its 95% interval (as poolab estimate gives it)."
+    )
+    + "\n\n"
+    + _(
+        "Then how many rounds in a row, newest first, found no new positive: what decides "
+        "when the silence is lifted. A round counts once its results are complete; the "
+        "newest rounds still under way are passed over."
+    )
+    + VERBATIM
+    + _("JSON (--json): {layout}; prevalence and ci95 are null while a round has no pool result.").format(
+        layout='{"rounds": [{"campaign", "residents_sampled", "isolated",\n'
+        '"contacts_single", "contacts_excluded", "tubes", "positive_pools",\n'
+        '"new_positives", "prevalence", "ci95"}, ...], "rounds_without_new_positive": n}'
+    )
+    + VERBATIM
+    + _("Examples:")
+    + "\n"
+    "  poolab rounds day3\n"
+    "  poolab rounds day3 --json"
+)
 @click.argument("name")
 @click.option(
     "--se",
     default="1",
     show_default=True,
     metavar="S[,S]",
-    help="Sensitivity of the pool test (and of the individual test after a comma) for the estimates.",
+    help=_("Sensitivity of the pool test (and of the individual test after a comma) for the estimates."),
 )
 @click.option(
     "--sp",
     default="1",
     show_default=True,
     metavar="S[,S]",
-    help="Specificity of the pool test (and of the individual test after a comma) for the estimates.",
+    help=_("Specificity of the pool test (and of the individual test after a comma) for the estimates."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object instead of text."))
 @pass_app
 def rounds(app: AppContext, name: str, se: str, sp: str, as_json: bool) -> None:
-    """The rounds of the chain ending at campaign NAME, oldest first: residents
-    sampled, isolated positives left out, close contacts swabbed alone and left out,
-    pool tubes, positive pools (inconclusive ones included), new positives, and the
-    prevalence estimate with its 95% interval (as poolab estimate gives it).
-
-    Then how many rounds in a row, newest first, found no new positive: what decides
-    when the silence is lifted. A round counts once its results are complete; the
-    newest rounds still under way are passed over.
-
-    \b
-    JSON (--json): {"rounds": [{"campaign", "residents_sampled", "isolated",
-    "contacts_single", "contacts_excluded", "tubes", "positive_pools",
-    "new_positives", "prevalence", "ci95"}, ...], "rounds_without_new_positive": n};
-    prevalence and ci95 are null while a round has no pool result.
-
-    \b
-    Examples:
-      poolab rounds day3
-      poolab rounds day3 --json
-    """
     from poolab.reports.rounds import campaign_rounds
     from poolab.reports.rounds import percent_text as _pct
 
@@ -55,17 +61,28 @@ def rounds(app: AppContext, name: str, se: str, sp: str, as_json: bool) -> None:
         echo_json(report.as_json())
         return
     click.echo(
-        f"{'round':<16} {'sampled':>8} {'isolated':>8} {'alone':>6} {'out':>5} {'tubes':>7} {'pos.pools':>9} "
-        f"{'new pos.':>8}  {'prevalence (95% interval)':<32}"
+        f"{pad(_('round'), 16)} {pad(_('sampled'), 8, '>')} {pad(_('isolated'), 8, '>')} {pad(_('alone'), 6, '>')} "
+        f"{pad(_('out'), 5, '>')} {pad(_('tubes'), 7, '>')} {pad(_('pos.pools'), 9, '>')} "
+        f"{pad(_('new pos.'), 8, '>')}  {pad(_('prevalence (95% interval)'), 32)}".rstrip()
     )
     for r in report.rounds:
-        interval = f"{_pct(r.prevalence)} ({_pct(r.ci95[0])} to {_pct(r.ci95[1])})" if r.ci95 else "-"
-        state = "" if r.complete else "  results incomplete"
+        interval = (
+            _("{estimate} ({low} to {high})").format(
+                estimate=_pct(r.prevalence), low=_pct(r.ci95[0]), high=_pct(r.ci95[1])
+            )
+            if r.ci95
+            else "-"
+        )
+        state = "" if r.complete else _("  results incomplete")
         click.echo(
             f"{r.campaign:<16} {r.residents_sampled:>8,} {r.isolated:>8,} {r.contacts_single:>6,} "
             f"{r.contacts_excluded:>5,} {r.tubes:>7,} {r.positive_pools:>9,} {r.new_positives:>8,}  "
-            f"{interval:<32}{state}".rstrip()
+            f"{pad(interval, 32)}{state}".rstrip()
         )
-    click.echo("alone: close contacts each in a tube of their own; out: close contacts left out")
+    click.echo(_("alone: close contacts each in a tube of their own; out: close contacts left out"))
     n = report.rounds_without_new_positive
-    click.echo(f"{n} round{'s' if n != 1 else ''} in a row without a new positive")
+    click.echo(
+        ngettext("{n} round in a row without a new positive", "{n} rounds in a row without a new positive", n).format(
+            n=n
+        )
+    )
