@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, echo_json, output_target, pass_app
+from poolab.i18n import _
+
+from .common import VERBATIM, AppContext, echo_json, output_target, pad, pass_app
 
 
 def accuracy_values(text: str, name: str) -> list[float]:
@@ -14,9 +16,13 @@ def accuracy_values(text: str, name: str) -> list[float]:
     try:
         values = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise BadEstimateInput(f"--{name} takes a number or two separated by a comma (value {text!r})") from None
+        raise BadEstimateInput(
+            _("{option} takes a number or two separated by a comma (value {value!r})").format(
+                option=f"--{name}", value=text
+            )
+        ) from None
     if not values:
-        raise BadEstimateInput(f"--{name} needs a value")
+        raise BadEstimateInput(_("{option} needs a value").format(option=f"--{name}"))
     return values
 
 
@@ -24,67 +30,75 @@ def _pct(p: float) -> str:
     return f"{100 * p:.4g}%"
 
 
-@click.command()
+@click.command(
+    help=_("Prevalence of campaign NAME estimated from its pool results, with a 95% interval.")
+    + "\n\n"
+    + _(
+        "Maximum likelihood for pools of unequal size under the assay's Se/Sp (binGroup2's "
+        "model); the individual retests of positive pools refine it. The interval is the "
+        "likelihood-ratio one. Pools without a result (or with an invalid one) are left out "
+        "and counted; inconclusive counts as positive."
+    )
+    + "\n\n"
+    + _(
+        "With --by building, buildings whose positive pools are significantly more than the "
+        "district's prevalence explains (one-sided exact test, Holm-adjusted at 5%) are listed: "
+        "candidates for one tube per household (1户1管) or individual tests next round; -o "
+        "writes every building's figures with an above_district flag (1 or 0)."
+    )
+    + "\n\n"
+    + _(
+        "Results that no prevalence explains under the Se/Sp given are refused, naming the "
+        "pools: under the default Se = Sp = 1, a positive pool whose members all tested "
+        "negative alone. Give the kit's --se/--sp, or correct the result (results import "
+        "--amend --reason)."
+    )
+    + VERBATIM
+    + _("Examples:")
+    + "\n"
+    "  poolab estimate day1\n"
+    "  poolab estimate day1 --se 0.95,0.98 --sp 0.998 --json\n"
+    "  poolab estimate day1 --by building -o day1-risk.csv"
+)
 @click.argument("name")
 @click.option(
     "--se",
     default="1",
     show_default=True,
     metavar="S[,S]",
-    help="Sensitivity of the pool test, and of the individual test after a comma; each in (0.5, 1].",
+    help=_("Sensitivity of the pool test, and of the individual test after a comma; each in (0.5, 1]."),
 )
 @click.option(
     "--sp",
     default="1",
     show_default=True,
     metavar="S[,S]",
-    help="Specificity of the pool test, and of the individual test after a comma; each in (0.5, 1].",
+    help=_("Specificity of the pool test, and of the individual test after a comma; each in (0.5, 1]."),
 )
 @click.option(
     "--by",
     type=click.Choice(["compound", "building"]),
     default=None,
-    help="Also estimate per compound or per building, and flag those significantly above the district.",
+    help=_("Also estimate per compound or per building, and flag those significantly above the district."),
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, allow_dash=True),
     default=None,
-    help="With --by: write every compound's or building's figures as CSV, above_district 1 for those "
-    "flagged (UTF-8, header row; '-' is stdout).",
+    help=_(
+        "With --by: write every compound's or building's figures as CSV, above_district 1 for those "
+        "flagged (UTF-8, header row; '-' is stdout)."
+    ),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object instead of text."))
 @pass_app
 def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, output: str | None, as_json: bool) -> None:
-    """Prevalence of campaign NAME estimated from its pool results, with a 95% interval.
-
-    Maximum likelihood for pools of unequal size under the assay's Se/Sp (binGroup2's
-    model); the individual retests of positive pools refine it. The interval is the
-    likelihood-ratio one. Pools without a result (or with an invalid one) are left out
-    and counted; inconclusive counts as positive.
-
-    With --by building, buildings whose positive pools are significantly more than the
-    district's prevalence explains (one-sided exact test, Holm-adjusted at 5%) are listed:
-    candidates for one tube per household (1户1管) or individual tests next round; -o
-    writes every building's figures with an above_district flag (1 or 0).
-
-    Results that no prevalence explains under the Se/Sp given are refused, naming the
-    pools: under the default Se = Sp = 1, a positive pool whose members all tested
-    negative alone. Give the kit's --se/--sp, or correct the result (results import
-    --amend --reason).
-
-    \b
-    Examples:
-      poolab estimate day1
-      poolab estimate day1 --se 0.95,0.98 --sp 0.998 --json
-      poolab estimate day1 --by building -o day1-risk.csv
-    """
     from poolab.reports.estimate import estimate_campaign
     from poolab.reports.prevalence import BadEstimateInput
 
     if output == "-" and as_json:
-        raise BadEstimateInput("--json prints to stdout: write the CSV to a file (-o FILE), not '-'")
+        raise BadEstimateInput(_("--json prints to stdout: write the CSV to a file (-o FILE), not '-'"))
     result = estimate_campaign(
         app.store(),
         name,
@@ -100,31 +114,64 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
         return
     lo, hi = result.ci95
     click.echo(
-        f"campaign {result.campaign}: prevalence {_pct(result.prevalence)} (95% interval {_pct(lo)} to {_pct(hi)})"
+        _("campaign {name}: prevalence {estimate} (95% interval {low} to {high})").format(
+            name=result.campaign, estimate=_pct(result.prevalence), low=_pct(lo), high=_pct(hi)
+        )
     )
     click.echo(
-        f"  from {result.pools} pools ({result.positive_pools} positive) holding {result.people} people, "
-        f"and {result.individual_results} individual results; {result.pools_without_result} pools without a result"
+        _(
+            "  from {pools} pools ({positive} positive) holding {people} people, and {individual} individual "
+            "results; {without} pools without a result"
+        ).format(
+            pools=result.pools,
+            positive=result.positive_pools,
+            people=result.people,
+            individual=result.individual_results,
+            without=result.pools_without_result,
+        )
     )
     if by is None:
         return
     if by == "compound":
         # names last: CJK names are two columns wide and would push the figures out of line
-        click.echo(f"  {'pools':>6} {'pos':>4} {'prevalence':>11}  {'95% interval':<24} compound")
-        for g in result.groups:
-            interval = f"{_pct(g.ci95[0])} to {_pct(g.ci95[1])}"
-            click.echo(f"  {g.pools:>6} {g.positive_pools:>4} {_pct(g.prevalence):>11}  {interval:<24} {g.compound}")
-    above = result.above_district
-    click.echo(
-        f"  {len(above)} of {len(result.groups)} {by}s above the district (exact test, Holm 5%){':' if above else ''}"
-    )
-    for g in above:
-        where = g.compound + (f" / building {g.building}" if g.building is not None else "")
         click.echo(
-            f"    {where}: {g.positive_pools} of {g.pools} pools positive, prevalence {_pct(g.prevalence)} "
-            f"({_pct(g.ci95[0])} to {_pct(g.ci95[1])}), p = {g.p_value:.2g}"
+            f"  {pad(_('pools'), 6, '>')} {pad(_('pos'), 4, '>')} {pad(_('prevalence'), 11, '>')}  "
+            f"{pad(_('95% interval'), 24)} {_('compound')}"
+        )
+        for g in result.groups:
+            interval = _("{low} to {high}").format(low=_pct(g.ci95[0]), high=_pct(g.ci95[1]))
+            click.echo(
+                f"  {g.pools:>6} {g.positive_pools:>4} {_pct(g.prevalence):>11}  {pad(interval, 24)} {g.compound}"
+            )
+    above = result.above_district
+    flagged = (
+        _("  {above} of {groups} compounds above the district (exact test, Holm 5%)")
+        if by == "compound"
+        else _("  {above} of {groups} buildings above the district (exact test, Holm 5%)")
+    )
+    click.echo(flagged.format(above=len(above), groups=len(result.groups)) + (_(":") if above else ""))
+    for g in above:
+        where = g.compound + (_(" / building {building}").format(building=g.building) if g.building is not None else "")
+        click.echo(
+            _(
+                "    {where}: {positive} of {pools} pools positive, prevalence {estimate} ({low} to {high}), "
+                "p = {p_value:.2g}"
+            ).format(
+                where=where,
+                positive=g.positive_pools,
+                pools=g.pools,
+                estimate=_pct(g.prevalence),
+                low=_pct(g.ci95[0]),
+                high=_pct(g.ci95[1]),
+                p_value=g.p_value,
+            )
         )
     if output is not None:
-        click.echo(f"wrote {output}: {len(result.groups)} {by}s, {len(above)} of them above the district")
+        wrote = (
+            _("wrote {file}: {groups} compounds, {above} of them above the district")
+            if by == "compound"
+            else _("wrote {file}: {groups} buildings, {above} of them above the district")
+        )
+        click.echo(wrote.format(file=output, groups=len(result.groups), above=len(above)))
     elif by == "building":
-        click.echo("  (every building's figures: --json)")
+        click.echo(_("  (every building's figures: --json)"))
