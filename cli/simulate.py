@@ -7,49 +7,74 @@ import time
 
 import click
 
-from .common import echo_json
+from poolab.i18n import _
+
+from .common import VERBATIM, echo_json, pad
 from .plan_options import dilution_options, leftovers_option
 
-_LABELS = (
-    ("expected_tests_per_individual", "tests per person"),
-    ("pse", "PSe (infected found)"),
-    ("psp", "PSp (clear people cleared)"),
-    ("pppv", "PPV of a positive call"),
-    ("pnpv", "NPV of a negative call"),
-    ("tests_used", "tests per campaign"),
-    ("rounds", "rounds (stages run)"),
-    ("infected", "infected per campaign"),
-    ("missed_positives", "missed positives"),
-    ("false_positives", "false positives"),
+def _labels() -> tuple[tuple[str, str], ...]:
+    """Each figure's key in the result, and its label."""
+    return (
+        ("expected_tests_per_individual", _("tests per person")),
+        ("pse", _("PSe (infected found)")),
+        ("psp", _("PSp (clear people cleared)")),
+        ("pppv", _("PPV of a positive call")),
+        ("pnpv", _("NPV of a negative call")),
+        ("tests_used", _("tests per campaign")),
+        ("rounds", _("rounds (stages run)")),
+        ("infected", _("infected per campaign")),
+        ("missed_positives", _("missed positives")),
+        ("false_positives", _("false positives")),
+    )
+
+
+@click.command(
+    help=_("Simulate whole testing campaigns under a pooling design (Monte Carlo).")
+    + "\n\n"
+    + _(
+        "Each replicate infects the residents, runs every stage of the design with the assay's "
+        "Se/Sp (and dilution), decodes with the same rules as real results, and counts tests, "
+        "rounds, missed and false positives. Tests per person, PSe, PSp, PPV and NPV are "
+        "ratios of sums over all replicates (true positives over infected, and so on: the "
+        "figures `poolab plan opchar --residents N` computes), with 99% intervals by the delta "
+        "method; the counts per campaign are means. --json adds per_campaign: each campaign's "
+        "own ratios averaged."
+    )
+    + VERBATIM
+    + _("Examples:")
+    + "\n"
+    "  poolab simulate --design dorfman:10 --residents 97488 --prevalence 0.001\n"
+    "  poolab simulate -d hier:20-5 -n 10000 -p 0.01 --se 0.95,0.95,0.99 --sp 0.99 --json\n"
+    "  poolab simulate -d dorfman:10 -n 97488 -p 0.005 --attack-rate 0.3 --dilution\n"
+    "  poolab simulate -d std:7-4-3 -n 1000 -p 0.005 --se 0.95 --sp 0.99 -r 10000"
 )
-
-
-@click.command()
 @click.option(
     "--design",
     "-d",
     "design",
     required=True,
     metavar="SPEC",
-    help="individual, dorfman:K, hier:K1-K2, array:R, array-master:R, std:Q-K or std:Q-K-G.",
+    help=_("The design: {designs}.").format(
+        designs="individual, dorfman:K, hier:K1-K2, array:R, array-master:R, std:Q-K, std:Q-K-G"
+    ),
 )
 @click.option(
     "--residents",
     "-n",
     type=click.IntRange(min=1),
     required=True,
-    help="People tested per campaign (a district is 97488).",
+    help=_("People tested per campaign (a district is 97488)."),
 )
-@click.option("--prevalence", "-p", type=float, required=True, help="Share of people infected, e.g. 0.001.")
+@click.option("--prevalence", "-p", type=float, required=True, help=_("Share of people infected, e.g. 0.001."))
 @click.option(
     "--se",
     default="1",
     show_default=True,
     metavar="S[,S...]",
-    help="Sensitivity: one value, or one per stage (comma list, first stage first).",
+    help=_("Sensitivity: one value, or one per stage (comma list, first stage first)."),
 )
 @click.option(
-    "--sp", default="1", show_default=True, metavar="S[,S...]", help="Specificity: one value, or one per stage."
+    "--sp", default="1", show_default=True, metavar="S[,S...]", help=_("Specificity: one value, or one per stage.")
 )
 @click.option(
     "--replicates",
@@ -57,30 +82,38 @@ _LABELS = (
     type=click.IntRange(min=1),
     default=1000,
     show_default=True,
-    help="Campaigns to simulate; intervals shrink as 1/sqrt(R).",
+    help=_("Campaigns to simulate; intervals shrink as 1/sqrt(R)."),
 )
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Same seed, same numbers (on any number of threads)."
+    "--seed", type=int, default=0, show_default=True, help=_("Same seed, same numbers (on any number of threads).")
 )
 @click.option(
     "--attack-rate",
     type=click.FloatRange(0, 1),
     default=0.0,
     show_default=True,
-    help="Chance that each other member of an infected person's household is infected too (0: infections independent).",
+    help=_(
+        "Chance that each other member of an infected person's household is infected too "
+        "(0: infections independent)."
+    ),
 )
 @click.option(
     "--household-size-mean",
     type=float,
     default=1.65,
     show_default=True,
-    help="Mean household size of the synthetic households used with "
-    "--attack-rate (97488 / 58937 = 1.65 in the seed district).",
+    help=_(
+        "Mean household size of the synthetic households used with "
+        "--attack-rate (97488 / 58937 = 1.65 in the seed district)."
+    ),
 )
-@dilution_options(sense="each positive's Ct is drawn once; a pool's Ct follows its mean concentration")
+@dilution_options(sense=_("each positive's Ct is drawn once; a pool's Ct follows its mean concentration"))
 @leftovers_option
 @click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON object: design, the five figures, replicates, ci99."
+    "--json",
+    "as_json",
+    is_flag=True,
+    help=_("Print one JSON object: design, the five figures, replicates, ci99."),
 )
 def simulate(
     design: str,
@@ -99,31 +132,15 @@ def simulate(
     leftovers: str | None,
     as_json: bool,
 ) -> None:
-    """Simulate whole testing campaigns under a pooling design (Monte Carlo).
-
-    Each replicate infects the residents, runs every stage of the design with the assay's
-    Se/Sp (and dilution), decodes with the same rules as real results, and counts tests,
-    rounds, missed and false positives. Tests per person, PSe, PSp, PPV and NPV are
-    ratios of sums over all replicates (true positives over infected, and so on: the
-    figures `poolab plan opchar --residents N` computes), with 99% intervals by the delta
-    method; the counts per campaign are means. --json adds per_campaign: each campaign's
-    own ratios averaged.
-
-    \b
-    Examples:
-      poolab simulate --design dorfman:10 --residents 97488 --prevalence 0.001
-      poolab simulate -d hier:20-5 -n 10000 -p 0.01 --se 0.95,0.95,0.99 --sp 0.99 --json
-      poolab simulate -d dorfman:10 -n 97488 -p 0.005 --attack-rate 0.3 --dilution
-      poolab simulate -d std:7-4-3 -n 1000 -p 0.005 --se 0.95 --sp 0.99 -r 10000
-    """
     import numba
 
     from poolab.plan.commands import Dilution, simulate_command
 
     if not as_json:
         click.echo(
-            f"Simulating {replicates} campaigns of {residents} people under {design} "
-            f"on {numba.get_num_threads()} threads...",
+            _("Simulating {replicates} campaigns of {residents} people under {design} on {threads} threads...").format(
+                replicates=replicates, residents=residents, design=design, threads=numba.get_num_threads()
+            ),
             err=True,
         )
     start = time.perf_counter()
@@ -136,12 +153,14 @@ def simulate(
         echo_json(result.as_dict())
         return
     click.echo(
-        f"design {result.design}, {residents} residents, prevalence {prevalence}, {replicates} replicates, seed {seed}"
+        _(
+            "design {design}, {residents} residents, prevalence {prevalence}, {replicates} replicates, seed {seed}"
+        ).format(design=result.design, residents=residents, prevalence=prevalence, replicates=replicates, seed=seed)
     )
-    click.echo(f"{'figure':<28} {'value':>12}   99% interval")
-    for key, label in _LABELS:
+    click.echo(f"{pad(_('figure'), 28)} {pad(_('value'), 12, '>')}   {_('99% interval')}")
+    for key, label in _labels():
         mean = result.means[key]
         lo, hi = result.ci99[key]
-        click.echo(f"{label:<28} {mean:>12.6g}   [{lo:.6g}, {hi:.6g}]")
-    click.echo(f"({elapsed:.2f} s)", err=True)
+        click.echo(f"{pad(label, 28)} {mean:>12.6g}   [{lo:.6g}, {hi:.6g}]")
+    click.echo(_("({seconds:.2f} s)").format(seconds=elapsed), err=True)
     sys.stdout.flush()
