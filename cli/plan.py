@@ -9,32 +9,56 @@ from typing import Any
 
 import click
 
-from .common import echo_json
+from poolab.i18n import _
+
+from .common import VERBATIM, echo_json
 from .plan_advice import advise_cmd, curve_cmd
 from .plan_layout import decode_cmd, layout_cmd
 from .plan_options import accuracy_options, dilution_options, json_option, residents_option, table
 
 
-@click.group()
+@click.group(
+    help=_("Plan a pooling design: operating characteristics, optimum, curves, layouts.")
+    + VERBATIM
+    + _(
+        "Designs (SPEC): individual, dorfman:K, hier:K1-K2, array:R, array-master:R,\n"
+        "std:Q-K and std:Q-K-G (shifted transversal, non-adaptive: Q prime, each person in\n"
+        "K pools of Q^G, blocks of Q^(G+1) people, any two sharing at most G pools).\n"
+        "Families:       dorfman, hier, array, array-master, std.\n"
+        "Se/Sp: one value for every stage, or one per stage separated by commas\n"
+        "(dorfman: pool,individual; hier: pool,subpool,individual; array: row/column,individual;\n"
+        "array-master: master,row/column,individual; std: pool,confirmation). Default 1."
+    )
+)
 def plan() -> None:
-    """Plan a pooling design: operating characteristics, optimum, curves, layouts.
-
-    \b
-    Designs (SPEC): individual, dorfman:K, hier:K1-K2, array:R, array-master:R,
-    std:Q-K and std:Q-K-G (shifted transversal, non-adaptive: Q prime, each person in
-    K pools of Q^G, blocks of Q^(G+1) people, any two sharing at most G pools).
-    Families:       dorfman, hier, array, array-master, std.
-    Se/Sp: one value for every stage, or one per stage separated by commas
-    (dorfman: pool,individual; hier: pool,subpool,individual; array: row/column,individual;
-    array-master: master,row/column,individual; std: pool,confirmation). Default 1.
-    """
+    pass
 
 
-_RESIDENTS = "The figures of the actual layout of N people (partial last block included); without it, of full blocks."
+_FAMILIES = "dorfman, hier, array, array-master, std"
+_RESIDENTS = _(
+    "The figures of the actual layout of N people (partial last block included); without it, of full blocks."
+)
 
 
-@plan.command("opchar")
-@click.option("--design", "-d", required=True, metavar="SPEC", help="The design, e.g. dorfman:10 or std:7-4-3.")
+@plan.command(
+    "opchar",
+    help=_("Expected tests per person and pooling accuracy of one design.")
+    + VERBATIM
+    + _("Examples:")
+    + "\n"
+    "  poolab plan opchar --design dorfman:10 -p 0.01\n"
+    "  poolab plan opchar --design dorfman:10 -p 0.01 --se 0.99 --sp 0.99 --json\n"
+    "  poolab plan opchar --design hier:20-5 -p 0.005 --se 0.95,0.95,0.99 --sp 0.98\n"
+    "  poolab plan opchar --design array:10 -p 0.01 --dilution\n"
+    "  poolab plan opchar --design std:7-4-3 -p 0.005 --residents 1000"
+    + "\n\n"
+    + _(
+        "Tests/person: expected tests (every stage) per person. PSe: chance an infected "
+        "person is called positive; PSp: chance a person who is not infected is called "
+        "negative; PPPV/PNPV: chance that a positive/negative call is right."
+    ),
+)
+@click.option("--design", "-d", required=True, metavar="SPEC", help=_("The design, e.g. dorfman:10 or std:7-4-3."))
 @accuracy_options
 @residents_option(False, _RESIDENTS)
 @dilution_options()
@@ -51,20 +75,6 @@ def opchar_cmd(
     limit_ct: float | None,
     as_json: bool,
 ) -> None:
-    """Expected tests per person and pooling accuracy of one design.
-
-    \b
-    Examples:
-      poolab plan opchar --design dorfman:10 -p 0.01
-      poolab plan opchar --design dorfman:10 -p 0.01 --se 0.99 --sp 0.99 --json
-      poolab plan opchar --design hier:20-5 -p 0.005 --se 0.95,0.95,0.99 --sp 0.98
-      poolab plan opchar --design array:10 -p 0.01 --dilution
-      poolab plan opchar --design std:7-4-3 -p 0.005 --residents 1000
-
-    Tests/person: expected tests (every stage) per person. PSe: chance an infected
-    person is called positive; PSp: chance a person who is not infected is called
-    negative; PPPV/PNPV: chance that a positive/negative call is right.
-    """
     from poolab.plan.commands import Dilution, opchar_command
 
     result = opchar_command(design, prevalence, se, sp, Dilution(dilution, ct_mean, ct_sd, limit_ct), residents)
@@ -72,14 +82,38 @@ def opchar_cmd(
         echo_json(result.as_dict())
         return
     saving = 100.0 * (1.0 - result.expected_tests_per_individual)
-    where = f", {residents} people as laid out" if residents else ", per full block"
-    click.echo(f"prevalence {prevalence:g}, Se {se}, Sp {sp}{', dilution' if dilution else ''}{where}")
+    where = _(", {residents} people as laid out").format(residents=residents) if residents else _(", per full block")
+    click.echo(
+        _("prevalence {prevalence:g}, Se {se}, Sp {sp}").format(prevalence=prevalence, se=se, sp=sp)
+        + (_(", dilution") if dilution else "")
+        + where
+    )
     table([result])
-    click.echo(f"{saving:.1f}% fewer tests than testing everyone individually.")
+    click.echo(_("{saving:.1f}% fewer tests than testing everyone individually.").format(saving=saving))
 
 
-@plan.command("optimize")
-@click.option("--family", "-f", required=True, metavar="F", help="dorfman, hier, array, array-master or std.")
+@plan.command(
+    "optimize",
+    help=_("The design of a family with the fewest expected tests per person.")
+    + "\n\n"
+    + _(
+        "Ties go to the smaller pool. The search covers every pool size 2..K (for hier every "
+        "K1 <= K and subpool K2 < K1; for std every prime Q, compression power G with pools of "
+        "Q^G <= K, and K = 1..Q pools per person), and single tubes: when no design of the "
+        'family needs fewer tests than one per person, the answer is "individual" (test singly). '
+        "With --residents N each design is judged as laid out on N people."
+    )
+    + VERBATIM
+    + _("Examples:")
+    + "\n"
+    "  poolab plan optimize --family dorfman -p 0.01\n"
+    "  poolab plan optimize --family hier -p 0.005 --se 0.99 --sp 0.99 --json\n"
+    "  poolab plan optimize --family dorfman -p 0.001 --se 0.99 --dilution --min-pse 0.8\n"
+    "  poolab plan optimize --family std -p 0.005 --residents 1000 --max-pool-size 400",
+)
+@click.option(
+    "--family", "-f", required=True, metavar="F", help=_("The family: {families}.").format(families=_FAMILIES)
+)
 @accuracy_options
 @click.option(
     "--max-pool-size",
@@ -87,14 +121,16 @@ def opchar_cmd(
     type=int,
     default=100,
     show_default=True,
-    help="Largest pool (row/column for arrays, Q^G for std) to try, at most 1000.",
+    help=_("Largest pool (row/column for arrays, Q^G for std) to try, at most 1000."),
 )
 @click.option(
     "--min-pse",
     type=click.FloatRange(0.0, 1.0),
     default=None,
-    help="Only designs with PSe (the share of positives found) at least this, 0-1. Under --dilution the default "
-    "keeps pools to at most 10% fewer positives found than testing one by one.",
+    help=_(
+        "Only designs with PSe (the share of positives found) at least this, 0-1. Under --dilution the default "
+        "keeps pools to at most 10% fewer positives found than testing one by one."
+    ),
 )
 @residents_option(False, _RESIDENTS)
 @dilution_options()
@@ -113,21 +149,6 @@ def optimize_cmd(
     limit_ct: float | None,
     as_json: bool,
 ) -> None:
-    """The design of a family with the fewest expected tests per person.
-
-    Ties go to the smaller pool. The search covers every pool size 2..K (for hier every
-    K1 <= K and subpool K2 < K1; for std every prime Q, compression power G with pools of
-    Q^G <= K, and K = 1..Q pools per person), and single tubes: when no design of the
-    family needs fewer tests than one per person, the answer is "individual" (test singly).
-    With --residents N each design is judged as laid out on N people.
-
-    \b
-    Examples:
-      poolab plan optimize --family dorfman -p 0.01
-      poolab plan optimize --family hier -p 0.005 --se 0.99 --sp 0.99 --json
-      poolab plan optimize --family dorfman -p 0.001 --se 0.99 --dilution --min-pse 0.8
-      poolab plan optimize --family std -p 0.005 --residents 1000 --max-pool-size 400
-    """
     from poolab.plan.commands import Dilution, optimize_command
     from poolab.plan.optimize import LOW_PSE
 
@@ -144,24 +165,44 @@ def optimize_cmd(
         )
         echo_json(out)
         return
-    floor = f", PSe at least {found.min_pse:.4f}" if found.min_pse is not None else ""
+    floor = _(", PSe at least {floor:.4f}").format(floor=found.min_pse) if found.min_pse is not None else ""
     if found.singly:
         click.echo(
-            f"test singly at prevalence {prevalence:g}: no {found.family} design needs fewer tests than one tube "
-            f"per person (PSe {found.best.pse:.4f}; {found.feasible} of {found.candidates} designs, single tubes "
-            f"included, met the constraints{floor})"
+            _(
+                "test singly at prevalence {prevalence:g}: no {family} design needs fewer tests than one tube "
+                "per person (PSe {pse:.4f}; {feasible} of {candidates} designs, single tubes included, met the "
+                "constraints{floor})"
+            ).format(
+                prevalence=prevalence,
+                family=found.family,
+                pse=found.best.pse,
+                feasible=found.feasible,
+                candidates=found.candidates,
+                floor=floor,
+            )
         )
     else:
         click.echo(
-            f"best {found.family} design at prevalence {prevalence:g}: {found.best.design} "
-            f"({found.best.expected_tests_per_individual:.4f} tests per person, PSe {found.best.pse:.4f}; "
-            f"{found.feasible} of {found.candidates} designs met the constraints{floor})"
+            _(
+                "best {family} design at prevalence {prevalence:g}: {design} ({tests:.4f} tests per person, "
+                "PSe {pse:.4f}; {feasible} of {candidates} designs met the constraints{floor})"
+            ).format(
+                family=found.family,
+                prevalence=prevalence,
+                design=found.best.design,
+                tests=found.best.expected_tests_per_individual,
+                pse=found.best.pse,
+                feasible=found.feasible,
+                candidates=found.candidates,
+                floor=floor,
+            )
         )
     table(list(found.ranked))
     if found.best.pse < LOW_PSE:
         click.echo(
-            f"warning: {found.best.design} finds {100 * found.best.pse:.1f}% of positives (PSe below {LOW_PSE:g}); "
-            "--min-pse sets a floor",
+            _(
+                "warning: {design} finds {share:.1f}% of positives (PSe below {low:g}); --min-pse sets a floor"
+            ).format(design=found.best.design, share=100 * found.best.pse, low=LOW_PSE),
             err=True,
         )
 

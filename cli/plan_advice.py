@@ -5,38 +5,60 @@ from __future__ import annotations
 
 import click
 
-from .common import AppContext, echo_json, pass_app
+from poolab.i18n import _
+
+from .common import VERBATIM, AppContext, echo_json, pad, pass_app
 from .plan_options import dilution_options
 
 
-@click.command("curve")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.command(
+    "curve",
+    help=_(
+        "Draw tests per person against prevalence, and each design's PSe against its pool size, to a PNG."
+    )
+    + "\n\n"
+    + _(
+        "The right panel follows the designs given with -d: each one's family as its first "
+        "size varies (K, K1 for hier, R for arrays, Q for std), its own size marked, under "
+        "dilution and (dotted) without. Needs matplotlib ({install})."
+    ).format(install="pip install 'poolab[plot]'")
+    + VERBATIM
+    + _("Examples:")
+    + "\n"
+    "  poolab plan curve -o curves.png\n"
+    "  poolab plan curve -o c.png -d dorfman:10 -d array:12 --se 0.99 --sp 0.99 --dilution\n"
+    "  poolab plan curve -o day1.png --estimate day1 -d dorfman:10 -d dorfman:20 --dilution",
+)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help=_("PNG file to write."))
 @click.option(
     "--design",
     "-d",
     "designs",
     multiple=True,
     metavar="SPEC",
-    help="A design to draw (repeatable), in both panels. "
-    "Default: dorfman:5, dorfman:10, hier:25-5, array:10, array-master:10.",
+    help=_("A design to draw (repeatable), in both panels. Default: {designs}.").format(
+        designs="dorfman:5, dorfman:10, hier:25-5, array:10, array-master:10"
+    ),
 )
 @click.option(
-    "--min-prevalence", type=float, default=0.001, show_default=True, help="Left end of the prevalence axis (0..1)."
+    "--min-prevalence", type=float, default=0.001, show_default=True, help=_("Left end of the prevalence axis (0..1).")
 )
 @click.option(
-    "--max-prevalence", type=float, default=0.2, show_default=True, help="Right end of the prevalence axis (0..1)."
+    "--max-prevalence", type=float, default=0.2, show_default=True, help=_("Right end of the prevalence axis (0..1).")
 )
-@click.option("--se", type=float, default=1.0, show_default=True, help="Sensitivity (every stage), in (0, 1].")
-@click.option("--sp", type=float, default=1.0, show_default=True, help="Specificity (every stage), in (0, 1].")
+@click.option("--se", type=float, default=1.0, show_default=True, help=_("Sensitivity (every stage), in (0, 1]."))
+@click.option("--sp", type=float, default=1.0, show_default=True, help=_("Specificity (every stage), in (0, 1]."))
 @click.option(
-    "--max-pool-size", "-k", type=int, default=50, show_default=True, help="Right panel: pool sizes up to K (2..1000)."
+    "--max-pool-size", "-k", type=int, default=50, show_default=True, help=_("Right panel: pool sizes up to K (2..1000).")
 )
 @click.option(
     "--estimate",
     "campaign",
     metavar="NAME",
     default=None,
-    help="Mark campaign NAME's estimated prevalence and 95% interval (as `poolab estimate NAME`, with --se/--sp).",
+    help=_(
+        "Mark campaign NAME's estimated prevalence and 95% interval (as `poolab estimate NAME`, with --se/--sp)."
+    ),
 )
 @dilution_options()
 @pass_app
@@ -55,19 +77,6 @@ def curve_cmd(
     ct_sd: float | None,
     limit_ct: float | None,
 ) -> None:
-    """Draw tests per person against prevalence, and each design's PSe against its pool
-    size, to a PNG.
-
-    The right panel follows the designs given with -d: each one's family as its first
-    size varies (K, K1 for hier, R for arrays, Q for std), its own size marked, under
-    dilution and (dotted) without. Needs matplotlib (pip install 'poolab[plot]').
-
-    \b
-    Examples:
-      poolab plan curve -o curves.png
-      poolab plan curve -o c.png -d dorfman:10 -d array:12 --se 0.99 --sp 0.99 --dilution
-      poolab plan curve -o day1.png --estimate day1 -d dorfman:10 -d dorfman:20 --dilution
-    """
     from poolab.plan.commands import Dilution, curve_command
 
     store = app.store() if campaign is not None else None
@@ -76,15 +85,38 @@ def curve_cmd(
         Dilution(dilution, ct_mean, ct_sd, limit_ct), store, campaign,
     )  # fmt: skip
     if est is None:
-        click.echo(f"wrote {path}")
+        click.echo(_("wrote {file}").format(file=path))
         return
     click.echo(
-        f"wrote {path}: {est.campaign} at {100 * est.prevalence:.3g}% "
-        f"(95% interval {100 * est.ci95[0]:.3g}% to {100 * est.ci95[1]:.3g}%) marked"
+        _("wrote {file}: {campaign} at {estimate:.3g}% (95% interval {low:.3g}% to {high:.3g}%) marked").format(
+            file=path,
+            campaign=est.campaign,
+            estimate=100 * est.prevalence,
+            low=100 * est.ci95[0],
+            high=100 * est.ci95[1],
+        )
     )
 
 
-@click.command("advise")
+@click.command(
+    "advise",
+    help=_("The design for the next round of campaign NAME, from its results.")
+    + "\n\n"
+    + _(
+        "Estimates the prevalence (as `poolab estimate NAME`) and runs the optimiser at the "
+        "estimate and at both ends of its 95% interval: the same design at all three means the "
+        'choice does not hang on the estimate. Single tubes are always a candidate: "individual" '
+        "(test singly) when no design of the family needs fewer tests than one per person. "
+        "Under dilution (the default) a PSe floor keeps pools from losing more than --max-loss "
+        "of the positives pools of one would find."
+    )
+    + VERBATIM
+    + _("Examples:")
+    + "\n"
+    "  poolab plan advise day1\n"
+    "  poolab plan advise day1 --se 0.95,0.98 --sp 0.998 --json\n"
+    "  poolab plan advise day1 --family hier --max-pool-size 40 --no-dilution",
+)
 @click.argument("name")
 @click.option(
     "--family",
@@ -92,21 +124,21 @@ def curve_cmd(
     default="dorfman",
     show_default=True,
     metavar="F",
-    help="dorfman, hier, array, array-master or std.",
+    help=_("The family: {families}.").format(families="dorfman, hier, array, array-master, std"),
 )
 @click.option(
     "--se",
     default="1",
     show_default=True,
     metavar="S[,S...]",
-    help="Sensitivity: one value, or one per stage of the family; the estimate uses the first and the last.",
+    help=_("Sensitivity: one value, or one per stage of the family; the estimate uses the first and the last."),
 )
 @click.option(
     "--sp",
     default="1",
     show_default=True,
     metavar="S[,S...]",
-    help="Specificity: one value, or one per stage of the family; the estimate uses the first and the last.",
+    help=_("Specificity: one value, or one per stage of the family; the estimate uses the first and the last."),
 )
 @click.option(
     "--max-pool-size",
@@ -114,21 +146,23 @@ def curve_cmd(
     type=int,
     default=100,
     show_default=True,
-    help="Largest pool (row/column for arrays) to try, 2..1000 people.",
+    help=_("Largest pool (row/column for arrays) to try, 2..1000 people."),
 )
 @click.option(
     "--max-loss",
     type=float,
     default=0.10,
     show_default=True,
-    help="Under dilution: the largest share (0..1) of the positives that pools of one would find "
-    "which the design may lose; sets the PSe floor.",
+    help=_(
+        "Under dilution: the largest share (0..1) of the positives that pools of one would find "
+        "which the design may lose; sets the PSe floor."
+    ),
 )
 @click.option(
-    "--min-pse", type=click.FloatRange(0.0, 1.0), default=None, help="A PSe floor (0..1) instead of --max-loss."
+    "--min-pse", type=click.FloatRange(0.0, 1.0), default=None, help=_("A PSe floor (0..1) instead of --max-loss.")
 )
-@dilution_options(default=True, sense="the Ct model of `plan opchar --dilution`")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@dilution_options(default=True, sense=_("the Ct model of `plan opchar --dilution`"))
+@click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object instead of a table."))
 @pass_app
 def advise_cmd(
     app: AppContext,
@@ -145,21 +179,6 @@ def advise_cmd(
     limit_ct: float | None,
     as_json: bool,
 ) -> None:
-    """The design for the next round of campaign NAME, from its results.
-
-    Estimates the prevalence (as `poolab estimate NAME`) and runs the optimiser at the
-    estimate and at both ends of its 95% interval: the same design at all three means the
-    choice does not hang on the estimate. Single tubes are always a candidate: "individual"
-    (test singly) when no design of the family needs fewer tests than one per person.
-    Under dilution (the default) a PSe floor keeps pools from losing more than --max-loss
-    of the positives pools of one would find.
-
-    \b
-    Examples:
-      poolab plan advise day1
-      poolab plan advise day1 --se 0.95,0.98 --sp 0.998 --json
-      poolab plan advise day1 --family hier --max-pool-size 40 --no-dilution
-    """
     from poolab.plan.commands import Dilution, advise_command
 
     result = advise_command(
@@ -178,29 +197,49 @@ def advise_cmd(
         return
     est = result.estimate
     click.echo(
-        f"campaign {est.campaign}: prevalence {100 * est.prevalence:.4g}% "
-        f"(95% interval {100 * est.ci95[0]:.4g}% to {100 * est.ci95[1]:.4g}%), "
-        f"{est.positive_pools} of {est.pools} pools positive"
+        _(
+            "campaign {name}: prevalence {estimate:.4g}% (95% interval {low:.4g}% to {high:.4g}%), "
+            "{positive} of {pools} pools positive"
+        ).format(
+            name=est.campaign,
+            estimate=100 * est.prevalence,
+            low=100 * est.ci95[0],
+            high=100 * est.ci95[1],
+            positive=est.positive_pools,
+            pools=est.pools,
+        )
     )
-    floor = f", PSe at least {result.min_pse:.4f}" if result.min_pse is not None else ""
-    click.echo(f"best {result.family} design{' under dilution' if result.dilution else ''}{floor}:")
-    click.echo(f"{'at':<18} {'prevalence':>10}  {'design':<18} {'tests/person':>12} {'PSe':>7} {'PSp':>7}")
+    floor = _(", PSe at least {floor:.4f}").format(floor=result.min_pse) if result.min_pse is not None else ""
+    best = (
+        _("best {family} design under dilution").format(family=result.family)
+        if result.dilution
+        else _("best {family} design").format(family=result.family)
+    )
+    click.echo(best + floor + _(":"))
+    click.echo(
+        f"{pad(_('at'), 18)} {pad(_('prevalence'), 10, '>')}  {pad(_('design'), 18)} "
+        f"{pad(_('tests/person'), 12, '>')} {'PSe':>7} {'PSp':>7}"
+    )
     for label, p, found in (
-        ("interval low", result.planned[0], result.at_low),
-        ("estimate", result.planned[1], result.at_estimate),
-        ("interval high", result.planned[2], result.at_high),
+        (_("interval low"), result.planned[0], result.at_low),
+        (_("estimate"), result.planned[1], result.at_estimate),
+        (_("interval high"), result.planned[2], result.at_high),
     ):
         b = found.best
         within = "" if b.error_bound is None else f"  (± {b.error_bound.expected_tests_per_individual:.2g})"
         click.echo(
-            f"{label:<18} {100 * p:>9.4g}%  {b.design:<18} {b.expected_tests_per_individual:>12.5f} "
+            f"{pad(label, 18)} {100 * p:>9.4g}%  {b.design:<18} {b.expected_tests_per_individual:>12.5f} "
             f"{b.pse:>7.4f} {b.psp:>7.4f}{within}"
         )
     if result.robust:
-        click.echo(f"{result.at_estimate.best.design} at every prevalence in the interval's range.")
+        click.echo(
+            _("{design} at every prevalence in the interval's range.").format(design=result.at_estimate.best.design)
+        )
     else:
-        click.echo("The choice depends on the prevalence: compare the designs above before committing.")
+        click.echo(_("The choice depends on the prevalence: compare the designs above before committing."))
     if result.at_estimate.singly:
         click.echo(
-            f"Test singly: at the estimate no {result.family} design needs fewer tests than one tube per person."
+            _("Test singly: at the estimate no {family} design needs fewer tests than one tube per person.").format(
+                family=result.family
+            )
         )

@@ -8,7 +8,9 @@ from typing import Any, TypeVar
 
 import click
 
-from .common import echo_json, output_option, output_target
+from poolab.i18n import _
+
+from .common import VERBATIM, echo_json, output_option, output_target
 from .plan_options import leftovers_option
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,85 +23,124 @@ def _layout_options(fn: F) -> F:
         "-p",
         type=float,
         default=None,
-        help="The planned prevalence: lays an array's leftovers out as the planner does "
-        "(needed for arrays whose last square is partial, unless --leftovers); bayes: the prior.",
+        help=_(
+            "The planned prevalence: lays an array's leftovers out as the planner does "
+            "(needed for arrays whose last square is partial, unless --leftovers); bayes: the prior."
+        ),
     )(fn)
     fn = click.option(
-        "--sp", default="1", show_default=True, metavar="S[,S...]", help="Specificity, one or per stage."
+        "--sp", default="1", show_default=True, metavar="S[,S...]", help=_("Specificity, one or per stage.")
     )(fn)
     fn = click.option(
-        "--se", default="1", show_default=True, metavar="S[,S...]", help="Sensitivity, one or per stage."
+        "--se", default="1", show_default=True, metavar="S[,S...]", help=_("Sensitivity, one or per stage.")
     )(fn)
     fn = click.option(
         "--residents",
         "-n",
         type=int,
         required=True,
-        help="Individuals to lay out, numbered 1..N in the order you pool them (keep households together).",
+        help=_("Individuals to lay out, numbered 1..N in the order you pool them (keep households together)."),
     )(fn)
     return click.option(
-        "--design", "-d", required=True, metavar="SPEC", help="The design, e.g. dorfman:10, hier:20-5, std:13-3."
+        "--design", "-d", required=True, metavar="SPEC", help=_("The design, e.g. dorfman:10, hier:20-5, std:13-3.")
     )(fn)
 
 
-@click.command("layout")
+@click.command(
+    "layout",
+    help=_("Write which individuals go into which pool, stage by stage: the plate to pipette.")
+    + "\n\n"
+    + _(
+        "CSV {columns}: pools numbered 1..P, stage "
+        "1..S, kind pool, subpool, master, row, column or individual, members the individual "
+        "numbers 1..N separated by spaces, result empty for the lab to fill in, and the design "
+        "and N on every row. Test the stage-1 pools now, fill in their results, and give the "
+        "file to `poolab plan decode --results`: it says which pools come next, and refuses "
+        "results laid out for another design or N. "
+        "An array whose last square is partial tests its leftovers the cheapest way at the "
+        "planned --prevalence (with --se/--sp as planned), or as --leftovers says."
+    ).format(columns="pool,stage,kind,members,result,design,residents")
+    + VERBATIM
+    + _("Examples:")
+    + "\n"
+    "  poolab plan layout --design dorfman:10 --residents 200 -o layout.csv\n"
+    "  poolab plan layout --design array:8 -n 64 -o -\n"
+    "  poolab plan layout --design array:10 -n 1050 -p 0.01 --se 0.98 -o layout.csv\n"
+    "  poolab plan layout --design std:7-4-3 -n 1000 -o layout.csv",
+)
 @_layout_options
 @output_option()
 def layout_cmd(
     design: str, residents: int, se: str, sp: str, prevalence: float | None, leftovers: str | None, output: str
 ) -> None:
-    """Write which individuals go into which pool, stage by stage: the plate to pipette.
-
-    CSV pool,stage,kind,members,result,design,residents: pools numbered 1..P, stage
-    1..S, kind pool, subpool, master, row, column or individual, members the individual
-    numbers 1..N separated by spaces, result empty for the lab to fill in, and the design
-    and N on every row. Test the stage-1 pools now, fill in their results, and give the
-    file to `poolab plan decode --results`: it says which pools come next, and refuses
-    results laid out for another design or N.
-    An array whose last square is partial tests its leftovers the cheapest way at the
-    planned --prevalence (with --se/--sp as planned), or as --leftovers says.
-
-    \b
-    Examples:
-      poolab plan layout --design dorfman:10 --residents 200 -o layout.csv
-      poolab plan layout --design array:8 -n 64 -o -
-      poolab plan layout --design array:10 -n 1050 -p 0.01 --se 0.98 -o layout.csv
-      poolab plan layout --design std:7-4-3 -n 1000 -o layout.csv
-    """
     from poolab.plan.commands import layout_command
 
     d = layout_command(design, residents, output_target(output), prevalence, se, sp, leftovers)
     if output != "-":
         first = int(d.stage_ptr[1])
         click.echo(
-            f"wrote {output}: {d.name} on {residents} individuals, {d.npools} pools in {d.nstages} stage(s); "
-            f"test pools 1..{first} (stage 1) first"
+            _(
+                "wrote {file}: {design} on {residents} individuals, {pools} pools in {stages} stage(s); "
+                "test pools 1..{first} (stage 1) first"
+            ).format(file=output, design=d.name, residents=residents, pools=d.npools, stages=d.nstages, first=first)
         )
 
 
-@click.command("decode")
+@click.command(
+    "decode",
+    help=_("Decode a design's pool results: each individual's call, and which pools to test next.")
+    + "\n\n"
+    + _(
+        "Writes CSV {columns}: call positive, negative or pending "
+        "(waiting for a pool still to be tested), posterior from --decoder bayes only, "
+        "next_pools the pools holding a pending individual that are to be tested next. Pool "
+        "and individual numbers are those of `poolab plan layout` with the same design, N "
+        "(and --prevalence/--se/--sp or --leftovers for an array's leftovers). A results file "
+        "that records its layout (the layout file filled in: design and residents columns) is "
+        "refused for any other design or N; one without that record is read for the design "
+        "and N given, which nothing can check: the summary says so."
+    ).format(columns="individual,call,posterior,next_pools")
+    + VERBATIM
+    + _(
+        "Worked example (Dorfman 10-in-1 on 200 people):\n"
+        "  poolab plan layout -d dorfman:10 -n 200 -o layout.csv     # pipette pools 1..20\n"
+        "  # the lab fills in the result column of pools 1..20 (positive, negative, ...)\n"
+        "  poolab plan decode -d dorfman:10 -n 200 -r layout.csv -o calls.csv\n"
+        "  # calls.csv lists the pending people and their pools; fill in those results and run again\n"
+        "  poolab plan decode -d dorfman:10 -n 200 -r layout.csv -o calls.csv --json"
+    )
+    + VERBATIM
+    + _("Other decoders:")
+    + "\n"
+    "  poolab plan decode -d std:13-3 -n 1000 -r r.csv --decoder dd -o calls.csv\n"
+    "  poolab plan decode -d array:10 -n 400 -r r.csv --decoder bayes -p 0.01 --se 0.95 --sp 0.99 -o post.csv",
+)
 @_layout_options
 @click.option(
     "--results",
     "-r",
     required=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="CSV pool,result (positive, negative, inconclusive = positive, invalid = re-run; empty or absent: "
-    "untested), e.g. the layout file with its result column filled in; its design and residents columns, "
-    "when it has them, must match --design and --residents.",
+    help=_(
+        "CSV {columns} (positive, negative, inconclusive = positive, invalid = re-run; empty or absent: "
+        "untested), e.g. the layout file with its result column filled in; its design and residents columns, "
+        "when it has them, must match --design and --residents."
+    ).format(columns="pool,result"),
 )
 @click.option(
     "--decoder",
     type=click.Choice(["staged", "comp", "dd", "scomp", "bayes"]),
     default=None,
-    help="staged (the design's retest rule; default), comp/dd/scomp (std designs; default comp), "
-    "bayes (posterior per individual, any design).",
+    help=_(
+        "staged (the design's retest rule; default), comp/dd/scomp (std designs; default comp), "
+        "bayes (posterior per individual, any design)."
+    ),
 )
 @click.option(
-    "--threshold", type=float, default=0.5, show_default=True, help="bayes: positive when the posterior is above it."
+    "--threshold", type=float, default=0.5, show_default=True, help=_("bayes: positive when the posterior is above it.")
 )
 @output_option()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object of counts and next pools.")
+@click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object of counts and next pools."))
 def decode_cmd(
     design: str,
     residents: int,
@@ -113,29 +154,6 @@ def decode_cmd(
     output: str,
     as_json: bool,
 ) -> None:
-    """Decode a design's pool results: each individual's call, and which pools to test next.
-
-    Writes CSV individual,call,posterior,next_pools: call positive, negative or pending
-    (waiting for a pool still to be tested), posterior from --decoder bayes only,
-    next_pools the pools holding a pending individual that are to be tested next. Pool
-    and individual numbers are those of `poolab plan layout` with the same design, N
-    (and --prevalence/--se/--sp or --leftovers for an array's leftovers). A results file
-    that records its layout (the layout file filled in: design and residents columns) is
-    refused for any other design or N; one without that record is read for the design
-    and N given, which nothing can check: the summary says so.
-
-    \b
-    Worked example (Dorfman 10-in-1 on 200 people):
-      poolab plan layout -d dorfman:10 -n 200 -o layout.csv     # pipette pools 1..20
-      # the lab fills in the result column of pools 1..20 (positive, negative, ...)
-      poolab plan decode -d dorfman:10 -n 200 -r layout.csv -o calls.csv
-      # calls.csv lists the pending people and their pools; fill in those results and run again
-      poolab plan decode -d dorfman:10 -n 200 -r layout.csv -o calls.csv --json
-    \b
-    Other decoders:
-      poolab plan decode -d std:13-3 -n 1000 -r r.csv --decoder dd -o calls.csv
-      poolab plan decode -d array:10 -n 400 -r r.csv --decoder bayes -p 0.01 --se 0.95 --sp 0.99 -o post.csv
-    """
     from poolab.plan.commands import decode_command
 
     d, report = decode_command(
@@ -147,15 +165,28 @@ def decode_cmd(
     if output != "-":
         c = report.counts()
         click.echo(
-            f"wrote {output}: {report.decoder} decoding of {d.name}: {c['positive']} positive, "
-            f"{c['negative']} negative, {c['pending']} pending"
+            _(
+                "wrote {file}: {decoder} decoding of {design}: {positive} positive, {negative} negative, "
+                "{pending} pending"
+            ).format(
+                file=output,
+                decoder=report.decoder,
+                design=d.name,
+                positive=c["positive"],
+                negative=c["negative"],
+                pending=c["pending"],
+            )
         )
         if not report.layout_checked:
             click.echo(
-                f"note: {results} does not record its layout (design, residents columns): read as {d.name} "
-                f"on {d.n} people, which nothing could check"
+                _(
+                    "note: {file} does not record its layout (design, residents columns): read as {design} "
+                    "on {people} people, which nothing could check"
+                ).format(file=results, design=d.name, people=d.n)
             )
         nxt = (report.next_pools + 1).tolist()
         if nxt:
-            shown = " ".join(map(str, nxt[:30])) + (f" ... ({len(nxt)} pools)" if len(nxt) > 30 else "")
-            click.echo(f"test next: pools {shown}")
+            shown = " ".join(map(str, nxt[:30])) + (
+                _(" ... ({count} pools)").format(count=len(nxt)) if len(nxt) > 30 else ""
+            )
+            click.echo(_("test next: pools {pools}").format(pools=shown))

@@ -7,57 +7,64 @@ from typing import Any, TypeVar
 
 import click
 
+from poolab.i18n import _
+
+from .common import pad
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def accuracy_options(fn: F) -> F:
     """``--prevalence``, ``--se``, ``--sp`` (one value, or one per stage as a comma list)."""
     fn = click.option(
-        "--sp", default="1", show_default=True, metavar="S[,S...]", help="Specificity: one value, or one per stage."
+        "--sp", default="1", show_default=True, metavar="S[,S...]", help=_("Specificity: one value, or one per stage.")
     )(fn)
     fn = click.option(
         "--se",
         default="1",
         show_default=True,
         metavar="S[,S...]",
-        help="Sensitivity: one value, or one per stage (comma list, first stage first).",
+        help=_("Sensitivity: one value, or one per stage (comma list, first stage first)."),
     )(fn)
     return click.option(
         "--prevalence",
         "-p",
         type=float,
         required=True,
-        help="Prevalence: the share of people infected, strictly between 0 and 1.",
+        help=_("Prevalence: the share of people infected, strictly between 0 and 1."),
     )(fn)
 
 
-def dilution_options(default: bool = False, sense: str = "one positive in K shifts Ct by log2 K") -> Callable[[F], F]:
-    """``--dilution/--no-dilution`` and the Ct model's values."""
+def dilution_options(default: bool = False, sense: str | None = None) -> Callable[[F], F]:
+    """``--dilution/--no-dilution`` and the Ct model's values; ``sense`` (translated by the
+    caller) says how sensitivity falls."""
+    if sense is None:
+        sense = _("one positive in K shifts Ct by log2 K")
 
     def decorate(fn: F) -> F:
         fn = click.option(
             "--limit-ct",
             type=float,
             default=None,
-            help="Ct (cycles, 0-50) above which the assay sees nothing (default 38); with --dilution.",
+            help=_("Ct (cycles, 0-50) above which the assay sees nothing (default 38); with --dilution."),
         )(fn)
         fn = click.option(
             "--ct-sd",
             type=float,
             default=None,
-            help="SD of positives' Ct (cycles, 0-25; default 7.6); with --dilution.",
+            help=_("SD of positives' Ct (cycles, 0-25; default 7.6); with --dilution."),
         )(fn)
         fn = click.option(
             "--ct-mean",
             type=float,
             default=None,
-            help="Mean Ct of positives (cycles, 0-50; default 27.2); with --dilution.",
+            help=_("Mean Ct of positives (cycles, 0-50; default 27.2); with --dilution."),
         )(fn)
         return click.option(
             "--dilution/--no-dilution",
             default=default,
             show_default=True,
-            help=f"Let sensitivity fall with pool size: {sense}.",
+            help=_("Let sensitivity fall with pool size: {sense}.").format(sense=sense),
         )(fn)
 
     return decorate
@@ -74,19 +81,21 @@ def leftovers_option(fn: F) -> F:
         "--leftovers",
         type=click.Choice(["rectangle", "dorfman", "individual"]),
         default=None,
-        help="Arrays: how the people after the last full square are tested (default: the cheapest at --prevalence).",
+        help=_(
+            "Arrays: how the people after the last full square are tested (default: the cheapest at --prevalence)."
+        ),
     )(fn)
 
 
 def json_option(fn: F) -> F:
     """``--json``: one JSON object instead of a table."""
-    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")(fn)
+    return click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object instead of a table."))(fn)
 
 
 def table(rows: list[Any]) -> None:
     """Operating characteristics as a table, one design per row; a design whose figures
     are bounded rather than exact has its bounds on the line under them."""
-    click.echo(f"{'design':<20} {'tests/person':>12} {'PSe':>7} {'PSp':>7} {'PPPV':>7} {'PNPV':>7}")
+    click.echo(f"{pad(_('design'), 20)} {pad(_('tests/person'), 12, '>')} {'PSe':>7} {'PSp':>7} {'PPPV':>7} {'PNPV':>7}")
     for r in rows:
         click.echo(
             f"{r.design:<20} {r.expected_tests_per_individual:>12.5f} {r.pse:>7.4f} "
@@ -95,11 +104,13 @@ def table(rows: list[Any]) -> None:
         b = r.error_bound
         if b is not None:
             click.echo(
-                f"{'  ± at most':<20} {b.expected_tests_per_individual:>12.2g} {b.pse:>7.2g} "
+                f"{pad(_('  ± at most'), 20)} {b.expected_tests_per_individual:>12.2g} {b.pse:>7.2g} "
                 f"{b.psp:>7.2g} {b.pppv:>7.2g} {b.pnpv:>7.2g}"
             )
     if any(r.error_bound is not None for r in rows):
         click.echo(
-            "(± at most: the exact figure lies within this of the one above; std with G >= 2 under dilution "
-            "is bounded, not computed exactly)"
+            _(
+                "(± at most: the exact figure lies within this of the one above; std with G >= 2 under dilution "
+                "is bounded, not computed exactly)"
+            )
         )
