@@ -9,13 +9,13 @@ import click
 
 from poolab.i18n import _
 
-from .common import VERBATIM, AppContext, hint, next_step, pad, pass_app, stderr_progress
+from .common import VERBATIM, AppContext, HelpGroup, hint, next_step, pad, pass_app, stderr_progress
 
 if TYPE_CHECKING:
     from poolab.field.campaigns import CampaignSummary
 
 
-@click.group(help=_("Testing rounds (campaigns) and their pools."))
+@click.group(cls=HelpGroup, help=_("Testing rounds (campaigns) and their pools."))
 def campaign() -> None:
     pass
 
@@ -54,7 +54,9 @@ def campaign() -> None:
 @click.option(
     "--pool-size", default=10, show_default=True, type=click.IntRange(1, 100), help=_("Swabs per tube (10 for 十混一).")
 )
-@click.option("--one-tube-per-household", is_flag=True, help=_("1户1管: each household its own tube (sealed compounds)."))
+@click.option(
+    "--one-tube-per-household", is_flag=True, help=_("1户1管: each household its own tube (sealed compounds).")
+)
 @click.option(
     "--compound",
     "compounds",

@@ -196,3 +196,49 @@ def pad(text: object, width: int, align: str = "<") -> str:
     shown = str(text)
     space = " " * max(0, width - display_width(shown))
     return shown + space if align == "<" else space + shown
+
+
+def short_help(text: str, limit: int) -> str:
+    """A command's line in its group's list: Click's summary in English; in Chinese (no
+    spaces for Click to cut at) the first sentence, cut at its last clause that fits
+    (never inside brackets) when it is too wide."""
+    from click.utils import make_default_short_help
+
+    from poolab.i18n import language
+
+    if language() == "en":
+        return make_default_short_help(text, limit)
+    sentence = " ".join(text.split("\n\n")[0].split()).split("。")[0]
+    if display_width(sentence) <= limit:
+        return sentence
+    best, depth = 0, 0
+    for i, c in enumerate(sentence):
+        if c == "（" and depth == 0 and display_width(sentence[:i]) <= limit:
+            best = i
+        depth += (c == "（") - (c == "）")
+        if c in "：；，" and depth == 0 and display_width(sentence[:i]) <= limit:
+            best = i
+    if best:
+        return sentence[:best]
+    kept = ""
+    for c in sentence:
+        if display_width(kept + c) > limit - 1:
+            break
+        kept += c
+    return kept + "…"
+
+
+class HelpGroup(click.Group):
+    """A group whose list of commands summarises Chinese help texts too."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        commands = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                commands.append((name, cmd))
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _cmd in commands)
+            rows = [(name, cmd.short_help or short_help(cmd.help or "", limit)) for name, cmd in commands]
+            with formatter.section(_("Commands")):
+                formatter.write_dl(rows)

@@ -162,9 +162,9 @@ def demo(
         household_attack=household_attack,
     )
     click.echo(
-        _("  {step} {seconds:7.2f} s  {detail}").format(
-            step=pad(_("total"), width), seconds=report.total_seconds, detail=""
-        ).rstrip()
+        _("  {step} {seconds:7.2f} s  {detail}")
+        .format(step=pad(_("total"), width), seconds=report.total_seconds, detail="")
+        .rstrip()
     )
     for d in report.days:
         mark = "" if d.exact else _("  MISMATCH with the detectable infected residents")

@@ -8,7 +8,7 @@ import click
 
 from poolab.i18n import _, ngettext
 
-from .common import VERBATIM, AppContext, Hint, encoding_option, hint, next_step, pass_app
+from .common import VERBATIM, AppContext, HelpGroup, Hint, encoding_option, hint, next_step, pass_app
 from .sampling import report_scans
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def receive(app: AppContext, name: str, file: str) -> None:
     report_scans(report, "tubes", label=f"receive-{name}")
 
 
-@click.group(help=_("Lab results: import a CSV, or key them in."))
+@click.group(cls=HelpGroup, help=_("Lab results: import a CSV, or key them in."))
 def results() -> None:
     pass
 
@@ -182,9 +182,9 @@ def outcome_lines(outcome: FileOutcome) -> list[str]:
         "come off the machine (one file, or a day's plates at once)."
     )
     + VERBATIM
-    + _(
-        "Results CSV: {columns}; result is positive, negative, inconclusive or invalid."
-    ).format(columns="tube_barcode,result[,ct_orf1ab,ct_n]")
+    + _("Results CSV: {columns}; result is positive, negative, inconclusive or invalid.").format(
+        columns="tube_barcode,result[,ct_orf1ab,ct_n]"
+    )
     + "\n"
     + _(
         "Instrument exports (one row per well and target, with Ct):\n"

@@ -27,7 +27,10 @@ from .common import VERBATIM, AppContext, echo_json, pass_app
 )
 @click.argument("name")
 @click.option(
-    "--tube", "barcode", metavar="BARCODE", help=_("The life of one tube instead: created, collected, received, results.")
+    "--tube",
+    "barcode",
+    metavar="BARCODE",
+    help=_("The life of one tube instead: created, collected, received, results."),
 )
 @click.option(
     "--resident",
@@ -39,7 +42,12 @@ from .common import VERBATIM, AppContext, echo_json, pass_app
     ),
 )
 @click.option("--limit", type=click.IntRange(1), help=_("Only the newest N lines (a scan stream is one line)."))
-@click.option("--json", "as_json", is_flag=True, help=_("One JSON object on stdout: {example}.").format(example='{"events": [...]}'))
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help=_("One JSON object on stdout: {example}.").format(example='{"events": [...]}'),
+)
 @pass_app
 def log(
     app: AppContext, name: str, barcode: str | None, resident_id: str | None, limit: int | None, as_json: bool

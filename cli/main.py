@@ -13,7 +13,7 @@ import click
 
 from poolab.i18n import _, choose_language, set_process_language
 
-from .common import DEFAULT_DB, AppContext, checked_operator
+from .common import DEFAULT_DB, AppContext, HelpGroup, checked_operator
 
 # The language is chosen before any option or command is declared: their help texts are
 # translated as they are declared (command modules are imported later, on use), and Click's
@@ -76,7 +76,7 @@ def _announce_compilation() -> None:
     event.register("numba:compile", _ANNOUNCER[0])
 
 
-class LazyGroup(click.Group):
+class LazyGroup(HelpGroup):
     """A group that imports each subcommand's module only when it is needed, and turns
     what a command raises into one line for a person (a traceback only with --debug)."""
 

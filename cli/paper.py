@@ -25,7 +25,7 @@ def _layouts_help() -> str:
     + _(
         "Each label has a Code 128 barcode with the code in plain text under it, the "
         "compound and building above it (retest tubes: the resident's masked name and "
-        'room), and the campaign and the tube\'s place in the walk. Print at 100% (no "fit '
+        "room), and the campaign and the tube's place in the walk. Print at 100% (no \"fit "
         'to page"). Needs the print extra: {install}.'
     ).format(install="pip install 'poolab[print]'"),
     epilog="\b\n"

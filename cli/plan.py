@@ -11,13 +11,14 @@ import click
 
 from poolab.i18n import _
 
-from .common import VERBATIM, echo_json
+from .common import VERBATIM, HelpGroup, echo_json
 from .plan_advice import advise_cmd, curve_cmd
 from .plan_layout import decode_cmd, layout_cmd
 from .plan_options import accuracy_options, dilution_options, json_option, residents_option, table
 
 
 @click.group(
+    cls=HelpGroup,
     help=_("Plan a pooling design: operating characteristics, optimum, curves, layouts.")
     + VERBATIM
     + _(
@@ -28,7 +29,7 @@ from .plan_options import accuracy_options, dilution_options, json_option, resid
         "Se/Sp: one value for every stage, or one per stage separated by commas\n"
         "(dorfman: pool,individual; hier: pool,subpool,individual; array: row/column,individual;\n"
         "array-master: master,row/column,individual; std: pool,confirmation). Default 1."
-    )
+    ),
 )
 def plan() -> None:
     pass
@@ -42,10 +43,7 @@ _RESIDENTS = _(
 
 @plan.command(
     "opchar",
-    help=_("Expected tests per person and pooling accuracy of one design.")
-    + VERBATIM
-    + _("Examples:")
-    + "\n"
+    help=_("Expected tests per person and pooling accuracy of one design.") + VERBATIM + _("Examples:") + "\n"
     "  poolab plan opchar --design dorfman:10 -p 0.01\n"
     "  poolab plan opchar --design dorfman:10 -p 0.01 --se 0.99 --sp 0.99 --json\n"
     "  poolab plan opchar --design hier:20-5 -p 0.005 --se 0.95,0.95,0.99 --sp 0.98\n"
@@ -200,9 +198,9 @@ def optimize_cmd(
     table(list(found.ranked))
     if found.best.pse < LOW_PSE:
         click.echo(
-            _(
-                "warning: {design} finds {share:.1f}% of positives (PSe below {low:g}); --min-pse sets a floor"
-            ).format(design=found.best.design, share=100 * found.best.pse, low=LOW_PSE),
+            _("warning: {design} finds {share:.1f}% of positives (PSe below {low:g}); --min-pse sets a floor").format(
+                design=found.best.design, share=100 * found.best.pse, low=LOW_PSE
+            ),
             err=True,
         )
 

@@ -13,9 +13,7 @@ from .plan_options import dilution_options
 
 @click.command(
     "curve",
-    help=_(
-        "Draw tests per person against prevalence, and each design's PSe against its pool size, to a PNG."
-    )
+    help=_("Draw tests per person against prevalence, and each design's PSe against its pool size, to a PNG.")
     + "\n\n"
     + _(
         "The right panel follows the designs given with -d: each one's family as its first "
@@ -49,16 +47,19 @@ from .plan_options import dilution_options
 @click.option("--se", type=float, default=1.0, show_default=True, help=_("Sensitivity (every stage), in (0, 1]."))
 @click.option("--sp", type=float, default=1.0, show_default=True, help=_("Specificity (every stage), in (0, 1]."))
 @click.option(
-    "--max-pool-size", "-k", type=int, default=50, show_default=True, help=_("Right panel: pool sizes up to K (2..1000).")
+    "--max-pool-size",
+    "-k",
+    type=int,
+    default=50,
+    show_default=True,
+    help=_("Right panel: pool sizes up to K (2..1000)."),
 )
 @click.option(
     "--estimate",
     "campaign",
     metavar="NAME",
     default=None,
-    help=_(
-        "Mark campaign NAME's estimated prevalence and 95% interval (as `poolab estimate NAME`, with --se/--sp)."
-    ),
+    help=_("Mark campaign NAME's estimated prevalence and 95% interval (as `poolab estimate NAME`, with --se/--sp)."),
 )
 @dilution_options()
 @pass_app

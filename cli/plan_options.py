@@ -81,9 +81,7 @@ def leftovers_option(fn: F) -> F:
         "--leftovers",
         type=click.Choice(["rectangle", "dorfman", "individual"]),
         default=None,
-        help=_(
-            "Arrays: how the people after the last full square are tested (default: the cheapest at --prevalence)."
-        ),
+        help=_("Arrays: how the people after the last full square are tested (default: the cheapest at --prevalence)."),
     )(fn)
 
 
@@ -95,7 +93,9 @@ def json_option(fn: F) -> F:
 def table(rows: list[Any]) -> None:
     """Operating characteristics as a table, one design per row; a design whose figures
     are bounded rather than exact has its bounds on the line under them."""
-    click.echo(f"{pad(_('design'), 20)} {pad(_('tests/person'), 12, '>')} {'PSe':>7} {'PSp':>7} {'PPPV':>7} {'PNPV':>7}")
+    click.echo(
+        f"{pad(_('design'), 20)} {pad(_('tests/person'), 12, '>')} {'PSe':>7} {'PSp':>7} {'PPPV':>7} {'PNPV':>7}"
+    )
     for r in rows:
         click.echo(
             f"{r.design:<20} {r.expected_tests_per_individual:>12.5f} {r.pse:>7.4f} "

@@ -8,7 +8,7 @@ import click
 
 from poolab.i18n import _, ngettext
 
-from .common import VERBATIM, AppContext, output_option, output_target, pad, pass_app
+from .common import VERBATIM, AppContext, HelpGroup, output_option, output_target, pad, pass_app
 
 _SIZE = click.option(
     "--size",
@@ -20,6 +20,7 @@ _SIZE = click.option(
 
 
 @click.group(
+    cls=HelpGroup,
     help=_("The lab bench's plates: tubes racked beside a positive and a negative control.")
     + VERBATIM
     + _(
@@ -30,7 +31,7 @@ _SIZE = click.option(
         "  poolab plate list day1                         # mapped, resulted, failed control\n"
         "  poolab rerun day1 -o day1-rerun.csv            # failed runs, with the reason\n"
         "  poolab plate new day1 -o day1-plates-2.csv     # the re-runs go onto a later plate"
-    )
+    ),
 )
 def plate() -> None:
     pass

@@ -76,9 +76,7 @@ def rerun(app: AppContext, name: str, output: str) -> None:
 @click.command(
     help=_("Confirmed positive residents of campaign NAME (positive individual tubes).")
     + "\n\n"
-    + _("Columns: {columns}.").format(
-        columns="resident_id,name,compound,building,unit,room,household_id,tube_barcode"
-    )
+    + _("Columns: {columns}.").format(columns="resident_id,name,compound,building,unit,room,household_id,tube_barcode")
 )
 @click.argument("name")
 @output_option()
@@ -127,9 +125,9 @@ def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receip
         )
     )
     click.echo(
-        _(
-            "  tubes     planned {planned}  collected {collected}  received {received}  resulted {resulted}"
-        ).format(planned=t.planned, collected=t.collected, received=t.received, resulted=t.resulted)
+        _("  tubes     planned {planned}  collected {collected}  received {received}  resulted {resulted}").format(
+            planned=t.planned, collected=t.collected, received=t.received, resulted=t.resulted
+        )
     )
     # the call words (positive, negative, ...) are those of the results files: they stay as they are
     click.echo(_("  pools     {calls}").format(calls="  ".join(f"{k} {v}" for k, v in s.pool_results.items())))

@@ -6,10 +6,20 @@ import click
 
 from poolab.i18n import _
 
-from .common import VERBATIM, AppContext, encoding_option, hint, next_step, output_target, pass_app, stderr_progress
+from .common import (
+    VERBATIM,
+    AppContext,
+    HelpGroup,
+    encoding_option,
+    hint,
+    next_step,
+    output_target,
+    pass_app,
+    stderr_progress,
+)
 
 
-@click.group(help=_("Residents: import the neighbourhood committee's roster, or make a synthetic one."))
+@click.group(cls=HelpGroup, help=_("Residents: import the neighbourhood committee's roster, or make a synthetic one."))
 def roster() -> None:
     pass
 

@@ -12,6 +12,7 @@ from poolab.i18n import _
 from .common import VERBATIM, echo_json, pad
 from .plan_options import dilution_options, leftovers_option
 
+
 def _labels() -> tuple[tuple[str, str], ...]:
     """Each figure's key in the result, and its label."""
     return (
@@ -93,8 +94,7 @@ def _labels() -> tuple[tuple[str, str], ...]:
     default=0.0,
     show_default=True,
     help=_(
-        "Chance that each other member of an infected person's household is infected too "
-        "(0: infections independent)."
+        "Chance that each other member of an infected person's household is infected too (0: infections independent)."
     ),
 )
 @click.option(
