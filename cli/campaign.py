@@ -176,7 +176,7 @@ def campaign_new(
     click.echo(
         _(
             "campaign {name}: {residents} residents in {tubes} tubes of up to {pool_size} "
-            "(lower bound {lower_bound}, {ratio:.4f}×; {share:.1f}% of tubes inside one building)"
+            "(lower bound {lower_bound}, {ratio:.4f}×; {share:.1%} of tubes inside one building)"
         ).format(
             name=s.name,
             residents=s.residents,
@@ -184,7 +184,7 @@ def campaign_new(
             pool_size=s.pool_size,
             lower_bound=s.lower_bound,
             ratio=s.tubes / max(s.lower_bound, 1),
-            share=100 * s.single_building_share,
+            share=s.single_building_share,
         )
         + _groups(s)
     )

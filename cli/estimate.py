@@ -31,7 +31,7 @@ def _pct(p: float) -> str:
 
 
 @click.command(
-    help=_("Prevalence of campaign NAME estimated from its pool results, with a 95% interval.")
+    help=_("Prevalence of campaign NAME estimated from its pool results, with a {level} interval.").format(level="95%")
     + "\n\n"
     + _(
         "Maximum likelihood for pools of unequal size under the assay's Se/Sp (binGroup2's "
@@ -114,8 +114,8 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
         return
     lo, hi = result.ci95
     click.echo(
-        _("campaign {name}: prevalence {estimate} (95% interval {low} to {high})").format(
-            name=result.campaign, estimate=_pct(result.prevalence), low=_pct(lo), high=_pct(hi)
+        _("campaign {name}: prevalence {estimate} ({level} interval {low} to {high})").format(
+            level="95%", name=result.campaign, estimate=_pct(result.prevalence), low=_pct(lo), high=_pct(hi)
         )
     )
     click.echo(

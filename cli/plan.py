@@ -79,7 +79,7 @@ def opchar_cmd(
     if as_json:
         echo_json(result.as_dict())
         return
-    saving = 100.0 * (1.0 - result.expected_tests_per_individual)
+    saving = 1.0 - result.expected_tests_per_individual
     where = _(", {residents} people as laid out").format(residents=residents) if residents else _(", per full block")
     click.echo(
         _("prevalence {prevalence:g}, Se {se}, Sp {sp}").format(prevalence=prevalence, se=se, sp=sp)
@@ -87,7 +87,7 @@ def opchar_cmd(
         + where
     )
     table([result])
-    click.echo(_("{saving:.1f}% fewer tests than testing everyone individually.").format(saving=saving))
+    click.echo(_("{saving:.1%} fewer tests than testing everyone individually.").format(saving=saving))
 
 
 @plan.command(
@@ -127,8 +127,8 @@ def opchar_cmd(
     default=None,
     help=_(
         "Only designs with PSe (the share of positives found) at least this, 0-1. Under --dilution the default "
-        "keeps pools to at most 10% fewer positives found than testing one by one."
-    ),
+        "keeps pools to at most {share} fewer positives found than testing one by one."
+    ).format(share="10%"),
 )
 @residents_option(False, _RESIDENTS)
 @dilution_options()
@@ -198,8 +198,8 @@ def optimize_cmd(
     table(list(found.ranked))
     if found.best.pse < LOW_PSE:
         click.echo(
-            _("warning: {design} finds {share:.1f}% of positives (PSe below {low:g}); --min-pse sets a floor").format(
-                design=found.best.design, share=100 * found.best.pse, low=LOW_PSE
+            _("warning: {design} finds {share:.1%} of positives (PSe below {low:g}); --min-pse sets a floor").format(
+                design=found.best.design, share=found.best.pse, low=LOW_PSE
             ),
             err=True,
         )

@@ -59,7 +59,9 @@ from .plan_options import dilution_options
     "campaign",
     metavar="NAME",
     default=None,
-    help=_("Mark campaign NAME's estimated prevalence and 95% interval (as `poolab estimate NAME`, with --se/--sp)."),
+    help=_(
+        "Mark campaign NAME's estimated prevalence and {level} interval (as `poolab estimate NAME`, with --se/--sp)."
+    ).format(level="95%"),
 )
 @dilution_options()
 @pass_app
@@ -89,7 +91,8 @@ def curve_cmd(
         click.echo(_("wrote {file}").format(file=path))
         return
     click.echo(
-        _("wrote {file}: {campaign} at {estimate:.3g}% (95% interval {low:.3g}% to {high:.3g}%) marked").format(
+        _("wrote {file}: {campaign} at {estimate:.3g}% ({level} interval {low:.3g}% to {high:.3g}%) marked").format(
+            level="95%",
             file=path,
             campaign=est.campaign,
             estimate=100 * est.prevalence,
@@ -105,12 +108,12 @@ def curve_cmd(
     + "\n\n"
     + _(
         "Estimates the prevalence (as `poolab estimate NAME`) and runs the optimiser at the "
-        "estimate and at both ends of its 95% interval: the same design at all three means the "
+        "estimate and at both ends of its {level} interval: the same design at all three means the "
         'choice does not hang on the estimate. Single tubes are always a candidate: "individual" '
         "(test singly) when no design of the family needs fewer tests than one per person. "
         "Under dilution (the default) a PSe floor keeps pools from losing more than --max-loss "
         "of the positives pools of one would find."
-    )
+    ).format(level="95%")
     + VERBATIM
     + _("Examples:")
     + "\n"
@@ -199,10 +202,11 @@ def advise_cmd(
     est = result.estimate
     click.echo(
         _(
-            "campaign {name}: prevalence {estimate:.4g}% (95% interval {low:.4g}% to {high:.4g}%), "
+            "campaign {name}: prevalence {estimate:.4g}% ({level} interval {low:.4g}% to {high:.4g}%), "
             "{positive} of {pools} pools positive"
         ).format(
             name=est.campaign,
+            level="95%",
             estimate=100 * est.prevalence,
             low=100 * est.ci95[0],
             high=100 * est.ci95[1],

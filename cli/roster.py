@@ -61,8 +61,8 @@ def roster() -> None:
     is_flag=True,
     help=_(
         "Add the home_visit column: residents of 80 or more living alone are sampled at home "
-        "(about 0.6% of the district). The residents are the same either way."
-    ),
+        "(about {share} of the district). The residents are the same either way."
+    ).format(share="0.6%"),
 )
 def roster_demo(
     output: str, residents: int, households: int, compounds: int, seed: int, encoding: str, home_visits: bool

@@ -15,8 +15,8 @@ from .estimate import accuracy_values
         "The rounds of the chain ending at campaign NAME, oldest first: residents "
         "sampled, isolated positives left out, close contacts swabbed alone and left out, "
         "pool tubes, positive pools (inconclusive ones included), new positives, and the "
-        "prevalence estimate with its 95% interval (as poolab estimate gives it)."
-    )
+        "prevalence estimate with its {level} interval (as poolab estimate gives it)."
+    ).format(level="95%")
     + "\n\n"
     + _(
         "Then how many rounds in a row, newest first, found no new positive: what decides "

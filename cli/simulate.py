@@ -37,10 +37,10 @@ def _labels() -> tuple[tuple[str, str], ...]:
         "Se/Sp (and dilution), decodes with the same rules as real results, and counts tests, "
         "rounds, missed and false positives. Tests per person, PSe, PSp, PPV and NPV are "
         "ratios of sums over all replicates (true positives over infected, and so on: the "
-        "figures `poolab plan opchar --residents N` computes), with 99% intervals by the delta "
+        "figures `poolab plan opchar --residents N` computes), with {level} intervals by the delta "
         "method; the counts per campaign are means. --json adds per_campaign: each campaign's "
         "own ratios averaged."
-    )
+    ).format(level="99%")
     + VERBATIM
     + _("Examples:")
     + "\n"
