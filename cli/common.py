@@ -198,17 +198,11 @@ def pad(text: object, width: int, align: str = "<") -> str:
     return shown + space if align == "<" else space + shown
 
 
-def short_help(text: str, limit: int) -> str:
-    """A command's line in its group's list: Click's summary in English; in Chinese (no
-    spaces for Click to cut at) the first sentence, cut at its last clause that fits
-    (never inside brackets) when it is too wide."""
-    from click.utils import make_default_short_help
-
-    from poolab.i18n import language
-
-    if language() == "en":
-        return make_default_short_help(text, limit)
-    sentence = " ".join(text.split("\n\n")[0].split()).split("。")[0]
+def short_help(text: str | None, limit: int) -> str:
+    """A Chinese help's line in its group's list (Click cuts at spaces, which Chinese has
+    none of): its first sentence, cut at its last clause that fits (never inside
+    brackets) when it is too wide."""
+    sentence = " ".join((text or "").split("\n\n")[0].split()).split("。")[0]
     if display_width(sentence) <= limit:
         return sentence
     best, depth = 0, 0
@@ -229,9 +223,11 @@ def short_help(text: str, limit: int) -> str:
 
 
 class HelpGroup(click.Group):
-    """A group whose list of commands summarises Chinese help texts too."""
+    """A group whose list of commands summarises Chinese help texts too (English: Click's own)."""
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from poolab.i18n import language
+
         commands = []
         for name in self.list_commands(ctx):
             cmd = self.get_command(ctx, name)
@@ -239,6 +235,13 @@ class HelpGroup(click.Group):
                 commands.append((name, cmd))
         if commands:
             limit = formatter.width - 6 - max(len(name) for name, _cmd in commands)
-            rows = [(name, cmd.short_help or short_help(cmd.help or "", limit)) for name, cmd in commands]
+            english = language() == "en"
+            rows = [
+                (
+                    name,
+                    cmd.get_short_help_str(limit) if english or cmd.short_help else short_help(cmd.help or "", limit),
+                )
+                for name, cmd in commands
+            ]
             with formatter.section(_("Commands")):
                 formatter.write_dl(rows)

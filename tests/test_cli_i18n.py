@@ -1,0 +1,222 @@
+"""The front end in the staff's language (issue 24): every command's and subcommand's
+``--help`` under ``POOLAB_LANG=zh`` and under ``LANG=C.UTF-8``, a few messages as a person
+sees them, and ``poolab --help`` staying light (no library beyond the catalogue imported).
+
+The language is chosen once per process, as a command starts, so each language is read
+in a process of its own (the Click tree walked there, its help texts sent back as JSON)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import click
+import pytest
+
+from poolab.i18n import use_language
+from poolab_cli.common import HelpGroup, display_width, pad, short_help
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# full-width punctuation: in Chinese sentences only (the English help quotes a few Chinese words, never these)
+CHINESE_PUNCTUATION = re.compile(r"[，。：；（）“”]")
+
+# Walk the whole command tree: each command's help as printed, and each option's help text.
+_WALK = r"""
+import json, click
+from poolab_cli.main import cli
+
+found = {}
+
+def walk(command, path, parent):
+    ctx = click.Context(command, info_name=path[-1], parent=parent)
+    options = {}
+    for param in command.get_params(ctx):
+        record = param.get_help_record(ctx) if isinstance(param, click.Option) else None
+        if record is not None:
+            options[record[0]] = record[1]
+    found[" ".join(path)] = {"help": ctx.get_help(), "options": options}
+    if isinstance(command, click.Group):
+        for name in command.list_commands(ctx):
+            walk(command.get_command(ctx, name), [*path, name], ctx)
+
+walk(cli, ["poolab"], None)
+print(json.dumps(found, ensure_ascii=False))
+"""
+
+
+def _env(**language: str) -> dict[str, str]:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE", "POOLAB_LANG"}
+    }
+    return {**clean, **language}
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+@cache
+def _tree(language: tuple[tuple[str, str], ...]) -> dict[str, dict[str, object]]:
+    proc = _run([sys.executable, "-c", _WALK], _env(**dict(language)))
+    assert 0 == proc.returncode, proc.stderr
+    tree: dict[str, dict[str, object]] = json.loads(proc.stdout)
+    return tree
+
+
+ZH = (("POOLAB_LANG", "zh"), ("LANG", "C.UTF-8"))
+EN = (("LANG", "C.UTF-8"),)
+
+
+def _poolab(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return _run([sys.executable, "-c", "from poolab_cli.main import main; main()", *args], env, cwd)
+
+
+def test_the_walk_reaches_every_command() -> None:
+    """The tree holds the top commands and the subcommands of every group."""
+    tree = _tree(ZH)
+    for path in ("poolab", "poolab roster import", "poolab results watch", "poolab plate list", "poolab plan decode"):
+        assert path in tree
+    assert len(tree) >= 35
+
+
+def test_every_help_opens_in_chinese() -> None:
+    """Under POOLAB_LANG=zh each command's help starts with Click's Chinese usage line and
+    says what the command does in Chinese, and no option's help is left in English."""
+    english = []
+    for path, page in _tree(ZH).items():
+        text = str(page["help"])
+        usage, _sep, rest = text.partition("\n\n")
+        if not usage.startswith("用法：") or not CJK.search(rest.split("\n\n")[0]):
+            english.append(f"{path}: {text[:80]!r}")
+        options = page["options"]
+        assert isinstance(options, dict)
+        for option, help_text in options.items():
+            if not CJK.search(help_text):
+                english.append(f"{path} {option}: {help_text[:60]!r}")
+    assert [] == english
+
+
+def test_every_help_reads_in_english_under_the_c_locale() -> None:
+    """Under LANG=C.UTF-8 the same pages are English as before: Click's English usage
+    line, and no Chinese sentence anywhere (the few Chinese words the English quotes, such
+    as 单采单检 or 张*明, have no Chinese punctuation around them)."""
+    chinese = []
+    tree = _tree(EN)
+    assert set(tree) == set(_tree(ZH))
+    for path, page in tree.items():
+        text = str(page["help"])
+        if not text.startswith("Usage: ") or "Show this message and exit." not in text:
+            chinese.append(f"{path}: {text[:60]!r}")
+        for line in text.splitlines():
+            if CHINESE_PUNCTUATION.search(line):
+                chinese.append(f"{path}: {line.strip()[:60]!r}")
+    assert [] == chinese
+
+
+def test_help_imports_no_library_beyond_the_catalogue() -> None:
+    """`poolab --help` lists every command without importing numba, numpy, SQLAlchemy or
+    reportlab (what keeps it under 0.3 s; the figure is in benchmarks/RESULTS.md), in
+    either language."""
+    script = (
+        "import sys\n"
+        "from poolab_cli.main import cli\n"
+        "try:\n"
+        "    cli.main(args=['--help'], prog_name='poolab')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('numba', 'numpy', 'sqlalchemy', 'sqlmodel', 'reportlab') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    for language in (ZH, EN):
+        proc = _run([sys.executable, "-c", script], _env(**dict(language)))
+        assert 0 == proc.returncode, proc.stderr
+        assert "HEAVY []" in proc.stdout
+
+
+def test_a_summary_and_its_next_step_in_chinese(tmp_path: Path) -> None:
+    """What a command prints is Chinese: init's summary and its hint; the commands in the
+    hint stay as typed."""
+    db = f"sqlite:///{tmp_path / 'zh.db'}"
+    zh = _poolab("--db", db, "init", env=_env(POOLAB_LANG="zh"))
+    assert 0 == zh.returncode, zh.stderr
+    assert zh.stdout.startswith("数据库 ")
+    assert f"下一步：poolab --db {db} roster import FILE" in zh.stdout
+    en = _poolab("--db", db, "init", env=_env(LANG="C.UTF-8"))
+    assert f"next: poolab --db {db} roster import FILE" in en.stdout
+
+
+def test_a_refusal_in_chinese_names_the_option(tmp_path: Path) -> None:
+    """A front-end refusal is one Chinese line naming the option, with no traceback."""
+    db = f"sqlite:///{tmp_path / 'zh.db'}"
+    proc = _poolab("--db", db, "campaign", "new", "day1", "--risk-pool-size", "3", env=_env(LANG="zh_CN.UTF-8"))
+    assert 1 == proc.returncode
+    assert "错误：--risk-pool-size 需要同时给出 --risk-buildings FILE" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_roster_written_in_chinese_keeps_its_columns(tmp_path: Path) -> None:
+    """The summary of `roster demo` is Chinese; the CSV it writes has the same English
+    column names as under the C locale."""
+    args = ("roster", "demo", "--residents", "30", "--households", "20", "--compounds", "2", "-o")
+    zh = _poolab(*args, str(tmp_path / "zh.csv"), env=_env(POOLAB_LANG="zh"))
+    en = _poolab(*args, str(tmp_path / "en.csv"), env=_env(LANG="C.UTF-8"))
+    assert 0 == zh.returncode == en.returncode, zh.stderr + en.stderr
+    assert "已写出" in zh.stderr and "30 名居民" in zh.stderr
+    assert "wrote" in en.stderr
+    assert (tmp_path / "zh.csv").read_bytes() == (tmp_path / "en.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("检测轮次及其混采管。", 60, "检测轮次及其混采管"),
+        # too wide: cut at the last clause that fits, never inside brackets
+        (
+            "轮次 NAME 的采样清单：按走访顺序每位居民一行，写明每份拭子放入哪一管（条码）、第几位。",
+            46,
+            "轮次 NAME 的采样清单：按走访顺序每位居民一行",
+        ),
+        (
+            "创建数据库，或把旧版 poolab 建的数据库升级（每一行都保留；结构迁移在一个事务中完成）。",
+            50,
+            "创建数据库，或把旧版 poolab 建的数据库升级",
+        ),
+        # no clause to cut at: cut where it fits and say so
+        ("在合成辖区上跑完整个辖区流程每一步计时", 20, "在合成辖区上跑完整…"),
+    ],
+)
+def test_a_chinese_summary_is_cut_at_a_clause(text: str, limit: int, expected: str) -> None:
+    """A group's list shows a Chinese help's first sentence, cut to the width there is."""
+    with use_language("zh"):
+        shown = short_help(text, limit)
+    assert expected == shown
+    assert display_width(shown) <= limit
+
+
+def test_an_english_list_of_commands_is_clicks_own() -> None:
+    """In English a group lists its commands as Click does (first sentence, words whole)."""
+    group = HelpGroup("g")
+    group.add_command(click.Command("one", help="Lab reception: tube barcodes of campaign NAME, one per line."))
+    group.add_command(click.Command("two", help="测试轮次及其混采管。其他。"))
+    with use_language("en"):
+        english = group.get_help(click.Context(group, info_name="g", terminal_width=60))
+    one = group.commands["one"].get_short_help_str(60 - 6 - len("one"))
+    assert f"  one  {one}\n" in english and one.startswith("Lab reception: tube barcodes")
+    with use_language("zh"):
+        chinese = group.get_help(click.Context(group, info_name="g", terminal_width=60))
+    assert chinese.endswith("  two  测试轮次及其混采管")
+
+
+def test_chinese_headings_line_up_by_display_width() -> None:
+    """A CJK character takes two columns, so a Chinese heading pads to the same width as
+    the figures under it."""
+    assert 4 == display_width("轮次")
+    assert "轮次    " == pad("轮次", 8)
+    assert "    轮次" == pad("轮次", 8, ">")
+    assert len(pad("round", 8)) == 8
+    assert "toolongvalue" == pad("toolongvalue", 4)
