@@ -201,9 +201,9 @@ def _groups(s: CampaignSummary) -> str:
     if s.after is not None:
         parts.append(
             _(
-                "after {previous}: {isolated} isolated left out, {excluded} close contacts left out, "
-                "{single} close contacts and {pending} pending residents each in a tube of their own, "
-                "{pooled} close contacts pooled"
+                "after {previous}: {isolated} isolated left out, {excluded} contacts left out, "
+                "{single} contacts and {pending} pending residents each in a tube of their own, "
+                "{pooled} contacts pooled"
             ).format(
                 previous=s.after,
                 isolated=s.isolated,
@@ -241,9 +241,15 @@ def campaign_list(app: AppContext) -> None:
     if not rows:
         click.echo(_("no campaigns yet; create one with: {command}").format(command="poolab campaign new NAME"))
         return
+    h_campaign = _("campaign")
+    h_pool = _("pool")
+    h_mode = _("mode")
+    h_created_utc = _("created (UTC)")
+    h_by = _("by")
+    h_tubes = _("tubes")
     click.echo(
-        f"{pad(_('campaign'), 24)} {pad(_('pool'), 4, '>')}  {pad(_('mode'), 22)} "
-        f"{pad(_('created (UTC)'), 16)}  {pad(_('by'), 12)} {pad(_('tubes'), 7, '>')}"
+        f"{pad(h_campaign, 24)} {pad(h_pool, 4, '>')}  {pad(h_mode, 22)} "
+        f"{pad(h_created_utc, 16)}  {pad(h_by, 12)} {pad(h_tubes, 7, '>')}"
     )
     for name, k, one, field, at, op, tubes in rows:
         mode = _("field binding") if field else (_("one tube per household") if one else _("pooled"))

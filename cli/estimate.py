@@ -134,9 +134,14 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
         return
     if by == "compound":
         # names last: CJK names are two columns wide and would push the figures out of line
+        h_pools = _("pools")
+        h_pos = _("pos")
+        h_prevalence = _("prevalence")
+        h_95_interval = _("95% interval")
+        h_compound = _("compound")
         click.echo(
-            f"  {pad(_('pools'), 6, '>')} {pad(_('pos'), 4, '>')} {pad(_('prevalence'), 11, '>')}  "
-            f"{pad(_('95% interval'), 24)} {_('compound')}"
+            f"  {pad(h_pools, 6, '>')} {pad(h_pos, 4, '>')} {pad(h_prevalence, 11, '>')}  "
+            f"{pad(h_95_interval, 24)} {h_compound}"
         )
         for g in result.groups:
             interval = _("{low} to {high}").format(low=_pct(g.ci95[0]), high=_pct(g.ci95[1]))

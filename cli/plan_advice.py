@@ -221,9 +221,13 @@ def advise_cmd(
         else _("best {family} design").format(family=result.family)
     )
     click.echo(best + floor + _(":"))
+    h_at = _("at")
+    h_prevalence = _("prevalence")
+    h_design = _("design")
+    h_tests_person = _("tests/person")
     click.echo(
-        f"{pad(_('at'), 18)} {pad(_('prevalence'), 10, '>')}  {pad(_('design'), 18)} "
-        f"{pad(_('tests/person'), 12, '>')} {'PSe':>7} {'PSp':>7}"
+        f"{pad(h_at, 18)} {pad(h_prevalence, 10, '>')}  {pad(h_design, 18)} "
+        f"{pad(h_tests_person, 12, '>')} {'PSe':>7} {'PSp':>7}"
     )
     for label, p, found in (
         (_("interval low"), result.planned[0], result.at_low),

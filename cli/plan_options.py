@@ -93,9 +93,9 @@ def json_option(fn: F) -> F:
 def table(rows: list[Any]) -> None:
     """Operating characteristics as a table, one design per row; a design whose figures
     are bounded rather than exact has its bounds on the line under them."""
-    click.echo(
-        f"{pad(_('design'), 20)} {pad(_('tests/person'), 12, '>')} {'PSe':>7} {'PSp':>7} {'PPPV':>7} {'PNPV':>7}"
-    )
+    h_design = _("design")
+    h_tests_person = _("tests/person")
+    click.echo(f"{pad(h_design, 20)} {pad(h_tests_person, 12, '>')} {'PSe':>7} {'PSp':>7} {'PPPV':>7} {'PNPV':>7}")
     for r in rows:
         click.echo(
             f"{r.design:<20} {r.expected_tests_per_individual:>12.5f} {r.pse:>7.4f} "
@@ -103,8 +103,9 @@ def table(rows: list[Any]) -> None:
         )
         b = r.error_bound
         if b is not None:
+            h_at_most = _("  ± at most")
             click.echo(
-                f"{pad(_('  ± at most'), 20)} {b.expected_tests_per_individual:>12.2g} {b.pse:>7.2g} "
+                f"{pad(h_at_most, 20)} {b.expected_tests_per_individual:>12.2g} {b.pse:>7.2g} "
                 f"{b.psp:>7.2g} {b.pppv:>7.2g} {b.pnpv:>7.2g}"
             )
     if any(r.error_bound is not None for r in rows):

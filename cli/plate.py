@@ -121,9 +121,15 @@ def plate_list(app: AppContext, name: str) -> None:
         command = shlex.join(["poolab", "plate", "new", name, "-o", "FILE"])
         click.echo(_("no plates in {name} yet: {command}").format(name=name, command=command))
         return
+    h_plate = _("plate")
+    h_wells = _("wells")
+    h_samples = _("samples")
+    h_state = _("state")
+    h_made = _("made")
+    h_by = _("by")
     click.echo(
-        f"{pad(_('plate'), 12)} {pad(_('wells'), 5, '>')} {pad(_('samples'), 7, '>')}  "
-        f"{pad(_('state'), 15)} {pad(_('made'), 16)}  {_('by')}"
+        f"{pad(h_plate, 12)} {pad(h_wells, 5, '>')} {pad(h_samples, 7, '>')}  "
+        f"{pad(h_state, 15)} {pad(h_made, 16)}  {h_by}"
     )
     for p in plates:
         click.echo(

@@ -60,10 +60,19 @@ def rounds(app: AppContext, name: str, se: str, sp: str, as_json: bool) -> None:
     if as_json:
         echo_json(report.as_json())
         return
+    h_round = _("round")
+    h_sampled = _("sampled")
+    h_isolated = _("isolated")
+    h_alone = _("alone")
+    h_out = _("out")
+    h_tubes = _("tubes")
+    h_pos_pools = _("pos.pools")
+    h_new_pos = _("new pos.")
+    h_prevalence = _("prevalence ({level} interval)").format(level="95%")
     click.echo(
-        f"{pad(_('round'), 16)} {pad(_('sampled'), 8, '>')} {pad(_('isolated'), 8, '>')} {pad(_('alone'), 6, '>')} "
-        f"{pad(_('out'), 5, '>')} {pad(_('tubes'), 7, '>')} {pad(_('pos.pools'), 9, '>')} "
-        f"{pad(_('new pos.'), 8, '>')}  {pad(_('prevalence (95% interval)'), 32)}".rstrip()
+        f"{pad(h_round, 16)} {pad(h_sampled, 8, '>')} {pad(h_isolated, 8, '>')} {pad(h_alone, 6, '>')} "
+        f"{pad(h_out, 5, '>')} {pad(h_tubes, 7, '>')} {pad(h_pos_pools, 9, '>')} "
+        f"{pad(h_new_pos, 8, '>')}  {pad(h_prevalence, 32)}".rstrip()
     )
     for r in report.rounds:
         interval = (

@@ -157,7 +157,10 @@ def simulate(
             "design {design}, {residents} residents, prevalence {prevalence}, {replicates} replicates, seed {seed}"
         ).format(design=result.design, residents=residents, prevalence=prevalence, replicates=replicates, seed=seed)
     )
-    click.echo(f"{pad(_('figure'), 28)} {pad(_('value'), 12, '>')}   {_('99% interval')}")
+    h_figure = _("figure")
+    h_value = _("value")
+    h_99_interval = _("99% interval")
+    click.echo(f"{pad(h_figure, 28)} {pad(h_value, 12, '>')}   {h_99_interval}")
     for key, label in _labels():
         mean = result.means[key]
         lo, hi = result.ci99[key]
