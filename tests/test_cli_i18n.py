@@ -220,3 +220,25 @@ def test_chinese_headings_line_up_by_display_width() -> None:
     assert "    轮次" == pad("轮次", 8, ">")
     assert len(pad("round", 8)) == 8
     assert "toolongvalue" == pad("toolongvalue", 4)
+
+
+def test_every_message_of_the_front_end_is_in_the_catalogue() -> None:
+    """Every _() / ngettext() literal in cli/, as Python's parser reads it (Babel's extractor
+    does not look inside f-strings), has a Chinese translation."""
+    import ast
+
+    from poolab.i18n import catalogue
+
+    zh = catalogue("zh")
+    missing = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:
+                first = node.args[0]
+                if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                    continue
+                if node.func.id == "_" and zh.gettext(first.value) == first.value:
+                    missing.append(f"{path.name}:{node.lineno}: {first.value[:50]!r}")
+                elif node.func.id == "ngettext" and zh.ngettext(first.value, first.value + "s", 1) == first.value:
+                    missing.append(f"{path.name}:{node.lineno}: {first.value[:50]!r}")
+    assert [] == missing
