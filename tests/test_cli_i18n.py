@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from functools import cache
@@ -242,3 +243,34 @@ def test_every_message_of_the_front_end_is_in_the_catalogue() -> None:
                 elif node.func.id == "ngettext" and zh.ngettext(first.value, first.value + "s", 1) == first.value:
                     missing.append(f"{path.name}:{node.lineno}: {first.value[:50]!r}")
     assert [] == missing
+
+
+def _readme_language_block() -> list[tuple[list[str], str]]:
+    """The README's "中文界面" block: each `$ ` command line and the output under it."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("\n## 中文界面: the staff's language\n", 1)[1].split("```", 2)[1]
+    steps: list[tuple[list[str], str]] = []
+    for line in block.strip("\n").splitlines():
+        if line.startswith("$ "):
+            steps.append((shlex.split(line[2:]), ""))
+        else:
+            words, said = steps[-1]
+            steps[-1] = (words, said + line + "\n")
+    return steps
+
+
+def test_the_readme_shows_both_languages_as_they_are(tmp_path: Path) -> None:
+    """Each command of the README's language section, run as written (its VAR=value words
+    its environment), prints exactly what the README shows, in English and in Chinese."""
+    steps = _readme_language_block()
+    assert len(steps) >= 3
+    languages = set()
+    for words, expected in steps:
+        settings = dict(w.split("=", 1) for w in words if re.fullmatch(r"[A-Z_]+=\S+", w))
+        command = [w for w in words if w.split("=", 1)[0] not in settings]
+        assert "poolab" == command[0]
+        proc = _poolab(*command[1:], env={**_env(LANG="C.UTF-8", COLUMNS="80"), **settings}, cwd=tmp_path)
+        assert 0 == proc.returncode, proc.stderr
+        assert expected == proc.stdout + proc.stderr, " ".join(words)
+        languages.add("zh" if CJK.search(expected) else "en")
+    assert {"en", "zh"} == languages
