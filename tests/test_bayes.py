@@ -17,7 +17,6 @@ from poolab.plan.bayes import design_posterior
 from tests.naive import components_naive, loopy_bp_naive, posterior_naive
 from tests.strategies import incidences
 
-
 # a perfect assay (Se = 1 exactly) often: its negative pools clear their members outright
 SE = st.one_of(st.just(1.0), st.floats(0.6, 1.0))
 
