@@ -19,6 +19,12 @@ from .common import DEFAULT_DB, AppContext, HelpGroup, checked_operator
 # translated as they are declared (command modules are imported later, on use), and Click's
 # own texts ("Show this message and exit.") follow the same catalogue.
 set_process_language(choose_language())
+if choose_language() == "zh":
+    # Click measures help in characters and breaks at spaces; Chinese has two-column
+    # characters and no spaces (Context.formatter_class is Click's hook for this)
+    from .wrap import WideFormatter
+
+    click.Context.formatter_class = WideFormatter
 
 # command name -> "module:attribute" in this package; modules are imported when the command is used or
 # when --help lists them (they import only Click at the top, so that stays fast).

@@ -21,6 +21,7 @@ import pytest
 
 from poolab.i18n import use_language
 from poolab_cli.common import HelpGroup, display_width, pad, short_help
+from poolab_cli.wrap import wrap_text
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # full-width punctuation: in Chinese sentences only (the English help quotes a few Chinese words, never these)
@@ -63,7 +64,7 @@ def _run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> subpr
 
 @cache
 def _tree(language: tuple[tuple[str, str], ...]) -> dict[str, dict[str, object]]:
-    proc = _run([sys.executable, "-c", _WALK], _env(**dict(language)))
+    proc = _run([sys.executable, "-c", _WALK], _env(COLUMNS="80", **dict(language)))
     assert 0 == proc.returncode, proc.stderr
     tree: dict[str, dict[str, object]] = json.loads(proc.stdout)
     return tree
@@ -274,3 +275,26 @@ def test_the_readme_shows_both_languages_as_they_are(tmp_path: Path) -> None:
         assert expected == proc.stdout + proc.stderr, " ".join(words)
         languages.add("zh" if CJK.search(expected) else "en")
     assert {"en", "zh"} == languages
+
+
+def test_chinese_option_help_fits_the_terminal() -> None:
+    """Under POOLAB_LANG=zh every option's help is wrapped to an 80-column terminal,
+    counting a Chinese character as the two columns it takes (Click alone counts one)."""
+    wide = []
+    for path, page in _tree(ZH).items():
+        options = str(page["help"]).split("\n选项:\n", 1)[1].split("\n\n")[0]
+        wide += [f"{path}: {line.strip()[:40]!r}" for line in options.splitlines() if display_width(line) > 80]
+    assert [] == wide
+
+
+def test_wrapping_breaks_between_chinese_characters_and_keeps_verbatim_paragraphs() -> None:
+    """A Chinese paragraph breaks between characters (never before ，or 。), English at spaces;
+    a paragraph after Click's \\b marker stays as written."""
+    text = "按此编码读取文件（big5、latin-1、utf-16 等）。不给时：读作 UTF-8，其他编码一律拒收。"
+    lines = wrap_text(text, 20, "  ", "  ").splitlines()
+    assert "".join(line.strip() for line in lines).replace(" ", "") == text.replace(" ", "")
+    assert all(display_width(line) <= 20 for line in lines)
+    assert not any(line.strip()[0] in "，。；：、）" for line in lines)
+    assert ["one two", "three"] == wrap_text("one two three", 8).splitlines()
+    verbatim = "Intro.\n\n\b\n示例：\n  poolab init    # 创建数据库，这一行很长也不折行"
+    assert "示例：\n  poolab init    # 创建数据库，这一行很长也不折行" == wrap_text(verbatim, 20).split("\n\n")[1]
