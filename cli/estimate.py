@@ -137,7 +137,7 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
         h_pools = _("pools")
         h_pos = _("pos")
         h_prevalence = _("prevalence")
-        h_95_interval = _("95% interval")
+        h_95_interval = _("{level} interval").format(level="95%")
         h_compound = _("compound")
         click.echo(
             f"  {pad(h_pools, 6, '>')} {pad(h_pos, 4, '>')} {pad(h_prevalence, 11, '>')}  "

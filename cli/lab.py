@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from poolab.i18n import _, ngettext
+from poolab.i18n import _
 
 from .common import VERBATIM, AppContext, HelpGroup, Hint, encoding_option, hint, next_step, pass_app
 from .sampling import report_scans
@@ -112,15 +112,7 @@ def summary_line(file: str, b: BenchImportSummary) -> list[str]:
     # the call words (positive, negative, ...) are the files' own: they stay as they are
     calls = _(", ").join(f"{n} {c}" for c, n in b.calls) or _("no samples")
     voided = len(b.instrument_voided)
-    said = (
-        ngettext(
-            "; {count} well omitted or flagged on the instrument",
-            "; {count} wells omitted or flagged on the instrument",
-            voided,
-        ).format(count=voided)
-        if voided
-        else ""
-    )
+    said = _("; {count} well(s) omitted or flagged on the instrument").format(count=voided) if voided else ""
     lines = [
         _("{file}: plate {plate} ({format}, kit {kit}): {calls}; {recorded} recorded, {unchanged} unchanged").format(
             file=file,

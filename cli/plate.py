@@ -6,7 +6,7 @@ import shlex
 
 import click
 
-from poolab.i18n import _, ngettext
+from poolab.i18n import _
 
 from .common import VERBATIM, AppContext, HelpGroup, output_option, output_target, pad, pass_app
 
@@ -63,9 +63,7 @@ def plate_new(app: AppContext, name: str, size: str, output: str) -> None:
     s = new_plates(app.store(), name, output_target(output), size=int(size), operator=app.operator)
     reruns = _(" ({reruns} re-runs)").format(reruns=s.reruns) if s.reruns else ""
     click.echo(
-        ngettext("{plates} plate, {tubes} tubes", "{plates} plates, {tubes} tubes", len(s.plates)).format(
-            plates=len(s.plates), tubes=s.samples
-        )
+        _("{plates} plate(s), {tubes} tubes").format(plates=len(s.plates), tubes=s.samples)
         + reruns
         + f" -> {s.path}: {', '.join(s.plates)}"
     )
@@ -97,9 +95,7 @@ def plate_import(app: AppContext, name: str, file: str, size: str) -> None:
         return
     click.echo(
         f"{file}: "
-        + ngettext("{plates} plate, {tubes} tubes", "{plates} plates, {tubes} tubes", len(s.plates)).format(
-            plates=len(s.plates), tubes=s.samples
-        )
+        + _("{plates} plate(s), {tubes} tubes").format(plates=len(s.plates), tubes=s.samples)
         + f": {', '.join(s.plates)}"
     )
 

@@ -159,7 +159,7 @@ def simulate(
     )
     h_figure = _("figure")
     h_value = _("value")
-    h_99_interval = _("99% interval")
+    h_99_interval = _("{level} interval").format(level="99%")
     click.echo(f"{pad(h_figure, 28)} {pad(h_value, 12, '>')}   {h_99_interval}")
     for key, label in _labels():
         mean = result.means[key]
