@@ -16,6 +16,7 @@ from poolab.barcodes import normalise_codes
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import Output, write_csv
 from poolab.files.csvstream import BLOCK_BYTES, CsvStream
+from poolab.masking import mask_row
 from poolab.roster.idnumber import id_number_problem, valid_id_numbers
 
 ROSTER_COLUMNS = (
@@ -208,7 +209,7 @@ def _too_long(roster: Roster) -> list[Problem]:
             for v, line in zip(values, roster.line, strict=True):
                 if len(v) > limit:
                     why = f"{column} is {len(v)} characters long; at most {limit}"
-                    problems.append(Problem(roster.source, line, v, why, column=column))
+                    problems.append(Problem(roster.source, line, mask_row([v], [column]), why, column=column))
     return problems
 
 
