@@ -81,7 +81,7 @@ def remove_stale_parts(folder: str, name: str) -> list[str]:
     those naming a process that is gone, or naming none and untouched for ``STALE_AFTER``.
     A live writer's file is never touched. Returns the names removed."""
     pattern = re.compile(re.escape(f".{name}.") + r"(?:([0-9]+)\.)?[a-z0-9_]{8}\.part")
-    removed = []
+    removed: list[str] = []
     try:
         entries = os.listdir(folder)
     except OSError:
