@@ -92,6 +92,11 @@ PERSONAL_COLUMNS = frozenset(
 """Roster columns that say who or where someone is: never echoed from a roster line."""
 
 
+def looks_like_mobile(code: str) -> bool:
+    """A mobile number (11 digits from 13..19, +86 and separators allowed): never a tube."""
+    return _MOBILE.fullmatch(code.strip()) is not None
+
+
 def _mask_digit_run(match: re.Match[str]) -> str:
     return mask_id_number(_SEPARATORS.sub("", match.group(0)))
 

@@ -14,7 +14,7 @@ from poolab.errors import PoolabError, Problem, StoreFault, StoreLost
 from poolab.field.scans import Scan, ScanReport, StreamItem, run_stream
 from poolab.files.csvio import ExportSummary, Output, output_name, write_csv
 from poolab.files.meter import Progress, no_progress
-from poolab.masking import mask_name, redact
+from poolab.masking import looks_like_mobile, mask_name, redact
 from poolab.roster.idnumber import looks_like_id_number
 from poolab.store.binding import Binding, bind_members, bindings_of, open_field_tube, tube_owner
 from poolab.store.bulk import pauses_gc
@@ -218,6 +218,9 @@ class _CollectSession:
                 "an ID number that is not on the roster, not a tube barcode; scan the tube, "
                 "or check the resident is on the roster",
             )
+            return
+        if looks_like_mobile(code):
+            self._refuse(number, code, "a mobile phone number, not a tube barcode; scan the tube")
             return
         problem = barcode_problem(code, pre_printed=self.info.field_binding)
         if problem is not None:
