@@ -185,3 +185,18 @@ def test_personal_exports_are_owner_only_whatever_the_umask(campaign: str, tmp_p
     rerun = run(url, "manifest", "c", "--unmasked", "-o", str(tmp_path / "m.csv"))  # an existing 0644 file
     assert 0 == rerun.exit_code
     assert 0o600 == (tmp_path / "m.csv").stat().st_mode & 0o777
+
+
+def test_an_old_nameless_part_file_goes_a_fresh_one_stays(campaign: str, tmp_path: Path) -> None:
+    """Temporary files that name no process (an older poolab's): one untouched for two
+    days is removed by the next export to that name, one written a minute ago is left
+    (it may be a live export's); another name's are never looked at."""
+    old, fresh = tmp_path / ".m.csv.abcdefgh.part", tmp_path / ".m.csv.ijklmnop.part"
+    other = tmp_path / ".n.csv.qrstuvwx.part"
+    for path in (old, fresh, other):
+        path.write_bytes(b"half a manifest")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    os.utime(other, (two_days_ago, two_days_ago))
+    assert 0 == run(campaign, "manifest", "c", "-o", str(tmp_path / "m.csv")).exit_code
+    assert sorted(_parts(tmp_path)) == sorted([fresh.name, other.name])
