@@ -29,8 +29,9 @@ class OutputFailed(PoolabError):
 
 
 STALE_AFTER = 24 * 3600.0
-"""Seconds after which a temporary file that names no process (an older poolab's) is
-left over from a dead run: a live export touches its file long before that."""
+"""Seconds after which a temporary file is left over from a dead run whatever process it
+names (an older poolab's name none; a number may have been reused): a live export
+touches its file long before that."""
 _DESCRIPTOR_PATHS = re.compile(r"^/(proc/(self|thread-self|[0-9]+)/fd/[0-9]+|dev/(fd/[0-9]+|stdout|stderr))$")
 
 
@@ -78,7 +79,7 @@ def _process_gone(pid: int) -> bool:
 
 def remove_stale_parts(folder: str, name: str) -> list[str]:
     """Remove the temporary files of ``name`` left in ``folder`` by runs killed half-way:
-    those naming a process that is gone, or naming none and untouched for ``STALE_AFTER``.
+    those naming a process that is gone, and any untouched for ``STALE_AFTER``.
     A live writer's file is never touched. Returns the names removed."""
     pattern = re.compile(re.escape(f".{name}.") + r"(?:([0-9]+)\.)?[a-z0-9_]{8}\.part")
     removed: list[str] = []
@@ -92,10 +93,10 @@ def remove_stale_parts(folder: str, name: str) -> list[str]:
             continue
         path = os.path.join(folder, entry)
         try:
-            if match.group(1) is not None:
+            # untouched for a day: dead whatever it names (its process number reused since)
+            stale = time.time() - os.lstat(path).st_mtime > STALE_AFTER
+            if not stale and match.group(1) is not None:
                 stale = _process_gone(int(match.group(1)))
-            else:
-                stale = time.time() - os.lstat(path).st_mtime > STALE_AFTER
             if stale:
                 os.unlink(path)
                 removed.append(entry)
