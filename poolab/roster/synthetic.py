@@ -233,9 +233,9 @@ BASE_SIZE_SHARES = np.array([0.50, 0.32, 0.11, 0.045, 0.018, 0.007])
 DORMITORY_SHARE = 0.0005  # of households; 11..30 people each
 FOREIGN_SHARE = 0.002
 NO_PHONE_SHARE = 0.03  # plus every child under 12
-BYTES_PER_RESIDENT = 1500
-"""Peak memory of a synthetic district per resident (its columns as Python strings and the
-CSV written from them; measured at 1 million residents, rounded up)."""
+BYTES_PER_RESIDENT = 800
+"""Peak memory of ``roster demo`` per resident (its columns as Python strings and the CSV
+written from them; measured: 710 MB at 1 million residents)."""
 NO_ID_SHARE = 0.003  # residents whose ID number the committee does not have
 
 
