@@ -76,6 +76,17 @@ def test_roster_import_of_dev_zero_is_refused(tmp_path: Path) -> None:
     assert "line" in err
 
 
+@pytest.mark.parametrize("command", [["results", "import", "c"], ["receive", "c"]], ids=["results", "receive"])
+def test_files_read_whole_are_bounded(tmp_path: Path, command: list[str]) -> None:
+    """A results file or a scan file is read whole: /dev/zero is refused at a bound,
+    naming the file, instead of filling the memory."""
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    (tmp_path / "roster.csv").write_text(HEADER + "".join(GOOD), encoding="utf-8")
+    for args in (["init"], ["roster", "import", "roster.csv"], ["campaign", "new", "c"]):
+        assert 0 == _poolab("--db", db, *args, cwd=tmp_path).returncode
+    _one_line_refusal(_poolab("--db", db, *command, "/dev/zero", cwd=tmp_path), "/dev/zero", "MiB")
+
+
 def test_an_endless_line_after_a_good_header_is_refused(tmp_path: Path) -> None:
     """A pipe that sends a good header and then one line that never ends: refused naming
     line 2, not read into memory for ever."""

@@ -16,6 +16,7 @@ from poolab.barcodes import barcode_problem, barcode_problems, normalise_codes, 
 from poolab.calls import CALL_OF, CALLS, KEYS, ct_problem, parse_call, parse_ct
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.files.csvio import parse_csv_bytes
+from poolab.files.whole import read_whole
 from poolab.lab.reception import tube_problem
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
@@ -137,8 +138,7 @@ def import_results(
     if amend and not (reason and reason.strip()):
         raise PoolabError("--amend needs --reason: say why the result is corrected")
     source = os.fspath(path)
-    with open(source, "rb") as f:
-        data = f.read()  # read once: hashed for the already-imported check, then parsed
+    data = read_whole(source)  # read once: hashed for the already-imported check, then parsed
     sha = hashlib.sha256(data).hexdigest()
     table = parse_csv_bytes(data, source, RESULT_COLUMNS, RESULT_OPTIONAL, encoding)
     ignored = tuple(table.ignored_columns((*RESULT_COLUMNS, *RESULT_OPTIONAL)))

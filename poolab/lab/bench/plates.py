@@ -25,6 +25,7 @@ from poolab.barcodes import (
 )
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.files.csvio import Output, output_name, parse_csv_bytes, write_csv
+from poolab.files.whole import read_whole
 from poolab.lab.bench.wells import (
     SHAPES,
     WELL_KINDS,
@@ -244,8 +245,7 @@ def import_plate_map(
     if size not in SHAPES:
         raise PoolabError(f"--size {size}: plates have 96 or 384 wells")
     source = os.fspath(path)
-    with open(source, "rb") as f:
-        data = f.read()
+    data = read_whole(source)
     sha = hashlib.sha256(data).hexdigest()
 
     def work(conn: Connection) -> PlateSummary:
