@@ -221,14 +221,16 @@ def held(case: Case, rc: int, output: str, before: dict[str, int], after: dict[s
     return None
 
 
-def run_bad_inputs(folder: Path, db: str, store: Path, codes: Sequence[str]) -> tuple[int, int, list[str]]:
+def run_bad_inputs(
+    folder: Path, db: str, store: Path, codes: Sequence[str], timeout: float = 120
+) -> tuple[int, int, list[str]]:
     cases = bad_input_cases(codes)
     failures = []
     for case in cases:
         if case.make is not None:
             case.make(folder)
         before = table_counts(store)
-        rc, output = poolab(db, *case.args, cwd=folder, stdin=case.stdin, timeout=120)
+        rc, output = poolab(db, *case.args, cwd=folder, stdin=case.stdin, timeout=timeout)
         why = held(case, rc, output, before, table_counts(store))
         if why is not None:
             failures.append(f"{case.name}: {why} :: {output.strip().splitlines()[:1]}")
@@ -526,6 +528,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=None, help="web requests (default 100; --quick 30)")
     parser.add_argument("--pg", default=os.environ.get("POOLAB_TEST_DATABASE_URL"), help="PostgreSQL URL for the races")
     parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--timeout", type=float, default=120, help="seconds after which a bad input counts as a hang")
     args = parser.parse_args()
     kills = args.kills if args.kills is not None else (2 if args.quick else 10)
     rounds = args.rounds if args.rounds is not None else (2 if args.quick else 10)
@@ -541,7 +544,7 @@ def main() -> None:
         work = folder / "bad"
         work.mkdir()
         shutil.copy(store, work / "p.db")
-        ok, bad, why = run_bad_inputs(work, f"sqlite:///{work / 'p.db'}", work / "p.db", codes)
+        ok, bad, why = run_bad_inputs(work, f"sqlite:///{work / 'p.db'}", work / "p.db", codes, args.timeout)
         rows.append(("bad inputs", ok, bad, time.perf_counter() - t))
         notes += why
         t = time.perf_counter()
