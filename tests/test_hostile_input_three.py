@@ -247,3 +247,19 @@ def test_results_enter_exits_1_after_refusals(seeded: str, tmp_path: Path) -> No
     assert "1 recorded, 0 corrected, 2 refused" in r.output
     r = run(seeded, "results", "enter", "c", input=f"{codes[2]}\nn\nq\n")
     assert 0 == r.exit_code, r.output
+
+
+def test_a_quote_never_closed_is_refused_at_a_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quote opened and never closed joined every later block into one record in
+    memory; past MAX_RECORD_CHARS it is refused, naming where it opened."""
+    from poolab.errors import InputRejected
+    from poolab.files import csvstream
+
+    monkeypatch.setattr(csvstream, "MAX_RECORD_CHARS", 200_000)
+    path = tmp_path / "open.csv"
+    body = "".join(f"R{i},name,,,c,1,1,1,H{i}\n" for i in range(2, 30_000))
+    path.write_text(HEADER + GOOD[0] + 'R9,"open,,,c,1,1,1,H9\n' + body, encoding="utf-8")
+    with pytest.raises(InputRejected, match="still open"):
+        with csvstream.CsvStream(path, ["resident_id"], block_bytes=csvstream.MIN_BLOCK_BYTES) as stream:
+            for _ in stream.chunks():
+                pass

@@ -231,13 +231,13 @@ def _whole_records(blocks: Iterator[TextBlock], source: str) -> Iterator[TextBlo
             held = 0
         pending.append(block.text)
         held += len(block.text)
-        if held > MAX_RECORD_CHARS and len(pending) > 1:
+        inside = ends_quoted(block.text, inside) if inside or '"' in block.text else False
+        if inside and held > MAX_RECORD_CHARS:
             raise InputRejected(
-                f"{source}:{first}: a quote opened in the block from line {first} is not closed "
-                f"within {MAX_RECORD_CHARS >> 20} Mi characters; close the quote",
+                f"{source}:{first}: a quote opened in the block from line {first} is still open "
+                f"after {held:,} characters; close the quote",
                 [Problem(source, first, '"', "quoted field never closed")],
             )
-        inside = ends_quoted(block.text, inside) if inside or '"' in block.text else False
         if not inside:
             text = pending[0] if len(pending) == 1 else "".join(pending)
             pending = []
