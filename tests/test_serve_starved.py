@@ -112,3 +112,26 @@ def test_a_slow_sender_is_closed_after_the_header_timeout(few_files_server: tupl
         started = time.monotonic()
         assert b"" == s.recv(1024)  # closed by the server, nothing answered
         assert time.monotonic() - started < HEADER_TIMEOUT + 5
+
+
+def test_out_of_files_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    """asyncio logs a refused accept with a traceback each time (306,329 in a minute in
+    the attack); with the filter, the first is one line and the rest are dropped."""
+    import errno
+    import logging
+
+    from poolab.web.connections import OutOfFilesOnce
+
+    logger = logging.getLogger("asyncio.test-out-of-files")
+    logger.addFilter(OutOfFilesOnce())
+    with caplog.at_level(logging.ERROR, logger=logger.name):
+        for _ in range(1000):
+            try:
+                raise OSError(errno.EMFILE, "Too many open files")
+            except OSError:
+                logger.exception("socket.accept() out of system resource")
+        logger.error("something else")
+    messages = [r.getMessage() for r in caplog.records]
+    assert 2 == len(messages), messages[:3]
+    assert "out of open files" in messages[0] and caplog.records[0].exc_info is None
+    assert "something else" == messages[1]
