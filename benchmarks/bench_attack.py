@@ -471,7 +471,7 @@ def run_web(folder: Path, store: Path, requests: int) -> tuple[int, int, list[st
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
-            preexec_fn=_usual_file_limit,  # noqa: PLW1509 (the child only sets its own limit)
+            preexec_fn=_usual_file_limit,  # the child only sets its own limit
         )
     failures = []
     done = 0
