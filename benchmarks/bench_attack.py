@@ -585,7 +585,7 @@ def main() -> None:
     for name, ok, bad, seconds in rows:
         print(f"| {name} | {ok} | {bad} | {seconds:.0f} |")
     for note in notes:
-        print(f"- failed: {note}")
+        print(f"- failed: {note[:300]}")
 
 
 if __name__ == "__main__":
