@@ -109,13 +109,24 @@ def report_error(exc: Exception) -> None:
     if not isinstance(exc, InputRejected):
         click.echo(_("Error: {message}").format(message=exc), err=True)
         return
+    from poolab.files.atomic import OutputFailed
     from poolab.files.problems import SHOWN, problems_path, write_problems
 
     click.echo(_("Error: {message}").format(message=exc.shown(SHOWN)), err=True)
     if len(exc.problems) > SHOWN:
-        path = write_problems(exc.problems, problems_path(exc.problems[0].source))
-        more = _("  ... {more} more; all {total} problems: {path}")
-        click.echo(more.format(more=len(exc.problems) - SHOWN, total=len(exc.problems), path=path), err=True)
+        more = len(exc.problems) - SHOWN
+        try:
+            path = write_problems(exc.problems, problems_path(exc.problems[0].source))
+        except OutputFailed as failed:  # a folder in its place, a full disk: say so, keep the refusal
+            click.echo(
+                _("  ... {more} more, not listed: the problems file failed: {reason}").format(more=more, reason=failed),
+                err=True,
+            )
+            return
+        click.echo(
+            _("  ... {more} more; all {total} problems: {path}").format(more=more, total=len(exc.problems), path=path),
+            err=True,
+        )
 
 
 def echo_json(obj: Any) -> None:

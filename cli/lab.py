@@ -381,7 +381,7 @@ def results_watch(
     + _(
         "q (or Ctrl-D) ends the session with a summary; empty lines are ignored (a "
         "scanner may send one). A wrong key, a Ct outside 0-50 or an unknown tube "
-        "records nothing and says why."
+        "records nothing and says why; the exit status is then 1."
     ),
 )
 @click.argument("name")
@@ -435,3 +435,5 @@ def results_enter(app: AppContext, name: str, amend: bool, reason: str | None) -
             recorded=session.recorded, corrected=session.corrected, refused=session.refused, name=session.info.name
         )
     )
+    if session.refused:  # a script keying from a file sees that something was not recorded
+        raise click.exceptions.Exit(1)

@@ -88,6 +88,7 @@ def report_scans(report: ScanReport, what: str, *, label: str) -> None:
     problems file when not every one was shown) and a summary of what was kept (``what``:
     "tubes" or "scans"); exit 1 if any scan was refused or the store failed part-way (what
     was committed stays)."""
+    from poolab.files.atomic import OutputFailed
     from poolab.files.problems import EXAMPLES, group_by_reason, problems_path, write_problems
 
     problems = report.problems
@@ -105,10 +106,13 @@ def report_scans(report: ScanReport, what: str, *, label: str) -> None:
         for p in g.examples:
             click.echo(_("refused: {problem}").format(problem=p), err=True)
     if any(g.count > EXAMPLES for g in groups):
-        path = write_problems(problems, problems_path(problems[0].source, label=label))
-        click.echo(
-            _("all {count} refused scans, line by line: {path}").format(count=len(problems), path=path), err=True
-        )
+        try:
+            path = write_problems(problems, problems_path(problems[0].source, label=label))
+            click.echo(
+                _("all {count} refused scans, line by line: {path}").format(count=len(problems), path=path), err=True
+            )
+        except OutputFailed as failed:  # a full disk: the summary and where to rescan still follow
+            click.echo(_("the refused scans could not all be listed: {reason}").format(reason=failed), err=True)
     summary = (
         _("{accepted} tubes accepted, {refused} refused")
         if what == "tubes"
@@ -119,18 +123,28 @@ def report_scans(report: ScanReport, what: str, *, label: str) -> None:
         click.echo(_("stopped (interrupted): every scan read so far is stored"), err=True)
     if report.fault is not None:
         click.echo(_("Error: {message}").format(message=report.fault), err=True)
-        unsaved = (
-            _(
-                "the {accepted} tubes above are stored; scans from line {line} on were not: scan them again "
-                "when the store is back"
+        if report.lost:
+            lost = (
+                _("none of these tubes is stored: scan every line again, from line {line} on, when the store is back")
+                if what == "tubes"
+                else _(
+                    "none of these scans is stored: scan every line again, from line {line} on, when the store is back"
+                )
             )
-            if what == "tubes"
-            else _(
-                "the {accepted} scans above are stored; scans from line {line} on were not: scan them again "
-                "when the store is back"
+            click.echo(lost.format(line=report.unsaved_from), err=True)
+        else:
+            unsaved = (
+                _(
+                    "the {accepted} tubes above are stored; scans from line {line} on were not: scan them again "
+                    "when the store is back"
+                )
+                if what == "tubes"
+                else _(
+                    "the {accepted} scans above are stored; scans from line {line} on were not: scan them again "
+                    "when the store is back"
+                )
             )
-        )
-        click.echo(unsaved.format(accepted=report.accepted, line=report.unsaved_from), err=True)
+            click.echo(unsaved.format(accepted=report.accepted, line=report.unsaved_from), err=True)
         sys.exit(1)
     if problems:
         sys.exit(1)

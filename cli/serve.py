@@ -71,16 +71,18 @@ def serve(
     from poolab.reports.timing import LateRule
     from poolab.web.serve import serve as run_server
 
-    def ready(url: str) -> None:
+    store = app.store()
+
+    def ready(url: str) -> None:  # the store as every command names it: no password
         click.echo(
             _("poolab command post at {url} (store {store}); Ctrl-C stops it").format(
-                url=f"{url}campaigns", store=app.db_url
+                url=f"{url}campaigns", store=store.shown
             )
         )
 
     try:
         run_server(
-            app.store(),
+            store,
             host=host,
             port=port,
             token=token,
