@@ -110,13 +110,14 @@ def test_status_reads_no_tube_one_by_one(store, small_roster_csv: Path, monkeypa
     """`poolab status` counts with the database (a city's status costs about a district's):
     reading the campaign's tubes into numpy is left to `--missing`, which lists barcodes."""
     import poolab.reports.status as status_module
+    import poolab.store.reports
 
     _district(store, small_roster_csv)
 
     def every_tube(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("campaign_status read every tube")
 
-    monkeypatch.setattr(status_module, "campaign_tubes", every_tube)
+    monkeypatch.setattr(poolab.store.reports, "campaign_tubes", every_tube)
     assert campaign_status(store, "day1", now=NOW).pools > 0
     with pytest.raises(AssertionError, match="read every tube"):
         status_module.missing_tubes(store, "day1")  # the one that still does, on purpose

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 import attrs
-import numpy as np
 
 from poolab.calls import CALL_CODE, CALLS, NO_CALL
 from poolab.reports.timing import LateRule, campaign_timing
@@ -16,11 +15,13 @@ from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.findings import count_confirmed_positives
 from poolab.store.progress import StepCount, scans_collection, step_counts
-from poolab.store.reports import KIND_POOL, TubeTable, campaign_tubes
 from poolab.store.tubesql import without_jit
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy and the per-tube reads only for --missing: `poolab status` imports neither
+    import numpy as np
+
     from poolab.reports.timing import CampaignTiming
+    from poolab.store.reports import TubeTable
 
 _INV = CALL_CODE["invalid"]
 
@@ -157,6 +158,10 @@ def _waiting(tubes: TubeTable) -> dict[str, np.ndarray]:
     pool tubes not yet collected (when the campaign scans collection at all), tubes
     collected or issued for a retest but not received (every pool tube not received, when
     collection is not scanned), and received tubes without a usable result."""
+    import numpy as np
+
+    from poolab.store.reports import KIND_POOL
+
     pool = tubes.kind == KIND_POOL
     scans_collection = bool(tubes.collected.any())
     not_received = ~tubes.received
@@ -173,6 +178,10 @@ def _waiting(tubes: TubeTable) -> dict[str, np.ndarray]:
 def missing_tubes(store: Store, campaign: str) -> dict[str, list[str]]:
     """Barcodes still awaited, in walk order, by what they wait for (the lists whose
     lengths ``campaign_status`` counts)."""
+    import numpy as np
+
+    from poolab.store.reports import campaign_tubes
+
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)
