@@ -42,8 +42,10 @@ coverage: $(STAMP)
 	NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q -n 2 --dist loadfile --cov=poolab --cov=poolab_cli --cov-append \
 		--cov-report=term:skip-covered $(KERNEL_TESTS)
 
+# The district set (about ten minutes on 2 cores), then its targets table; every script:
+# $(PY) benchmarks/run_all.py
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py --district
 
 # City scale (issue 13): 2 and 10 million residents on SQLite and PostgreSQL, through the
 # CLI (about 25 minutes on 2 cores; needs about 6 GB of disk and 8 GB of memory for the
