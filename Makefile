@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@$(PY) -m pip install --quiet -e '.[pg,test,plot,print,web]' >> $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
-	@echo "installed; now compiling the numeric kernels once (1 to 2.5 minutes), so later commands start at full speed"
-	@$(VENV)/bin/poolab compile
+	@echo "installed; compiling every numeric kernel in the background (log: $(VENV)/compile.log);"
+	@echo "a command that needs a kernel not yet compiled compiles that one itself"
+	@nohup $(VENV)/bin/poolab compile > $(VENV)/compile.log 2>&1 &
 	@touch $(STAMP)
 
 demo: $(STAMP)
