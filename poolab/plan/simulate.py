@@ -38,6 +38,7 @@ import numpy as np
 
 from poolab.errors import PoolabError
 from poolab.kernels import simulate as k
+from poolab.kernels import simulate_tree as kt
 from poolab.plan.designs import Design, design_for
 from poolab.plan.dilution import DilutionModel
 from poolab.plan.memory import check_fits
@@ -166,8 +167,14 @@ def simulate_design(
         rate = index_rate(prevalence, sizes, attack_rate)
     dil = dilution or DilutionModel()
     a = k.assay(design.staged, se_s, sp_s, dil.limit_ct if dilution is not None else None)
-    f = k.infection(design.n, rate, household_ptr, float(attack_rate), dil.ct_mean, dil.ct_sd)
-    tally = k.simulate_tally(design.staged, a, f, replicate_seeds(seed, replicates))
+    seeds = replicate_seeds(seed, replicates)
+    # independent infections on a tree design: walk only the pools that can be positive
+    tree = kt.tree_of(design.staged) if household_ptr.shape[0] == 1 else None
+    if tree is not None:
+        tally = kt.simulate_tree_tally(design.staged, tree, a, rate, seeds, dil.ct_mean, dil.ct_sd)
+    else:
+        f = k.infection(design.n, rate, household_ptr, float(attack_rate), dil.ct_mean, dil.ct_sd)
+        tally = k.simulate_tally(design.staged, a, f, seeds)
     return SimulationResult(design.name, design.n, replicates, prevalence, summarise(tally, design.n), tally)
 
 
