@@ -43,7 +43,7 @@ def twin_campaign(design: d.Design, a: ks.Assay, rate: float, seed: int, ct_mean
     rng = np.random.RandomState(seed)
     n = design.n
     pools = [list(s.pool_members[s.pool_ptr[p] : s.pool_ptr[p + 1]]) for p in range(s.pool_ptr.shape[0] - 1)]
-    stage_of = {p: st_ for st_ in range(s.stage_ptr.shape[0] - 1) for p in range(s.stage_ptr[st_], s.stage_ptr[st_ + 1])}
+    stage_of = {p: int(design.staged.stage_ptr.searchsorted(p, side="right")) - 1 for p in range(len(pools))}
     children: dict[int, list[int]] = {}
     for p in range(int(s.stage_ptr[1]), len(pools)):
         children.setdefault(int(s.pool_parent[p]), []).append(p)
@@ -106,9 +106,7 @@ stage_values = st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.0])
     dilution=st.booleans(),
     seed=st.integers(0, 2**31),
 )
-def test_kernel_matches_twin(
-    design: d.Design, rate: float, se: float, sp: float, dilution: bool, seed: int
-) -> None:
+def test_kernel_matches_twin(design: d.Design, rate: float, se: float, sp: float, dilution: bool, seed: int) -> None:
     """Replicate by replicate, the kernel's tally is the twin's on the same seeds."""
     s = design.staged
     ones = np.ones(design.nstages)

@@ -347,3 +347,50 @@ def pauses_gc(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+@contextmanager
+def indexes_built_after(conn: Connection, table: Table) -> Iterator[None]:
+    """On PostgreSQL, drop ``table``'s secondary indexes and unique constraints (not its
+    primary key) for the duration, and build each again at the end, in the same
+    transaction: a first load into an empty table then pays one sorted index build per
+    index instead of one B-tree insertion per row and index (about 3x the bare COPY on a
+    city roster). Dropping takes the table's ACCESS EXCLUSIVE lock until the transaction
+    ends: a caller racing others locks the table first (``lock_table``). Elsewhere a
+    no-op. An error rolls the drops back."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    name = conn.dialect.identifier_preparer.format_table(table)
+    oid = conn.exec_driver_sql("SELECT %(t)s::regclass::oid", {"t": name}).scalar_one()
+    constraints = conn.exec_driver_sql(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = %(oid)s AND contype = 'u' ORDER BY conname",
+        {"oid": oid},
+    ).all()
+    indexes = conn.exec_driver_sql(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i"
+        " WHERE indrelid = %(oid)s AND NOT indisprimary"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = %(oid)s)"
+        " ORDER BY 1",
+        {"oid": oid},
+    ).all()
+    quote = conn.dialect.identifier_preparer.quote
+    for constraint, _ in constraints:
+        conn.exec_driver_sql(f"ALTER TABLE {name} DROP CONSTRAINT {quote(constraint)}")
+    for index, _ in indexes:
+        conn.exec_driver_sql(f"DROP INDEX {index}")
+    yield
+    for _, definition in indexes:
+        conn.exec_driver_sql(definition)
+    for constraint, definition in constraints:
+        conn.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {quote(constraint)} {definition}")
+
+
+def lock_table(conn: Connection, table: Table) -> None:
+    """On PostgreSQL, lock ``table`` against other writers (readers go on) until the
+    transaction ends, before reading what decides how to write; SQLite's write
+    transaction already excludes other writers."""
+    if conn.dialect.name == "postgresql":
+        name = conn.dialect.identifier_preparer.format_table(table)
+        conn.exec_driver_sql(f"LOCK TABLE {name} IN SHARE ROW EXCLUSIVE MODE")
