@@ -12,7 +12,10 @@ Per replicate the cost follows the positives, not the people:
 * the first-stage pools holding an infected member get one draw each (Se, or 1 - Sp when
   diluted below the limit); the false positives among the other pools are drawn by
   geometric gaps over the pools at rate 1 - Sp;
-* only the children of positive pools are tested, stage after stage;
+* only the children of positive pools are tested, stage after stage; where they are
+  one-person tests (Dorfman's second stage, a hierarchical design's last), three
+  binomial draws say how many of the detectable, undetectable and clear members test
+  positive, instead of one draw per person;
 * calls come from the positive pools alone (a person whose leaf was never tested, or
   tested negative, is called negative).
 
@@ -42,6 +45,7 @@ class Tree(NamedTuple):
     child_ptr: np.ndarray  # int64[npools+1]
     child_pool: np.ndarray  # int64[npools - first-stage pools]
     pool_stage: np.ndarray  # int8[npools]
+    singles: np.ndarray  # bool[npools]: every child a one-person leaf test, all in one stage
 
 
 def tree_of(design: StagedDesign) -> Tree | None:
@@ -55,7 +59,7 @@ def tree_of(design: StagedDesign) -> Tree | None:
     empty = d.stage_ptr[1:] == d.stage_ptr[:-1]
     if np.any((d.stage_rule[1:] != TREE) & ~empty[1:]):
         return None
-    if not np.array_equal(d.member_ptr, np.arange(n + 1, dtype=np.int64)):
+    if not _counts_up(d.member_ptr):
         return None  # someone in no first-stage pool, or in several
     if n and int(d.leaf_of_member.min()) < 0:
         return None
@@ -71,7 +75,45 @@ def tree_of(design: StagedDesign) -> Tree | None:
         child_pool = np.arange(later.start, npools, dtype=np.int64)  # laid out parent by parent
     else:
         child_pool = later.start + np.argsort(parents, kind="stable").astype(np.int64)
-    return Tree(child_ptr, child_pool, pool_stage)
+    return Tree(child_ptr, child_pool, pool_stage, _singles(d, child_ptr, child_pool, pool_stage))
+
+
+def _singles(d: StagedDesign, child_ptr: np.ndarray, child_pool: np.ndarray, pool_stage: np.ndarray) -> np.ndarray:
+    """Per pool: it has children, each tests one person alone as that person's leaf, has
+    no children of its own, and all are in one stage (Dorfman's retests, a hierarchical
+    subpool's individuals): the walk draws how many of them are positive, not each."""
+    out = np.zeros(child_ptr.shape[0] - 1, dtype=np.bool_)
+    _mark_singles(d.pool_ptr, d.pool_members, d.leaf_of_member, child_ptr, child_pool, pool_stage, out)
+    return out
+
+
+@kernel
+def _mark_singles(pool_ptr, pool_members, leaf_of_member, child_ptr, child_pool, pool_stage, out):
+    """``_singles`` in one pass (a city's design is too big for numpy's temporaries)."""
+    for p in range(out.shape[0]):
+        lo = child_ptr[p]
+        hi = child_ptr[p + 1]
+        ok = hi > lo
+        for j in range(lo, hi):
+            c = child_pool[j]
+            if not ok:
+                break
+            ok = (
+                pool_ptr[c + 1] - pool_ptr[c] == 1
+                and leaf_of_member[pool_members[pool_ptr[c]]] == c
+                and child_ptr[c + 1] == child_ptr[c]
+                and pool_stage[c] == pool_stage[child_pool[lo]]
+            )
+        out[p] = ok
+
+
+@kernel
+def _counts_up(ptr):
+    """ptr is 0, 1, 2, ..., len - 1."""
+    for i in range(ptr.shape[0]):
+        if ptr[i] != i:
+            return False
+    return True
 
 
 @kernel
@@ -122,6 +164,47 @@ def _calls(d, p, status, tally):
 
 
 @kernel
+def _binomial(n, p):
+    """Binomial(n, p) without a draw when the answer is certain."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    return np.random.binomial(n, p)
+
+
+@kernel
+def _positive(d, t, a, p, status, conc, used, tally, pending, npend):
+    """Pool p tested positive: count its leaf members' calls, then either test its
+    one-person children at once by counts (``Tree.singles``: how many of the detectable,
+    undetectable and clear members test positive, three binomial draws) or queue its
+    children for their stages. Returns the queue and its length."""
+    _calls(d, p, status, tally)
+    lo = t.child_ptr[p]
+    hi = t.child_ptr[p + 1]
+    if not t.singles[p]:
+        for c in range(lo, hi):
+            pending = _push(pending, npend, t.child_pool[c])
+            npend += 1
+        return pending, npend
+    s = t.pool_stage[t.child_pool[lo]]
+    detectable = 0
+    hidden = 0
+    for c in range(lo, hi):
+        m = d.pool_members[d.pool_ptr[t.child_pool[c]]]
+        if status[m]:
+            if a.use_dilution and conc[m] < a.limit_conc:
+                hidden += 1
+            else:
+                detectable += 1
+    used[s] += hi - lo
+    found = _binomial(detectable, a.se[s]) + _binomial(hidden, 1.0 - a.sp[s])
+    tally[TP] += found
+    tally[FP] += _binomial(hi - lo - detectable - hidden, 1.0 - a.sp[s])
+    return pending, npend
+
+
+@kernel
 def _campaign(d, t, a, rate, ct_mean, ct_sd, status, conc, touched, tally):
     """One campaign; ``status``/``touched`` come in all False and are left so."""
     n = status.shape[0]
@@ -142,8 +225,9 @@ def _campaign(d, t, a, rate, ct_mean, ct_sd, status, conc, touched, tally):
     for k in range(ninf):
         i = infected[k]
         status[i] = True
-        if a.use_dilution:  # concentration 2**-Ct
-            conc[i] = np.exp(-_LN2 * (ct_mean + ct_sd * np.random.standard_normal()))
+        # concentration 2**-Ct, drawn with or without a limit (a limit no pool reaches
+        # then changes nothing, replicate by replicate)
+        conc[i] = np.exp(-_LN2 * (ct_mean + ct_sd * np.random.standard_normal()))
     # first stage: pools holding an infected member, then false positives among the rest
     hit = np.empty(64, dtype=np.int64)
     nhit = 0
@@ -175,22 +259,16 @@ def _campaign(d, t, a, rate, ct_mean, ct_sd, status, conc, touched, tally):
             r += _gap(log_q)
     for k in range(nhit):
         touched[hit[k]] = False
-    tests = nroots
-    rounds = 1 if nroots > 0 else 0
-    for k in range(npos):
-        _calls(d, frontier[k], status, tally)
+    nstages = d.stage_ptr.shape[0] - 1
+    used = np.zeros(nstages, dtype=np.int64)  # tests per stage
+    used[0] = nroots
     # later stages: the children of the positive pools only, each in its own stage (a
     # leftover pool's individual tests may skip a stage)
-    nstages = d.stage_ptr.shape[0] - 1
     pending = np.empty(64, dtype=np.int64)
     npend = 0
     for k in range(npos):
-        p = frontier[k]
-        for c in range(t.child_ptr[p], t.child_ptr[p + 1]):
-            pending = _push(pending, npend, t.child_pool[c])
-            npend += 1
+        pending, npend = _positive(d, t, a, frontier[k], status, conc, used, tally, pending, npend)
     for s in range(1, nstages):
-        used = 0
         nkept = 0
         for k in range(npend):
             child = pending[k]
@@ -198,17 +276,17 @@ def _campaign(d, t, a, rate, ct_mean, ct_sd, status, conc, touched, tally):
                 frontier = _push(frontier, nkept, child)  # a later stage's: kept in order
                 nkept += 1
                 continue
-            used += 1
+            used[s] += 1
             if _test(d, a, s, child, status, conc):
-                _calls(d, child, status, tally)
-                for c in range(t.child_ptr[child], t.child_ptr[child + 1]):
-                    frontier = _push(frontier, nkept, t.child_pool[c])
-                    nkept += 1
-        tests += used
-        if used > 0:
-            rounds += 1
+                frontier, nkept = _positive(d, t, a, child, status, conc, used, tally, frontier, nkept)
         frontier, pending = pending, frontier
         npend = nkept
+    tests = 0
+    rounds = 0
+    for s in range(nstages):
+        tests += used[s]
+        if used[s] > 0:
+            rounds += 1
     for k in range(ninf):
         status[infected[k]] = False
     tally[TESTS] = tests
@@ -226,7 +304,7 @@ def _simulate(d, t, a, rate, ct_mean, ct_sd, seeds, nthreads, out):
     reps = seeds.shape[0]
     for th in prange(nthreads):
         status = np.zeros(n, dtype=np.bool_)
-        conc = np.zeros(n if a.use_dilution else 1, dtype=np.float64)
+        conc = np.zeros(n, dtype=np.float64)
         touched = np.zeros(nroots, dtype=np.bool_)
         for r in range(th, reps, nthreads):
             np.random.seed(seeds[r])

@@ -38,6 +38,7 @@ import numpy as np
 
 from poolab.errors import PoolabError
 from poolab.kernels import simulate as k
+from poolab.kernels import simulate_counts as kc
 from poolab.kernels import simulate_tree as kt
 from poolab.plan.designs import Design, design_for
 from poolab.plan.dilution import DilutionModel
@@ -168,9 +169,13 @@ def simulate_design(
     dil = dilution or DilutionModel()
     a = k.assay(design.staged, se_s, sp_s, dil.limit_ct if dilution is not None else None)
     seeds = replicate_seeds(seed, replicates)
-    # independent infections on a tree design: walk only the pools that can be positive
+    # independent infections on a tree design: walk only the pools that can be positive,
+    # and count, not walk, where every positive pool's members are retested alone
     tree = kt.tree_of(design.staged) if household_ptr.shape[0] == 1 else None
-    if tree is not None:
+    counted = kc.counted_of(design.staged, tree) if tree is not None else None
+    if counted is not None:
+        tally = kc.simulate_counted_tally(counted, a, rate, seeds, dil.ct_mean, dil.ct_sd)
+    elif tree is not None:
         tally = kt.simulate_tree_tally(design.staged, tree, a, rate, seeds, dil.ct_mean, dil.ct_sd)
     else:
         f = k.infection(design.n, rate, household_ptr, float(attack_rate), dil.ct_mean, dil.ct_sd)
