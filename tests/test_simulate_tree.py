@@ -17,7 +17,7 @@ from poolab.kernels import simulate as ks
 from poolab.kernels import simulate_counts as kc
 from poolab.kernels import simulate_tree as kt
 from poolab.plan import designs as d
-from poolab.plan.simulate import household_sizes_for, index_rate, replicate_seeds, simulate
+from poolab.plan.simulate import counted_layout, household_sizes_for, index_rate, replicate_seeds, simulate
 from poolab.plan.spec import parse_spec
 
 _LN2 = 0.6931471805599453
@@ -378,3 +378,19 @@ def test_simulate_picks_the_walk_only_without_households() -> None:
     np.cumsum(sizes, out=ptr[1:])
     f = ks.infection(n, index_rate(0.01, sizes, 0.3), ptr, 0.3, 27.2, 7.6)
     assert np.array_equal(clustered.tally, ks.simulate_tally(design.staged, a, f, replicate_seeds(4, 30)))
+
+
+@given(n=st.integers(1, 400), k=st.integers(1, 12))
+def test_counted_layout_is_the_laid_out_designs(n: int, k: int) -> None:
+    """``simulate`` counts Dorfman and individual testing without laying them out: its
+    runs of pool sizes are those ``counted_of`` finds in ``design_for``'s layout."""
+    spec = parse_spec(f"dorfman:{k}" if k >= 2 else "individual")
+    laid_out = d.design_for(spec, n)
+    tree = kt.tree_of(laid_out.staged)
+    assert tree is not None
+    expected = kc.counted_of(laid_out.staged, tree)
+    assert expected is not None
+    got = counted_layout(spec, n)
+    assert (got.npeople, got.nstages) == (expected.npeople, expected.nstages)
+    for field in ("run_start", "run_size", "retest_stage"):
+        assert getattr(got, field).tolist() == getattr(expected, field).tolist(), field
