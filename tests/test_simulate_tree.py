@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -56,7 +57,8 @@ def twin_campaign(design: d.Design, a: ks.Assay, rate: float, seed: int, ct_mean
             return list(range(count))
         if rate_ <= 0.0:
             return []
-        hits, i = [], -1
+        hits: list[int] = []
+        i = -1
         while True:
             i += 1 + math.floor(math.log1p(-rng.random_sample()) / math.log1p(-rate_))
             if i >= count:
@@ -276,7 +278,7 @@ def _counted(design: d.Design, a: ks.Assay, rate: float, seed: int, replicates: 
     return kc.simulate_counted_tally(counted, a, rate, replicate_seeds(seed, replicates), 27.2, 7.6)
 
 
-def _fast_paths(design: d.Design) -> list:  # type: ignore[type-arg]
+def _fast_paths(design: d.Design) -> list[Callable[[d.Design, ks.Assay, float, int, int], np.ndarray]]:
     """The walk, and the counts where the design allows them."""
     tree = kt.tree_of(design.staged)
     assert tree is not None
