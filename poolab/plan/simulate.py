@@ -26,6 +26,14 @@ for the ratios); and, apart, the mean over campaigns of each campaign's own rati
 
 The layout is ``designs.design_for``'s at the same prevalence and Se/Sp, so an array's
 leftovers are tested as ``plan opchar --residents`` assumes.
+
+Three kernels run the same model (the tally has the same distribution; the numbers are
+drawn in another order): without household clustering, Dorfman and individual testing are
+counted per pool from their runs of pool sizes, never laid out
+(``kernels.simulate_counts``: a city of ten million in seconds); other tree designs
+(hierarchical) walk only the pools that can test positive (``kernels.simulate_tree``);
+arrays, non-adaptive designs and household clustering draw every person
+(``kernels.simulate``).
 """
 
 from __future__ import annotations
