@@ -158,18 +158,19 @@ def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str | None:
     when a column holds another type (dates, floats: ``write_row`` converts those)."""
     out: list[Sequence[str]] = []
     for column in zip(*rows, strict=True) if rows else [()] * width:
-        if all(type(v) is str for v in column):
+        kinds = set(map(type, column))  # the exact types (a bool is not an int here), at C speed
+        if kinds == {str}:
             text: Sequence[str] = column
             joined = "".join(column)
             if any(c in joined for c in _COPY_SPECIAL):
                 text = [v.translate(_COPY_ESCAPES) for v in column]
-        elif all(type(v) is int for v in column):
+        elif kinds == {int}:
             text = list(map(str, column))
-        elif all(type(v) is bool for v in column):
+        elif kinds == {bool}:
             text = ["t" if v else "f" for v in column]
-        elif all(v is None for v in column):
+        elif kinds == {type(None)}:
             text = ["\\N"] * len(column)
-        elif all(v is None or type(v) is int for v in column):
+        elif kinds == {int, type(None)}:
             text = ["\\N" if v is None else str(v) for v in column]
         else:
             return None
