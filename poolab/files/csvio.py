@@ -215,8 +215,11 @@ def check_header(
     if missing and not known & set(header):
         # not one column we know: a data line where the header belongs (a roster's first
         # resident), not misspelt names; echoed masked, never listed as columns
-        parts.append("the first line holds none of the expected columns: is the header line missing?")
-        shown = mask_row(header, [*required, *optional] if looks_like_a_roster(required) else ())
+        parts.append(
+            "the first line names none of the expected columns (the header line is missing, "
+            "or its columns have other names)"
+        )
+        shown = mask_row(header, [*required, *optional], personal=looks_like_a_roster(required))
     elif missing:
         parts.append("missing column(s) " + ", ".join(missing))
         unknown = [c for c in header if c not in known]
