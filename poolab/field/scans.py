@@ -23,6 +23,7 @@ from typing import BinaryIO, NamedTuple
 import attrs
 
 from poolab.errors import Problem, StoreFault, StoreLost
+from poolab.files.whole import read_whole
 
 IDLE_SECONDS = 0.25
 """Quiet input for this long counts as a pause: pending scans are committed."""
@@ -181,9 +182,7 @@ def scan_lines(path: str | os.PathLike[str], *, stdin: BinaryIO | None = None) -
     """The lines of a scan file, or of standard input for '-' (as they arrive, with a
     ``None`` whenever the input pauses)."""
     if os.fspath(path) != "-":
-        with open(path, "rb") as f:
-            data = f.read()
-        yield from _lines_of_bytes(data)
+        yield from _lines_of_bytes(read_whole(path))
         return
     stream = stdin if stdin is not None else sys.stdin.buffer
     try:

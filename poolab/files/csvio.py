@@ -11,6 +11,7 @@ import io
 import itertools
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
@@ -24,6 +25,10 @@ csv.field_size_limit(16 * 1024 * 1024)  # long cells are refused by MAX_CELL, wi
 
 ACCEPTED_ENCODINGS = "UTF-8 (with or without BOM) or GB18030"
 PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
+MAX_COLUMNS = 1000
+"""Columns a header may have: a roster has nine, an instrument's export a few dozen; more
+than this is not a file poolab reads (and the checks of a 200,000-column header would
+take minutes)."""
 _GB18030_BOM = "\ufeff"  # GB18030 encodes U+FEFF as 84 31 95 33; the codec keeps it
 
 
@@ -207,8 +212,20 @@ def check_header(
 ) -> list[Problem]:
     # Columns we do not know (a committee's 性别 or 备注, an instrument's well) are
     # ignored, not refused: `ignored_columns` lets the caller say so.
-    missing = [c for c in required if c not in header]
-    repeated = sorted({c for c in header if c and header.count(c) > 1})
+    if len(header) > MAX_COLUMNS:
+        shown = ",".join(header[:3]) + ",..."
+        return [
+            Problem(
+                source,
+                line,
+                shown,
+                f"the header has {len(header):,} columns; at most {MAX_COLUMNS:,} (is this the right file?)",
+            )
+        ]
+    present = set(header)
+    missing = [c for c in required if c not in present]
+    counts = Counter(header)  # one pass: list.count per column was quadratic
+    repeated = sorted(c for c, n in counts.items() if c and n > 1)
     parts = []
     known = set(required) | set(optional)
     shown = ",".join(header)
