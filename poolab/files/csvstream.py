@@ -39,6 +39,7 @@ from poolab.files.csvio import (
     parse_simple,
 )
 from poolab.files.whole import MAX_WHOLE_FILE
+from poolab.masking import looks_like_a_roster
 
 BLOCK_BYTES = 4 << 20
 """Bytes read at a time (about 50,000 roster lines). A file of one block or less is
@@ -295,6 +296,7 @@ class CsvStream:
         self._blocks = _whole_records(iter(self.text), self.source)
         self.problems: list[Problem] = []
         self._first: CsvChunk | None = None
+        self._personal = looks_like_a_roster(required)  # a roster's lines are echoed masked
         try:
             self._read_header(required, optional)
         except BaseException:
@@ -316,7 +318,7 @@ class CsvStream:
                 header_line = 1
             else:
                 header, rows, lines, header_line = parse_careful(
-                    block.text, self.source, problems, line_offset=block.first_line - 1
+                    block.text, self.source, problems, line_offset=block.first_line - 1, personal=self._personal
                 )
                 header_line += block.first_line - 1 if header_line else 0
                 columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in header]
@@ -345,7 +347,9 @@ class CsvStream:
             return
         for block in self._blocks:
             problems: list[Problem] = []
-            columns, lines = parse_csv_block(block.text, self.source, width, block.first_line, problems)
+            columns, lines = parse_csv_block(
+                block.text, self.source, width, block.first_line, problems, self.header, self._personal
+            )
             problems += _long_cells(block.text, self.header, columns, lines, self.source)
             del block
             yield CsvChunk(tuple(columns), lines, problems)

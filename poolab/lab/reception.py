@@ -78,6 +78,7 @@ def receive(
         fault=outcome.fault,
         unsaved_from=outcome.unsaved_from,
         interrupted=outcome.interrupted,
+        lost=outcome.lost,
     )
 
 

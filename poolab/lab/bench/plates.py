@@ -126,7 +126,7 @@ def new_plates(store: Store, campaign: str, output: Output, *, size: int = 96, o
         return rows, codes, len(waiting), sum(1 for w in waiting if w[2] > 1)
 
     rows, codes, n, reruns = store.write(work)
-    write_csv(output, PLATE_MAP_COLUMNS, rows)
+    write_csv(output, PLATE_MAP_COLUMNS, rows, private=False)  # tubes and wells: no one named
     return PlateSummary(path=output_name(output), plates=tuple(codes), samples=n, reruns=reruns)
 
 
@@ -140,7 +140,7 @@ def write_plate_maps(store: Store, campaign: str, output: Output, *, plate: str 
         rows = [r for r in rows if r[0] == code]
         if not rows:
             raise PoolabError(f"campaign {info.name!r} has no plate {code}")
-    return write_csv(output, PLATE_MAP_COLUMNS, rows)
+    return write_csv(output, PLATE_MAP_COLUMNS, rows, private=False)
 
 
 def _ours(code: str) -> bool:
