@@ -28,7 +28,7 @@ def _grouping(by: str, count: int) -> str:
 def _where(g: GroupEstimate) -> str:
     if g.building is None:
         return g.compound
-    return _("{compound} / building {building}").format(compound=g.compound, building=g.building)
+    return _("{place} / building {building}").format(place=g.compound, building=g.building)
 
 
 def estimate_lines(result: CampaignEstimate, *, written: str | None = None) -> list[str]:

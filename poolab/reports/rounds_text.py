@@ -11,8 +11,8 @@ from poolab.reports.rounds import RoundFigures, RoundsReport, percent_text
 def _interval(r: RoundFigures) -> str:
     if r.ci95 is None:
         return "-"
-    return _("{prevalence} ({low} to {high})").format(
-        prevalence=percent_text(r.prevalence), low=percent_text(r.ci95[0]), high=percent_text(r.ci95[1])
+    return _("{value} ({low} to {high})").format(
+        value=percent_text(r.prevalence), low=percent_text(r.ci95[0]), high=percent_text(r.ci95[1])
     )
 
 
