@@ -34,4 +34,3 @@ def late_options(fn: F) -> F:
         metavar="HOURS",
         help="A collected tube not received at the lab after this many hours is late.",
     )(fn)
-

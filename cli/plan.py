@@ -148,6 +148,7 @@ def optimize_cmd(
     if warning is not None:
         click.echo(warning, err=True)
 
+
 plan.add_command(layout_cmd)
 plan.add_command(decode_cmd)
 plan.add_command(curve_cmd)

@@ -81,4 +81,3 @@ def leftovers_option(fn: F) -> F:
 def json_option(fn: F) -> F:
     """``--json``: one JSON object instead of a table."""
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")(fn)
-

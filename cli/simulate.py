@@ -10,6 +10,7 @@ import click
 from .common import echo_json
 from .plan_options import dilution_options, leftovers_option
 
+
 @click.command()
 @click.option(
     "--design",

@@ -237,7 +237,9 @@ def simulate_start(replicates: int, residents: int, design: str, threads: int) -
 def simulate_lines(result: SimulationResult, *, prevalence: float, seed: int) -> list[str]:
     """``simulate``: what was run, and each figure with its 99% interval."""
     out = [
-        _("design {design}, {residents} residents, prevalence {prevalence}, {replicates} replicates, seed {seed}").format(
+        _(
+            "design {design}, {residents} residents, prevalence {prevalence}, {replicates} replicates, seed {seed}"
+        ).format(
             design=result.design,
             residents=result.residents,
             prevalence=prevalence,
@@ -281,7 +283,9 @@ def decode_lines(output: str, results: str, design: Design, report: DecodeReport
     """``plan decode``: the file written and its calls, and the pools to test next."""
     c = report.counts()
     out = [
-        _("wrote {path}: {decoder} decoding of {design}: {positive} positive, {negative} negative, {pending} pending").format(
+        _(
+            "wrote {path}: {decoder} decoding of {design}: {positive} positive, {negative} negative, {pending} pending"
+        ).format(
             path=output,
             decoder=report.decoder,
             design=design.name,

@@ -58,7 +58,12 @@ def estimate_lines(result: CampaignEstimate, *, written: str | None = None) -> l
         out.append(
             "  "
             + " ".join(
-                [right(_("pools"), 6), right(_("pos"), 4), right(_("prevalence"), 11) + " ", left(_("95% interval"), 24)]
+                [
+                    right(_("pools"), 6),
+                    right(_("pos"), 4),
+                    right(_("prevalence"), 11) + " ",
+                    left(_("95% interval"), 24),
+                ]
             )
             + " "
             + _("compound")

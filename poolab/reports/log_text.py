@@ -35,5 +35,7 @@ def log_lines(entries: Sequence[LogEntry], subject: str) -> list[str]:
     out = []
     for e in entries:
         details = "  ".join(f"{k}={v}" for k, v in e.details)
-        out.append(f"{e.at:%Y-%m-%d %H:%M:%S}  {left(e.operator, 12)}  {left(action_word(e.action), 16)}  {details}".rstrip())
+        out.append(
+            f"{e.at:%Y-%m-%d %H:%M:%S}  {left(e.operator, 12)}  {left(action_word(e.action), 16)}  {details}".rstrip()
+        )
     return out

@@ -49,8 +49,8 @@ def rounds_lines(report: RoundsReport) -> list[str]:
     out.append(_("alone: close contacts each in a tube of their own; out: close contacts left out"))
     n = report.rounds_without_new_positive
     out.append(
-        ngettext("{count} round in a row without a new positive", "{count} rounds in a row without a new positive", n).format(
-            count=n
-        )
+        ngettext(
+            "{count} round in a row without a new positive", "{count} rounds in a row without a new positive", n
+        ).format(count=n)
     )
     return out

@@ -94,9 +94,9 @@ def timing_lines(timing: CampaignTiming) -> list[str]:
                 "{not_received} collected, not received after {receipt_hours}; "
                 "{without_result} received, no result after {result_hours}"
             ).format(
-            not_received=late["not_received"].count,
-            receipt_hours=hours_text(timing.rule.receipt_hours),
-            without_result=late["without_result"].count,
+                not_received=late["not_received"].count,
+                receipt_hours=hours_text(timing.rule.receipt_hours),
+                without_result=late["without_result"].count,
                 result_hours=hours_text(timing.rule.result_hours),
             ),
         )
