@@ -75,7 +75,7 @@ def opchar_lines(
     return [
         head.format(prevalence=f"{prevalence:g}", se=se, sp=sp, where=where),
         *opchar_table([result]),
-        _("{saving}% fewer tests than testing everyone individually.").format(saving=f"{saving:.1f}"),
+        _("{saving} fewer tests than testing everyone individually.").format(saving=f"{saving:.1f}%"),
     ]
 
 
@@ -119,8 +119,8 @@ def optimize_warning(found: Optimum) -> str | None:
     """A warning when the best design finds too few of the positives."""
     if found.best.pse >= LOW_PSE:
         return None
-    return _("warning: {design} finds {share}% of positives (PSe below {low}); --min-pse sets a floor").format(
-        design=found.best.design, share=f"{100 * found.best.pse:.1f}", low=f"{LOW_PSE:g}"
+    return _("warning: {design} finds {share} of positives (PSe below {low}); --min-pse sets a floor").format(
+        design=found.best.design, share=f"{100 * found.best.pse:.1f}%", low=f"{LOW_PSE:g}"
     )
 
 
@@ -128,12 +128,13 @@ def curve_line(path: Path | str, est: CampaignEstimate | None) -> str:
     """``plan curve``: the file written, and the campaign's estimate marked on it."""
     if est is None:
         return _("wrote {path}").format(path=path)
-    return _("wrote {path}: {campaign} at {prevalence}% (95% interval {low}% to {high}%) marked").format(
+    return _("wrote {path}: {campaign} at {prevalence} ({level} interval {low} to {high}) marked").format(
         path=path,
         campaign=est.campaign,
-        prevalence=f"{100 * est.prevalence:.3g}",
-        low=f"{100 * est.ci95[0]:.3g}",
-        high=f"{100 * est.ci95[1]:.3g}",
+        prevalence=f"{100 * est.prevalence:.3g}%",
+        level="95%",
+        low=f"{100 * est.ci95[0]:.3g}%",
+        high=f"{100 * est.ci95[1]:.3g}%",
     )
 
 
@@ -142,13 +143,14 @@ def advise_lines(result: Advice) -> list[str]:
     est = result.estimate
     out = [
         _(
-            "campaign {campaign}: prevalence {prevalence}% (95% interval {low}% to {high}%), "
+            "campaign {campaign}: prevalence {prevalence} ({level} interval {low} to {high}), "
             "{positive} of {pools} pools positive"
         ).format(
             campaign=est.campaign,
-            prevalence=f"{100 * est.prevalence:.4g}",
-            low=f"{100 * est.ci95[0]:.4g}",
-            high=f"{100 * est.ci95[1]:.4g}",
+            prevalence=f"{100 * est.prevalence:.4g}%",
+            level="95%",
+            low=f"{100 * est.ci95[0]:.4g}%",
+            high=f"{100 * est.ci95[1]:.4g}%",
             positive=est.positive_pools,
             pools=est.pools,
         )
@@ -246,7 +248,7 @@ def simulate_lines(result: SimulationResult, *, prevalence: float, seed: int) ->
             replicates=result.replicates,
             seed=seed,
         ),
-        " ".join([left(_("figure"), 28), right(_("value"), 12), "  " + _("99% interval")]),
+        " ".join([left(_("figure"), 28), right(_("value"), 12), "  " + _("{level} interval").format(level="99%")]),
     ]
     for key in SIMULATED:
         mean = result.means[key]

@@ -36,8 +36,12 @@ def estimate_lines(result: CampaignEstimate, *, written: str | None = None) -> l
     went to, when ``-o`` named one)."""
     lo, hi = result.ci95
     out = [
-        _("campaign {campaign}: prevalence {prevalence} (95% interval {low} to {high})").format(
-            campaign=result.campaign, prevalence=percent(result.prevalence), low=percent(lo), high=percent(hi)
+        _("campaign {campaign}: prevalence {prevalence} ({level} interval {low} to {high})").format(
+            campaign=result.campaign,
+            prevalence=percent(result.prevalence),
+            level="95%",  # a number, outside the message: "95% i" would read as a %-format to the catalogue
+            low=percent(lo),
+            high=percent(hi),
         ),
         _(
             "  from {pools} pools ({positive} positive) holding {people} people, and {individual} "
@@ -62,7 +66,7 @@ def estimate_lines(result: CampaignEstimate, *, written: str | None = None) -> l
                     right(_("pools"), 6),
                     right(_("pos"), 4),
                     right(_("prevalence"), 11) + " ",
-                    left(_("95% interval"), 24),
+                    left(_("{level} interval").format(level="95%"), 24),
                 ]
             )
             + " "

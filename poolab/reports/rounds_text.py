@@ -30,7 +30,7 @@ def rounds_lines(report: RoundsReport) -> list[str]:
             right(_("new pos."), 8),
         ]
     )
-    out = [heading + "  " + left(_("prevalence (95% interval)"), 32)]
+    out = [heading + "  " + left(_("prevalence ({level} interval)").format(level="95%"), 32)]
     for r in report.rounds:
         state = "" if r.complete else "  " + _("results incomplete")
         figures = " ".join(
