@@ -11,6 +11,7 @@ import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,7 @@ def _accept(driver, language: str) -> None:
     driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Accept-Language": language}})
 
 
-def _page(driver) -> dict[str, object]:
+def _page(driver) -> dict[str, Any]:
     """What a person reads on the page: <html lang>, the title, the headings, and the text
     of the page without the data (the campaign's name, barcodes, names, places, times,
     figures) and the command lines (<code>)."""
@@ -79,12 +80,12 @@ def _english_words(text: str) -> list[str]:
     return WORD.findall(text)
 
 
-def _assert_chinese(page: dict[str, object]) -> None:
+def _assert_chinese(page: dict[str, Any]) -> None:
     assert "zh-CN" == page["lang"]
-    assert "指挥部" in str(page["title"])
+    assert "指挥部" in page["title"]
     assert HEADINGS["zh"] == page["headings"]
-    assert [] == _english_words(str(page["text"]))  # no English sentence, heading, label or button
-    assert page["bars"] and all("已出结果" in str(label) for label in page["bars"])  # type: ignore[union-attr]
+    assert [] == _english_words(page["text"])  # no English sentence, heading, label or button
+    assert page["bars"] and all("已出结果" in str(label) for label in page["bars"])
 
 
 @pytest.mark.store
@@ -100,7 +101,7 @@ def test_page_follows_a_chinese_browser(served: Server, browser) -> None:  # noq
         assert "下载 CSV 文件" == browser.find_element("css selector", "a.download").text
         assert "应用" == browser.find_element("css selector", ".late-form button").text
         # the language came from the browser: links need not carry it
-        assert [] == [href for href in page["links"] if "lang=" in href]  # type: ignore[union-attr]
+        assert [] == [href for href in page["links"] if "lang=" in href]
     finally:
         _accept(browser, "en-US,en;q=0.9")
 
@@ -115,7 +116,7 @@ def test_lang_zh_overrides_an_english_browser_and_links_keep_it(served: Server, 
     page = _page(browser)
     _assert_chinese(page)
     links = page["links"]
-    assert links and all("lang=zh" in href for href in links)  # type: ignore[union-attr]
+    assert links and all("lang=zh" in href for href in links)
     assert ["zh"] == page["lang_inputs"]
     browser.find_element("css selector", "a.sort").click()  # sort the pools by tube: still Chinese
     _assert_chinese(_page(browser))
@@ -138,7 +139,7 @@ def test_lang_en_overrides_a_chinese_browser(served: Server, browser) -> None:  
         assert HEADINGS["en"] == page["headings"]
         assert not CJK.search(str(page["text"]))  # data aside, nothing Chinese
         assert "Download them as CSV" == browser.find_element("css selector", "a.download").text
-        assert all(re.fullmatch(r"\S+ resulted: \S+ of \S+ pool tubes", str(b)) for b in page["bars"])  # type: ignore[union-attr]
+        assert all(re.fullmatch(r"\S+ resulted: \S+ of \S+ pool tubes", str(b)) for b in page["bars"])
     finally:
         _accept(browser, "en-US,en;q=0.9")
 
