@@ -133,3 +133,24 @@ def test_columns_count_wide_characters_twice() -> None:
     assert (4, 5, 1) == (width("轮次"), width("a轮次"), width("e\u0301"))
     assert ("轮次  |", "  轮次|") == (left("轮次", 6) + "|", right("轮次", 6) + "|")
     assert "混采管" == left("混采管", 2)
+
+
+def test_refusals_are_chinese_and_still_name_the_value(day: str, tmp_path: Path) -> None:
+    """A refusal under POOLAB_LANG=zh is one Chinese line that still names what was wrong:
+    the design typed, the value, the pools whose results contradict the assay."""
+    db = f"sqlite:///{tmp_path / 'unused.db'}"
+    for args, named in (
+        (("plan", "opchar", "-d", "dorfman:1", "-p", "0.01"), "'dorfman:1'"),
+        (("plan", "opchar", "-d", "dorfman:10", "-p", "1.5"), "1.5"),
+        (("plan", "opchar", "-d", "hier:5-10", "-p", "0.01"), "'hier:5-10'"),
+    ):
+        zh = poolab(db, *args, lang=ZH)
+        assert 0 != zh.returncode
+        lines = zh.stderr.strip().splitlines()
+        assert 1 == len(lines) and named in lines[0] and CJK.search(lines[0]), zh.stderr
+        assert "Traceback" not in zh.stderr
+    zh = poolab(day, "estimate", "day1", lang=ZH)  # Se = Sp = 1 cannot explain an inconclusive pool cleared alone
+    assert 0 != zh.returncode and "感染率" in zh.stderr and "--se" in zh.stderr
+    assert re.search(r"混采管 [A-Z]\d{9}[0-9A-Z] 为可疑", zh.stderr), zh.stderr
+    en = poolab(day, "estimate", "day1", lang=EN)
+    assert "no prevalence explains these results" in en.stderr and not CJK.search(en.stderr)
