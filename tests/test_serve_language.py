@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_serve import Server, _district, browser, get  # noqa: F401 (browser: a fixture)
+from tests.test_serve import Server, _district, _screenshot, browser  # noqa: F401 (browser: a fixture)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 WORD = re.compile(r"[A-Za-z]{2,}")
@@ -69,6 +69,7 @@ def _page(driver) -> dict[str, Any]:
           bars: Array.from(document.querySelectorAll('svg.bar')).map(e => e.getAttribute('aria-label')),
           links: Array.from(document.querySelectorAll('a.sort, a.brand')).map(e => e.getAttribute('href')),
           lang_inputs: Array.from(document.querySelectorAll('form input[name=lang]')).map(e => e.value),
+          form: document.querySelector('.late-form').innerText,
         };
         """
     )
@@ -85,6 +86,7 @@ def _assert_chinese(page: dict[str, Any]) -> None:
     assert "指挥部" in page["title"]
     assert HEADINGS["zh"] == page["headings"]
     assert [] == _english_words(page["text"])  # no English sentence, heading, label or button
+    assert not re.search(r"[A-Za-z]", page["form"])  # the hours' unit too
     assert page["bars"] and all("已出结果" in str(label) for label in page["bars"])
 
 
@@ -100,6 +102,8 @@ def test_page_follows_a_chinese_browser(served: Server, browser) -> None:  # noq
         _assert_chinese(page)
         assert "下载 CSV 文件" == browser.find_element("css selector", "a.download").text
         assert "应用" == browser.find_element("css selector", ".late-form button").text
+        shots = [_screenshot(browser, f"campaign-zh-{w}px.png", w) for w in (1400, 390)]  # for a person to look at
+        assert all(p.stat().st_size > 10_000 for p in shots)
         # the language came from the browser: links need not carry it
         assert [] == [href for href in page["links"] if "lang=" in href]
     finally:
