@@ -133,6 +133,33 @@ def test_lang_zh_overrides_an_english_browser_and_links_keep_it(served: Server, 
 
 @pytest.mark.store
 @pytest.mark.slow
+def test_the_run_of_days_reads_in_chinese(store_url: str, small_roster_csv: Path, browser) -> None:  # noqa: F811
+    """A round that follows another shows the run of days: in Chinese too, its link back to
+    the day before keeping lang=zh."""
+    from poolab.field.campaigns import create_campaign
+    from poolab.store.engine import open_store
+
+    _district(store_url, small_roster_csv)
+    store = open_store(store_url)
+    try:
+        create_campaign(store, "day2", operator="t", after="day1")
+    finally:
+        store.dispose()
+    server = Server(store_url, "--refresh", "3600")
+    try:
+        _accept(browser, "en-US,en;q=0.9")
+        browser.get(server.url + "campaigns/day2?lang=zh")
+        page = _page(browser)
+        assert "逐日轮次" == page["headings"][0] and HEADINGS["zh"] == page["headings"][1:]
+        assert [] == _english_words(page["text"])
+        back = browser.find_element("css selector", "[data-list=rounds] th a")
+        assert ("day1", True) == (back.text, "lang=zh" in back.get_attribute("href"))
+    finally:
+        server.stop()
+
+
+@pytest.mark.store
+@pytest.mark.slow
 def test_lang_en_overrides_a_chinese_browser(served: Server, browser) -> None:  # noqa: F811
     """?lang=en: the page as before, in English, though the browser prefers Chinese."""
     _accept(browser, "zh-CN,zh;q=0.9")
