@@ -70,7 +70,7 @@ def _pse_by_size(
         sizes = np.arange(spec.sizes[1] + 1, max(top, spec.sizes[1] + 1) + 1)
         k2: np.ndarray | None = np.full(sizes.shape, spec.sizes[1])
     elif fam == "std":  # Q runs over the primes from K, pools of Q^G up to the top
-        _, k, g = spec.sizes
+        _q, k, g = spec.sizes
         sizes = np.asarray([q for q in range(max(k, 2), max(top, spec.sizes[0]) + 1) if is_prime(q)])
         pse = np.asarray([full_block(int(q), k, g, p, ses, sps, dilution)[1] for q in sizes.tolist()])
         return sizes, pse
