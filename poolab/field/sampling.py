@@ -10,11 +10,12 @@ import attrs
 from sqlalchemy import Connection
 
 from poolab.barcodes import barcode_problem, normalise_scan
-from poolab.errors import PoolabError, Problem, StoreFault
+from poolab.errors import PoolabError, Problem, StoreFault, StoreLost
 from poolab.field.scans import Scan, ScanReport, StreamItem, run_stream
 from poolab.files.csvio import ExportSummary, Output, output_name, write_csv
 from poolab.files.meter import Progress, no_progress
-from poolab.masking import mask_name
+from poolab.masking import looks_like_mobile, mask_name, redact
+from poolab.roster.idnumber import looks_like_id_number
 from poolab.store.binding import Binding, bind_members, bindings_of, open_field_tube, tube_owner
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
@@ -130,6 +131,8 @@ def collect(
         session.close_tube()
         try:
             session.flush()
+        except StoreLost as fault:  # everything of this run went with the old store
+            outcome = outcome._replace(fault=str(fault), unsaved_from=1, lost=True)
         except StoreFault as fault:
             outcome = outcome._replace(fault=str(fault), unsaved_from=session.open_line or None)
     problems = sorted(session.problems, key=lambda p: p.line)
@@ -140,6 +143,7 @@ def collect(
         fault=outcome.fault,
         unsaved_from=outcome.unsaved_from,
         interrupted=outcome.interrupted,
+        lost=outcome.lost,
     )
 
 
@@ -205,6 +209,19 @@ class _CollectSession:
             self._resident_scan(scan.line, code, pk)
 
     def _tube_scan(self, number: int, code: str) -> None:
+        if looks_like_id_number(code):
+            # a card read where a tube was meant (or a resident missing from the roster):
+            # never a tube, or the manifest would carry the number as a pool tube
+            self._refuse(
+                number,
+                code,
+                "an ID number that is not on the roster, not a tube barcode; scan the tube, "
+                "or check the resident is on the roster",
+            )
+            return
+        if looks_like_mobile(code):
+            self._refuse(number, code, "a mobile phone number, not a tube barcode; scan the tube")
+            return
         problem = barcode_problem(code, pre_printed=self.info.field_binding)
         if problem is not None:
             self._refuse(number, code, f"{problem}; neither a tube nor a resident of the roster")
@@ -266,7 +283,7 @@ class _CollectSession:
             return
         tube.closed = True
         if not tube.members:
-            self.notes.append(f"tube {tube.code} (line {tube.line}) closed empty; not recorded")
+            self.notes.append(f"tube {redact(tube.code)} (line {tube.line}) closed empty; not recorded")
             if tube in self.dirty:
                 self.dirty.remove(tube)
         elif tube not in self.dirty:
@@ -365,7 +382,7 @@ class _CollectSession:
         if tube.tube_id is None:
             if tube.closed and fresh:
                 self.notes.append(
-                    f"tube {tube.code} (line {tube.line}) not recorded: all its residents were bound elsewhere"
+                    f"tube {redact(tube.code)} (line {tube.line}) not recorded: all its residents were bound elsewhere"
                 )
             return
         for pk in result.won:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection
 
-from poolab.barcodes import barcode_problems
+from poolab.barcodes import barcode_problems, normalise_scan
 from poolab.errors import Problem
 from poolab.field.scans import Scan, ScanReport, StreamItem, run_stream
 from poolab.store.bulk import pauses_gc
@@ -40,7 +40,7 @@ def receive(
     stream = stream_id()
 
     def take(scan: Scan) -> None:
-        code = scan.text.strip().upper()  # normalise_scan, inlined: a file's worth
+        code = normalise_scan(scan.text)
         if code in first_line:
             problems.append(Problem(source, scan.line, code, f"tube scanned twice (first at line {first_line[code]})"))
         else:
@@ -78,6 +78,7 @@ def receive(
         fault=outcome.fault,
         unsaved_from=outcome.unsaved_from,
         interrupted=outcome.interrupted,
+        lost=outcome.lost,
     )
 
 

@@ -16,6 +16,7 @@ from poolab.barcodes import normalise_codes
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import Output, write_csv
 from poolab.files.csvstream import BLOCK_BYTES, CsvStream
+from poolab.masking import mask_id_number, mask_row
 from poolab.roster.idnumber import id_number_problem, valid_id_numbers
 
 ROSTER_COLUMNS = (
@@ -190,7 +191,8 @@ def _bad_id_numbers(roster: Roster) -> list[Problem]:
     for i in bad.tolist():
         if values[i]:  # an empty ID number is allowed
             reason = id_number_problem(values[i]) or "ID number is not valid"
-            problems.append(Problem(roster.source, roster.line[i], values[i], reason))
+            # echoed masked: what stands in the column may be a whole number, or a name
+            problems.append(Problem(roster.source, roster.line[i], mask_id_number(values[i]), reason))
     return problems
 
 
@@ -208,7 +210,7 @@ def _too_long(roster: Roster) -> list[Problem]:
             for v, line in zip(values, roster.line, strict=True):
                 if len(v) > limit:
                     why = f"{column} is {len(v)} characters long; at most {limit}"
-                    problems.append(Problem(roster.source, line, v, why, column=column))
+                    problems.append(Problem(roster.source, line, mask_row([v], [column]), why, column=column))
     return problems
 
 

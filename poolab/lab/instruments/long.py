@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from poolab.barcodes import normalise_codes
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import parse_csv_text
 from poolab.lab.instruments.model import Export, Reading
@@ -54,7 +55,7 @@ def read_long(text: str, source: str, encoding: str, columns: Mapping[str, str] 
         raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was read", problems)
     wells, targets, cts = (table.column(mapping[n]) for n in REQUIRED)
     samples = table.column(mapping["sample"])
-    plates = {p.strip().upper() for p in table.column(mapping["plate_barcode"]) if p.strip()}
+    plates = {p for p in normalise_codes(table.column(mapping["plate_barcode"])) if p}
     if len(plates) > 1:
         raise InputRejected(
             f"{source}: one export is one plate, but plate_barcode names {len(plates)}: {', '.join(sorted(plates))}", []
