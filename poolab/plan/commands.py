@@ -88,7 +88,7 @@ def _layout(design: str, residents: int, prevalence: float | None, se: str, sp: 
     n = check_residents(residents)
     if n is None:
         raise BadPlanInput(_("a layout needs the number of people (--residents)"))
-    check_fits(n, what="a layout")
+    check_fits(n)
     p = None if prevalence is None else check_prevalence(prevalence)
     return design_for(
         parse_spec(design), n, prevalence=p, se=parse_values(se, "se"), sp=parse_values(sp, "sp"), leftovers=leftovers

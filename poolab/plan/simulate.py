@@ -202,7 +202,7 @@ def simulate(
         raise BadParameter(_("residents must be at least 1, got {value}").format(value=residents))
     if replicates < 1:
         raise BadParameter(_("replicates must be at least 1, got {value}").format(value=replicates))
-    check_fits(residents, replicates, what="simulate")
+    check_fits(residents, replicates)
     if not 0.0 < prevalence < 1.0 and leftovers is None and spec.family in ("array", "array-master"):
         leftovers = "rectangle"  # nobody or everybody infected: every layout finds the same
     design = design_for(spec, residents, prevalence=prevalence, se=se, sp=sp, leftovers=leftovers)
