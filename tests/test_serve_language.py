@@ -190,7 +190,7 @@ def _request(url: str, accept_language: str) -> tuple[int, dict[str, str], str]:
 def test_what_machines_read_stays_english(served: Server) -> None:
     """In Chinese, the CSV download keeps the columns of `poolab positives` and the API its
     JSON keys; a page says it varies with Accept-Language (no cache hands one language to
-    the other); an unknown ?lang is refused on the page, naming the value."""
+    the other); an unknown ?lang is refused on the page, naming the value, in the browser's language."""
     code, _, body = _request(served.url + "campaigns/day1/positives.csv?lang=zh", "zh-CN")
     assert 200 == code
     header = next(csv.reader(io.StringIO(body)))
@@ -200,4 +200,6 @@ def test_what_machines_read_stays_english(served: Server) -> None:
     code, headers, body = _request(served.url + "campaigns/day1", "zh-CN")
     assert 200 == code and "Accept-Language" in headers.get("vary", "")
     code, _, body = _request(served.url + "campaigns/day1?lang=fr", "zh-CN")
-    assert 400 == code and "lang" in body and "&#39;fr&#39;" in body
+    assert 400 == code and "lang 只能是 en 或 zh" in body and "&#39;fr&#39;" in body  # in the browser's language
+    code, _, body = _request(served.url + "campaigns/day1?lang=fr", "en")
+    assert 400 == code and "lang must be en or zh, got &#39;fr&#39;" in body

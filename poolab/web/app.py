@@ -37,7 +37,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from poolab.errors import NotFound, PoolabError, StoreFault, StoreMissing
-from poolab.i18n import _, ngettext, use_language
+from poolab.i18n import _, language_from_header, ngettext, use_language
 from poolab.reports.timing import LateRule, duration_text, hours_text
 from poolab.reports.words import call_word, kind_word, pool_call_label, retest_call_label, step_word
 from poolab.store.engine import Store
@@ -157,9 +157,13 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
             return JSONResponse({"error": str(exc)}, status_code=status)
         return page(lang, "error.html", status=status, message=str(exc))
 
+    def browser_language(request: Request) -> PageLanguage:
+        """The language of the browser alone (for the page refusing a ``lang``)."""
+        return PageLanguage(language_from_header(request.headers.get("accept-language")))
+
     def language_of(request: Request) -> PageLanguage:
-        """The request's language; a ``lang`` other than en or zh is refused on an English
-        page (the language the person asked for is unknown)."""
+        """The request's language; a ``lang`` other than en or zh is refused (on a page in
+        the browser's language)."""
         return page_language(request.query_params.get("lang"), request.headers.get("accept-language"))
 
     def home(request: Request) -> Response:
@@ -171,7 +175,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         try:
             lang = language_of(request)
         except PoolabError as exc:
-            return failure(exc, api=False, lang=PageLanguage.english())
+            return failure(exc, api=False, lang=browser_language(request))
         try:
             with use_language(lang.code):
                 rows = campaign_names(store)
@@ -186,7 +190,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         try:
             lang = language_of(request)
         except PoolabError as exc:
-            return failure(exc, api=False, lang=PageLanguage.english())
+            return failure(exc, api=False, lang=browser_language(request))
         try:
             with use_language(lang.code):  # a refusal is in the page's language
                 orders = {table: parse_order(table, request.query_params.get(table)) for table in TABLES}
@@ -213,7 +217,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         try:
             lang = language_of(request)
         except PoolabError as exc:
-            return failure(exc, api=False, lang=PageLanguage.english())
+            return failure(exc, api=False, lang=browser_language(request))
         try:
             write_positives(store, name, out)  # masked: the web view never shows a name whole
         except PoolabError as exc:

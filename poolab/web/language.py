@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import attrs
 
 from poolab.errors import PoolabError
-from poolab.i18n import LANGUAGES, _, language_from_header
+from poolab.i18n import LANGUAGES, _, language_from_header, use_language
 
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 """The ``<html lang>`` of each language (BCP 47)."""
@@ -22,10 +22,6 @@ class PageLanguage:
     code: str
     asked: str | None = None
 
-    @classmethod
-    def english(cls) -> PageLanguage:
-        return cls("en")
-
     @property
     def html(self) -> str:
         return HTML_LANG[self.code]
@@ -38,11 +34,13 @@ class PageLanguage:
 
 
 def page_language(asked: str | None, accept_language: str | None) -> PageLanguage:
-    """The language of a request; ``lang`` other than en or zh is refused (``zh-CN``,
-    ``zh_CN`` and ``EN`` are read as zh and en)."""
+    """The language of a request; ``lang`` other than en or zh is refused, in the browser's
+    language (``zh-CN``, ``zh_CN`` and ``EN`` are read as zh and en)."""
+    browser = language_from_header(accept_language)
     if asked is None or not asked.strip():
-        return PageLanguage(language_from_header(accept_language))
+        return PageLanguage(browser)
     code = asked.strip().lower().replace("_", "-").split("-")[0]
     if code not in LANGUAGES:
-        raise PoolabError(_("lang must be en or zh, got {value}").format(value=repr(asked)))
+        with use_language(browser):  # said in the browser's language, as the error page is
+            raise PoolabError(_("lang must be en or zh, got {value}").format(value=repr(asked)))
     return PageLanguage(code, code)
