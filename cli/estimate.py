@@ -6,7 +6,7 @@ import click
 
 from poolab.i18n import _
 
-from .common import VERBATIM, AppContext, echo_json, output_target, pad, pass_app
+from .common import VERBATIM, AppContext, echo_json, output_target, pass_app
 
 
 def accuracy_values(text: str, name: str) -> list[float]:
@@ -24,10 +24,6 @@ def accuracy_values(text: str, name: str) -> list[float]:
     if not values:
         raise BadEstimateInput(_("{option} needs a value").format(option=f"--{name}"))
     return values
-
-
-def _pct(p: float) -> str:
-    return f"{100 * p:.4g}%"
 
 
 @click.command(
@@ -95,6 +91,7 @@ def _pct(p: float) -> str:
 @pass_app
 def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, output: str | None, as_json: bool) -> None:
     from poolab.reports.estimate import estimate_campaign
+    from poolab.reports.estimate_text import estimate_lines
     from poolab.reports.prevalence import BadEstimateInput
 
     if output == "-" and as_json:
@@ -112,71 +109,5 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
         return
     if output == "-":
         return
-    lo, hi = result.ci95
-    click.echo(
-        _("campaign {name}: prevalence {estimate} ({level} interval {low} to {high})").format(
-            level="95%", name=result.campaign, estimate=_pct(result.prevalence), low=_pct(lo), high=_pct(hi)
-        )
-    )
-    click.echo(
-        _(
-            "  from {pools} pools ({positive} positive) holding {people} people, and {individual} individual "
-            "results; {without} pools without a result"
-        ).format(
-            pools=result.pools,
-            positive=result.positive_pools,
-            people=result.people,
-            individual=result.individual_results,
-            without=result.pools_without_result,
-        )
-    )
-    if by is None:
-        return
-    if by == "compound":
-        # names last: CJK names are two columns wide and would push the figures out of line
-        h_pools = _("pools")
-        h_pos = _("pos")
-        h_prevalence = _("prevalence")
-        h_95_interval = _("{level} interval").format(level="95%")
-        h_compound = _("compound")
-        click.echo(
-            f"  {pad(h_pools, 6, '>')} {pad(h_pos, 4, '>')} {pad(h_prevalence, 11, '>')}  "
-            f"{pad(h_95_interval, 24)} {h_compound}"
-        )
-        for g in result.groups:
-            interval = _("{low} to {high}").format(low=_pct(g.ci95[0]), high=_pct(g.ci95[1]))
-            click.echo(
-                f"  {g.pools:>6} {g.positive_pools:>4} {_pct(g.prevalence):>11}  {pad(interval, 24)} {g.compound}"
-            )
-    above = result.above_district
-    flagged = (
-        _("  {above} of {groups} compounds above the district (exact test, Holm 5%)")
-        if by == "compound"
-        else _("  {above} of {groups} buildings above the district (exact test, Holm 5%)")
-    )
-    click.echo(flagged.format(above=len(above), groups=len(result.groups)) + (_(":") if above else ""))
-    for g in above:
-        where = g.compound + (_(" / building {building}").format(building=g.building) if g.building is not None else "")
-        click.echo(
-            _(
-                "    {where}: {positive} of {pools} pools positive, prevalence {estimate} ({low} to {high}), "
-                "p = {p_value:.2g}"
-            ).format(
-                where=where,
-                positive=g.positive_pools,
-                pools=g.pools,
-                estimate=_pct(g.prevalence),
-                low=_pct(g.ci95[0]),
-                high=_pct(g.ci95[1]),
-                p_value=g.p_value,
-            )
-        )
-    if output is not None:
-        wrote = (
-            _("wrote {file}: {groups} compounds, {above} of them above the district")
-            if by == "compound"
-            else _("wrote {file}: {groups} buildings, {above} of them above the district")
-        )
-        click.echo(wrote.format(file=output, groups=len(result.groups), above=len(above)))
-    elif by == "building":
-        click.echo(_("  (every building's figures: --json)"))
+    for line in estimate_lines(result, written=output):
+        click.echo(line)

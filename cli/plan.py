@@ -14,7 +14,7 @@ from poolab.i18n import _
 from .common import VERBATIM, HelpGroup, echo_json
 from .plan_advice import advise_cmd, curve_cmd
 from .plan_layout import decode_cmd, layout_cmd
-from .plan_options import accuracy_options, dilution_options, json_option, residents_option, table
+from .plan_options import accuracy_options, dilution_options, json_option, residents_option
 
 
 @click.group(
@@ -74,20 +74,14 @@ def opchar_cmd(
     as_json: bool,
 ) -> None:
     from poolab.plan.commands import Dilution, opchar_command
+    from poolab.plan.report import opchar_lines
 
     result = opchar_command(design, prevalence, se, sp, Dilution(dilution, ct_mean, ct_sd, limit_ct), residents)
     if as_json:
         echo_json(result.as_dict())
         return
-    saving = 1.0 - result.expected_tests_per_individual
-    where = _(", {residents} people as laid out").format(residents=residents) if residents else _(", per full block")
-    click.echo(
-        _("prevalence {prevalence:g}, Se {se}, Sp {sp}").format(prevalence=prevalence, se=se, sp=sp)
-        + (_(", dilution") if dilution else "")
-        + where
-    )
-    table([result])
-    click.echo(_("{saving:.1%} fewer tests than testing everyone individually.").format(saving=saving))
+    for line in opchar_lines(result, prevalence, se, sp, dilution=dilution, residents=residents):
+        click.echo(line)
 
 
 @plan.command(
@@ -148,7 +142,7 @@ def optimize_cmd(
     as_json: bool,
 ) -> None:
     from poolab.plan.commands import Dilution, optimize_command
-    from poolab.plan.optimize import LOW_PSE
+    from poolab.plan.report import optimize_lines, optimize_warning
 
     found = optimize_command(
         family, prevalence, se, sp, max_pool_size, min_pse, Dilution(dilution, ct_mean, ct_sd, limit_ct), residents
@@ -163,46 +157,11 @@ def optimize_cmd(
         )
         echo_json(out)
         return
-    floor = _(", PSe at least {floor:.4f}").format(floor=found.min_pse) if found.min_pse is not None else ""
-    if found.singly:
-        click.echo(
-            _(
-                "test singly at prevalence {prevalence:g}: no {family} design needs fewer tests than one tube "
-                "per person (PSe {pse:.4f}; {feasible} of {candidates} designs, single tubes included, met the "
-                "constraints{floor})"
-            ).format(
-                prevalence=prevalence,
-                family=found.family,
-                pse=found.best.pse,
-                feasible=found.feasible,
-                candidates=found.candidates,
-                floor=floor,
-            )
-        )
-    else:
-        click.echo(
-            _(
-                "best {family} design at prevalence {prevalence:g}: {design} ({tests:.4f} tests per person, "
-                "PSe {pse:.4f}; {feasible} of {candidates} designs met the constraints{floor})"
-            ).format(
-                family=found.family,
-                prevalence=prevalence,
-                design=found.best.design,
-                tests=found.best.expected_tests_per_individual,
-                pse=found.best.pse,
-                feasible=found.feasible,
-                candidates=found.candidates,
-                floor=floor,
-            )
-        )
-    table(list(found.ranked))
-    if found.best.pse < LOW_PSE:
-        click.echo(
-            _("warning: {design} finds {share:.1%} of positives (PSe below {low:g}); --min-pse sets a floor").format(
-                design=found.best.design, share=found.best.pse, low=LOW_PSE
-            ),
-            err=True,
-        )
+    for line in optimize_lines(found, prevalence):
+        click.echo(line)
+    warning = optimize_warning(found)
+    if warning is not None:
+        click.echo(warning, err=True)
 
 
 plan.add_command(layout_cmd)

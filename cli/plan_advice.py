@@ -7,7 +7,7 @@ import click
 
 from poolab.i18n import _
 
-from .common import VERBATIM, AppContext, echo_json, pad, pass_app
+from .common import VERBATIM, AppContext, echo_json, pass_app
 from .plan_options import dilution_options
 
 
@@ -81,25 +81,14 @@ def curve_cmd(
     limit_ct: float | None,
 ) -> None:
     from poolab.plan.commands import Dilution, curve_command
+    from poolab.plan.report import curve_line
 
     store = app.store() if campaign is not None else None
     path, est = curve_command(
         output, designs, min_prevalence, max_prevalence, se, sp, max_pool_size,
         Dilution(dilution, ct_mean, ct_sd, limit_ct), store, campaign,
     )  # fmt: skip
-    if est is None:
-        click.echo(_("wrote {file}").format(file=path))
-        return
-    click.echo(
-        _("wrote {file}: {campaign} at {estimate:.3g}% ({level} interval {low:.3g}% to {high:.3g}%) marked").format(
-            level="95%",
-            file=path,
-            campaign=est.campaign,
-            estimate=100 * est.prevalence,
-            low=100 * est.ci95[0],
-            high=100 * est.ci95[1],
-        )
-    )
+    click.echo(curve_line(path, est))
 
 
 @click.command(
@@ -184,6 +173,7 @@ def advise_cmd(
     as_json: bool,
 ) -> None:
     from poolab.plan.commands import Dilution, advise_command
+    from poolab.plan.report import advise_lines
 
     result = advise_command(
         app.store(),
@@ -199,56 +189,5 @@ def advise_cmd(
     if as_json:
         echo_json(result.as_dict())
         return
-    est = result.estimate
-    click.echo(
-        _(
-            "campaign {name}: prevalence {estimate:.4g}% ({level} interval {low:.4g}% to {high:.4g}%), "
-            "{positive} of {pools} pools positive"
-        ).format(
-            name=est.campaign,
-            level="95%",
-            estimate=100 * est.prevalence,
-            low=100 * est.ci95[0],
-            high=100 * est.ci95[1],
-            positive=est.positive_pools,
-            pools=est.pools,
-        )
-    )
-    floor = _(", PSe at least {floor:.4f}").format(floor=result.min_pse) if result.min_pse is not None else ""
-    best = (
-        _("best {family} design under dilution").format(family=result.family)
-        if result.dilution
-        else _("best {family} design").format(family=result.family)
-    )
-    click.echo(best + floor + _(":"))
-    h_at = _("at")
-    h_prevalence = _("prevalence")
-    h_design = _("design")
-    h_tests_person = _("tests/person")
-    click.echo(
-        f"{pad(h_at, 18)} {pad(h_prevalence, 10, '>')}  {pad(h_design, 18)} "
-        f"{pad(h_tests_person, 12, '>')} {'PSe':>7} {'PSp':>7}"
-    )
-    for label, p, found in (
-        (_("interval low"), result.planned[0], result.at_low),
-        (_("estimate"), result.planned[1], result.at_estimate),
-        (_("interval high"), result.planned[2], result.at_high),
-    ):
-        b = found.best
-        within = "" if b.error_bound is None else f"  (± {b.error_bound.expected_tests_per_individual:.2g})"
-        click.echo(
-            f"{pad(label, 18)} {100 * p:>9.4g}%  {b.design:<18} {b.expected_tests_per_individual:>12.5f} "
-            f"{b.pse:>7.4f} {b.psp:>7.4f}{within}"
-        )
-    if result.robust:
-        click.echo(
-            _("{design} at every prevalence in the interval's range.").format(design=result.at_estimate.best.design)
-        )
-    else:
-        click.echo(_("The choice depends on the prevalence: compare the designs above before committing."))
-    if result.at_estimate.singly:
-        click.echo(
-            _("Test singly: at the estimate no {family} design needs fewer tests than one tube per person.").format(
-                family=result.family
-            )
-        )
+    for line in advise_lines(result):
+        click.echo(line)

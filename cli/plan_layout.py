@@ -74,16 +74,11 @@ def layout_cmd(
     design: str, residents: int, se: str, sp: str, prevalence: float | None, leftovers: str | None, output: str
 ) -> None:
     from poolab.plan.commands import layout_command
+    from poolab.plan.report import layout_line
 
     d = layout_command(design, residents, output_target(output), prevalence, se, sp, leftovers)
     if output != "-":
-        first = int(d.stage_ptr[1])
-        click.echo(
-            _(
-                "wrote {file}: {design} on {residents} individuals, {pools} pools in {stages} stage(s); "
-                "test pools 1..{first} (stage 1) first"
-            ).format(file=output, design=d.name, residents=residents, pools=d.npools, stages=d.nstages, first=first)
-        )
+        click.echo(layout_line(output, d, residents))
 
 
 @click.command(
@@ -155,6 +150,7 @@ def decode_cmd(
     as_json: bool,
 ) -> None:
     from poolab.plan.commands import decode_command
+    from poolab.plan.report import decode_lines
 
     d, report = decode_command(
         design, residents, results, output_target(output), decoder, se, sp, prevalence, threshold, leftovers, as_json
@@ -163,30 +159,5 @@ def decode_cmd(
         echo_json(report.as_dict())
         return
     if output != "-":
-        c = report.counts()
-        click.echo(
-            _(
-                "wrote {file}: {decoder} decoding of {design}: {positive} positive, {negative} negative, "
-                "{pending} pending"
-            ).format(
-                file=output,
-                decoder=report.decoder,
-                design=d.name,
-                positive=c["positive"],
-                negative=c["negative"],
-                pending=c["pending"],
-            )
-        )
-        if not report.layout_checked:
-            click.echo(
-                _(
-                    "note: {file} does not record its layout (design, residents columns): read as {design} "
-                    "on {people} people, which nothing could check"
-                ).format(file=results, design=d.name, people=d.n)
-            )
-        nxt = (report.next_pools + 1).tolist()
-        if nxt:
-            shown = " ".join(map(str, nxt[:30])) + (
-                _(" ... ({count} pools)").format(count=len(nxt)) if len(nxt) > 30 else ""
-            )
-            click.echo(_("test next: pools {pools}").format(pools=shown))
+        for line in decode_lines(output, results, d, report):
+            click.echo(line)

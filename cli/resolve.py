@@ -16,7 +16,7 @@ from .common import (
     pass_app,
     unmasked_option,
 )
-from .late import late_options, timing_lines
+from .late import late_options
 
 
 @click.command(
@@ -107,6 +107,7 @@ def positives(app: AppContext, name: str, output: str, unmasked: bool) -> None:
 @pass_app
 def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receipt: float, late_result: float) -> None:
     from poolab.reports.status import campaign_status, missing_tubes
+    from poolab.reports.status_text import status_lines
     from poolab.reports.timing import LateRule
 
     store = app.store()
@@ -118,45 +119,5 @@ def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receip
             obj["missing"] = lists
         echo_json(obj)
         return
-    t = s.tubes
-    click.echo(
-        _("campaign {name}: {residents} residents, {pools} pool tubes, {retest} retest tubes").format(
-            name=s.campaign, residents=s.residents, pools=s.pools, retest=s.retest
-        )
-    )
-    click.echo(
-        _("  tubes     planned {planned}  collected {collected}  received {received}  resulted {resulted}").format(
-            planned=t.planned, collected=t.collected, received=t.received, resulted=t.resulted
-        )
-    )
-    # the call words (positive, negative, ...) are those of the results files: they stay as they are
-    click.echo(_("  pools     {calls}").format(calls="  ".join(f"{k} {v}" for k, v in s.pool_results.items())))
-    if s.retest:
-        click.echo(
-            _("  retests   {calls}").format(calls="  ".join(f"{k} {v}" for k, v in s.individual_results.items()))
-        )
-    waiting = [
-        _("{count} received without a result").format(count=s.missing_results),
-        _("{count} not yet received").format(count=s.awaiting_receipt),
-    ]
-    if s.awaiting_collection:
-        waiting.append(_("{count} not yet collected").format(count=s.awaiting_collection))
-    click.echo(_("  waiting   {waiting}").format(waiting=_(", ").join(waiting)))
-    click.echo(_("  confirmed positive residents: {count}").format(count=s.confirmed_positive))
-    if s.timing is not None:
-        for line in timing_lines(s.timing):
-            click.echo(line)
-    if lists is not None:
-        for label, codes in lists.items():
-            shown = " ".join(codes[:200]) + (f" ... (+{len(codes) - 200})" if len(codes) > 200 else "")
-            click.echo(f"  {_missing_label(label)} ({len(codes)}): {shown or '-'}")
-
-
-def _missing_label(key: str) -> str:
-    """The heading of one list of ``status --missing`` (its JSON key is ``key``)."""
-    labels = {
-        "awaiting_collection": _("awaiting collection"),
-        "awaiting_receipt": _("awaiting receipt"),
-        "awaiting_result": _("awaiting result"),
-    }
-    return labels.get(key, key.replace("_", " "))
+    for line in status_lines(s, lists):
+        click.echo(line)

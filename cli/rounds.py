@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from poolab.i18n import _, ngettext
+from poolab.i18n import _
 
-from .common import VERBATIM, AppContext, echo_json, pad, pass_app
+from .common import VERBATIM, AppContext, echo_json, pass_app
 from .estimate import accuracy_values
 
 
@@ -54,44 +54,11 @@ from .estimate import accuracy_values
 @pass_app
 def rounds(app: AppContext, name: str, se: str, sp: str, as_json: bool) -> None:
     from poolab.reports.rounds import campaign_rounds
-    from poolab.reports.rounds import percent_text as _pct
+    from poolab.reports.rounds_text import rounds_lines
 
     report = campaign_rounds(app.store(), name, se=accuracy_values(se, "se"), sp=accuracy_values(sp, "sp"))
     if as_json:
         echo_json(report.as_json())
         return
-    h_round = _("round")
-    h_sampled = _("sampled")
-    h_isolated = _("isolated")
-    h_alone = _("alone")
-    h_out = _("out")
-    h_tubes = _("tubes")
-    h_pos_pools = _("pos.pools")
-    h_new_pos = _("new pos.")
-    h_prevalence = _("prevalence ({level} interval)").format(level="95%")
-    click.echo(
-        f"{pad(h_round, 16)} {pad(h_sampled, 8, '>')} {pad(h_isolated, 8, '>')} {pad(h_alone, 6, '>')} "
-        f"{pad(h_out, 5, '>')} {pad(h_tubes, 7, '>')} {pad(h_pos_pools, 9, '>')} "
-        f"{pad(h_new_pos, 8, '>')}  {pad(h_prevalence, 32)}".rstrip()
-    )
-    for r in report.rounds:
-        interval = (
-            _("{estimate} ({low} to {high})").format(
-                estimate=_pct(r.prevalence), low=_pct(r.ci95[0]), high=_pct(r.ci95[1])
-            )
-            if r.ci95
-            else "-"
-        )
-        state = "" if r.complete else _("  results incomplete")
-        click.echo(
-            f"{r.campaign:<16} {r.residents_sampled:>8,} {r.isolated:>8,} {r.contacts_single:>6,} "
-            f"{r.contacts_excluded:>5,} {r.tubes:>7,} {r.positive_pools:>9,} {r.new_positives:>8,}  "
-            f"{pad(interval, 32)}{state}".rstrip()
-        )
-    click.echo(_("alone: close contacts each in a tube of their own; out: close contacts left out"))
-    n = report.rounds_without_new_positive
-    click.echo(
-        ngettext("{n} round in a row without a new positive", "{n} rounds in a row without a new positive", n).format(
-            n=n
-        )
-    )
+    for line in rounds_lines(report):
+        click.echo(line)

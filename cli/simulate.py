@@ -9,24 +9,8 @@ import click
 
 from poolab.i18n import _
 
-from .common import VERBATIM, echo_json, pad
+from .common import VERBATIM, echo_json
 from .plan_options import dilution_options, leftovers_option
-
-
-def _labels() -> tuple[tuple[str, str], ...]:
-    """Each figure's key in the result, and its label."""
-    return (
-        ("expected_tests_per_individual", _("tests per person")),
-        ("pse", _("PSe (infected found)")),
-        ("psp", _("PSp (clear people cleared)")),
-        ("pppv", _("PPV of a positive call")),
-        ("pnpv", _("NPV of a negative call")),
-        ("tests_used", _("tests per campaign")),
-        ("rounds", _("rounds (stages run)")),
-        ("infected", _("infected per campaign")),
-        ("missed_positives", _("missed positives")),
-        ("false_positives", _("false positives")),
-    )
 
 
 @click.command(
@@ -135,14 +119,10 @@ def simulate(
     import numba
 
     from poolab.plan.commands import Dilution, simulate_command
+    from poolab.plan.report import elapsed_line, simulate_lines, simulate_start
 
     if not as_json:
-        click.echo(
-            _("Simulating {replicates} campaigns of {residents} people under {design} on {threads} threads...").format(
-                replicates=replicates, residents=residents, design=design, threads=numba.get_num_threads()
-            ),
-            err=True,
-        )
+        click.echo(simulate_start(replicates, residents, design, numba.get_num_threads()), err=True)
     start = time.perf_counter()
     result = simulate_command(
         design, residents, prevalence, se, sp, replicates, seed, attack_rate, household_size_mean,
@@ -152,18 +132,7 @@ def simulate(
     if as_json:
         echo_json(result.as_dict())
         return
-    click.echo(
-        _(
-            "design {design}, {residents} residents, prevalence {prevalence}, {replicates} replicates, seed {seed}"
-        ).format(design=result.design, residents=residents, prevalence=prevalence, replicates=replicates, seed=seed)
-    )
-    h_figure = _("figure")
-    h_value = _("value")
-    h_99_interval = _("{level} interval").format(level="99%")
-    click.echo(f"{pad(h_figure, 28)} {pad(h_value, 12, '>')}   {h_99_interval}")
-    for key, label in _labels():
-        mean = result.means[key]
-        lo, hi = result.ci99[key]
-        click.echo(f"{pad(label, 28)} {mean:>12.6g}   [{lo:.6g}, {hi:.6g}]")
-    click.echo(_("({seconds:.2f} s)").format(seconds=elapsed), err=True)
+    for line in simulate_lines(result, prevalence=prevalence, seed=seed):
+        click.echo(line)
+    click.echo(elapsed_line(elapsed), err=True)
     sys.stdout.flush()
