@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 
 
 class OutputFailed(PoolabError):
@@ -24,7 +25,11 @@ def _umask() -> int:
 
 
 def _refuse(target: str, why: str) -> OutputFailed:
-    return OutputFailed(f"cannot write {target}: {why}; nothing was written (an existing {target} is untouched)")
+    return OutputFailed(
+        _("cannot write {target}: {why}; nothing was written (an existing {target} is untouched)").format(
+            target=target, why=why
+        )
+    )
 
 
 @contextmanager
@@ -33,9 +38,9 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     target = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(target))
     if os.path.isdir(target):
-        raise _refuse(target, "it is a folder")
+        raise _refuse(target, _("it is a folder"))
     if not os.path.isdir(folder):
-        raise _refuse(target, f"folder {os.path.dirname(target) or folder} does not exist")
+        raise _refuse(target, _("folder {folder} does not exist").format(folder=os.path.dirname(target) or folder))
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".part", dir=folder)
     except OSError as exc:

@@ -18,6 +18,7 @@ import attrs
 
 from poolab.errors import InputRejected, Problem
 from poolab.files.atomic import atomic_file
+from poolab.i18n import _
 
 csv.field_size_limit(16 * 1024 * 1024)  # long cells are refused by MAX_CELL, with their line, not by csv
 
@@ -90,15 +91,18 @@ def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> tuple
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
         nul = data.find(b"\x00")
         position = 0 if nul < 0 or data.startswith((b"\xff\xfe", b"\xfe\xff")) else nul
-        kind = "UTF-16 or UTF-32" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "NUL bytes"
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        kind = _("UTF-16 or UTF-32") if utf16 else _("NUL bytes")
         raise InputRejected(
-            f"{source}: file is not {ACCEPTED_ENCODINGS} (it has {kind}); save it as UTF-8",
+            _("{source}: file is not UTF-8 (with or without BOM) or GB18030 (it has {kind}); save it as UTF-8").format(
+                source=source, kind=kind
+            ),
             [
                 Problem(
                     source,
                     line_of(data, position),
                     _bad_bytes(data, position, position + 2),
-                    f"file is not UTF-8 or GB18030 ({kind}); save it as UTF-8, or give --encoding",
+                    _("file is not UTF-8 or GB18030 ({kind}); save it as UTF-8, or give --encoding").format(kind=kind),
                 )
             ],
         )
@@ -118,19 +122,22 @@ def decode_as(data: bytes, source: str, encoding: str, first_line: int = 1) -> s
         codec = codecs.lookup(encoding)
     except LookupError:
         raise InputRejected(
-            f"{source}: unknown encoding {encoding!r} (try gb18030, big5, latin-1, utf-16)", []
+            _("{source}: unknown encoding {encoding} (try gb18030, big5, latin-1, utf-16)").format(
+                source=source, encoding=repr(encoding)
+            ),
+            [],
         ) from None
     try:
         return data.decode(codec.name).removeprefix("\ufeff")
     except UnicodeDecodeError as err:
         raise InputRejected(
-            f"{source}: file is not {codec.name}",
+            _("{source}: file is not {encoding}").format(source=source, encoding=codec.name),
             [
                 Problem(
                     source,
                     line_of(data, err.start, first_line),
                     _bad_bytes(data, err.start, err.end),
-                    f"bytes invalid as {codec.name}",
+                    _("bytes invalid as {encoding}").format(encoding=codec.name),
                 )
             ],
         ) from None
@@ -158,16 +165,20 @@ def decode_gb18030(data: bytes, source: str, utf8_error: UnicodeDecodeError, fir
     sample = lines[at - 1] if at <= len(lines) else b""
     guess = _likely_encoding(data)
     shown = sample.decode(guess or "utf-8", "replace")
-    hint = f"it looks like {guess}; " if guess else ""
+    hint = _("it looks like {encoding}; ").format(encoding=guess) if guess else ""
     raise InputRejected(
-        f"{source}: file is not UTF-8 and not confidently GB18030 ({hint}line {line}: {redact(shown)!r}); "
-        "save it as UTF-8, or give its encoding with --encoding",
+        _(
+            "{source}: file is not UTF-8 and not confidently GB18030 ({hint}line {line}: {sample}); "
+            "save it as UTF-8, or give its encoding with --encoding"
+        ).format(source=source, hint=hint, line=line, sample=repr(redact(shown))),
         [
             Problem(
                 source,
                 line,
                 _bad_bytes(data, err.start, err.end),
-                "file is not UTF-8 or GB18030" + (f" (it looks like {guess})" if guess else ""),
+                _("file is not UTF-8 or GB18030 (it looks like {encoding})").format(encoding=guess)
+                if guess
+                else _("file is not UTF-8 or GB18030"),
             )
         ],
     ) from None
@@ -209,17 +220,19 @@ def check_header(
     repeated = sorted({c for c in header if c and header.count(c) > 1})
     parts = []
     if missing:
-        parts.append("missing column(s) " + ", ".join(missing))
+        parts.append(_("missing column(s) {columns}").format(columns=", ".join(missing)))
         known = set(required) | set(optional)
         unknown = [c for c in header if c not in known]
         if unknown:  # likely the misspelt ones: name them beside what is missing
-            parts.append("unknown column(s) " + ", ".join(repr(c) for c in unknown))
+            parts.append(_("unknown column(s) {columns}").format(columns=", ".join(repr(c) for c in unknown)))
     if repeated:
-        parts.append("repeated column(s) " + ", ".join(repeated))
+        parts.append(_("repeated column(s) {columns}").format(columns=", ".join(repeated)))
     if not parts:
         return []
     expected = ",".join([*required, *optional])
-    message = "; ".join(parts) + f" (expected header {expected}; required {', '.join(required)})"
+    message = _("{problems} (expected header {expected}; required {required})").format(
+        problems=_("; ").join(parts), expected=expected, required=", ".join(required)
+    )
     return [Problem(source, line, ",".join(header), message)]
 
 
@@ -299,8 +312,10 @@ def parse_careful(
                         source,
                         first_line + line_offset,
                         ",".join(raw).split("\n", 1)[0],
-                        f'a quote (") opens a field on this line that is never closed: lines {first_line + line_offset}'
-                        f"-{last + line_offset} were read as one field; close the quote or remove it",
+                        _(
+                            'a quote (") opens a field on this line that is never closed: lines {first}-{last} '
+                            "were read as one field; close the quote or remove it"
+                        ).format(first=first_line + line_offset, last=last + line_offset),
                     )
                 )
                 break
@@ -319,7 +334,7 @@ def parse_careful(
                             source,
                             first_line + line_offset,
                             ",".join(raw),
-                            f"line has {len(raw)} fields, the header has {width}",
+                            _("line has {count} fields, the header has {width}").format(count=len(raw), width=width),
                         )
                     )
                     continue
@@ -327,7 +342,7 @@ def parse_careful(
             rows.append(row)
             lines.append(first_line + line_offset)
     except csv.Error as e:
-        problems.append(Problem(source, last + 1 + line_offset, "", f"cannot parse CSV: {e}"))
+        problems.append(Problem(source, last + 1 + line_offset, "", _("cannot parse CSV: {error}").format(error=e)))
     return header, rows, lines, header_line
 
 
@@ -370,7 +385,12 @@ def parse_csv_text(
     if not header_line:
         problems.append(
             Problem(
-                source, 1, "", "file is empty: expected a header line " + ",".join([*required_header, *optional_header])
+                source,
+                1,
+                "",
+                _("file is empty: expected a header line {header}").format(
+                    header=",".join([*required_header, *optional_header])
+                ),
             )
         )
     else:
@@ -393,7 +413,13 @@ def long_cells(header: Sequence[str], columns: Sequence[list[str]], lines: list[
                 if len(v) > MAX_CELL:
                     problems.append(
                         Problem(
-                            source, line, v, f"cell is {len(v):,} characters long; at most {MAX_CELL:,}", column=name
+                            source,
+                            line,
+                            v,
+                            _("cell is {length} characters long; at most {limit}").format(
+                                length=f"{len(v):,}", limit=f"{MAX_CELL:,}"
+                            ),
+                            column=name,
                         )
                     )
     return problems
@@ -422,7 +448,9 @@ def parse_csv_bytes(
     text, encoding = decode_bytes(data, source, encoding)
     table, problems = parse_csv_text(text, source, encoding, required_header, optional_header)
     if problems:
-        raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was read", problems)
+        raise InputRejected(
+            _("{source}: {count} problem(s); nothing was read").format(source=source, count=len(problems)), problems
+        )
     return table
 
 

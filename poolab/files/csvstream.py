@@ -24,7 +24,6 @@ import attrs
 
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import (
-    ACCEPTED_ENCODINGS,
     MAX_CELL,
     PRIVATE_USE,
     check_header,
@@ -38,6 +37,7 @@ from poolab.files.csvio import (
     parse_csv_block,
     parse_simple,
 )
+from poolab.i18n import _
 
 BLOCK_BYTES = 4 << 20
 """Bytes read at a time (about 50,000 roster lines). A file of one block or less is
@@ -133,13 +133,17 @@ class TextBlocks:
         if self._guessed and b"\x00" in data:
             at = data.find(b"\x00")
             raise InputRejected(
-                f"{self.source}: file is not {ACCEPTED_ENCODINGS} (it has NUL bytes); save it as UTF-8",
+                _(
+                    "{source}: file is not UTF-8 (with or without BOM) or GB18030 (it has {kind}); save it as UTF-8"
+                ).format(source=self.source, kind=_("NUL bytes")),
                 [
                     Problem(
                         self.source,
                         line_of(data, at, first_line),
                         data[at : at + 2].hex(" "),
-                        "file is not UTF-8 or GB18030 (NUL bytes); save it as UTF-8, or give --encoding",
+                        _("file is not UTF-8 or GB18030 ({kind}); save it as UTF-8, or give --encoding").format(
+                            kind=_("NUL bytes")
+                        ),
                     )
                 ],
             )
@@ -164,13 +168,15 @@ class TextBlocks:
     def _refuse(self, data: bytes, err: UnicodeDecodeError, first_line: int) -> NoReturn:
         line = line_of(data, err.start, first_line)
         raise InputRejected(
-            f"{self.source}: file is not {self.encoding} throughout (line {line}); save it as UTF-8",
+            _("{source}: file is not {encoding} throughout (line {line}); save it as UTF-8").format(
+                source=self.source, encoding=self.encoding, line=line
+            ),
             [
                 Problem(
                     self.source,
                     line,
                     data[err.start : max(err.end, err.start + 1)][:8].hex(" "),
-                    f"bytes invalid as {self.encoding} (the file starts as {self.encoding})",
+                    _("bytes invalid as {encoding} (the file starts as {encoding})").format(encoding=self.encoding),
                 )
             ],
         )
@@ -293,7 +299,12 @@ class CsvStream:
             self.problems += problems
         self.header = ()
         self.problems.append(
-            Problem(self.source, 1, "", "file is empty: expected a header line " + ",".join([*required, *optional]))
+            Problem(
+                self.source,
+                1,
+                "",
+                _("file is empty: expected a header line {header}").format(header=",".join([*required, *optional])),
+            )
         )
 
     def chunks(self) -> Iterator[CsvChunk]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import attrs
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 
 MM = 72.0 / 25.4  # PDF points per millimetre
 
@@ -124,4 +125,6 @@ def stock_by_name(name: str) -> LabelStock:
     try:
         return STOCKS[name]
     except KeyError:
-        raise PoolabError(f"no label layout {name!r}; layouts: {', '.join(STOCKS)}") from None
+        raise PoolabError(
+            _("no label layout {name}; layouts: {layouts}").format(name=repr(name), layouts=", ".join(STOCKS))
+        ) from None
