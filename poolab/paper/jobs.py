@@ -65,8 +65,17 @@ def write_labels(
         else:
             labels = _retest_labels(conn, info, unmasked=unmasked)
     return render_labels(
-        labels, output, stock, title=f"{what} labels {info.name}", total=len(labels), progress=progress
+        labels, output, stock, title=_label_title(what, info.name), total=len(labels), progress=progress
     )
+
+
+def _label_title(what: str, campaign: str) -> str:
+    """The PDF's title (a viewer's window shows it)."""
+    if what == "plates":
+        return _("plates labels {campaign}").format(campaign=campaign)
+    if what == "retest":
+        return _("retest labels {campaign}").format(campaign=campaign)
+    return _("tubes labels {campaign}").format(campaign=campaign)
 
 
 def _no_home_visit_tubes(campaign: str) -> str:

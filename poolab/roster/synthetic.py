@@ -16,6 +16,7 @@ import numpy as np
 
 from poolab.errors import PoolabError
 from poolab.files.csvio import Output
+from poolab.i18n import _
 from poolab.roster.file import Roster, roster_from_columns, write_roster_csv
 from poolab.roster.idnumber import CHECK_CHARACTERS, WEIGHTS
 
@@ -239,7 +240,7 @@ def _size_shares(mean: float) -> np.ndarray:
     """Shares of sizes 1..6: the base shape tilted (p_k ∝ base_k t^k) to the wanted mean."""
     k = np.arange(1, 7)
     lo, hi = 1e-6, 1e6
-    for _ in range(100):
+    for _step in range(100):
         t = np.sqrt(lo * hi)
         p = BASE_SIZE_SHARES * t**k
         if (p @ k) / p.sum() < mean:
@@ -410,8 +411,10 @@ def generate_district(
     or more living alone (about 0.6% of the seed district); the district is the same either way."""
     if not 1 <= compounds <= households <= residents:
         raise BadDistrict(
-            "need 1 <= compounds <= households <= residents, got "
-            f"{compounds} compounds, {households} households, {residents} residents"
+            _(
+                "need 1 <= compounds <= households <= residents, got "
+                "{compounds} compounds, {households} households, {residents} residents"
+            ).format(compounds=compounds, households=households, residents=residents)
         )
     rng = np.random.default_rng(seed)
     sizes = household_sizes(residents, households, rng)
