@@ -151,13 +151,13 @@ def import_file(
             )
         record = plates_by_barcode(conn, barcodes=[code]).get(code)
         if record is None or record.campaign_id != info.id:
-            summary = (
+            refusal = (
                 _("{source}: no plate {plate} in campaign {name}; nothing was recorded")
                 if record is None
                 else _("{source}: no plate {plate} in campaign {name} (it is another campaign's); nothing was recorded")
             )
             raise InputRejected(
-                summary.format(source=source, plate=code, name=repr(info.name)),
+                refusal.format(source=source, plate=code, name=repr(info.name)),
                 [
                     Problem(
                         source,

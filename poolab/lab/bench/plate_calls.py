@@ -95,8 +95,8 @@ def call_plate(
             continue
         ct = reading_ct(r.ct)
         if isinstance(ct, str):
-            why = _("well {well} {target}: {problem}").format(well=well, target=r.target, problem=ct)
-            problems.append(Problem(source, r.line, r.ct, why))
+            bad_ct = _("well {well} {target}: {problem}").format(well=well, target=r.target, problem=ct)
+            problems.append(Problem(source, r.line, r.ct, bad_ct))
             continue
         got = found.setdefault(well, {})
         if role in got:
@@ -169,10 +169,10 @@ def call_plate(
             if w.well not in reported:
                 line = min((v[0] for v in got.values()), default=0)
                 what = _("tube {tube}").format(tube=w.tube_barcode) if w.tube_barcode else _words(w.kind)
-                why = _("well {well} ({what}) has no row for {targets}").format(
+                absent = _("well {well} ({what}) has no row for {targets}").format(
                     well=w.well, what=what, targets=", ".join(missing)
                 )
-                problems.append(Problem(source, line, w.well, why))
+                problems.append(Problem(source, line, w.well, absent))
                 reported.add(w.well)
             continue
         t1, t2, ic = got["target1"][1], got["target2"][1], got["ic"][1]

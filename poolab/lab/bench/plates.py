@@ -279,8 +279,8 @@ def import_plate_map(
         for r in tube_rows:
             tid = index.id_of.get(r.tube)
             if tid is None:
-                why = _("no tube with this barcode in campaign {name}").format(name=repr(info.name))
-                problems.append(Problem(source, r.line, r.tube, why))
+                unknown = _("no tube with this barcode in campaign {name}").format(name=repr(info.name))
+                problems.append(Problem(source, r.line, r.tube, unknown))
             elif tid not in index.received:
                 problems.append(
                     Problem(source, r.line, r.tube, _("tube never received (scan it in first: poolab receive)"))
