@@ -105,6 +105,7 @@ def posterior(
     check_pools(n, pool_ptr, pool_members, result, se, sp, prior)
     if not 0 <= max_exact <= MAX_EXACT:
         raise ValueError(f"max_exact must lie in [0, {MAX_EXACT}] (2^{MAX_EXACT} patterns), got {max_exact}")
+    cleared, pool_ptr, pool_members, result = clear_by_perfect_negatives(n, pool_ptr, pool_members, result, se, sp)
     comp_ptr, comp_members, cpool_ptr, cpools, kind = components(n, pool_ptr, pool_members, result, max_exact)
     prob = np.empty(n, dtype=np.float64)
     _solve(comp_ptr, comp_members, cpool_ptr, cpools, kind, pool_ptr, pool_members, result, se, sp, float(prior), prob)
@@ -113,4 +114,52 @@ def posterior(
     exact = np.repeat(kind != LOOPY, np.diff(comp_ptr))
     exact_of = np.empty(n, dtype=np.bool_)
     exact_of[comp_members] = exact
+    prob[cleared] = 0.0
+    exact_of[cleared] = True
     return Posterior(prob, exact_of)
+
+
+def clear_by_perfect_negatives(
+    n: int, pool_ptr: np.ndarray, pool_members: np.ndarray, result: np.ndarray, se: np.ndarray, sp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(cleared, pool_ptr, pool_members, result) with every member of a negative pool of a
+    perfect assay (Se = 1 exactly) taken out: such a person is clear for certain.
+
+    The reduction is exact: a cleared person is not infected in any pattern the data
+    allow, so they change no other pool's likelihood; a negative pool of cleared people
+    and a positive pool left empty have the same likelihood in every remaining pattern and
+    are left untested. Why it is done here and not left to the solvers: Se is clipped to
+    1 - 1e-12 inside them, and loopy BP on a large crossing design (std:5-5 with 6 of 25
+    infected) then settles on a fixed point where a negative pool is "explained" by a
+    member it wrongly believes infected and a missed detection, leaving its other members
+    near the prior instead of at 0.
+
+    Results a perfect assay cannot give (a positive pool with Sp = 1 whose members were all
+    cleared) are left to the solvers' clipped Se and Sp, as before: that pool's component
+    is not reduced."""
+    perfect_negative = (result == 0) & (se >= 1.0)
+    cleared = np.zeros(n, dtype=np.bool_)
+    if not perfect_negative.any():
+        return cleared, pool_ptr, pool_members, result
+    sizes = np.diff(pool_ptr)
+    owner = np.repeat(np.arange(sizes.shape[0], dtype=np.int64), sizes)
+    cleared[pool_members[perfect_negative[owner]]] = True
+    keep = ~cleared[pool_members]
+    kept_sizes = np.bincount(owner[keep], minlength=sizes.shape[0])
+    contradicted = (result == 1) & (sp >= 1.0) & (kept_sizes == 0) & (sizes > 0)
+    if contradicted.any():
+        # the whole component of such a pool stays as it was: under the clipped model its
+        # every pattern costs one "impossible" result, so no member is negligible
+        comp_ptr, comp_members, _cpool_ptr, _cpools, _kind = components(n, pool_ptr, pool_members, result, 0)
+        comp_of = np.empty(n, dtype=np.int64)
+        comp_of[comp_members] = np.repeat(np.arange(comp_ptr.shape[0] - 1), np.diff(comp_ptr))
+        hit = np.zeros(comp_ptr.shape[0] - 1, dtype=np.bool_)
+        hit[comp_of[pool_members[contradicted[owner]]]] = True
+        cleared &= ~hit[comp_of]
+        keep = ~cleared[pool_members]
+        kept_sizes = np.bincount(owner[keep], minlength=sizes.shape[0])
+    kept_ptr = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
+    np.cumsum(kept_sizes, out=kept_ptr[1:])
+    kept_result = result.copy()
+    kept_result[kept_sizes == 0] = -1
+    return cleared, kept_ptr, np.ascontiguousarray(pool_members[keep]), kept_result
