@@ -164,3 +164,34 @@ def test_bench_refusals_in_chinese(store: object, tmp_path: Path) -> None:
     with use_language("zh"), pytest.raises(PoolabError) as missing:
         import_results(store, "nowhere", results, operator="t")  # type: ignore[arg-type]
     assert str(missing.value) == "没有轮次 'nowhere'；现有轮次：d1"
+
+
+def test_the_meter_counts_in_chinese(tmp_path: Path) -> None:
+    """A long roster import under zh: the meter's step, unit and rate are Chinese (the step
+    name comes from the library, translated where it reports progress)."""
+    import io
+
+    from poolab.files.meter import QUIET_SECONDS, TerminalMeter
+    from poolab.roster.importing import import_roster
+    from poolab.store.engine import init_store
+
+    now = [0.0]
+    out = io.StringIO()
+    meter = TerminalMeter(out, clock=lambda: now[0])
+
+    def progress(step: str, fraction: float, rows: int) -> None:
+        meter(step, 0.0, 0)  # the step starts (a step already started goes on)
+        now[0] += QUIET_SECONDS  # every block seems slow, so the meter draws
+        meter(step, fraction, rows)
+
+    store, _created = init_store(f"sqlite:///{tmp_path / 'p.db'}")
+    try:
+        with use_language("zh"):
+            import_roster(store, _roster(tmp_path, {}), operator="t", progress=progress)
+            meter.finish()
+    finally:
+        store.dispose()
+    line = out.getvalue().strip().split("\r")[-1]
+    assert line.startswith("导入花名册：100.0%  40 行  ")
+    assert line.endswith(" 行/秒")
+    assert [] == english_runs(out.getvalue())
