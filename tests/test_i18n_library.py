@@ -195,3 +195,24 @@ def test_the_meter_counts_in_chinese(tmp_path: Path) -> None:
     assert line.startswith("导入花名册：100.0%  40 行  ")
     assert line.endswith(" 行/秒")
     assert [] == english_runs(out.getvalue())
+
+
+def test_chinese_refusals_group_by_reason() -> None:
+    """A stream's refusals in Chinese group as the English ones do: the detail after （ or ：
+    (which line, when, by whom) is not part of the reason."""
+    from datetime import UTC, datetime
+
+    from poolab.errors import Problem
+    from poolab.files.problems import group_by_reason
+    from poolab.when import when
+
+    with use_language("zh"):
+        from poolab.i18n import _
+
+        here = _("tube scanned twice (first at line {line})").format(line=1)
+        earlier = _("tube scanned twice: already received at {when} by {operator}").format(
+            when=when(datetime(2026, 12, 1, 9, 0, tzinfo=UTC)), operator="李四"
+        )
+    problems = [Problem("s.txt", 2, "P1", here), Problem("s.txt", 3, "P2", earlier), Problem("s.txt", 4, "P3", here)]
+    groups = group_by_reason(problems)
+    assert [("采样管扫了两次", 3)] == [(g.reason, g.count) for g in groups]
