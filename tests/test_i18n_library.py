@@ -128,6 +128,22 @@ def test_a_roster_refusal_in_chinese_names_file_line_field_and_value(
     assert not _chinese(str(english.value))  # the same refusal in English outside zh
 
 
+def test_a_file_in_another_encoding_is_refused_in_chinese(tmp_path: Path) -> None:
+    """A roster saved as UTF-16: refused under zh naming the file, the line and the bytes."""
+    from poolab.roster.file import read_roster
+
+    path = _roster(tmp_path, {})
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    with use_language("zh"):
+        with pytest.raises(InputRejected) as caught:
+            read_roster(path)
+        shown = [str(p) for p in caught.value.problems]
+    assert caught.value.summary.startswith(f"{path}：文件不是 UTF-8")
+    assert 1 == len(shown) and shown[0].startswith(f"{path}:1：文件不是 UTF-8 或 GB18030 编码")
+    assert shown[0].endswith("（值 'ff fe'）")
+    assert [] == english_runs(caught.value.summary + "\n" + shown[0])
+
+
 @pytest.mark.store
 def test_bench_refusals_in_chinese(store: object, tmp_path: Path) -> None:
     """A tube scanned twice at reception and a result word that is no call: each refusal in
@@ -152,6 +168,12 @@ def test_bench_refusals_in_chinese(store: object, tmp_path: Path) -> None:
     assert 2 == summary.accepted
     assert [f"scans.txt:3：采样管扫了两次（第 1 行已扫过）（值 '{tubes[0]}'）"] == shown
     results = tmp_path / "res.csv"
+    results.write_text(f"tube_barcode,result\n{tubes[0]}, negative\n{tubes[2]},positive\n", encoding="utf-8")
+    with use_language("zh"):
+        with pytest.raises(InputRejected) as caught:
+            import_results(store, "d1", results, operator="t")  # type: ignore[arg-type]
+        [never] = [str(p) for p in caught.value.problems]
+    assert f"{results}:3：这支管还没接收就有了结果（请先扫码接收：poolab receive）（值 '{tubes[2]}'）" == never
     results.write_text(f"tube_barcode,result\n{tubes[0]}, negative\n{tubes[1]},也许\n", encoding="utf-8")
     with use_language("zh"):
         with pytest.raises(InputRejected) as caught:
