@@ -99,12 +99,18 @@ def report_error(exc: Exception) -> None:
     if not isinstance(exc, InputRejected):
         click.echo(f"Error: {exc}", err=True)
         return
+    from poolab.files.atomic import OutputFailed
     from poolab.files.problems import SHOWN, problems_path, write_problems
 
     click.echo(f"Error: {exc.shown(SHOWN)}", err=True)
     if len(exc.problems) > SHOWN:
-        path = write_problems(exc.problems, problems_path(exc.problems[0].source))
-        click.echo(f"  ... {len(exc.problems) - SHOWN} more; all {len(exc.problems)} problems: {path}", err=True)
+        more = len(exc.problems) - SHOWN
+        try:
+            path = write_problems(exc.problems, problems_path(exc.problems[0].source))
+        except OutputFailed as failed:  # a folder in its place, a full disk: say so, keep the refusal
+            click.echo(f"  ... {more} more, not listed: the problems file failed: {failed}", err=True)
+            return
+        click.echo(f"  ... {more} more; all {len(exc.problems)} problems: {path}", err=True)
 
 
 def echo_json(obj: Any) -> None:

@@ -318,7 +318,7 @@ def results_enter(app: AppContext, name: str, amend: bool, reason: str | None) -
           optionally followed by the Ct values: "p 28.1 29.4" (ORF1ab, N)
     q (or Ctrl-D) ends the session with a summary; empty lines are ignored (a
     scanner may send one). A wrong key, a Ct outside 0-50 or an unknown tube
-    records nothing and says why.
+    records nothing and says why; the exit status is then 1.
     """
     from poolab.errors import PoolabError
     from poolab.lab.results import KeyedEntry
@@ -357,3 +357,5 @@ def results_enter(app: AppContext, name: str, amend: bool, reason: str | None) -
         f"{session.recorded} recorded, {session.corrected} corrected, {session.refused} refused "
         f"(campaign {session.info.name})"
     )
+    if session.refused:  # a script keying from a file sees that something was not recorded
+        raise click.exceptions.Exit(1)

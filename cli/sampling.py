@@ -74,6 +74,7 @@ def report_scans(report: ScanReport, what: str, *, label: str) -> None:
     """Print a stream's refusals grouped by reason (a few lines each; all of them in a
     problems file when not every one was shown) and a summary of what was kept; exit 1 if
     any scan was refused or the store failed part-way (what was committed stays)."""
+    from poolab.files.atomic import OutputFailed
     from poolab.files.problems import EXAMPLES, group_by_reason, problems_path, write_problems
 
     problems = report.problems
@@ -86,18 +87,28 @@ def report_scans(report: ScanReport, what: str, *, label: str) -> None:
         for p in g.examples:
             click.echo(f"refused: {p}", err=True)
     if any(g.count > EXAMPLES for g in groups):
-        path = write_problems(problems, problems_path(problems[0].source, label=label))
-        click.echo(f"all {len(problems)} refused scans, line by line: {path}", err=True)
+        try:
+            path = write_problems(problems, problems_path(problems[0].source, label=label))
+            click.echo(f"all {len(problems)} refused scans, line by line: {path}", err=True)
+        except OutputFailed as failed:  # a full disk: the summary and where to rescan still follow
+            click.echo(f"the refused scans could not all be listed: {failed}", err=True)
     click.echo(f"{report.accepted} {what} accepted, {len(problems)} refused")
     if report.interrupted:
         click.echo("stopped (interrupted): every scan read so far is stored", err=True)
     if report.fault is not None:
         click.echo(f"Error: {report.fault}", err=True)
-        click.echo(
-            f"the {report.accepted} {what} above are stored; scans from line {report.unsaved_from} on were not: "
-            "scan them again when the store is back",
-            err=True,
-        )
+        if report.lost:
+            click.echo(
+                f"none of these {what} is stored: scan every line again, from line {report.unsaved_from} on, "
+                "when the store is back",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"the {report.accepted} {what} above are stored; scans from line {report.unsaved_from} on were not: "
+                "scan them again when the store is back",
+                err=True,
+            )
         sys.exit(1)
     if problems:
         sys.exit(1)

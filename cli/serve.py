@@ -59,12 +59,14 @@ def serve(
     from poolab.reports.timing import LateRule
     from poolab.web.serve import serve as run_server
 
-    def ready(url: str) -> None:
-        click.echo(f"poolab command post at {url}campaigns (store {app.db_url}); Ctrl-C stops it")
+    store = app.store()
+
+    def ready(url: str) -> None:  # the store as every command names it: no password
+        click.echo(f"poolab command post at {url}campaigns (store {store.shown}); Ctrl-C stops it")
 
     try:
         run_server(
-            app.store(),
+            store,
             host=host,
             port=port,
             token=token,

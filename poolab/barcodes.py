@@ -97,14 +97,23 @@ def _check_values(prefix: str, serials: np.ndarray) -> np.ndarray:
     return (38 - p) % 37
 
 
+_NO_BREAK_SPACES = str.maketrans("", "", "\u00a0\u2007\u202f")
+"""Spaces a copy from a web page or a spreadsheet leaves in a code (NFKC would make them
+ordinary spaces, kept inside a code): dropped wherever they are."""
+
+
 def normalise_scan(raw: str) -> str:
     """What a scanner or a keyboard sent, made comparable: Unicode NFKC (full-width
     characters from a Chinese input method become ASCII), invisible format characters
-    (zero-width spaces) dropped, no surrounding whitespace or CR/LF, upper case (scanners
-    in lower-case mode are common). Resident ids and ID numbers are compared the same way."""
+    (zero-width spaces, a byte-order mark) and no-break spaces dropped, no surrounding
+    whitespace or CR/LF, upper case (scanners in lower-case mode are common).
+
+    The one normaliser of every place a code is read: scans, results files and keyed
+    entry, plate maps, instrument exports. Resident ids and ID numbers are compared the
+    same way."""
     if raw.isascii():
         return raw.strip().upper()
-    text = unicodedata.normalize("NFKC", raw)
+    text = unicodedata.normalize("NFKC", raw.translate(_NO_BREAK_SPACES))
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip().upper()
 
 

@@ -43,6 +43,11 @@ class StoreFault(PoolabError):
     happened and what was kept."""
 
 
+class StoreLost(StoreFault):
+    """The store file was deleted or replaced while a command wrote to it: what was
+    committed went with the old file (a stream's scans must all be scanned again)."""
+
+
 class NotFound(PoolabError):
     """A named thing (campaign, tube, resident) is not in the store."""
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from poolab.i18n import _
 
@@ -80,20 +80,66 @@ def mask_all(values: Iterable[str], mask: Callable[[str], str]) -> list[str]:
 
 ECHO_LIMIT = 40
 """Characters of a value that a message echoes; the rest is cut (a 1 MB cell is not echoed)."""
-# An ID number (or most of one: 15-18 characters, a mistyped one too) and a mobile number,
-# wherever they stand in a value (a whole roster line echoed in a message holds both).
-_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{14,17}[0-9Xx](?![0-9])")
-_PHONE_LIKE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+# Any run of 15 or more digits (an ID number, a mistyped one, one with a digit too many,
+# written in groups as 110105 19900404 0039), and phone numbers (mobile, with or without
+# +86 and separators; a landline with its area code), wherever they stand in a value (a
+# whole line echoed in a message holds both).
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ \u00a0\-]?[0-9]){13,}(?:[ \u00a0\-]?[0-9Xx])(?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9+])(?:(?:\+|00)86[ \-]?)?1[3-9][0-9](?:[ \-]?[0-9]{4}){2}(?![0-9])")
+_LANDLINE = re.compile(r"(?<![0-9A-Za-z])(?:\(0[0-9]{2,3}\)[ \-]?|0[0-9]{2,3}[ \-])[0-9]{3,4}[ \-]?[0-9]{4}(?![0-9])")
+_SEPARATORS = re.compile(r"[ \u00a0\-]")
+PERSONAL_COLUMNS = frozenset(
+    {"name", "id_number", "phone", "compound", "building", "unit", "room", "household_id", "home_visit"}
+)
+"""Roster columns that say who or where someone is: never echoed from a roster line."""
+
+
+def looks_like_mobile(code: str) -> bool:
+    """A mobile number (11 digits from 13..19, +86 and separators allowed): never a tube."""
+    return _MOBILE.fullmatch(code.strip()) is not None
+
+
+def _mask_digit_run(match: re.Match[str]) -> str:
+    return mask_id_number(_SEPARATORS.sub("", match.group(0)))
+
+
+def _mask_phone_match(match: re.Match[str]) -> str:
+    digits = _SEPARATORS.sub("", match.group(0))
+    return mask_phone(digits)
 
 
 def redact(value: str, *, limit: int = ECHO_LIMIT) -> str:
-    """A value fit to echo in a message or a problems file: ID numbers and phone numbers
-    masked as exports mask them, control characters shown as escapes, and at most
-    ``limit`` characters (the length of the rest said)."""
-    text = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), value)
-    text = _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), text)
+    """A value fit to echo in a message or a problems file: digit runs of 15 or more (ID
+    numbers, spaces allowed inside) and phone numbers masked as exports mask them,
+    control characters shown as escapes, and at most ``limit`` characters (the length of
+    the rest said)."""
+    # a huge cell: only a window is masked, wide enough that a number starting in the
+    # part shown ends inside it
+    text = value if len(value) <= 4 * limit + 64 else value[: 2 * limit + 32]
+    text = _DIGIT_RUN.sub(_mask_digit_run, text)
+    text = _MOBILE.sub(_mask_phone_match, text)
+    text = _LANDLINE.sub(_mask_phone_match, text)
     if not text.isprintable():
         text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
-    if len(text) > limit:
+    if len(text) > limit or len(value) > 4 * limit + 64:
         return _("{text}… ({length} characters)").format(text=text[:limit], length=f"{len(value):,}")
     return text
+
+
+def looks_like_a_roster(header: Sequence[str]) -> bool:
+    """A header of a roster (it names a resident or a personal column), or no header
+    known at all: its lines are echoed with ``mask_row``."""
+    names = {c.strip().lower() for c in header}
+    return not names or bool(names & PERSONAL_COLUMNS) or "resident_id" in names
+
+
+def mask_row(fields: Sequence[str], header: Sequence[str], *, personal: bool | None = None) -> str:
+    """A line of a file, fit to echo: in a roster (``personal``, by default
+    ``looks_like_a_roster``) every field but the resident_id is shown as ``*`` (a name,
+    an address, a phone never reach a message); other files' lines as they are
+    (``redact`` still masks ID-like runs and phones)."""
+    if not (looks_like_a_roster(header) if personal is None else personal):
+        return ",".join(fields)
+    names = [c.strip().lower() for c in header]
+    keep = names.index("resident_id") if "resident_id" in names else -1
+    return ",".join(f if i == keep or not f.strip() else STAR for i, f in enumerate(fields))

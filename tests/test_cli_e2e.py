@@ -162,7 +162,7 @@ def test_results_enter_interactive(store_url: str, small_roster_csv: Path, tmp_p
     run(store_url, "receive", "d", "-", input="\n".join(codes[:3]) + "\n")
     keys = f"{codes[0]}\nz\n{codes[0]}\np 30.5 31\nP0000000000\n{codes[1]}\nn\n{codes[5]}\nq\n"
     r = run(store_url, "results", "enter", "d", input=keys)
-    assert 0 == r.exit_code, r.output
+    assert 1 == r.exit_code, r.output  # something was refused (issue 21)
     assert "not a result" in r.output
     assert "recorded positive" in r.output
     assert "never received" in r.output  # codes[5] was not scanned in
@@ -173,7 +173,7 @@ def test_results_enter_interactive(store_url: str, small_roster_csv: Path, tmp_p
 
 def test_results_enter_checks_cts_and_ends_cleanly(store_url: str, small_roster_csv: Path, tmp_path: Path) -> None:
     """Keyed Cts are checked as a file's are (0-50, numbers); an empty line (a scanner's)
-    does not end the session; Ctrl-D ends it with a summary and exit 0; --amend without
+    does not end the session; Ctrl-D ends it with a summary (exit 1: keys were refused); --amend without
     --reason is refused before the first tube."""
     run(store_url, "init")
     run(store_url, "roster", "import", str(small_roster_csv))
@@ -183,7 +183,7 @@ def test_results_enter_checks_cts_and_ends_cleanly(store_url: str, small_roster_
     run(store_url, "receive", "d", "-", input="\n".join(codes[:4]) + "\n")
     keys = f"{codes[0]}\np 99 -5\n{codes[0]}\np nan inf\n{codes[0]}\nn 1e308 0\n\n{codes[1]}\nn\n"
     r = run(store_url, "results", "enter", "d", input=keys)  # the input ends: Ctrl-D
-    assert 0 == r.exit_code, r.output
+    assert 1 == r.exit_code, r.output  # three Cts were refused
     assert 3 == r.output.count("out of range (0 to 50 cycles)"), r.output
     assert "1 recorded, 0 corrected, 3 refused" in r.output
     status = json.loads(run(store_url, "status", "d", "--json").output)

@@ -5,6 +5,7 @@ unchanged when a file is refused, and every good scan of a stream kept."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -173,3 +174,76 @@ def test_collect_of_anything(prepared: tuple[str, list[str]], lines: list[bytes]
     run(url, "campaign", "new", "fb", "--field-binding")
     r = run(url, "collect", "fb", "-", input=b"\n".join(lines) + b"\n")
     _no_crash(r.output, r.exit_code)
+
+
+# ------------------------------------------------------------------ echo paths (issue 21)
+
+_NAMES = ("赵六", "钱七七", "孙八", "Liuliu Zhao")
+_ID_SHAPES = ("11010519491231002X", "110105 19491231 002X", "1101051949123100211", "230102195802056550")
+_PHONES = ("13912345678", "139 1234 5678", "+86 139-1234-5678")
+_personal = st.sampled_from([*_NAMES, *_ID_SHAPES, *_PHONES, "名" * 1200, "x" * 60])
+# the first field is a resident_id (shown by rule), the rest anything, personal data above all
+_roster_line = st.tuples(
+    st.sampled_from(["R1", "R2", "r9", "", "Ｒ１", "R" * 70]),
+    st.lists(st.one_of(_personal, _personal, _cell), max_size=13),
+).map(lambda t: ",".join([t[0], *t[1]]))
+_DIGIT_RUN_15 = re.compile(r"[0-9](?:[ \-]?[0-9]){14,}")
+_ECHOED = re.compile(r"\(value '(.*)'\)$")
+LIMIT = 40
+
+
+def _assert_nothing_personal(text: str) -> None:
+    """No 15+ digit run, no name, no phone, and no echoed value over 40 characters."""
+    assert not _DIGIT_RUN_15.search(text), text[:3000]
+    assert not [n for n in _NAMES if n in text], text[:3000]
+    assert "12345678" not in text and "1234 5678" not in text and "1234-5678" not in text, text[:3000]
+    assert "名" * (LIMIT + 1) not in text and "x" * (LIMIT + 1) not in text
+    for line in text.splitlines():
+        if m := _ECHOED.search(line):
+            assert len(m.group(1).split("… (", 1)[0]) <= LIMIT, line
+
+
+@_SETTINGS
+@given(
+    header=st.sampled_from([ROSTER_HEADER, "", "a,b,c", ROSTER_HEADER[:-3], "resident_id,nmae," + "y" * 300]),
+    lines=st.lists(_roster_line, min_size=1, max_size=60),
+    quote_at=st.integers(-1, 59),
+    encoding=st.sampled_from(["utf-8", "gb18030", "big5", "utf-16"]),
+)
+def test_roster_echoes_leak_nothing_personal(
+    prepared: tuple[str, list[str]],
+    tmp_path_factory: pytest.TempPathFactory,
+    header: str,
+    lines: list[str],
+    quote_at: int,
+    encoding: str,
+) -> None:
+    """A broken roster (wrong field counts, an unclosed quote, no header, another
+    encoding, long cells) full of names, ID numbers and phones: neither the terminal nor
+    the problems file shows a name, a 15+ digit run, a phone or a value over 40
+    characters (only resident_ids are echoed from a roster line)."""
+    url, _ = prepared
+    if 0 <= quote_at < len(lines):
+        lines[quote_at] = lines[quote_at].replace(",", ',"', 1) if "," in lines[quote_at] else lines[quote_at]
+    folder = tmp_path_factory.mktemp("echo")
+    path = folder / "roster.csv"
+    path.write_bytes(("\n".join([header, *lines]) + "\n").encode(encoding, errors="replace"))
+    r = run(url, "roster", "import", str(path))
+    _no_crash(r.output, r.exit_code)
+    _assert_nothing_personal(r.output)
+    for written in folder.glob("*.problems.csv"):
+        _assert_nothing_personal(written.read_text(encoding="utf-8"))
+        for row in read_csv(written):
+            assert len(row["value"].split("… (", 1)[0]) <= LIMIT, row
+
+
+@_SETTINGS
+@given(scans=st.lists(st.sampled_from([*_ID_SHAPES, *_PHONES, "TUBE-1", "R0000001", "x" * 60]), max_size=12))
+def test_collect_echoes_leak_no_id_number(prepared: tuple[str, list[str]], scans: list[str]) -> None:
+    """Field scans of ID numbers (misread, grouped, too long) and phones: refused or
+    bound, never echoed whole, in messages and notes alike."""
+    url, _ = prepared
+    run(url, "campaign", "new", "fb", "--field-binding")
+    r = run(url, "collect", "fb", "-", input="\n".join(scans) + "\n")
+    _no_crash(r.output, r.exit_code)
+    _assert_nothing_personal(r.output)

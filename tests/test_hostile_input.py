@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,7 @@ def test_messages_mask_id_numbers_and_phones_and_cut_long_values(seeded: str, tm
     r = run(seeded, "roster", "import", str(_roster(tmp_path, [*GOOD, extra])))
     assert 1 == r.exit_code
     assert "23010219760909483X" not in r.output and "13912345678" not in r.output
-    assert "230102********483X" in r.output and "139****5678" in r.output
+    assert "R4,*,*,*,*," in r.output  # the line's fields but its resident_id masked (issue 21)
     big = "R5," + "名" * 1_000_000 + ",,,和平里,2,1,303,H5\n"
     r = run(seeded, "roster", "import", str(_roster(tmp_path, [*GOOD, big], "big.csv")))
     assert 1 == r.exit_code and len(r.output) < 2_000
@@ -344,3 +345,101 @@ def test_impossible_planning_options_are_refused(args: list[str], expected: str)
     r = CliRunner().invoke(cli, args)
     assert 1 == r.exit_code, r.output
     assert expected in r.output and "Traceback" not in r.output
+
+
+# ------------------------------------------------------------------ issue 21: data and privacy
+
+_DIGIT_RUN = re.compile(r"[0-9](?:[ \-]?[0-9]){14,}")  # 15 or more digits, spaces or dashes between
+_NAMES = ("赵六", "钱七", "孙八")
+
+
+def _leaks(text: str) -> list[str]:
+    """What must never reach a terminal or a problems file: a 15+ digit run, a name."""
+    return _DIGIT_RUN.findall(text) + [n for n in _NAMES if n in text]
+
+
+def test_field_binding_refuses_an_id_number_as_a_tube(seeded: str, tmp_path: Path) -> None:
+    """A misread ID card (18 digits, wrong check character), one written in groups and a
+    19-digit one, scanned where a tube belongs: refused, masked in the message, no tube
+    opened; the manifest carries the real tube only."""
+    assert 0 == run(seeded, "campaign", "new", "f", "--field-binding").exit_code
+    scans = ["230102195802056550", "R1", "110105 19900404 0039", "1101051949123100211", "TUBE-A1", "R2"]
+    r = run(seeded, "collect", "f", "-", input="\n".join(scans) + "\n")
+    assert 1 == r.exit_code
+    assert "an ID number that is not on the roster, not a tube barcode" in r.output
+    assert "230102********6550" in r.output
+    assert not _leaks(r.output), r.output
+    run(seeded, "manifest", "f", "-o", str(tmp_path / "m.csv"))
+    tubes = {row["tube_barcode"] for row in read_csv(tmp_path / "m.csv")}
+    assert tubes == {"TUBE-A1", ""}
+
+
+def test_echoed_roster_lines_show_the_resident_id_only(seeded: str, tmp_path: Path) -> None:
+    """A field-count error, an unclosed quote and a roster without its header echo the
+    line with every field but resident_id masked: no name, no ID number written in
+    groups or one digit too long, no phone with spaces."""
+    extra = "R4,赵六,110105 19900404 0039,138 1234 5678,和平里,2,1,303,H4,x,y\n"
+    long_id = "R5,钱七,1101051949123100211,,和平里,2,1,303,H5,x\n"
+    r = run(seeded, "roster", "import", str(_roster(tmp_path, [*GOOD, extra, long_id])))
+    assert 1 == r.exit_code and "line has 11 fields" in r.output
+    assert not _leaks(r.output) and "1234 5678" not in r.output, r.output
+    assert "R4,*," in r.output and "R5,*," in r.output
+    quoted = 'R6,"孙八,,,和平里,2,1,303,H6\n'
+    r = run(seeded, "roster", "import", str(_roster(tmp_path, [GOOD[0], quoted, *GOOD[1:]], "quote.csv")))
+    assert 1 == r.exit_code and "never closed" in r.output
+    assert not _leaks(r.output), r.output
+    headerless = tmp_path / "headerless.csv"
+    headerless.write_text(
+        "R7,赵六,11010519491231002X,13800000000,建设小区,1,1,101,H7\n" + "".join(GOOD), encoding="utf-8"
+    )
+    r = run(seeded, "roster", "import", str(headerless))
+    assert 1 == r.exit_code and "header line missing" in r.output
+    assert "unknown column" not in r.output and not _leaks(r.output), r.output
+
+
+def test_an_encoding_refusal_names_the_line_without_quoting_it(seeded: str, tmp_path: Path) -> None:
+    """A Big5 roster is refused naming the line; the line (a name, an address) is not quoted."""
+    path = tmp_path / "big5.csv"
+    path.write_bytes((HEADER + "R8,趙六,,,和平里,2,1,303,H8\n").encode("big5"))
+    r = run(seeded, "roster", "import", str(path))
+    assert 1 == r.exit_code and "line 2" in r.output
+    assert "趙六" not in r.output and "和平里" not in r.output, r.output
+
+
+def test_a_huge_header_cell_is_echoed_in_40_characters(seeded: str, tmp_path: Path) -> None:
+    """A 5 MB cell in a header missing a column: the message stays short."""
+    path = tmp_path / "wide.csv"
+    path.write_text("resident_id,nmae" + "x" * 5_000_000 + ",compound,building,unit,room\nR9,a,b,c,d,e\n")
+    r = run(seeded, "roster", "import", str(path))
+    assert 1 == r.exit_code and "household_id" in r.output
+    assert len(r.output) < 2_000 and "x" * 41 not in r.output
+
+
+def test_problems_file_holds_no_name_or_id_number(seeded: str, tmp_path: Path) -> None:
+    """60 broken lines: the problems file lists them all, masked as the terminal does."""
+    lines = [f"R{i},赵六,110105 19900404 0039,13800000000,和平里,2,1,{i},H{i},x\n" for i in range(10, 70)]
+    path = _roster(tmp_path, lines, "many.csv")
+    r = run(seeded, "roster", "import", str(path))
+    assert 1 == r.exit_code
+    problems = Path(f"{path}.problems.csv").read_text(encoding="utf-8")
+    assert problems.count("line has 10 fields") == 60
+    assert not _leaks(problems) and not _leaks(r.output), problems
+
+
+@pytest.mark.parametrize("kind", ["folder", "full disk"])
+def test_a_problems_file_that_cannot_be_written_is_one_line(seeded: str, tmp_path: Path, kind: str) -> None:
+    """roster import with more problems than it shows, its problems file blocked by a
+    folder or pointing at a full disk (/dev/full): the refusal is printed, then one line
+    saying the list could not be written; no traceback."""
+    lines = [f"R{i},,,,和平里,2,1,{i},H{i},x\n" for i in range(10, 70)]
+    path = _roster(tmp_path, lines, "many.csv")
+    blocked = Path(f"{path}.problems.csv")
+    if kind == "folder":
+        blocked.mkdir()
+    else:
+        blocked.symlink_to("/dev/full")
+    r = run(seeded, "roster", "import", str(path))
+    assert 1 == r.exit_code
+    assert "Traceback" not in r.output and "line has 10 fields" in r.output
+    assert "the problems file failed: cannot write" in r.output, r.output
+    assert ("folder" if kind == "folder" else "No space left") in r.output

@@ -86,6 +86,7 @@ class Server:
         line = self.proc.stdout.readline()
         assert "poolab command post at http://127.0.0.1:" in line, line + self.proc.stderr.read()  # type: ignore[union-attr]
         self.url = line.split(" at ", 1)[1].split("campaigns", 1)[0]
+        self.banner = line
 
     def stop(self) -> str:
         self.proc.terminate()
@@ -367,6 +368,30 @@ def test_serve_refuses_what_it_should(tmp_path: Path) -> None:
         busy.close()
     assert 1 == r.exit_code and "cannot serve on 127.0.0.1:" in r.output and "in use" in r.output
     assert 1 == len(r.output.strip().splitlines())
+
+
+def test_serve_names_the_store_without_its_password(store_url: str) -> None:
+    """The line saying where the command post listens names the store as every other
+    command does: a PostgreSQL password shown as ***. (A SQLite path has no password;
+    that run checks the line names the store at all.)"""
+    from sqlalchemy.engine import make_url
+
+    from poolab.store.engine import init_store
+
+    init_store(store_url)[0].dispose()
+    db = store_url
+    if store_url.startswith("postgres"):  # the test server trusts its clients: any password logs in
+        db = make_url(store_url).set(password="s3cret-pw").render_as_string(hide_password=False)
+    server = Server(db)
+    try:
+        assert server.proc.stdout is not None
+    finally:
+        out = server.stop()
+    first = f"poolab command post at {server.url}"
+    assert "s3cret-pw" not in out
+    shown = db.replace("s3cret-pw", "***")
+    assert shown.split("?", 1)[0] in server.banner, server.banner
+    assert first in server.banner
 
 
 @pytest.mark.parametrize("module", ["starlette", "jinja2", "uvicorn"])

@@ -107,6 +107,21 @@ def test_disk_full_during_a_scan_stream(sqlite_district: tuple[str, list[str]], 
     assert 0 < kept < len(codes)
 
 
+def test_disk_full_during_a_piped_stream_with_refusals(sqlite_district: tuple[str, list[str]], tmp_path: Path) -> None:
+    """A piped receive on a full disk with many refusals: the list of refusals cannot be
+    written either (the same disk), yet the stream still says what is stored and from
+    which line to scan again, and the list's failure is one line (issue 21)."""
+    url, codes = sqlite_district
+    refused = [f"P{i:09d}0" for i in range(1, 1200)]  # wrong check characters, mostly: a long problems file
+    proc = _poolab(
+        "--db", url, "receive", "c", "-", stdin="\n".join(refused + codes) + "\n", limit_bytes=60_000, cwd=tmp_path
+    )
+    line = _one_line_error(proc)
+    assert "disk full" in line
+    assert "scans from line" in proc.stderr and "scan them again" in proc.stderr, proc.stderr
+    assert "the refused scans could not all be listed: cannot write" in proc.stderr, proc.stderr
+
+
 def test_locked_store(sqlite_district: tuple[str, list[str]], tmp_path: Path) -> None:
     """Another program holds the store's write lock past the wait: one line that says so
     and that nothing was lost; the stream's summary comes first."""

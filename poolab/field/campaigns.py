@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from poolab.barcodes import POOL_PREFIX
 from poolab.errors import NotFound, PoolabError
+from poolab.field.names import campaign_name
 from poolab.field.risk_buildings import RiskBuildings, read_risk_buildings
 from poolab.field.rounds import (
     CONTACT,
@@ -129,9 +130,7 @@ def create_campaign(
     ``home_visit`` are pooled among themselves in every laid-out campaign."""
     from poolab.field.pools import AddressCodes, assign_coded_pools
 
-    name = name.strip()
-    if not name:
-        raise PoolabError(_("a campaign needs a name"))
+    name = campaign_name(name)
     if not 1 <= pool_size <= MAX_POOL_SIZE:
         raise PoolabError(
             _("pool size {size} is out of range (1 to {limit})").format(size=pool_size, limit=MAX_POOL_SIZE)

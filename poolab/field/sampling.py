@@ -10,12 +10,13 @@ import attrs
 from sqlalchemy import Connection
 
 from poolab.barcodes import barcode_problem, normalise_scan
-from poolab.errors import PoolabError, Problem, StoreFault
+from poolab.errors import PoolabError, Problem, StoreFault, StoreLost
 from poolab.field.scans import Scan, ScanReport, StreamItem, run_stream
 from poolab.files.csvio import ExportSummary, Output, output_name, write_csv
 from poolab.files.meter import Progress, no_progress
 from poolab.i18n import _
-from poolab.masking import mask_name
+from poolab.masking import looks_like_mobile, mask_name, redact
+from poolab.roster.idnumber import looks_like_id_number
 from poolab.store.binding import Binding, bind_members, bindings_of, open_field_tube, tube_owner
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
@@ -131,6 +132,8 @@ def collect(
         session.close_tube()
         try:
             session.flush()
+        except StoreLost as fault:  # everything of this run went with the old store
+            outcome = outcome._replace(fault=str(fault), unsaved_from=1, lost=True)
         except StoreFault as fault:
             outcome = outcome._replace(fault=str(fault), unsaved_from=session.open_line or None)
     problems = sorted(session.problems, key=lambda p: p.line)
@@ -141,6 +144,7 @@ def collect(
         fault=outcome.fault,
         unsaved_from=outcome.unsaved_from,
         interrupted=outcome.interrupted,
+        lost=outcome.lost,
     )
 
 
@@ -206,6 +210,21 @@ class _CollectSession:
             self._resident_scan(scan.line, code, pk)
 
     def _tube_scan(self, number: int, code: str) -> None:
+        if looks_like_id_number(code):
+            # a card read where a tube was meant (or a resident missing from the roster):
+            # never a tube, or the manifest would carry the number as a pool tube
+            self._refuse(
+                number,
+                code,
+                _(
+                    "an ID number that is not on the roster, not a tube barcode; scan the tube, "
+                    "or check the resident is on the roster"
+                ),
+            )
+            return
+        if looks_like_mobile(code):
+            self._refuse(number, code, _("a mobile phone number, not a tube barcode; scan the tube"))
+            return
         problem = barcode_problem(code, pre_printed=self.info.field_binding)
         if problem is not None:
             self._refuse(
@@ -282,7 +301,7 @@ class _CollectSession:
         tube.closed = True
         if not tube.members:
             self.notes.append(
-                _("tube {tube} (line {line}) closed empty; not recorded").format(tube=tube.code, line=tube.line)
+                _("tube {tube} (line {line}) closed empty; not recorded").format(tube=redact(tube.code), line=tube.line)
             )
             if tube in self.dirty:
                 self.dirty.remove(tube)
@@ -391,7 +410,7 @@ class _CollectSession:
             if tube.closed and fresh:
                 self.notes.append(
                     _("tube {tube} (line {line}) not recorded: all its residents were bound elsewhere").format(
-                        tube=tube.code, line=tube.line
+                        tube=redact(tube.code), line=tube.line
                     )
                 )
             return

@@ -22,7 +22,8 @@ from typing import BinaryIO, NamedTuple
 
 import attrs
 
-from poolab.errors import Problem, StoreFault
+from poolab.errors import Problem, StoreFault, StoreLost
+from poolab.files.whole import read_whole
 from poolab.i18n import _
 
 IDLE_SECONDS = 0.25
@@ -42,6 +43,7 @@ class ScanReport:
     fault: str | None = None  # the store failure that stopped the stream
     unsaved_from: int | None = None  # with a fault: the first line that may not be stored
     interrupted: bool = False  # stopped by Ctrl-C after committing what was pending
+    lost: bool = False  # the store was deleted or replaced: nothing of this run is kept
 
     @property
     def refused(self) -> int:
@@ -181,9 +183,7 @@ def scan_lines(path: str | os.PathLike[str], *, stdin: BinaryIO | None = None) -
     """The lines of a scan file, or of standard input for '-' (as they arrive, with a
     ``None`` whenever the input pauses)."""
     if os.fspath(path) != "-":
-        with open(path, "rb") as f:
-            data = f.read()
-        yield from _lines_of_bytes(data)
+        yield from _lines_of_bytes(read_whole(path))
         return
     stream = stdin if stdin is not None else sys.stdin.buffer
     try:
@@ -207,6 +207,7 @@ class StreamOutcome(NamedTuple):
     fault: str | None
     unsaved_from: int | None
     interrupted: bool
+    lost: bool = False
 
 
 def run_stream(
@@ -227,6 +228,7 @@ def run_stream(
     last_commit = time.monotonic()
     first_pending: int | None = None
     last_line = 0
+    first_line: int | None = None
     since_commit = 0
 
     def commit() -> None:
@@ -244,6 +246,8 @@ def run_stream(
                     commit()
                     continue
                 last_line = item.line
+                if first_line is None:
+                    first_line = item.line
                 if isinstance(item, Unreadable):
                     refuse(Problem(source, item.line, item.value, item.reason))
                     continue
@@ -259,6 +263,8 @@ def run_stream(
             commit()
             return StreamOutcome(None, None, True)
         commit()
+    except StoreLost as fault:  # the scans committed before went with the lost store
+        return StreamOutcome(str(fault), first_line if first_line is not None else 1, False, lost=True)
     except StoreFault as fault:
         return StreamOutcome(str(fault), first_pending if first_pending is not None else last_line + 1, False)
     return StreamOutcome(None, None, False)

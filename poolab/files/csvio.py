@@ -11,6 +11,7 @@ import io
 import itertools
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
@@ -19,11 +20,16 @@ import attrs
 from poolab.errors import InputRejected, Problem
 from poolab.files.atomic import atomic_file
 from poolab.i18n import _
+from poolab.masking import looks_like_a_roster, mask_row, redact
 
 csv.field_size_limit(16 * 1024 * 1024)  # long cells are refused by MAX_CELL, with their line, not by csv
 
 ACCEPTED_ENCODINGS = "UTF-8 (with or without BOM) or GB18030"
 PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
+MAX_COLUMNS = 1000
+"""Columns a header may have: a roster has nine, an instrument's export a few dozen; more
+than this is not a file poolab reads (and the checks of a 200,000-column header would
+take minutes)."""
 _GB18030_BOM = "\ufeff"  # GB18030 encodes U+FEFF as 84 31 95 33; the codec keeps it
 
 
@@ -157,20 +163,16 @@ def decode_gb18030(data: bytes, source: str, utf8_error: UnicodeDecodeError, fir
     # areas, Latin-1 in odd pairs of hanzi: judge the result, not only the decoding.
     if text is not None and PRIVATE_USE.search(text) is None and _gb18030_fits(data):
         return text
-    from poolab.masking import redact
-
     at = line_of(data, err.start)
     line = at + first_line - 1
-    lines = data.splitlines()
-    sample = lines[at - 1] if at <= len(lines) else b""
     guess = _likely_encoding(data)
-    shown = sample.decode(guess or "utf-8", "replace")
     hint = _("it looks like {encoding}; ").format(encoding=guess) if guess else ""
+    # the line is named, not quoted: a roster line holds a name and an address
     raise InputRejected(
         _(
-            "{source}: file is not UTF-8 and not confidently GB18030 ({hint}line {line}: {sample}); "
+            "{source}: file is not UTF-8 and not confidently GB18030 ({hint}line {line}, bytes {bytes}); "
             "save it as UTF-8, or give its encoding with --encoding"
-        ).format(source=source, hint=hint, line=line, sample=repr(redact(shown))),
+        ).format(source=source, hint=hint, line=line, bytes=_bad_bytes(data, err.start, err.end)),
         [
             Problem(
                 source,
@@ -211,29 +213,61 @@ def read_text(path: str | os.PathLike[str], encoding: str | None = None) -> tupl
     return decode_bytes(data, source, encoding)
 
 
+ECHOED_COLUMNS = 5
+"""Unknown or repeated columns a header problem names (the rest are counted)."""
+
+
 def check_header(
     header: list[str], required: Sequence[str], optional: Sequence[str], source: str, line: int
 ) -> list[Problem]:
     # Columns we do not know (a committee's 性别 or 备注, an instrument's well) are
     # ignored, not refused: `ignored_columns` lets the caller say so.
-    missing = [c for c in required if c not in header]
-    repeated = sorted({c for c in header if c and header.count(c) > 1})
+    if len(header) > MAX_COLUMNS:
+        shown = ",".join(header[:3]) + ",..."
+        return [
+            Problem(
+                source,
+                line,
+                shown,
+                _("the header has {count} columns; at most {limit} (is this the right file?)").format(
+                    count=f"{len(header):,}", limit=f"{MAX_COLUMNS:,}"
+                ),
+            )
+        ]
+    present = set(header)
+    missing = [c for c in required if c not in present]
+    counts = Counter(header)  # one pass: list.count per column was quadratic
+    repeated = sorted(c for c, n in counts.items() if c and n > 1)
     parts = []
-    if missing:
+    known = set(required) | set(optional)
+    shown = ",".join(header)
+    if missing and not known & set(header):
+        # not one column we know: a data line where the header belongs (a roster's first
+        # resident), not misspelt names; echoed masked, never listed as columns
+        parts.append(_("the first line holds none of the expected columns: is the header line missing?"))
+        shown = mask_row(header, [*required, *optional] if looks_like_a_roster(required) else ())
+    elif missing:
         parts.append(_("missing column(s) {columns}").format(columns=", ".join(missing)))
-        known = set(required) | set(optional)
         unknown = [c for c in header if c not in known]
         if unknown:  # likely the misspelt ones: name them beside what is missing
-            parts.append(_("unknown column(s) {columns}").format(columns=", ".join(repr(c) for c in unknown)))
+            parts.append(_("unknown column(s) {columns}").format(columns=_listed([repr(redact(c)) for c in unknown])))
     if repeated:
-        parts.append(_("repeated column(s) {columns}").format(columns=", ".join(repeated)))
+        parts.append(_("repeated column(s) {columns}").format(columns=_listed([redact(c) for c in repeated])))
     if not parts:
         return []
     expected = ",".join([*required, *optional])
     message = _("{problems} (expected header {expected}; required {required})").format(
         problems=_("; ").join(parts), expected=expected, required=", ".join(required)
     )
-    return [Problem(source, line, ",".join(header), message)]
+    return [Problem(source, line, shown, message)]
+
+
+def _listed(names: list[str]) -> str:
+    """The first ``ECHOED_COLUMNS`` names, and how many more there are."""
+    listed = ", ".join(names[:ECHOED_COLUMNS])
+    if len(names) > ECHOED_COLUMNS:
+        return _("{names} and {count} more").format(names=listed, count=f"{len(names) - ECHOED_COLUMNS:,}")
+    return listed
 
 
 _EDGE_SPACES = (" ,", ", ", " \n", "\n ")  # substring search beats a regex here
@@ -289,12 +323,21 @@ def ends_quoted(text: str, inside: bool) -> bool:
 
 
 def parse_careful(
-    text: str, source: str, problems: list[Problem], *, width: int = 0, line_offset: int = 0
+    text: str,
+    source: str,
+    problems: list[Problem],
+    *,
+    width: int = 0,
+    line_offset: int = 0,
+    header_before: Sequence[str] = (),
+    personal: bool | None = None,
 ) -> tuple[list[str], list[list[str]], list[int], int]:
     """Header, rows, their first lines and the header line, by ``csv.reader``; notes problems.
 
-    ``width`` > 0: ``text`` is a later block of a file whose header (of that many columns)
-    came before; it starts on file line ``line_offset + 1``."""
+    ``width`` > 0: ``text`` is a later block of a file whose header (of that many columns,
+    ``header_before``) came before; it starts on file line ``line_offset + 1``. A line
+    echoed in a problem is masked (``mask_row``; ``personal``: the file is a roster,
+    whatever its header says)."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     total_lines = text.count("\n") + (not text.endswith("\n"))
     rows: list[list[str]] = []
@@ -311,7 +354,9 @@ def parse_careful(
                     Problem(
                         source,
                         first_line + line_offset,
-                        ",".join(raw).split("\n", 1)[0],
+                        mask_row(
+                            ",".join(raw).split("\n", 1)[0].split(","), header or header_before, personal=personal
+                        ),
                         _(
                             'a quote (") opens a field on this line that is never closed: lines {first}-{last} '
                             "were read as one field; close the quote or remove it"
@@ -333,7 +378,7 @@ def parse_careful(
                         Problem(
                             source,
                             first_line + line_offset,
-                            ",".join(raw),
+                            mask_row(raw, header or header_before, personal=personal),
                             _("line has {count} fields, the header has {width}").format(count=len(raw), width=width),
                         )
                     )
@@ -347,7 +392,13 @@ def parse_careful(
 
 
 def parse_csv_block(
-    text: str, source: str, width: int, first_line: int, problems: list[Problem]
+    text: str,
+    source: str,
+    width: int,
+    first_line: int,
+    problems: list[Problem],
+    header: Sequence[str] = (),
+    personal: bool | None = None,
 ) -> tuple[list[list[str]], list[int]]:
     """Columns (``width`` of them) and row lines of a block of a file that comes after its
     header; ``text`` holds whole records and starts on file line ``first_line``."""
@@ -357,7 +408,9 @@ def parse_csv_block(
     if simple is not None and len(simple[0]) == width:
         columns = simple[1]
         return columns, list(range(first_line, first_line + len(columns[0])))
-    _, rows, lines, _ = parse_careful(text, source, problems, width=width, line_offset=first_line - 1)
+    _, rows, lines, _ = parse_careful(
+        text, source, problems, width=width, line_offset=first_line - 1, header_before=header, personal=personal
+    )
     return ([list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]), lines
 
 
@@ -376,7 +429,8 @@ def parse_csv_text(
         header_line = 1
         lines = list(range(2, len(columns[0]) + 2))
     else:
-        header, rows, lines, header_line = parse_careful(text, source, problems)
+        personal = looks_like_a_roster(required_header)
+        header, rows, lines, header_line = parse_careful(text, source, problems, personal=personal)
         columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in header]
     header = [c.lower() for c in header]  # "Resident_ID" from a spreadsheet is fine
     while header and not header[-1] and not any(columns[len(header) - 1]):
@@ -411,11 +465,12 @@ def long_cells(header: Sequence[str], columns: Sequence[list[str]], lines: list[
         if values and max(map(len, values)) > MAX_CELL:  # C speed; the loop below is rare
             for line, v in zip(lines, values, strict=True):
                 if len(v) > MAX_CELL:
+                    shown = mask_row([v], [name])  # a name or an address is not echoed
                     problems.append(
                         Problem(
                             source,
                             line,
-                            v,
+                            shown,
                             _("cell is {length} characters long; at most {limit}").format(
                                 length=f"{len(v):,}", limit=f"{MAX_CELL:,}"
                             ),
@@ -521,11 +576,13 @@ def write_csv(
     bom: bool = False,
     encoding: str = "utf-8",
     neutralise: bool = True,
+    private: bool = True,
 ) -> int:
     """Write a CSV with ``\\n`` line endings, UTF-8 unless told otherwise, streamed in
-    chunks; every cell that starts like a formula is neutralised (``neutralise_cell``)
-    unless the file is data for poolab itself (a roster). A path is written whole or not
-    at all (``atomic_file``). Returns the number of rows."""
+        chunks; every cell that starts like a formula is neutralised (``neutralise_cell``)
+        unless the file is data for poolab itself (a roster). A path is written whole or not
+        at all (``atomic_file``), owner-only unless ``private`` is off (a file with no personal
+    data in it). Returns the number of rows."""
     if bom:
         if encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig"):
             raise ValueError(f"bom=True needs a UTF-8 encoding, not {encoding!r}")
@@ -534,5 +591,5 @@ def write_csv(
         count = _write_rows(output, header, rows, encoding, neutralise)
         output.flush()
         return count
-    with atomic_file(output) as f:
+    with atomic_file(output, private=private) as f:
         return _write_rows(f, header, rows, encoding, neutralise)

@@ -38,11 +38,18 @@ from poolab.files.csvio import (
     parse_simple,
 )
 from poolab.i18n import _
+from poolab.masking import looks_like_a_roster
 
 BLOCK_BYTES = 4 << 20
 """Bytes read at a time (about 50,000 roster lines). A file of one block or less is
 decoded whole; a larger one's encoding is judged on its first block."""
 MIN_BLOCK_BYTES = 1 << 16
+MAX_LINE_BYTES = 16 << 20
+"""Bytes one line may hold: far beyond any roster or instrument line (a cell holds at most
+``MAX_CELL`` characters), and small enough that /dev/zero or a line that never ends is
+refused at once instead of read into memory for ever."""
+MAX_RECORD_CHARS = 64 << 20
+"""Characters one record may span when a quoted field runs over many lines."""
 
 
 def min_block_bytes() -> int:
@@ -81,6 +88,8 @@ class TextBlocks:
         data = self._file.read(self.block_bytes) if streamable else b""
         while streamable and b"\n" not in data and (more := self._file.read(self.block_bytes)):
             data += more  # the head ends at a line break, never inside a character
+            if len(data) > MAX_LINE_BYTES:
+                self._refuse_long_line(data, 1)
         if not streamable or not self._file.peek(1):
             data += self._file.read()
             text, self.encoding = decode_bytes(data, self.source, encoding)
@@ -118,6 +127,8 @@ class TextBlocks:
             else:
                 cut = data.rfind(b"\n") + 1
                 if cut == 0:  # no line break in a whole block: keep reading the line
+                    if len(data) > MAX_LINE_BYTES:
+                        self._refuse_long_line(data, self._line)
                     self._carry = data
                     continue
                 data, self._carry = data[:cut], data[cut:]
@@ -165,6 +176,21 @@ class TextBlocks:
         self._ascii = self._ascii and text.isascii()
         return text
 
+    def _refuse_long_line(self, data: bytes, line: int) -> NoReturn:
+        raise InputRejected(
+            _("{where}: line {line} has no line break in its first {size} MiB: not a CSV or text file of lines").format(
+                where=f"{self.source}:{line}", line=line, size=MAX_LINE_BYTES >> 20
+            ),
+            [
+                Problem(
+                    self.source,
+                    line,
+                    data[:8].hex(" ") + " ...",
+                    _("line longer than {size} MiB (first bytes in hex)").format(size=MAX_LINE_BYTES >> 20),
+                )
+            ],
+        )
+
     def _refuse(self, data: bytes, err: UnicodeDecodeError, first_line: int) -> NoReturn:
         line = line_of(data, err.start, first_line)
         raise InputRejected(
@@ -199,17 +225,29 @@ def _newline_is_one_byte(encoding: str) -> bool:
         return False  # an unknown encoding is refused by the whole-file path, with its name
 
 
-def _whole_records(blocks: Iterator[TextBlock]) -> Iterator[TextBlock]:
+def _whole_records(blocks: Iterator[TextBlock], source: str) -> Iterator[TextBlock]:
     """Blocks joined until each holds whole records: a block that ends inside a quoted
-    field is joined to the next one."""
+    field is joined to the next one (up to ``MAX_RECORD_CHARS``: a quote that is never
+    closed must not make the whole file one record in memory)."""
     pending: list[str] = []
+    held = 0
     first = 0
     inside = False
     for block in blocks:
         if not pending:
             first = block.first_line
+            held = 0
         pending.append(block.text)
+        held += len(block.text)
         inside = ends_quoted(block.text, inside) if inside or '"' in block.text else False
+        if inside and held > MAX_RECORD_CHARS:
+            raise InputRejected(
+                _(
+                    "{where}: a quote opened in the block from line {line} is still open "
+                    "after {count} characters; close the quote"
+                ).format(where=f"{source}:{first}", line=first, count=f"{held:,}"),
+                [Problem(source, first, '"', _("quoted field never closed"))],
+            )
         if not inside:
             text = pending[0] if len(pending) == 1 else "".join(pending)
             pending = []
@@ -259,9 +297,10 @@ class CsvStream:
     ) -> None:
         self.text = TextBlocks(path, encoding, block_bytes=block_bytes)
         self.source = self.text.source
-        self._blocks = _whole_records(iter(self.text))
+        self._blocks = _whole_records(iter(self.text), self.source)
         self.problems: list[Problem] = []
         self._first: CsvChunk | None = None
+        self._personal = looks_like_a_roster(required)  # a roster's lines are echoed masked
         try:
             self._read_header(required, optional)
         except BaseException:
@@ -283,7 +322,7 @@ class CsvStream:
                 header_line = 1
             else:
                 header, rows, lines, header_line = parse_careful(
-                    block.text, self.source, problems, line_offset=block.first_line - 1
+                    block.text, self.source, problems, line_offset=block.first_line - 1, personal=self._personal
                 )
                 header_line += block.first_line - 1 if header_line else 0
                 columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in header]
@@ -317,7 +356,9 @@ class CsvStream:
             return
         for block in self._blocks:
             problems: list[Problem] = []
-            columns, lines = parse_csv_block(block.text, self.source, width, block.first_line, problems)
+            columns, lines = parse_csv_block(
+                block.text, self.source, width, block.first_line, problems, self.header, self._personal
+            )
             problems += _long_cells(block.text, self.header, columns, lines, self.source)
             del block
             yield CsvChunk(tuple(columns), lines, problems)

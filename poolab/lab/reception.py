@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection
 
-from poolab.barcodes import barcode_problems
+from poolab.barcodes import barcode_problems, normalise_scan
 from poolab.errors import Problem
 from poolab.field.scans import Scan, ScanReport, StreamItem, run_stream
 from poolab.i18n import _
@@ -41,7 +41,7 @@ def receive(
     stream = stream_id()
 
     def take(scan: Scan) -> None:
-        code = scan.text.strip().upper()  # normalise_scan, inlined: a file's worth
+        code = normalise_scan(scan.text)
         if code in first_line:
             why = _("tube scanned twice (first at line {line})").format(line=first_line[code])
             problems.append(Problem(source, scan.line, code, why))
@@ -80,6 +80,7 @@ def receive(
         fault=outcome.fault,
         unsaved_from=outcome.unsaved_from,
         interrupted=outcome.interrupted,
+        lost=outcome.lost,
     )
 
 

@@ -12,10 +12,11 @@ from typing import Any, NamedTuple
 import attrs
 from sqlalchemy import Connection
 
-from poolab.barcodes import barcode_problem, barcode_problems, normalise_scan
+from poolab.barcodes import barcode_problem, barcode_problems, normalise_codes, normalise_scan
 from poolab.calls import CALL_OF, CALLS, KEYS, call_word, ct_problem, parse_call, parse_ct
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.files.csvio import parse_csv_bytes
+from poolab.files.whole import read_whole
 from poolab.i18n import _
 from poolab.lab.reception import tube_problem
 from poolab.store.bulk import pauses_gc
@@ -151,8 +152,7 @@ def import_results(
     if amend and not (reason and reason.strip()):
         raise PoolabError(_("--amend needs --reason: say why the result is corrected"))
     source = os.fspath(path)
-    with open(source, "rb") as f:
-        data = f.read()  # read once: hashed for the already-imported check, then parsed
+    data = read_whole(source)  # read once: hashed for the already-imported check, then parsed
     sha = hashlib.sha256(data).hexdigest()
     table = parse_csv_bytes(data, source, RESULT_COLUMNS, RESULT_OPTIONAL, encoding)
     ignored = tuple(table.ignored_columns((*RESULT_COLUMNS, *RESULT_OPTIONAL)))
@@ -301,7 +301,7 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
     seen: dict[str, CallRow] = {}  # first row per tube, in file order
     codes, calls = table.column("tube_barcode"), table.column("result")
     ct1s, ct2s = table.column("ct_orf1ab"), table.column("ct_n")
-    normalised = [c.strip().upper() for c in codes]  # normalise_scan, inlined: a file's worth
+    normalised = normalise_codes(codes)
     whys = barcode_problems(normalised, pre_printed=info.field_binding)
     parsed_calls = [CALL_OF.get(c.strip().lower()) for c in calls]
     for line, raw_code, code, why, raw_call, call, raw1, raw2 in zip(

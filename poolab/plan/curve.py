@@ -194,7 +194,7 @@ def write_curves(
     right.grid(True, alpha=0.3)
     fig.tight_layout()
     out = Path(path)
-    with atomic_file(out) as f:  # a failed write leaves no half PNG
+    with atomic_file(out, private=False) as f:  # a failed write leaves no half PNG
         fig.savefig(f, format="png")
     plt.close(fig)
     return out

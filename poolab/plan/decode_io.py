@@ -98,7 +98,7 @@ def write_layout(design: Design, path: Output) -> None:
 
     name, n = design.name, str(design.n)
     rows = [(str(p), str(s), k, m, "", name, n) for p, s, k, m in layout_rows(design)]
-    write_csv(path, LAYOUT_HEADER, rows)
+    write_csv(path, LAYOUT_HEADER, rows, private=False)
 
 
 @attrs.frozen(slots=True, eq=False)
@@ -237,7 +237,7 @@ def write_report(report: DecodeReport, path: Output) -> None:
     """Write the report CSV ``individual,call,posterior,next_pools`` (a path, or a binary stream)."""
     from poolab.files.csvio import write_csv
 
-    write_csv(path, REPORT_HEADER, report.rows())
+    write_csv(path, REPORT_HEADER, report.rows(), private=False)
 
 
 def default_decoder(design: Design) -> str:

@@ -378,4 +378,4 @@ def write_risk_csv(estimate: CampaignEstimate, output: Output) -> int:
         )
         for g in estimate.groups
     ]
-    return write_csv(output, RISK_COLUMNS, rows)
+    return write_csv(output, RISK_COLUMNS, rows, private=False)

@@ -17,6 +17,7 @@ from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import Output, write_csv
 from poolab.files.csvstream import BLOCK_BYTES, CsvStream
 from poolab.i18n import _
+from poolab.masking import mask_id_number, mask_row
 from poolab.roster.idnumber import id_number_problem, valid_id_numbers
 
 ROSTER_COLUMNS = (
@@ -196,7 +197,8 @@ def _bad_id_numbers(roster: Roster) -> list[Problem]:
     for i in bad.tolist():
         if values[i]:  # an empty ID number is allowed
             reason = id_number_problem(values[i]) or _("ID number is not valid")
-            problems.append(Problem(roster.source, roster.line[i], values[i], reason))
+            # echoed masked: what stands in the column may be a whole number, or a name
+            problems.append(Problem(roster.source, roster.line[i], mask_id_number(values[i]), reason))
     return problems
 
 
@@ -216,7 +218,7 @@ def _too_long(roster: Roster) -> list[Problem]:
                     why = _("{field} is {length} characters long; at most {limit}").format(
                         field=column, length=len(v), limit=limit
                     )
-                    problems.append(Problem(roster.source, line, v, why, column=column))
+                    problems.append(Problem(roster.source, line, mask_row([v], [column]), why, column=column))
     return problems
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -105,3 +106,14 @@ def valid_id_numbers(values: Sequence[str]) -> np.ndarray:
     date_ok &= year * 10000 + month * 100 + day <= _today_yyyymmdd()
     out[length_ok] = body_ok & check_ok & date_ok
     return out
+
+
+_ID_LIKE = re.compile(r"[0-9]{14,18}[0-9X]")
+_GROUPING = re.compile(r"[ \u00a0\-]")
+
+
+def looks_like_id_number(code: str) -> bool:
+    """15 to 19 digits (the last may be X), spaces or dashes between groups ignored: an
+    ID number whatever its check character (a misread card, a first-generation 15-digit
+    number, one with a digit too many). Such a scan is never a tube barcode."""
+    return _ID_LIKE.fullmatch(_GROUPING.sub("", code.upper())) is not None

@@ -17,6 +17,7 @@ import numpy as np
 from poolab.errors import PoolabError
 from poolab.files.csvio import Output
 from poolab.i18n import _
+from poolab.memory import gib, shortfall
 from poolab.roster.file import Roster, roster_from_columns, write_roster_csv
 from poolab.roster.idnumber import CHECK_CHARACTERS, WEIGHTS
 
@@ -233,6 +234,9 @@ BASE_SIZE_SHARES = np.array([0.50, 0.32, 0.11, 0.045, 0.018, 0.007])
 DORMITORY_SHARE = 0.0005  # of households; 11..30 people each
 FOREIGN_SHARE = 0.002
 NO_PHONE_SHARE = 0.03  # plus every child under 12
+BYTES_PER_RESIDENT = 800
+"""Peak memory of ``roster demo`` per resident (its columns as Python strings and the CSV
+written from them; measured: 710 MB at 1 million residents)."""
 NO_ID_SHARE = 0.003  # residents whose ID number the committee does not have
 
 
@@ -415,6 +419,15 @@ def generate_district(
                 "need 1 <= compounds <= households <= residents, got "
                 "{compounds} compounds, {households} households, {residents} residents"
             ).format(compounds=compounds, households=households, residents=residents)
+        )
+    need = residents * BYTES_PER_RESIDENT
+    have = shortfall(need)
+    if have is not None:  # refused before anything is allocated, as simulate does
+        raise BadDistrict(
+            _(
+                "a district of {residents} residents needs about {need} of memory; {have} is "
+                "available: ask for fewer residents (--residents)"
+            ).format(residents=f"{residents:,}", need=gib(need), have=gib(have))
         )
     rng = np.random.default_rng(seed)
     sizes = household_sizes(residents, households, rng)

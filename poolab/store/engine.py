@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from poolab.errors import StoreFault, StoreMissing
+from poolab.errors import StoreFault, StoreLost, StoreMissing
 from poolab.i18n import _
 from poolab.store.faults import describe_fault, is_retryable
 from poolab.store.migrate import upgrade
@@ -85,13 +85,33 @@ def _mask_password_text(value: str) -> str:
     return value
 
 
+FileIdentity = tuple[int, int]
+"""A file's device and inode: the same path holding another file has another identity."""
+
+
+def file_identity(path: str | None) -> FileIdentity | None:
+    """The identity of the file at ``path`` now (None: no path, or no file there)."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 @attrs.frozen(slots=True)
 class Store:
-    """An open store: the engine and the URL it was opened with (``shown`` for messages)."""
+    """An open store: the engine and the URL it was opened with (``shown`` for messages).
+    A SQLite store also keeps its file's path and identity as opened: every write checks
+    the file it committed to is still the one at the path (a store deleted or replaced
+    mid-run would otherwise take the work with it while the command reports success)."""
 
     url: str
     engine: Engine
     shown: str = ""
+    path: str | None = None
+    identity: FileIdentity | None = None
 
     @property
     def dialect(self) -> str:
@@ -129,10 +149,32 @@ class Store:
                     conn.execution_options(**{_WRITE: True})
                 with conn.begin():
                     yield conn
+            if writing:
+                self._check_still_there()
         except DBAPIError as exc:
             if retrying and is_retryable(exc):
                 raise
             raise StoreFault(describe_fault(exc, writing=writing, where=self.shown)) from None
+
+    def _check_still_there(self) -> None:
+        """After a commit: the file committed to is the file at the path (SQLite only;
+        a PostgreSQL server keeps its own files)."""
+        if self.identity is None or file_identity(self.path) == self.identity:
+            return
+        said = (
+            _(
+                "the store {url} was deleted while this command wrote to it: what it wrote "
+                "went with the old file and is lost; restore the store (or make a new one with "
+                "poolab init) and run the command again"
+            )
+            if not os.path.exists(self.path or "")
+            else _(
+                "the store {url} was replaced by another file while this command wrote to it: what it wrote "
+                "went with the old file and is lost; restore the store (or make a new one with "
+                "poolab init) and run the command again"
+            )
+        )
+        raise StoreLost(said.format(url=self.shown))
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -216,7 +258,7 @@ def open_store(url: str, *, must_exist: bool = True) -> Store:
     if must_exist and path is not None and not os.path.exists(path):
         raise StoreMissing(_("no poolab store at {url}; create it with: {command}").format(url=shown, command=how))
     engine = make_engine(resolved)
-    store = Store(url=resolved, engine=engine, shown=shown)
+    store = Store(url=resolved, engine=engine, shown=shown, path=path, identity=file_identity(path))
     if must_exist:
         try:
             with store.read() as conn:
@@ -270,7 +312,9 @@ def init_store(url: str, *, operator: str = "poolab init") -> tuple[Store, str]:
     path = _sqlite_path(resolved)
     if path is not None:
         _create_private(path)
-    store = Store(url=resolved, engine=make_engine(resolved), shown=display_url(url))
+    store = Store(
+        url=resolved, engine=make_engine(resolved), shown=display_url(url), path=path, identity=file_identity(path)
+    )
     try:
         done = store.write(lambda conn: upgrade(conn, operator=operator))
     except StoreFault:

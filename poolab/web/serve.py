@@ -4,7 +4,8 @@ Nothing here imports the web stack before ``require_web`` has checked it is ther
 command then fails with one line naming the extra). The socket is bound here, before
 uvicorn starts, so a port in use or an address this
 machine does not have is one line of error; port 0 takes a free port (the URL given to
-``on_ready`` says which).
+``on_ready`` says which). Connections are bounded (``poolab.web.connections``): idle
+sockets by the thousand cannot starve the page or flood the log.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def check_binding(host: str, token: str | None) -> None:
         )
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, backlog: int = 128) -> socket.socket:
     """A listening socket on host:port, or one line saying why not."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
@@ -63,7 +64,7 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(128)
+        sock.listen(backlog)
     except OSError as exc:
         sock.close()
         raise PoolabError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
@@ -88,14 +89,31 @@ def serve(
     import uvicorn
 
     from poolab.web.app import Settings, create_app
+    from poolab.web.connections import (
+        BACKLOG,
+        KEEP_ALIVE,
+        capacity,
+        guarded_protocol,
+        install_log_filter,
+        raise_file_limit,
+    )
 
-    sock = bind(host, port)
+    limit = capacity(raise_file_limit())  # idle sockets must not use up the open files
+    sock = bind(host, port, BACKLOG)
     actual = sock.getsockname()[1]
     hosts = frozenset(loopback_names(host, actual)) if is_loopback(host) else None
     settings = Settings(late=late or LateRule(), refresh=refresh, token=token, hosts=hosts)
     config = uvicorn.Config(
-        create_app(store, settings), log_level="warning", access_log=False, server_header=False, lifespan="off"
+        create_app(store, settings),
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        lifespan="off",
+        http=guarded_protocol(limit),
+        timeout_keep_alive=KEEP_ALIVE,
+        backlog=BACKLOG,
     )
+    install_log_filter()  # after uvicorn has configured its loggers
     shown = f"[{host}]" if ":" in host else host
 
     class Server(uvicorn.Server):

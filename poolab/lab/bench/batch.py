@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 import attrs
 
 from poolab.errors import InputRejected, PoolabError
+from poolab.files.atomic import OutputFailed
 from poolab.files.problems import problems_path, write_problems
 from poolab.lab.bench.exports import BenchImportSummary, import_file
 from poolab.lab.bench.kit import load_kit
@@ -62,7 +63,10 @@ def import_one(store: Store, campaign: str, path: str, *, operator: str, options
     except InputRejected as exc:
         written = None
         if exc.problems:
-            written = write_problems(exc.problems, problems_path(path))
+            try:
+                written = write_problems(exc.problems, problems_path(path))
+            except OutputFailed:  # a full disk: the refusal itself is still reported
+                written = None
         return FileOutcome(path, error=exc, problems_file=written)
     except OSError as exc:  # vanished or unreadable between listing and reading
         return FileOutcome(path, error=PoolabError(f"{path}: {exc.strerror or exc}"))

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from poolab.barcodes import normalise_scan
 from poolab.errors import InputRejected, PoolabError, Problem
+from poolab.files.whole import read_whole
 from poolab.i18n import _
 from poolab.lab.bench.kit import Kit, load_kit
 from poolab.lab.bench.plate_calls import PlateCalls, WellCall, call_plate
@@ -110,8 +111,7 @@ def import_file(
     if amend and not (reason and reason.strip()):
         raise PoolabError(_("--amend needs --reason: say why the result is corrected"))
     source = os.fspath(path)
-    with open(source, "rb") as f:
-        data = f.read()
+    data = read_whole(source)
     columns_map = parse_column_map(columns) if columns else None
     found, export = read_export(data, source, fmt, columns=columns_map, encoding=encoding)
     if export is None:

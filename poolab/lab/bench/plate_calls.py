@@ -8,6 +8,7 @@ from collections.abc import Container, Sequence
 
 import attrs
 
+from poolab.barcodes import normalise_scan
 from poolab.errors import Problem
 from poolab.i18n import _
 from poolab.lab.bench.calling import Flag, call_well, control_failure, instrument_verdict
@@ -114,7 +115,7 @@ def call_plate(
         got[role] = (r.line, ct)
         mapped = by_well.get(well)
         kind = mapped.kind if mapped else "empty"
-        sample = r.sample.strip().upper()
+        sample = normalise_scan(r.sample)
         if sample and (_TUBE_CODE.match(sample) or sample in known_tubes):
             if kind != "sample":
                 problems.append(

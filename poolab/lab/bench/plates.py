@@ -15,10 +15,18 @@ import os
 import attrs
 from sqlalchemy import Connection
 
-from poolab.barcodes import PLATE_PREFIX, barcode_problems, check_character, has_valid_check
+from poolab.barcodes import (
+    PLATE_PREFIX,
+    barcode_problems,
+    check_character,
+    has_valid_check,
+    normalise_codes,
+    normalise_scan,
+)
 from poolab.calls import call_word
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.files.csvio import Output, output_name, parse_csv_bytes, write_csv
+from poolab.files.whole import read_whole
 from poolab.i18n import _
 from poolab.lab.bench.wells import (
     SHAPES,
@@ -126,7 +134,7 @@ def new_plates(store: Store, campaign: str, output: Output, *, size: int = 96, o
         return rows, codes, len(waiting), sum(1 for w in waiting if w[2] > 1)
 
     rows, codes, n, reruns = store.write(work)
-    write_csv(output, PLATE_MAP_COLUMNS, rows)
+    write_csv(output, PLATE_MAP_COLUMNS, rows, private=False)  # tubes and wells: no one named
     return PlateSummary(path=output_name(output), plates=tuple(codes), samples=n, reruns=reruns)
 
 
@@ -136,11 +144,11 @@ def write_plate_maps(store: Store, campaign: str, output: Output, *, plate: str 
         info = campaign_by_name(conn, name=campaign)
         rows = campaign_map_rows(conn, campaign_id=info.id)
     if plate is not None:
-        code = plate.strip().upper()
+        code = normalise_scan(plate)
         rows = [r for r in rows if r[0] == code]
         if not rows:
             raise PoolabError(_("campaign {name} has no plate {plate}").format(name=repr(info.name), plate=code))
-    return write_csv(output, PLATE_MAP_COLUMNS, rows)
+    return write_csv(output, PLATE_MAP_COLUMNS, rows, private=False)
 
 
 def _ours(code: str) -> bool:
@@ -177,8 +185,8 @@ class _MapRow:
 def _parse_map(data: bytes, source: str, size: int, pre_printed: bool) -> tuple[list[_MapRow], list[Problem]]:
     table = parse_csv_bytes(data, source, PLATE_MAP_COLUMNS)
     problems: list[Problem] = []
-    plates = [p.strip().upper() for p in table.column("plate_barcode")]
-    tubes = [t.strip().upper() for t in table.column("tube_barcode")]
+    plates = normalise_codes(table.column("plate_barcode"))
+    tubes = normalise_codes(table.column("tube_barcode"))
     tube_whys = barcode_problems(tubes, pre_printed=pre_printed)
     rows: list[_MapRow] = []
     seen_well: dict[tuple[str, str], int] = {}
@@ -251,8 +259,7 @@ def import_plate_map(
     if size not in SHAPES:
         raise PoolabError(_("--size {size}: plates have 96 or 384 wells").format(size=size))
     source = os.fspath(path)
-    with open(source, "rb") as f:
-        data = f.read()
+    data = read_whole(source)
     sha = hashlib.sha256(data).hexdigest()
 
     def work(conn: Connection) -> PlateSummary:

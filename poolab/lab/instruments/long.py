@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from poolab.barcodes import normalise_codes
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import parse_csv_text
 from poolab.i18n import _
@@ -59,7 +60,7 @@ def read_long(text: str, source: str, encoding: str, columns: Mapping[str, str] 
         )
     wells, targets, cts = (table.column(mapping[n]) for n in REQUIRED)
     samples = table.column(mapping["sample"])
-    plates = {p.strip().upper() for p in table.column(mapping["plate_barcode"]) if p.strip()}
+    plates = {p for p in normalise_codes(table.column(mapping["plate_barcode"])) if p}
     if len(plates) > 1:
         raise InputRejected(
             _("{source}: one export is one plate, but plate_barcode names {count}: {plates}").format(

@@ -10,6 +10,7 @@ import re
 
 import attrs
 
+from poolab.barcodes import normalise_scan
 from poolab.errors import InputRejected, Problem
 from poolab.i18n import _
 from poolab.lab.instruments import constants as C
@@ -65,9 +66,9 @@ def read_sections(text: str, source: str) -> QuantStudioFile:
 def header_plate(header: dict[str, str], keys: tuple[str, ...] = C.QS_BARCODE_KEYS) -> str | None:
     """The plate barcode the export's header names (``Experiment Barcode``), if any."""
     for key in keys:
-        value = header.get(key, "").strip()
-        if value.upper() not in C.QS_NO_BARCODE:
-            return value.upper()
+        value = normalise_scan(header.get(key, ""))
+        if value not in C.QS_NO_BARCODE:
+            return value
     return None
 
 

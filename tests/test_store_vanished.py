@@ -1,0 +1,111 @@
+"""A SQLite store deleted while a command writes to it (issue 21): the command used to
+commit into the deleted file and report success. Real processes of the CLI; the store
+is deleted while they run, between what they read from a FIFO or a pipe fed slowly.
+(A PostgreSQL server keeps its own files: nothing to delete under a command there.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.workflow import read_csv, run
+
+pytestmark = [pytest.mark.store, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[1]
+POOLAB = [sys.executable, "-m", "poolab_cli.main"]
+
+
+def _holds_open(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has ``path`` open (it has opened the store)."""
+    try:
+        links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:
+        return False
+    return str(path) in links
+
+
+def _delete_store(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def _wait_until(condition: object, what: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_roster_import_into_a_deleted_store_fails(tmp_path: Path, small_roster_csv: Path) -> None:
+    """roster import reads its roster from a FIFO; once it has opened the store, the
+    store is deleted, then the roster is fed: it must not say "600 new", but that the
+    store is gone and nothing was kept, exit 1."""
+    db = tmp_path / "site.db"
+    url = f"sqlite:///{db}"
+    assert 0 == run(url, "init").exit_code
+    fifo = tmp_path / "roster.csv"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [*POOLAB, "--db", url, "roster", "import", str(fifo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        _wait_until(lambda: _holds_open(proc.pid, db) or proc.poll() is not None, "the import never opened the store")
+        _delete_store(db)
+        with open(fifo, "wb") as f:  # blocks until the import opens its input
+            f.write(small_roster_csv.read_bytes())
+        out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert 1 == proc.returncode, out + err
+    assert "600 new" not in out
+    assert "was deleted while this command wrote to it" in err and "Traceback" not in err, err
+
+
+def test_piped_receive_into_a_deleted_store_says_scan_everything_again(tmp_path: Path, small_roster_csv: Path) -> None:
+    """A piped receive: the first scans are committed, the store is deleted, more scans
+    come: exit 1, the store named as deleted, and every line to be scanned again from
+    line 1 (the first scans went with the store)."""
+    db = tmp_path / "site.db"
+    url = f"sqlite:///{db}"
+    assert 0 == run(url, "init").exit_code
+    assert 0 == run(url, "roster", "import", str(small_roster_csv)).exit_code
+    assert 0 == run(url, "campaign", "new", "c", "--pool-size", "1").exit_code
+    run(url, "manifest", "c", "-o", str(tmp_path / "m.csv"))
+    codes = [r["tube_barcode"] for r in read_csv(tmp_path / "m.csv")]
+    proc = subprocess.Popen(
+        [*POOLAB, "--db", url, "receive", "c", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write("\n".join(codes[:10]) + "\n")
+        proc.stdin.flush()
+
+        def received() -> bool:
+            import sqlite3
+
+            with sqlite3.connect(db) as conn:
+                return int(conn.execute("SELECT count(*) FROM receipt").fetchone()[0]) == 10
+
+        _wait_until(received, "the first ten scans were never committed", seconds=60)
+        _delete_store(db)
+        out, err = proc.communicate("\n".join(codes[10:20]) + "\n", timeout=300)
+    finally:
+        proc.kill()
+    assert 1 == proc.returncode, out + err
+    assert "was deleted while this command wrote to it" in err and "Traceback" not in err, err
+    assert "none of these tubes is stored: scan every line again, from line 1 on" in err, err
