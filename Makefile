@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@$(PY) -m pip install --quiet -e '.[pg,test,plot,print,web]' >> $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
-	@echo "installed; now compiling the numeric kernels once (1 to 2.5 minutes), so later commands start at full speed"
-	@$(VENV)/bin/poolab compile
+	@echo "installed; compiling every numeric kernel in the background (log: $(VENV)/compile.log);"
+	@echo "a command that needs a kernel not yet compiled compiles that one itself"
+	@nohup $(VENV)/bin/poolab compile > $(VENV)/compile.log 2>&1 &
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -42,8 +43,10 @@ coverage: $(STAMP)
 	NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q -n 2 --dist loadfile --cov=poolab --cov=poolab_cli --cov-append \
 		--cov-report=term:skip-covered $(KERNEL_TESTS)
 
+# The district set (about ten minutes on 2 cores), then its targets table; every script:
+# $(PY) benchmarks/run_all.py
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py --district
 
 # City scale (issue 13): 2 and 10 million residents on SQLite and PostgreSQL, through the
 # CLI (about 25 minutes on 2 cores; needs about 6 GB of disk and 8 GB of memory for the

@@ -11,6 +11,9 @@ seconds of the timed part on its last line. Modes:
   ``csv.writer``.
 - ``pg-import URL SCHEMA CSV``: psycopg 3 ``COPY resident FROM STDIN (FORMAT csv)`` fed
   the file's bytes (the server parses it).
+- ``pg-import-pk URL SCHEMA CSV``: the same ``COPY`` into a ``resident`` table this mode
+  creates with the store's columns and only a primary key (no secondary index, no unique
+  key): the floor of a first import (issue 25).
 - ``pg-rows URL SRC DST TABLE...``: the rows our command wrote, ``COPY ... TO STDOUT``
   from schema SRC (not timed) then ``COPY ... FROM STDIN`` into schema DST.
 - ``pg-manifest URL SCHEMA OUT``: the manifest's join through ``COPY (SELECT ...) TO STDOUT``.
@@ -136,6 +139,13 @@ def pg_manifest(url: str, schema: str, out: str) -> float:
     return time.perf_counter() - t0
 
 
+def pg_import_pk_only(url: str, schema: str, roster_csv: str) -> float:
+    with _pg(url, schema) as con:
+        text = ", ".join(f"{c} varchar NOT NULL" for c in ROSTER)
+        con.execute(f"CREATE TABLE resident (id serial PRIMARY KEY, {text}, event_id integer NOT NULL DEFAULT 1)")
+    return pg_import(url, schema, roster_csv)
+
+
 def main(argv: list[str]) -> None:
     mode, *args = argv
     if mode == "sqlite-import":
@@ -146,6 +156,8 @@ def main(argv: list[str]) -> None:
         seconds = sqlite_manifest(*args)
     elif mode == "pg-import":
         seconds = pg_import(*args)
+    elif mode == "pg-import-pk":
+        seconds = pg_import_pk_only(*args)
     elif mode == "pg-rows":
         seconds = pg_rows(args[0], args[1], args[2], args[3:])
     elif mode == "pg-manifest":

@@ -35,13 +35,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, format_table, machine_lines, median
 
 POOLAB = str(Path(sys.executable).parent / "poolab")
+# As installed: poolab's .pyc files are written by the untimed warm-up runs and read after,
+# as site-packages' are (a shell with PYTHONDONTWRITEBYTECODE set would otherwise compile
+# every module of poolab from source in every run: about 0.8 s of a demo's start).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 HELP_TARGET, WARM_TARGET, DEMO_TARGET = 0.3, 1.0, 15.0
 
 
 def run_once(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, str]:
     """Wall seconds and stdout of one run; a failing command stops the benchmark."""
     t0 = time.perf_counter()
-    proc = subprocess.run(list(cmd), capture_output=True, text=True, env=env, cwd=cwd)
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, env=env or CHILD_ENV, cwd=cwd)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -97,7 +101,7 @@ def demo_runs(tmp: Path) -> tuple[list[tuple[str, str, str, str]], list[tuple[st
         plan.append(("installed", "first run after `poolab compile` (what `make demo` runs)", True))
     plan.append(("installed" if compiles else "cold", "second run (numba cache warm)", False))
     for cache, label, compile_first in plan:
-        env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / f"numba-cache-{cache}"))
+        env = dict(CHILD_ENV, NUMBA_CACHE_DIR=str(tmp / f"numba-cache-{cache}"))
         if compile_first:
             seconds, _ = run_once([POOLAB, "compile"], env=env, cwd=ROOT)
             rows.append(("poolab compile, empty numba cache (install step)", f"{seconds:.2f}", "", ""))

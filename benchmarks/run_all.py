@@ -1,7 +1,9 @@
 """Run every ``benchmarks/bench_*.py`` and keep what each printed in ``benchmarks/out/``.
 
-Run from the repository root: ``.venv/bin/python benchmarks/run_all.py [NAME ...]``
-(names like ``workflow`` or ``bench_cli.py`` pick a subset; default: all of them).
+Run from the repository root: ``.venv/bin/python benchmarks/run_all.py [--district] [NAME ...]``
+(names like ``workflow`` or ``bench_cli.py`` pick a subset; ``--district`` the district set
+``make bench`` runs, ``DISTRICT``; default: all of them). At the end it prints the targets
+table: every line of every output that says whether a target was met.
 
 Each benchmark runs as its own subprocess, one after the other, from the repository
 root, with the interpreter that runs this script. Its stdout and stderr go to
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -32,6 +35,8 @@ OUT = HERE / "out"
 ARGS: dict[str, list[str]] = {
     "bench_workflow.py": ["--markdown"],
     "bench_cli.py": ["--markdown"],
+    "bench_startup.py": ["--markdown"],
+    "bench_status.py": ["--markdown"],
     "bench_stations.py": ["--markdown"],
     "bench_estimate.py": ["--markdown"],
     "bench_serve.py": ["--markdown"],
@@ -40,6 +45,33 @@ ARGS: dict[str, list[str]] = {
     # runs 2 and 10 million on both stores
     "bench_city.py": ["--stores", "sqlite", "--markdown"],
 }
+
+
+# `make bench`: the district's figures, about ten minutes on 2 cores (no city-scale store,
+# no PostgreSQL server needed); `make bench-city` and the other scripts run on their own.
+DISTRICT = (
+    "workflow",
+    "cli",
+    "startup",
+    "assign",
+    "decode",
+    "simulate",
+    "plan",
+    "bench",
+    "receive",
+    "estimate",
+    "rounds",
+)
+
+
+_VERDICT = re.compile(r"\b(met|MISSED)\b")
+
+
+def verdicts(text: str) -> list[str]:
+    """The lines of a benchmark's output that say whether a target was met (its markdown
+    copies, lines starting with "|", are repeats and left out)."""
+    lines = [line.rstrip() for line in text.splitlines() if _VERDICT.search(line)]
+    return [line for line in dict.fromkeys(lines) if not line.lstrip().startswith("|")]
 
 
 def revision() -> str:
@@ -81,7 +113,10 @@ def pick(names: list[str]) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: every bench_*.py)")
+    parser.add_argument("--district", action="store_true", help="the district set (make bench): " + ", ".join(DISTRICT))
     args = parser.parse_args()
+    if args.district:
+        args.names = [*DISTRICT, *args.names]
     OUT.mkdir(exist_ok=True)
     python = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable
     index = [
@@ -91,6 +126,7 @@ def main() -> None:
         "",
     ]
     failed = []
+    targets: list[str] = []
     for script in pick(args.names):
         rel = os.path.relpath(script, ROOT)
         cmd = [sys.executable, rel, *ARGS.get(script.name, [])]
@@ -117,6 +153,7 @@ def main() -> None:
             + ("\n--- stderr ---\n" + proc.stderr if proc.stderr.strip() else ""),
             encoding="utf-8",
         )
+        targets += [f"{script.stem.removeprefix('bench_'):<10} {line.strip()}" for line in verdicts(proc.stdout)]
         status = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
         if proc.returncode != 0:
             failed.append(script.name)
@@ -126,6 +163,8 @@ def main() -> None:
     with open(OUT / "index.txt", "a" if args.names else "w", encoding="utf-8") as f:
         f.write(("\n" if args.names else "") + "\n".join(index) + "\n")
     print(f"outputs in {os.path.relpath(OUT, ROOT)}/ (index.txt lists them)")
+    print("\ntargets (each figure beside its baseline of the same run is in the outputs):")
+    print("\n".join(targets) if targets else "  (no output named a target)")
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)}")
 

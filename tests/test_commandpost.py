@@ -53,8 +53,78 @@ def _utc(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+def _status_from_every_tube(store, campaign: str) -> dict[str, object]:
+    """The keys of `status --json` (before turnaround and late) from every tube read into
+    numpy, one by one: the slow reference the grouped SQL counts must equal."""
+    from poolab.calls import CALLS
+    from poolab.store.campaigns import campaign_by_name
+    from poolab.store.reports import KIND_INDIVIDUAL, KIND_POOL, campaign_tubes, count_campaign_residents
+
+    with store.read() as conn:
+        info = campaign_by_name(conn, name=campaign)
+        tubes = campaign_tubes(conn, campaign_id=info.id)
+        residents = count_campaign_residents(conn, campaign_id=info.id)
+    resulted = tubes.call != NO_CALL
+    pool = tubes.kind == KIND_POOL
+    scanned = bool(tubes.collected.any())
+    not_received = ~tubes.received
+    no_result = (tubes.call == NO_CALL) | (tubes.call == CALL_CODE["invalid"])
+
+    def by_call(which: np.ndarray) -> dict[str, int]:
+        return {c: int(np.count_nonzero(which & (tubes.call == CALL_CODE[c]))) for c in CALLS}
+
+    individual_positive = (tubes.kind == KIND_INDIVIDUAL) & (tubes.call == CALL_CODE["positive"])
+    return {
+        "campaign": campaign,
+        "residents": residents,
+        "pools": int(pool.sum()),
+        "tubes": {
+            "planned": int((~(tubes.collected | tubes.received | resulted)).sum()),
+            "collected": int((tubes.collected & ~tubes.received & ~resulted).sum()),
+            "received": int((tubes.received & ~resulted).sum()),
+            "resulted": int(resulted.sum()),
+        },
+        "results": by_call(np.ones(len(tubes), bool)),
+        "retest": int((tubes.kind == KIND_INDIVIDUAL).sum()),
+        "confirmed_positive": len(set(tubes.resident_pk[individual_positive].tolist())),
+        "missing_results": int((tubes.received & no_result).sum()),
+        "awaiting_receipt": int((not_received & (tubes.collected | ~pool | (pool & (not scanned)))).sum()),
+        "awaiting_collection": int((pool & ~tubes.collected & not_received).sum()) if scanned else 0,
+        "pool_results": by_call(pool),
+        "individual_results": by_call(~pool),
+    }
+
+
+def test_status_equals_every_tube_counted(store, small_roster_csv: Path) -> None:
+    """`status --json`, counted by grouped SQL, equals the counts of every tube read one
+    by one, at every step of a busy day (collection scanned and not)."""
+    _district(store, small_roster_csv)
+    status = campaign_status(store, "day1", now=NOW).as_json()
+    reference = _status_from_every_tube(store, "day1")
+    assert {k: status[k] for k in reference} == reference
+    waiting = ("confirmed_positive", "retest", "awaiting_receipt", "missing_results")
+    assert all(cast(int, reference[k]) > 0 for k in waiting), reference  # every count has something to count
+
+
+def test_status_reads_no_tube_one_by_one(store, small_roster_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`poolab status` counts with the database (a city's status costs about a district's):
+    reading the campaign's tubes into numpy is left to `--missing`, which lists barcodes."""
+    import poolab.reports.status as status_module
+    import poolab.store.reports
+
+    _district(store, small_roster_csv)
+
+    def every_tube(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("campaign_status read every tube")
+
+    monkeypatch.setattr(poolab.store.reports, "campaign_tubes", every_tube)
+    assert campaign_status(store, "day1", now=NOW).pools > 0
+    with pytest.raises(AssertionError, match="read every tube"):
+        status_module.missing_tubes(store, "day1")  # the one that still does, on purpose
+
+
 def test_figures_equal_status_json(store, small_roster_csv: Path) -> None:
-    """Every key of `status --json` the page shows is what campaign_status counts (SQL against numpy)."""
+    """Every key of `status --json` the page shows is what campaign_status counts."""
     _district(store, small_roster_csv)
     status = campaign_status(store, "day1", now=NOW).as_json()
     view = campaign_view(store, "day1", now=NOW)

@@ -206,3 +206,27 @@ def test_blocks_parse_as_the_whole_text(text: str, block: int) -> None:
     assert [list(c) for c in whole.columns] == columns
     assert whole.lines == lines
     assert sorted(p.line for p in whole_problems) == sorted(p.line for p in problems)
+
+
+def _index_names(store: Store) -> list[str]:
+    from sqlalchemy import inspect
+
+    with store.read() as conn:
+        found = inspect(conn)
+        names = [i["name"] for i in found.get_indexes("resident")]
+        names += [c["name"] for c in found.get_unique_constraints("resident")]
+    return sorted(n for n in names if n)
+
+
+def test_first_import_leaves_every_index_as_the_schema_made_it(store: Store, store_url: str, big_csv: Path) -> None:
+    """A first import builds the secondary indexes after loading (PostgreSQL): they are
+    all back, by the same names, and a resident id stored twice is still refused."""
+    before = _index_names(store)
+    assert before  # compound, household, home visits, the unique resident id
+    import_roster(store, big_csv, operator="t", block_bytes=BLOCK)
+    assert _index_names(store) == before
+    from poolab.errors import StoreFault
+
+    row = {"resident_id": "R0000001", "compound": "c", "household_id": "h", "event_id": 1}
+    with pytest.raises(StoreFault):  # the unique key refused it, every attempt
+        store.write(lambda conn: conn.execute(_R.insert(), row), attempts=1)

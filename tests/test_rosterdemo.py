@@ -126,3 +126,40 @@ def test_written_district_reads_back(tmp_path, encoding):
     path = tmp_path / "district.csv"
     roster = write_district_csv(path, encoding, residents=2000, households=1200, compounds=4)
     assert roster == read_roster(path)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    residents=st.integers(1, 3000),
+    block=st.integers(1, 1200),
+    seed=st.integers(0, 50),
+    home_visits=st.booleans(),
+)
+def test_written_block_by_block_is_the_whole_district(
+    residents: int, block: int, seed: int, home_visits: bool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``roster demo`` turns the city into text a block at a time: the file is byte for
+    byte the district ``generate_district`` builds whole, written at once."""
+    import poolab.roster.synthetic as synthetic
+    from poolab.roster.file import write_roster_csv
+
+    households = max(1, residents * 3 // 5)
+    compounds = min(households, 1 + seed % 7)
+    folder = tmp_path_factory.mktemp("blocks")
+    whole = generate_district(residents, households, compounds, seed, home_visits=home_visits)
+    write_roster_csv(whole, folder / "whole.csv")
+    saved = synthetic.BLOCK_RESIDENTS
+    synthetic.BLOCK_RESIDENTS = block
+    try:
+        n = synthetic.write_district(
+            folder / "blocks.csv",
+            residents=residents,
+            households=households,
+            compounds=compounds,
+            seed=seed,
+            home_visits=home_visits,
+        )
+    finally:
+        synthetic.BLOCK_RESIDENTS = saved
+    assert n == residents
+    assert (folder / "blocks.csv").read_bytes() == (folder / "whole.csv").read_bytes()

@@ -130,7 +130,7 @@ def _pack(items, a, b, size, anchored, taken, rem_tube, K, window, spill_buf, n_
     closed partly filled rather than set aside. Returns (n_spill, next_id).
     """
     members = np.empty(K, np.int64)  # positions in items of the open tube's households
-    n_mem = 0
+    n_mem = np.int64(0)  # typed int64, not the literal 0: one _spill specialisation
     free = K
     holds_anchor = False
     head = a
@@ -209,7 +209,7 @@ def _pack(items, a, b, size, anchored, taken, rem_tube, K, window, spill_buf, n_
         if free == 0:
             next_id += 1
             free = K
-            n_mem = 0
+            n_mem = np.int64(0)
             holds_anchor = False
     if n_mem > 0:
         if holds_anchor:
@@ -444,7 +444,10 @@ def _assign(comp, bldg, hh, K, one_per_household, window):
     full0 = np.full(nh, -1, np.int64)  # raw id of the first own full tube
     rem_tube = np.full(nh, -1, np.int64)  # raw id of the tube holding the remainder
     taken = np.zeros(nh, np.bool_)
-    next_id = 0
+    # Counters handed to the helper kernels start as np.int64(0), not 0: numba types a bare 0
+    # as the literal 0, and each helper would be compiled once more for it (a cold start
+    # compiled _spill 3 times, _pack, _repair_building, _first_fit_decreasing twice each).
+    next_id = np.int64(0)
     if one_per_household:
         for h in range(nh):
             full0[h] = next_id
@@ -464,13 +467,13 @@ def _assign(comp, bldg, hh, K, one_per_household, window):
                 next_id += n_full[h]
             if rem[h] == 0:
                 taken[h] = True
-        h0 = 0
+        h0 = np.int64(0)
         while h0 < nh:  # one compound run of households per iteration
             c = comp[starts[h0]]
             h1 = h0
             while h1 < nh and comp[starts[h1]] == c:
                 h1 += 1
-            n_spill = 0
+            n_spill = np.int64(0)
             nb = 0
             a = h0
             while a < h1:  # one building run per iteration
@@ -510,7 +513,7 @@ def _assign(comp, bldg, hh, K, one_per_household, window):
                     if rem_tube[spill_buf[m]] < 0:
                         waiting[spill_buf[m] - h0] = True
                 res = np.empty(n_spill, np.int64)
-                n_res = 0
+                n_res = np.int64(0)
                 for g in range(h0, h1):
                     if waiting[g - h0]:
                         taken[g] = False

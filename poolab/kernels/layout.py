@@ -141,8 +141,12 @@ def _stage_rules(stage_ptr: np.ndarray, rule: np.ndarray) -> np.ndarray:
     uniform stage)."""
     out = np.empty(stage_ptr.shape[0] - 1, dtype=np.int8)
     for s in range(out.shape[0]):
-        own = np.unique(rule[stage_ptr[s] : stage_ptr[s + 1]])
-        out[s] = own[0] if own.shape[0] == 1 else (ROOT if own.shape[0] == 0 else MIXED)
+        own = rule[stage_ptr[s] : stage_ptr[s + 1]]
+        if own.shape[0] == 0:
+            out[s] = ROOT
+        else:  # min and max: no sort of a city's millions of pools
+            low, high = int(own.min()), int(own.max())
+            out[s] = low if low == high else MIXED
     return out
 
 

@@ -185,11 +185,12 @@ class _Builder:
         k = sizes.shape[0]
         ids = np.arange(self.count, self.count + k, dtype=_I64)
         minus = np.full(k, -1, dtype=_I64)
-        self.sizes.append(sizes.astype(_I64))
-        self.members.append(members.astype(_I64))
-        self.block.append(block.astype(_I64))
-        self.parent.append(minus if parent is None else parent.astype(_I64))
-        self.parent2.append(minus if parent2 is None else parent2.astype(_I64))
+        # copy=False: the caller's fresh arrays are kept, not copied (a city's are 80 MB each)
+        self.sizes.append(sizes.astype(_I64, copy=False))
+        self.members.append(members.astype(_I64, copy=False))
+        self.block.append(block.astype(_I64, copy=False))
+        self.parent.append(minus if parent is None else parent.astype(_I64, copy=False))
+        self.parent2.append(minus if parent2 is None else parent2.astype(_I64, copy=False))
         self.kind.append(np.full(k, kind, dtype=np.int8))
         self.rule.append(np.full(k, self.stage_rule if rule is None else rule, dtype=np.int8))
         self.count += k
@@ -203,30 +204,43 @@ class _Builder:
         counts = np.asarray(self.stage_counts, dtype=_I64)
         stage_ptr = np.zeros(counts.shape[0] + 1, dtype=_I64)
         np.cumsum(counts, out=stage_ptr[1:])
-        members = np.concatenate(self.members)
+        members = _joined(self.members)
         # transpose of the first stage: member -> its first-stage pools
         hi0 = int(stage_ptr[1])
         m0 = members[: ptr[hi0]]
         owner0 = np.repeat(np.arange(hi0, dtype=_I64), sizes[:hi0])
-        order = np.argsort(m0, kind="stable")
+        if m0.shape[0] > 1 and not bool(np.all(m0[1:] >= m0[:-1])):  # in person order already: no sort
+            owner0 = owner0[np.argsort(m0, kind="stable")]
         member_ptr = np.zeros(self.n + 1, dtype=_I64)
         np.cumsum(np.bincount(m0, minlength=self.n), out=member_ptr[1:])
         staged = staged_design(
             stage_ptr=stage_ptr,
             pool_ptr=ptr,
             pool_members=members,
-            pool_rule=np.concatenate(self.rule),
-            pool_parent=np.concatenate(self.parent),
-            pool_parent2=np.concatenate(self.parent2),
-            pool_block=np.concatenate(self.block),
-            pool_kind=np.concatenate(self.kind),
+            pool_rule=_joined(self.rule),
+            pool_parent=_joined(self.parent),
+            pool_parent2=_joined(self.parent2),
+            pool_block=_joined(self.block),
+            pool_kind=_joined(self.kind),
             member_ptr=member_ptr,
-            member_pools=owner0[order],
-            leaf_of_member=leaf.astype(_I64),
+            member_pools=owner0,
+            leaf_of_member=leaf.astype(_I64, copy=False),
             nblocks=nblocks,
         )
         pool_stage = np.repeat(np.arange(counts.shape[0], dtype=_I64), counts)
         return Design(name=name, family=family, n=self.n, staged=staged, pool_stage=pool_stage, guarantee=guarantee)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts end to end, each freed as soon as it is copied (a city's design is
+    hundreds of megabytes: the parts and the whole are never all held at once)."""
+    out = np.empty(sum(p.shape[0] for p in parts), dtype=parts[0].dtype)
+    at = 0
+    while parts:
+        part = parts.pop(0)
+        out[at : at + part.shape[0]] = part
+        at += part.shape[0]
+    return out
 
 
 def _blocks(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:

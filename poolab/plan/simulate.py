@@ -26,6 +26,14 @@ for the ratios); and, apart, the mean over campaigns of each campaign's own rati
 
 The layout is ``designs.design_for``'s at the same prevalence and Se/Sp, so an array's
 leftovers are tested as ``plan opchar --residents`` assumes.
+
+Three kernels run the same model (the tally has the same distribution; the numbers are
+drawn in another order): without household clustering, Dorfman and individual testing are
+counted per pool from their runs of pool sizes, never laid out
+(``kernels.simulate_counts``: a city of ten million in seconds); other tree designs
+(hierarchical) walk only the pools that can test positive (``kernels.simulate_tree``);
+arrays, non-adaptive designs and household clustering draw every person
+(``kernels.simulate``).
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ import numpy as np
 
 from poolab.errors import PoolabError
 from poolab.kernels import simulate as k
+from poolab.kernels import simulate_counts as kc
+from poolab.kernels import simulate_tree as kt
 from poolab.plan.designs import Design, design_for
 from poolab.plan.dilution import DilutionModel
 from poolab.plan.memory import check_fits
@@ -166,8 +176,18 @@ def simulate_design(
         rate = index_rate(prevalence, sizes, attack_rate)
     dil = dilution or DilutionModel()
     a = k.assay(design.staged, se_s, sp_s, dil.limit_ct if dilution is not None else None)
-    f = k.infection(design.n, rate, household_ptr, float(attack_rate), dil.ct_mean, dil.ct_sd)
-    tally = k.simulate_tally(design.staged, a, f, replicate_seeds(seed, replicates))
+    seeds = replicate_seeds(seed, replicates)
+    # independent infections on a tree design: walk only the pools that can be positive,
+    # and count, not walk, where every positive pool's members are retested alone
+    tree = kt.tree_of(design.staged) if household_ptr.shape[0] == 1 else None
+    counted = kc.counted_of(design.staged, tree) if tree is not None else None
+    if counted is not None:
+        tally = kc.simulate_counted_tally(counted, a, rate, seeds, dil.ct_mean, dil.ct_sd)
+    elif tree is not None:
+        tally = kt.simulate_tree_tally(design.staged, tree, a, rate, seeds, dil.ct_mean, dil.ct_sd)
+    else:
+        f = k.infection(design.n, rate, household_ptr, float(attack_rate), dil.ct_mean, dil.ct_sd)
+        tally = k.simulate_tally(design.staged, a, f, seeds)
     return SimulationResult(design.name, design.n, replicates, prevalence, summarise(tally, design.n), tally)
 
 
@@ -195,6 +215,9 @@ def simulate(
         raise BadParameter(f"residents must be at least 1, got {residents}")
     if replicates < 1:
         raise BadParameter(f"replicates must be at least 1, got {replicates}")
+    if spec.family in ("dorfman", "individual") and (household_sizes is None or attack_rate == 0.0):
+        # the city's case: no layout is built, only the runs of pool sizes (counts per pool)
+        return _simulate_by_counts(spec, residents, prevalence, se, sp, replicates, seed, attack_rate, dilution)
     check_fits(residents, replicates, what="simulate")
     if not 0.0 < prevalence < 1.0 and leftovers is None and spec.family in ("array", "array-master"):
         leftovers = "rectangle"  # nobody or everybody infected: every layout finds the same
@@ -216,3 +239,49 @@ def household_sizes_for(residents: int, mean_size: float, seed: int = 0) -> np.n
     out = sizes[: last + 1].astype(np.int64)
     out[-1] -= int(ends[last] - residents)
     return out
+
+
+def counted_layout(spec: DesignSpec, residents: int) -> kc.Counted:
+    """``dorfman:K`` or ``individual`` on ``residents`` people as ``simulate_counts`` sees
+    it, without laying the design out: ``designs.dorfman``'s consecutive pools of K (the
+    last holds the rest), each retested member by member; or everyone tested alone.
+    Equal to ``counted_of`` of the laid-out design (tests/test_simulate_tree.py)."""
+    if spec.family == "individual":
+        runs, stage, nstages = [(residents, 1)], -1, 1
+    elif spec.family == "dorfman":
+        k = spec.sizes[0]
+        runs, stage, nstages = [(residents // k, k), (1 if residents % k else 0, residents % k)], 1, 2
+    else:
+        raise ValueError(f"no counted layout for {spec}")
+    runs = [(count, size) for count, size in runs if count]
+    start = np.zeros(len(runs) + 1, dtype=np.int64)
+    np.cumsum([count for count, _ in runs], out=start[1:])
+    sizes = np.asarray([size for _, size in runs], dtype=np.int64)
+    return kc.Counted(start, sizes, np.full(int(start[-1]), stage, dtype=np.int8), residents, nstages)
+
+
+def _simulate_by_counts(
+    spec: DesignSpec,
+    residents: int,
+    prevalence: float,
+    se: float | Sequence[float],
+    sp: float | Sequence[float],
+    replicates: int,
+    seed: int,
+    attack_rate: float,
+    dilution: DilutionModel | None,
+) -> SimulationResult:
+    """``simulate`` of Dorfman or individual testing with independent infections."""
+    if not 0.0 <= prevalence <= 1.0:
+        raise BadParameter(f"prevalence must lie in [0, 1], got {prevalence}")
+    if not 0.0 <= attack_rate <= 1.0:
+        raise BadParameter(f"attack rate must lie in [0, 1], got {attack_rate}")
+    layout = counted_layout(spec, residents)
+    se_s = per_stage(se, layout.nstages, "se")
+    sp_s = per_stage(sp, layout.nstages, "sp")
+    dil = dilution or DilutionModel()
+    limit = dil.limit_ct if dilution is not None else None
+    a = k.Assay(se_s, sp_s, limit is not None, float(2.0 ** (-limit)) if limit is not None else 0.0)
+    tally = kc.simulate_counted_tally(layout, a, prevalence, replicate_seeds(seed, replicates), dil.ct_mean, dil.ct_sd)
+    name = "individual" if spec.family == "individual" else f"dorfman:{spec.sizes[0]}"
+    return SimulationResult(name, residents, replicates, prevalence, summarise(tally, residents), tally)

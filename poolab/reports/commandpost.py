@@ -10,7 +10,6 @@ positives (names masked as on exports), turnaround and late tubes.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from poolab.masking import mask_name
+from poolab.reports.status import status_figures
 from poolab.reports.timing import CampaignTiming, LateList, LateRule, Turnaround, late_list, span_turnaround
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
@@ -30,7 +30,6 @@ from poolab.store.tubesql import without_jit
 if TYPE_CHECKING:
     from poolab.reports.rounds import RoundsReport
 
-CALLS = ("positive", "negative", "inconclusive", "invalid")
 FLAGGED_CALLS = ("positive", "inconclusive")
 LISTED = 100
 """Rows shown per list of late tubes (the longest waiting); the counts are always whole. Pools
@@ -198,47 +197,6 @@ def _retests(individual: list[StepCount]) -> Retests:
         positive=sum(c.tubes for c in individual if c.call == "positive"),
         inconclusive=sum(c.tubes for c in individual if c.call == "inconclusive"),
     )
-
-
-def status_figures(
-    campaign: str, counts: list[StepCount], confirmed: int, *, collection_scanned: bool
-) -> dict[str, object]:
-    """The keys of ``poolab status --json`` (before turnaround and late), from the
-    grouped counts, by the rules of ``poolab.reports.status.campaign_status`` (a test holds the
-    two equal): tubes at their furthest step (a plated tube is a received one there),
-    current calls, retest tubes, and the tubes awaited for collection, receipt or a
-    usable result (``collection_scanned``: any tube of the campaign has a collection scan)."""
-
-    tubes: Counter[tuple[str, str, str | None]] = Counter()  # (kind, step, call): a few keys, whatever the size
-    for c in counts:
-        tubes[c.kind, c.step, c.call] += c.tubes
-
-    def total(**match: object) -> int:
-        keys = ("kind", "step", "call")
-        return sum(n for key, n in tubes.items() if all(key[keys.index(k)] == v for k, v in match.items()))
-
-    received = total(step="received") + total(step="plated")
-    return {
-        "campaign": campaign,
-        "residents": sum(c.people for c in counts if c.kind == "pool"),
-        "pools": total(kind="pool"),
-        "tubes": {
-            "planned": total(step="planned"),
-            "collected": total(step="collected"),
-            "received": received,
-            "resulted": total(step="resulted"),
-        },
-        "results": {c: total(call=c) for c in CALLS},
-        "retest": total(kind="individual"),
-        "confirmed_positive": confirmed,
-        "missing_results": received + total(step="resulted", call="invalid"),
-        "awaiting_receipt": total(step="collected")
-        + total(kind="individual", step="planned")
-        + (0 if collection_scanned else total(kind="pool", step="planned")),
-        "awaiting_collection": total(kind="pool", step="planned") if collection_scanned else 0,
-        "pool_results": {c: total(kind="pool", call=c) for c in CALLS},
-        "individual_results": {c: total(kind="individual", call=c) for c in CALLS},
-    }
 
 
 def campaign_names(store: Store) -> list[tuple[str, int, str]]:

@@ -3,22 +3,25 @@ call, pools and retests apart), what is still awaited, turnaround and late tubes
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import attrs
-import numpy as np
 
 from poolab.calls import CALL_CODE, CALLS, NO_CALL
-from poolab.lab.resolve import confirmed_positive_indices
 from poolab.reports.timing import LateRule, campaign_timing
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
-from poolab.store.reports import KIND_INDIVIDUAL, KIND_POOL, TubeTable, campaign_tubes, count_campaign_residents
+from poolab.store.findings import count_confirmed_positives
+from poolab.store.progress import StepCount, scans_collection, step_counts
 from poolab.store.tubesql import without_jit
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy and the per-tube reads only for --missing: `poolab status` imports neither
+    import numpy as np
+
     from poolab.reports.timing import CampaignTiming
+    from poolab.store.reports import TubeTable
 
 _INV = CALL_CODE["invalid"]
 
@@ -78,44 +81,76 @@ def campaign_status(
     """Counts by state: tubes by furthest step, results by current call (all tubes, and
     pools and individual tubes apart), retests, confirmed positives, and what is still
     awaited (the counts of the lists ``missing_tubes`` gives); turnaround times and late
-    tubes (``late``: when a tube is late, as of ``now``)."""
+    tubes (``late``: when a tube is late, as of ``now``).
+
+    Every count comes from the database grouped (a few rows whatever the campaign's size,
+    the command post's queries), never from the tubes read one by one: a city's status
+    costs about what a district's does."""
     with store.read() as conn:
         without_jit(conn)
         info = campaign_by_name(conn, name=campaign)
-        tubes = campaign_tubes(conn, campaign_id=info.id)
-        residents = count_campaign_residents(conn, campaign_id=info.id)
+        counts = step_counts(conn, campaign_id=info.id)
+        scanned = scans_collection(conn, campaign_id=info.id)
+        confirmed = count_confirmed_positives(conn, campaign_id=info.id)
         timing = campaign_timing(conn, campaign_id=info.id, rule=late or LateRule(), now=now)
-    resulted = tubes.call != NO_CALL
-    received = tubes.received & ~resulted
-    collected = tubes.collected & ~tubes.received & ~resulted
-    planned = ~(tubes.collected | tubes.received | resulted)
-    pool = tubes.kind == KIND_POOL
-
-    def by_call(which: np.ndarray) -> dict[str, int]:
-        return {c: int(np.count_nonzero(which & (tubes.call == CALL_CODE[c]))) for c in CALLS}
-
-    positives = {int(tubes.resident_pk[i]) for i in confirmed_positive_indices(tubes)}
-    waiting = _waiting(tubes)
+    f = status_figures(info.name, counts, confirmed, collection_scanned=scanned)
+    tubes = cast("dict[str, int]", f["tubes"])
     return CampaignStatus(
         campaign=info.name,
-        residents=residents,
-        pools=int(np.count_nonzero(pool)),
-        tubes=TubeCounts(
-            planned=int(planned.sum()),
-            collected=int(collected.sum()),
-            received=int(received.sum()),
-            resulted=int(resulted.sum()),
-        ),
-        results=by_call(np.ones(len(tubes), bool)),
-        retest=int(np.count_nonzero(tubes.kind == KIND_INDIVIDUAL)),
-        confirmed_positive=len(positives),
-        missing_results=int(waiting["awaiting_result"].sum()),
-        awaiting_receipt=int(waiting["awaiting_receipt"].sum()),
-        awaiting_collection=int(waiting["awaiting_collection"].sum()),
-        pool_results=by_call(pool),
-        individual_results=by_call(~pool),
+        residents=cast(int, f["residents"]),
+        pools=cast(int, f["pools"]),
+        tubes=TubeCounts(**tubes),
+        results=cast("dict[str, int]", f["results"]),
+        retest=cast(int, f["retest"]),
+        confirmed_positive=confirmed,
+        missing_results=cast(int, f["missing_results"]),
+        awaiting_receipt=cast(int, f["awaiting_receipt"]),
+        awaiting_collection=cast(int, f["awaiting_collection"]),
+        pool_results=cast("dict[str, int]", f["pool_results"]),
+        individual_results=cast("dict[str, int]", f["individual_results"]),
         timing=timing,
     )
+
+
+def status_figures(
+    campaign: str, counts: list[StepCount], confirmed: int, *, collection_scanned: bool
+) -> dict[str, object]:
+    """The keys of ``poolab status --json`` (before turnaround and late), from the
+    grouped counts, by the rules of ``poolab.reports.status.campaign_status`` (a test holds the
+    two equal): tubes at their furthest step (a plated tube is a received one there),
+    current calls, retest tubes, and the tubes awaited for collection, receipt or a
+    usable result (``collection_scanned``: any tube of the campaign has a collection scan)."""
+
+    tubes: Counter[tuple[str, str, str | None]] = Counter()  # (kind, step, call): a few keys, whatever the size
+    for c in counts:
+        tubes[c.kind, c.step, c.call] += c.tubes
+
+    def total(**match: object) -> int:
+        keys = ("kind", "step", "call")
+        return sum(n for key, n in tubes.items() if all(key[keys.index(k)] == v for k, v in match.items()))
+
+    received = total(step="received") + total(step="plated")
+    return {
+        "campaign": campaign,
+        "residents": sum(c.people for c in counts if c.kind == "pool"),
+        "pools": total(kind="pool"),
+        "tubes": {
+            "planned": total(step="planned"),
+            "collected": total(step="collected"),
+            "received": received,
+            "resulted": total(step="resulted"),
+        },
+        "results": {c: total(call=c) for c in CALLS},
+        "retest": total(kind="individual"),
+        "confirmed_positive": confirmed,
+        "missing_results": received + total(step="resulted", call="invalid"),
+        "awaiting_receipt": total(step="collected")
+        + total(kind="individual", step="planned")
+        + (0 if collection_scanned else total(kind="pool", step="planned")),
+        "awaiting_collection": total(kind="pool", step="planned") if collection_scanned else 0,
+        "pool_results": {c: total(kind="pool", call=c) for c in CALLS},
+        "individual_results": {c: total(kind="individual", call=c) for c in CALLS},
+    }
 
 
 def _waiting(tubes: TubeTable) -> dict[str, np.ndarray]:
@@ -123,6 +158,10 @@ def _waiting(tubes: TubeTable) -> dict[str, np.ndarray]:
     pool tubes not yet collected (when the campaign scans collection at all), tubes
     collected or issued for a retest but not received (every pool tube not received, when
     collection is not scanned), and received tubes without a usable result."""
+    import numpy as np
+
+    from poolab.store.reports import KIND_POOL
+
     pool = tubes.kind == KIND_POOL
     scans_collection = bool(tubes.collected.any())
     not_received = ~tubes.received
@@ -139,6 +178,10 @@ def _waiting(tubes: TubeTable) -> dict[str, np.ndarray]:
 def missing_tubes(store: Store, campaign: str) -> dict[str, list[str]]:
     """Barcodes still awaited, in walk order, by what they wait for (the lists whose
     lengths ``campaign_status`` counts)."""
+    import numpy as np
+
+    from poolab.store.reports import campaign_tubes
+
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         tubes = campaign_tubes(conn, campaign_id=info.id)

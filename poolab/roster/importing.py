@@ -33,6 +33,7 @@ from poolab.store.residents import (
     UpsertCounts,
     count_residents,
     legacy_ids,
+    lock_residents,
     new_resident_writer,
     upsert_residents,
 )
@@ -102,6 +103,7 @@ def import_roster(
 def _import(conn: Connection, f: RosterFile, *, operator: str, salt: int, progress: Progress) -> RosterImportSummary:
     source = f.source
     event_id = record_event(conn, operator=operator, action="roster.import", detail={"source": source})
+    lock_residents(conn)  # before counting: a first import drops and rebuilds indexes
     empty = count_residents(conn) == 0
     legacy = {} if empty else legacy_ids(conn)
     seen = SeenIds(salt)

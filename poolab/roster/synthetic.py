@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import numpy as np
 
 from poolab.errors import PoolabError
-from poolab.files.csvio import Output
+from poolab.files.csvio import Output, write_csv
 from poolab.i18n import _
 from poolab.memory import gib, shortfall
-from poolab.roster.file import Roster, roster_from_columns, write_roster_csv
+from poolab.roster.file import (
+    HOME_VISIT_COLUMN,
+    ROSTER_COLUMNS,
+    WRITE_ENCODINGS,
+    Roster,
+    roster_from_columns,
+    write_roster_csv,
+)
 from poolab.roster.idnumber import CHECK_CHARACTERS, WEIGHTS
 
 REGION = "230102"
@@ -344,8 +353,8 @@ def _ages(sizes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return ages
 
 
-def _id_numbers(ages: np.ndarray, rng: np.random.Generator) -> list[str]:
-    """Distinct valid ID numbers of the district for residents of the given ages."""
+def _id_draws(ages: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(birthday as datetime64[D], sequence number) of each resident, distinct pairs."""
     n = ages.size
     ref = np.datetime64(REFERENCE_DATE.isoformat(), "D")
     days = ref - (ages * 365.25 + rng.uniform(0, 365, size=n)).astype(np.int64)
@@ -353,11 +362,20 @@ def _id_numbers(ages: np.ndarray, rng: np.random.Generator) -> list[str]:
     while True:  # two people may share a birthday, never a birthday and a sequence number
         key = days.astype(np.int64) * 1000 + seq
         _, first = np.unique(key, return_index=True)
+        del key
         dup = np.ones(n, dtype=bool)
         dup[first] = False
+        del first
         if not dup.any():
             break
         seq[dup] = rng.integers(0, 1000, size=int(dup.sum()))
+    return days, seq.astype(np.int16)
+
+
+def _id_strings(days: np.ndarray, seq: np.ndarray) -> list[str]:
+    """Valid ID numbers of the district for these birthdays and sequence numbers."""
+    n = days.size
+    seq = seq.astype(np.int64)
     year = days.astype("datetime64[Y]").astype(np.int64) + 1970
     month_start = days.astype("datetime64[M]")
     month = month_start.astype(np.int64) % 12 + 1
@@ -391,12 +409,17 @@ def _names(sizes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.strings.add(np.strings.add(surname, first), second)
 
 
-def _phones(ages: np.ndarray, rng: np.random.Generator) -> list[str]:
+def _phone_draws(ages: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(mobile number, has none) of each resident."""
     n = ages.size
     prefix = np.array(MOBILE_PREFIXES, dtype=np.int64)[rng.integers(0, len(MOBILE_PREFIXES), n)]
-    numbers = (prefix * 100_000_000 + rng.integers(0, 100_000_000, size=n)).tolist()
-    none = ((ages < 12) | (rng.random(n) < NO_PHONE_SHARE)).tolist()
-    return ["" if x else str(v) for v, x in zip(numbers, none, strict=True)]
+    numbers = prefix * 100_000_000 + rng.integers(0, 100_000_000, size=n)
+    none = (ages < 12) | (rng.random(n) < NO_PHONE_SHARE)
+    return numbers, none
+
+
+def _phone_strings(numbers: np.ndarray, none: np.ndarray) -> list[str]:
+    return ["" if x else str(v) for v, x in zip(numbers.tolist(), none.tolist(), strict=True)]
 
 
 class BadDistrict(PoolabError, ValueError):
@@ -407,12 +430,73 @@ HOME_VISIT_AGE = 80
 """``home_visits``: residents this old who live alone are sampled at home."""
 
 
-def generate_district(
-    residents: int = 97488, households: int = 58937, compounds: int = 38, seed: int = 0, home_visits: bool = False
-) -> Roster:
-    """A synthetic district with exactly these counts, in walk order; one seed, one district.
-    ``home_visits`` adds the roster's ``home_visit`` column: residents of ``HOME_VISIT_AGE``
-    or more living alone (about 0.6% of the seed district); the district is the same either way."""
+BLOCK_RESIDENTS = 100_000
+"""Residents turned into text at a time when a city is written (``write_district``)."""
+
+
+@attrs.frozen(slots=True, eq=False)
+class _District:
+    """Every random draw of a district, as numpy arrays (a few dozen bytes a resident);
+    ``block`` turns a range of residents into a ``Roster`` of text."""
+
+    sizes: np.ndarray  # per household
+    comp: np.ndarray  # per household: compound index, building, unit (0 = none), room
+    bld: np.ndarray
+    unit: np.ndarray
+    room: np.ndarray
+    names_of: list[str]
+    member: np.ndarray  # per resident: household index
+    name: np.ndarray  # per resident (numpy strings)
+    days: np.ndarray
+    seq: np.ndarray
+    numbers: np.ndarray
+    no_phone: np.ndarray
+    foreign: np.ndarray  # residents with a Latin name (sorted) ...
+    latin: np.ndarray  # ... and which
+    no_id: np.ndarray  # residents without an ID number (sorted)
+    home_visit: np.ndarray | None
+
+    def __len__(self) -> int:
+        return int(self.member.shape[0])
+
+    def block(self, lo: int, hi: int) -> Roster:
+        """Residents lo:hi (0-based), in walk order."""
+        residents, households = len(self), self.sizes.shape[0]
+        hh_format = f"H%0{max(6, len(str(households)))}d"
+        res_format = f"R%0{max(7, len(str(residents)))}d"
+        name = self.name[lo:hi].tolist()
+        at, to = np.searchsorted(self.foreign, [lo, hi])
+        for i, j in zip(self.foreign[at:to].tolist(), self.latin[at:to].tolist(), strict=True):
+            name[i - lo] = LATIN_NAMES[j]
+        id_number = _id_strings(self.days[lo:hi], self.seq[lo:hi])
+        at, to = np.searchsorted(self.no_id, [lo, hi])
+        for i in self.no_id[at:to].tolist():
+            id_number[i - lo] = ""
+        for i in self.foreign[np.searchsorted(self.foreign, lo) : np.searchsorted(self.foreign, hi)].tolist():
+            id_number[i - lo] = ""  # foreigners carry passports
+        member = self.member[lo:hi]
+        # Small label tables indexed per resident: cheaper than str() on every value.
+        rooms = {int(r): str(r) for r in np.unique(self.room[member])}
+        buildings = [str(b) for b in range(int(self.bld.max()) + 1)]
+        units = [""] + [str(u) for u in range(1, int(self.unit.max()) + 1)]
+        comp_r, bld_r, unit_r, room_r = (a[member].tolist() for a in (self.comp, self.bld, self.unit, self.room))
+        return roster_from_columns(
+            resident_id=[res_format % i for i in range(lo + 1, hi + 1)],
+            name=name,
+            id_number=id_number,
+            phone=_phone_strings(self.numbers[lo:hi], self.no_phone[lo:hi]),
+            compound=[self.names_of[c] for c in comp_r],
+            building=[buildings[b] for b in bld_r],
+            unit=[units[u] for u in unit_r],
+            room=[rooms[r] for r in room_r],
+            household_id=[hh_format % (h + 1) for h in member.tolist()],
+            line=range(lo + 2, hi + 2),
+            home_visit=self.home_visit[lo:hi].tolist() if self.home_visit is not None else (),
+        )
+
+
+def _draw_district(residents: int, households: int, compounds: int, seed: int, home_visits: bool) -> _District:
+    """All of a district's random draws, in one fixed order: one seed, one district."""
     if not 1 <= compounds <= households <= residents:
         raise BadDistrict(
             _(
@@ -433,39 +517,30 @@ def generate_district(
     sizes = household_sizes(residents, households, rng)
     comp, bld, unit, room = _addresses(_split(households, compounds, rng), rng)
     names_of = compound_names(compounds, rng)
-
-    ages = _ages(sizes, rng)
+    ages = _ages(sizes, rng).astype(np.int16)
     name = _names(sizes, rng)
-    id_number = _id_numbers(ages, rng)
-    phone = _phones(ages, rng)
+    days, seq = _id_draws(ages, rng)
+    numbers, no_phone = _phone_draws(ages, rng)
     foreign = np.flatnonzero(rng.random(residents) < FOREIGN_SHARE)
-    name = name.tolist()
-    for i, j in zip(foreign.tolist(), rng.integers(0, len(LATIN_NAMES), foreign.size).tolist(), strict=True):
-        name[i] = LATIN_NAMES[j]
-    for i in foreign.tolist() + np.flatnonzero(rng.random(residents) < NO_ID_SHARE).tolist():
-        id_number[i] = ""
+    latin = rng.integers(0, len(LATIN_NAMES), foreign.size)
+    no_id = np.flatnonzero(rng.random(residents) < NO_ID_SHARE)
+    home = (ages >= HOME_VISIT_AGE) & np.repeat(sizes == 1, sizes) if home_visits else None
+    member = np.repeat(np.arange(households, dtype=np.int32), sizes)
+    small = np.int32
+    return _District(
+        sizes, comp.astype(small), bld.astype(small), unit.astype(small), room.astype(small), names_of, member,
+        name, days, seq, numbers, no_phone, foreign, latin, no_id, home,
+    )  # fmt: skip
 
-    hh_format = f"H%0{max(6, len(str(households)))}d"
-    res_format = f"R%0{max(7, len(str(residents)))}d"
-    hh_label = [hh_format % i for i in range(1, households + 1)]
-    member = np.repeat(np.arange(households), sizes).tolist()
-    # Small label tables indexed per resident: cheaper than str() on every value.
-    rooms = {int(r): str(r) for r in np.unique(room)}
-    buildings = [str(b) for b in range(int(bld.max()) + 1)]
-    units = [""] + [str(u) for u in range(1, int(unit.max()) + 1)]
-    comp_r, bld_r, unit_r, room_r = (np.repeat(a, sizes).tolist() for a in (comp, bld, unit, room))
-    return roster_from_columns(
-        resident_id=[res_format % i for i in range(1, residents + 1)],
-        name=name,
-        id_number=id_number,
-        phone=phone,
-        compound=[names_of[c] for c in comp_r],
-        building=[buildings[b] for b in bld_r],
-        unit=[units[u] for u in unit_r],
-        room=[rooms[r] for r in room_r],
-        household_id=[hh_label[h] for h in member],
-        home_visit=((ages >= HOME_VISIT_AGE) & np.repeat(sizes == 1, sizes)).tolist() if home_visits else (),
-    )
+
+def generate_district(
+    residents: int = 97488, households: int = 58937, compounds: int = 38, seed: int = 0, home_visits: bool = False
+) -> Roster:
+    """A synthetic district with exactly these counts, in walk order; one seed, one district.
+    ``home_visits`` adds the roster's ``home_visit`` column: residents of ``HOME_VISIT_AGE``
+    or more living alone (about 0.6% of the seed district); the district is the same either way."""
+    district = _draw_district(residents, households, compounds, seed, home_visits)
+    return district.block(0, residents)
 
 
 def write_district_csv(path: str | os.PathLike[str], encoding: str = "utf-8", **district: Any) -> Roster:
@@ -488,10 +563,22 @@ def write_district(
     encoding: str = "utf-8",
     home_visits: bool = False,
 ) -> int:
-    """Generate a district (``generate_district``) and write it as a roster CSV; returns
-    how many residents it holds."""
-    district = generate_district(
-        residents=residents, households=households, compounds=compounds, seed=seed, home_visits=home_visits
-    )
-    write_roster_csv(district, output, encoding=encoding)
-    return len(district)
+    """Generate a district (``generate_district``) and write it as a roster CSV, turned
+    into text ``BLOCK_RESIDENTS`` at a time (a city of ten million is never held as
+    Python strings); returns how many residents it holds."""
+    if encoding not in WRITE_ENCODINGS:
+        raise ValueError(f"encoding must be one of {', '.join(WRITE_ENCODINGS)}, not {encoding!r}")
+    district = _draw_district(residents, households, compounds, seed, home_visits)
+    header = (*ROSTER_COLUMNS, HOME_VISIT_COLUMN) if home_visits else ROSTER_COLUMNS
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        for lo in range(0, residents, BLOCK_RESIDENTS):
+            block = district.block(lo, min(lo + BLOCK_RESIDENTS, residents))
+            if home_visits:
+                yield from ((*r, "1" if h else "0") for r, h in zip(block.rows(), block.home_visit, strict=True))
+            else:
+                yield from block.rows()
+
+    # a roster is data for `roster import`, not a report: its cells are written as they are
+    write_csv(output, header, rows(), encoding=encoding, neutralise=False)
+    return residents

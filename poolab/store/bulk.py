@@ -158,18 +158,19 @@ def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str | None:
     when a column holds another type (dates, floats: ``write_row`` converts those)."""
     out: list[Sequence[str]] = []
     for column in zip(*rows, strict=True) if rows else [()] * width:
-        if all(type(v) is str for v in column):
+        kinds = set(map(type, column))  # the exact types (a bool is not an int here), at C speed
+        if kinds == {str}:
             text: Sequence[str] = column
             joined = "".join(column)
             if any(c in joined for c in _COPY_SPECIAL):
                 text = [v.translate(_COPY_ESCAPES) for v in column]
-        elif all(type(v) is int for v in column):
+        elif kinds == {int}:
             text = list(map(str, column))
-        elif all(type(v) is bool for v in column):
+        elif kinds == {bool}:
             text = ["t" if v else "f" for v in column]
-        elif all(v is None for v in column):
+        elif kinds == {type(None)}:
             text = ["\\N"] * len(column)
-        elif all(v is None or type(v) is int for v in column):
+        elif kinds == {int, type(None)}:
             text = ["\\N" if v is None else str(v) for v in column]
         else:
             return None
@@ -347,3 +348,50 @@ def pauses_gc(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+@contextmanager
+def indexes_built_after(conn: Connection, table: Table) -> Iterator[None]:
+    """On PostgreSQL, drop ``table``'s secondary indexes and unique constraints (not its
+    primary key) for the duration, and build each again at the end, in the same
+    transaction: a first load into an empty table then pays one sorted index build per
+    index instead of one B-tree insertion per row and index (about 3x the bare COPY on a
+    city roster). Dropping takes the table's ACCESS EXCLUSIVE lock until the transaction
+    ends: a caller racing others locks the table first (``lock_table``). Elsewhere a
+    no-op. An error rolls the drops back."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    name = conn.dialect.identifier_preparer.format_table(table)
+    oid = conn.exec_driver_sql("SELECT %(t)s::regclass::oid", {"t": name}).scalar_one()
+    constraints = conn.exec_driver_sql(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = %(oid)s AND contype = 'u' ORDER BY conname",
+        {"oid": oid},
+    ).all()
+    indexes = conn.exec_driver_sql(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i"
+        " WHERE indrelid = %(oid)s AND NOT indisprimary"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = %(oid)s)"
+        " ORDER BY 1",
+        {"oid": oid},
+    ).all()
+    quote = conn.dialect.identifier_preparer.quote
+    for constraint, _ in constraints:
+        conn.exec_driver_sql(f"ALTER TABLE {name} DROP CONSTRAINT {quote(constraint)}")
+    for index, _ in indexes:
+        conn.exec_driver_sql(f"DROP INDEX {index}")
+    yield
+    for _, definition in indexes:
+        conn.exec_driver_sql(definition)
+    for constraint, definition in constraints:
+        conn.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {quote(constraint)} {definition}")
+
+
+def lock_table(conn: Connection, table: Table) -> None:
+    """On PostgreSQL, lock ``table`` against other writers (readers go on) until the
+    transaction ends, before reading what decides how to write; SQLite's write
+    transaction already excludes other writers."""
+    if conn.dialect.name == "postgresql":
+        name = conn.dialect.identifier_preparer.format_table(table)
+        conn.exec_driver_sql(f"LOCK TABLE {name} IN SHARE ROW EXCLUSIVE MODE")

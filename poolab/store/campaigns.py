@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
-import numpy as np
 from sqlalchemy import Connection, func, select, update
 
-from poolab.barcodes import issue_barcodes
 from poolab.errors import NotFound, PoolabError
 from poolab.i18n import _
 from poolab.store.bulk import fetch_all_raw, insert_new_rows, insert_rows
 from poolab.store.tables import Campaign, Counter, Member, Tube
+
+if TYPE_CHECKING:  # numpy and barcodes are imported where used: `poolab status` needs neither
+    import numpy as np
 
 _C = Campaign.__table__  # type: ignore[attr-defined]
 _T = Tube.__table__  # type: ignore[attr-defined]
@@ -101,6 +103,8 @@ def issue_tube_barcodes(conn: Connection, *, prefix: str, count: int) -> list[st
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     first = int(conn.execute(stmt).scalar_one())
+    from poolab.barcodes import issue_barcodes
+
     codes, next_serial = issue_barcodes(prefix, first, count)
     conn.execute(update(_K).where(_K.c.name == name).values(value=next_serial))
     return codes
@@ -155,6 +159,8 @@ def tube_ids_by_position(conn: Connection, *, campaign_id: int, kind: str) -> np
     """Ids of a campaign's tubes of one kind, ordered by position (integers only: a
     district's pool tubes are read back without their barcodes)."""
     stmt = select(_T.c.id).where(_T.c.campaign_id == campaign_id, _T.c.kind == kind).order_by(_T.c.position)
+    import numpy as np
+
     return np.asarray([r[0] for r in fetch_all_raw(conn, stmt)], dtype=np.int64)
 
 

@@ -14,7 +14,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from poolab.barcodes import normalise_scan
-from poolab.store.bulk import fetch_all_raw, fetch_blocks, insert_rows, row_writer
+from poolab.store.bulk import fetch_all_raw, fetch_blocks, indexes_built_after, insert_rows, lock_table, row_writer
 from poolab.store.tables import ImportRecord, Resident, ResidentChange
 
 FIELDS = ("name", "id_number", "phone", "compound", "building", "unit", "room", "household_id")
@@ -56,15 +56,24 @@ def record_import(conn: Connection, *, scope: str, sha256: str, event_id: int) -
 def new_resident_writer(
     conn: Connection, *, home_visit: bool = False
 ) -> Iterator[Callable[[Sequence[tuple[Any, ...]]], int] | None]:
-    """Where an import's new residents go, a block at a time: on PostgreSQL one COPY for
-    the whole file (``row_writer``: the server stores a block while the next is read);
+    """Where a first import's residents go (the table is empty), a block at a time: on
+    PostgreSQL one COPY for the whole file (``row_writer``: the server stores a block
+    while the next is read), the secondary indexes built after it (``indexes_built_after``);
     None elsewhere (``upsert_residents`` inserts each block itself). ``home_visit``: the
     file has that column (its rows carry the flag last)."""
     if conn.dialect.name != "postgresql":
         yield None
         return
-    with row_writer(conn, _R, ("resident_id", *_fields(home_visit), "event_id")) as write:
+    columns = ("resident_id", *_fields(home_visit), "event_id")
+    with indexes_built_after(conn, _R), row_writer(conn, _R, columns) as write:
         yield write
+
+
+def lock_residents(conn: Connection) -> None:
+    """Hold off other roster imports until this transaction ends (PostgreSQL; SQLite's
+    write transaction already does): taken before counting the residents, so that two
+    first imports do not both find the table empty and deadlock over its indexes."""
+    lock_table(conn, _R)
 
 
 def legacy_ids(conn: Connection) -> dict[str, str]:
