@@ -229,9 +229,9 @@ def test_no_unmasked_name_in_the_dom(served, browser, small_roster_csv: Path) ->
     names = {r["name"] for r in roster if len(r["name"]) >= 2 and not any(r["name"] in p for p in places)}
     assert len(names) > 500
     assert [] == sorted(n for n in names if n in dom)
-    masked = [e.text for e in browser.find_elements("css selector", "[data-list=positives] [data-masked]")]
+    masked = _texts(browser, "[data-list=positives] [data-masked]")
     by_id = {r["resident_id"]: r["name"] for r in roster}
-    ids = [e.text for e in browser.find_elements("css selector", "[data-list=positives] td.code:first-child")]
+    ids = _texts(browser, "[data-list=positives] td.code:first-child")
     assert masked and [mask_name(by_id[i]) for i in ids] == masked
     assert "*" in "".join(masked)
 
@@ -450,6 +450,27 @@ def crowded(store_url: str, small_roster_csv: Path) -> Iterator[tuple[str, Serve
         server.stop()
 
 
+def _texts(driver, css: str) -> list[str]:
+    """The text of every element matching ``css``, read in one script: the page swaps its live
+    part every 2 s, so elements fetched one by one can go stale between two reads."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText);", css
+    )
+
+
+def _click(driver, css: str) -> None:
+    """Click the element matching ``css``, found again if the refresh replaced it meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _attempt in range(10):
+        try:
+            driver.find_element("css selector", css).click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    driver.find_element("css selector", css).click()
+
+
 def _rows(driver, table: str) -> list[list[str]]:
     """The cells' text of every row of one of the page's lists."""
     return driver.execute_script(
@@ -486,19 +507,19 @@ def test_every_positive_is_on_the_page_and_sorts(crowded, browser, small_roster_
     by_address = [(*(natural(c) for c in row[2:6]), row[0]) for row in positives]
     _screenshot(browser, f"positives-{store_kind(url)}-1400px.png", 1400)
 
-    browser.find_element("css selector", "[data-list=positives] thead th:nth-child(2) a").click()  # name
+    _click(browser, "[data-list=positives] thead th:nth-child(2) a")  # name
     assert browser.current_url.endswith("?positives=name#h-positives")
     names = [row[1] for row in _rows(browser, "positives")]
     assert sorted(names, key=natural) == names
-    browser.find_element("css selector", "[data-list=positives] thead th:nth-child(2) a").click()  # again: descending
+    _click(browser, "[data-list=positives] thead th:nth-child(2) a")  # again: descending
     assert browser.current_url.endswith("?positives=-name#h-positives")
     assert sorted(names, key=natural, reverse=True) == [row[1] for row in _rows(browser, "positives")]
-    aria = browser.find_element("css selector", "[data-list=positives] thead th:nth-child(2)").get_attribute(
-        "aria-sort"
+    aria = browser.execute_script(
+        "return document.querySelector('[data-list=positives] thead th:nth-child(2)').getAttribute('aria-sort');"
     )
     assert "descending" == aria
 
-    browser.find_element("css selector", "[data-list=pools] thead th:nth-child(5) a").click()  # compound
+    _click(browser, "[data-list=pools] thead th:nth-child(5) a")  # compound
     assert "pools=compound" in browser.current_url and "positives=-name" in browser.current_url
     compounds = [row[4] for row in _rows(browser, "pools")]
     assert sorted(compounds, key=natural) == compounds and len(set(compounds)) > 1

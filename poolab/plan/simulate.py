@@ -215,10 +215,10 @@ def simulate(
         raise BadParameter(f"residents must be at least 1, got {residents}")
     if replicates < 1:
         raise BadParameter(f"replicates must be at least 1, got {replicates}")
+    check_fits(residents, replicates, what="simulate")  # as before: the counts need less
     if spec.family in ("dorfman", "individual") and (household_sizes is None or attack_rate == 0.0):
         # the city's case: no layout is built, only the runs of pool sizes (counts per pool)
         return _simulate_by_counts(spec, residents, prevalence, se, sp, replicates, seed, attack_rate, dilution)
-    check_fits(residents, replicates, what="simulate")
     if not 0.0 < prevalence < 1.0 and leftovers is None and spec.family in ("array", "array-master"):
         leftovers = "rectangle"  # nobody or everybody infected: every layout finds the same
     design = design_for(spec, residents, prevalence=prevalence, se=se, sp=sp, leftovers=leftovers)

@@ -244,8 +244,11 @@ DORMITORY_SHARE = 0.0005  # of households; 11..30 people each
 FOREIGN_SHARE = 0.002
 NO_PHONE_SHARE = 0.03  # plus every child under 12
 BYTES_PER_RESIDENT = 800
-"""Peak memory of ``roster demo`` per resident (its columns as Python strings and the CSV
-written from them; measured: 710 MB at 1 million residents)."""
+"""Peak memory of ``generate_district`` per resident (its columns as Python strings;
+measured: 710 MB at 1 million residents)."""
+BYTES_PER_RESIDENT_WRITTEN = 170
+"""Peak memory of ``roster demo`` (``write_district``) per resident: the draws as numpy
+arrays, text a block at a time (measured: 330 MB at 2 million, 1,385 MB at 10 million)."""
 NO_ID_SHARE = 0.003  # residents whose ID number the committee does not have
 
 
@@ -495,8 +498,11 @@ class _District:
         )
 
 
-def _draw_district(residents: int, households: int, compounds: int, seed: int, home_visits: bool) -> _District:
-    """All of a district's random draws, in one fixed order: one seed, one district."""
+def _draw_district(
+    residents: int, households: int, compounds: int, seed: int, home_visits: bool, bytes_per_resident: int
+) -> _District:
+    """All of a district's random draws, in one fixed order: one seed, one district
+    (refused first when ``bytes_per_resident`` per resident would not fit)."""
     if not 1 <= compounds <= households <= residents:
         raise BadDistrict(
             _(
@@ -504,7 +510,7 @@ def _draw_district(residents: int, households: int, compounds: int, seed: int, h
                 "{compounds} compounds, {households} households, {residents} residents"
             ).format(compounds=compounds, households=households, residents=residents)
         )
-    need = residents * BYTES_PER_RESIDENT
+    need = residents * bytes_per_resident
     have = shortfall(need)
     if have is not None:  # refused before anything is allocated, as simulate does
         raise BadDistrict(
@@ -539,7 +545,7 @@ def generate_district(
     """A synthetic district with exactly these counts, in walk order; one seed, one district.
     ``home_visits`` adds the roster's ``home_visit`` column: residents of ``HOME_VISIT_AGE``
     or more living alone (about 0.6% of the seed district); the district is the same either way."""
-    district = _draw_district(residents, households, compounds, seed, home_visits)
+    district = _draw_district(residents, households, compounds, seed, home_visits, BYTES_PER_RESIDENT)
     return district.block(0, residents)
 
 
@@ -568,7 +574,7 @@ def write_district(
     Python strings); returns how many residents it holds."""
     if encoding not in WRITE_ENCODINGS:
         raise ValueError(f"encoding must be one of {', '.join(WRITE_ENCODINGS)}, not {encoding!r}")
-    district = _draw_district(residents, households, compounds, seed, home_visits)
+    district = _draw_district(residents, households, compounds, seed, home_visits, BYTES_PER_RESIDENT_WRITTEN)
     header = (*ROSTER_COLUMNS, HOME_VISIT_COLUMN) if home_visits else ROSTER_COLUMNS
 
     def rows() -> Iterator[tuple[str, ...]]:
