@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from poolab.i18n import _, ngettext
+
 if TYPE_CHECKING:
     from poolab.demo.run import DemoStep
 
@@ -115,12 +117,20 @@ def demo(
         return
     from poolab.demo.run import run_demo
 
-    click.echo(f"poolab demo: {residents} residents, {infected} infected, seed {seed} -> {folder}/")
+    click.echo(
+        _("poolab demo: {residents} residents, {infected} infected, seed {seed} -> {folder}/").format(
+            residents=residents, infected=infected, seed=seed, folder=folder
+        )
+    )
 
     width = 28 if days == 1 else 36  # "day 2: retest receive + plates"
 
     def show(step: DemoStep) -> None:
-        click.echo(f"  {step.name:<{width}} {step.seconds:7.2f} s  {step.detail}")
+        click.echo(
+            _("  {step} {seconds:7.2f} s  {detail}").format(
+                step=step.name.ljust(width), seconds=step.seconds, detail=step.detail
+            )
+        )
 
     report = run_demo(
         folder,
@@ -136,37 +146,62 @@ def demo(
         days=days,
         household_attack=household_attack,
     )
-    click.echo(f"  {'total':<{width}} {report.total_seconds:7.2f} s")
+    click.echo(
+        _("  {step} {seconds:7.2f} s  {detail}")
+        .format(step=_("total").ljust(width), seconds=report.total_seconds, detail="")
+        .rstrip()
+    )
     for d in report.days:
-        mark = "" if d.exact else "  MISMATCH with the detectable infected residents"
+        mark = "" if d.exact else _("  MISMATCH with the detectable infected residents")
         click.echo(
-            f"{d.campaign}: infected {len(d.infected)}, detectable {len(d.detectable)}, "
-            f"confirmed {len(d.confirmed)}: {', '.join(d.confirmed) or 'none'}{mark}"
+            _("{campaign}: infected {infected}, detectable {detectable}, confirmed {confirmed}: {residents}").format(
+                campaign=d.campaign,
+                infected=len(d.infected),
+                detectable=len(d.detectable),
+                confirmed=len(d.confirmed),
+                residents=_(", ").join(d.confirmed) or _("none"),
+            )
+            + mark
         )
+    db = shlex.quote(os.path.join(folder, "poolab.db"))
     if report.rounds is not None:
         n = report.rounds.rounds_without_new_positive
-        click.echo(
-            f"rounds: {' -> '.join(f'{r.campaign} {r.new_positives} new' for r in report.rounds.rounds)}; "
-            f"{n} round{'s' if n != 1 else ''} in a row without a new positive "
-            f"(poolab --db {shlex.quote(os.path.join(folder, 'poolab.db'))} rounds {report.campaign})"
+        days_said = " -> ".join(
+            _("{campaign} {new} new").format(campaign=r.campaign, new=r.new_positives) for r in report.rounds.rounds
         )
-    click.echo(f"confirmed positives ({len(report.confirmed)}): {', '.join(report.confirmed) or 'none'}")
+        click.echo(
+            ngettext(
+                "rounds: {rounds}; {n} round in a row without a new positive ({command})",
+                "rounds: {rounds}; {n} rounds in a row without a new positive ({command})",
+                n,
+            ).format(rounds=days_said, n=n, command=f"poolab --db {db} rounds {report.campaign}")
+        )
     click.echo(
-        f"infected {len(report.infected)}; detectable by the simulated assay {len(report.detectable)}; "
-        f"missed (diluted or below the limit) {len(report.missed)}"
+        _("confirmed positives ({count}): {residents}").format(
+            count=len(report.confirmed), residents=_(", ").join(report.confirmed) or _("none")
+        )
     )
-    verdict = (
-        "exactly the detectable infected residents"
+    click.echo(
+        _(
+            "infected {infected}; detectable by the simulated assay {detectable}; "
+            "missed (diluted or below the limit) {missed}"
+        ).format(infected=len(report.infected), detectable=len(report.detectable), missed=len(report.missed))
+    )
+    click.echo(
+        _("confirmed positives are exactly the detectable infected residents")
         if report.exact
-        else "MISMATCH with the detectable infected residents"
+        else _("confirmed positives are MISMATCH with the detectable infected residents")
     )
-    click.echo(f"confirmed positives are {verdict}")
     if not paper:
-        click.echo("labels and the team's PDF sheet too: poolab demo --paper (needs poolab[print])")
-    db = shlex.quote(os.path.join(folder, "poolab.db"))
+        click.echo(
+            _("labels and the team's PDF sheet too: {command} (needs poolab[print])").format(
+                command="poolab demo --paper"
+            )
+        )
     click.echo(
-        f"watch it in a browser: poolab --db {db} serve  "
-        f"(then open http://127.0.0.1:8000/campaigns/{report.campaign}; needs poolab[web])"
+        _("watch it in a browser: {command}  (then open {url}; needs poolab[web])").format(
+            command=f"poolab --db {db} serve", url=f"http://127.0.0.1:8000/campaigns/{report.campaign}"
+        )
     )
     if not report.exact:
         raise SystemExit(1)
