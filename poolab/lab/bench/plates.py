@@ -342,7 +342,7 @@ def list_plates(store: Store, campaign: str) -> tuple[PlateOverview, ...]:
 
 
 def plate_state(plate: PlateOverview) -> str:
-    """mapped (no export yet), resulted, or failed control."""
+    """mapped (no export yet), resulted, or failed control, in the reader's language."""
     if plate.status is None:
-        return "mapped"
-    return "failed control" if plate.status == "failed_control" else "resulted"
+        return _("mapped")
+    return _("failed control") if plate.status == "failed_control" else _("resulted")
