@@ -72,9 +72,19 @@ class Kit:
     def describe(self) -> str:
         op = "≤" if self.detect_at_cutoff else "<"
         t1, t2 = self.targets
-        ignoring = f", ignoring flags {' '.join(self.ignore_flags)}" if self.ignore_flags else ""
-        return (
-            f"{self.name} ({t1} + {t2}, internal control {self.internal_control}, Ct {op} {self.detect_ct:g}{ignoring})"
+        said = (
+            _("{name} ({t1} + {t2}, internal control {control}, Ct {op} {ct}, ignoring flags {flags})")
+            if self.ignore_flags
+            else _("{name} ({t1} + {t2}, internal control {control}, Ct {op} {ct})")
+        )
+        return said.format(
+            name=self.name,
+            t1=t1,
+            t2=t2,
+            control=self.internal_control,
+            op=op,
+            ct=f"{self.detect_ct:g}",
+            flags=" ".join(self.ignore_flags),
         )
 
 
