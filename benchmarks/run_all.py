@@ -41,6 +41,7 @@ ARGS: dict[str, list[str]] = {
     "bench_estimate.py": ["--markdown"],
     "bench_serve.py": ["--markdown"],
     "bench_rounds.py": ["--markdown"],
+    "bench_attack.py": ["--quick"],  # the full attack is its own 5 minutes
     # 2 million residents on SQLite only keeps `make bench` near 10 minutes; `make bench-city`
     # runs 2 and 10 million on both stores
     "bench_city.py": ["--stores", "sqlite", "--markdown"],

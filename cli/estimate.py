@@ -20,10 +20,6 @@ def accuracy_values(text: str, name: str) -> list[float]:
     return values
 
 
-def _pct(p: float) -> str:
-    return f"{100 * p:.4g}%"
-
-
 @click.command()
 @click.argument("name")
 @click.option(
@@ -81,6 +77,7 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
       poolab estimate day1 --by building -o day1-risk.csv
     """
     from poolab.reports.estimate import estimate_campaign
+    from poolab.reports.estimate_text import estimate_lines
     from poolab.reports.prevalence import BadEstimateInput
 
     if output == "-" and as_json:
@@ -98,33 +95,5 @@ def estimate(app: AppContext, name: str, se: str, sp: str, by: str | None, outpu
         return
     if output == "-":
         return
-    lo, hi = result.ci95
-    click.echo(
-        f"campaign {result.campaign}: prevalence {_pct(result.prevalence)} (95% interval {_pct(lo)} to {_pct(hi)})"
-    )
-    click.echo(
-        f"  from {result.pools} pools ({result.positive_pools} positive) holding {result.people} people, "
-        f"and {result.individual_results} individual results; {result.pools_without_result} pools without a result"
-    )
-    if by is None:
-        return
-    if by == "compound":
-        # names last: CJK names are two columns wide and would push the figures out of line
-        click.echo(f"  {'pools':>6} {'pos':>4} {'prevalence':>11}  {'95% interval':<24} compound")
-        for g in result.groups:
-            interval = f"{_pct(g.ci95[0])} to {_pct(g.ci95[1])}"
-            click.echo(f"  {g.pools:>6} {g.positive_pools:>4} {_pct(g.prevalence):>11}  {interval:<24} {g.compound}")
-    above = result.above_district
-    click.echo(
-        f"  {len(above)} of {len(result.groups)} {by}s above the district (exact test, Holm 5%){':' if above else ''}"
-    )
-    for g in above:
-        where = g.compound + (f" / building {g.building}" if g.building is not None else "")
-        click.echo(
-            f"    {where}: {g.positive_pools} of {g.pools} pools positive, prevalence {_pct(g.prevalence)} "
-            f"({_pct(g.ci95[0])} to {_pct(g.ci95[1])}), p = {g.p_value:.2g}"
-        )
-    if output is not None:
-        click.echo(f"wrote {output}: {len(result.groups)} {by}s, {len(above)} of them above the district")
-    elif by == "building":
-        click.echo("  (every building's figures: --json)")
+    for line in estimate_lines(result, written=output):
+        click.echo(line)

@@ -39,6 +39,7 @@ def log(
     """
     from poolab.errors import PoolabError
     from poolab.reports.history import campaign_log, tube_log
+    from poolab.reports.log_text import log_lines
 
     if barcode and resident_id:
         raise PoolabError("--tube and --resident each give a log of their own: give one of them")
@@ -52,9 +53,5 @@ def log(
     if as_json:
         echo_json({"events": [e.as_json() for e in entries]})
         return
-    if not entries:
-        click.echo(f"no events yet for {barcode or name}")
-        return
-    for e in entries:
-        details = "  ".join(f"{k}={v}" for k, v in e.details)
-        click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.operator:<12}  {e.action:<16}  {details}".rstrip())
+    for line in log_lines(entries, barcode or name):
+        click.echo(line)

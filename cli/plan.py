@@ -12,7 +12,7 @@ import click
 from .common import echo_json
 from .plan_advice import advise_cmd, curve_cmd
 from .plan_layout import decode_cmd, layout_cmd
-from .plan_options import accuracy_options, dilution_options, json_option, residents_option, table
+from .plan_options import accuracy_options, dilution_options, json_option, residents_option
 
 
 @click.group()
@@ -66,16 +66,14 @@ def opchar_cmd(
     negative; PPPV/PNPV: chance that a positive/negative call is right.
     """
     from poolab.plan.commands import Dilution, opchar_command
+    from poolab.plan.report import opchar_lines
 
     result = opchar_command(design, prevalence, se, sp, Dilution(dilution, ct_mean, ct_sd, limit_ct), residents)
     if as_json:
         echo_json(result.as_dict())
         return
-    saving = 100.0 * (1.0 - result.expected_tests_per_individual)
-    where = f", {residents} people as laid out" if residents else ", per full block"
-    click.echo(f"prevalence {prevalence:g}, Se {se}, Sp {sp}{', dilution' if dilution else ''}{where}")
-    table([result])
-    click.echo(f"{saving:.1f}% fewer tests than testing everyone individually.")
+    for line in opchar_lines(result, prevalence, se, sp, dilution=dilution, residents=residents):
+        click.echo(line)
 
 
 @plan.command("optimize")
@@ -129,7 +127,7 @@ def optimize_cmd(
       poolab plan optimize --family std -p 0.005 --residents 1000 --max-pool-size 400
     """
     from poolab.plan.commands import Dilution, optimize_command
-    from poolab.plan.optimize import LOW_PSE
+    from poolab.plan.report import optimize_lines, optimize_warning
 
     found = optimize_command(
         family, prevalence, se, sp, max_pool_size, min_pse, Dilution(dilution, ct_mean, ct_sd, limit_ct), residents
@@ -144,26 +142,11 @@ def optimize_cmd(
         )
         echo_json(out)
         return
-    floor = f", PSe at least {found.min_pse:.4f}" if found.min_pse is not None else ""
-    if found.singly:
-        click.echo(
-            f"test singly at prevalence {prevalence:g}: no {found.family} design needs fewer tests than one tube "
-            f"per person (PSe {found.best.pse:.4f}; {found.feasible} of {found.candidates} designs, single tubes "
-            f"included, met the constraints{floor})"
-        )
-    else:
-        click.echo(
-            f"best {found.family} design at prevalence {prevalence:g}: {found.best.design} "
-            f"({found.best.expected_tests_per_individual:.4f} tests per person, PSe {found.best.pse:.4f}; "
-            f"{found.feasible} of {found.candidates} designs met the constraints{floor})"
-        )
-    table(list(found.ranked))
-    if found.best.pse < LOW_PSE:
-        click.echo(
-            f"warning: {found.best.design} finds {100 * found.best.pse:.1f}% of positives (PSe below {LOW_PSE:g}); "
-            "--min-pse sets a floor",
-            err=True,
-        )
+    for line in optimize_lines(found, prevalence):
+        click.echo(line)
+    warning = optimize_warning(found)
+    if warning is not None:
+        click.echo(warning, err=True)
 
 
 plan.add_command(layout_cmd)

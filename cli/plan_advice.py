@@ -69,19 +69,14 @@ def curve_cmd(
       poolab plan curve -o day1.png --estimate day1 -d dorfman:10 -d dorfman:20 --dilution
     """
     from poolab.plan.commands import Dilution, curve_command
+    from poolab.plan.report import curve_line
 
     store = app.store() if campaign is not None else None
     path, est = curve_command(
         output, designs, min_prevalence, max_prevalence, se, sp, max_pool_size,
         Dilution(dilution, ct_mean, ct_sd, limit_ct), store, campaign,
     )  # fmt: skip
-    if est is None:
-        click.echo(f"wrote {path}")
-        return
-    click.echo(
-        f"wrote {path}: {est.campaign} at {100 * est.prevalence:.3g}% "
-        f"(95% interval {100 * est.ci95[0]:.3g}% to {100 * est.ci95[1]:.3g}%) marked"
-    )
+    click.echo(curve_line(path, est))
 
 
 @click.command("advise")
@@ -161,6 +156,7 @@ def advise_cmd(
       poolab plan advise day1 --family hier --max-pool-size 40 --no-dilution
     """
     from poolab.plan.commands import Dilution, advise_command
+    from poolab.plan.report import advise_lines
 
     result = advise_command(
         app.store(),
@@ -176,31 +172,5 @@ def advise_cmd(
     if as_json:
         echo_json(result.as_dict())
         return
-    est = result.estimate
-    click.echo(
-        f"campaign {est.campaign}: prevalence {100 * est.prevalence:.4g}% "
-        f"(95% interval {100 * est.ci95[0]:.4g}% to {100 * est.ci95[1]:.4g}%), "
-        f"{est.positive_pools} of {est.pools} pools positive"
-    )
-    floor = f", PSe at least {result.min_pse:.4f}" if result.min_pse is not None else ""
-    click.echo(f"best {result.family} design{' under dilution' if result.dilution else ''}{floor}:")
-    click.echo(f"{'at':<18} {'prevalence':>10}  {'design':<18} {'tests/person':>12} {'PSe':>7} {'PSp':>7}")
-    for label, p, found in (
-        ("interval low", result.planned[0], result.at_low),
-        ("estimate", result.planned[1], result.at_estimate),
-        ("interval high", result.planned[2], result.at_high),
-    ):
-        b = found.best
-        within = "" if b.error_bound is None else f"  (± {b.error_bound.expected_tests_per_individual:.2g})"
-        click.echo(
-            f"{label:<18} {100 * p:>9.4g}%  {b.design:<18} {b.expected_tests_per_individual:>12.5f} "
-            f"{b.pse:>7.4f} {b.psp:>7.4f}{within}"
-        )
-    if result.robust:
-        click.echo(f"{result.at_estimate.best.design} at every prevalence in the interval's range.")
-    else:
-        click.echo("The choice depends on the prevalence: compare the designs above before committing.")
-    if result.at_estimate.singly:
-        click.echo(
-            f"Test singly: at the estimate no {result.family} design needs fewer tests than one tube per person."
-        )
+    for line in advise_lines(result):
+        click.echo(line)

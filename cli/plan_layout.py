@@ -67,14 +67,11 @@ def layout_cmd(
       poolab plan layout --design std:7-4-3 -n 1000 -o layout.csv
     """
     from poolab.plan.commands import layout_command
+    from poolab.plan.report import layout_line
 
     d = layout_command(design, residents, output_target(output), prevalence, se, sp, leftovers)
     if output != "-":
-        first = int(d.stage_ptr[1])
-        click.echo(
-            f"wrote {output}: {d.name} on {residents} individuals, {d.npools} pools in {d.nstages} stage(s); "
-            f"test pools 1..{first} (stage 1) first"
-        )
+        click.echo(layout_line(output, d, residents))
 
 
 @click.command("decode")
@@ -137,6 +134,7 @@ def decode_cmd(
       poolab plan decode -d array:10 -n 400 -r r.csv --decoder bayes -p 0.01 --se 0.95 --sp 0.99 -o post.csv
     """
     from poolab.plan.commands import decode_command
+    from poolab.plan.report import decode_lines
 
     d, report = decode_command(
         design, residents, results, output_target(output), decoder, se, sp, prevalence, threshold, leftovers, as_json
@@ -145,17 +143,5 @@ def decode_cmd(
         echo_json(report.as_dict())
         return
     if output != "-":
-        c = report.counts()
-        click.echo(
-            f"wrote {output}: {report.decoder} decoding of {d.name}: {c['positive']} positive, "
-            f"{c['negative']} negative, {c['pending']} pending"
-        )
-        if not report.layout_checked:
-            click.echo(
-                f"note: {results} does not record its layout (design, residents columns): read as {d.name} "
-                f"on {d.n} people, which nothing could check"
-            )
-        nxt = (report.next_pools + 1).tolist()
-        if nxt:
-            shown = " ".join(map(str, nxt[:30])) + (f" ... ({len(nxt)} pools)" if len(nxt) > 30 else "")
-            click.echo(f"test next: pools {shown}")
+        for line in decode_lines(output, results, d, report):
+            click.echo(line)

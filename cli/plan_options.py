@@ -81,25 +81,3 @@ def leftovers_option(fn: F) -> F:
 def json_option(fn: F) -> F:
     """``--json``: one JSON object instead of a table."""
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")(fn)
-
-
-def table(rows: list[Any]) -> None:
-    """Operating characteristics as a table, one design per row; a design whose figures
-    are bounded rather than exact has its bounds on the line under them."""
-    click.echo(f"{'design':<20} {'tests/person':>12} {'PSe':>7} {'PSp':>7} {'PPPV':>7} {'PNPV':>7}")
-    for r in rows:
-        click.echo(
-            f"{r.design:<20} {r.expected_tests_per_individual:>12.5f} {r.pse:>7.4f} "
-            f"{r.psp:>7.4f} {r.pppv:>7.4f} {r.pnpv:>7.4f}"
-        )
-        b = r.error_bound
-        if b is not None:
-            click.echo(
-                f"{'  ± at most':<20} {b.expected_tests_per_individual:>12.2g} {b.pse:>7.2g} "
-                f"{b.psp:>7.2g} {b.pppv:>7.2g} {b.pnpv:>7.2g}"
-            )
-    if any(r.error_bound is not None for r in rows):
-        click.echo(
-            "(± at most: the exact figure lies within this of the one above; std with G >= 2 under dilution "
-            "is bounded, not computed exactly)"
-        )

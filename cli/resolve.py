@@ -14,7 +14,7 @@ from .common import (
     pass_app,
     unmasked_option,
 )
-from .late import late_options, timing_lines
+from .late import late_options
 
 
 @click.command()
@@ -93,6 +93,7 @@ def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receip
     result: median and 90th percentile) and late tubes. JSON adds `turnaround` and
     `late` to the keys of docs/formats.md."""
     from poolab.reports.status import campaign_status, missing_tubes
+    from poolab.reports.status_text import status_lines
     from poolab.reports.timing import LateRule
 
     store = app.store()
@@ -104,23 +105,5 @@ def status(app: AppContext, name: str, as_json: bool, missing: bool, late_receip
             obj["missing"] = lists
         echo_json(obj)
         return
-    t = s.tubes
-    click.echo(f"campaign {s.campaign}: {s.residents} residents, {s.pools} pool tubes, {s.retest} retest tubes")
-    click.echo(
-        f"  tubes     planned {t.planned}  collected {t.collected}  received {t.received}  resulted {t.resulted}"
-    )
-    click.echo("  pools     " + "  ".join(f"{k} {v}" for k, v in s.pool_results.items()))
-    if s.retest:
-        click.echo("  retests   " + "  ".join(f"{k} {v}" for k, v in s.individual_results.items()))
-    waiting = [f"{s.missing_results} received without a result", f"{s.awaiting_receipt} not yet received"]
-    if s.awaiting_collection:
-        waiting.append(f"{s.awaiting_collection} not yet collected")
-    click.echo(f"  waiting   {', '.join(waiting)}")
-    click.echo(f"  confirmed positive residents: {s.confirmed_positive}")
-    if s.timing is not None:
-        for line in timing_lines(s.timing):
-            click.echo(line)
-    if lists is not None:
-        for label, codes in lists.items():
-            shown = " ".join(codes[:200]) + (f" ... (+{len(codes) - 200})" if len(codes) > 200 else "")
-            click.echo(f"  {label.replace('_', ' ')} ({len(codes)}): {shown or '-'}")
+    for line in status_lines(s, lists):
+        click.echo(line)

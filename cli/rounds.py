@@ -48,24 +48,11 @@ def rounds(app: AppContext, name: str, se: str, sp: str, as_json: bool) -> None:
       poolab rounds day3 --json
     """
     from poolab.reports.rounds import campaign_rounds
-    from poolab.reports.rounds import percent_text as _pct
+    from poolab.reports.rounds_text import rounds_lines
 
     report = campaign_rounds(app.store(), name, se=accuracy_values(se, "se"), sp=accuracy_values(sp, "sp"))
     if as_json:
         echo_json(report.as_json())
         return
-    click.echo(
-        f"{'round':<16} {'sampled':>8} {'isolated':>8} {'alone':>6} {'out':>5} {'tubes':>7} {'pos.pools':>9} "
-        f"{'new pos.':>8}  {'prevalence (95% interval)':<32}"
-    )
-    for r in report.rounds:
-        interval = f"{_pct(r.prevalence)} ({_pct(r.ci95[0])} to {_pct(r.ci95[1])})" if r.ci95 else "-"
-        state = "" if r.complete else "  results incomplete"
-        click.echo(
-            f"{r.campaign:<16} {r.residents_sampled:>8,} {r.isolated:>8,} {r.contacts_single:>6,} "
-            f"{r.contacts_excluded:>5,} {r.tubes:>7,} {r.positive_pools:>9,} {r.new_positives:>8,}  "
-            f"{interval:<32}{state}".rstrip()
-        )
-    click.echo("alone: close contacts each in a tube of their own; out: close contacts left out")
-    n = report.rounds_without_new_positive
-    click.echo(f"{n} round{'s' if n != 1 else ''} in a row without a new positive")
+    for line in rounds_lines(report):
+        click.echo(line)

@@ -10,19 +10,6 @@ import click
 from .common import echo_json
 from .plan_options import dilution_options, leftovers_option
 
-_LABELS = (
-    ("expected_tests_per_individual", "tests per person"),
-    ("pse", "PSe (infected found)"),
-    ("psp", "PSp (clear people cleared)"),
-    ("pppv", "PPV of a positive call"),
-    ("pnpv", "NPV of a negative call"),
-    ("tests_used", "tests per campaign"),
-    ("rounds", "rounds (stages run)"),
-    ("infected", "infected per campaign"),
-    ("missed_positives", "missed positives"),
-    ("false_positives", "false positives"),
-)
-
 
 @click.command()
 @click.option(
@@ -119,13 +106,10 @@ def simulate(
     import numba
 
     from poolab.plan.commands import Dilution, simulate_command
+    from poolab.plan.report import elapsed_line, simulate_lines, simulate_start
 
     if not as_json:
-        click.echo(
-            f"Simulating {replicates} campaigns of {residents} people under {design} "
-            f"on {numba.get_num_threads()} threads...",
-            err=True,
-        )
+        click.echo(simulate_start(replicates, residents, design, numba.get_num_threads()), err=True)
     start = time.perf_counter()
     result = simulate_command(
         design, residents, prevalence, se, sp, replicates, seed, attack_rate, household_size_mean,
@@ -135,13 +119,7 @@ def simulate(
     if as_json:
         echo_json(result.as_dict())
         return
-    click.echo(
-        f"design {result.design}, {residents} residents, prevalence {prevalence}, {replicates} replicates, seed {seed}"
-    )
-    click.echo(f"{'figure':<28} {'value':>12}   99% interval")
-    for key, label in _LABELS:
-        mean = result.means[key]
-        lo, hi = result.ci99[key]
-        click.echo(f"{label:<28} {mean:>12.6g}   [{lo:.6g}, {hi:.6g}]")
-    click.echo(f"({elapsed:.2f} s)", err=True)
+    for line in simulate_lines(result, prevalence=prevalence, seed=seed):
+        click.echo(line)
+    click.echo(elapsed_line(elapsed), err=True)
     sys.stdout.flush()

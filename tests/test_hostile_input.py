@@ -393,7 +393,7 @@ def test_echoed_roster_lines_show_the_resident_id_only(seeded: str, tmp_path: Pa
         "R7,赵六,11010519491231002X,13800000000,建设小区,1,1,101,H7\n" + "".join(GOOD), encoding="utf-8"
     )
     r = run(seeded, "roster", "import", str(headerless))
-    assert 1 == r.exit_code and "header line missing" in r.output
+    assert 1 == r.exit_code and "the header line is missing" in r.output
     assert "unknown column" not in r.output and not _leaks(r.output), r.output
 
 

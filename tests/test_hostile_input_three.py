@@ -74,6 +74,9 @@ def test_roster_import_of_dev_zero_is_refused(tmp_path: Path) -> None:
     assert 0 == _poolab("--db", db, "init", cwd=tmp_path).returncode
     err = _one_line_refusal(_poolab("--db", db, "roster", "import", "/dev/zero", cwd=tmp_path), "/dev/zero", ":1")
     assert "line" in err
+    # UTF-16 cannot be cut at a byte 0x0A, so it is read whole: bounded too
+    proc = _poolab("--db", db, "roster", "import", "/dev/zero", "--encoding", "utf-16", cwd=tmp_path)
+    _one_line_refusal(proc, "/dev/zero", "MiB")
 
 
 @pytest.mark.parametrize("command", [["results", "import", "c"], ["receive", "c"]], ids=["results", "receive"])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from poolab.files.atomic import host_name
 from tests.workflow import read_csv, run, write_results
 
 pytestmark = pytest.mark.store
@@ -145,13 +146,17 @@ def test_a_killed_exports_part_file_is_removed_by_the_next_run(campaign: str, tm
     child.wait()
     left = _parts(tmp_path)
     assert len(left) == 1 and left[0].startswith(".m.pdf.")
-    # a live writer's temporary file (this test process's pid) must survive the rerun
-    live = tmp_path / f".m.pdf.{os.getpid()}.abcdefgh.part"
+    assert left[0].startswith(f".m.pdf.{host_name()}.{child.pid}.")
+    # a live writer's temporary file (this test process's pid) must survive the rerun, and
+    # so must one of another machine sharing the folder (its process numbers mean nothing here)
+    live = tmp_path / f".m.pdf.{host_name()}.{os.getpid()}.abcdefgh.part"
     live.write_bytes(b"")
+    remote = tmp_path / f".m.pdf.another-host.{child.pid}.ijklmnop.part"
+    remote.write_bytes(b"")
     r = run(campaign, "manifest", "c", "-o", str(out))
     assert 0 == r.exit_code, r.output
     assert out.read_bytes().startswith(b"%PDF")
-    assert _parts(tmp_path) == [live.name]
+    assert sorted(_parts(tmp_path)) == sorted([live.name, remote.name])
 
 
 def test_personal_exports_are_owner_only_whatever_the_umask(campaign: str, tmp_path: Path, umask_022: None) -> None:

@@ -6,14 +6,17 @@ What is not a regular file is not replaced: a device (``/dev/null``), a FIFO or 
 descriptor of this process (``/proc/self/fd/1``, ``/dev/stdout``) is written directly,
 and a symlink is followed, its target replaced beside itself (the link stays a link).
 
-The temporary file is named ``.NAME.PID.XXXXXXXX.part``; a run finding one whose
-process is gone (killed half-way) removes it. Files default to 0600 (owner only,
+The temporary file is named ``.NAME.HOST.PID.XXXXXXXX.part``; a run on the same host
+finding one whose process is gone (killed half-way) removes it. A folder may be shared
+between machines, whose process numbers mean nothing here: their files are removed only
+once untouched for a day. Files default to 0600 (owner only,
 whatever the umask): most of what poolab writes holds names, ID numbers or phones."""
 
 from __future__ import annotations
 
 import os
 import re
+import socket
 import stat
 import tempfile
 import time
@@ -74,6 +77,11 @@ def _in_place(target: str) -> Iterator[BinaryIO]:
         ) from None
 
 
+def host_name() -> str:
+    """This machine's name as it can stand in a file name."""
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
+
+
 def _process_gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -86,9 +94,10 @@ def _process_gone(pid: int) -> bool:
 
 def remove_stale_parts(folder: str, name: str) -> list[str]:
     """Remove the temporary files of ``name`` left in ``folder`` by runs killed half-way:
-    those naming a process that is gone, and any untouched for ``STALE_AFTER``.
+    those naming a process of this host that is gone, and any untouched for ``STALE_AFTER``.
     A live writer's file is never touched. Returns the names removed."""
-    pattern = re.compile(re.escape(f".{name}.") + r"(?:([0-9]+)\.)?[a-z0-9_]{8}\.part")
+    pattern = re.compile(re.escape(f".{name}.") + r"(?:([A-Za-z0-9-]+)\.([0-9]+)\.)?[a-z0-9_]{8}\.part")
+    host = host_name()
     removed: list[str] = []
     try:
         entries = os.listdir(folder)
@@ -102,8 +111,8 @@ def remove_stale_parts(folder: str, name: str) -> list[str]:
         try:
             # untouched for a day: dead whatever it names (its process number reused since)
             stale = time.time() - os.lstat(path).st_mtime > STALE_AFTER
-            if not stale and match.group(1) is not None:
-                stale = _process_gone(int(match.group(1)))
+            if not stale and match.group(1) == host:
+                stale = _process_gone(int(match.group(2)))
             if stale:
                 os.unlink(path)
                 removed.append(entry)
@@ -131,7 +140,7 @@ def atomic_file(path: str | os.PathLike[str], *, private: bool = True) -> Iterat
     name = os.path.basename(real)
     remove_stale_parts(folder, name)
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".part", dir=folder)
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.{host_name()}.{os.getpid()}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise _refuse(target, exc.strerror or str(exc)) from None
     try:

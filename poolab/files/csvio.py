@@ -223,7 +223,7 @@ def check_header(
     # Columns we do not know (a committee's 性别 or 备注, an instrument's well) are
     # ignored, not refused: `ignored_columns` lets the caller say so.
     if len(header) > MAX_COLUMNS:
-        shown = ",".join(header[:3]) + ",..."
+        shown = mask_row(header[:3], [*required, *optional], personal=looks_like_a_roster(required)) + ",..."
         return [
             Problem(
                 source,
@@ -241,11 +241,16 @@ def check_header(
     parts = []
     known = set(required) | set(optional)
     shown = ",".join(header)
-    if missing and not known & set(header):
+    if missing and not known & present:
         # not one column we know: a data line where the header belongs (a roster's first
         # resident), not misspelt names; echoed masked, never listed as columns
-        parts.append(_("the first line holds none of the expected columns: is the header line missing?"))
-        shown = mask_row(header, [*required, *optional] if looks_like_a_roster(required) else ())
+        parts.append(
+            _(
+                "the first line names none of the expected columns (the header line is missing, "
+                "or its columns have other names)"
+            )
+        )
+        shown = mask_row(header, [*required, *optional], personal=looks_like_a_roster(required))
     elif missing:
         parts.append(_("missing column(s) {columns}").format(columns=", ".join(missing)))
         unknown = [c for c in header if c not in known]

@@ -37,6 +37,7 @@ from poolab.files.csvio import (
     parse_csv_block,
     parse_simple,
 )
+from poolab.files.whole import MAX_WHOLE_FILE
 from poolab.i18n import _
 from poolab.masking import looks_like_a_roster
 
@@ -91,7 +92,14 @@ class TextBlocks:
             if len(data) > MAX_LINE_BYTES:
                 self._refuse_long_line(data, 1)
         if not streamable or not self._file.peek(1):
-            data += self._file.read()
+            data += self._file.read(MAX_WHOLE_FILE + 1 - len(data))  # UTF-16 is read whole: bounded
+            if len(data) > MAX_WHOLE_FILE:
+                raise InputRejected(
+                    _("{source}: the file is larger than {size} MiB in {encoding}").format(
+                        source=self.source, size=MAX_WHOLE_FILE >> 20, encoding=encoding
+                    ),
+                    [],
+                )
             text, self.encoding = decode_bytes(data, self.source, encoding)
             self._head: TextBlock | None = TextBlock(text, 1)
             self._carry = b""

@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from poolab.i18n import _
 from poolab.plan.dilution import DilutionModel, detectable_fraction
 from poolab.plan.inputs import BadPlanInput, stage_values
 from poolab.plan.optimize import Optimum, optimize
@@ -83,7 +84,9 @@ def _optimum_dict(found: Optimum) -> dict[str, Any]:
 def pse_floor(family: str, se: Sequence[float], dilution: DilutionModel, max_loss: float = MAX_LOSS) -> float:
     """``(1 - max_loss)`` times the PSe of the family's stages with pools of one."""
     if not 0.0 <= max_loss < 1.0:
-        raise BadPlanInput(f"the largest dilution loss must be in [0, 1) (value {max_loss!r})")
+        raise BadPlanInput(
+            _("the largest dilution loss must be in [0, 1) (value {value})").format(value=repr(max_loss))
+        )
     return (1.0 - max_loss) * math.prod(stage_values(se, family, "se")) * detectable_fraction(1, dilution)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import attrs
 
+from poolab.i18n import _
 from poolab.plan.decode_io import BadDecodeInput, DecodeReport, decode, read_results, write_layout, write_report
 from poolab.plan.designs import Design, design_for
 from poolab.plan.dilution import DilutionModel
@@ -86,8 +87,8 @@ def optimize_command(
 def _layout(design: str, residents: int, prevalence: float | None, se: str, sp: str, leftovers: str | None) -> Design:
     n = check_residents(residents)
     if n is None:
-        raise BadPlanInput("a layout needs the number of people (--residents)")
-    check_fits(n, what="a layout")
+        raise BadPlanInput(_("a layout needs the number of people (--residents)"))
+    check_fits(n)
     p = None if prevalence is None else check_prevalence(prevalence)
     return design_for(
         parse_spec(design), n, prevalence=p, se=parse_values(se, "se"), sp=parse_values(sp, "sp"), leftovers=leftovers
@@ -121,7 +122,7 @@ def decode_command(
     layout`` did (refused when the file records another design or N), decode them and
     write the report CSV. The report says whether the file recorded its layout."""
     if json_to_stdout and output == "-":
-        raise BadDecodeInput("--json prints to stdout: write the CSV to a file (-o FILE), not '-'")
+        raise BadDecodeInput(_("--json prints to stdout: write the CSV to a file (-o FILE), not '-'"))
     laid = _layout(design, residents, prevalence, se, sp, leftovers)
     read = read_results(results, laid)
     report = decode(laid, read.result, decoder, parse_values(se, "se"), parse_values(sp, "sp"), prevalence, threshold)
@@ -175,7 +176,7 @@ def advise_command(
     from poolab.plan.advise import advise
 
     if not 0.0 <= max_loss < 1.0:
-        raise BadPlanInput(f"--max-loss must lie in [0, 1) (value {max_loss!r})")
+        raise BadPlanInput(_("--max-loss must lie in [0, 1) (value {value})").format(value=repr(max_loss)))
     return advise(
         store, campaign, family=family, se=parse_values(se, "se"), sp=parse_values(sp, "sp"),
         max_pool_size=check_max_pool_size(max_pool_size, family.strip().lower()), dilution=dilution.model(),

@@ -16,6 +16,7 @@ import numpy as np
 
 from poolab.errors import PoolabError
 from poolab.files.atomic import atomic_file
+from poolab.i18n import _
 from poolab.plan.dilution import DilutionModel
 from poolab.plan.families import family_arrays
 from poolab.plan.inputs import BadPlanInput, stage_values
@@ -42,7 +43,9 @@ def _pyplot() -> Any:
         matplotlib.use("Agg", force=True)
         import matplotlib.pyplot as plt
     except ImportError:
-        raise PlotUnavailable(f"drawing curves needs matplotlib, an optional extra: {INSTALL_HINT}") from None
+        raise PlotUnavailable(
+            _("drawing curves needs matplotlib, an optional extra: {command}").format(command=INSTALL_HINT)
+        ) from None
     return plt
 
 
@@ -67,14 +70,14 @@ def _pse_by_size(
         sizes = np.arange(spec.sizes[1] + 1, max(top, spec.sizes[1] + 1) + 1)
         k2: np.ndarray | None = np.full(sizes.shape, spec.sizes[1])
     elif fam == "std":  # Q runs over the primes from K, pools of Q^G up to the top
-        _, k, g = spec.sizes
+        _q, k, g = spec.sizes
         sizes = np.asarray([q for q in range(max(k, 2), max(top, spec.sizes[0]) + 1) if is_prime(q)])
         pse = np.asarray([full_block(int(q), k, g, p, ses, sps, dilution)[1] for q in sizes.tolist()])
         return sizes, pse
     else:
         sizes = np.arange(2, max(top, 2) + 1)
         k2 = None
-    _, pse, _ = family_arrays(fam, sizes, p, ses, sps, dilution, k2)
+    _tests, pse, _psp = family_arrays(fam, sizes, p, ses, sps, dilution, k2)
     return sizes, pse
 
 
@@ -142,12 +145,14 @@ def write_curves(
     """
     if not (0.0 < min_prevalence < max_prevalence < 1.0):
         raise BadPlanInput(
-            f"need 0 < min prevalence < max prevalence < 1 (values {min_prevalence!r}, {max_prevalence!r})"
+            _("need 0 < min prevalence < max prevalence < 1 (values {low}, {high})").format(
+                low=repr(min_prevalence), high=repr(max_prevalence)
+            )
         )
     if not designs:
-        raise BadPlanInput("give at least one design to draw")
+        raise BadPlanInput(_("give at least one design to draw"))
     if max_pool_size < 2:
-        raise BadPlanInput(f"max pool size must be at least 2 (value {max_pool_size!r})")
+        raise BadPlanInput(_("max pool size must be at least 2 (value {value})").format(value=repr(max_pool_size)))
     data = curve_data(designs, min_prevalence, max_prevalence, se, sp, dilution, max_pool_size, points, mark)
     prev, curves, sizes, plain, at = data.prevalence, data.tests, data.pse, data.pse_plain, data.pse_at
     model = dilution or DilutionModel()

@@ -43,6 +43,7 @@ import numpy as np
 
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.files.csvio import CsvTable, Output
+from poolab.i18n import _, ngettext
 from poolab.plan.designs import ARRAY_CELL, KIND_COL, KIND_OTHER, KIND_ROW, Design
 
 LAYOUT_HEADER = ("pool", "stage", "kind", "members", "result", "design", "residents")
@@ -129,9 +130,18 @@ def _check_record(source: str, table: CsvTable, design: Design) -> bool:
         same_n = n_text == str(design.n)
         if spec != design.name or not same_n:
             raise BadDecodeInput(
-                f"{source}:{line}: these results are for {spec_text or '?'} on {n_text or '?'} people "
-                f"(its design and residents columns), not {design.name} on {design.n}: decode them with "
-                f"--design {spec_text or '?'} --residents {n_text or '?'}, or give this layout's own results"
+                _(
+                    "{file}:{line}: these results are for {design} on {people} people (its design and residents "
+                    "columns), not {asked} on {asked_people}: decode them with --design {design} --residents "
+                    "{people}, or give this layout's own results"
+                ).format(
+                    file=source,
+                    line=line,
+                    design=spec_text or "?",
+                    people=n_text or "?",
+                    asked=design.name,
+                    asked_people=design.n,
+                )
             )
     return found
 
@@ -167,7 +177,14 @@ def read_results(path: str | os.PathLike[str], design: Design) -> PoolResults:
             pool = 0
         if not 1 <= pool <= npools:
             problems.append(
-                Problem(source, line, pool_text, f"no pool {pool_text!r} in {design.name} (pools 1..{npools})")
+                Problem(
+                    source,
+                    line,
+                    pool_text,
+                    _("no pool {pool} in {design} (pools 1..{count})").format(
+                        pool=repr(pool_text), design=design.name, count=npools
+                    ),
+                )
             )
             bad = True
         word = word_text.strip().lower()
@@ -175,7 +192,7 @@ def read_results(path: str | os.PathLike[str], design: Design) -> PoolResults:
             continue
         if word not in RESULT_WORDS:
             accepted = ", ".join(RESULT_WORDS)
-            problems.append(Problem(source, line, word_text, f"result must be one of {accepted}"))
+            problems.append(Problem(source, line, word_text, _("result must be one of {words}").format(words=accepted)))
             bad = True
         if bad or RESULT_WORDS[word] < 0:
             continue
@@ -183,13 +200,27 @@ def read_results(path: str | os.PathLike[str], design: Design) -> PoolResults:
         if result[pool - 1] >= 0 and result[pool - 1] != code:
             seen_line, seen_word = first[pool]
             problems.append(
-                Problem(source, line, word_text, f"pool {pool} is {seen_word} on line {seen_line} and {word} here")
+                Problem(
+                    source,
+                    line,
+                    word_text,
+                    _("pool {pool} is {first} on line {first_line} and {word} here").format(
+                        pool=pool, first=seen_word, first_line=seen_line, word=word
+                    ),
+                )
             )
             continue
         result[pool - 1] = code
         first.setdefault(pool, (line, word))
     if problems:
-        raise InputRejected(f"{source}: {len(problems)} bad line(s); no result was read", problems)
+        raise InputRejected(
+            ngettext(
+                "{file}: {count} bad line; no result was read",
+                "{file}: {count} bad lines; no result was read",
+                len(problems),
+            ).format(file=source, count=len(problems)),
+            problems,
+        )
     return PoolResults(result, recorded)
 
 
@@ -293,14 +324,16 @@ def _nonadaptive(design: Design, result: np.ndarray, decoder: str) -> tuple[np.n
 
     if design.family != "std":
         raise BadDecodeInput(
-            f"decoder {decoder!r} decodes a non-adaptive design (std:Q-K or std:Q-K-G); {design.name} is staged: "
-            "use --decoder staged or bayes"
+            _(
+                "decoder {decoder} decodes a non-adaptive design (std:Q-K or std:Q-K-G); {design} is staged: "
+                "use --decoder staged or bayes"
+            ).format(decoder=repr(decoder), design=design.name)
         )
     ptr, members = design.stage_incidence(0)
     first = result[: int(design.stage_ptr[1])]
     tested = first >= 0
     # decode over the tested pools only; people in an untested pool wait for its result
-    _, sub_members = _select(ptr, members, tested)
+    _kept, sub_members = _select(ptr, members, tested)
     sub_ptr = np.zeros(int(tested.sum()) + 1, dtype=np.int64)
     np.cumsum(np.diff(ptr)[tested], out=sub_ptr[1:])
     calls_all = decode_nonadaptive(design.n, sub_ptr, sub_members, first[tested] == 1)
@@ -323,18 +356,24 @@ def _bayes(
     from poolab.plan.bayes import design_posterior
 
     if prevalence is None or not 0.0 < prevalence < 1.0:
-        raise BadDecodeInput(f"decoder 'bayes' needs --prevalence strictly between 0 and 1, got {prevalence}")
+        raise BadDecodeInput(
+            _("decoder 'bayes' needs --prevalence strictly between 0 and 1, got {value}").format(value=prevalence)
+        )
     if not 0.0 <= threshold <= 1.0:
-        raise BadDecodeInput(f"--threshold must lie in [0, 1], got {threshold}")
+        raise BadDecodeInput(_("--threshold must lie in [0, 1], got {value}").format(value=threshold))
     values = {}
     for name, v in (("se", se), ("sp", sp)):
         arr = np.atleast_1d(np.asarray(v, dtype=np.float64))
         if arr.shape[0] not in (1, design.nstages):
             raise BadDecodeInput(
-                f"--{name}: give one value or one per stage ({design.nstages} for {design.name}), got {arr.shape[0]}"
+                _("--{name}: give one value or one per stage ({stages} for {design}), got {count}").format(
+                    name=name, stages=design.nstages, design=design.name, count=arr.shape[0]
+                )
             )
         if not np.all((arr > 0.5) & (arr <= 1.0)):
-            raise BadDecodeInput(f"--{name} values must lie in (0.5, 1], got {arr.tolist()}")
+            raise BadDecodeInput(
+                _("--{name} values must lie in (0.5, 1], got {values}").format(name=name, values=arr.tolist())
+            )
         values[name] = arr if arr.shape[0] > 1 else float(arr[0])
     return design_posterior(design, result, values["se"], values["sp"], prevalence).prob
 
@@ -358,7 +397,9 @@ def decode(
     if decoder is None:
         decoder = default_decoder(design)
     if decoder not in DECODERS:
-        raise BadDecodeInput(f"decoder {decoder!r} is not one of {', '.join(DECODERS)}")
+        raise BadDecodeInput(
+            _("decoder {decoder} is not one of {decoders}").format(decoder=repr(decoder), decoders=", ".join(DECODERS))
+        )
     if not isinstance(result, np.ndarray) or result.dtype != np.int8 or result.shape != (design.npools,):
         raise BadDecodeInput(f"results must be int8 with one entry per pool ({design.npools} for {design.name})")
     post = None

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
+from poolab.i18n import _
 from poolab.kernels.layout import (
     ARRAY_CELL,
     COMP_CELL,
@@ -273,7 +274,7 @@ def dorfman(n: int, k: int) -> Design:
 def hierarchical(n: int, k1: int, k2: int) -> Design:
     """Three stages: pools of k1, subpools of k2 (last holds the remainder), individuals."""
     if not k1 > k2 >= 2:
-        raise BadSpec(f"hier:{k1}-{k2} needs K1 > K2 >= 2")
+        raise BadSpec(_("hier:{k1}-{k2} needs K1 > K2 >= 2").format(k1=k1, k2=k2))
     b = _Builder(n)
     sizes, blk = _blocks(n, k1)
     nb = sizes.shape[0]
@@ -316,7 +317,11 @@ def array(n: int, r: int, master: bool = False, leftovers: str = "rectangle") ->
     (``rectangle``), Dorfman pools of R (``dorfman``: pools in the row/column stage, their
     retests in the individual stage) or tests alone (``individual``, the individual stage)."""
     if leftovers not in LEFTOVER_LAYOUTS:
-        raise BadSpec(f"leftovers must be one of {', '.join(LEFTOVER_LAYOUTS)}, not {leftovers!r}")
+        raise BadSpec(
+            _("leftovers must be one of {layouts}, not {value}").format(
+                layouts=", ".join(LEFTOVER_LAYOUTS), value=repr(leftovers)
+            )
+        )
     b = _Builder(n)
     sq = r * r
     m = n if leftovers == "rectangle" else n - n % sq  # people in squares
@@ -423,7 +428,7 @@ def design_for(
     the same choice. Without either, such a layout is refused (``BadSpec`` says what to give).
     """
     if n < 1:
-        raise BadSpec(f"a design needs at least one individual, got {n}")
+        raise BadSpec(_("a design needs at least one individual, got {value}").format(value=n))
     if spec.family == "individual":
         return individual(n)
     if spec.family == "dorfman":
@@ -437,10 +442,12 @@ def design_for(
         if rest and leftovers is None:
             if prevalence is None:
                 raise BadSpec(
-                    f"{spec} on {n} people leaves {rest} after the full {r}x{r} squares; they are tested as the "
-                    f"cheapest of a partial square, Dorfman pools of {r} or tests alone at the planned prevalence: "
-                    "give the prevalence (with Se/Sp as planned), "
-                    "or the leftover layout (rectangle, dorfman, individual)"
+                    _(
+                        "{design} on {n} people leaves {rest} after the full {r}x{r} squares; they are tested as the "
+                        "cheapest of a partial square, Dorfman pools of {r} or tests alone at the planned prevalence: "
+                        "give the prevalence (with Se/Sp as planned), "
+                        "or the leftover layout (rectangle, dorfman, individual)"
+                    ).format(design=spec, n=n, rest=rest, r=r)
                 )
             p = check_prevalence(prevalence)
             ses, sps = stage_values(se, spec.family, "se"), stage_values(sp, spec.family, "sp")
@@ -449,4 +456,4 @@ def design_for(
     if spec.family == "std":
         q, k, g = spec.sizes
         return shifted_transversal(n, q, k, g)
-    raise BadSpec(f"no design for family {spec.family!r}")
+    raise BadSpec(_("no design for family {family}").format(family=repr(spec.family)))

@@ -40,6 +40,7 @@ import numpy.typing as npt
 
 from poolab.calls import CT_RANGE
 from poolab.errors import PoolabError
+from poolab.i18n import _
 
 
 class BadDilution(PoolabError):
@@ -79,10 +80,18 @@ def check_model(model: DilutionModel) -> None:
 def _check(model: DilutionModel) -> None:
     low, high = CT_RANGE
     if not (0 < model.ct_sd <= high / 2):  # NaN fails every comparison
-        raise BadDilution(f"ct_sd must be a number of cycles above 0 and at most {high / 2:g} (value {model.ct_sd!r})")
+        raise BadDilution(
+            _("ct_sd must be a number of cycles above 0 and at most {high} (value {value})").format(
+                high=f"{high / 2:g}", value=repr(model.ct_sd)
+            )
+        )
     for name, value in (("ct_mean", model.ct_mean), ("limit_ct", model.limit_ct)):
         if not (low < value <= high):
-            raise BadDilution(f"{name} must be a cycle number above {low:g} and at most {high:g} (value {value!r})")
+            raise BadDilution(
+                _("{name} must be a cycle number above {low} and at most {high} (value {value})").format(
+                    name=name, low=f"{low:g}", high=f"{high:g}", value=repr(value)
+                )
+            )
 
 
 def _phi(z: float) -> float:
@@ -93,7 +102,7 @@ def detectable_fraction(k: int, model: DilutionModel) -> float:
     """P(a pool of ``k`` holding exactly one positive has Ct <= limit_ct)."""
     _check(model)
     if k < 1:
-        raise BadDilution(f"pool size must be at least 1 (value {k!r})")
+        raise BadDilution(_("pool size must be at least 1 (value {value})").format(value=repr(k)))
     return _phi((model.limit_ct - math.log2(k) - model.ct_mean) / model.ct_sd)
 
 
@@ -107,7 +116,7 @@ def detectable_fraction_array(k: npt.ArrayLike, model: DilutionModel) -> npt.NDA
     _check(model)
     ks = np.asarray(k, dtype=np.float64)
     if ks.size and ks.min() < 1:
-        raise BadDilution(f"pool sizes must be at least 1 (smallest {ks.min()!r})")
+        raise BadDilution(_("pool sizes must be at least 1 (smallest {value})").format(value=repr(ks.min())))
     z = (model.limit_ct - np.log2(ks) - model.ct_mean) / (model.ct_sd * math.sqrt(2.0))
     # numpy has no erf; math.erf through frompyfunc is exact and fast enough for K <= 10^4
     erf = np.frompyfunc(math.erf, 1, 1)

@@ -37,6 +37,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from poolab.i18n import _
 from poolab.plan.dilution import DilutionModel, detectable_fraction_array
 from poolab.plan.inputs import STAGES, BadPlanInput
 
@@ -203,7 +204,7 @@ def array_master_arrays(
     se_m_base, se_rc, se_ind = se
     sp_m, sp_rc, sp_ind = sp
     q = 1.0 - p
-    e_a2, pse_a2, _ = _array_core(nn, p, np.full_like(nn, se_rc), sp_rc, se_ind, sp_ind, se_rc)
+    e_a2, pse_a2, _psp_a2 = _array_core(nn, p, np.full_like(nn, se_rc), sp_rc, se_ind, sp_ind, se_rc)
     # master negative ends the array; otherwise run A2 (binGroup2 E(T), corrected 2025)
     all_neg_a2 = 2.0 / nn + (1.0 - sp_rc) ** 2 + 2.0 * (1.0 - sp_rc) * sp_rc**nn
     e = 1.0 / nn**2 + (1.0 - se_m - sp_m) * q ** (nn * nn) * all_neg_a2 + se_m * e_a2
@@ -315,7 +316,7 @@ def family_arrays(
         return dorfman_arrays(sizes, p, se, sp)
     if family == "hier":
         if k2 is None:
-            raise BadPlanInput("hier needs subpool sizes (K2)")
+            raise BadPlanInput(_("hier needs subpool sizes (K2)"))
         return hier_arrays(sizes, k2, p, se, sp)
     if family == "array":
         return array_arrays(sizes, p, se, sp)
@@ -323,13 +324,15 @@ def family_arrays(
         return array_master_arrays(sizes, p, se, sp)
     if family == "std":
         if k2 is None:
-            raise BadPlanInput("std needs the number of pools per person (K)")
+            raise BadPlanInput(_("std needs the number of pools per person (K)"))
         return std_arrays(sizes, k2, p, se, sp, dilution)
     if family == "individual":
         ones = np.ones_like(np.atleast_1d(np.asarray(sizes, dtype=np.float64)))
         d = _detect(ones, dilution)  # a positive too dilute alone still tests positive with 1 - Sp
         return ones, se[0] * d + (1.0 - sp[0]) * (1.0 - d), sp[0] * ones
-    raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(STAGES)}")
+    raise BadPlanInput(
+        _("unknown family {family}; use one of: {families}").format(family=repr(family), families=", ".join(STAGES))
+    )
 
 
 EXACT_UNDER_DILUTION = ("dorfman", "hier", "array", "array-master")
@@ -350,11 +353,13 @@ def _exact(
     law = LognormalLaw.from_model(dilution)
     if family == "hier":
         if k2 is None:
-            raise BadPlanInput("hier needs subpool sizes (K2)")
+            raise BadPlanInput(_("hier needs subpool sizes (K2)"))
         if int(np.max(sizes)) > x.HIER_MAX:
             raise BadPlanInput(
-                f"hier under dilution is computed for K1 up to {x.HIER_MAX} (its cost grows as K1³); "
-                f"use a smaller design or --max-pool-size {x.HIER_MAX}"
+                _(
+                    "hier under dilution is computed for K1 up to {most} (its cost grows as K1³); "
+                    "use a smaller design or --max-pool-size {most}"
+                ).format(most=x.HIER_MAX)
             )
         return x.hier_exact(sizes, k2, p, se, sp, law)
     fn = {"dorfman": x.dorfman_exact, "array": x.array_exact, "array-master": x.array_master_exact}[family]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 from poolab.plan.dilution import DilutionModel, check_model
 
 # number of assay stages of each family (one Se/Sp per stage, in testing order)
@@ -36,9 +37,9 @@ def check_prevalence(p: float) -> float:
     try:
         value = float(p)
     except (TypeError, ValueError):
-        raise BadPlanInput(f"prevalence must be a number (value {p!r})") from None
+        raise BadPlanInput(_("prevalence must be a number (value {value})").format(value=repr(p))) from None
     if not (0.0 < value < 1.0):
-        raise BadPlanInput(f"prevalence must be strictly between 0 and 1 (value {p!r})")
+        raise BadPlanInput(_("prevalence must be strictly between 0 and 1 (value {value})").format(value=repr(p)))
     return value
 
 
@@ -48,22 +49,26 @@ def stage_values(values: float | Sequence[float], family: str, name: str) -> tup
     Each value must lie in (0, 1]; a list must have exactly one value per stage.
     """
     if family not in STAGES:
-        raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(STAGES)}")
+        raise BadPlanInput(
+            _("unknown family {family}; use one of: {families}").format(family=repr(family), families=", ".join(STAGES))
+        )
     n = STAGES[family]
     raw = [values] if isinstance(values, int | float) else list(values)
     try:
         vals = [float(v) for v in raw]
     except (TypeError, ValueError):
-        raise BadPlanInput(f"{name} must be numbers (value {values!r})") from None
+        raise BadPlanInput(_("{name} must be numbers (value {value})").format(name=name, value=repr(values))) from None
     for v in vals:
         if not (0.0 < v <= 1.0):
-            raise BadPlanInput(f"{name} must be in (0, 1] (value {v!r})")
+            raise BadPlanInput(_("{name} must be in (0, 1] (value {value})").format(name=name, value=repr(v)))
     if len(vals) == 1:
         return tuple(vals * n)
     if len(vals) != n:
         stages = ", ".join(STAGE_NAMES[family])
         raise BadPlanInput(
-            f"{name} has {len(vals)} values but {family} has {n} stages ({stages}); give one value, or one per stage"
+            _(
+                "{name} has {count} values but {family} has {n} stages ({stages}); give one value, or one per stage"
+            ).format(name=name, count=len(vals), family=family, n=n, stages=stages)
         )
     return tuple(vals)
 
@@ -74,7 +79,11 @@ def parse_values(text: str | float | Sequence[float], name: str) -> tuple[float,
         try:
             return tuple(float(part) for part in text.split(",") if part.strip())
         except ValueError:
-            raise BadPlanInput(f"--{name} takes a number or a comma list of numbers (value {text!r})") from None
+            raise BadPlanInput(
+                _("--{name} takes a number or a comma list of numbers (value {value})").format(
+                    name=name, value=repr(text)
+                )
+            ) from None
     if isinstance(text, int | float):
         return (float(text),)
     return tuple(float(v) for v in text)
@@ -88,12 +97,14 @@ def dilution_model(
     if not enabled:
         given = [n for n, v in (("--ct-mean", ct_mean), ("--ct-sd", ct_sd), ("--limit-ct", limit_ct)) if v is not None]
         if given:
-            verb = (
-                "describes the dilution model: it applies"
-                if len(given) == 1
-                else "describe the dilution model: they apply"
+            options = ", ".join(given)
+            if len(given) == 1:
+                raise BadPlanInput(
+                    _("{option} describes the dilution model: it applies with --dilution").format(option=options)
+                )
+            raise BadPlanInput(
+                _("{options} describe the dilution model: they apply with --dilution").format(options=options)
             )
-            raise BadPlanInput(f"{', '.join(given)} {verb} with --dilution")
         return None
     base = DilutionModel()
     model = DilutionModel(
@@ -110,5 +121,7 @@ def check_residents(residents: int | None) -> int | None:
     if residents is None:
         return None
     if isinstance(residents, bool) or not isinstance(residents, int) or residents < 1:
-        raise BadPlanInput(f"residents must be a whole number of at least 1 (value {residents!r})")
+        raise BadPlanInput(
+            _("residents must be a whole number of at least 1 (value {value})").format(value=repr(residents))
+        )
     return residents

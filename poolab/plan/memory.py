@@ -8,6 +8,7 @@ row of tallies.
 
 from __future__ import annotations
 
+from poolab.i18n import _
 from poolab.memory import gib, shortfall
 from poolab.plan.inputs import BadPlanInput
 
@@ -15,14 +16,23 @@ BYTES_PER_PERSON = 500
 BYTES_PER_REPLICATE = 64
 
 
-def check_fits(residents: int, replicates: int = 0, *, what: str) -> None:
-    """Refuse ``what`` (e.g. "simulate") when ``residents`` people and ``replicates``
-    replicates would not fit in the memory available, saying how big it would be."""
+def check_fits(residents: int, replicates: int = 0) -> None:
+    """Refuse a layout of ``residents`` people, or a simulation of them over ``replicates``
+    replicates, when it would not fit in the memory available, saying how big it would be."""
     need = residents * BYTES_PER_PERSON + replicates * BYTES_PER_REPLICATE
     have = shortfall(need)
-    if have is not None:
-        size = f"{residents:,} people" + (f" × {replicates:,} replicates" if replicates else "")
-        raise BadPlanInput(
-            f"{what} of {size} needs about {gib(need)} of memory; {gib(have)} is available: "
-            "use fewer people (every figure is per person)" + (" or fewer replicates" if replicates else "")
+    if have is None:
+        return
+    if replicates:
+        message = _(
+            "simulate of {people} people × {replicates} replicates needs about {need} of memory; {have} is "
+            "available: use fewer people (every figure is per person) or fewer replicates"
         )
+    else:
+        message = _(
+            "a layout of {people} people needs about {need} of memory; {have} is available: use fewer people "
+            "(every figure is per person)"
+        )
+    raise BadPlanInput(
+        message.format(people=f"{residents:,}", replicates=f"{replicates:,}", need=gib(need), have=gib(have))
+    )

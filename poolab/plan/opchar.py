@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from poolab.i18n import _
 from poolab.plan.dilution import DilutionModel
 from poolab.plan.families import family_arrays, predictive
 from poolab.plan.inputs import BadPlanInput, check_prevalence, check_residents, stage_values
@@ -152,5 +153,5 @@ def opchar(
         e, pse, psp = family_arrays(spec.family, sizes, p, ses, sps, dilution, k2)
         e1, pse1, psp1 = float(e[0]), float(pse[0]), float(psp[0])
     if not math.isfinite(e1):
-        raise BadPlanInput(f"design {spec} is too large to evaluate")
+        raise BadPlanInput(_("design {design} is too large to evaluate").format(design=spec))
     return from_arrays(str(spec), p, e1, pse1, psp1, bound)

@@ -34,6 +34,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from poolab.i18n import _
 from poolab.plan import std_dilution
 from poolab.plan.blocks import NotComputed
 from poolab.plan.concentration import LognormalLaw
@@ -82,10 +83,12 @@ def check_max_pool_size(max_pool_size: int, family: str = "dorfman") -> int:
     """``max_pool_size`` if the optimiser can search up to it for ``family``."""
     lowest = 3 if family == "hier" else 2
     if isinstance(max_pool_size, bool) or not isinstance(max_pool_size, int | np.integer):
-        raise BadPlanInput(f"max pool size must be a whole number (value {max_pool_size!r})")
+        raise BadPlanInput(_("max pool size must be a whole number (value {value})").format(value=repr(max_pool_size)))
     if not (lowest <= max_pool_size <= MAX_PLANNED_POOL):
         raise BadPlanInput(
-            f"max pool size for {family} must be between {lowest} and {MAX_PLANNED_POOL} (value {max_pool_size!r})"
+            _("max pool size for {family} must be between {low} and {high} (value {value})").format(
+                family=family, low=lowest, high=MAX_PLANNED_POOL, value=repr(max_pool_size)
+            )
         )
     return int(max_pool_size)
 
@@ -94,7 +97,11 @@ def candidates(family: str, max_pool_size: int) -> npt.NDArray[np.int64]:
     """Candidate sizes of ``family`` in search order (smaller pools first), one row each:
     (K,) dorfman, (K1, K2) hier, (R,) arrays, (Q, K, G) std."""
     if family not in FAMILIES:
-        raise BadPlanInput(f"unknown family {family!r}; use one of: {', '.join(FAMILIES)}")
+        raise BadPlanInput(
+            _("unknown family {family}; use one of: {families}").format(
+                family=repr(family), families=", ".join(FAMILIES)
+            )
+        )
     top = check_max_pool_size(max_pool_size, family)
     if family == "std":  # pools of Q^G <= top; 1 <= K <= Q pools per person
         rows = [
@@ -205,7 +212,7 @@ def optimize(
     sps = stage_values(sp, fam, "sp")
     n = check_residents(residents)
     if min_pse is not None and not (0.0 <= min_pse <= 1.0):
-        raise BadPlanInput(f"min PSe must be in [0, 1] (value {min_pse!r})")
+        raise BadPlanInput(_("min PSe must be in [0, 1] (value {value})").format(value=repr(min_pse)))
     if n is None:
         e, pse, psp, bound = _per_block(fam, sizes, p, ses, sps, dilution)
     else:
@@ -226,8 +233,10 @@ def optimize(
     if not ok.any():
         best_pse = float(np.max(pse[np.isfinite(pse)]))
         raise BadPlanInput(
-            f"neither single tubes nor any {fam} design up to pool size {max_pool_size} reaches "
-            f"PSe >= {min_pse} at prevalence {p}; the highest PSe is {best_pse:.4f}"
+            _(
+                "neither single tubes nor any {family} design up to pool size {size} reaches PSe >= {floor} at "
+                "prevalence {prevalence}; the highest PSe is {best}"
+            ).format(family=fam, size=max_pool_size, floor=min_pse, prevalence=p, best=f"{best_pse:.4f}")
         )
     idx = np.flatnonzero(ok)
     # stable sort: equal E/n keeps the search order, i.e. the smaller pool first

@@ -45,6 +45,7 @@ import attrs
 import numpy as np
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 from poolab.kernels import simulate as k
 from poolab.kernels import simulate_counts as kc
 from poolab.kernels import simulate_tree as kt
@@ -117,9 +118,13 @@ def per_stage(value: float | Sequence[float], nstages: int, name: str) -> np.nda
     """One value per stage from a scalar, a one-element or an nstages-element sequence."""
     arr = np.atleast_1d(np.asarray(value, dtype=np.float64))
     if arr.ndim != 1 or arr.shape[0] not in (1, nstages):
-        raise BadParameter(f"{name} needs one value or one per stage ({nstages} stages), got {arr.tolist()}")
+        raise BadParameter(
+            _("{name} needs one value or one per stage ({stages} stages), got {values}").format(
+                name=name, stages=nstages, values=arr.tolist()
+            )
+        )
     if not np.all((arr >= 0.0) & (arr <= 1.0)):
-        raise BadParameter(f"{name} values must lie in [0, 1], got {arr.tolist()}")
+        raise BadParameter(_("{name} values must lie in [0, 1], got {values}").format(name=name, values=arr.tolist()))
     return np.broadcast_to(arr, (nstages,)).copy()
 
 
@@ -132,7 +137,7 @@ def index_rate(prevalence: float, household_sizes: np.ndarray, attack: float) ->
         return float(np.sum(weights * (r + (1 - r) * (1 - (1 - r) ** (sizes - 1)) * attack)))
 
     lo, hi = 0.0, prevalence  # overall(r) >= r, so r <= prevalence
-    for _ in range(100):
+    for _step in range(100):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if overall(mid) < prevalence else (lo, mid)
     return 0.5 * (lo + hi)
@@ -156,11 +161,11 @@ def simulate_design(
 ) -> SimulationResult:
     """``simulate`` on an already laid-out design (e.g. ``shifted_transversal``)."""
     if not 0.0 <= prevalence <= 1.0:
-        raise BadParameter(f"prevalence must lie in [0, 1], got {prevalence}")
+        raise BadParameter(_("prevalence must lie in [0, 1], got {value}").format(value=prevalence))
     if not 0.0 <= attack_rate <= 1.0:
-        raise BadParameter(f"attack rate must lie in [0, 1], got {attack_rate}")
+        raise BadParameter(_("attack rate must lie in [0, 1], got {value}").format(value=attack_rate))
     if replicates < 1:
-        raise BadParameter(f"replicates must be at least 1, got {replicates}")
+        raise BadParameter(_("replicates must be at least 1, got {value}").format(value=replicates))
     se_s = per_stage(se, design.nstages, "se")
     sp_s = per_stage(sp, design.nstages, "sp")
     rate = prevalence
@@ -169,7 +174,9 @@ def simulate_design(
         sizes = np.asarray(household_sizes, dtype=np.int64)
         if sizes.ndim != 1 or np.any(sizes < 1) or int(sizes.sum()) != design.n:
             raise BadParameter(
-                f"household sizes must be >= 1 and sum to the {design.n} residents, they sum to {int(sizes.sum())}"
+                _("household sizes must be >= 1 and sum to the {residents} residents, they sum to {total}").format(
+                    residents=design.n, total=int(sizes.sum())
+                )
             )
         household_ptr = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
         np.cumsum(sizes, out=household_ptr[1:])
@@ -212,10 +219,10 @@ def simulate(
     this prevalence and Se/Sp (``leftovers.py``).
     """
     if residents < 1:
-        raise BadParameter(f"residents must be at least 1, got {residents}")
+        raise BadParameter(_("residents must be at least 1, got {value}").format(value=residents))
     if replicates < 1:
-        raise BadParameter(f"replicates must be at least 1, got {replicates}")
-    check_fits(residents, replicates, what="simulate")  # as before: the counts need less
+        raise BadParameter(_("replicates must be at least 1, got {value}").format(value=replicates))
+    check_fits(residents, replicates)  # as before: the counts need less
     if spec.family in ("dorfman", "individual") and (household_sizes is None or attack_rate == 0.0):
         # the city's case: no layout is built, only the runs of pool sizes (counts per pool)
         return _simulate_by_counts(spec, residents, prevalence, se, sp, replicates, seed, attack_rate, dilution)
@@ -229,7 +236,7 @@ def household_sizes_for(residents: int, mean_size: float, seed: int = 0) -> np.n
     """Synthetic household sizes summing to ``residents``: 1 + Poisson(mean_size - 1)
     (so the mean is ``mean_size``), the last household cut to fit."""
     if mean_size < 1.0:
-        raise BadParameter(f"household size mean must be at least 1, got {mean_size}")
+        raise BadParameter(_("household size mean must be at least 1, got {value}").format(value=mean_size))
     rng = np.random.default_rng(seed)
     sizes = 1 + rng.poisson(mean_size - 1.0, size=int(residents / mean_size) + 16)
     while sizes.sum() < residents:
@@ -255,8 +262,8 @@ def counted_layout(spec: DesignSpec, residents: int) -> kc.Counted:
         raise ValueError(f"no counted layout for {spec}")
     runs = [(count, size) for count, size in runs if count]
     start = np.zeros(len(runs) + 1, dtype=np.int64)
-    np.cumsum([count for count, _ in runs], out=start[1:])
-    sizes = np.asarray([size for _, size in runs], dtype=np.int64)
+    np.cumsum([count for count, _size in runs], out=start[1:])
+    sizes = np.asarray([size for _count, size in runs], dtype=np.int64)
     return kc.Counted(start, sizes, np.full(int(start[-1]), stage, dtype=np.int8), residents, nstages)
 
 
@@ -273,9 +280,9 @@ def _simulate_by_counts(
 ) -> SimulationResult:
     """``simulate`` of Dorfman or individual testing with independent infections."""
     if not 0.0 <= prevalence <= 1.0:
-        raise BadParameter(f"prevalence must lie in [0, 1], got {prevalence}")
+        raise BadParameter(_("prevalence must lie in [0, 1], got {value}").format(value=prevalence))
     if not 0.0 <= attack_rate <= 1.0:
-        raise BadParameter(f"attack rate must lie in [0, 1], got {attack_rate}")
+        raise BadParameter(_("attack rate must lie in [0, 1], got {value}").format(value=attack_rate))
     layout = counted_layout(spec, residents)
     se_s = per_stage(se, layout.nstages, "se")
     sp_s = per_stage(sp, layout.nstages, "sp")

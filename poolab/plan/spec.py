@@ -15,6 +15,7 @@ import re
 import attrs
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 
 FAMILIES = ("individual", "dorfman", "hier", "array", "array-master", "std")
 
@@ -61,13 +62,17 @@ def is_prime(q: int) -> bool:
 def check_std(q: int, k: int, g: int) -> None:
     """Raise ``BadSpec`` unless (Q, K, G) is a shifted transversal design poolab lays out."""
     if not is_prime(q):
-        raise BadSpec(f"std:Q-K-G needs a prime Q (value {q})")
+        raise BadSpec(_("std:Q-K-G needs a prime Q (value {value})").format(value=q))
     if not 1 <= k <= q:
-        raise BadSpec(f"std:Q-K-G needs 1 <= K <= Q (K = {k}, Q = {q})")
+        raise BadSpec(_("std:Q-K-G needs 1 <= K <= Q (K = {k}, Q = {q})").format(k=k, q=q))
     if g < 1:
-        raise BadSpec(f"std:Q-K-G needs a compression power G >= 1 (value {g})")
+        raise BadSpec(_("std:Q-K-G needs a compression power G >= 1 (value {value})").format(value=g))
     if q ** (g + 1) > MAX_STD_BLOCK:
-        raise BadSpec(f"std:{q}-{k}-{g}: blocks of Q^(G+1) = {q}^{g + 1} people are too large (at most 2^40)")
+        raise BadSpec(
+            _("std:{q}-{k}-{g}: blocks of Q^(G+1) = {q}^{power} people are too large (at most 2^40)").format(
+                q=q, k=k, g=g, power=g + 1
+            )
+        )
 
 
 _SPEC = re.compile(r"^(individual|dorfman|hier|array-master|array|std)(?::(\d+)(?:-(\d+))?(?:-(\d+))?)?$")
@@ -79,37 +84,45 @@ def parse_spec(text: str) -> DesignSpec:
     m = _SPEC.match(raw)
     forms = "individual, dorfman:K, hier:K1-K2, array:R, array-master:R, std:Q-K, std:Q-K-G"
     if not m:
-        raise BadSpec(f"design {text!r} is not a SPEC; use one of: {forms}")
+        raise BadSpec(_("design {design} is not a SPEC; use one of: {forms}").format(design=repr(text), forms=forms))
     family, a, b, c = m.group(1), m.group(2), m.group(3), m.group(4)
     if c is not None and family != "std":
-        raise BadSpec(f"design {text!r}: only std takes three sizes (std:Q-K-G)")
+        raise BadSpec(_("design {design}: only std takes three sizes (std:Q-K-G)").format(design=repr(text)))
     if family == "individual":
         if a is not None:
-            raise BadSpec(f"design {text!r}: 'individual' takes no size")
+            raise BadSpec(_("design {design}: 'individual' takes no size").format(design=repr(text)))
         return DesignSpec("individual", ())
     if a is None:
-        raise BadSpec(f"design {text!r}: {family} needs a size ({forms})")
+        raise BadSpec(
+            _("design {design}: {family} needs a size ({forms})").format(design=repr(text), family=family, forms=forms)
+        )
     if family == "hier":
         if b is None:
-            raise BadSpec(f"design {text!r}: hier needs K1-K2, e.g. hier:20-5")
+            raise BadSpec(_("design {design}: hier needs K1-K2, e.g. hier:20-5").format(design=repr(text)))
         k1, k2 = int(a), int(b)
         if not (k1 > k2 >= 2):
-            raise BadSpec(f"design {text!r}: hier:K1-K2 needs K1 > K2 >= 2")
+            raise BadSpec(_("design {design}: hier:K1-K2 needs K1 > K2 >= 2").format(design=repr(text)))
         if k1 > MAX_PLANNED_POOL:
-            raise BadSpec(f"design {text!r}: pools of at most {MAX_PLANNED_POOL}")
+            raise BadSpec(
+                _("design {design}: pools of at most {most}").format(design=repr(text), most=MAX_PLANNED_POOL)
+            )
         return DesignSpec("hier", (k1, k2))
     if family == "std":
         if b is None:
-            raise BadSpec(f"design {text!r}: std needs Q-K or Q-K-G, e.g. std:13-3 or std:7-4-3")
+            raise BadSpec(
+                _("design {design}: std needs Q-K or Q-K-G, e.g. std:13-3 or std:7-4-3").format(design=repr(text))
+            )
         q, k, g = int(a), int(b), int(c) if c is not None else 1
         try:
             check_std(q, k, g)
         except BadSpec as exc:
-            raise BadSpec(f"design {text!r}: {exc}") from None
+            raise BadSpec(_("design {design}: {problem}").format(design=repr(text), problem=exc)) from None
         return DesignSpec("std", (q, k, g))
     if b is not None:
-        raise BadSpec(f"design {text!r}: {family} takes one size")
+        raise BadSpec(_("design {design}: {family} takes one size").format(design=repr(text), family=family))
     k = int(a)
     if not 2 <= k <= MAX_PLANNED_POOL:
-        raise BadSpec(f"design {text!r}: the size must be from 2 to {MAX_PLANNED_POOL}")
+        raise BadSpec(
+            _("design {design}: the size must be from 2 to {most}").format(design=repr(text), most=MAX_PLANNED_POOL)
+        )
     return DesignSpec(family, (k,))

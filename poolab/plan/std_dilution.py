@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from poolab.i18n import _
 from poolab.plan.blocks import NO_PEOPLE, BlockTotals, NotComputed
 from poolab.plan.concentration import ConcentrationLaw, cell, focal
 from poolab.plan.lattice import Arr, Lattice, detect, power, tails
@@ -124,7 +125,7 @@ def _cover_by_size(k: int, gamma: Arr, se1: float, w: Sequence[int], rates: Sequ
 def _subset_sizes(k: int) -> npt.NDArray[np.int64]:
     """|S| for every mask S of k layers, in mask order."""
     size = np.zeros(1, dtype=np.int64)
-    for _ in range(k):
+    for _layer in range(k):
         size = np.concatenate([size, size + 1])
     return size
 
@@ -239,8 +240,10 @@ def partial_block(
         return _block(r, npools, mid[0], half[0])
     if r * max(r, 1 << k) > EXACT_BUDGET:
         raise NotComputed(
-            f"std:{q}-{k}-{g}: a partial block of {r} people in {k} layers is beyond the exact sum's budget; "
-            "use poolab simulate for its figures"
+            _(
+                "std:{q}-{k}-{g}: a partial block of {r} people in {k} layers is beyond the exact sum's budget; "
+                "use poolab simulate for its figures"
+            ).format(q=q, k=k, g=g, r=r)
         )
     hist, inverse = sharing(pools_of)
     count = np.bincount(inverse, minlength=hist.shape[0])
@@ -250,8 +253,10 @@ def partial_block(
     sizes = 1 + hist @ bits  # kinds × K
     if hist.shape[0] * (1 << k) * (int(sizes.max()) * RESOLUTION) > 16 * EXACT_BUDGET:
         raise NotComputed(
-            f"std:{q}-{k}-{g}: a partial block of {r} people under dilution is beyond the bounds' budget; "
-            "use poolab simulate for its figures"
+            _(
+                "std:{q}-{k}-{g}: a partial block of {r} people under dilution is beyond the bounds' budget; "
+                "use poolab simulate for its figures"
+            ).format(q=q, k=k, g=g, r=r)
         )
     pools = _Pools(law, p, sizes.ravel().tolist(), se[0], sp[0])
     strong_rate = p * pools.strong(int(sizes.max()))

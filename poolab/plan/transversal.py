@@ -44,6 +44,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from poolab.i18n import _
 from poolab.plan import std_dilution
 from poolab.plan.blocks import BlockTotals, NotComputed, from_rates
 from poolab.plan.concentration import LognormalLaw
@@ -138,8 +139,10 @@ def partial_block(
     else:
         if r * max(r, 1 << k) > EXACT_BUDGET:
             raise NotComputed(
-                f"std:{q}-{k}-{g}: a partial block of {r} people in {k} layers is beyond the exact sum's budget; "
-                "use poolab simulate for its figures"
+                _(
+                    "std:{q}-{k}-{g}: a partial block of {r} people in {k} layers is beyond the exact sum's budget; "
+                    "use poolab simulate for its figures"
+                ).format(q=q, k=k, g=g, r=r)
             )
         clear = _partial_exact(pools, p, se1, sp[0])
     npools = sum(int(np.unique(layer).shape[0]) for layer in pools)

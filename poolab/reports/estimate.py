@@ -30,8 +30,10 @@ import attrs
 import numpy as np
 
 from poolab.files.csvio import Output, write_csv
+from poolab.i18n import _
 from poolab.reports.prevalence import Accuracy, BadEstimateInput, PoolRows, contradictions, fit
 from poolab.reports.risk import ALPHA, holm, upper_tail
+from poolab.reports.words import call_word
 from poolab.store.engine import Store
 
 POSITIVE = ("positive", "inconclusive")
@@ -64,7 +66,11 @@ def accuracy(se: Sequence[float], sp: Sequence[float]) -> Accuracy:
     """Se/Sp from one value (both tests) or two (pool test, individual test)."""
     for name, values in (("se", se), ("sp", sp)):
         if len(values) not in (1, 2):
-            raise BadEstimateInput(f"--{name} takes one value, or two (pool,individual); got {len(values)}")
+            raise BadEstimateInput(
+                _("--{name} takes one value, or two (pool,individual); got {count}").format(
+                    name=name, count=len(values)
+                )
+            )
     return Accuracy(se[0], sp[0], se[-1], sp[-1])
 
 
@@ -163,9 +169,13 @@ def estimate_campaign(
 
     acc = accuracy(se, sp)
     if by is not None and by not in GROUPINGS:
-        raise BadEstimateInput(f"--by takes {' or '.join(GROUPINGS)} (value {by!r})")
+        raise BadEstimateInput(
+            _("--by takes {choices} (value {value})").format(choices=" or ".join(GROUPINGS), value=repr(by))
+        )
     if risk_output is not None and by is None:
-        raise BadEstimateInput("-o writes each compound's or building's figures: give --by compound or --by building")
+        raise BadEstimateInput(
+            _("-o writes each compound's or building's figures: give --by compound or --by building")
+        )
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
         data = pool_calls(conn, campaign_id=info.id)
@@ -175,8 +185,9 @@ def estimate_campaign(
     used = np.array([c in CONCLUSIVE_POOL for c in data.pool_call], dtype=bool)
     if not used.any():
         raise BadEstimateInput(
-            f"campaign {info.name!r} has no pool result yet ({len(data.pool_call)} pools without one): "
-            "nothing to estimate"
+            _("campaign {campaign} has no pool result yet ({count} pools without one): nothing to estimate").format(
+                campaign=repr(info.name), count=len(data.pool_call)
+            )
         )
     positive = np.array([c in POSITIVE for c in data.pool_call], dtype=bool)
     used_ind &= used[data.ind_pool] if data.ind_pool.size else used_ind
@@ -337,19 +348,27 @@ def _refuse(
         code, call, size = codes.get(int(data.pool_id[i]), "?"), data.pool_call[i], int(data.pool_size[i])
         tested = len(set(data.ind_resident[mine].tolist()))
         if call in POSITIVE and positive == 0 and tested == size:
-            examples.append(f"pool {code} {call} with all {size} of its members negative alone")
+            examples.append(
+                _("pool {tube} {call} with all {size} of its members negative alone").format(
+                    tube=code, call=call_word(call), size=size
+                )
+            )
         else:
             examples.append(
-                f"pool {code} {call} with {positive} positive and {negative} negative results of its members alone"
+                _(
+                    "pool {tube} {call} with {positive} positive and {negative} negative results of its members alone"
+                ).format(tube=code, call=call_word(call), positive=positive, negative=negative)
             )
-    more = f" (and {len(pools) - len(shown)} more)" if len(pools) > len(shown) else ""
+    more = _(" (and {count} more)").format(count=len(pools) - len(shown)) if len(pools) > len(shown) else ""
     se = _accuracy_text(acc.se_pool, acc.se_individual)
     sp = _accuracy_text(acc.sp_pool, acc.sp_individual)
     raise ContradictoryResults(
-        f"campaign {campaign!r}: no prevalence explains these results under --se {se} --sp {sp}: "
-        f"an assay that accurate cannot give {'; '.join(examples)}{more}; "
-        "give the kit's sensitivity and specificity (e.g. --se 0.95,0.98 --sp 0.995), "
-        "or correct a wrong result with results import --amend --reason"
+        _(
+            "campaign {campaign}: no prevalence explains these results under --se {se} --sp {sp}: "
+            "an assay that accurate cannot give {examples}{more}; "
+            "give the kit's sensitivity and specificity (e.g. --se 0.95,0.98 --sp 0.995), "
+            "or correct a wrong result with results import --amend --reason"
+        ).format(campaign=repr(campaign), se=se, sp=sp, examples=_("; ").join(examples), more=more)
     )
 
 

@@ -14,6 +14,7 @@ import attrs
 
 from poolab.barcodes import normalise_scan
 from poolab.errors import NotFound
+from poolab.i18n import _
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
 from poolab.when import local_time
@@ -149,9 +150,9 @@ def tube_log(store: Store, campaign: str, barcode: str) -> list[LogEntry]:
         info = campaign_by_name(conn, name=campaign)
         state = receipt_states(conn, barcodes=[code]).get(code)
         if state is None or state.campaign_id != info.id:
-            raise NotFound(f"no tube {code!r} in campaign {info.name!r}")
+            raise NotFound(_("no tube {tube} in campaign {campaign}").format(tube=repr(code), campaign=repr(info.name)))
         steps = tube_steps(conn, tube_id=state.id)
-        placements, _ = tube_bench_rows(conn, tube_id=state.id)
+        placements, _runs = tube_bench_rows(conn, tube_id=state.id)
     out = [
         LogEntry(
             local_time(datetime.fromisoformat(p.at)),

@@ -48,6 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 
 Arr = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -73,7 +74,9 @@ class Accuracy:
         for name in ("se_pool", "sp_pool", "se_individual", "sp_individual"):
             v = getattr(self, name)
             if not 0.5 < v <= 1.0:
-                raise BadEstimateInput(f"{name.replace('_', ' ')} must be in (0.5, 1] (value {v!r})")
+                raise BadEstimateInput(
+                    _("{name} must be in (0.5, 1] (value {value})").format(name=name.replace("_", " "), value=repr(v))
+                )
 
 
 @attrs.frozen(slots=True, eq=False)
@@ -260,7 +263,7 @@ def fit(rows: PoolRows, acc: Accuracy, offset: float = 0.0) -> Fit:
     (1 when the district's estimate is 100%: they are all positive).
     """
     if not 0.0 <= offset <= 1.0:
-        raise BadEstimateInput(f"offset prevalence must be in [0, 1] (value {offset!r})")
+        raise BadEstimateInput(_("offset prevalence must be in [0, 1] (value {value})").format(value=repr(offset)))
     lik = _Likelihood(rows, acc, offset)
     g = rows.groups
     values = lik.at(np.tile(_GRID, (g, 1)))
@@ -273,7 +276,7 @@ def fit(rows: PoolRows, acc: Accuracy, offset: float = 0.0) -> Fit:
     inv = (math.sqrt(5.0) - 1.0) / 2.0
     c, d = b - inv * (b - a), a + inv * (b - a)
     fc, fd = _at(lik, _expit(c)), _at(lik, _expit(d))
-    for _ in range(64):
+    for _step in range(64):
         left = fc >= fd  # the maximum is in [a, d]
         a, b = np.where(left, a, c), np.where(left, d, b)
         c_new = np.where(left, b - inv * (b - a), d)
@@ -326,7 +329,7 @@ def _crossing(lik: _Likelihood, values: Arr, best: Ints, p_hat: Arr, cut: Arr, b
     j = k - 1 - np.argmax(under[:, ::-1], axis=1) if below else np.argmax(under, axis=1)
     outside = np.clip(_logit(np.where(found, _GRID[j], 0.5)), -_EDGE, _EDGE)
     inside = np.clip(_logit(p_hat), -_EDGE, _EDGE)
-    for _ in range(64):
+    for _step in range(64):
         mid = (outside + inside) / 2.0
         up = _at(lik, _expit(mid)) >= cut
         inside = np.where(up, mid, inside)

@@ -15,6 +15,7 @@ from typing import Any
 
 from poolab.barcodes import normalise_scan
 from poolab.errors import NotFound
+from poolab.i18n import _
 from poolab.reports.history import LogEntry
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
@@ -40,7 +41,7 @@ def resident_log(store: Store, campaign: str, resident_id: str) -> list[LogEntry
         info = campaign_by_name(conn, name=campaign)
         pk = resident_pk_of(conn, resident_id=rid)
         if pk is None:
-            raise NotFound(f"no resident {rid!r} in the roster")
+            raise NotFound(_("no resident {resident} in the roster").format(resident=repr(rid)))
         chain = chain_of(conn, campaign_id=info.id)
         ids = [r.id for r in chain]
         names = {r.id: r.name for r in chain}

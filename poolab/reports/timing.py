@@ -19,6 +19,7 @@ import attrs
 from sqlalchemy import Connection
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 from poolab.store.timing import LATE_STEPS, SPANS, LateTube, late_tubes, turnaround_minutes
 
 DEFAULT_RECEIPT_HOURS = 4.0
@@ -31,7 +32,11 @@ MAX_HOURS = 24.0 * 30
 def _hours(value: float) -> float:
     value = float(value)
     if not (math.isfinite(value) and 0 < value <= MAX_HOURS):
-        raise PoolabError(f"late-tube hours must be more than 0 and at most {MAX_HOURS:g}, got {value:g}")
+        raise PoolabError(
+            _("late-tube hours must be more than 0 and at most {most}, got {value}").format(
+                most=f"{MAX_HOURS:g}", value=f"{value:g}"
+            )
+        )
     return value
 
 
@@ -151,14 +156,14 @@ def duration_text(minutes: float | None) -> str:
         return "-"
     whole = int(round(minutes))
     if whole < 60:
-        return f"{whole} min"
+        return _("{minutes} min").format(minutes=whole)
     hours, mins = divmod(whole, 60)
     if hours < 24:
-        return f"{hours} h {mins:02d} min"
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=f"{mins:02d}")
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return _("{days} d {hours} h").format(days=days, hours=hours)
 
 
 def hours_text(hours: float) -> str:
     """4.0 -> "4 h", 1.5 -> "1.5 h"."""
-    return f"{hours:g} h"
+    return _("{hours} h").format(hours=f"{hours:g}")

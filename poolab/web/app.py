@@ -11,6 +11,10 @@
   (``poolab.reports.status.campaign_status``), with the same two parameters.
 - ``/static/...``: the stylesheet and the refresh script, from the package.
 
+Every page is in the language the browser prefers (``Accept-Language``: Chinese or
+English), or the one ``?lang=en|zh`` asks for; the page's own links keep ``lang``. The
+CSV and the JSON stay as machines read them, in any language.
+
 There are no other routes and no other methods (405).
 """
 
@@ -33,10 +37,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from poolab.errors import NotFound, PoolabError, StoreFault, StoreMissing
+from poolab.i18n import _, language_from_header, ngettext, use_language
 from poolab.reports.timing import LateRule, duration_text, hours_text
+from poolab.reports.words import call_word, kind_word, pool_call_label, retest_call_label, step_word
 from poolab.store.engine import Store
 from poolab.web.charts import histogram, percent, share_text
 from poolab.web.guard import Guard
+from poolab.web.language import PageLanguage, page_language
 from poolab.web.tables import TABLES, headings, parse_order, sort_rows
 from poolab.when import local_time
 
@@ -45,7 +52,7 @@ DEFAULT_REFRESH = 10
 LISTED = 40
 """Rows per list of late tubes on the page (the longest waiting); counts stay whole. Pools
 and confirmed positives are listed whole."""
-KEPT_PARAMS = ("late_receipt", "late_result", *TABLES)
+KEPT_PARAMS = ("late_receipt", "late_result", "lang", *TABLES)
 """The page's own query parameters, kept by the sort links."""
 
 
@@ -65,7 +72,13 @@ def _environment() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # poolab's own _ and ngettext follow the language of the request being served (a
+    # context variable set around each render), so one environment serves both languages
+    # from several threads at once
+    env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.policies["ext.i18n.trimmed"] = True
     env.filters.update(
         n=lambda v: f"{int(v):,}",
         duration=duration_text,
@@ -79,6 +92,11 @@ def _environment() -> Environment:
         share=share_text,
         ct=lambda v: "-" if v is None else f"{v:.1f}",
         prevalence=_prevalence,
+        step=step_word,
+        call=call_word,
+        kind=kind_word,
+        pool_call=pool_call_label,
+        retest_call=retest_call_label,
     )
     env.globals.update(histogram=histogram)
     return env
@@ -109,9 +127,9 @@ def _hours_param(request: Request, key: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise PoolabError(f"{key} must be a number of hours, got {raw!r}") from None
+        raise PoolabError(_("{key} must be a number of hours, got {value}").format(key=key, value=repr(raw))) from None
     if not math.isfinite(value):
-        raise PoolabError(f"{key} must be a number of hours, got {raw!r}")
+        raise PoolabError(_("{key} must be a number of hours, got {value}").format(key=key, value=repr(raw)))
     return value
 
 
@@ -127,15 +145,26 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
     conf = settings or Settings()
     env = _environment()
 
-    def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = env.get_template(template).render(refresh=conf.refresh, **context)
-        return HTMLResponse(html, status_code=status)
+    def page(lang: PageLanguage, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        with use_language(lang.code):
+            html = env.get_template(template).render(refresh=conf.refresh, lang=lang, **context)
+        # a cache must not give one browser's language to another
+        return HTMLResponse(html, status_code=status, headers={"vary": "Accept-Language"})
 
-    def failure(exc: PoolabError, *, api: bool) -> Response:
+    def failure(exc: PoolabError, *, api: bool, lang: PageLanguage | None = None) -> Response:
         status = 404 if isinstance(exc, NotFound) else 503 if isinstance(exc, StoreFault | StoreMissing) else 400
-        if api:
+        if api or lang is None:
             return JSONResponse({"error": str(exc)}, status_code=status)
-        return page("error.html", status=status, message=str(exc))
+        return page(lang, "error.html", status=status, message=str(exc))
+
+    def browser_language(request: Request) -> PageLanguage:
+        """The language of the browser alone (for the page refusing a ``lang``)."""
+        return PageLanguage(language_from_header(request.headers.get("accept-language")))
+
+    def language_of(request: Request) -> PageLanguage:
+        """The request's language; a ``lang`` other than en or zh is refused (on a page in
+        the browser's language)."""
+        return page_language(request.query_params.get("lang"), request.headers.get("accept-language"))
 
     def home(request: Request) -> Response:
         return RedirectResponse("/campaigns", status_code=303)
@@ -144,22 +173,33 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         from poolab.reports.commandpost import campaign_names
 
         try:
-            rows = campaign_names(store)
+            lang = language_of(request)
         except PoolabError as exc:
-            return failure(exc, api=False)
-        return page("campaigns.html", campaigns=rows, store=store.shown)
+            return failure(exc, api=False, lang=browser_language(request))
+        try:
+            with use_language(lang.code):
+                rows = campaign_names(store)
+        except PoolabError as exc:
+            return failure(exc, api=False, lang=lang)
+        return page(lang, "campaigns.html", campaigns=rows, store=store.shown)
 
     def campaign(request: Request) -> Response:
         from poolab.reports.commandpost import campaign_view
 
         name = request.path_params["name"]
         try:
-            orders = {table: parse_order(table, request.query_params.get(table)) for table in TABLES}
-            view = campaign_view(store, name, late=_late(request, conf), listed=LISTED)
+            lang = language_of(request)
         except PoolabError as exc:
-            return failure(exc, api=False)
+            return failure(exc, api=False, lang=browser_language(request))
+        try:
+            with use_language(lang.code):  # a refusal is in the page's language
+                orders = {table: parse_order(table, request.query_params.get(table)) for table in TABLES}
+                view = campaign_view(store, name, late=_late(request, conf), listed=LISTED)
+        except PoolabError as exc:
+            return failure(exc, api=False, lang=lang)
         params = {k: v for k, v in request.query_params.items() if k in KEPT_PARAMS and v}
         return page(
+            lang,
             "campaign.html",
             view=view,
             defaults=conf.late,
@@ -175,9 +215,13 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         name = request.path_params["name"]
         out = io.BytesIO()
         try:
+            lang = language_of(request)
+        except PoolabError as exc:
+            return failure(exc, api=False, lang=browser_language(request))
+        try:
             write_positives(store, name, out)  # masked: the web view never shows a name whole
         except PoolabError as exc:
-            return failure(exc, api=False)
+            return failure(exc, api=False, lang=lang)
         return Response(
             out.getvalue(),
             media_type="text/csv; charset=utf-8",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
+from poolab.i18n import _
 from poolab.reports.timing import Turnaround
 
 WIDTH, HEIGHT = 300.0, 100.0
@@ -109,14 +110,16 @@ def tick_text(minutes: int) -> str:
     if minutes == 0:
         return "0"
     if minutes < 60:
-        return f"{minutes} min"
+        return _("{minutes} min").format(minutes=minutes)
     hours, rest = divmod(minutes, 60)
-    return f"{hours} h" if rest == 0 else f"{hours} h {rest:02d}"
+    if rest == 0:
+        return _("{hours} h").format(hours=hours)
+    return _("{hours} h {minutes}").format(hours=hours, minutes=f"{rest:02d}")
 
 
 def _marks(turnaround: Turnaround, end: int) -> tuple[Label, ...]:
     out = []
-    for name, value in (("median", turnaround.median_minutes), ("90%", turnaround.p90_minutes)):
+    for name, value in ((_("median"), turnaround.median_minutes), ("90%", turnaround.p90_minutes)):
         if value is not None and value <= end:
             x = round(WIDTH * value / end, 2)
             out.append(Label(x, name, "end" if x > WIDTH - 40 else "start"))

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import attrs
 
 from poolab.errors import PoolabError
+from poolab.i18n import N_, _
 
 Row = TypeVar("Row")
 
@@ -31,7 +32,8 @@ def natural(text: str) -> tuple[tuple[int, int | str], ...]:
 
 @attrs.frozen(slots=True)
 class Column:
-    """A sortable column: its parameter value, its heading, and the value it sorts by."""
+    """A sortable column: its parameter value, its heading (English, translated where it is
+    shown), and the value it sorts by."""
 
     key: str
     label: str
@@ -52,30 +54,30 @@ def _time(get: Callable[[Any], datetime]) -> Callable[[Any], Any]:
 
 
 POOL_COLUMNS: tuple[Column, ...] = (
-    Column("tube", "pool tube", _text(lambda p: p.barcode)),
-    Column("call", "call", _text(lambda p: p.call)),
-    Column("ct_orf1ab", "Ct ORF1ab", _number(lambda p: p.ct_orf1ab), numeric=True),
-    Column("ct_n", "Ct N", _number(lambda p: p.ct_n), numeric=True),
-    Column("compound", "compound", _text(lambda p: p.compound)),
-    Column("building", "building", _text(lambda p: p.building)),
-    Column("residents", "residents", _number(lambda p: p.people), numeric=True),
-    Column("issued", "retests issued", _number(lambda p: p.retest_issued), numeric=True),
-    Column("received", "received", _number(lambda p: p.retest_received), numeric=True),
-    Column("resulted", "resulted", _number(lambda p: p.retest_resulted), numeric=True),
-    Column("called", "called", _time(lambda p: p.at)),
+    Column("tube", N_("pool tube"), _text(lambda p: p.barcode)),
+    Column("call", N_("call"), _text(lambda p: p.call)),
+    Column("ct_orf1ab", N_("Ct ORF1ab"), _number(lambda p: p.ct_orf1ab), numeric=True),
+    Column("ct_n", N_("Ct N"), _number(lambda p: p.ct_n), numeric=True),
+    Column("compound", N_("compound"), _text(lambda p: p.compound)),
+    Column("building", N_("building"), _text(lambda p: p.building)),
+    Column("residents", N_("residents"), _number(lambda p: p.people), numeric=True),
+    Column("issued", N_("retests issued"), _number(lambda p: p.retest_issued), numeric=True),
+    Column("received", N_("received"), _number(lambda p: p.retest_received), numeric=True),
+    Column("resulted", N_("resulted"), _number(lambda p: p.retest_resulted), numeric=True),
+    Column("called", N_("called"), _time(lambda p: p.at)),
 )
 """The pools' columns; unsorted, they come in walk order."""
 
 POSITIVE_COLUMNS: tuple[Column, ...] = (
-    Column("resident", "resident", _text(lambda p: p.resident_id)),
-    Column("name", "name", _text(lambda p: p.name)),
-    Column("compound", "compound", _text(lambda p: p.compound)),
-    Column("building", "building", _text(lambda p: p.building)),
-    Column("unit", "unit", _text(lambda p: p.unit)),
-    Column("room", "room", _text(lambda p: p.room)),
-    Column("household", "household", _text(lambda p: p.household_id)),
-    Column("tube", "tube", _text(lambda p: p.barcode)),
-    Column("called", "called", _time(lambda p: p.at)),
+    Column("resident", N_("resident"), _text(lambda p: p.resident_id)),
+    Column("name", N_("name"), _text(lambda p: p.name)),
+    Column("compound", N_("compound"), _text(lambda p: p.compound)),
+    Column("building", N_("building"), _text(lambda p: p.building)),
+    Column("unit", N_("unit"), _text(lambda p: p.unit)),
+    Column("room", N_("room"), _text(lambda p: p.room)),
+    Column("household", N_("household"), _text(lambda p: p.household_id)),
+    Column("tube", N_("tube"), _text(lambda p: p.barcode)),
+    Column("called", N_("called"), _time(lambda p: p.at)),
 )
 """The confirmed positives' columns; unsorted, they come by address."""
 
@@ -111,7 +113,11 @@ def parse_order(table: str, raw: str | None) -> Order:
     columns = TABLES[table]
     if key not in {c.key for c in columns}:
         known = ", ".join(c.key for c in columns)
-        raise PoolabError(f"{table} can be sorted by {known} (a leading - for descending), not {raw!r}")
+        raise PoolabError(
+            _("{table} can be sorted by {columns} (a leading - for descending), not {value}").format(
+                table=table, columns=known, value=repr(raw)
+            )
+        )
     return Order(key, descending=value.startswith("-"))
 
 
