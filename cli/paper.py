@@ -7,13 +7,13 @@ import click
 from poolab.i18n import _
 
 # attrs and the stock table only (no reportlab): cheap enough for --help
-from poolab.paper.stocks import DEFAULT_STOCK, STOCKS
+from poolab.paper.stocks import DEFAULT_STOCK, STOCKS, stock_description
 
 from .common import VERBATIM, AppContext, pass_app, stderr_progress, unmasked_option
 
 
 def _layouts_help() -> str:
-    return "\n".join(f"  {s.name:<11} {s.description}" for s in STOCKS.values())
+    return "\n".join(f"  {s.name:<11} {stock_description(s)}" for s in STOCKS.values())
 
 
 @click.command(

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from poolab.i18n import _
+
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 SERIAL_DIGITS = 9
@@ -134,15 +136,15 @@ def barcode_problem(code: str, *, pre_printed: bool = False) -> str | None:
     ``pre_printed`` accepts makers' codes (field-binding campaigns) that have no
     check character of ours."""
     if not code:
-        return "empty barcode"
+        return _("empty barcode")
     if _GENERATED.match(code):
         if has_valid_check(code):
             return None
         # never name the expected character: typed in, it makes another tube's code
-        return "wrong check character: a mistyped or misread code; re-scan the whole barcode"
+        return _("wrong check character: a mistyped or misread code; re-scan the whole barcode")
     if pre_printed and _PRINTED.match(code):
         return None
-    return f"not a poolab tube barcode (a letter, {SERIAL_DIGITS} digits and a check character)"
+    return _("not a poolab tube barcode (a letter, {digits} digits and a check character)").format(digits=SERIAL_DIGITS)
 
 
 _LOOKUP = np.full(128, -1, np.int64)

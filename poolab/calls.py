@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from poolab.i18n import _
+
 CALLS = ("positive", "negative", "inconclusive", "invalid")
 CALL_CODE = {c: i for i, c in enumerate(CALLS)}
 """A call as a small integer, for arrays (``NO_CALL`` when a tube has none)."""
@@ -48,7 +50,7 @@ def parse_ct(value: str) -> float | None | str:
     try:
         ct = float(v)
     except ValueError:
-        return "not a number"
+        return _("not a number")
     return ct_problem(ct) or ct
 
 
@@ -56,5 +58,16 @@ def ct_problem(ct: float) -> str | None:
     """Why ``ct`` cannot be a Ct value (None when it can)."""
     low, high = CT_RANGE
     if not (math.isfinite(ct) and low < ct <= high):
-        return f"out of range ({low:g} to {high:g} cycles)"
+        return _("out of range ({low} to {high} cycles)").format(low=f"{low:g}", high=f"{high:g}")
     return None
+
+
+def call_word(call: str) -> str:
+    """A call as a person reads it in a message (the file keeps the English word)."""
+    words = {
+        "positive": _("positive"),
+        "negative": _("negative"),
+        "inconclusive": _("inconclusive"),
+        "invalid": _("invalid"),
+    }
+    return words.get(call, call)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from poolab.i18n import _
+
 
 def _assign() -> None:
     from poolab.field.pools import assign_pools
@@ -74,6 +76,17 @@ STEPS: dict[str, Callable[[], None]] = {
 }
 
 
+def _step_name(name: str) -> str:
+    """A group of kernels as the person watching reads it (the returned keys stay English)."""
+    words = {
+        "pool assignment": _("pool assignment"),
+        "resample rule": _("resample rule"),
+        "decoders": _("decoders"),
+        "simulator": _("simulator"),
+    }
+    return words.get(name, name)
+
+
 def compile_kernels(on_step: Callable[[str, float], None] | None = None) -> dict[str, float]:
     """Compile (or load from the cache) every kernel; returns seconds per group."""
     seconds: dict[str, float] = {}
@@ -82,5 +95,5 @@ def compile_kernels(on_step: Callable[[str, float], None] | None = None) -> dict
         step()
         seconds[name] = time.perf_counter() - t0
         if on_step is not None:
-            on_step(name, seconds[name])
+            on_step(_step_name(name), seconds[name])
     return seconds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from poolab.i18n import _
 from poolab.masking import redact
 
 
@@ -24,7 +25,9 @@ class Problem:
         where = f"{self.source}:{self.line}" if self.line else self.source
         # redact already shows control characters as escapes: quoted, not repr'd, so a tab
         # reads \t and not \\t
-        return f"{where}: {self.message} (value '{redact(self.value)}')"
+        return _("{where}: {message} (value '{value}')").format(
+            where=where, message=self.message, value=redact(self.value)
+        )
 
 
 class PoolabError(Exception):
@@ -60,7 +63,7 @@ class InputRejected(PoolabError):
     def __str__(self) -> str:
         shown = "\n".join(f"  {p}" for p in self.problems[:50])
         more = len(self.problems) - 50
-        tail = f"\n  ... and {more} more" if more > 0 else ""
+        tail = "\n  " + _("... and {count} more").format(count=more) if more > 0 else ""
         return f"{self.summary}\n{shown}{tail}" if self.problems else self.summary
 
     def shown(self, limit: int) -> str:

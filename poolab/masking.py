@@ -23,6 +23,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
+from poolab.i18n import _
+
 STAR = "*"
 
 
@@ -120,7 +122,7 @@ def redact(value: str, *, limit: int = ECHO_LIMIT) -> str:
     if not text.isprintable():
         text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
     if len(text) > limit or len(value) > 4 * limit + 64:
-        return f"{text[:limit]}… ({len(value):,} characters)"
+        return _("{text}… ({length} characters)").format(text=text[:limit], length=f"{len(value):,}")
     return text
 
 

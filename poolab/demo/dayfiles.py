@@ -31,6 +31,7 @@ import numpy as np
 
 from poolab.demo.run import _call, _pool_ct
 from poolab.errors import PoolabError
+from poolab.i18n import _
 from poolab.plan.dilution import DilutionModel
 
 DAY = "day1"
@@ -89,12 +90,12 @@ def write_day_files(
     out: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="poolab-day-") as scratch:
         here = lambda name: os.path.join(scratch, name)  # noqa: E731
-        say("the district, as poolab roster demo writes it")
+        say(_("the district, as poolab roster demo writes it"))
         write_district(here("district.csv"), residents=residents, households=households, compounds=compounds, seed=seed)
-        store, _ = init_store(f"sqlite:///{here('scratch.db')}")
+        store, _created = init_store(f"sqlite:///{here('scratch.db')}")
         try:
             import_roster(store, here("district.csv"), operator=operator)
-            say(f"campaign new {DAY}")
+            say(_("campaign new {name}").format(name=DAY))
             create_campaign(store, DAY, operator=operator)
             write_manifest(store, DAY, here("manifest.csv"))
             members: dict[str, list[str]] = {}
@@ -103,21 +104,23 @@ def write_day_files(
                     members.setdefault(row["tube_barcode"], []).append(row["resident_id"])
             tubes = list(members)  # walk order
 
-            say("the field's and the lab's scans")
+            say(_("the field's and the lab's scans"))
             out["field-scans.txt"] = _lines(tubes)
             out["reception-scans.txt"] = _lines([tubes[i] for i in rng.permutation(len(tubes))])
             for name, step in (("field-scans.txt", collect), ("reception-scans.txt", receive)):
                 Path(here(name)).write_bytes(out[name])
                 step(store, DAY, scan_lines(here(name)), source=name, operator=operator)
 
-            say("plates, the first plate's qPCR export, the second's results")
+            say(_("plates, the first plate's qPCR export, the second's results"))
             new_plates(store, DAY, here("plates.csv"), size=96, operator=operator)
             plates: dict[str, list[dict[str, str]]] = {}
             with open(here("plates.csv"), encoding="utf-8", newline="") as f:
                 for row in csv.DictReader(f):
                     plates.setdefault(row["plate_barcode"], []).append(row)
             if len(plates) < 2:
-                raise PoolabError(f"the day needs two plates of tubes; this district fills {len(plates)}")
+                raise PoolabError(
+                    _("the day needs two plates of tubes; this district fills {count}").format(count=len(plates))
+                )
             first, second = list(plates)[:2]
             on_plates = [r["tube_barcode"] for p in (first, second) for r in plates[p] if r["kind"] == "sample"]
             people = [rid for tube in on_plates for rid in members[tube]]
@@ -138,7 +141,7 @@ def write_day_files(
                 Path(here(name)).write_bytes(out[name])
                 import_file(store, DAY, here(name), operator=operator)
 
-            say("the retest tubes' scans and results")
+            say(_("the retest tubes' scans and results"))
             write_retest(store, DAY, here("retest.csv"), operator=operator)
             with open(here("retest.csv"), encoding="utf-8", newline="") as f:
                 retests = [(r["retest_tube_barcode"], r["resident_id"]) for r in csv.DictReader(f)]
@@ -237,8 +240,10 @@ def _write_all(folder: str, out: dict[str, bytes], *, force: bool) -> None:
             same = f.read() == data
         if not same:
             raise PoolabError(
-                f"{path} exists and holds something else: the rehearsal would replace it; "
-                "choose another folder, or give --force to replace it"
+                _(
+                    "{path} exists and holds something else: the rehearsal would replace it; "
+                    "choose another folder, or give --force to replace it"
+                ).format(path=path)
             )
     for name, data in out.items():
         with atomic_file(os.path.join(folder, name)) as f:

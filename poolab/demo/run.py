@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 
+from poolab.i18n import _
 from poolab.plan.dilution import DilutionModel
 
 if TYPE_CHECKING:
@@ -113,8 +114,10 @@ def _refuse_foreign_store(db: str) -> None:
         store = open_store(f"sqlite:///{db}")
     except PoolabError:
         raise PoolabError(
-            f"{db} exists and is not a poolab demo store; the demo would replace it: "
-            "choose another --folder, or give --force to replace it"
+            _(
+                "{db} exists and is not a poolab demo store; the demo would replace it: "
+                "choose another --folder, or give --force to replace it"
+            ).format(db=db)
         ) from None
     residents = 0
     try:
@@ -132,14 +135,20 @@ def _refuse_foreign_store(db: str) -> None:
         store.dispose()
     if residents:
         raise PoolabError(
-            f"{db} holds a roster of {residents:,} residents (no campaign yet): the demo would replace "
-            "that store; choose another --folder, or give --force to replace it"
+            _(
+                "{db} holds a roster of {residents} residents (no campaign yet): the demo would replace "
+                "that store; choose another --folder, or give --force to replace it"
+            ).format(db=db, residents=f"{residents:,}")
         )
     if names and not all(_DEMO_DAY.fullmatch(n) for n in names):
-        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        shown = ", ".join(names[:10])
+        if len(names) > 10:
+            shown = _("{names} and {count} more").format(names=shown, count=len(names) - 10)
         raise PoolabError(
-            f"{db} holds campaigns {shown}: the demo would replace that store; "
-            "choose another --folder, or give --force to replace it"
+            _(
+                "{db} holds campaigns {names}: the demo would replace that store; "
+                "choose another --folder, or give --force to replace it"
+            ).format(db=db, names=shown)
         )
 
 
@@ -183,7 +192,7 @@ def run_demo(
     if days < 1:
         from poolab.errors import PoolabError
 
-        raise PoolabError(f"--days must be at least 1 (value {days})")
+        raise PoolabError(_("--days must be at least 1 (value {days})").format(days=days))
     from poolab.field.campaigns import create_campaign
     from poolab.field.rounds import RoundRules
     from poolab.field.sampling import mark_collected, write_manifest
@@ -216,7 +225,8 @@ def run_demo(
         detail: list[str] = []
         t0 = time.perf_counter()
         yield detail
-        s = DemoStep(name if day == 1 else f"day {day}: {name}", time.perf_counter() - t0, "; ".join(detail))
+        shown = name if day == 1 else _("day {day}: {step}").format(day=day, step=name)
+        s = DemoStep(shown, time.perf_counter() - t0, _("; ").join(detail))
         steps.append(s)
         if on_step is not None:
             on_step(s)
@@ -224,16 +234,16 @@ def run_demo(
     def path(name: str) -> str:
         return os.path.join(folder, name if day == 1 else f"day{day}-{name}")
 
-    with step("roster demo") as d:
+    with step(_("roster demo")) as d:
         district = generate_district(
             residents=residents, households=households, compounds=compounds, seed=seed, home_visits=days > 1
         )
         write_roster_csv(district, path("roster.csv"))
-        d.append(f"{len(district)} residents -> roster.csv")
-    with step("init + roster import") as d:
-        store, _ = init_store(f"sqlite:///{db}")
+        d.append(_("{count} residents -> {file}").format(count=len(district), file="roster.csv"))
+    with step(_("init + roster import")) as d:
+        store, _created = init_store(f"sqlite:///{db}")
         s = import_roster(store, path("roster.csv"), operator=operator)
-        d.append(f"{s.inserted} residents imported")
+        d.append(_("{count} residents imported").format(count=s.inserted))
     person_ct: dict[str, float] = {}  # the truth: who is infected, and how much virus a swab carries
 
     def tube_result(members: list[str]) -> tuple[str, float]:
@@ -282,82 +292,104 @@ def run_demo(
     reports: list[DemoDay] = []
     for day in range(1, days + 1):
         campaign = f"demo-day{day}"
-        with step("campaign new") as d:
+        with step(_("campaign new")) as d:
             if day == 1:
                 c = create_campaign(store, campaign, operator=operator)
             else:
                 after = f"demo-day{day - 1}"
                 c = create_campaign(store, campaign, operator=operator, after=after, rules=RoundRules())
             d.append(
-                f"{c.tubes} tubes (lower bound {c.lower_bound}), {100 * c.single_building_share:.1f}% in one building"
+                _("{tubes} tubes (lower bound {bound}), {share} in one building").format(
+                    tubes=c.tubes, bound=c.lower_bound, share=f"{100 * c.single_building_share:.1f}%"
+                )
             )
             if day > 1:
                 d.append(
-                    f"{c.isolated} isolated, {c.contacts_single} contacts and {c.pending} pending each alone, "
-                    f"{c.home_visits} home visits in {c.home_visit_tubes} tubes"
+                    _(
+                        "{isolated} isolated, {contacts} contacts and {pending} pending each alone, "
+                        "{home_visits} home visits in {home_tubes} tubes"
+                    ).format(
+                        isolated=c.isolated,
+                        contacts=c.contacts_single,
+                        pending=c.pending,
+                        home_visits=c.home_visits,
+                        home_tubes=c.home_visit_tubes,
+                    )
                 )
-        with step("manifest") as d:
+        with step(_("manifest")) as d:
             m = write_manifest(store, campaign, path("manifest.csv"))
-            d.append(f"{m.rows} rows -> manifest.csv")
+            d.append(_("{count} rows -> {file}").format(count=m.rows, file="manifest.csv"))
             if days > 1:
                 h = write_manifest(store, campaign, path("home-visits.csv"), home_visits=True)
-                d.append(f"{h.rows} rows -> home-visits.csv")
+                d.append(_("{count} rows -> {file}").format(count=h.rows, file="home-visits.csv"))
         if paper and day == 1:
             from poolab.paper.jobs import write_labels, write_manifest_pdf
 
-            with step("manifest PDF + labels") as d:
+            with step(_("manifest PDF + labels")) as d:
                 sheet = write_manifest_pdf(store, campaign, path("manifest.pdf"))
                 labels = write_labels(store, campaign, path("labels.pdf"))
-                d.append(f"{sheet.pages} pages -> manifest.pdf; {labels.items} labels -> labels.pdf")
+                d.append(
+                    _("{pages} pages -> {file}").format(pages=sheet.pages, file="manifest.pdf")
+                    + _("; ")
+                    + _("{count} labels -> {file}").format(count=labels.items, file="labels.pdf")
+                )
         if day == 1:
             chosen = rng.choice(len(district), size=min(infected, len(district)), replace=False)
             for i in chosen:
                 person_ct[district.resident_id[int(i)]] = float(rng.normal(model.ct_mean, model.ct_sd))
         else:
             _spread(district, person_ct, confirmed_on, day, household_attack, model, rng)
-        with step("collection (simulated)") as d:
+        with step(_("collection (simulated)")) as d:
             n = mark_collected(store, campaign, operator=operator)
-            d.append(f"{n} tubes collected")
+            d.append(_("{count} tubes collected").format(count=n))
         manifest_tubes = _tubes_of(path("manifest.csv"))
         if days > 1:
             manifest_tubes.update(_tubes_of(path("home-visits.csv")))
         sampled = {r for members in manifest_tubes.values() for r in members}
-        with step("receive") as d:
+        with step(_("receive")) as d:
             codes = list(manifest_tubes)
             order = rng.permutation(len(codes))
             with open(path("receive-scans.txt"), "w", encoding="utf-8") as f:
                 f.write("".join(codes[i] + "\n" for i in order))
             scans = path("receive-scans.txt")
             r = receive(store, campaign, scan_lines(scans), source=os.path.basename(scans), operator=operator)
-            d.append(f"{r.accepted} tubes received, {r.refused} refused")
+            d.append(_("{accepted} tubes received, {refused} refused").format(accepted=r.accepted, refused=r.refused))
 
         members_of = dict(manifest_tubes)
-        with step("plates + qPCR exports") as d:
+        with step(_("plates + qPCR exports")) as d:
             ps = new_plates(store, campaign, path("plates.csv"), size=plate_size, operator=operator)
             n_plates, failed = plate_run(campaign, members_of, "plates.csv", "qpcr", invalid_rate)
-            d.append(f"{len(ps.plates)} plates of {plate_size} -> plates.csv; {n_plates} QuantStudio exports imported")
-            d.append(f"{len(failed)} invalid")
-        with step("rerun (a later plate)") as d:
+            d.append(
+                _("{plates} plates of {size} -> {file}; {exports} QuantStudio exports imported").format(
+                    plates=len(ps.plates), size=plate_size, file="plates.csv", exports=n_plates
+                )
+            )
+            d.append(_("{count} invalid").format(count=len(failed)))
+        with step(_("rerun (a later plate)")) as d:
             rr = write_rerun(store, campaign, path("rerun.csv"))
             if rr.rows:
                 again = new_plates(store, campaign, path("plates-rerun.csv"), size=plate_size, operator=operator)
                 plate_run(campaign, members_of, "plates-rerun.csv", "qpcr-rerun", 0.0)
-                d.append(f"{rr.rows} tubes re-run on {len(again.plates)} plate(s) -> rerun.csv")
+                d.append(
+                    _("{tubes} tubes re-run on {plates} plate(s) -> {file}").format(
+                        tubes=rr.rows, plates=len(again.plates), file="rerun.csv"
+                    )
+                )
             else:
-                d.append("no tube to re-run")
-        with step("retest list") as d:
+                d.append(_("no tube to re-run"))
+        with step(_("retest list")) as d:
             rt = write_retest(store, campaign, path("retest.csv"), operator=operator)
-            d.append(f"{rt.rows} residents to resample -> retest.csv")
+            d.append(_("{count} residents to resample -> {file}").format(count=rt.rows, file="retest.csv"))
         if paper and day == 1 and rt.rows:
-            with step("retest labels") as d:
+            with step(_("retest labels")) as d:
                 r_labels = write_labels(store, campaign, path("retest-labels.pdf"), what="retest")
-                d.append(f"{r_labels.items} labels -> retest-labels.pdf")
+                d.append(_("{count} labels -> {file}").format(count=r_labels.items, file="retest-labels.pdf"))
         with open(path("retest.csv"), encoding="utf-8", newline="") as f:
             retest_rows = list(csv.DictReader(f))
         lost: set[str] = set()
         if day < days and retest_rows:  # a tube lost on the way: its resident is pending tomorrow
             lost = {retest_rows[int(rng.integers(len(retest_rows)))]["retest_tube_barcode"]}
-        with step("retest receive + plates") as d:
+        with step(_("retest receive + plates")) as d:
             codes = [r["retest_tube_barcode"] for r in retest_rows if r["retest_tube_barcode"] not in lost]
             with open(path("retest-scans.txt"), "w", encoding="utf-8") as f:
                 f.write("".join(c + "\n" for c in codes))
@@ -368,17 +400,23 @@ def run_demo(
             if codes:
                 rp = new_plates(store, campaign, path("plates-retest.csv"), size=plate_size, operator=operator)
                 plate_run(campaign, members_of, "plates-retest.csv", "qpcr-retest", 0.0)
-                d.append(f"{len(codes)} individual tubes on {len(rp.plates)} plate(s)")
+                d.append(
+                    _("{tubes} individual tubes on {plates} plate(s)").format(tubes=len(codes), plates=len(rp.plates))
+                )
             if lost:
-                d.append(f"{len(lost)} retest tube lost on the way")
-        with step("positives") as d:
+                d.append(_("{count} retest tube lost on the way").format(count=len(lost)))
+        with step(_("positives")) as d:
             p = write_positives(store, campaign, path("positives.csv"))
             confirmed = positive_resident_ids(store, campaign)
             st = campaign_status(store, campaign)
             pools = st.pool_results
             d.append(
-                f"{p.rows} confirmed positive -> positives.csv (from {pools['positive']} positive and "
-                f"{pools['inconclusive']} inconclusive pools, every member retested)"
+                _(
+                    "{count} confirmed positive -> {file} (from {positive} positive and "
+                    "{inconclusive} inconclusive pools, every member retested)"
+                ).format(
+                    count=p.rows, file="positives.csv", positive=pools["positive"], inconclusive=pools["inconclusive"]
+                )
             )
         # Detected = the simulated assay finds them: they were sampled, their pool is not
         # negative, their own tube reached the lab and is positive (an inconclusive

@@ -37,6 +37,7 @@ from poolab.field.rounds import (
     round_roles,
 )
 from poolab.files.meter import Progress, no_progress
+from poolab.i18n import _
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import (
     CampaignExists,
@@ -131,7 +132,9 @@ def create_campaign(
 
     name = campaign_name(name)
     if not 1 <= pool_size <= MAX_POOL_SIZE:
-        raise PoolabError(f"pool size {pool_size} is out of range (1 to {MAX_POOL_SIZE})")
+        raise PoolabError(
+            _("pool size {size} is out of range (1 to {limit})").format(size=pool_size, limit=MAX_POOL_SIZE)
+        )
     risk = read_risk_buildings(risk_buildings) if risk_buildings is not None else None
     previous = _check_round_options(name, after, rules, risk, risk_pool_size, pool_size, field_binding)
     rules = rules or RoundRules()
@@ -139,15 +142,19 @@ def create_campaign(
 
     def work(conn: Connection) -> CampaignSummary:
         if campaign_exists(conn, name=name):
-            raise CampaignExists(f"campaign {name!r} exists already; choose another name")
+            raise CampaignExists(_("campaign {name} exists already; choose another name").format(name=repr(name)))
         chain = _chain_before(conn, previous)
         present = known_compounds(conn)
         if not present:
-            raise PoolabError("the store has no residents yet; import a roster first: poolab roster import FILE")
+            raise PoolabError(_("the store has no residents yet; import a roster first: poolab roster import FILE"))
         unknown = [c for c in wanted if c not in set(present)]
         if unknown:
             listing = ", ".join(present[:20]) + (" ..." if len(present) > 20 else "")
-            raise PoolabError(f"unknown compound(s) {', '.join(map(repr, unknown))}; the roster has: {listing}")
+            raise PoolabError(
+                _("unknown compound(s) {unknown}; the roster has: {listing}").format(
+                    unknown=", ".join(map(repr, unknown)), listing=listing
+                )
+            )
         if risk is not None:
             _check_risk_buildings(risk, roster_buildings(conn))
         total = count_residents(conn, compounds=wanted or None)
@@ -156,7 +163,7 @@ def create_campaign(
         for pk, comp, bld, unit, room, hh in address_blocks(conn, compounds=wanted or None):
             codes.add(comp, bld, unit, room, hh)
             pks.append(pk)
-            progress(f"{STEP}: reading addresses", len(codes) / max(total, 1), len(codes))
+            progress(_("campaign new: reading addresses"), len(codes) / max(total, 1), len(codes))
         resident_pks = np.concatenate(pks) if pks else np.zeros(0, np.int64)
         del pks
         home = np.zeros(0, np.int64) if field_binding else home_visit_pks(conn, compounds=wanted or None)
@@ -253,21 +260,29 @@ def _check_round_options(
     name of the round to follow."""
     if after is None:
         if rules is not None:
-            raise PoolabError("--contacts, --contacts-of and --isolation-rounds need --after PREV")
+            raise PoolabError(_("--contacts, --contacts-of and --isolation-rounds need --after PREV"))
     else:
         after = after.strip()
         if not after:
-            raise PoolabError("--after needs the name of the campaign this round follows")
+            raise PoolabError(_("--after needs the name of the campaign this round follows"))
         if after == name:
-            raise PoolabError(f"--after {after!r} names the new campaign itself: a round cannot follow itself")
+            raise PoolabError(
+                _("--after {name} names the new campaign itself: a round cannot follow itself").format(name=repr(after))
+            )
     if (after is not None or risk is not None) and field_binding:
         what = "--after" if after is not None else "--risk-buildings"
         raise PoolabError(
-            f"{what} lays out tubes now (single tubes, smaller pools), which --field-binding does not; "
-            "create the round without --field-binding"
+            _(
+                "{option} lays out tubes now (single tubes, smaller pools), which --field-binding does not; "
+                "create the round without --field-binding"
+            ).format(option=what)
         )
     if risk is not None and not 1 <= risk_pool_size <= pool_size:
-        raise PoolabError(f"risk pool size {risk_pool_size} is out of range (1 to the pool size, {pool_size})")
+        raise PoolabError(
+            _("risk pool size {size} is out of range (1 to the pool size, {pool_size})").format(
+                size=risk_pool_size, pool_size=pool_size
+            )
+        )
     return after
 
 
@@ -289,12 +304,20 @@ def _check_risk_buildings(risk: RiskBuildings, known: set[tuple[str, str]]) -> N
         return
     first = unknown[0]
     what = (
-        f"building {first.building!r} of compound {first.compound!r}"
+        _("building {building} of compound {compound}").format(
+            building=repr(first.building), compound=repr(first.compound)
+        )
         if first.building
-        else f"compound {first.compound!r}"
+        else _("compound {compound}").format(compound=repr(first.compound))
     )
-    more = f" (and {len(unknown) - 1} more not in the roster)" if len(unknown) > 1 else ""
-    raise PoolabError(f"{risk.source}:{first.line}: {what} is not in the roster{more}; nothing was created")
+    where = f"{risk.source}:{first.line}"
+    if len(unknown) > 1:
+        message = _(
+            "{where}: {what} is not in the roster (and {count} more not in the roster); nothing was created"
+        ).format(where=where, what=what, count=len(unknown) - 1)
+    else:
+        message = _("{where}: {what} is not in the roster; nothing was created").format(where=where, what=what)
+    raise PoolabError(message)
 
 
 @attrs.frozen(slots=True, eq=False)
@@ -501,7 +524,7 @@ def _write_tubes(
             slots=np.asarray(slots[start:end], dtype=np.int64),
             event_id=event_id,
         )
-        progress(f"{STEP}: writing pools", end / n, end)
+        progress(_("campaign new: writing pools"), end / n, end)
     return n
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 
 MAX_CAMPAIGN_NAME = 200
 
@@ -24,16 +25,20 @@ def campaign_name(raw: str) -> str:
     """``raw`` without surrounding spaces, or a ``PoolabError`` saying what is wrong."""
     name = raw.strip()
     if not name:
-        raise PoolabError("a campaign needs a name")
+        raise PoolabError(_("a campaign needs a name"))
     if len(name) > MAX_CAMPAIGN_NAME:
         raise PoolabError(
-            f"campaign name is {len(name):,} characters long; at most {MAX_CAMPAIGN_NAME} (it begins {name[:20]!r})"
+            _("campaign name is {length} characters long; at most {limit} (it begins {start})").format(
+                length=f"{len(name):,}", limit=MAX_CAMPAIGN_NAME, start=repr(name[:20])
+            )
         )
     bad = [i for i, ch in enumerate(name) if _unprintable(ch)]
     if bad:
         shown = ascii(name[bad[0]]).strip("'")
         raise PoolabError(
-            f"campaign name has {len(bad)} control or invisible character(s) (the first, {shown}, at "
-            f"character {bad[0] + 1}); use printable characters only"
+            _(
+                "campaign name has {count} control or invisible character(s) (the first, {shown}, at "
+                "character {position}); use printable characters only"
+            ).format(count=len(bad), shown=shown, position=bad[0] + 1)
         )
     return name

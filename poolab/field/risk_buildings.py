@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import attrs
 
 from poolab.errors import PoolabError, Problem
+from poolab.i18n import _
 
 FLAG_COLUMNS = ("above_district", "flagged", "flag")
 TRUE_WORDS = frozenset({"1", "true", "t", "y", "yes", "是"})
@@ -66,13 +67,12 @@ def read_risk_buildings(path: str | os.PathLike[str]) -> RiskBuildings:
         if flag is not None:
             word = raw.strip().casefold()
             if word not in TRUE_WORDS | FALSE_WORDS:
-                problem = Problem(source, line, raw, f"{flag} must be true or false")
-                raise PoolabError(f"{problem}; nothing was created")
+                problem = Problem(source, line, raw, _("{field} must be true or false").format(field=flag))
+                raise PoolabError(_("{problem}; nothing was created").format(problem=problem))
             if word in FALSE_WORDS:
                 continue
         if not compound.strip():
-            raise PoolabError(
-                f"{Problem(source, line, building, 'a risk building needs its compound')}; nothing was created"
-            )
+            problem = Problem(source, line, building, _("a risk building needs its compound"))
+            raise PoolabError(_("{problem}; nothing was created").format(problem=problem))
         out.append(RiskBuilding(compound.strip(), building.strip(), line))
     return RiskBuildings(source=source, buildings=tuple(out), flag_column=flag)

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 
 CONTACT_MODES = ("single", "exclude", "pool")
 CONTACTS_OF = ("household", "room")
@@ -47,14 +48,18 @@ NOT_SAMPLED = -1
 def _choice(options: tuple[str, ...], what: str):  # type: ignore[no-untyped-def]
     def check(_instance: object, _attribute: object, value: str) -> None:
         if value not in options:
-            raise PoolabError(f"{what} takes {', '.join(options)} (value {value!r})")
+            raise PoolabError(
+                _("{option} takes {choices} (value {value})").format(
+                    option=what, choices=", ".join(options), value=repr(value)
+                )
+            )
 
     return check
 
 
 def _rounds(_instance: object, _attribute: object, value: int | None) -> None:
     if value is not None and value < 1:
-        raise PoolabError(f"--isolation-rounds must be at least 1 (value {value})")
+        raise PoolabError(_("--isolation-rounds must be at least 1 (value {value})").format(value=value))
 
 
 @attrs.frozen(slots=True)

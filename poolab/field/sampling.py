@@ -14,6 +14,7 @@ from poolab.errors import PoolabError, Problem, StoreFault, StoreLost
 from poolab.field.scans import Scan, ScanReport, StreamItem, run_stream
 from poolab.files.csvio import ExportSummary, Output, output_name, write_csv
 from poolab.files.meter import Progress, no_progress
+from poolab.i18n import _
 from poolab.masking import looks_like_mobile, mask_name, redact
 from poolab.roster.idnumber import looks_like_id_number
 from poolab.store.binding import Binding, bind_members, bindings_of, open_field_tube, tube_owner
@@ -81,7 +82,7 @@ def write_manifest(
                     shown = str(name) if unmasked else mask_name(str(name))
                     yield (code, slot, rid, shown, comp, bld, unit, room, hh)
                 written[0] += len(block)
-                progress(STEP_MANIFEST, written[0] / max(total, 1), written[0])
+                progress(_("manifest"), written[0] / max(total, 1), written[0])
 
         count = write_csv(output, MANIFEST_COLUMNS, rows())
     return ExportSummary(path=output_name(output), rows=count)
@@ -215,31 +216,37 @@ class _CollectSession:
             self._refuse(
                 number,
                 code,
-                "an ID number that is not on the roster, not a tube barcode; scan the tube, "
-                "or check the resident is on the roster",
+                _(
+                    "an ID number that is not on the roster, not a tube barcode; scan the tube, "
+                    "or check the resident is on the roster"
+                ),
             )
             return
         if looks_like_mobile(code):
-            self._refuse(number, code, "a mobile phone number, not a tube barcode; scan the tube")
+            self._refuse(number, code, _("a mobile phone number, not a tube barcode; scan the tube"))
             return
         problem = barcode_problem(code, pre_printed=self.info.field_binding)
         if problem is not None:
-            self._refuse(number, code, f"{problem}; neither a tube nor a resident of the roster")
+            self._refuse(
+                number, code, _("{problem}; neither a tube nor a resident of the roster").format(problem=problem)
+            )
             return
         if self.info.field_binding:
             self.close_tube()
             if code in self.tube_id or any(t.code == code for t in self.dirty):
-                self._refuse(number, code, "tube already used; take a new tube")
+                self._refuse(number, code, _("tube already used; take a new tube"))
                 return
             self.open = _FieldTube(code, number)
             self.open_line = number
             self.dirty.append(self.open)
             return
         if code not in self.tube_id:
-            self._refuse(number, code, f"unknown tube: not a tube of campaign {self.info.name!r}")
+            self._refuse(
+                number, code, _("unknown tube: not a tube of campaign {campaign}").format(campaign=repr(self.info.name))
+            )
             return
         if code in self.collected:
-            self._refuse(number, code, "tube scanned twice (already collected)")
+            self._refuse(number, code, _("tube scanned twice (already collected)"))
             return
         self.collected.add(code)
         self.new_collections.append((number, code))
@@ -247,26 +254,36 @@ class _CollectSession:
 
     def _resident_scan(self, number: int, code: str, pk: int) -> None:
         if pk not in self.in_scope:
-            self._refuse(number, code, f"resident is not in campaign {self.info.name!r} (other compound)")
+            self._refuse(
+                number,
+                code,
+                _("resident is not in campaign {campaign} (other compound)").format(campaign=repr(self.info.name)),
+            )
             return
         if not self.info.field_binding:
             expected = self.tube_of_resident.get(pk)
             if self.open is None:
-                self._refuse(number, code, "no tube scanned yet: scan the tube first")
+                self._refuse(number, code, _("no tube scanned yet: scan the tube first"))
             elif expected != self.tube_id[self.open.code]:
-                where = self.barcode_of_tube.get(expected, "no tube") if expected is not None else "no tube"
-                self._refuse(number, code, f"resident belongs in tube {where}, not {self.open.code}")
+                nowhere = _("no tube")
+                where = self.barcode_of_tube.get(expected, nowhere) if expected is not None else nowhere
+                why = _("resident belongs in tube {tube}, not {scanned}").format(tube=where, scanned=self.open.code)
+                self._refuse(number, code, why)
             else:
                 self.accepted += 1
             return
         if self.open is None:
-            self._refuse(number, code, "no open tube: scan a tube first")
+            self._refuse(number, code, _("no open tube: scan a tube first"))
             return
         if pk in self.tube_of_resident:
             first = self.line_of_resident.get(pk)
             tube = self.barcode_of_tube.get(self.tube_of_resident[pk]) or self.pending_tube.get(pk, "")
-            where = f" (line {first})" if first else ""
-            self._refuse(number, code, f"resident already bound to tube {tube}{where}")
+            why = (
+                _("resident already bound to tube {tube} (line {line})").format(tube=tube, line=first)
+                if first
+                else _("resident already bound to tube {tube}").format(tube=tube)
+            )
+            self._refuse(number, code, why)
             return
         self.open.members.append((number, pk))
         self.pending_tube[pk] = self.open.code
@@ -283,7 +300,9 @@ class _CollectSession:
             return
         tube.closed = True
         if not tube.members:
-            self.notes.append(f"tube {redact(tube.code)} (line {tube.line}) closed empty; not recorded")
+            self.notes.append(
+                _("tube {tube} (line {line}) closed empty; not recorded").format(tube=redact(tube.code), line=tube.line)
+            )
             if tube in self.dirty:
                 self.dirty.remove(tube)
         elif tube not in self.dirty:
@@ -356,13 +375,19 @@ class _CollectSession:
     def _settle_tube(self, result: _TubeWrite) -> None:
         tube = result.tube
         if result.taken_by is not None:
-            _, at, by = result.taken_by
-            self._refuse(tube.line, tube.code, f"tube already used at {when(at)} by {by}; take a new tube")
+            _tube_id, at, by = result.taken_by
+            self._refuse(
+                tube.line,
+                tube.code,
+                _("tube already used at {when} by {operator}; take a new tube").format(when=when(at), operator=by),
+            )
             if self.open is tube:
                 self.open = None  # later resident scans are refused until a new tube is scanned
             for line, pk in tube.members:
                 self.tube_of_resident.pop(pk, None)
-                why = f"resident not bound: tube {tube.code} was already used; scan them into a new tube"
+                why = _("resident not bound: tube {tube} was already used; scan them into a new tube").format(
+                    tube=tube.code
+                )
                 self._refuse(line, self.scanned[line], why)
             tube.members, tube.closed = [], True
             return
@@ -371,7 +396,9 @@ class _CollectSession:
             if pk in result.bound_elsewhere:
                 b = result.bound_elsewhere[pk]
                 self.tube_of_resident.pop(pk, None)
-                why = f"resident already bound to tube {b.barcode} at {when(b.at)} by {b.operator}"
+                why = _("resident already bound to tube {tube} at {when} by {operator}").format(
+                    tube=b.barcode, when=when(b.at), operator=b.operator
+                )
                 self._refuse(line, self.scanned[line], why)
         tube.members = tube.members[: tube.stored] + [(line, pk) for line, pk in fresh if pk in result.won]
         if result.new_id is not None:
@@ -382,7 +409,9 @@ class _CollectSession:
         if tube.tube_id is None:
             if tube.closed and fresh:
                 self.notes.append(
-                    f"tube {redact(tube.code)} (line {tube.line}) not recorded: all its residents were bound elsewhere"
+                    _("tube {tube} (line {line}) not recorded: all its residents were bound elsewhere").format(
+                        tube=redact(tube.code), line=tube.line
+                    )
                 )
             return
         for pk in result.won:
@@ -394,7 +423,13 @@ class _CollectSession:
         for line, c in self.new_collections:
             r = records.get(self.tube_id[c])
             if r is not None:
-                self._refuse(line, c, f"tube scanned twice: already collected at {when(r.at)} by {r.operator}")
+                self._refuse(
+                    line,
+                    c,
+                    _("tube scanned twice: already collected at {when} by {operator}").format(
+                        when=when(r.at), operator=r.operator
+                    ),
+                )
         self.accepted += len(won)
 
 
@@ -415,7 +450,7 @@ def mark_collected(store: Store, campaign: str, *, operator: str, barcodes: Iter
     with store.begin() as conn:
         info = campaign_by_name(conn, name=campaign)
         if info.field_binding:
-            raise PoolabError("field-binding campaigns record collection by scanning: poolab collect")
+            raise PoolabError(_("field-binding campaigns record collection by scanning: poolab collect"))
         tubes = campaign_tubes(conn, campaign_id=info.id)
         wanted = set(barcodes) if barcodes is not None else None
         ids = [

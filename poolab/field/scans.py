@@ -24,6 +24,7 @@ import attrs
 
 from poolab.errors import Problem, StoreFault, StoreLost
 from poolab.files.whole import read_whole
+from poolab.i18n import _
 
 IDLE_SECONDS = 0.25
 """Quiet input for this long counts as a pause: pending scans are committed."""
@@ -102,7 +103,7 @@ def decode_line(number: int, raw: bytes) -> Scan | Unreadable:
     """One line's bytes as text: UTF-8, else GB18030; NUL bytes and other encodings are
     refused with the line's bytes in hex."""
     if b"\x00" in raw:
-        return Unreadable(number, raw[:12].hex(" "), "line has NUL bytes (is the file UTF-16 without a BOM?)")
+        return Unreadable(number, raw[:12].hex(" "), _("line has NUL bytes (is the file UTF-16 without a BOM?)"))
     try:
         return Scan(number, raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError:
@@ -110,9 +111,9 @@ def decode_line(number: int, raw: bytes) -> Scan | Unreadable:
     try:
         text = raw.decode("gb18030")
     except UnicodeDecodeError:
-        return Unreadable(number, raw[:12].hex(" "), "line is not UTF-8 or GB18030 text")
+        return Unreadable(number, raw[:12].hex(" "), _("line is not UTF-8 or GB18030 text"))
     if any("\ue000" <= ch <= "\uf8ff" for ch in text):
-        return Unreadable(number, raw[:12].hex(" "), "line is not UTF-8 or GB18030 text")
+        return Unreadable(number, raw[:12].hex(" "), _("line is not UTF-8 or GB18030 text"))
     return Scan(number, text)
 
 
@@ -127,7 +128,7 @@ def _lines_of_bytes(data: bytes) -> Iterator[Scan | Unreadable]:
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
-            yield Unreadable(1, data[:12].hex(" "), "file starts like UTF-16 but does not decode as UTF-16")
+            yield Unreadable(1, data[:12].hex(" "), _("file starts like UTF-16 but does not decode as UTF-16"))
             return
         data = text.encode("utf-8")
     if b"\x00" not in data:
@@ -140,7 +141,7 @@ def _lines_of_bytes(data: bytes) -> Iterator[Scan | Unreadable]:
             if body:
                 yield from map(Scan._make, enumerate(body.split("\n"), start=1))
             return
-    lines, _, _ = _split_lines(data, final=True, after_cr=False)
+    lines, _rest, _cr = _split_lines(data, final=True, after_cr=False)
     for number, raw in enumerate(lines, start=1):
         yield decode_line(number, raw)
 

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 
 
 class OutputFailed(PoolabError):
@@ -45,7 +46,11 @@ def _umask() -> int:
 
 
 def _refuse(target: str, why: str) -> OutputFailed:
-    return OutputFailed(f"cannot write {target}: {why}; nothing was written (an existing {target} is untouched)")
+    return OutputFailed(
+        _("cannot write {target}: {why}; nothing was written (an existing {target} is untouched)").format(
+            target=target, why=why
+        )
+    )
 
 
 def _written_in_place(target: str) -> bool:
@@ -67,7 +72,9 @@ def _in_place(target: str) -> Iterator[BinaryIO]:
             yield f
             f.flush()
     except OSError as exc:
-        raise OutputFailed(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise OutputFailed(
+            _("cannot write {target}: {error}").format(target=target, error=exc.strerror or exc)
+        ) from None
 
 
 def host_name() -> str:
@@ -121,7 +128,7 @@ def atomic_file(path: str | os.PathLike[str], *, private: bool = True) -> Iterat
     the umask, for what can hold personal data; otherwise as ``open()`` would make it."""
     target = os.fspath(path)
     if os.path.isdir(target):
-        raise _refuse(target, "it is a folder")
+        raise _refuse(target, _("it is a folder"))
     if _written_in_place(target):
         with _in_place(target) as f:
             yield f
@@ -129,7 +136,7 @@ def atomic_file(path: str | os.PathLike[str], *, private: bool = True) -> Iterat
     real = os.path.realpath(target) if os.path.islink(target) else target
     folder = os.path.dirname(os.path.abspath(real))
     if not os.path.isdir(folder):
-        raise _refuse(target, f"folder {os.path.dirname(real) or folder} does not exist")
+        raise _refuse(target, _("folder {folder} does not exist").format(folder=os.path.dirname(real) or folder))
     name = os.path.basename(real)
     remove_stale_parts(folder, name)
     try:

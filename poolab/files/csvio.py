@@ -19,6 +19,7 @@ import attrs
 
 from poolab.errors import InputRejected, Problem
 from poolab.files.atomic import atomic_file
+from poolab.i18n import _
 from poolab.masking import looks_like_a_roster, mask_row, redact
 
 csv.field_size_limit(16 * 1024 * 1024)  # long cells are refused by MAX_CELL, with their line, not by csv
@@ -96,15 +97,18 @@ def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> tuple
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
         nul = data.find(b"\x00")
         position = 0 if nul < 0 or data.startswith((b"\xff\xfe", b"\xfe\xff")) else nul
-        kind = "UTF-16 or UTF-32" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "NUL bytes"
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        kind = _("UTF-16 or UTF-32") if utf16 else _("NUL bytes")
         raise InputRejected(
-            f"{source}: file is not {ACCEPTED_ENCODINGS} (it has {kind}); save it as UTF-8",
+            _("{source}: file is not UTF-8 (with or without BOM) or GB18030 (it has {kind}); save it as UTF-8").format(
+                source=source, kind=kind
+            ),
             [
                 Problem(
                     source,
                     line_of(data, position),
                     _bad_bytes(data, position, position + 2),
-                    f"file is not UTF-8 or GB18030 ({kind}); save it as UTF-8, or give --encoding",
+                    _("file is not UTF-8 or GB18030 ({kind}); save it as UTF-8, or give --encoding").format(kind=kind),
                 )
             ],
         )
@@ -124,19 +128,22 @@ def decode_as(data: bytes, source: str, encoding: str, first_line: int = 1) -> s
         codec = codecs.lookup(encoding)
     except LookupError:
         raise InputRejected(
-            f"{source}: unknown encoding {encoding!r} (try gb18030, big5, latin-1, utf-16)", []
+            _("{source}: unknown encoding {encoding} (try gb18030, big5, latin-1, utf-16)").format(
+                source=source, encoding=repr(encoding)
+            ),
+            [],
         ) from None
     try:
         return data.decode(codec.name).removeprefix("\ufeff")
     except UnicodeDecodeError as err:
         raise InputRejected(
-            f"{source}: file is not {codec.name}",
+            _("{source}: file is not {encoding}").format(source=source, encoding=codec.name),
             [
                 Problem(
                     source,
                     line_of(data, err.start, first_line),
                     _bad_bytes(data, err.start, err.end),
-                    f"bytes invalid as {codec.name}",
+                    _("bytes invalid as {encoding}").format(encoding=codec.name),
                 )
             ],
         ) from None
@@ -159,18 +166,21 @@ def decode_gb18030(data: bytes, source: str, utf8_error: UnicodeDecodeError, fir
     at = line_of(data, err.start)
     line = at + first_line - 1
     guess = _likely_encoding(data)
-    hint = f"it looks like {guess}; " if guess else ""
+    hint = _("it looks like {encoding}; ").format(encoding=guess) if guess else ""
     # the line is named, not quoted: a roster line holds a name and an address
     raise InputRejected(
-        f"{source}: file is not UTF-8 and not confidently GB18030 ({hint}line {line}, bytes "
-        f"{_bad_bytes(data, err.start, err.end)}); "
-        "save it as UTF-8, or give its encoding with --encoding",
+        _(
+            "{source}: file is not UTF-8 and not confidently GB18030 ({hint}line {line}, bytes {bytes}); "
+            "save it as UTF-8, or give its encoding with --encoding"
+        ).format(source=source, hint=hint, line=line, bytes=_bad_bytes(data, err.start, err.end)),
         [
             Problem(
                 source,
                 line,
                 _bad_bytes(data, err.start, err.end),
-                "file is not UTF-8 or GB18030" + (f" (it looks like {guess})" if guess else ""),
+                _("file is not UTF-8 or GB18030 (it looks like {encoding})").format(encoding=guess)
+                if guess
+                else _("file is not UTF-8 or GB18030"),
             )
         ],
     ) from None
@@ -219,7 +229,9 @@ def check_header(
                 source,
                 line,
                 shown,
-                f"the header has {len(header):,} columns; at most {MAX_COLUMNS:,} (is this the right file?)",
+                _("the header has {count} columns; at most {limit} (is this the right file?)").format(
+                    count=f"{len(header):,}", limit=f"{MAX_COLUMNS:,}"
+                ),
             )
         ]
     present = set(header)
@@ -233,26 +245,34 @@ def check_header(
         # not one column we know: a data line where the header belongs (a roster's first
         # resident), not misspelt names; echoed masked, never listed as columns
         parts.append(
-            "the first line names none of the expected columns (the header line is missing, "
-            "or its columns have other names)"
+            _(
+                "the first line names none of the expected columns (the header line is missing, "
+                "or its columns have other names)"
+            )
         )
         shown = mask_row(header, [*required, *optional], personal=looks_like_a_roster(required))
     elif missing:
-        parts.append("missing column(s) " + ", ".join(missing))
+        parts.append(_("missing column(s) {columns}").format(columns=", ".join(missing)))
         unknown = [c for c in header if c not in known]
         if unknown:  # likely the misspelt ones: name them beside what is missing
-            listed = ", ".join(repr(redact(c)) for c in unknown[:ECHOED_COLUMNS])
-            more = f" and {len(unknown) - ECHOED_COLUMNS:,} more" if len(unknown) > ECHOED_COLUMNS else ""
-            parts.append(f"unknown column(s) {listed}{more}")
+            parts.append(_("unknown column(s) {columns}").format(columns=_listed([repr(redact(c)) for c in unknown])))
     if repeated:
-        listed = ", ".join(redact(c) for c in repeated[:ECHOED_COLUMNS])
-        more = f" and {len(repeated) - ECHOED_COLUMNS:,} more" if len(repeated) > ECHOED_COLUMNS else ""
-        parts.append(f"repeated column(s) {listed}{more}")
+        parts.append(_("repeated column(s) {columns}").format(columns=_listed([redact(c) for c in repeated])))
     if not parts:
         return []
     expected = ",".join([*required, *optional])
-    message = "; ".join(parts) + f" (expected header {expected}; required {', '.join(required)})"
+    message = _("{problems} (expected header {expected}; required {required})").format(
+        problems=_("; ").join(parts), expected=expected, required=", ".join(required)
+    )
     return [Problem(source, line, shown, message)]
+
+
+def _listed(names: list[str]) -> str:
+    """The first ``ECHOED_COLUMNS`` names, and how many more there are."""
+    listed = ", ".join(names[:ECHOED_COLUMNS])
+    if len(names) > ECHOED_COLUMNS:
+        return _("{names} and {count} more").format(names=listed, count=f"{len(names) - ECHOED_COLUMNS:,}")
+    return listed
 
 
 _EDGE_SPACES = (" ,", ", ", " \n", "\n ")  # substring search beats a regex here
@@ -342,8 +362,10 @@ def parse_careful(
                         mask_row(
                             ",".join(raw).split("\n", 1)[0].split(","), header or header_before, personal=personal
                         ),
-                        f'a quote (") opens a field on this line that is never closed: lines {first_line + line_offset}'
-                        f"-{last + line_offset} were read as one field; close the quote or remove it",
+                        _(
+                            'a quote (") opens a field on this line that is never closed: lines {first}-{last} '
+                            "were read as one field; close the quote or remove it"
+                        ).format(first=first_line + line_offset, last=last + line_offset),
                     )
                 )
                 break
@@ -362,7 +384,7 @@ def parse_careful(
                             source,
                             first_line + line_offset,
                             mask_row(raw, header or header_before, personal=personal),
-                            f"line has {len(raw)} fields, the header has {width}",
+                            _("line has {count} fields, the header has {width}").format(count=len(raw), width=width),
                         )
                     )
                     continue
@@ -370,7 +392,7 @@ def parse_careful(
             rows.append(row)
             lines.append(first_line + line_offset)
     except csv.Error as e:
-        problems.append(Problem(source, last + 1 + line_offset, "", f"cannot parse CSV: {e}"))
+        problems.append(Problem(source, last + 1 + line_offset, "", _("cannot parse CSV: {error}").format(error=e)))
     return header, rows, lines, header_line
 
 
@@ -422,7 +444,12 @@ def parse_csv_text(
     if not header_line:
         problems.append(
             Problem(
-                source, 1, "", "file is empty: expected a header line " + ",".join([*required_header, *optional_header])
+                source,
+                1,
+                "",
+                _("file is empty: expected a header line {header}").format(
+                    header=",".join([*required_header, *optional_header])
+                ),
             )
         )
     else:
@@ -449,7 +476,9 @@ def long_cells(header: Sequence[str], columns: Sequence[list[str]], lines: list[
                             source,
                             line,
                             shown,
-                            f"cell is {len(v):,} characters long; at most {MAX_CELL:,}",
+                            _("cell is {length} characters long; at most {limit}").format(
+                                length=f"{len(v):,}", limit=f"{MAX_CELL:,}"
+                            ),
                             column=name,
                         )
                     )
@@ -479,7 +508,9 @@ def parse_csv_bytes(
     text, encoding = decode_bytes(data, source, encoding)
     table, problems = parse_csv_text(text, source, encoding, required_header, optional_header)
     if problems:
-        raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was read", problems)
+        raise InputRejected(
+            _("{source}: {count} problem(s); nothing was read").format(source=source, count=len(problems)), problems
+        )
     return table
 
 

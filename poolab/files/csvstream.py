@@ -24,7 +24,6 @@ import attrs
 
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import (
-    ACCEPTED_ENCODINGS,
     MAX_CELL,
     PRIVATE_USE,
     check_header,
@@ -39,6 +38,7 @@ from poolab.files.csvio import (
     parse_simple,
 )
 from poolab.files.whole import MAX_WHOLE_FILE
+from poolab.i18n import _
 from poolab.masking import looks_like_a_roster
 
 BLOCK_BYTES = 4 << 20
@@ -95,7 +95,10 @@ class TextBlocks:
             data += self._file.read(MAX_WHOLE_FILE + 1 - len(data))  # UTF-16 is read whole: bounded
             if len(data) > MAX_WHOLE_FILE:
                 raise InputRejected(
-                    f"{self.source}: the file is larger than {MAX_WHOLE_FILE >> 20} MiB in {encoding}", []
+                    _("{source}: the file is larger than {size} MiB in {encoding}").format(
+                        source=self.source, size=MAX_WHOLE_FILE >> 20, encoding=encoding
+                    ),
+                    [],
                 )
             text, self.encoding = decode_bytes(data, self.source, encoding)
             self._head: TextBlock | None = TextBlock(text, 1)
@@ -149,13 +152,17 @@ class TextBlocks:
         if self._guessed and b"\x00" in data:
             at = data.find(b"\x00")
             raise InputRejected(
-                f"{self.source}: file is not {ACCEPTED_ENCODINGS} (it has NUL bytes); save it as UTF-8",
+                _(
+                    "{source}: file is not UTF-8 (with or without BOM) or GB18030 (it has {kind}); save it as UTF-8"
+                ).format(source=self.source, kind=_("NUL bytes")),
                 [
                     Problem(
                         self.source,
                         line_of(data, at, first_line),
                         data[at : at + 2].hex(" "),
-                        "file is not UTF-8 or GB18030 (NUL bytes); save it as UTF-8, or give --encoding",
+                        _("file is not UTF-8 or GB18030 ({kind}); save it as UTF-8, or give --encoding").format(
+                            kind=_("NUL bytes")
+                        ),
                     )
                 ],
             )
@@ -179,14 +186,15 @@ class TextBlocks:
 
     def _refuse_long_line(self, data: bytes, line: int) -> NoReturn:
         raise InputRejected(
-            f"{self.source}:{line}: line {line} has no line break in its first {MAX_LINE_BYTES >> 20} MiB: "
-            "not a CSV or text file of lines",
+            _("{where}: line {line} has no line break in its first {size} MiB: not a CSV or text file of lines").format(
+                where=f"{self.source}:{line}", line=line, size=MAX_LINE_BYTES >> 20
+            ),
             [
                 Problem(
                     self.source,
                     line,
                     data[:8].hex(" ") + " ...",
-                    f"line longer than {MAX_LINE_BYTES >> 20} MiB (first bytes in hex)",
+                    _("line longer than {size} MiB (first bytes in hex)").format(size=MAX_LINE_BYTES >> 20),
                 )
             ],
         )
@@ -194,13 +202,15 @@ class TextBlocks:
     def _refuse(self, data: bytes, err: UnicodeDecodeError, first_line: int) -> NoReturn:
         line = line_of(data, err.start, first_line)
         raise InputRejected(
-            f"{self.source}: file is not {self.encoding} throughout (line {line}); save it as UTF-8",
+            _("{source}: file is not {encoding} throughout (line {line}); save it as UTF-8").format(
+                source=self.source, encoding=self.encoding, line=line
+            ),
             [
                 Problem(
                     self.source,
                     line,
                     data[err.start : max(err.end, err.start + 1)][:8].hex(" "),
-                    f"bytes invalid as {self.encoding} (the file starts as {self.encoding})",
+                    _("bytes invalid as {encoding} (the file starts as {encoding})").format(encoding=self.encoding),
                 )
             ],
         )
@@ -240,9 +250,11 @@ def _whole_records(blocks: Iterator[TextBlock], source: str) -> Iterator[TextBlo
         inside = ends_quoted(block.text, inside) if inside or '"' in block.text else False
         if inside and held > MAX_RECORD_CHARS:
             raise InputRejected(
-                f"{source}:{first}: a quote opened in the block from line {first} is still open "
-                f"after {held:,} characters; close the quote",
-                [Problem(source, first, '"', "quoted field never closed")],
+                _(
+                    "{where}: a quote opened in the block from line {line} is still open "
+                    "after {count} characters; close the quote"
+                ).format(where=f"{source}:{first}", line=first, count=f"{held:,}"),
+                [Problem(source, first, '"', _("quoted field never closed"))],
             )
         if not inside:
             text = pending[0] if len(pending) == 1 else "".join(pending)
@@ -334,7 +346,12 @@ class CsvStream:
             self.problems += problems
         self.header = ()
         self.problems.append(
-            Problem(self.source, 1, "", "file is empty: expected a header line " + ",".join([*required, *optional]))
+            Problem(
+                self.source,
+                1,
+                "",
+                _("file is empty: expected a header line {header}").format(header=",".join([*required, *optional])),
+            )
         )
 
     def chunks(self) -> Iterator[CsvChunk]:

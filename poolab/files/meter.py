@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from poolab.i18n import _
+
 Progress = Callable[[str, float, int], None]
 """``progress(step, fraction done 0..1, rows done)``."""
 
@@ -23,6 +25,12 @@ REDRAW_SECONDS = 0.25
 
 def no_progress(step: str, fraction: float, rows: int) -> None:
     """The default: report nothing."""
+
+
+def _unit_word(unit: str) -> str:
+    """What the meter counts, in the current language (the callers name it in English)."""
+    words = {"rows": _("rows"), "labels": _("labels"), "pages": _("pages")}
+    return words.get(unit, unit)
 
 
 class TerminalMeter:
@@ -47,8 +55,13 @@ class TerminalMeter:
             return
         self._drawn = now
         rate = rows / elapsed if elapsed > 0 else 0.0
-        unit = self.unit
-        line = f"{step}: {100 * min(max(fraction, 0.0), 1.0):5.1f}%  {rows:,} {unit}  {rate:,.0f} {unit}/s"
+        line = _("{step}: {percent}%  {rows} {unit}  {rate} {unit}/s").format(
+            step=step,
+            percent=f"{100 * min(max(fraction, 0.0), 1.0):5.1f}",
+            rows=f"{rows:,}",
+            unit=_unit_word(self.unit),
+            rate=f"{rate:,.0f}",
+        )
         self.stream.write("\r" + line.ljust(self._width))
         self.stream.flush()
         self._width = len(line)

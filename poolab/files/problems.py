@@ -24,7 +24,7 @@ SHOWN = 50
 EXAMPLES = 3
 """Lines shown for each reason a stream's refusals are grouped by."""
 PROBLEM_COLUMNS = ("line", "column", "value", "reason")
-_DETAIL = re.compile(r" \(|: | at [0-9]| to tube ")
+_DETAIL = re.compile(r" \(|: | at [0-9]| to tube |（|：")  # the Chinese messages' detail follows （ or ：
 
 
 def reason_of(problem: Problem) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from poolab.errors import InputRejected
+from poolab.i18n import _
 
 MAX_WHOLE_FILE = 256 << 20
 """Bytes of a file read whole: a day's results of a city are a few megabytes."""
@@ -20,8 +21,9 @@ def read_whole(path: str | os.PathLike[str], *, limit: int = MAX_WHOLE_FILE) -> 
         data = f.read(limit + 1)
     if len(data) > limit:
         raise InputRejected(
-            f"{source}: the file is larger than {limit >> 20} MiB: not a file this command reads "
-            "(is it the right file?)",
+            _(
+                "{source}: the file is larger than {size} MiB: not a file this command reads (is it the right file?)"
+            ).format(source=source, size=limit >> 20),
             [],
         )
     return data

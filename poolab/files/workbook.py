@@ -25,6 +25,7 @@ from datetime import date, datetime, time, timedelta
 import attrs
 
 from poolab.errors import InputRejected, Problem
+from poolab.i18n import _
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -99,8 +100,24 @@ def cell_text(value: object) -> str:
 def _unreadable(source: str, exc: Exception) -> InputRejected:
     said = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
     return InputRejected(
-        f"{source}: the workbook cannot be read (corrupt or truncated?): {said}",
-        [Problem(source, 0, "", f"not a readable workbook ({said}); export the run again from the instrument")],
+        _("{source}: the workbook cannot be read (corrupt or truncated?): {error}").format(source=source, error=said),
+        [
+            Problem(
+                source,
+                0,
+                "",
+                _("not a readable workbook ({error}); export the run again from the instrument").format(error=said),
+            )
+        ],
+    )
+
+
+def _password_protected(source: str) -> InputRejected:
+    return InputRejected(
+        _("{source}: the workbook is password-protected; save it again without a password (nothing was read)").format(
+            source=source
+        ),
+        [Problem(source, 0, "", _("password-protected workbook"))],
     )
 
 
@@ -108,19 +125,13 @@ def read_workbook(data: bytes, source: str) -> Workbook:
     """Open a workbook's bytes (``.xlsx``, ``.xls``, ``.ods``: told by content). A
     password-protected, corrupt or truncated workbook is one clear refusal."""
     if data.startswith(OLE_MAGIC) and _ENCRYPTED in data:
-        raise InputRejected(
-            f"{source}: the workbook is password-protected; save it again without a password (nothing was read)",
-            [Problem(source, 0, "", "password-protected workbook")],
-        )
+        raise _password_protected(source)
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
-        raise InputRejected(
-            f"{source}: the workbook is password-protected; save it again without a password (nothing was read)",
-            [Problem(source, 0, "", "password-protected workbook")],
-        ) from None
+        raise _password_protected(source) from None
     except (CalamineError, ValueError, OSError) as exc:
         raise _unreadable(source, exc) from None
     return Workbook(source, tuple(book.sheet_names), book)
@@ -128,4 +139,4 @@ def read_workbook(data: bytes, source: str) -> Workbook:
 
 def sheet_list(names: Sequence[str]) -> str:
     """Sheet names as a refusal names them: ``Sheet1, Data`` (or "no sheets")."""
-    return ", ".join(names) if names else "no sheets"
+    return ", ".join(names) if names else _("no sheets")

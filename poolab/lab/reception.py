@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from poolab.barcodes import barcode_problems, normalise_scan
 from poolab.errors import Problem
 from poolab.field.scans import Scan, ScanReport, StreamItem, run_stream
+from poolab.i18n import _
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
@@ -42,7 +43,8 @@ def receive(
     def take(scan: Scan) -> None:
         code = normalise_scan(scan.text)
         if code in first_line:
-            problems.append(Problem(source, scan.line, code, f"tube scanned twice (first at line {first_line[code]})"))
+            why = _("tube scanned twice (first at line {line})").format(line=first_line[code])
+            problems.append(Problem(source, scan.line, code, why))
         else:
             first_line[code] = scan.line
             batch.append((scan.line, code))
@@ -123,16 +125,17 @@ def _store_receipts(
         records = receipt_records(conn, tube_ids=[t for _, _, t in taken])
         for line, code, tid in taken:
             r = records[tid]
-            refused.append(
-                Problem(source, line, code, f"tube scanned twice: already received at {when(r.at)} by {r.operator}")
+            why = _("tube scanned twice: already received at {when} by {operator}").format(
+                when=when(r.at), operator=r.operator
             )
+            refused.append(Problem(source, line, code, why))
     return len(won), refused
 
 
 def tube_problem(info: CampaignInfo, state: ReceiptState | TubeState | None) -> str | None:
     """Why a scanned tube is not one of this campaign's (None when it is)."""
     if state is None:
-        return "unknown barcode: no such tube in the store"
+        return _("unknown barcode: no such tube in the store")
     if state.campaign_id != info.id:
-        return f"tube belongs to another campaign, not {info.name!r}"
+        return _("tube belongs to another campaign, not {campaign}").format(campaign=repr(info.name))
     return None

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from poolab.barcodes import INDIVIDUAL_PREFIX
 from poolab.calls import CALL_CODE
 from poolab.files.csvio import ExportSummary, Output, output_name, write_csv
+from poolab.i18n import _
 from poolab.masking import mask_name
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import campaign_by_name, insert_tubes, issue_tube_barcodes
@@ -144,19 +145,26 @@ def write_rerun(store: Store, campaign: str, output: Output) -> ExportSummary:
         notes = well_notes(conn, event_ids=[o.event_id for o in invalid if o is not None])
     rows = []
     for i in np.flatnonzero(tubes.call == _INV):
-        what = "pool" if tubes.kind[i] == KIND_POOL else "individual"
+        pool = tubes.kind[i] == KIND_POOL
+        again = _("re-run the pool tube") if pool else _("re-run the individual tube")
         origin = origins.get(int(tubes.id[i]))
         if origin is None:
-            rows.append((tubes.barcode[i], f"invalid result: re-run the {what} tube"))
+            rows.append((tubes.barcode[i], _("invalid result: {action}").format(action=again)))
             continue
         note = notes.get((origin.event_id, origin.well))
         if origin.status == "failed_control":
-            why = f"plate {origin.plate_barcode} failed its controls: {origin.message}"
+            why = _("plate {plate} failed its controls: {message}").format(
+                plate=origin.plate_barcode, message=origin.message
+            )
         elif note:
-            why = f"{note} (plate {origin.plate_barcode} well {origin.well})"
+            why = _("{note} (plate {plate} well {well})").format(
+                note=note, plate=origin.plate_barcode, well=origin.well
+            )
         else:
-            why = f"invalid on plate {origin.plate_barcode} well {origin.well}: no target and no internal control"
-        rows.append((tubes.barcode[i], f"{why}; re-run the {what} tube"))
+            why = _("invalid on plate {plate} well {well}: no target and no internal control").format(
+                plate=origin.plate_barcode, well=origin.well
+            )
+        rows.append((tubes.barcode[i], _("{why}; {action}").format(why=why, action=again)))
     write_csv(output, RERUN_COLUMNS, rows)
     return ExportSummary(path=output_name(output), rows=len(rows))
 

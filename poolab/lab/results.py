@@ -13,10 +13,11 @@ import attrs
 from sqlalchemy import Connection
 
 from poolab.barcodes import barcode_problem, barcode_problems, normalise_codes, normalise_scan
-from poolab.calls import CALL_OF, CALLS, KEYS, ct_problem, parse_call, parse_ct
+from poolab.calls import CALL_OF, CALLS, KEYS, call_word, ct_problem, parse_call, parse_ct
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.files.csvio import parse_csv_bytes
 from poolab.files.whole import read_whole
+from poolab.i18n import _
 from poolab.lab.reception import tube_problem
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
@@ -104,13 +105,26 @@ def conflict_message(
 ) -> str:
     """Why a different result for a resulted tube is refused: what is recorded (when, by
     whom, from where) and what ``said`` (the file, the keyboard) says."""
-    where = f" (recorded {when(record.at)} by {record.operator} from {record.source})" if record else ""
-    if current.call == call:
-        return (
-            f"two different Ct values for one tube: it is {call} already with Ct {_fmt_cts(current.ct1, current.ct2)}"
-            f"{where}, {said} Ct {_fmt_cts(*cts)}"
+    where = (
+        _(" (recorded {when} by {operator} from {source})").format(
+            when=when(record.at), operator=record.operator, source=record.source
         )
-    return f"two different results for one tube: it is {current.call} already{where}, {said} {call}"
+        if record
+        else ""
+    )
+    if current.call == call:
+        return _(
+            "two different Ct values for one tube: it is {call} already with Ct {cts}{where}, {said} Ct {new_cts}"
+        ).format(
+            call=call_word(call),
+            cts=_fmt_cts(current.ct1, current.ct2),
+            where=where,
+            said=said,
+            new_cts=_fmt_cts(*cts),
+        )
+    return _("two different results for one tube: it is {call} already{where}, {said} {new_call}").format(
+        call=call_word(current.call), where=where, said=said, new_call=call_word(call)
+    )
 
 
 @pauses_gc
@@ -136,7 +150,7 @@ def import_results(
     other import is checked again against what was recorded and refused or found
     unchanged, never recorded beside it."""
     if amend and not (reason and reason.strip()):
-        raise PoolabError("--amend needs --reason: say why the result is corrected")
+        raise PoolabError(_("--amend needs --reason: say why the result is corrected"))
     source = os.fspath(path)
     data = read_whole(source)  # read once: hashed for the already-imported check, then parsed
     sha = hashlib.sha256(data).hexdigest()
@@ -165,7 +179,8 @@ def import_results(
     return store.write(work)
 
 
-NOT_RECEIVED = "result for a tube never received (scan it in first: poolab receive)"
+def _not_received() -> str:
+    return _("result for a tube never received (scan it in first: poolab receive)")
 
 
 def already_imported(conn: Connection, info: CampaignInfo, sha256: str) -> bool:
@@ -211,10 +226,10 @@ def record_calls(
         tid = id_of.get(r.code)
         if tid is None:
             why = tube_problem(info, elsewhere.get(r.code))
-            problems.append(Problem(source, r.line, r.code, why or "unknown barcode"))
+            problems.append(Problem(source, r.line, r.code, why or _("unknown barcode")))
             continue
         if tid not in received:
-            problems.append(Problem(source, r.line, r.code, NOT_RECEIVED))
+            problems.append(Problem(source, r.line, r.code, _not_received()))
             continue
         now_result = current.get(tid)
         if now_result is None:  # the common case: a tube's first result (a plain tuple in
@@ -246,20 +261,22 @@ def record_calls(
     if conflicts:
         records = result_records(conn, result_ids=[c.id for _, c in conflicts])
         for r, cur in conflicts:
-            message = conflict_message(cur, records.get(cur.id), r.call, (r.ct1, r.ct2), said="the file says")
+            message = conflict_message(cur, records.get(cur.id), r.call, (r.ct1, r.ct2), said=_("the file says"))
             if r.note:
                 message += f" ({r.note})"
             if cur.id in same_run and cur.call == "invalid":
-                message += (
+                message += _(
                     "; its invalid result came from an earlier export of this same plate, so this is no re-run "
                     "(a re-run goes onto a new plate: poolab plate new)"
                 )
-            problems.append(
-                Problem(source, r.line, r.code, f"{message}; to correct it, import with --amend --reason TEXT")
-            )
+            why = _("{message}; to correct it, import with --amend --reason TEXT").format(message=message)
+            problems.append(Problem(source, r.line, r.code, why))
     if problems:
         problems.sort(key=lambda p: p.line)
-        raise InputRejected(f"{source}: {len(problems)} problem(s); no result was recorded", problems)
+        raise InputRejected(
+            _("{source}: {count} problem(s); no result was recorded").format(source=source, count=len(problems)),
+            problems,
+        )
     event_id = record_event(
         conn,
         operator=operator,
@@ -294,7 +311,8 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
             problems.append(Problem(source, line, raw_code, why))
             continue
         if call is None:
-            problems.append(Problem(source, line, raw_call, f"result must be one of {', '.join(CALLS)}"))
+            why = _("result must be one of {calls}").format(calls=", ".join(CALLS))
+            problems.append(Problem(source, line, raw_call, why))
             continue
         if not raw1 and not raw2:  # negatives carry no Ct: the common case, no parsing
             row = CallRow(line, code, call, None, None)
@@ -303,7 +321,7 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
             for name, raw in (("ct_orf1ab", raw1), ("ct_n", raw2)):
                 ct = parse_ct(raw)
                 if isinstance(ct, str):
-                    problems.append(Problem(source, line, raw, f"{name} {ct}"))
+                    problems.append(Problem(source, line, raw, _("{field} {problem}").format(field=name, problem=ct)))
                 else:
                     cts.append(ct)
             if len(cts) < 2:
@@ -312,15 +330,15 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
         earlier = seen.get(code)
         if earlier is not None:
             if (earlier.call, earlier.ct1, earlier.ct2) != (row.call, row.ct1, row.ct2):
-                what = "results" if earlier.call != row.call else "Ct values"
-                said = (
-                    earlier.call
-                    if earlier.call != row.call
-                    else f"{earlier.call} with Ct {_fmt_cts(earlier.ct1, earlier.ct2)}"
-                )
-                problems.append(
-                    Problem(source, line, code, f"two different {what} for one tube (line {earlier.line} says {said})")
-                )
+                if earlier.call != row.call:
+                    why = _("two different results for one tube (line {line} says {said})").format(
+                        line=earlier.line, said=call_word(earlier.call)
+                    )
+                else:
+                    why = _("two different Ct values for one tube (line {line} says {call} with Ct {cts})").format(
+                        line=earlier.line, call=call_word(earlier.call), cts=_fmt_cts(earlier.ct1, earlier.ct2)
+                    )
+                problems.append(Problem(source, line, code, why))
             continue
         seen[code] = row
     return list(seen.values())
@@ -342,18 +360,26 @@ def parse_answer(answer: str) -> tuple[str, float | None, float | None]:
     ("p 28.1 29.4"), checked as a results file's are (a Ct is a number from 0 to 50)."""
     parts = answer.split()
     if not parts:
-        raise PoolabError("nothing keyed: press p, n, i or x (then Enter)")
+        raise PoolabError(_("nothing keyed: press p, n, i or x (then Enter)"))
     key = parts[0]
     call = KEYS.get(key.lower()) or parse_call(key)
     if call is None:
-        raise PoolabError(f"{key!r} is not a result: p positive, n negative, i inconclusive, x invalid")
+        raise PoolabError(
+            _("{key} is not a result: p positive, n negative, i inconclusive, x invalid").format(key=repr(key))
+        )
     if len(parts) > 3:
-        raise PoolabError(f"too much keyed ({answer.strip()!r}): a key and at most two Ct values (ORF1ab, N)")
+        raise PoolabError(
+            _("too much keyed ({answer}): a key and at most two Ct values (ORF1ab, N)").format(
+                answer=repr(answer.strip())
+            )
+        )
     cts: list[float | None] = [None, None]
     for j, (name, raw) in enumerate(zip(("ORF1ab", "N"), parts[1:], strict=False)):
         ct = parse_ct(raw)
         if isinstance(ct, str):
-            raise PoolabError(f"Ct {name} {raw!r} is {ct}; nothing recorded")
+            raise PoolabError(
+                _("Ct {target} {value} is {problem}; nothing recorded").format(target=name, value=repr(raw), problem=ct)
+            )
         cts[j] = ct
     return call, cts[0], cts[1]
 
@@ -365,9 +391,9 @@ class KeyedEntry:
 
     def __init__(self, store: Store, campaign: str, *, operator: str, amend: bool = False, reason: str | None = None):
         if amend and not (reason and reason.strip()):
-            raise PoolabError("--amend needs --reason: say why results are corrected in this session")
+            raise PoolabError(_("--amend needs --reason: say why results are corrected in this session"))
         if reason and not amend:
-            raise PoolabError("--reason goes with --amend (corrections); without --amend nothing is corrected")
+            raise PoolabError(_("--reason goes with --amend (corrections); without --amend nothing is corrected"))
         with store.read() as conn:
             self.info = campaign_by_name(conn, name=campaign)
         self.store = store
@@ -426,7 +452,7 @@ def _entry_tube(conn: Connection, info: CampaignInfo, code: str) -> TubeState:
     if why is not None or state is None:
         raise PoolabError(f"{code!r}: {why}")
     if state.received_at is None:
-        raise PoolabError(f"{code!r}: {NOT_RECEIVED}")
+        raise PoolabError(f"{code!r}: {_not_received()}")
     return state
 
 
@@ -448,12 +474,16 @@ def enter_result(
     seen."""
     call = KEYS.get(key.strip().lower()) or parse_call(key)
     if call is None:
-        raise PoolabError(f"key {key!r} is not a result: p positive, n negative, i inconclusive, x invalid")
+        raise PoolabError(
+            _("key {key} is not a result: p positive, n negative, i inconclusive, x invalid").format(key=repr(key))
+        )
     for name, ct in (("ORF1ab", ct_orf1ab), ("N", ct_n)):
         if ct is not None and (why := ct_problem(ct)) is not None:
-            raise PoolabError(f"Ct {name} {ct!r} is {why}; nothing recorded")
+            raise PoolabError(
+                _("Ct {target} {value} is {problem}; nothing recorded").format(target=name, value=repr(ct), problem=why)
+            )
     if amend and not (reason and reason.strip()):
-        raise PoolabError("--amend needs --reason: say why the result is corrected")
+        raise PoolabError(_("--amend needs --reason: say why the result is corrected"))
     code = normalise_scan(raw_barcode)
 
     def work(conn: Connection) -> EntryOutcome:
@@ -466,14 +496,17 @@ def enter_result(
         )
         verdict = judge(cur, call, (ct_orf1ab, ct_n), amend)
         if verdict is Verdict.SAME:
-            return EntryOutcome(state.barcode, call, False, False, f"{state.barcode}: {call} already recorded")
+            message = _("{tube}: {call} already recorded").format(tube=state.barcode, call=call_word(call))
+            return EntryOutcome(state.barcode, call, False, False, message)
         if verdict is Verdict.CONFLICT:
             assert cur is not None
             record = result_records(conn, result_ids=[cur.id]).get(cur.id)
-            message = conflict_message(cur, record, call, (ct_orf1ab, ct_n), said="you keyed")
+            message = conflict_message(cur, record, call, (ct_orf1ab, ct_n), said=_("you keyed"))
             raise PoolabError(
-                f"{state.barcode}: {message}. Nothing recorded. To correct a result, quit (q) and start again "
-                "with --amend --reason 'why'"
+                _(
+                    "{tube}: {message}. Nothing recorded. To correct a result, quit (q) and start again "
+                    "with --amend --reason 'why'"
+                ).format(tube=state.barcode, message=message)
             )
         event_id = record_event(
             conn,
@@ -499,7 +532,8 @@ def enter_result(
             at=now(),
         )
         corrected = verdict is Verdict.AMEND
-        verb = "corrected to" if corrected else "recorded"
-        return EntryOutcome(state.barcode, call, True, corrected, f"{state.barcode}: {verb} {call}")
+        said = _("{tube}: corrected to {call}") if corrected else _("{tube}: recorded {call}")
+        message = said.format(tube=state.barcode, call=call_word(call))
+        return EntryOutcome(state.barcode, call, True, corrected, message)
 
     return store.write(work)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 from poolab.paper.stocks import MM
 
 MIN_MODULE = 0.19 * MM  # 7.5 mil: what common handheld imagers read, 2+ dots at 300 dpi
@@ -22,7 +23,9 @@ def _symbol(code: str) -> tuple[Any, int]:
     from reportlab.graphics.barcode.code128 import Code128
 
     if not code or not code.isascii() or not code.isprintable():
-        raise PoolabError(f"code {code!r}: Code 128 prints ASCII letters, digits and signs only")
+        raise PoolabError(
+            _("code {code}: Code 128 prints ASCII letters, digits and signs only").format(code=repr(code))
+        )
     symbol = Code128(code, barWidth=1.0, quiet=0)
     return symbol, int(round(symbol.width))
 
@@ -30,7 +33,11 @@ def _symbol(code: str) -> tuple[Any, int]:
 def _module(code: str, modules: int, width: float) -> float:
     module = min(MAX_MODULE, width / (modules + 2 * QUIET_MODULES))
     if module < MIN_MODULE:
-        raise PoolabError(f"code {code!r} is too long for a barcode {width / MM:.0f} mm wide; choose a larger layout")
+        raise PoolabError(
+            _("code {code} is too long for a barcode {width} mm wide; choose a larger layout").format(
+                code=repr(code), width=f"{width / MM:.0f}"
+            )
+        )
     return module
 
 

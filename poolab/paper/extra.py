@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 
 INSTALL_HINT = "pip install 'poolab[print]'"
 
@@ -16,4 +17,6 @@ def require_print() -> None:
     try:
         import reportlab  # noqa: F401
     except ImportError:
-        raise PrintExtraMissing(f"printing PDFs needs the print extra: {INSTALL_HINT}") from None
+        raise PrintExtraMissing(
+            _("printing PDFs needs the print extra: {command}").format(command=INSTALL_HINT)
+        ) from None

@@ -12,6 +12,7 @@ import functools
 import os
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 
 FONT_ENV = "POOLAB_CJK_FONT"
 # Where distributions put WenQuanYi Micro Hei (Debian/Ubuntu first, then Fedora, Arch).
@@ -35,14 +36,16 @@ def cjk_font_path() -> str:
     chosen = os.environ.get(FONT_ENV)
     if chosen:
         if not os.path.isfile(chosen):
-            raise FontMissing(f"{FONT_ENV}={chosen}: no such font file")
+            raise FontMissing(_("{setting}: no such font file").format(setting=f"{FONT_ENV}={chosen}"))
         return chosen
     for path in WQY_MICROHEI_PATHS:
         if os.path.isfile(path):
             return path
     raise FontMissing(
-        "no CJK font for the PDFs: install Debian's fonts-wqy-microhei "
-        f"(apt-get install fonts-wqy-microhei) or set {FONT_ENV} to a TrueType font file"
+        _(
+            "no CJK font for the PDFs: install Debian's fonts-wqy-microhei "
+            "(apt-get install fonts-wqy-microhei) or set {variable} to a TrueType font file"
+        ).format(variable=FONT_ENV)
     )
 
 
@@ -56,7 +59,9 @@ def register_fonts() -> str:
     try:
         pdfmetrics.registerFont(TTFont(TEXT, path, subfontIndex=0))
     except TTFError as exc:  # e.g. an OpenType font with PostScript (CFF) outlines
-        raise FontMissing(f"{path}: cannot embed this font ({exc}); use a TrueType font") from None
+        raise FontMissing(
+            _("{path}: cannot embed this font ({error}); use a TrueType font").format(path=path, error=exc)
+        ) from None
     try:
         pdfmetrics.registerFont(TTFont(CODE, path, subfontIndex=1))
     except (TTFError, IndexError):  # a single font, not a collection: codes in the text face

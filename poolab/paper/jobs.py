@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from poolab.errors import PoolabError
 from poolab.files.meter import Progress, no_progress
+from poolab.i18n import _
 from poolab.masking import mask_name
 from poolab.paper.extra import require_print
 from poolab.paper.labels import Label, render_labels
@@ -49,9 +50,11 @@ def write_labels(
     ``layout``; returns a ``PdfSummary``. ``progress`` hears the labels drawn."""
     stock = stock_by_name(layout)
     if what not in LABEL_KINDS:
-        raise PoolabError(f"no labels of kind {what!r}; kinds: {', '.join(LABEL_KINDS)}")
+        raise PoolabError(
+            _("no labels of kind {kind}; kinds: {kinds}").format(kind=repr(what), kinds=", ".join(LABEL_KINDS))
+        )
     if home_visits and what != "tubes":
-        raise PoolabError("--home-visits prints the home-visit tubes' labels: it goes with --what tubes")
+        raise PoolabError(_("--home-visits prints the home-visit tubes' labels: it goes with --what tubes"))
     require_print()
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
@@ -62,8 +65,21 @@ def write_labels(
         else:
             labels = _retest_labels(conn, info, unmasked=unmasked)
     return render_labels(
-        labels, output, stock, title=f"{what} labels {info.name}", total=len(labels), progress=progress
+        labels, output, stock, title=_label_title(what, info.name), total=len(labels), progress=progress
     )
+
+
+def _label_title(what: str, campaign: str) -> str:
+    """The PDF's title (a viewer's window shows it)."""
+    if what == "plates":
+        return _("plates labels {campaign}").format(campaign=campaign)
+    if what == "retest":
+        return _("retest labels {campaign}").format(campaign=campaign)
+    return _("tubes labels {campaign}").format(campaign=campaign)
+
+
+def _no_home_visit_tubes(campaign: str) -> str:
+    return _("campaign {name} has no home-visit tubes (the roster marks nobody home_visit)").format(name=repr(campaign))
 
 
 def _plate_labels(conn: Connection, info: CampaignInfo) -> list[Label]:
@@ -71,12 +87,21 @@ def _plate_labels(conn: Connection, info: CampaignInfo) -> list[Label]:
     plates = campaign_plates(conn, campaign_id=info.id)
     if not plates:
         raise PoolabError(
-            f"campaign {info.name!r} has no plates yet: "
-            f"make them with poolab plate new {shlex.quote(info.name)} -o FILE"
+            _("campaign {name} has no plates yet: make them with {command}").format(
+                name=repr(info.name), command=f"poolab plate new {shlex.quote(info.name)} -o FILE"
+            )
         )
     total = len(plates)
     return [
-        Label(p.barcode, (f"{info.name} · plate {i:,} of {total:,}", f"{p.samples} samples · {p.size}-well"))
+        Label(
+            p.barcode,
+            (
+                _("{campaign} · plate {number} of {total}").format(
+                    campaign=info.name, number=f"{i:,}", total=f"{total:,}"
+                ),
+                _("{samples} samples · {size}-well").format(samples=p.samples, size=p.size),
+            ),
+        )
         for i, p in enumerate(plates, start=1)
     ]
 
@@ -89,18 +114,25 @@ def _tube_labels(conn: Connection, info: CampaignInfo, *, home_visits: bool = Fa
         else:
             places[code] = (compound, [building_name(building)] if building else [])
     if not places and home_visits:
-        raise PoolabError(f"campaign {info.name!r} has no home-visit tubes (the roster marks nobody home_visit)")
+        raise PoolabError(_no_home_visit_tubes(info.name))
     if not places:
-        hint = " (field binding: pre-printed tubes are bound with poolab collect)" if info.field_binding else ""
-        raise PoolabError(f"campaign {info.name!r} has no tubes yet{hint}")
+        if info.field_binding:
+            raise PoolabError(
+                _(
+                    "campaign {name} has no tubes yet (field binding: pre-printed tubes are bound with poolab collect)"
+                ).format(name=repr(info.name))
+            )
+        raise PoolabError(_("campaign {name} has no tubes yet").format(name=repr(info.name)))
     total = len(places)
-    walk = "home visit" if home_visits else "tube"
+    caption = (
+        _("{campaign} · home visit {number} of {total}") if home_visits else _("{campaign} · tube {number} of {total}")
+    )
     return [
         Label(
             code,
             (
-                f"{compound} · {' + '.join(buildings)}" if compound else "(no residents)",
-                f"{info.name} · {walk} {i:,} of {total:,}",
+                f"{compound} · {' + '.join(buildings)}" if compound else _("(no residents)"),
+                caption.format(campaign=info.name, number=f"{i:,}", total=f"{total:,}"),
             ),
         )
         for i, (code, (compound, buildings)) in enumerate(places.items(), start=1)
@@ -112,19 +144,25 @@ def _retest_labels(conn: Connection, info: CampaignInfo, *, unmasked: bool) -> l
     unissued = _unissued_retests(conn, info.id)
     if unissued:
         raise PoolabError(
-            f"{unissued} residents to resample in campaign {info.name!r} have no tube yet: "
-            f"run poolab retest {shlex.quote(info.name)} -o FILE first (it issues the tubes), then print their labels"
+            _(
+                "{count} residents to resample in campaign {name} have no tube yet: "
+                "run {command} first (it issues the tubes), then print their labels"
+            ).format(count=unissued, name=repr(info.name), command=f"poolab retest {shlex.quote(info.name)} -o FILE")
         )
     if not rows:
-        raise PoolabError(f"campaign {info.name!r} has no retest tubes: no pool is positive or inconclusive yet")
+        raise PoolabError(
+            _("campaign {name} has no retest tubes: no pool is positive or inconclusive yet").format(
+                name=repr(info.name)
+            )
+        )
     total = len(rows)
     return [
         Label(
             code,
             (
                 f"{name if unmasked else mask_name(name)} · {address(building, unit, room)}",
-                f"{compound} · retest of {parent}" if parent else compound,
-                f"{info.name} · {i:,} of {total:,}",
+                _("{place} · retest of {tube}").format(place=compound, tube=parent) if parent else compound,
+                _("{campaign} · {number} of {total}").format(campaign=info.name, number=f"{i:,}", total=f"{total:,}"),
             ),
         )
         for i, (code, name, compound, building, unit, room, parent) in enumerate(rows, start=1)
@@ -169,13 +207,13 @@ def write_manifest_pdf(
         unbound = _unbound_residents(conn, info) if info.field_binding and not home_visits else []
         created = campaign_created_at(conn, campaign_id=info.id)
     if not rows and home_visits:
-        raise PoolabError(f"campaign {info.name!r} has no home-visit tubes (the roster marks nobody home_visit)")
+        raise PoolabError(_no_home_visit_tubes(info.name))
     if not rows and not unbound:
-        raise PoolabError(f"campaign {info.name!r} has no residents to sample")
+        raise PoolabError(_("campaign {name} has no residents to sample").format(name=repr(info.name)))
     sections = manifest_sections(rows, unbound, pool_size=info.pool_size, unmasked=unmasked)
     when = printed or datetime.datetime.now()
     heading = SheetHeading(
-        campaign=f"{info.name} · home visits" if home_visits else info.name,
+        campaign=_("{campaign} · home visits").format(campaign=info.name) if home_visits else info.name,
         created=f"{created:%Y-%m-%d}" if created else "",
         printed=f"{when:%Y-%m-%d %H:%M}",
         masked=not unmasked,

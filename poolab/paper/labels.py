@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from poolab.files.meter import Progress, no_progress
+from poolab.i18n import _
 from poolab.paper import fonts
 from poolab.paper.barcode import draw_code128
 from poolab.paper.pdf import PdfSummary, new_canvas, replacing, save
@@ -61,11 +62,11 @@ def render_labels(
                 pages += 1
             _draw_label(canvas, label, stock, count)
             count += 1
-            progress(PROGRESS_STEP, count / total if total else 0.0, count)  # the meter redraws a few times a second
+            progress(_("labels"), count / total if total else 0.0, count)  # the meter redraws a few times a second
         if count:
             canvas.showPage()
         save(canvas)
-    progress(PROGRESS_STEP, 1.0, count)
+    progress(_("labels"), 1.0, count)
     return PdfSummary(path=os.fspath(output), pages=pages, items=count)
 
 

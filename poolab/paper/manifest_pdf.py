@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from poolab.files.meter import Progress, no_progress
+from poolab.i18n import _, ngettext
 from poolab.paper import fonts
 from poolab.paper.barcode import draw_code128
 from poolab.paper.pdf import PdfSummary, new_canvas, replacing, save
@@ -39,12 +40,26 @@ TABLE_RIGHT = A4_W - MARGIN_X
 # (heading, left edge, width, alignment) of the resident table; the tick box comes first.
 COLUMNS = (
     ("#", TABLE_LEFT + 5.5, 5.0, "right"),
-    ("单元 Unit", TABLE_LEFT + 13.0, 17.0, "left"),
-    ("房间 Room", TABLE_LEFT + 31.0, 18.0, "left"),
-    ("姓名 Name", TABLE_LEFT + 50.0, 31.0, "left"),
-    ("居民编号 Resident", TABLE_LEFT + 82.0, 22.0, "left"),
-    ("户号 Household", TABLE_LEFT + 105.0, TABLE_RIGHT - TABLE_LEFT - 105.0, "left"),
+    ("unit", TABLE_LEFT + 13.0, 17.0, "left"),
+    ("room", TABLE_LEFT + 31.0, 18.0, "left"),
+    ("name", TABLE_LEFT + 50.0, 31.0, "left"),
+    ("resident", TABLE_LEFT + 82.0, 22.0, "left"),
+    ("household", TABLE_LEFT + 105.0, TABLE_RIGHT - TABLE_LEFT - 105.0, "left"),
 )
+
+
+def _column_heads() -> dict[str, str]:
+    """The resident table's headings in the current language (English: both languages)."""
+    return {
+        "#": "#",
+        "unit": _("单元 Unit"),
+        "room": _("房间 Room"),
+        "name": _("姓名 Name"),
+        "resident": _("居民编号 Resident"),
+        "household": _("户号 Household"),
+    }
+
+
 CELL_FIELDS = ("slot", "unit", "room", "name", "resident_id", "household_id")
 CELL_SIZES = (8.5, 9.5, 9.5, 10.5, 8.5, 8.5)
 TICK = 3.4  # tick box side
@@ -163,7 +178,11 @@ def render_manifest(
     tubes = {b.code for s in sections for b in s.blocks if b.code}
     with replacing(output) as temp:
         canvas = new_canvas(
-            temp, width=A4_W * MM, height=A4_H * MM, title=f"Sampling manifest {heading.campaign}", subject="manifest"
+            temp,
+            width=A4_W * MM,
+            height=A4_H * MM,
+            title=_("Sampling manifest {campaign}").format(campaign=heading.campaign),
+            subject="manifest",
         )
         for sheet, page in enumerate(pages, start=1):
             section = sections[page.section]
@@ -173,16 +192,20 @@ def render_manifest(
             for piece in page.pieces:
                 top = _draw_piece(canvas, piece, top, section)
             canvas.showPage()
-            progress(PROGRESS_STEP, sheet / len(pages), sheet)
+            progress(_("manifest PDF"), sheet / len(pages), sheet)
         save(canvas)
-    progress(PROGRESS_STEP, 1.0, len(pages))
+    progress(_("manifest PDF"), 1.0, len(pages))
     return PdfSummary(
         path=os.fspath(output), pages=len(pages), items=len(tubes), residents=sum(s.residents for s in sections)
     )
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+def _tubes(n: int) -> str:
+    return ngettext("{count} tube", "{count} tubes", n).format(count=f"{n:,}")
+
+
+def _residents(n: int) -> str:
+    return ngettext("{count} resident", "{count} residents", n).format(count=f"{n:,}")
 
 
 def _grey(canvas: Any, level: float) -> None:
@@ -196,28 +219,37 @@ def _draw_header(canvas: Any, heading: SheetHeading, section: Section, number: i
     _grey(canvas, 0)
     title = f"{section.compound} · {section.building}"
     draw_fitted(canvas, title, font=fonts.TEXT, size=16, x=left, y=y, width=width * 0.66, bold=True)
-    pages = f"{section.building}  第 {number}/{of} 页 · page {number} of {of}"
+    pages = _("{building}  第 {number}/{of} 页 · page {number} of {of}").format(
+        building=section.building, number=number, of=of
+    )
     draw_fitted(canvas, pages, font=fonts.TEXT, size=11, x=left + width * 0.66, y=y, width=width * 0.34, align="right")
     y -= 6.5 * MM
-    what = f"采样清单 Sampling manifest · campaign {heading.campaign}" + (
+    what = _("采样清单 Sampling manifest · campaign {campaign}").format(campaign=heading.campaign) + (
         f" · {heading.created}" if heading.created else ""
     )
     draw_fitted(canvas, what, font=fonts.TEXT, size=10, x=left, y=y, width=width * 0.5)
-    masking = "names masked" if heading.masked else "NAMES IN FULL: keep this sheet safe"
+    masking = _("names masked") if heading.masked else _("NAMES IN FULL: keep this sheet safe")
     unbound = sum(len(b.people) for b in section.blocks if not b.code)
     tubes = sum(1 for b in section.blocks if b.code)
-    waiting = f" ({unbound} not in a tube yet)" if unbound else ""
-    counts = f"this building: {_count(tubes, 'tube')}, {_count(section.residents, 'resident')}{waiting} · {masking}"
+    if unbound:
+        counts = _("this building: {tubes}, {residents} ({waiting} not in a tube yet) · {masking}").format(
+            tubes=_tubes(tubes), residents=_residents(section.residents), waiting=unbound, masking=masking
+        )
+    else:
+        counts = _("this building: {tubes}, {residents} · {masking}").format(
+            tubes=_tubes(tubes), residents=_residents(section.residents), masking=masking
+        )
     _grey(canvas, GREY if heading.masked else 0)
     draw_fitted(canvas, counts, font=fonts.TEXT, size=8.5, x=left + width * 0.5, y=y, width=width * 0.5, align="right")
     # column heads
     y = (BODY_TOP + 2.0) * MM
     _grey(canvas, GREY)
     canvas.setFont(fonts.TEXT, 7.5)
-    canvas.drawString(left, y, "试管 Tube (scan)")
+    canvas.drawString(left, y, _("试管 Tube (scan)"))
     canvas.drawString(TABLE_LEFT * MM, y, "✓")
+    heads = _column_heads()
     for name, x, w, align in COLUMNS:
-        draw_fitted(canvas, name, font=fonts.TEXT, size=7.5, x=x * MM, y=y, width=w * MM, align=align)
+        draw_fitted(canvas, heads[name], font=fonts.TEXT, size=7.5, x=x * MM, y=y, width=w * MM, align=align)
     canvas.setLineWidth(0.8)
     _grey(canvas, 0)
     canvas.line(left, (BODY_TOP + 0.6) * MM, left + width, (BODY_TOP + 0.6) * MM)
@@ -227,8 +259,14 @@ def _draw_footer(canvas: Any, heading: SheetHeading, sheet: int, sheets: int) ->
     y = (BODY_BOTTOM - 7.0) * MM
     _grey(canvas, GREY)
     canvas.setFont(fonts.TEXT, 7.5)
-    canvas.drawString(MARGIN_X * MM, y, f"poolab · campaign {heading.campaign} · printed {heading.printed}")
-    canvas.drawRightString((A4_W - MARGIN_X) * MM, y, f"sheet {sheet} of {sheets}")
+    canvas.drawString(
+        MARGIN_X * MM,
+        y,
+        _("poolab · campaign {campaign} · printed {printed}").format(
+            campaign=heading.campaign, printed=heading.printed
+        ),
+    )
+    canvas.drawRightString((A4_W - MARGIN_X) * MM, y, _("sheet {sheet} of {sheets}").format(sheet=sheet, sheets=sheets))
 
 
 def _draw_piece(canvas: Any, piece: _Piece, top: float, section: Section) -> float:
@@ -256,7 +294,7 @@ def _draw_piece(canvas: Any, piece: _Piece, top: float, section: Section) -> flo
         code_y = bars_top - BOX_HEIGHT + 0.2  # the count goes under the box, like under a code
     _grey(canvas, 0)
     if block.code:
-        shown = block.code if piece.first else f"{block.code} (continued)"
+        shown = block.code if piece.first else _("{tube} (continued)").format(tube=block.code)
         draw_fitted(
             canvas,
             shown,
@@ -268,7 +306,12 @@ def _draw_piece(canvas: Any, piece: _Piece, top: float, section: Section) -> flo
             align="centre",
             bold=True,
         )
-        count = _count(len(block.people), "resident") + (" here" if block.note else "")
+        n = len(block.people)
+        count = (
+            ngettext("{count} resident here", "{count} residents here", n).format(count=f"{n:,}")
+            if block.note
+            else _residents(n)
+        )
     else:
         canvas.setLineWidth(0.6)
         canvas.setDash(2, 2)
@@ -276,7 +319,7 @@ def _draw_piece(canvas: Any, piece: _Piece, top: float, section: Section) -> flo
             left + 2 * MM, (bars_top - BOX_HEIGHT) * MM, (BARCODE_COLUMN - 4) * MM, BOX_HEIGHT * MM, stroke=1, fill=0
         )
         canvas.setDash()
-        count = "no tube yet: stick or write the tube's code above"
+        count = _("no tube yet: stick or write the tube's code above")
     _grey(canvas, GREY)
     for i, line in enumerate((count, block.note) if block.note else (count,)):
         y = (code_y - 4.2 - i * NOTE_LINE) * MM
@@ -305,7 +348,7 @@ def _draw_people(canvas: Any, people: Sequence[Person], top: float) -> None:
     canvas.setLineWidth(0.7)
     canvas.drawPath(boxes, stroke=1, fill=0)
     text = canvas.beginText()
-    for (_, x, w, align), size, field in zip(COLUMNS, CELL_SIZES, CELL_FIELDS, strict=True):
+    for (_head, x, w, align), size, field in zip(COLUMNS, CELL_SIZES, CELL_FIELDS, strict=True):
         text.setFont(fonts.TEXT, size)
         for i, person in enumerate(people):
             value = getattr(person, field)

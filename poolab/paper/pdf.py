@@ -12,6 +12,7 @@ import attrs
 
 from poolab.errors import PoolabError
 from poolab.files.atomic import atomic_file
+from poolab.i18n import _
 
 PRODUCER = "poolab"
 
@@ -31,7 +32,7 @@ def replacing(target: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """The file to draw into: written whole or not at all (``atomic_file``)."""
     path = os.fspath(target)
     if path == "-":
-        raise PoolabError("a PDF needs a file name (-o FILE.pdf), not '-'")
+        raise PoolabError(_("a PDF needs a file name (-o FILE.pdf), not '-'"))
     with atomic_file(path) as f:
         yield f
 

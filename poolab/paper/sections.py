@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from poolab.field.pools import walk_order
+from poolab.i18n import _
 from poolab.masking import mask_name
 from poolab.paper.manifest_pdf import Person, Section, TubeBlock
 from poolab.paper.places import building_name
@@ -57,9 +58,9 @@ def manifest_sections(
             if not others:
                 note = ""
             elif first:
-                note = f"the tube goes on to {', '.join(others)}"
+                note = _("the tube goes on to {buildings}").format(buildings=", ".join(others))
             else:
-                note = f"the tube comes from {building_name(where[0][1])} (barcode there)"
+                note = _("the tube comes from {building} (barcode there)").format(building=building_name(where[0][1]))
             blocks_out.append(TubeBlock(code, tuple(people), barcode=first, note=note))
         sections.append(Section(key[0], building_name(key[1]), tuple(blocks_out)))
     return sections

@@ -10,6 +10,7 @@ from __future__ import annotations
 import attrs
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 
 MM = 72.0 / 25.4  # PDF points per millimetre
 
@@ -124,4 +125,16 @@ def stock_by_name(name: str) -> LabelStock:
     try:
         return STOCKS[name]
     except KeyError:
-        raise PoolabError(f"no label layout {name!r}; layouts: {', '.join(STOCKS)}") from None
+        raise PoolabError(
+            _("no label layout {name}; layouts: {layouts}").format(name=repr(name), layouts=", ".join(STOCKS))
+        ) from None
+
+
+def stock_description(stock: LabelStock) -> str:
+    """A stock's description in the current language (``description`` stays English)."""
+    words = {
+        "a4-3x8": _("A4 sheet, 3 x 8 labels of 70 x 37 mm (24 a sheet; e.g. Avery 3474, Herma 4453)"),
+        "a4-5x13": _("A4 sheet, 5 x 13 labels of 38.1 x 21.2 mm (65 a sheet; e.g. Avery L7651), for small tubes"),
+        "roll-50x30": _("roll of 50 x 30 mm labels, one label a page (thermal label printers)"),
+    }
+    return words.get(stock.name, stock.description)

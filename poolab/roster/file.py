@@ -16,6 +16,7 @@ from poolab.barcodes import normalise_codes
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import Output, write_csv
 from poolab.files.csvstream import BLOCK_BYTES, CsvStream
+from poolab.i18n import _
 from poolab.masking import mask_id_number, mask_row
 from poolab.roster.idnumber import id_number_problem, valid_id_numbers
 
@@ -147,8 +148,13 @@ def _missing_fields(roster: Roster) -> list[Problem]:
             continue
         for i, v in enumerate(values):
             if v == "":
-                who = f" (resident {roster.resident_id[i]})" if roster.resident_id[i] else ""
-                problems.append(Problem(roster.source, roster.line[i], v, f"missing required field {column}{who}"))
+                rid = roster.resident_id[i]
+                why = (
+                    _("missing required field {field} (resident {resident})").format(field=column, resident=rid)
+                    if rid
+                    else _("missing required field {field}").format(field=column)
+                )
+                problems.append(Problem(roster.source, roster.line[i], v, why))
     return problems
 
 
@@ -174,12 +180,12 @@ def duplicate_id_problems(
         seen_line, seen_raw = first.setdefault(rid, (line, shown))
         if seen_line != line:
             if shown == seen_raw:
-                why = f"duplicate resident_id, also on line {seen_line}"
+                why = _("duplicate resident_id, also on line {line}").format(line=seen_line)
             else:
-                why = (
-                    f"resident_id is the same as {seen_raw!r} on line {seen_line} "
+                why = _(
+                    "resident_id is the same as {other} on line {line} "
                     "(ids are compared without case, full-width forms or invisible characters)"
-                )
+                ).format(other=repr(seen_raw), line=seen_line)
             problems.append(Problem(source, line, shown, why, column="resident_id"))
     return problems
 
@@ -190,7 +196,7 @@ def _bad_id_numbers(roster: Roster) -> list[Problem]:
     problems = []
     for i in bad.tolist():
         if values[i]:  # an empty ID number is allowed
-            reason = id_number_problem(values[i]) or "ID number is not valid"
+            reason = id_number_problem(values[i]) or _("ID number is not valid")
             # echoed masked: what stands in the column may be a whole number, or a name
             problems.append(Problem(roster.source, roster.line[i], mask_id_number(values[i]), reason))
     return problems
@@ -209,7 +215,9 @@ def _too_long(roster: Roster) -> list[Problem]:
         if values and max(map(len, values)) > limit:
             for v, line in zip(values, roster.line, strict=True):
                 if len(v) > limit:
-                    why = f"{column} is {len(v)} characters long; at most {limit}"
+                    why = _("{field} is {length} characters long; at most {limit}").format(
+                        field=column, length=len(v), limit=limit
+                    )
                     problems.append(Problem(roster.source, line, mask_row([v], [column]), why, column=column))
     return problems
 
@@ -283,7 +291,10 @@ class RosterFile:
             for chunk in self.csv.chunks():
                 problems += chunk.problems
         problems.sort(key=lambda p: p.line)
-        raise InputRejected(f"{self.source}: {len(problems)} problem(s); nothing was imported", problems)
+        raise InputRejected(
+            _("{source}: {count} problem(s); nothing was imported").format(source=self.source, count=len(problems)),
+            problems,
+        )
 
     def chunks(self) -> Iterator[RosterChunk]:
         """The residents a block at a time, each line checked on its own."""
@@ -322,7 +333,7 @@ def _home_visit_flags(values: list[str], lines: Sequence[int], source: str) -> t
     for value, line in zip(values, lines, strict=True):
         flag = home_visit_flag(value)
         if flag is None:
-            why = "home_visit must be one of 1/0, true/false, y/n, 是/否 (or empty for no)"
+            why = _("home_visit must be one of 1/0, true/false, y/n, 是/否 (or empty for no)")
             problems.append(Problem(source, line, value, why, column=HOME_VISIT_COLUMN))
         flags.append(bool(flag))
     return flags, problems
@@ -341,7 +352,10 @@ def read_roster(path: str | os.PathLike[str], encoding: str | None = None) -> Ro
     problems = [p for c in chunks for p in c.problems] + _duplicate_ids(roster, raw_ids)
     if problems:
         problems.sort(key=lambda p: p.line)
-        raise InputRejected(f"{roster.source}: {len(problems)} problem(s); nothing was imported", problems)
+        raise InputRejected(
+            _("{source}: {count} problem(s); nothing was imported").format(source=roster.source, count=len(problems)),
+            problems,
+        )
     return roster
 
 

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from poolab.i18n import _
+
 # Weight of position i (0-based, left to right) is 2**(17 - i) mod 11.
 WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 # Check character indexed by (weighted sum mod 11): makes the full 18-term sum ≡ 1 (mod 11).
@@ -43,15 +45,15 @@ def birth_date(s: str) -> datetime.date | None:
 def id_number_problem(s: str) -> str | None:
     """Why ``s`` is not a valid ID number (a sentence for a person), or None if it is valid."""
     if len(s) != 18:
-        return f"ID number must have 18 characters, not {len(s)}"
+        return _("ID number must have 18 characters, not {length}").format(length=len(s))
     first17, last = s[:17], s[17]
     if not (first17.isascii() and first17.isdigit()) or last not in "0123456789X":
-        return "ID number must be 17 digits followed by a digit or X"
+        return _("ID number must be 17 digits followed by a digit or X")
     if birth_date(s) is None:
-        return f"ID number has an impossible birth date {s[6:14]}"
+        return _("ID number has an impossible birth date {date}").format(date=s[6:14])
     if check_character(first17) != last:
         # never name the expected character: "fixing" a typo that way makes another person's number
-        return "ID number check character is wrong: check the whole number against the ID card"
+        return _("ID number check character is wrong: check the whole number against the ID card")
     return None
 
 

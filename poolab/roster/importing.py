@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvstream import BLOCK_BYTES
 from poolab.files.meter import Progress, no_progress
+from poolab.i18n import _
 from poolab.roster.file import Roster, RosterFile, duplicate_id_problems
 from poolab.roster.seen_ids import SeenIds
 from poolab.store.bulk import gc_paused
@@ -133,7 +134,7 @@ def _import(conn: Connection, f: RosterFile, *, operator: str, salt: int, progre
                     updated + counts.updated,
                     unchanged + counts.unchanged,
                 )
-            progress(STEP, f.fraction_read, rows)
+            progress(_("roster import"), f.fraction_read, rows)
             del chunk  # freed before the next one is read
         encoding_used = f.encoding
     if seen.candidates:
@@ -143,7 +144,10 @@ def _import(conn: Connection, f: RosterFile, *, operator: str, salt: int, progre
         problems += found
     if problems:
         problems.sort(key=lambda p: p.line)
-        raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was imported", problems)
+        raise InputRejected(
+            _("{source}: {count} problem(s); nothing was imported").format(source=source, count=len(problems)),
+            problems,
+        )
     if inserted == 0 and updated == 0:
         conn.rollback()  # nothing changed: leave no event behind
     else:

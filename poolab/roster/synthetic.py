@@ -18,6 +18,7 @@ import numpy as np
 
 from poolab.errors import PoolabError
 from poolab.files.csvio import Output, write_csv
+from poolab.i18n import _
 from poolab.memory import gib, shortfall
 from poolab.roster.file import (
     HOME_VISIT_COLUMN,
@@ -255,7 +256,7 @@ def _size_shares(mean: float) -> np.ndarray:
     """Shares of sizes 1..6: the base shape tilted (p_k ∝ base_k t^k) to the wanted mean."""
     k = np.arange(1, 7)
     lo, hi = 1e-6, 1e6
-    for _ in range(100):
+    for _step in range(100):
         t = np.sqrt(lo * hi)
         p = BASE_SIZE_SHARES * t**k
         if (p @ k) / p.sum() < mean:
@@ -504,15 +505,19 @@ def _draw_district(
     (refused first when ``bytes_per_resident`` per resident would not fit)."""
     if not 1 <= compounds <= households <= residents:
         raise BadDistrict(
-            "need 1 <= compounds <= households <= residents, got "
-            f"{compounds} compounds, {households} households, {residents} residents"
+            _(
+                "need 1 <= compounds <= households <= residents, got "
+                "{compounds} compounds, {households} households, {residents} residents"
+            ).format(compounds=compounds, households=households, residents=residents)
         )
     need = residents * bytes_per_resident
     have = shortfall(need)
     if have is not None:  # refused before anything is allocated, as simulate does
         raise BadDistrict(
-            f"a district of {residents:,} residents needs about {gib(need)} of memory; {gib(have)} is "
-            "available: ask for fewer residents (--residents)"
+            _(
+                "a district of {residents} residents needs about {need} of memory; {have} is "
+                "available: ask for fewer residents (--residents)"
+            ).format(residents=f"{residents:,}", need=gib(need), have=gib(have))
         )
     rng = np.random.default_rng(seed)
     sizes = household_sizes(residents, households, rng)

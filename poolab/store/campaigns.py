@@ -10,6 +10,7 @@ import attrs
 from sqlalchemy import Connection, func, select, update
 
 from poolab.errors import NotFound, PoolabError
+from poolab.i18n import _
 from poolab.store.bulk import fetch_all_raw, insert_new_rows, insert_rows
 from poolab.store.tables import Campaign, Counter, Member, Tube
 
@@ -42,8 +43,8 @@ def campaign_by_name(conn: Connection, *, name: str) -> CampaignInfo:
     row = conn.execute(select(_C).where(_C.c.name == name)).mappings().first()
     if row is None:
         names = list(conn.execute(select(_C.c.name).order_by(_C.c.id)).scalars())
-        known = ", ".join(names) if names else "none yet (create one with: poolab campaign new NAME)"
-        raise NotFound(f"no campaign {name!r}; campaigns: {known}")
+        known = ", ".join(names) if names else _("none yet (create one with: poolab campaign new NAME)")
+        raise NotFound(_("no campaign {name}; campaigns: {known}").format(name=repr(name), known=known))
     return CampaignInfo(
         id=row["id"],
         name=row["name"],

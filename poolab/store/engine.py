@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from poolab.errors import StoreFault, StoreLost, StoreMissing
+from poolab.i18n import _
 from poolab.store.faults import describe_fault, is_retryable
 from poolab.store.migrate import upgrade
 from poolab.store.schema import HEAD, store_revision
@@ -54,7 +55,7 @@ def resolve_url(value: str) -> str:
     ``postgresql://`` means psycopg 3 (SQLAlchemy's default driver would be psycopg2)."""
     value = value.strip()
     if not value:
-        raise StoreFault("--db is empty: give a file path, sqlite:///FILE or postgresql://USER@HOST/DB")
+        raise StoreFault(_("--db is empty: give a file path, sqlite:///FILE or postgresql://USER@HOST/DB"))
     if "://" not in value:
         return f"sqlite:///{value}"
     scheme, rest = value.split("://", 1)
@@ -160,12 +161,20 @@ class Store:
         a PostgreSQL server keeps its own files)."""
         if self.identity is None or file_identity(self.path) == self.identity:
             return
-        what = "deleted" if not os.path.exists(self.path or "") else "replaced by another file"
-        raise StoreLost(
-            f"the store {self.shown} was {what} while this command wrote to it: what it wrote "
-            "went with the old file and is lost; restore the store (or make a new one with "
-            "poolab init) and run the command again"
+        said = (
+            _(
+                "the store {url} was deleted while this command wrote to it: what it wrote "
+                "went with the old file and is lost; restore the store (or make a new one with "
+                "poolab init) and run the command again"
+            )
+            if not os.path.exists(self.path or "")
+            else _(
+                "the store {url} was replaced by another file while this command wrote to it: what it wrote "
+                "went with the old file and is lost; restore the store (or make a new one with "
+                "poolab init) and run the command again"
+            )
         )
+        raise StoreLost(said.format(url=self.shown))
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -206,18 +215,24 @@ def make_engine(url: str) -> Engine:
     except ModuleNotFoundError as exc:
         if "psycopg" in str(exc):
             raise StoreFault(
-                "PostgreSQL stores need the pg extra: pip install 'poolab[pg]' (psycopg is not installed)"
+                _("PostgreSQL stores need the pg extra: pip install 'poolab[pg]' (psycopg is not installed)")
             ) from None
-        raise StoreFault(f"cannot open {display_url(url)}: the driver is not installed ({exc.name})") from None
+        raise StoreFault(
+            _("cannot open {url}: the driver is not installed ({module})").format(url=display_url(url), module=exc.name)
+        ) from None
     except NoSuchModuleError:
         scheme = url.split("://", 1)[0]
         raise StoreFault(
-            f"--db {display_url(url)}: unknown kind of database {scheme!r} "
-            "(use a file path, sqlite:///FILE or postgresql://USER@HOST/DB)"
+            _(
+                "--db {url}: unknown kind of database {scheme} "
+                "(use a file path, sqlite:///FILE or postgresql://USER@HOST/DB)"
+            ).format(url=display_url(url), scheme=repr(scheme))
         ) from None
     except (ArgumentError, ValueError):
         raise StoreFault(
-            f"--db {display_url(url)}: not a database URL (use a file path, sqlite:///FILE or postgresql://USER@HOST/DB)"
+            _("--db {url}: not a database URL (use a file path, sqlite:///FILE or postgresql://USER@HOST/DB)").format(
+                url=display_url(url)
+            )
         ) from None
     if eng.dialect.name == "postgresql":
         event.listen(eng, "connect", _postgres_connect)
@@ -241,7 +256,7 @@ def open_store(url: str, *, must_exist: bool = True) -> Store:
     how = f"poolab --db {shown} init" if url.strip() != DEFAULT_URL else "poolab init"
     path = _sqlite_path(resolved)
     if must_exist and path is not None and not os.path.exists(path):
-        raise StoreMissing(f"no poolab store at {shown}; create it with: {how}")
+        raise StoreMissing(_("no poolab store at {url}; create it with: {command}").format(url=shown, command=how))
     engine = make_engine(resolved)
     store = Store(url=resolved, engine=engine, shown=shown, path=path, identity=file_identity(path))
     if must_exist:
@@ -253,17 +268,21 @@ def open_store(url: str, *, must_exist: bool = True) -> Store:
             raise
         if revision is None:
             engine.dispose()
-            raise StoreMissing(f"no poolab store at {shown}; create it with: {how}")
+            raise StoreMissing(_("no poolab store at {url}; create it with: {command}").format(url=shown, command=how))
         if revision != HEAD:
             engine.dispose()
             if revision.isdigit() and int(revision) < int(HEAD):
                 raise StoreMissing(
-                    f"the store at {shown} is from an older poolab (schema {revision}, this one needs {HEAD}); "
-                    f"bring it up to date with: {how}"
+                    _(
+                        "the store at {url} is from an older poolab (schema {revision}, this one needs {head}); "
+                        "bring it up to date with: {command}"
+                    ).format(url=shown, revision=revision, head=HEAD, command=how)
                 )
             raise StoreMissing(
-                f"the store at {shown} is from a newer poolab (schema {revision}, this one knows up to {HEAD}); "
-                "upgrade poolab to use it"
+                _(
+                    "the store at {url} is from a newer poolab (schema {revision}, this one knows up to {head}); "
+                    "upgrade poolab to use it"
+                ).format(url=shown, revision=revision, head=HEAD)
             )
     return store
 
@@ -273,13 +292,15 @@ def _create_private(path: str) -> None:
     numbers and phones (SQLite gives the WAL and SHM files the same mode)."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise StoreFault(f"cannot create the store {path}: folder {folder} does not exist")
+        raise StoreFault(
+            _("cannot create the store {path}: folder {folder} does not exist").format(path=path, folder=folder)
+        )
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return
     except OSError as exc:
-        raise StoreFault(f"cannot create the store {path}: {exc.strerror}") from None
+        raise StoreFault(_("cannot create the store {path}: {error}").format(path=path, error=exc.strerror)) from None
     os.close(fd)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, inspect
 
 from poolab.errors import StoreFault
+from poolab.i18n import _
 from poolab.store.schema import HEAD, store_revision
 
 
@@ -25,16 +26,18 @@ def upgrade(conn: Connection, *, operator: str = "poolab init") -> str:
 
     revision = store_revision(conn)
     if revision == HEAD:
-        return "up to date"
+        return _("up to date")
     if revision is None:
         ours = {"tube", "result", "resident", "campaign", "receipt", "event"} & set(inspect(conn).get_table_names())
         if ours:
             raise StoreFault(
-                f"the database already has tables named {', '.join(sorted(ours))} that poolab did not make; "
-                "use another database or schema for poolab"
+                _(
+                    "the database already has tables named {tables} that poolab did not make; "
+                    "use another database or schema for poolab"
+                ).format(tables=", ".join(sorted(ours)))
             )
     cfg = _config(conn, operator)
     if revision is not None and "alembic_version" not in inspect(conn).get_table_names():
         command.stamp(cfg, revision)  # a store from before migrations: it is at the baseline
     command.upgrade(cfg, "head")
-    return "created" if revision is None else f"upgraded from schema {revision}"
+    return _("created") if revision is None else _("upgraded from schema {revision}").format(revision=revision)

@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import Connection, func, select
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 from poolab.store.bulk import fetch_all_raw, insert_rows
 from poolab.store.tables import Campaign, Resident, RoundCarry
 from poolab.store.tubesql import RES, M, T, current_result_on
@@ -43,7 +44,9 @@ def chain_of(conn: Connection, *, campaign_id: int) -> list[Round]:
     while current is not None:
         if current in seen:
             names = " -> ".join(r.name for r in out)
-            raise PoolabError(f"the rounds before this campaign form a cycle ({names}); the store is damaged")
+            raise PoolabError(
+                _("the rounds before this campaign form a cycle ({names}); the store is damaged").format(names=names)
+            )
         seen.add(current)
         row = conn.execute(select(_C.c.name, _C.c.after_id).where(_C.c.id == current)).first()
         if row is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from poolab.i18n import _
 from poolab.lab.bench.kit import Kit
 
 OMITTED = "omitted on the instrument"
@@ -30,11 +31,15 @@ def instrument_verdict(omitted: bool, flags: Sequence[Flag], kit: Kit) -> str | 
     was omitted, or a flag was raised on any of its targets (those the kit's
     ``ignore_flags`` names aside). Flags are named with their targets, in file order."""
     if omitted:
-        return OMITTED
+        return _("omitted on the instrument")
     ignored = {f.upper() for f in kit.ignore_flags}
-    raised = [f"{name} on {target}" for name, target in flags if name.upper() not in ignored]
+    raised = [
+        _("{flag} on {target}").format(flag=name, target=target)
+        for name, target in flags
+        if name.upper() not in ignored
+    ]
     if raised:
-        return f"flagged by the instrument: {', '.join(dict.fromkeys(raised))}"
+        return _("flagged by the instrument: {flags}").format(flags=", ".join(dict.fromkeys(raised)))
     return None
 
 
@@ -78,15 +83,19 @@ def control_failure(
     the negative control neither, and the instrument must not have omitted or flagged it
     (an untrusted control proves nothing). The message names the control, its well and
     its Cts, or what the instrument said."""
-    name = kind.replace("_", " ")
     verdict = instrument_verdict(omitted, flags, kit) if (omitted or flags) else None
     if verdict is not None:
-        return f"{name} {well} failed ({verdict})"
+        said = (
+            _("positive control {well} failed ({why})")
+            if kind == "positive_control"
+            else _("negative control {well} failed ({why})")
+        )
+        return said.format(well=well, why=verdict)
     t1, t2 = kit.targets
     cts = f"{t1} {_ct_text(target1)}, {t2} {_ct_text(target2)}"
     shown = detected(target1, kit) + detected(target2, kit)
     if kind == "positive_control" and shown < 2:
-        return f"positive control {well} failed ({cts}; it must show both targets)"
+        return _("positive control {well} failed ({cts}; it must show both targets)").format(well=well, cts=cts)
     if kind == "negative_control" and shown > 0:
-        return f"negative control {well} failed ({cts}; it must show no target)"
+        return _("negative control {well} failed ({cts}; it must show no target)").format(well=well, cts=cts)
     return None

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from poolab.barcodes import normalise_scan
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.files.whole import read_whole
+from poolab.i18n import _
 from poolab.lab.bench.kit import Kit, load_kit
 from poolab.lab.bench.plate_calls import PlateCalls, WellCall, call_plate
 from poolab.lab.instruments.detect import read_export
@@ -69,9 +70,11 @@ def _targets_refusal(source: str, calls: PlateCalls, kit: Kit, where: str) -> In
     theirs = ", ".join(calls.file_targets)
     t1, t2 = kit.targets
     return InputRejected(
-        f"{source}{where}: the file's targets are {theirs}; the kit {kit.name} expects {t1}, {t2} and the "
-        f"internal control {kit.internal_control} (choose the kit with --kit, or name these targets in its "
-        "[aliases]); nothing was recorded",
+        _(
+            "{source}: the file's targets are {theirs}; the kit {kit} expects {t1}, {t2} and the "
+            "internal control {control} (choose the kit with --kit, or name these targets in its "
+            "[aliases]); nothing was recorded"
+        ).format(source=f"{source}{where}", theirs=theirs, kit=kit.name, t1=t1, t2=t2, control=kit.internal_control),
         list(calls.problems),
     )
 
@@ -106,7 +109,7 @@ def import_file(
     its Cts). The same file imported twice is a no-op; a different call for a resulted
     tube follows the amend rule."""
     if amend and not (reason and reason.strip()):
-        raise PoolabError("--amend needs --reason: say why the result is corrected")
+        raise PoolabError(_("--amend needs --reason: say why the result is corrected"))
     source = os.fspath(path)
     data = read_whole(source)
     columns_map = parse_column_map(columns) if columns else None
@@ -114,8 +117,10 @@ def import_file(
     if export is None:
         if plate or kit:
             raise PoolabError(
-                f"{source}: a results CSV (tube_barcode,result) has no wells: "
-                "--plate and --kit are for instrument exports"
+                _(
+                    "{source}: a results CSV (tube_barcode,result) has no wells: "
+                    "--plate and --kit are for instrument exports"
+                ).format(source=source)
             )
         s = import_results(store, campaign, source, operator=operator, amend=amend, reason=reason, encoding=encoding)
         return BenchImportSummary(results=s, format=found)
@@ -123,13 +128,19 @@ def import_file(
     given = normalise_scan(plate) if plate else None
     if given and export.plate and given != export.plate:
         raise PoolabError(
-            f"{source}: the export names plate {export.plate}, --plate says {given}: is it the right file?"
+            _("{source}: the export names plate {plate}, --plate says {given}: is it the right file?").format(
+                source=source, plate=export.plate, given=given
+            )
         )
     code = given or export.plate
     if not code:
-        raise PoolabError(f"{source}: the export does not name its plate (no Experiment Barcode): give --plate BARCODE")
+        raise PoolabError(
+            _("{source}: the export does not name its plate (no Experiment Barcode): give --plate BARCODE").format(
+                source=source
+            )
+        )
     sha = hashlib.sha256(data).hexdigest()
-    in_sheet = f" (sheet {export.sheet}; line numbers are its rows)" if export.sheet else ""
+    in_sheet = _(" (sheet {sheet}; line numbers are its rows)").format(sheet=export.sheet) if export.sheet else ""
 
     def work(conn: Connection) -> BenchImportSummary:
         info = campaign_by_name(conn, name=campaign)
@@ -140,15 +151,19 @@ def import_file(
             )
         record = plates_by_barcode(conn, barcodes=[code]).get(code)
         if record is None or record.campaign_id != info.id:
-            where = "" if record is None else " (it is another campaign's)"
+            refusal = (
+                _("{source}: no plate {plate} in campaign {name}; nothing was recorded")
+                if record is None
+                else _("{source}: no plate {plate} in campaign {name} (it is another campaign's); nothing was recorded")
+            )
             raise InputRejected(
-                f"{source}: no plate {code} in campaign {info.name!r}{where}; nothing was recorded",
+                refusal.format(source=source, plate=code, name=repr(info.name)),
                 [
                     Problem(
                         source,
                         0,
                         code,
-                        "an export for a plate that does not exist (make it with poolab plate new or plate import)",
+                        _("an export for a plate that does not exist (make it with poolab plate new or plate import)"),
                     )
                 ],
             )
@@ -171,7 +186,9 @@ def import_file(
                         source,
                         0,
                         w.tube_barcode,
-                        f"well {w.well}: the tube has moved to plate {p.plate_barcode} (well {p.well}) since",
+                        _("well {well}: the tube has moved to plate {plate} (well {new_well}) since").format(
+                            well=w.well, plate=p.plate_barcode, new_well=p.well
+                        ),
                     )
                 )
         rows = [CallRow(c.line, c.tube_barcode, c.call, c.cts[0], c.cts[1], c.note) for c in calls.samples]
@@ -217,6 +234,8 @@ def import_file(
     try:
         return store.write(work)
     except InputRejected as exc:
-        if in_sheet and exc.summary.startswith(f"{source}: "):  # say which sheet the lines are rows of
-            exc.summary = f"{source}{in_sheet}: {exc.summary.removeprefix(f'{source}: ')}"
+        for colon in (": ", "："):  # the English and the Chinese summary's colon
+            if in_sheet and exc.summary.startswith(source + colon):  # say which sheet the lines are rows of
+                exc.summary = f"{source}{in_sheet}{colon}{exc.summary.removeprefix(source + colon)}"
+                break
         raise

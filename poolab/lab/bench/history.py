@@ -7,6 +7,7 @@ import attrs
 
 from poolab.barcodes import normalise_scan
 from poolab.errors import NotFound
+from poolab.i18n import _
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.plates import TubeBenchRow, tube_bench_rows
@@ -29,6 +30,6 @@ def tube_bench_history(store: Store, campaign: str, barcode: str) -> TubeBenchHi
         info = campaign_by_name(conn, name=campaign)
         tid = campaign_tube_index(conn, campaign_id=info.id).id_of.get(code)
         if tid is None:
-            raise NotFound(f"no tube {code} in campaign {info.name!r}")
+            raise NotFound(_("no tube {tube} in campaign {name}").format(tube=code, name=repr(info.name)))
         placements, results = tube_bench_rows(conn, tube_id=tid)
     return TubeBenchHistory(code, tuple(placements), tuple(results))

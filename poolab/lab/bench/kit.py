@@ -13,6 +13,7 @@ from importlib import resources
 import attrs
 
 from poolab.errors import InputRejected, PoolabError, Problem
+from poolab.i18n import _
 
 ROLES = ("target1", "target2", "ic")
 # Names labs and kit makers use for the default targets (compared after ``_norm``).
@@ -22,9 +23,14 @@ DEFAULT_ALIASES: Mapping[str, tuple[str, ...]] = {
     "ic": ("internalcontrol", "rnasep", "rp", "rpp30", "ipc", "intctrl", "internalreference"),
 }
 _KEYS = {"name", "source", "detect_ct", "detect_at_cutoff", "targets", "internal_control", "aliases", "ignore_flags"}
+
+
 # Not flags, so nothing a kit can ignore: an omitted well has no reading, and NOAMP on a
 # target without a Ct is an ordinary "not detected" already
-_NOT_IGNORABLE = {"OMIT": "an omitted well has no reading to call", "NOAMP": "NOAMP without a Ct is no flag"}
+def _not_ignorable(flag: str) -> str | None:
+    """Why ``flag`` cannot be ignored (None when it can)."""
+    words = {"OMIT": _("an omitted well has no reading to call"), "NOAMP": _("NOAMP without a Ct is no flag")}
+    return words.get(flag)
 
 
 def _norm(name: str) -> str:
@@ -66,9 +72,19 @@ class Kit:
     def describe(self) -> str:
         op = "≤" if self.detect_at_cutoff else "<"
         t1, t2 = self.targets
-        ignoring = f", ignoring flags {' '.join(self.ignore_flags)}" if self.ignore_flags else ""
-        return (
-            f"{self.name} ({t1} + {t2}, internal control {self.internal_control}, Ct {op} {self.detect_ct:g}{ignoring})"
+        said = (
+            _("{name} ({t1} + {t2}, internal control {control}, Ct {op} {ct}, ignoring flags {flags})")
+            if self.ignore_flags
+            else _("{name} ({t1} + {t2}, internal control {control}, Ct {op} {ct})")
+        )
+        return said.format(
+            name=self.name,
+            t1=t1,
+            t2=t2,
+            control=self.internal_control,
+            op=op,
+            ct=f"{self.detect_ct:g}",
+            flags=" ".join(self.ignore_flags),
         )
 
 
@@ -95,9 +111,11 @@ def load_kit(value: str | os.PathLike[str] | None) -> Kit:
         with open(path, "rb") as f:
             data = tomllib.load(f)
     except FileNotFoundError:
-        raise PoolabError(f"--kit {path}: no such file (shipped kits: {', '.join(sorted(shipped))})") from None
+        raise PoolabError(
+            _("--kit {path}: no such file (shipped kits: {kits})").format(path=path, kits=", ".join(sorted(shipped)))
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputRejected(f"{path}: not a TOML file", [Problem(path, 0, "", str(exc))]) from None
+        raise InputRejected(_("{path}: not a TOML file").format(path=path), [Problem(path, 0, "", str(exc))]) from None
     return kit_from_mapping(data, path)
 
 
@@ -109,56 +127,58 @@ def kit_from_mapping(data: Mapping[str, object], source: str) -> Kit:
         problems.append(Problem(source, 0, f"{key} = {value!r}", why))
 
     for key in sorted(set(data) - _KEYS):
-        bad(key, data[key], f"unknown key (known: {', '.join(sorted(_KEYS))})")
+        bad(key, data[key], _("unknown key (known: {keys})").format(keys=", ".join(sorted(_KEYS))))
     kit = DEFAULT_KIT
     name = data.get("name", os.path.basename(source).removesuffix(".toml"))
     if not isinstance(name, str) or not name.strip():
-        bad("name", name, "must be a non-empty string")
+        bad("name", name, _("must be a non-empty string"))
         name = "kit"
     detect = data.get("detect_ct", kit.detect_ct)
     if isinstance(detect, bool) or not isinstance(detect, int | float) or not 0 < float(detect) <= 50:
-        bad("detect_ct", detect, "must be a number of cycles above 0 and at most 50")
+        bad("detect_ct", detect, _("must be a number of cycles above 0 and at most 50"))
         detect = kit.detect_ct
     targets = data.get("targets", list(kit.targets))
     if not (isinstance(targets, list) and len(targets) == 2 and all(isinstance(t, str) and t.strip() for t in targets)):
-        bad("targets", targets, "must be a list of two target names")
+        bad("targets", targets, _("must be a list of two target names"))
         targets = list(kit.targets)
     ic = data.get("internal_control", kit.internal_control)
     if not isinstance(ic, str) or not ic.strip():
-        bad("internal_control", ic, "must be the internal control's target name")
+        bad("internal_control", ic, _("must be the internal control's target name"))
         ic = kit.internal_control
     at_cutoff = data.get("detect_at_cutoff", False)
     if not isinstance(at_cutoff, bool):
-        bad("detect_at_cutoff", at_cutoff, "must be true or false")
+        bad("detect_at_cutoff", at_cutoff, _("must be true or false"))
         at_cutoff = False
     raw_aliases = data.get("aliases", {})
     aliases: list[tuple[str, tuple[str, ...]]] = []
     if not isinstance(raw_aliases, dict):
-        bad("aliases", raw_aliases, "must be a table: TARGET = [names]")
+        bad("aliases", raw_aliases, _("must be a table: TARGET = [names]"))
     else:
         for target, names in raw_aliases.items():
             if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
-                bad(f"aliases.{target}", names, "must be a list of names")
+                bad(f"aliases.{target}", names, _("must be a list of names"))
             elif _norm(target) not in {_norm(t) for t in (*targets, ic)}:
-                bad(f"aliases.{target}", names, "names a target the kit does not have")
+                bad(f"aliases.{target}", names, _("names a target the kit does not have"))
             else:
                 aliases.append((str(target), tuple(names)))
     raw_ignore = data.get("ignore_flags", [])
     ignore: list[str] = []
     if not (isinstance(raw_ignore, list) and all(isinstance(f, str) and f.strip() for f in raw_ignore)):
-        bad("ignore_flags", raw_ignore, "must be a list of flag names (EXPFAIL, NOISE, INCONCLUSIVE, ...)")
+        bad("ignore_flags", raw_ignore, _("must be a list of flag names (EXPFAIL, NOISE, INCONCLUSIVE, ...)"))
     else:
         for flag in raw_ignore:
-            why = _NOT_IGNORABLE.get(flag.strip().upper())
+            why = _not_ignorable(flag.strip().upper())
             if why:
                 bad("ignore_flags", flag, why)
             else:
                 ignore.append(flag.strip().upper())
     if len({_norm(t) for t in (*targets, ic)}) < 3:
-        bad("targets", targets, "the two targets and the internal control must have different names")
+        bad("targets", targets, _("the two targets and the internal control must have different names"))
     source_note = data.get("source", "")
     if problems:
-        raise InputRejected(f"{source}: {len(problems)} problem(s) in the kit file", problems)
+        raise InputRejected(
+            _("{source}: {count} problem(s) in the kit file").format(source=source, count=len(problems)), problems
+        )
     return Kit(
         name=str(name).strip(),
         detect_ct=float(detect),

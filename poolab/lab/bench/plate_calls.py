@@ -10,6 +10,7 @@ import attrs
 
 from poolab.barcodes import normalise_scan
 from poolab.errors import Problem
+from poolab.i18n import _
 from poolab.lab.bench.calling import Flag, call_well, control_failure, instrument_verdict
 from poolab.lab.bench.kit import Kit, _norm
 from poolab.lab.bench.wells import canonical_well, well_problem
@@ -51,7 +52,14 @@ class PlateCalls:
 
 
 def _words(kind: str) -> str:
-    return kind.replace("_", " ")
+    """A well kind as a message says it."""
+    words = {
+        "sample": _("sample"),
+        "empty": _("empty"),
+        "positive_control": _("positive control"),
+        "negative_control": _("negative control"),
+    }
+    return words.get(kind, kind.replace("_", " "))
 
 
 def call_plate(
@@ -83,12 +91,13 @@ def call_plate(
         role = role_of[r.target]
         if role is None:
             unknown[r.target] = None
-            unknown_why = f"well {well}: a target the kit {kit.name} does not know"
+            unknown_why = _("well {well}: a target the kit {kit} does not know").format(well=well, kit=kit.name)
             problems.append(Problem(source, r.line, r.target, unknown_why))
             continue
         ct = reading_ct(r.ct)
         if isinstance(ct, str):
-            problems.append(Problem(source, r.line, r.ct, f"well {well} {r.target}: {ct}"))
+            bad_ct = _("well {well} {target}: {problem}").format(well=well, target=r.target, problem=ct)
+            problems.append(Problem(source, r.line, r.ct, bad_ct))
             continue
         got = found.setdefault(well, {})
         if role in got:
@@ -97,7 +106,9 @@ def call_plate(
                     source,
                     r.line,
                     f"{well} {r.target}",
-                    f"duplicate row for well {well} and target {r.target} (first at line {got[role][0]})",
+                    _("duplicate row for well {well} and target {target} (first at line {line})").format(
+                        well=well, target=r.target, line=got[role][0]
+                    ),
                 )
             )
             continue
@@ -112,7 +123,9 @@ def call_plate(
                         source,
                         r.line,
                         sample,
-                        f"well {well}: the export's sample is tube {sample}, the plate map has {_words(kind)} there",
+                        _("well {well}: the export's sample is tube {sample}, the plate map has {kind} there").format(
+                            well=well, sample=sample, kind=_words(kind)
+                        ),
                     )
                 )
             elif mapped is not None and sample != mapped.tube_barcode:
@@ -121,8 +134,10 @@ def call_plate(
                         source,
                         r.line,
                         sample,
-                        f"well {well}: the export's sample is {sample}, the plate map has {mapped.tube_barcode} "
-                        "(swapped rack or plate?)",
+                        _(
+                            "well {well}: the export's sample is {sample}, the plate map has {tube} "
+                            "(swapped rack or plate?)"
+                        ).format(well=well, sample=sample, tube=mapped.tube_barcode),
                     )
                 )
         said = _CONTROL_WORD.get(r.control)
@@ -132,7 +147,9 @@ def call_plate(
                     source,
                     r.line,
                     well,
-                    f"well {well}: the export marks a {_words(said)}, the plate map has {_words(kind)} there",
+                    _("well {well}: the export marks a {said}, the plate map has {kind} there").format(
+                        well=well, said=_words(said), kind=_words(kind)
+                    ),
                 )
             )
     samples: list[WellCall] = []
@@ -152,10 +169,11 @@ def call_plate(
                 continue  # the file's targets are not the kit's: said once, in the refusal's first line
             if w.well not in reported:
                 line = min((v[0] for v in got.values()), default=0)
-                what = f"tube {w.tube_barcode}" if w.tube_barcode else w.kind.replace("_", " ")
-                problems.append(
-                    Problem(source, line, w.well, f"well {w.well} ({what}) has no row for {', '.join(missing)}")
+                what = _("tube {tube}").format(tube=w.tube_barcode) if w.tube_barcode else _words(w.kind)
+                absent = _("well {well} ({what}) has no row for {targets}").format(
+                    well=w.well, what=what, targets=", ".join(missing)
                 )
+                problems.append(Problem(source, line, w.well, absent))
                 reported.add(w.well)
             continue
         t1, t2, ic = got["target1"][1], got["target2"][1], got["ic"][1]

@@ -23,9 +23,11 @@ from poolab.barcodes import (
     normalise_codes,
     normalise_scan,
 )
+from poolab.calls import call_word
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.files.csvio import Output, output_name, parse_csv_bytes, write_csv
 from poolab.files.whole import read_whole
+from poolab.i18n import _
 from poolab.lab.bench.wells import (
     SHAPES,
     WELL_KINDS,
@@ -72,9 +74,13 @@ class PlateSummary:
 def waiting_problem(call: str | None, placement: Placement | None) -> str | None:
     """Why a received tube cannot go onto a new plate (None when it can)."""
     if placement is not None and not placement.plate_has_run:
-        return f"tube is on plate {placement.plate_barcode} already (well {placement.well}), which has not run yet"
+        return _("tube is on plate {plate} already (well {well}), which has not run yet").format(
+            plate=placement.plate_barcode, well=placement.well
+        )
     if call is not None and call != "invalid":
-        return f"tube has a result already ({call}); only a tube whose run failed (invalid) goes onto another plate"
+        return _(
+            "tube has a result already ({call}); only a tube whose run failed (invalid) goes onto another plate"
+        ).format(call=call_word(call))
     return None
 
 
@@ -95,7 +101,7 @@ def new_plates(store: Store, campaign: str, output: Output, *, size: int = 96, o
     (column by column, controls in the last two wells), and write the plate map CSV
     (``PLATE_MAP_COLUMNS``) whole or not at all."""
     if size not in SHAPES:
-        raise PoolabError(f"--size {size}: plates have 96 or 384 wells")
+        raise PoolabError(_("--size {size}: plates have 96 or 384 wells").format(size=size))
     samples = sample_wells(size)
     controls = control_wells(size)
 
@@ -104,8 +110,10 @@ def new_plates(store: Store, campaign: str, output: Output, *, size: int = 96, o
         waiting = _waiting(conn, info)
         if not waiting:
             raise PoolabError(
-                f"campaign {info.name!r} has no received tubes waiting for a plate "
-                "(each is on a plate already, or resulted; scan tubes in with poolab receive)"
+                _(
+                    "campaign {name} has no received tubes waiting for a plate "
+                    "(each is on a plate already, or resulted; scan tubes in with poolab receive)"
+                ).format(name=repr(info.name))
             )
         count = math.ceil(len(waiting) / len(samples))
         event_id = record_event(
@@ -139,7 +147,7 @@ def write_plate_maps(store: Store, campaign: str, output: Output, *, plate: str 
         code = normalise_scan(plate)
         rows = [r for r in rows if r[0] == code]
         if not rows:
-            raise PoolabError(f"campaign {info.name!r} has no plate {code}")
+            raise PoolabError(_("campaign {name} has no plate {plate}").format(name=repr(info.name), plate=code))
     return write_csv(output, PLATE_MAP_COLUMNS, rows, private=False)
 
 
@@ -151,15 +159,17 @@ def plate_barcode_problem(code: str) -> str | None:
     """Why ``code`` cannot be a plate barcode: empty, or one of ours (L + 9 digits + check)
     with a wrong check character. A lab's own plate codes (letters, digits, - _ .) pass."""
     if not code:
-        return "empty plate barcode"
+        return _("empty plate barcode")
     if _ours(code):
         return (
             None
             if has_valid_check(code)
-            else f"wrong check character (expected {check_character(code[:-1])!r} at the end)"
+            else _("wrong check character (expected {character} at the end)").format(
+                character=repr(check_character(code[:-1]))
+            )
         )
     if not all(c.isalnum() or c in "-_." for c in code) or len(code) > 40:
-        return "not a plate barcode (letters, digits and - _ . only, at most 40)"
+        return _("not a plate barcode (letters, digits and - _ . only, at most 40)")
     return None
 
 
@@ -194,27 +204,29 @@ def _parse_map(data: bytes, source: str, size: int, pre_printed: bool) -> tuple[
             continue
         kind = raw_kind.strip().lower()
         if kind not in WELL_KINDS:
-            problems.append(Problem(source, line, raw_kind, f"kind must be one of {', '.join(WELL_KINDS)}"))
+            why = _("kind must be one of {kinds}").format(kinds=", ".join(WELL_KINDS))
+            problems.append(Problem(source, line, raw_kind, why))
             continue
         if kind == "sample" and tube_why is not None:
-            problems.append(Problem(source, line, tube, tube_why if tube else "a sample well needs its tube_barcode"))
+            problems.append(
+                Problem(source, line, tube, tube_why if tube else _("a sample well needs its tube_barcode"))
+            )
             continue
         if kind != "sample" and tube:
-            problems.append(Problem(source, line, tube, f"a {kind} well holds no tube (tube_barcode must be empty)"))
+            why = _("a {kind} well holds no tube (tube_barcode must be empty)").format(kind=kind)
+            problems.append(Problem(source, line, tube, why))
             continue
         if (plate, well) in seen_well:
-            problems.append(
-                Problem(
-                    source, line, well, f"well {well} of plate {plate} twice (first at line {seen_well[plate, well]})"
-                )
+            why = _("well {well} of plate {plate} twice (first at line {line})").format(
+                well=well, plate=plate, line=seen_well[plate, well]
             )
+            problems.append(Problem(source, line, well, why))
             continue
         seen_well[plate, well] = line
         if tube:
             if tube in seen_tube:
-                problems.append(
-                    Problem(source, line, tube, f"tube named twice in the plate map (first at line {seen_tube[tube]})")
-                )
+                why = _("tube named twice in the plate map (first at line {line})").format(line=seen_tube[tube])
+                problems.append(Problem(source, line, tube, why))
                 continue
             seen_tube[tube] = line
         rows.append(_MapRow(line, plate, well, kind, tube))
@@ -228,7 +240,9 @@ def _parse_map(data: bytes, source: str, size: int, pre_printed: bool) -> tuple[
                         source,
                         first,
                         plate,
-                        f"plate has no {control.replace('_', ' ')} well: every plate runs with both controls",
+                        _("plate has no positive control well: every plate runs with both controls")
+                        if control == "positive_control"
+                        else _("plate has no negative control well: every plate runs with both controls"),
                     )
                 )
     return rows, problems
@@ -243,7 +257,7 @@ def import_plate_map(
     plate that has not run) and named once; each plate new and with both controls.
     The same file imported again is a no-op."""
     if size not in SHAPES:
-        raise PoolabError(f"--size {size}: plates have 96 or 384 wells")
+        raise PoolabError(_("--size {size}: plates have 96 or 384 wells").format(size=size))
     source = os.fspath(path)
     data = read_whole(source)
     sha = hashlib.sha256(data).hexdigest()
@@ -257,13 +271,13 @@ def import_plate_map(
             return PlateSummary(source, codes, sum(r.kind == "sample" for r in rows), already_imported=True)
         for code in plates_by_barcode(conn, barcodes=list(codes)):
             line = next(r.line for r in rows if r.plate == code)
-            problems.append(Problem(source, line, code, "plate exists already (a plate map is imported once)"))
+            problems.append(Problem(source, line, code, _("plate exists already (a plate map is imported once)")))
         limit = next_serial(conn, prefix=PLATE_PREFIX)
         for code in codes:  # one of our codes that this store never issued would collide with a later one
             if _ours(code) and int(code[1:10]) >= limit:
                 line = next(r.line for r in rows if r.plate == code)
                 problems.append(
-                    Problem(source, line, code, "plate barcode in poolab's form that this store never issued")
+                    Problem(source, line, code, _("plate barcode in poolab's form that this store never issued"))
                 )
         index = campaign_tube_index(conn, campaign_id=info.id)
         placed = latest_placements(conn, campaign_id=info.id)
@@ -272,10 +286,11 @@ def import_plate_map(
         for r in tube_rows:
             tid = index.id_of.get(r.tube)
             if tid is None:
-                problems.append(Problem(source, r.line, r.tube, f"no tube with this barcode in campaign {info.name!r}"))
+                unknown = _("no tube with this barcode in campaign {name}").format(name=repr(info.name))
+                problems.append(Problem(source, r.line, r.tube, unknown))
             elif tid not in index.received:
                 problems.append(
-                    Problem(source, r.line, r.tube, "tube never received (scan it in first: poolab receive)")
+                    Problem(source, r.line, r.tube, _("tube never received (scan it in first: poolab receive)"))
                 )
             else:
                 current = index.current.get(tid)
@@ -287,7 +302,10 @@ def import_plate_map(
                     runs[r.tube] = (tid, (p.run if p else 0) + 1)
         if problems:
             problems.sort(key=lambda p: p.line)
-            raise InputRejected(f"{source}: {len(problems)} problem(s); no plate was recorded", problems)
+            raise InputRejected(
+                _("{source}: {count} problem(s); no plate was recorded").format(source=source, count=len(problems)),
+                problems,
+            )
         event_id = record_event(
             conn,
             operator=operator,
@@ -324,7 +342,7 @@ def list_plates(store: Store, campaign: str) -> tuple[PlateOverview, ...]:
 
 
 def plate_state(plate: PlateOverview) -> str:
-    """mapped (no export yet), resulted, or failed control."""
+    """mapped (no export yet), resulted, or failed control, in the reader's language."""
     if plate.status is None:
-        return "mapped"
-    return "failed control" if plate.status == "failed_control" else "resulted"
+        return _("mapped")
+    return _("failed control") if plate.status == "failed_control" else _("resulted")

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 
 from poolab.errors import PoolabError
+from poolab.i18n import _
 from poolab.lab.bench.batch import FileOutcome, ImportOptions, check_target, import_one
 from poolab.store.engine import Store
 
@@ -66,7 +67,7 @@ def watch_folder(
     KeyboardInterrupt out of it, and a file interrupted half-way through its import is
     left unrecorded (its transaction rolled back) for the next watch."""
     if not os.path.isdir(folder):
-        raise PoolabError(f"{folder}: no such folder to watch")
+        raise PoolabError(_("{folder}: no such folder to watch").format(folder=folder))
     check_target(store, campaign, options)  # now, not at the first file: a wrong name is said at once
     return _watch(store, campaign, folder, operator, options, settle, poll, tick, stop or threading.Event())
 

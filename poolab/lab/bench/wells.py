@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import re
 
+from poolab.i18n import _
+
 SHAPES = {96: (8, 12), 384: (16, 24)}
 """Plate size -> (rows, columns)."""
 _WELL = re.compile(r"^([A-Pa-p])0*([1-9][0-9]?)$")
@@ -40,8 +42,8 @@ def well_problem(text: str, size: int) -> str:
     rows, cols = SHAPES[size]
     last = well_name(rows - 1, cols - 1)
     if parse_well(text) is None:
-        return f"not a well name (A1..{last})"
-    return f"well outside the {size}-well plate (A1..{last})"
+        return _("not a well name (A1..{last})").format(last=last)
+    return _("well outside the {size}-well plate (A1..{last})").format(size=size, last=last)
 
 
 def control_wells(size: int) -> dict[str, str]:

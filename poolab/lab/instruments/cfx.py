@@ -9,6 +9,7 @@ import csv
 import io
 
 from poolab.errors import InputRejected, Problem
+from poolab.i18n import _
 from poolab.lab.instruments import constants as C
 from poolab.lab.instruments.model import Export, Reading
 
@@ -24,13 +25,15 @@ def read_cfx(text: str, source: str) -> Export:
     )
     if header_at is None:
         raise InputRejected(
-            f"{source}: not a CFX Maestro results CSV (no header row with the columns Well and Cq)",
+            _("{source}: not a CFX Maestro results CSV (no header row with the columns Well and Cq)").format(
+                source=source
+            ),
             [
                 Problem(
                     source,
                     1,
                     ",".join(rows[0])[:80] if rows else "",
-                    "expected a header with Well, Target, Content, Sample, Cq",
+                    _("expected a header with Well, Target, Content, Sample, Cq"),
                 )
             ],
         )
@@ -43,8 +46,8 @@ def read_cfx(text: str, source: str) -> Export:
     it, ifl, icon, isam = col(C.CFX_TARGET), col(C.CFX_FLUOR), col(C.CFX_CONTENT), col(C.CFX_SAMPLE)
     if it is None and ifl is None:
         raise InputRejected(
-            f"{source}: the CFX CSV has neither a Target nor a Fluor column",
-            [Problem(source, header_at + 1, ",".join(header)[:80], "missing column Target (or Fluor)")],
+            _("{source}: the CFX CSV has neither a Target nor a Fluor column").format(source=source),
+            [Problem(source, header_at + 1, ",".join(header)[:80], _("missing column Target (or Fluor)"))],
         )
 
     def cell(row: list[str], i: int | None) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import decode_bytes
 from poolab.files.workbook import is_workbook, named_workbook
+from poolab.i18n import _
 from poolab.lab.instruments.model import Export
 
 FORMATS = ("auto", "csv", "results", "long", "quantstudio", "designandanalysis", "cfx")
@@ -51,9 +52,11 @@ def detect_format(text: str, source: str, *, csv_only: bool = False) -> str:
         return "long"
     first = head.splitlines()[0][:80] if head else ""
     raise InputRejected(
-        f"{source}: cannot tell what kind of file this is; expected a results CSV (tube_barcode,result), "
-        "a long CSV (well,target,ct), a QuantStudio text export or a CFX Maestro CSV (or say which with --format)",
-        [Problem(source, 1, first, "unrecognised first line")],
+        _(
+            "{source}: cannot tell what kind of file this is; expected a results CSV (tube_barcode,result), "
+            "a long CSV (well,target,ct), a QuantStudio text export or a CFX Maestro CSV (or say which with --format)"
+        ).format(source=source),
+        [Problem(source, 1, first, _("unrecognised first line"))],
     )
 
 
@@ -69,12 +72,16 @@ def read_export(
     from poolab.lab.instruments.quantstudio import read_quantstudio
 
     if fmt not in FORMATS:
-        raise InputRejected(f"--format {fmt!r}: one of {', '.join(FORMATS)}", [])
+        raise InputRejected(
+            _("--format {format}: one of {formats}").format(format=repr(fmt), formats=", ".join(FORMATS)), []
+        )
     if is_workbook(data):  # by content: an .xls that is an .xlsx inside is read all the same
         if fmt not in WORKBOOK_FORMATS:
             raise InputRejected(
-                f"{source}: an Excel workbook, but --format {fmt} reads a text file; "
-                "give --format auto, quantstudio or designandanalysis",
+                _(
+                    "{source}: an Excel workbook, but --format {format} reads a text file; "
+                    "give --format auto, quantstudio or designandanalysis"
+                ).format(source=source, format=fmt),
                 [],
             )
         from poolab.lab.instruments.workbook import read_workbook_export
@@ -83,13 +90,18 @@ def read_export(
     if named_workbook(source):
         first = data[:60].decode("utf-8", "replace").splitlines()[0] if data else ""
         raise InputRejected(
-            f"{source}: named as an Excel workbook, but it is a text file (a CSV or a text export?), "
-            "not a workbook; rename it to .csv or .txt, or export the run again",
-            [Problem(source, 1, first, "not a workbook: no .xlsx or .xls content")],
+            _(
+                "{source}: named as an Excel workbook, but it is a text file (a CSV or a text export?), "
+                "not a workbook; rename it to .csv or .txt, or export the run again"
+            ).format(source=source),
+            [Problem(source, 1, first, _("not a workbook: no .xlsx or .xls content"))],
         )
     if fmt == "designandanalysis":
         raise InputRejected(
-            f"{source}: not an Excel workbook; the Design & Analysis export is an .xlsx or .xls file", []
+            _("{source}: not an Excel workbook; the Design & Analysis export is an .xlsx or .xls file").format(
+                source=source
+            ),
+            [],
         )
     text, encoding = decode_bytes(data, source, encoding)
     if columns and fmt in ("auto", "csv"):

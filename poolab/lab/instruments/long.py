@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from poolab.barcodes import normalise_codes
 from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import parse_csv_text
+from poolab.i18n import _
 from poolab.lab.instruments.model import Export, Reading
 
 FORMAT = "long"
@@ -26,7 +27,9 @@ def parse_column_map(value: str) -> dict[str, str]:
         ours = ours.strip().lower()
         if not sep or ours not in (*REQUIRED, *OPTIONAL) or not theirs.strip():
             raise InputRejected(
-                f"--columns {value!r}: expected NAME=COLUMN pairs, NAME one of {', '.join((*REQUIRED, *OPTIONAL))}",
+                _("--columns {value}: expected NAME=COLUMN pairs, NAME one of {names}").format(
+                    value=repr(value), names=", ".join((*REQUIRED, *OPTIONAL))
+                ),
                 [],
             )
         out[ours] = theirs.strip().lower()
@@ -38,7 +41,7 @@ def read_long(text: str, source: str, encoding: str, columns: Mapping[str, str] 
     table, problems = parse_csv_text(text, source, encoding, ())
     mapping = {name: (columns or {}).get(name, name) for name in (*REQUIRED, *OPTIONAL)}
     missing = [
-        f"{name} (column {mapping[name]!r})" if mapping[name] != name else name
+        _("{name} (column {column})").format(name=name, column=repr(mapping[name])) if mapping[name] != name else name
         for name in REQUIRED
         if mapping[name] not in table.header
     ]
@@ -48,17 +51,22 @@ def read_long(text: str, source: str, encoding: str, columns: Mapping[str, str] 
                 source,
                 1,
                 ",".join(table.header)[:80],
-                f"missing column(s) {', '.join(missing)} (expected well,target,ct)",
+                _("missing column(s) {columns} (expected well,target,ct)").format(columns=", ".join(missing)),
             )
         )
     if problems:
-        raise InputRejected(f"{source}: {len(problems)} problem(s); nothing was read", problems)
+        raise InputRejected(
+            _("{source}: {count} problem(s); nothing was read").format(source=source, count=len(problems)), problems
+        )
     wells, targets, cts = (table.column(mapping[n]) for n in REQUIRED)
     samples = table.column(mapping["sample"])
     plates = {p for p in normalise_codes(table.column(mapping["plate_barcode"])) if p}
     if len(plates) > 1:
         raise InputRejected(
-            f"{source}: one export is one plate, but plate_barcode names {len(plates)}: {', '.join(sorted(plates))}", []
+            _("{source}: one export is one plate, but plate_barcode names {count}: {plates}").format(
+                source=source, count=len(plates), plates=", ".join(sorted(plates))
+            ),
+            [],
         )
     readings = tuple(
         Reading(line, w, t, c, s) for line, w, t, c, s in zip(table.lines, wells, targets, cts, samples, strict=True)

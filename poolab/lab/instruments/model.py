@@ -7,6 +7,7 @@ from typing import NamedTuple
 import attrs
 
 from poolab.calls import CT_RANGE
+from poolab.i18n import _
 from poolab.lab.instruments.constants import NO_CT
 
 
@@ -49,8 +50,8 @@ def reading_ct(raw: str) -> float | None | str:
     try:
         ct = float(text)
     except ValueError:
-        return "Ct is not a number, Undetermined or NaN"
+        return _("Ct is not a number, Undetermined or NaN")
     low, high = CT_RANGE
     if not (low < ct <= high):  # NaN, inf and negative cycles fail here
-        return f"Ct out of range ({low:g} to {high:g} cycles)"
+        return _("Ct out of range ({low} to {high} cycles)").format(low=f"{low:g}", high=f"{high:g}")
     return ct

@@ -12,6 +12,7 @@ import attrs
 
 from poolab.barcodes import normalise_scan
 from poolab.errors import InputRejected, Problem
+from poolab.i18n import _
 from poolab.lab.instruments import constants as C
 from poolab.lab.instruments.lines import LinesReader
 from poolab.lab.instruments.model import Export
@@ -40,7 +41,7 @@ def read_sections(text: str, source: str) -> QuantStudioFile:
         if not s:
             continue
         if not s.startswith("*") or "=" not in s:
-            problems.append(Problem(source, no, s[:60], "not a QuantStudio header line (* key = value)"))
+            problems.append(Problem(source, no, s[:60], _("not a QuantStudio header line (* key = value)")))
             continue
         key, value = s[1:].split("=", 1)
         header[key.strip()] = value.strip()
@@ -53,10 +54,12 @@ def read_sections(text: str, source: str) -> QuantStudioFile:
         name = match.group(1).strip()
         block = tuple(reader.pop_block())
         sections.setdefault(name, block)
-        for _ in reader.pop_until(_SECTION):
+        for _skipped in reader.pop_until(_SECTION):
             pass
     if problems:
-        raise InputRejected(f"{source}: not a QuantStudio export; nothing was read", problems[:5])
+        raise InputRejected(
+            _("{source}: not a QuantStudio export; nothing was read").format(source=source), problems[:5]
+        )
     return QuantStudioFile(header=header, sections=sections)
 
 
@@ -75,12 +78,15 @@ def results_readings(qs: QuantStudioFile, source: str) -> Export:
     block = qs.sections.get(C.QS_RESULTS)
     if not block:
         raise InputRejected(
-            f"{source}: no [Results] section: export the run's results from the instrument software", []
+            _("{source}: no [Results] section: export the run's results from the instrument software").format(
+                source=source
+            ),
+            [],
         )
     rows = list(csv.reader((line for _, line in block), delimiter="\t"))
     numbers = [no for no, _ in block]
     readings = table_readings(
-        rows[0], list(zip(numbers[1:], rows[1:], strict=True)), source, QUANTSTUDIO, where="the [Results] section"
+        rows[0], list(zip(numbers[1:], rows[1:], strict=True)), source, QUANTSTUDIO, where=_("the [Results] section")
     )
     instrument = qs.header.get(C.QS_INSTRUMENT_KEY, "QuantStudio")
     return Export(source, FORMAT, header_plate(qs.header), readings, instrument)

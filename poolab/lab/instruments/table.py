@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import attrs
 
 from poolab.errors import InputRejected, Problem
+from poolab.i18n import _
 from poolab.lab.instruments import constants as C
 from poolab.lab.instruments.model import Reading, reading_ct
 from poolab.lab.instruments.verdicts import VerdictColumns
@@ -54,8 +55,17 @@ def table_readings(
     if absent:
         first = rows[0][0] - 1 if rows else 0
         raise InputRejected(
-            f"{source}: {where} lacks column(s) {', '.join(absent)}",
-            [Problem(source, max(first, 1), "\t".join(header)[:80], f"{where}: missing column(s) {', '.join(absent)}")],
+            _("{source}: {where} lacks column(s) {columns}").format(
+                source=source, where=where, columns=", ".join(absent)
+            ),
+            [
+                Problem(
+                    source,
+                    max(first, 1),
+                    "\t".join(header)[:80],
+                    _("{where}: missing column(s) {columns}").format(where=where, columns=", ".join(absent)),
+                )
+            ],
         )
     iw, isam, it, ict = (int(column(header, n)) for n in (layout.well, layout.sample, layout.target, layout.ct))  # type: ignore[arg-type]
     itask = column(header, C.QS_TASK)
@@ -69,10 +79,16 @@ def table_readings(
         task = row[itask].strip().upper() if itask is not None and itask < len(row) else ""
         omitted, flags, bad = verdicts.read(row, isinstance(reading_ct(ct), float))
         for value, why in bad:
-            problems.append(Problem(source, line, value, f"well {well} {row[it].strip()}: {why}"))
+            said = _("well {well} {target}: {problem}").format(well=well, target=row[it].strip(), problem=why)
+            problems.append(Problem(source, line, value, said))
         readings.append(
             Reading(line, well, row[it].strip(), ct, row[isam].strip(), C.QS_TASK_CONTROL.get(task, ""), omitted, flags)
         )
     if problems:
-        raise InputRejected(f"{source}: {len(problems)} problem(s) in {where}; nothing was read", problems)
+        raise InputRejected(
+            _("{source}: {count} problem(s) in {where}; nothing was read").format(
+                source=source, count=len(problems), where=where
+            ),
+            problems,
+        )
     return tuple(readings)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from poolab.i18n import _
 from poolab.lab.instruments import constants as C
 
 # the words of an ordinary reading, as instruments write them (the fast path of ``read``)
@@ -81,22 +82,22 @@ class VerdictColumns:
         problems: list[tuple[str, str]] = []
         omit = cell(self.omit).upper()
         if omit not in C.OMIT_TRUE + C.OMIT_FALSE:
-            problems.append((cell(self.omit), "Omit must be true or false"))
+            problems.append((cell(self.omit), _("Omit must be true or false")))
         flags: list[str] = []
         for name, i in self.flags:
             value = cell(i).upper()
             if value in C.FLAG_YES:
                 flags.append(name)
             elif value not in C.FLAG_NO:
-                problems.append((cell(i), f"flag column {name} must be Y or N"))
+                problems.append((cell(i), _("flag column {name} must be Y or N").format(name=name)))
         noamp = cell(self.noamp).upper()
         if noamp not in C.FLAG_YES + C.FLAG_NO:
-            problems.append((cell(self.noamp), f"flag column {C.QS_NOAMP} must be Y or N"))
+            problems.append((cell(self.noamp), _("flag column {name} must be Y or N").format(name=C.QS_NOAMP)))
         status = cell(self.amp_status).upper().replace(" ", "_")
         word = C.AMP_STATUS_WORDS.get(status)
         if word is None:
-            known = "Amp, No Amp or Inconclusive"
-            problems.append((cell(self.amp_status), f"{C.AMP_STATUS} must be {known}"))
+            why = _("{column} must be Amp, No Amp or Inconclusive").format(column=C.AMP_STATUS)
+            problems.append((cell(self.amp_status), why))
         elif word and word != C.QS_NOAMP:
             flags.append(word)
         # "no amplification" beside a Ct contradicts itself: the reading cannot be trusted

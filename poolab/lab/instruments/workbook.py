@@ -17,6 +17,7 @@ import re
 
 from poolab.errors import InputRejected, Problem
 from poolab.files.workbook import Sheet, read_workbook, sheet_list
+from poolab.i18n import _
 from poolab.lab.instruments import constants as C
 from poolab.lab.instruments.model import Export
 from poolab.lab.instruments.quantstudio import header_plate
@@ -55,19 +56,23 @@ def read_workbook_export(data: bytes, source: str, fmt: str = "auto") -> tuple[s
     if name is None:
         sheets = sheet_list(book.sheet_names)
         raise InputRejected(
-            f"{source}: a workbook, but not a QuantStudio or Design & Analysis export: it has no Results sheet "
-            f"(its sheets: {sheets}); export the run's results from the instrument software",
-            [Problem(source, 0, sheets, "workbook without a Results sheet")],
+            _(
+                "{source}: a workbook, but not a QuantStudio or Design & Analysis export: it has no Results sheet "
+                "(its sheets: {sheets}); export the run's results from the instrument software"
+            ).format(source=source, sheets=sheets),
+            [Problem(source, 0, sheets, _("workbook without a Results sheet"))],
         )
     sheet = book.sheet(name)
     at = _header_at(sheet)
-    where = f"sheet {name}"
+    where = _("sheet {name}").format(name=name)
     if at is None:
         first = next((r[0] for r in sheet.rows if r and r[0].strip()), "")
         raise InputRejected(
-            f"{source}: {where} has no results table (no row names the column Well Position); "
-            "is this an instrument export?",
-            [Problem(source, 1, first, f"{where}: no Well Position column")],
+            _(
+                "{source}: {where} has no results table (no row names the column Well Position); "
+                "is this an instrument export?"
+            ).format(source=source, where=where),
+            [Problem(source, 1, first, _("{where}: no Well Position column").format(where=where))],
         )
     numbered = sheet.numbered()
     keys = {r[0].strip(): r[1].strip() for _, r in numbered[:at] if len(r) > 1 and r[0].strip()}
@@ -83,7 +88,8 @@ def read_workbook_export(data: bytes, source: str, fmt: str = "auto") -> tuple[s
         rows.append((line, cells))
     if not rows:
         raise InputRejected(
-            f"{source}: {where} has a results table with no rows", [Problem(source, at + 1, "", f"{where}: no rows")]
+            _("{source}: {where} has a results table with no rows").format(source=source, where=where),
+            [Problem(source, at + 1, "", _("{where}: no rows").format(where=where))],
         )
     readings = table_readings(header, rows, source, layout, where=where)  # a missing column: the header's row
     instrument = keys.get(C.QS_INSTRUMENT_KEY) or ("QuantStudio" if found == CLASSIC else "Design & Analysis")
