@@ -18,8 +18,10 @@ from .common import display_width
 _WIDE = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 # one wide character with the opening marks before it and the closing marks after it (a
 # line never ends on an opening mark nor starts with a closing one), a run of other
-# characters (an English word, a command, an option), or a run of spaces
-_TOKEN = re.compile(rf"[（「『“(\[]*[{_WIDE}][，。；：、）」』”！？\])]*|[^\s{_WIDE}]+|\s+")
+# characters (an English word, a command, an option) with the closing marks after it, or a
+# run of spaces
+_CLOSING = "，。；：、）」』”！？"
+_TOKEN = re.compile(rf"[（「『“(\[]*[{_WIDE}][{_CLOSING}\])]*|[^\s{_WIDE}]+[{_CLOSING}]*|\s+")
 
 
 def _fill(text: str, width: int, first_indent: str, indent: str) -> list[str]:

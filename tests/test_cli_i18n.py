@@ -287,6 +287,18 @@ def test_chinese_option_help_fits_the_terminal() -> None:
     assert [] == wide
 
 
+def test_no_chinese_help_line_starts_with_a_closing_mark() -> None:
+    """No line of any Chinese help page starts with ，。；：、 or ）, after Chinese text or after
+    a command in backquotes alike (`poolab rounds day2`。 once put the 。 on a line of its own)."""
+    starts = [
+        f"{path}: {line.strip()[:30]!r}"
+        for path, page in _tree(ZH).items()
+        for line in str(page["help"]).splitlines()
+        if line.strip() and line.strip()[0] in "，。；：、）"
+    ]
+    assert [] == starts
+
+
 def test_wrapping_breaks_between_chinese_characters_and_keeps_verbatim_paragraphs() -> None:
     """A Chinese paragraph breaks between characters (never before ，or 。), English at spaces;
     a paragraph after Click's \\b marker stays as written."""
@@ -296,5 +308,6 @@ def test_wrapping_breaks_between_chinese_characters_and_keeps_verbatim_paragraph
     assert all(display_width(line) <= 20 for line in lines)
     assert not any(line.strip()[0] in "，。；：、）" for line in lines)
     assert ["one two", "three"] == wrap_text("one two three", 8).splitlines()
+    assert ["看 `poolab", "rounds`。再看"] == wrap_text("看 `poolab rounds`。再看", 14).splitlines()
     verbatim = "Intro.\n\n\b\n示例：\n  poolab init    # 创建数据库，这一行很长也不折行"
     assert "示例：\n  poolab init    # 创建数据库，这一行很长也不折行" == wrap_text(verbatim, 20).split("\n\n")[1]
