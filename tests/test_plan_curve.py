@@ -36,3 +36,35 @@ def test_estimate_widens_the_prevalence_axis() -> None:
     data = curve_data(["dorfman:10"], 0.001, 0.2, 1.0, 1.0, None, 20, 10, mark)
     assert data.prevalence[0] <= 0.0001 and data.prevalence[-1] >= 0.2
     assert 0.0002 == data.pse_at
+
+
+def test_the_chart_reads_in_chinese_with_every_glyph_drawn(tmp_path) -> None:
+    """Under Chinese the chart's titles and axes are translated and drawn with the CJK font:
+    matplotlib warns of no missing glyph (its own font has no Chinese), and the title that
+    is drawn is the catalogue's."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from poolab.i18n import use_language
+    from poolab.plan.curve import write_curves
+
+    drawn: list[str] = []
+    close = plt.close
+
+    def keep_titles(fig=None) -> None:  # read the figure's texts just before it is closed
+        if fig is not None and hasattr(fig, "axes"):
+            drawn.extend(ax.get_title() for ax in fig.axes)
+            drawn.extend(ax.get_xlabel() for ax in fig.axes)
+        close(fig)
+
+    plt.close = keep_titles
+    try:
+        with use_language("zh"), warnings.catch_warnings():
+            warnings.simplefilter("error")  # "Glyph ... missing from font(s)" is a UserWarning
+            write_curves(tmp_path / "zh.png", designs=["dorfman:10"], points=8, max_pool_size=12)
+    finally:
+        plt.close = close
+    assert any(t.startswith("人均检测次数") for t in drawn), drawn
+    assert "感染率" in drawn
+    assert (tmp_path / "zh.png").read_bytes().startswith(b"\x89PNG")

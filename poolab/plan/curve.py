@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from poolab.cjk_font import FontMissing, cjk_font_path
 from poolab.errors import PoolabError
 from poolab.files.atomic import atomic_file
-from poolab.i18n import _
+from poolab.i18n import _, language, use_language
 from poolab.plan.dilution import DilutionModel
 from poolab.plan.families import family_arrays
 from poolab.plan.inputs import BadPlanInput, stage_values
@@ -34,6 +35,21 @@ INSTALL_HINT = "pip install 'poolab[plot]'"
 
 class PlotUnavailable(PoolabError):
     """matplotlib is not installed."""
+
+
+def _chinese_font() -> str | None:
+    """The CJK font's family name, added to matplotlib's fonts, when labels are to be Chinese;
+    None under English, or when no CJK font is installed."""
+    if language() != "zh":
+        return None
+    try:
+        path = cjk_font_path()
+    except FontMissing:
+        return None
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(path)
+    return str(font_manager.FontProperties(fname=path).get_name())
 
 
 def _pyplot() -> Any:
@@ -162,46 +178,59 @@ def write_curves(
     plt = _pyplot()
     from matplotlib.ticker import FuncFormatter
 
-    percent = FuncFormatter(lambda x, _pos: f"{100 * x:.3g}%")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), dpi=100)
-    for name, ys in curves.items():
-        left.plot(prev, ys, label=name)
-    left.axhline(1.0, color="grey", lw=0.8, ls=":", label="individual")
-    if mark is not None:
-        lo = max(mark.low, min_prevalence)
-        left.axvspan(lo, max(mark.high, lo), color="tab:red", alpha=0.12, label="95% interval")
-        left.axvline(max(mark.prevalence, min_prevalence), color="tab:red", lw=1.2, label=mark.label)
-    left.set_xscale("log")
-    left.xaxis.set_major_formatter(percent)
-    left.xaxis.set_minor_formatter(FuncFormatter(lambda _x, _pos: ""))
-    left.set_xlabel("prevalence")
-    left.set_ylabel("expected tests per person")
-    left.set_title(f"Tests per person (Se={se:g}, Sp={sp:g}{', dilution' if dilution else ''})")
-    left.legend(fontsize=8)
-    left.grid(True, which="both", alpha=0.3)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, spec in enumerate(s for s in specs if s.family != "individual"):
-        name, color = str(spec), colors[i % len(colors)]
-        ks, pse = sizes[name]
-        right.plot(ks, pse, color=color, label=name)
-        right.plot(*plain[name], color=color, lw=0.8, ls=":")
-        own = np.flatnonzero(ks == spec.sizes[0])
-        if own.size:
-            right.plot(ks[own], pse[own], "o", color=color, ms=5)
-    right.set_xlabel("pool size (K; K1 for hier; R for arrays; Q for std)")
-    right.set_ylabel("pooling sensitivity")
-    right.set_title(
-        f"PSe at {100 * at:.3g}%: Ct~N({model.ct_mean:g}, {model.ct_sd:g}), limit {model.limit_ct:g} "
-        "(dotted: no dilution)",
-        fontsize=10,
-    )
-    right.legend(fontsize=8)
-    right.grid(True, alpha=0.3)
-    fig.tight_layout()
-    out = Path(path)
-    with atomic_file(out, private=False) as f:  # a failed write leaves no half PNG
-        fig.savefig(f, format="png")
-    plt.close(fig)
+    family = _chinese_font()
+    # Chinese labels need a font with their glyphs; without one the chart is drawn in English
+    style = {"font.family": [family, "DejaVu Sans"], "axes.unicode_minus": False} if family else {}
+    with plt.rc_context(style), use_language("zh" if family else "en"):
+        percent = FuncFormatter(lambda x, _pos: f"{100 * x:.3g}%")
+        fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), dpi=100)
+        for name, ys in curves.items():
+            left.plot(prev, ys, label=name)
+        left.axhline(1.0, color="grey", lw=0.8, ls=":", label=_("individual"))
+        if mark is not None:
+            lo = max(mark.low, min_prevalence)
+            left.axvspan(
+                lo, max(mark.high, lo), color="tab:red", alpha=0.12, label=_("{level} interval").format(level="95%")
+            )
+            left.axvline(max(mark.prevalence, min_prevalence), color="tab:red", lw=1.2, label=mark.label)
+        left.set_xscale("log")
+        left.xaxis.set_major_formatter(percent)
+        left.xaxis.set_minor_formatter(FuncFormatter(lambda _x, _pos: ""))
+        left.set_xlabel(_("prevalence"))
+        left.set_ylabel(_("expected tests per person"))
+        title = (
+            _("Tests per person (Se={se}, Sp={sp}, dilution)") if dilution else _("Tests per person (Se={se}, Sp={sp})")
+        )
+        left.set_title(title.format(se=f"{se:g}", sp=f"{sp:g}"))
+        left.legend(fontsize=8)
+        left.grid(True, which="both", alpha=0.3)
+        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        for i, spec in enumerate(s for s in specs if s.family != "individual"):
+            name, color = str(spec), colors[i % len(colors)]
+            ks, pse = sizes[name]
+            right.plot(ks, pse, color=color, label=name)
+            right.plot(*plain[name], color=color, lw=0.8, ls=":")
+            own = np.flatnonzero(ks == spec.sizes[0])
+            if own.size:
+                right.plot(ks[own], pse[own], "o", color=color, ms=5)
+        right.set_xlabel(_("pool size (K; K1 for hier; R for arrays; Q for std)"))
+        right.set_ylabel(_("pooling sensitivity"))
+        right.set_title(
+            _("PSe at {prevalence}: Ct~N({mean}, {sd}), limit {limit} (dotted: no dilution)").format(
+                prevalence=f"{100 * at:.3g}%",
+                mean=f"{model.ct_mean:g}",
+                sd=f"{model.ct_sd:g}",
+                limit=f"{model.limit_ct:g}",
+            ),
+            fontsize=10,
+        )
+        right.legend(fontsize=8)
+        right.grid(True, alpha=0.3)
+        fig.tight_layout()
+        out = Path(path)
+        with atomic_file(out, private=False) as f:  # a failed write leaves no half PNG
+            fig.savefig(f, format="png")
+        plt.close(fig)
     return out
 
 
