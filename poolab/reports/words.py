@@ -1,7 +1,8 @@
 """The words a person reads for the names the store and the files use: a tube's step, a
 call, a kind of tube. The names themselves (``resulted``, ``positive``, ``pool``) stay as
 they are in CSV, JSON and the store (machines read them); only what is shown is
-translated, here, once for the reports and the command post.
+translated, here, once for the reports and the command post (a call's word is the shared
+vocabulary's, ``poolab.calls.call_word``, re-exported here).
 
 Each word is a whole literal ``_()`` so that the catalogue finds it; a name without a
 word of its own is shown as it is.
@@ -9,6 +10,7 @@ word of its own is shown as it is.
 
 from __future__ import annotations
 
+from poolab.calls import call_word
 from poolab.i18n import _
 
 
@@ -22,17 +24,6 @@ def step_word(step: str) -> str:
         "resulted": _("resulted"),
     }
     return words.get(step, step)
-
-
-def call_word(call: str) -> str:
-    """A call (``positive``, ``negative``, ``inconclusive``, ``invalid``) as a person reads it."""
-    words = {
-        "positive": _("positive"),
-        "negative": _("negative"),
-        "inconclusive": _("inconclusive"),
-        "invalid": _("invalid"),
-    }
-    return words.get(call, call)
 
 
 def pool_call_label(call: str) -> str:
@@ -61,3 +52,6 @@ def kind_word(kind: str) -> str:
     """A kind of tube (``pool``, ``individual``) as a person reads it."""
     words = {"pool": _("pool tube"), "individual": _("retest tube")}
     return words.get(kind, kind)
+
+
+__all__ = ["call_word", "kind_word", "pool_call_label", "retest_call_label", "step_word"]
