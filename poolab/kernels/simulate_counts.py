@@ -32,7 +32,7 @@ import numpy as np
 from poolab.kernels._jit import kernel, parallel_kernel, prange
 from poolab.kernels.layout import StagedDesign, check_staged
 from poolab.kernels.simulate import FN, FP, INFECTED, NCOLS, ROUNDS, TESTS, TN, TP, Assay
-from poolab.kernels.simulate_tree import Tree
+from poolab.kernels.simulate_tree import Tree, binomial_draw
 
 _LN2 = 0.6931471805599453
 
@@ -82,16 +82,6 @@ def counted_of(design: StagedDesign, tree: Tree) -> Counted | None:
 
 
 @kernel
-def _binomial(n, p):
-    """Binomial(n, p) without a draw when the answer is certain."""
-    if n <= 0 or p <= 0.0:
-        return 0
-    if p >= 1.0:
-        return n
-    return np.random.binomial(n, p)
-
-
-@kernel
 def _infected_given_some(k, rate, some):
     """X ~ Binomial(k, rate) given X >= 1 (``some`` = its chance), by inversion (one draw)."""
     if rate >= 1.0:
@@ -120,8 +110,8 @@ def _positive(c, a, r, k, infected, hidden, used, tally):
             tally[FP] += 1
         return
     used[s] += k
-    tally[TP] += _binomial(infected - hidden, a.se[s]) + _binomial(hidden, 1.0 - a.sp[s])
-    tally[FP] += _binomial(k - infected, 1.0 - a.sp[s])
+    tally[TP] += binomial_draw(infected - hidden, a.se[s]) + binomial_draw(hidden, 1.0 - a.sp[s])
+    tally[FP] += binomial_draw(k - infected, 1.0 - a.sp[s])
 
 
 @kernel

@@ -164,7 +164,7 @@ def _calls(d, p, status, tally):
 
 
 @kernel
-def _binomial(n, p):
+def binomial_draw(n, p):
     """Binomial(n, p) without a draw when the answer is certain."""
     if n <= 0 or p <= 0.0:
         return 0
@@ -198,9 +198,9 @@ def _positive(d, t, a, p, status, conc, used, tally, pending, npend):
             else:
                 detectable += 1
     used[s] += hi - lo
-    found = _binomial(detectable, a.se[s]) + _binomial(hidden, 1.0 - a.sp[s])
+    found = binomial_draw(detectable, a.se[s]) + binomial_draw(hidden, 1.0 - a.sp[s])
     tally[TP] += found
-    tally[FP] += _binomial(hi - lo - detectable - hidden, 1.0 - a.sp[s])
+    tally[FP] += binomial_draw(hi - lo - detectable - hidden, 1.0 - a.sp[s])
     return pending, npend
 
 
