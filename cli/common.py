@@ -195,18 +195,20 @@ VERBATIM = "\n\n\b\n"
 
 
 def display_width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: a CJK character takes two."""
-    import unicodedata
+    """Columns ``text`` takes in a terminal: a CJK character takes two (the library's rule,
+    ``poolab.reports.columns.width``)."""
+    from poolab.reports.columns import width
 
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return width(text)
 
 
 def pad(text: object, width: int, align: str = "<") -> str:
     """``text`` padded to ``width`` terminal columns (a table heading in Chinese lines up
     with its figures)."""
+    from poolab.reports.columns import left, right
+
     shown = str(text)
-    space = " " * max(0, width - display_width(shown))
-    return shown + space if align == "<" else space + shown
+    return left(shown, width) if align == "<" else right(shown, width)
 
 
 def short_help(text: str | None, limit: int) -> str:
