@@ -1,7 +1,9 @@
 """SQLModel tables. Append-only where a person writes: events, receipts, collections
 and results are never updated; a correction is a new row that names what it supersedes.
 
-Current state (a tube's furthest step, a tube's current result) is derived by queries.
+A tube's current state (furthest step, current call, the times of its scans) is copied
+onto its row by database triggers in the transaction of each append (migration 0006),
+so counts read the tubes alone; the appended rows stay the record.
 Races between stations are decided by the constraints here, not by the code that
 writes: one receipt and one collection per tube (unique ``tube_id``), one first result
 per tube and each result superseded at most once (so a tube's results form one chain
@@ -15,12 +17,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, Index, UniqueConstraint, false, text
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 
 def _ts() -> Column:
     return Column(DateTime(timezone=True), nullable=False)
+
+
+def _ts_or_none() -> Column:
+    return Column(DateTime(timezone=True), nullable=True)
+
+
+STEP_CODES = ("planned", "collected", "received", "plated", "resulted")
+"""``tube.step``: a tube's furthest step, as the index of its name."""
+WAITING_FOR_RESULT = "received_at IS NOT NULL AND (call IS NULL OR call = 'invalid')"
+"""A received tube without a usable result; written out as the partial index's condition
+(SQLite uses a partial index only for a query that repeats its terms literally)."""
 
 
 def _flag() -> Column:
@@ -122,8 +135,19 @@ class Tube(SQLModel, table=True):
         # one individual tube per resident and parent tube: two `retest` runs at once
         # cannot both issue one (pool tubes have no parent; NULLs never collide)
         Index("uq_tube_retest", "parent_tube_id", "resident_pk", unique=True, **_partial("duplicate_of IS NULL")),
-        # the command post counts a campaign's tubes by compound and kind from this index alone
-        Index("ix_tube_campaign_place", "campaign_id", "compound", "kind", "people"),
+        # the command post counts a campaign's tubes by kind, compound, step and call from
+        # this index alone (the state columns below, kept by the store's triggers)
+        Index("ix_tube_campaign_state", "campaign_id", "kind", "compound", "step", "call", "people"),
+        # turnaround histograms and late tubes, each from a (partial) index of its own
+        Index("ix_tube_receipt_minutes", "campaign_id", "receipt_minutes", **_partial("receipt_minutes IS NOT NULL")),
+        Index("ix_tube_result_minutes", "campaign_id", "result_minutes", **_partial("result_minutes IS NOT NULL")),
+        Index(
+            "ix_tube_not_received",
+            "campaign_id",
+            "collected_at",
+            **_partial("collected_at IS NOT NULL AND received_at IS NULL"),
+        ),
+        Index("ix_tube_without_result", "campaign_id", "received_at", **_partial(WAITING_FOR_RESULT)),
     )
     id: int | None = Field(default=None, primary_key=True)
     barcode: str = Field(max_length=64, unique=True)
@@ -143,6 +167,16 @@ class Tube(SQLModel, table=True):
     people: int | None = None
     # a tube of home-visit residents only: on the home-visit manifest, not the walk's
     home_visit: bool = Field(default=False, sa_column=_flag())
+    # Where the tube stands, kept by database triggers on every insert into collection,
+    # receipt, plate_well and result (migration 0006), so counts never join a tube to its
+    # scans and results: its furthest step (an index of STEP_CODES), its current call, when
+    # it was collected and received, and the whole minutes of its two turnaround spans.
+    step: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
+    call: str | None = Field(default=None, max_length=16)
+    collected_at: datetime | None = Field(default=None, sa_column=_ts_or_none())
+    received_at: datetime | None = Field(default=None, sa_column=_ts_or_none())
+    receipt_minutes: int | None = None  # collection to receipt
+    result_minutes: int | None = None  # receipt to the first result
 
 
 class Member(SQLModel, table=True):

@@ -8,40 +8,33 @@ re-run or an amendment later does not stretch it).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import attrs
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, func, literal_column, select
 
-from poolab.store.tables import Collection, Receipt
-from poolab.store.tubesql import RES, M, R, T, current_result_on, first_member_on, minutes_between, place_on
-
-_COL = Collection.__table__  # type: ignore[attr-defined]
-_REC = Receipt.__table__  # type: ignore[attr-defined]
+from poolab.store.tables import WAITING_FOR_RESULT
+from poolab.store.tubesql import M, R, T, first_member_on, place_on
 
 SPANS = ("collection_to_receipt", "receipt_to_result")
 
 
 def turnaround_minutes(conn: Connection, *, campaign_id: int, span: str) -> list[tuple[int, int]]:
     """(whole minutes, tubes) for ``span``, one of ``SPANS``: from a tube's collection to
-    its receipt, or from its receipt to its first result."""
+    its receipt, or from its receipt to its first result. Each tube's minutes are kept on
+    it (by the store's triggers, when the span's second scan or result is written): one
+    pass over a partial index, in minute order."""
     t = T.alias("t")
     if span == "collection_to_receipt":
-        start, end = _COL.alias("start"), _REC.alias("end")
-        on_end = end.c.tube_id == t.c.id
+        minutes = t.c.receipt_minutes
     elif span == "receipt_to_result":
-        start, end, older = _REC.alias("start"), RES.alias("end"), RES.alias("older")
-        if conn.dialect.name == "sqlite":  # the oldest row: one step into the tube's index entries
-            on_end = end.c.id == select(func.min(older.c.id)).where(older.c.tube_id == t.c.id).scalar_subquery()
-        else:  # the row superseding none, its chain's start (the same row): hash-joined once
-            on_end = (end.c.tube_id == t.c.id) & end.c.supersedes_id.is_(None)
+        minutes = t.c.result_minutes
     else:
         raise ValueError(f"unknown span {span!r}; one of {', '.join(SPANS)}")
-    minutes = minutes_between(conn.dialect.name, start.c.at, end.c.at)
     query = (
         select(minutes, func.count())
-        .select_from(t.join(start, start.c.tube_id == t.c.id).join(end, on_end))
-        .where(t.c.campaign_id == campaign_id)
+        .where(t.c.campaign_id == campaign_id, minutes.is_not(None))
         .group_by(minutes)
     )
     return [(int(m), int(n)) for m, n in conn.execute(query)]
@@ -59,23 +52,21 @@ class LateTube:
 
 
 def _without_result(campaign_id: int, before: datetime) -> Select:
-    t, rec, res = T.alias("t"), _REC.alias("rec"), RES.alias("res")
-    source = t.join(rec, rec.c.tube_id == t.c.id).outerjoin(res, current_result_on(res, t.c.id))
-    waiting = res.c.id.is_(None) | (res.c.call == "invalid")
-    return (
-        select(t.c.id, rec.c.at.label("since"))
-        .select_from(source)
-        .where((t.c.campaign_id == campaign_id) & (rec.c.at < before) & waiting)
+    t = T.alias("t")
+    # the partial index's own condition, literally (a bound 'invalid' would not match it)
+    waiting = literal_column(re.sub(r"\b(received_at|call)\b", r"t.\1", WAITING_FOR_RESULT))
+    return select(t.c.id, t.c.received_at.label("since")).where(
+        (t.c.campaign_id == campaign_id) & waiting & (t.c.received_at < before)
     )
 
 
 def _collected_not_received(campaign_id: int, before: datetime) -> Select:
-    t, col, rec = T.alias("t"), _COL.alias("col"), _REC.alias("rec")
-    source = t.join(col, col.c.tube_id == t.c.id).outerjoin(rec, rec.c.tube_id == t.c.id)
-    return (
-        select(t.c.id, col.c.at.label("since"))
-        .select_from(source)
-        .where((t.c.campaign_id == campaign_id) & (col.c.at < before) & rec.c.id.is_(None))
+    t = T.alias("t")
+    return select(t.c.id, t.c.collected_at.label("since")).where(
+        (t.c.campaign_id == campaign_id)
+        & t.c.collected_at.is_not(None)
+        & t.c.received_at.is_(None)
+        & (t.c.collected_at < before)
     )
 
 

@@ -1,0 +1,156 @@
+"""A tube's state on its own row, kept by triggers: furthest step, current call, when it
+was collected and received, and the whole minutes of its two turnaround spans, with
+indexes that let status counts, turnaround histograms and late tubes read only those.
+
+Triggers (one set per dialect) update the tube in the transaction of every insert into
+collection, receipt, plate_well (its first plate) and result, whichever code writes it:
+no write path can forget them, and concurrent stations each update their own tube's row
+(in tube order, as they insert). Rows are only ever appended to those tables, so the
+state only moves forward. Existing tubes are filled from their rows.
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+_WAITING = "received_at IS NOT NULL AND (call IS NULL OR call = 'invalid')"
+_TRIGGERS = ("collection", "receipt", "plate_well", "result")
+
+
+def _minutes(dialect: str, earlier: str, later: str) -> str:
+    """Whole minutes from ``earlier`` to ``later``, as the store's queries measured them
+    (``poolab.store.tubesql.minutes_between``): NULL when either is NULL."""
+    if dialect == "sqlite":
+        return f"CAST((julianday({later}) - julianday({earlier})) * 1440.0 AS INTEGER)"
+    return f"floor(extract(epoch FROM {later} - {earlier}) / 60.0)"
+
+
+_FIRST_RESULT_AT = "(SELECT r.at FROM result r WHERE r.tube_id = {tube} AND r.supersedes_id IS NULL)"
+
+
+def _updates(dialect: str) -> dict[str, str]:
+    """Per table, the UPDATE of the tube its new row ``NEW`` names."""
+    bigger = "max" if dialect == "sqlite" else "GREATEST"
+    m = _minutes
+    return {
+        "collection": (
+            f"UPDATE tube SET step = {bigger}(step, 1), collected_at = NEW.at, "
+            f"receipt_minutes = {m(dialect, 'NEW.at', 'received_at')} WHERE id = NEW.tube_id"
+        ),
+        "receipt": (
+            f"UPDATE tube SET step = {bigger}(step, 2), received_at = NEW.at, "
+            f"receipt_minutes = {m(dialect, 'collected_at', 'NEW.at')}, "
+            f"result_minutes = {m(dialect, 'NEW.at', _FIRST_RESULT_AT.format(tube='NEW.tube_id'))} "
+            "WHERE id = NEW.tube_id"
+        ),
+        # a tube on its first plate is plated; controls and empty wells name no tube
+        "plate_well": f"UPDATE tube SET step = {bigger}(step, 3) WHERE id = NEW.tube_id AND NEW.run = 1",
+        # a new result is its tube's current one (it supersedes the chain's end, or starts it)
+        "result": (
+            "UPDATE tube SET step = 4, call = NEW.call, result_minutes = CASE WHEN NEW.supersedes_id IS NULL "
+            f"THEN {m(dialect, 'received_at', 'NEW.at')} ELSE result_minutes END WHERE id = NEW.tube_id"
+        ),
+    }
+
+
+def create_triggers(dialect: str) -> None:
+    for table, update in _updates(dialect).items():
+        name = f"tube_state_{table}"
+        if dialect == "sqlite":
+            op.execute(f"CREATE TRIGGER {name} AFTER INSERT ON {table} FOR EACH ROW BEGIN {update}; END")
+        else:  # row triggers fire in the order the rows went in: tube order (no deadlock)
+            op.execute(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN {update}; RETURN NULL; END $$"
+            )
+            op.execute(f"CREATE TRIGGER {name} AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
+
+
+def drop_triggers(dialect: str) -> None:
+    for table in _TRIGGERS:
+        name = f"tube_state_{table}"
+        if dialect == "sqlite":
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+
+
+def _backfill(dialect: str) -> None:
+    current = (
+        "(SELECT r.call FROM result r WHERE r.tube_id = tube.id "
+        "AND NOT EXISTS (SELECT 1 FROM result l WHERE l.supersedes_id = r.id))"
+    )
+    op.execute(
+        "UPDATE tube SET "
+        "collected_at = (SELECT at FROM collection WHERE collection.tube_id = tube.id), "
+        "received_at = (SELECT at FROM receipt WHERE receipt.tube_id = tube.id), "
+        f"call = {current}"
+    )
+    plated = "EXISTS (SELECT 1 FROM plate_well w WHERE w.tube_id = tube.id AND w.run = 1)"
+    op.execute(
+        "UPDATE tube SET "
+        "step = CASE WHEN call IS NOT NULL THEN 4 "
+        f"WHEN {plated} THEN 3 WHEN received_at IS NOT NULL THEN 2 WHEN collected_at IS NOT NULL THEN 1 ELSE 0 END, "
+        f"receipt_minutes = {_minutes(dialect, 'collected_at', 'received_at')}, "
+        f"result_minutes = {_minutes(dialect, 'received_at', _FIRST_RESULT_AT.format(tube='tube.id'))}"
+    )
+
+
+def _partial(condition: str) -> dict[str, sa.TextClause]:
+    return {"sqlite_where": sa.text(condition), "postgresql_where": sa.text(condition)}
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    op.add_column("tube", sa.Column("step", sa.Integer(), nullable=False, server_default=sa.text("0")))
+    op.add_column("tube", sa.Column("call", sa.String(16), nullable=True))
+    op.add_column("tube", sa.Column("collected_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("tube", sa.Column("received_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("tube", sa.Column("receipt_minutes", sa.Integer(), nullable=True))
+    op.add_column("tube", sa.Column("result_minutes", sa.Integer(), nullable=True))
+    _backfill(dialect)
+    op.drop_index("ix_tube_campaign_place", table_name="tube")
+    op.create_index("ix_tube_campaign_state", "tube", ["campaign_id", "kind", "compound", "step", "call", "people"])
+    op.create_index(
+        "ix_tube_receipt_minutes",
+        "tube",
+        ["campaign_id", "receipt_minutes"],
+        **_partial("receipt_minutes IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_tube_result_minutes", "tube", ["campaign_id", "result_minutes"], **_partial("result_minutes IS NOT NULL")
+    )
+    op.create_index(
+        "ix_tube_not_received",
+        "tube",
+        ["campaign_id", "collected_at"],
+        **_partial("collected_at IS NOT NULL AND received_at IS NULL"),
+    )
+    op.create_index("ix_tube_without_result", "tube", ["campaign_id", "received_at"], **_partial(_WAITING))
+    create_triggers(dialect)
+
+
+def downgrade() -> None:
+    drop_triggers(op.get_bind().dialect.name)
+    for name in (
+        "ix_tube_without_result",
+        "ix_tube_not_received",
+        "ix_tube_result_minutes",
+        "ix_tube_receipt_minutes",
+        "ix_tube_campaign_state",
+    ):
+        op.drop_index(name, table_name="tube")
+    op.create_index("ix_tube_campaign_place", "tube", ["campaign_id", "compound", "kind", "people"])
+    with op.batch_alter_table("tube") as batch:
+        for column in ("result_minutes", "receipt_minutes", "received_at", "collected_at", "call", "step"):
+            batch.drop_column(column)
