@@ -116,7 +116,7 @@ def _apply(conn: Connection, tube_id: int, what: str, at: datetime, call: str, e
 
 
 @pytest.fixture
-def fresh_tubes(store, small_roster_csv: Path):  # type: ignore[no-untyped-def]
+def fresh_tubes(store, small_roster_csv: Path):
     """A function giving the ids of six tubes no write has touched (a new campaign each time)."""
     from poolab.field.campaigns import create_campaign
     from poolab.roster.importing import import_roster
@@ -138,7 +138,7 @@ def fresh_tubes(store, small_roster_csv: Path):  # type: ignore[no-untyped-def]
 # a fresh campaign per example: the shared store is the point, not a leak between examples
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(writes=st.lists(_WRITE, min_size=1, max_size=30), batched=st.booleans())
-def test_kept_state_equals_the_rows_after_any_writes(store, fresh_tubes, writes, batched: bool) -> None:  # type: ignore[no-untyped-def]
+def test_kept_state_equals_the_rows_after_any_writes(store, fresh_tubes, writes, batched: bool) -> None:
     """Collections, receipts, plates (first and re-run), first results, re-runs and
     amendments, in any order and at any times (a receipt before its collection, a result
     before its receipt, spans of a few seconds), each in its own transaction or all in
@@ -190,7 +190,7 @@ def test_upgrade_fills_the_state_the_triggers_keep(store, small_roster_csv: Path
         assert recomputed_state(conn) == kept
 
 
-def _busy_day(store, roster_csv: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _busy_day(store, roster_csv: Path, tmp_path: Path) -> None:
     """A day with every kind of write, through the library: a campaign laid out and one
     bound in the field, collection and reception, a plate map, results with re-runs and
     retests (``simulate_day``), then a keyed amendment of a called tube."""
@@ -215,7 +215,7 @@ def _busy_day(store, roster_csv: Path, tmp_path: Path) -> None:  # type: ignore[
     assert len(on_the_way) == receive(store, "day1", scan_lines(str(scans)), source=scans.name, operator="t").accepted
 
 
-def _plate_some(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _plate_some(store, tmp_path: Path) -> None:
     """A plate map of received tubes still without a result (``plate new``), if any."""
     from poolab.lab.bench.plates import new_plates
 

@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 
 import attrs
-from sqlalchemy import Connection, Select, func, literal_column, select
+from sqlalchemy import Boolean, Connection, Select, func, literal_column, select
 
 from poolab.store.tables import WAITING_FOR_RESULT
 from poolab.store.tubesql import M, R, T, first_member_on, place_on
@@ -32,11 +32,7 @@ def turnaround_minutes(conn: Connection, *, campaign_id: int, span: str) -> list
         minutes = t.c.result_minutes
     else:
         raise ValueError(f"unknown span {span!r}; one of {', '.join(SPANS)}")
-    query = (
-        select(minutes, func.count())
-        .where(t.c.campaign_id == campaign_id, minutes.is_not(None))
-        .group_by(minutes)
-    )
+    query = select(minutes, func.count()).where(t.c.campaign_id == campaign_id, minutes.is_not(None)).group_by(minutes)
     return [(int(m), int(n)) for m, n in conn.execute(query)]
 
 
@@ -54,7 +50,7 @@ class LateTube:
 def _without_result(campaign_id: int, before: datetime) -> Select:
     t = T.alias("t")
     # the partial index's own condition, literally (a bound 'invalid' would not match it)
-    waiting = literal_column(re.sub(r"\b(received_at|call)\b", r"t.\1", WAITING_FOR_RESULT))
+    waiting = literal_column(re.sub(r"\b(received_at|call)\b", r"t.\1", WAITING_FOR_RESULT), Boolean)
     return select(t.c.id, t.c.received_at.label("since")).where(
         (t.c.campaign_id == campaign_id) & waiting & (t.c.received_at < before)
     )

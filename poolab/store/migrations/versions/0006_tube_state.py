@@ -14,6 +14,8 @@ Revises: 0005
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -69,8 +71,7 @@ def create_triggers(dialect: str) -> None:
             op.execute(f"CREATE TRIGGER {name} AFTER INSERT ON {table} FOR EACH ROW BEGIN {update}; END")
         else:  # row triggers fire in the order the rows went in: tube order (no deadlock)
             op.execute(
-                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                f"BEGIN {update}; RETURN NULL; END $$"
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {update}; RETURN NULL; END $$"
             )
             op.execute(f"CREATE TRIGGER {name} AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
 
@@ -106,7 +107,7 @@ def _backfill(dialect: str) -> None:
     )
 
 
-def _partial(condition: str) -> dict[str, sa.TextClause]:
+def _partial(condition: str) -> dict[str, Any]:
     return {"sqlite_where": sa.text(condition), "postgresql_where": sa.text(condition)}
 
 
