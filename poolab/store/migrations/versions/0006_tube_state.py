@@ -43,6 +43,7 @@ def _updates(dialect: str) -> dict[str, str]:
     """Per table, the UPDATE of the tube its new row ``NEW`` names."""
     bigger = "max" if dialect == "sqlite" else "GREATEST"
     m = _minutes
+    first_result = _FIRST_RESULT_AT.format(tube="NEW.tube_id")
     return {
         "collection": (
             f"UPDATE tube SET step = {bigger}(step, 1), collected_at = NEW.at, "
@@ -51,8 +52,10 @@ def _updates(dialect: str) -> dict[str, str]:
         "receipt": (
             f"UPDATE tube SET step = {bigger}(step, 2), received_at = NEW.at, "
             f"receipt_minutes = {m(dialect, 'collected_at', 'NEW.at')}, "
-            f"result_minutes = {m(dialect, 'NEW.at', _FIRST_RESULT_AT.format(tube='NEW.tube_id'))} "
-            "WHERE id = NEW.tube_id"
+            # a result before the receipt (step 4 already) is the only case with a span to
+            # measure: the look-up is skipped for every other tube
+            f"result_minutes = CASE WHEN step = 4 THEN {m(dialect, 'NEW.at', first_result)} "
+            "END WHERE id = NEW.tube_id"
         ),
         # a tube on its first plate is plated; controls and empty wells name no tube
         "plate_well": f"UPDATE tube SET step = {bigger}(step, 3) WHERE id = NEW.tube_id AND NEW.run = 1",
