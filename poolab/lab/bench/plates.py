@@ -41,6 +41,7 @@ from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name, issue_tube_barcodes
 from poolab.store.engine import Store
 from poolab.store.events import record_event
+from poolab.store.imports import find_import, record_import
 from poolab.store.plates import (
     Placement,
     PlateOverview,
@@ -53,7 +54,6 @@ from poolab.store.plates import (
     plates_by_barcode,
     received_tubes,
 )
-from poolab.store.residents import find_import, record_import
 from poolab.store.tubes import campaign_tube_index
 
 PLATE_MAP_COLUMNS = ("plate_barcode", "well", "kind", "tube_barcode")
