@@ -71,8 +71,16 @@ class PlateSummary:
     already_imported: bool = False
 
 
+def waits_for_plate(call: str | None, placement: Placement | None) -> bool:
+    """Whether a received tube goes onto a new plate: it is on no plate that has yet to
+    run, and has no result or an invalid one (``waiting_problem`` says why not)."""
+    return (placement is None or placement.plate_has_run) and (call is None or call == "invalid")
+
+
 def waiting_problem(call: str | None, placement: Placement | None) -> str | None:
     """Why a received tube cannot go onto a new plate (None when it can)."""
+    if waits_for_plate(call, placement):
+        return None
     if placement is not None and not placement.plate_has_run:
         return _("tube is on plate {plate} already (well {well}), which has not run yet").format(
             plate=placement.plate_barcode, well=placement.well
@@ -90,7 +98,7 @@ def _waiting(conn: Connection, info: CampaignInfo) -> list[tuple[int, str, int]]
     out = []
     for tid, code, call in received_tubes(conn, campaign_id=info.id):
         p = placed.get(tid)
-        if waiting_problem(call, p) is None:
+        if waits_for_plate(call, p):  # a district's resulted tubes: no message made for each
             out.append((tid, code, (p.run if p else 0) + 1))
     return out
 
