@@ -220,3 +220,47 @@ def _plate_some(store, tmp_path: Path) -> None:
     from poolab.lab.bench.plates import new_plates
 
     new_plates(store, "day1", tmp_path / "plates.csv", operator="t")
+
+
+def test_status_reads_indexes_of_the_tubes_only(tmp_path: Path, small_roster_csv: Path) -> None:
+    """On SQLite, every statement of `poolab status` reads the tube table through the state
+    indexes (the partial ones for turnaround and late tubes) and never a scan or result
+    table: its cost does not grow with a join of every tube to its rows."""
+    from sqlalchemy import event
+
+    from poolab.reports.status import campaign_status
+    from poolab.store.engine import init_store
+
+    store, _ = init_store(f"sqlite:///{tmp_path / 'plans.db'}")
+    try:
+        _busy_day(store, small_roster_csv, tmp_path)
+        seen: list[tuple[str, object]] = []
+
+        def keep(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+            if statement.lstrip().upper().startswith("SELECT"):
+                seen.append((statement, parameters))
+
+        event.listen(store.engine, "before_cursor_execute", keep)
+        campaign_status(store, "day1", now=AT + timedelta(hours=10))
+        event.remove(store.engine, "before_cursor_execute", keep)
+        with store.engine.connect() as conn:
+            plans = [
+                " | ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+                for sql, params in seen
+                if "FROM tube" in sql
+            ]
+    finally:
+        store.dispose()
+    joined = "\n".join(plans)
+    for index in (
+        "ix_tube_campaign_state",
+        "ix_tube_receipt_minutes",
+        "ix_tube_result_minutes",
+        "ix_tube_not_received",
+        "ix_tube_without_result",
+    ):
+        assert index in joined, joined
+    # the scan and result tables' own indexes (their rows are read by key, through these)
+    for index in ("autoindex_collection", "autoindex_receipt", "ix_result_", "uq_result_", "plate_well"):
+        assert index not in joined, joined
+    assert "SCAN t " not in joined and not any(p.startswith("SCAN t") for p in plans), joined

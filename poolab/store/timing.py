@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 
 import attrs
-from sqlalchemy import Boolean, Connection, Select, func, literal_column, select
+from sqlalchemy import Connection, Select, and_, func, select, text
 
 from poolab.store.tables import WAITING_FOR_RESULT
 from poolab.store.tubesql import M, R, T, first_member_on, place_on
@@ -49,10 +49,11 @@ class LateTube:
 
 def _without_result(campaign_id: int, before: datetime) -> Select:
     t = T.alias("t")
-    # the partial index's own condition, literally (a bound 'invalid' would not match it)
-    waiting = literal_column(re.sub(r"\b(received_at|call)\b", r"t.\1", WAITING_FOR_RESULT), Boolean)
+    # the partial index's own condition, as text (SQLite uses the index only for a query
+    # that repeats its terms; a bound 'invalid' or a boolean "= 1" would not)
+    waiting = text(re.sub(r"\b(received_at|call)\b", r"t.\1", WAITING_FOR_RESULT))
     return select(t.c.id, t.c.received_at.label("since")).where(
-        (t.c.campaign_id == campaign_id) & waiting & (t.c.received_at < before)
+        and_(t.c.campaign_id == campaign_id, waiting, t.c.received_at < before)
     )
 
 
