@@ -17,7 +17,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, DateTime, Index, Integer, MetaData, UniqueConstraint, event, false, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    UniqueConstraint,
+    event,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 
