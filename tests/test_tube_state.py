@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -234,9 +235,9 @@ def test_status_reads_indexes_of_the_tubes_only(tmp_path: Path, small_roster_csv
     store, _ = init_store(f"sqlite:///{tmp_path / 'plans.db'}")
     try:
         _busy_day(store, small_roster_csv, tmp_path)
-        seen: list[tuple[str, object]] = []
+        seen: list[tuple[str, Any]] = []
 
-        def keep(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        def keep(_conn: object, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
             if statement.lstrip().upper().startswith("SELECT"):
                 seen.append((statement, parameters))
 
