@@ -62,6 +62,11 @@ def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
     return errors[0]
 
 
+FIRST_BATCH_ONLY = 220_000
+"""A file size limit under which the store's write-ahead log takes the first batch of 500
+receipts of the district below and not the second (what a disk that fills mid-stream does)."""
+
+
 @pytest.fixture
 def sqlite_district(tmp_path: Path, small_roster_csv: Path) -> tuple[str, list[str]]:
     """A SQLite store with the small district, a campaign of 600 single tubes, their codes."""
@@ -95,7 +100,8 @@ def test_disk_full_during_a_scan_stream(sqlite_district: tuple[str, list[str]], 
     scans = tmp_path / "scans.txt"
     scans.write_text("\n".join(codes) + "\n", encoding="utf-8")
     # the write-ahead log holds the first batch of 500 receipts in this much, not the second
-    proc = _poolab("--db", url, "receive", "c", str(scans), limit_bytes=60_000)
+    # (each receipt also updates its tube's row and indexes: about 155-290 KB holds one)
+    proc = _poolab("--db", url, "receive", "c", str(scans), limit_bytes=FIRST_BATCH_ONLY)
     line = _one_line_error(proc)
     assert "disk full" in line
     assert "accepted" in proc.stdout and "were not" in proc.stderr and "scan them again" in proc.stderr
@@ -112,9 +118,16 @@ def test_disk_full_during_a_piped_stream_with_refusals(sqlite_district: tuple[st
     written either (the same disk), yet the stream still says what is stored and from
     which line to scan again, and the list's failure is one line (issue 21)."""
     url, codes = sqlite_district
-    refused = [f"P{i:09d}0" for i in range(1, 1200)]  # wrong check characters, mostly: a long problems file
+    refused = [f"P{i:09d}0" for i in range(1, 3000)]  # wrong check characters, mostly: a problems file over the limit
     proc = _poolab(
-        "--db", url, "receive", "c", "-", stdin="\n".join(refused + codes) + "\n", limit_bytes=60_000, cwd=tmp_path
+        "--db",
+        url,
+        "receive",
+        "c",
+        "-",
+        stdin="\n".join(refused + codes) + "\n",
+        limit_bytes=FIRST_BATCH_ONLY,
+        cwd=tmp_path,
     )
     line = _one_line_error(proc)
     assert "disk full" in line
