@@ -56,7 +56,8 @@ def stage_barcodes(conn: Connection, barcodes: Sequence[str]) -> None:
 def staged_receipt_states(conn: Connection) -> dict[str, ReceiptState]:
     """barcode -> (tube id, campaign, received or not) for the staged barcodes that are
     tubes (as ``tubes.receipt_states``)."""
-    # EXISTS: one probe of the receipts' index per staged tube, never a scan of all of them
+    # EXISTS: one probe of the receipts' index per staged tube, never a scan of every
+    # receipt the store has (all past rounds') for each batch
     received = exists().where(_REC.c.tube_id == _T.c.id)
     rows = fetch_all_raw(
         conn,
