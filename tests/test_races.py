@@ -107,7 +107,9 @@ def big_roster_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(("n", "common", "own"), [(2, 1000, 500), (4, 1000, 500), (2, 2400, 300)])
-def test_reception_stations(n: int, common: int, own: int, store_url: str, big_roster_csv: Path, tmp_path: Path) -> None:
+def test_reception_stations(
+    n: int, common: int, own: int, store_url: str, big_roster_csv: Path, tmp_path: Path
+) -> None:
     """n stations scan ``common`` shared tubes and ``own`` of their own each, shuffled, at once:
     every tube is received exactly once, each shared tube is one receipt on one station
     and an "already received at HH:MM by ..." on every other, and no own tube is lost

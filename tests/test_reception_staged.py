@@ -40,7 +40,10 @@ def _codes(store: Store, campaign: str) -> list[str]:
     with store.read() as conn:
         return list(
             conn.execute(
-                select(_T.c.barcode).join(_C, _C.c.id == _T.c.campaign_id).where(_C.c.name == campaign).order_by(_T.c.id)
+                select(_T.c.barcode)
+                .join(_C, _C.c.id == _T.c.campaign_id)
+                .where(_C.c.name == campaign)
+                .order_by(_T.c.id)
             ).scalars()
         )
 

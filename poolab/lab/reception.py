@@ -24,7 +24,6 @@ from poolab.store.scan_stage import (
 from poolab.store.tubes import ReceiptState, TubeState, insert_receipts, receipt_records, receipt_states
 from poolab.when import when
 
-
 FLUSH_EVERY = 500
 """Good scans committed at least this often on SQLite, where a batch holds the store's
 one write lock (other stations wait for it)."""

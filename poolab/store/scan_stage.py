@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, bindparam, exists, insert, literal, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 
 from poolab.store.bulk import fetch_all_raw, row_writer
 from poolab.store.tables import Event, Receipt, Tube
