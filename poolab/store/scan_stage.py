@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, bindparam, exists, insert, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from poolab.store.bulk import fetch_all_raw, row_writer
@@ -89,6 +88,8 @@ def insert_staged_receipts(conn: Connection, *, tube_ids: Sequence[int], at: dat
         return set(tube_ids)  # every one of them (distinct: one per distinct barcode)
     except IntegrityError:
         pass  # another station received one of them a moment ago: the savepoint undid it
+    from sqlalchemy.dialects.postgresql import insert as pg_insert  # not loaded for a SQLite store
+
     stmt = (
         pg_insert(_REC)
         .from_select(columns, fresh)
