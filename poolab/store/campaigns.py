@@ -132,7 +132,7 @@ def insert_tubes(
     residents = resident_pks if resident_pks is not None else [None] * n
     places = compounds if compounds is not None else [None] * n
     counts = people if people is not None else [None] * n
-    columns = (
+    columns: tuple[str, ...] = (
         "barcode",
         "campaign_id",
         "kind",
