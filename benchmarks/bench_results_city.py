@@ -66,7 +66,7 @@ def build(url: str, tubes: int, results_csv: Path) -> None:
         insert_tubes(
             conn, campaign_id=cid, kind="pool", barcodes=codes, positions=range(tubes), event_id=event_id
         )  # fmt: skip
-        ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM tube WHERE campaign_id = %d" % cid)]
+        ids = [r[0] for r in conn.exec_driver_sql(f"SELECT id FROM tube WHERE campaign_id = {int(cid)}")]
         insert_receipts(conn, tube_ids=ids, at=datetime.now(UTC), event_id=event_id)
         return codes
 
