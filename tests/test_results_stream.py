@@ -263,3 +263,23 @@ def test_tube_arrays_find(city: tuple[Store, list[str]]) -> None:
     assert arrays.received[at].tolist() == [True] * (TUBES - NOT_RECEIVED) + [False] * NOT_RECEIVED
     assert arrays.find(["A", "Z", codes[0] + "0", codes[0][:-1], ""]).tolist() == [-1] * 5
     assert np.isnan(arrays.ct1).all() and (arrays.result_id == -1).all()
+
+
+def test_the_careful_path_across_blocks(city: tuple[Store, list[str]], tmp_path: Path, small_blocks: None) -> None:
+    """Quoted fields, CRLF line ends and padded cells (csv.reader's path, not the fast
+    split) in many blocks; a line with too many fields is listed with the calls' problems."""
+    store, codes = city
+    lines = [f'"{c}", {call} ,{c1},{c2}\r\n' for c, call, c1, c2 in _lines(codes[:80])]
+    path = tmp_path / "r.csv"
+    path.write_bytes(("tube_barcode,result,ct_orf1ab,ct_n\r\n" + "".join(lines)).encode("utf-8"))
+    summary = import_results(store, "c", path, operator="t", block_bytes=SMALL)
+    assert summary.recorded == 80
+    bad = path.with_name("bad.csv")
+    lines[70] = f"{codes[100]},negative,,,extra\r\n"
+    lines[75] = f'"{codes[101]}",maybe,,\r\n'
+    bad.write_bytes(("tube_barcode,result,ct_orf1ab,ct_n\r\n" + "".join(lines)).encode("utf-8"))
+    with pytest.raises(InputRejected) as caught:
+        import_results(store, "c", bad, operator="t", block_bytes=SMALL)
+    assert [(p.line, p.value) for p in caught.value.problems][-1] == (77, "maybe")
+    assert caught.value.problems[0].line == 72 and "fields" in caught.value.problems[0].message
+    assert len(_results(store)) == 80
