@@ -26,6 +26,7 @@ import argparse
 import csv
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -83,6 +84,12 @@ def build(url: str, tubes: int, results_csv: Path) -> None:
         )
 
 
+def build_apart(url: str, tubes: int, results_csv: Path) -> None:
+    """``build`` in a process of its own: a command started from this one would otherwise
+    count this process's memory in its own peak (the high-water mark survives fork and exec)."""
+    subprocess.run([sys.executable, __file__, "--build", url, str(tubes), str(results_csv)], check=True)
+
+
 def command(code: str | None, db: str, results_csv: Path) -> Measured:
     args = ["--db", db, "--operator", "bench", "results", "import", CAMPAIGN, str(results_csv)]
     env = dict(os.environ)
@@ -105,7 +112,7 @@ def run_sqlite(folder: Path, work: Path, tubes: int, repeat: int, code: str | No
     results_csv = folder / f"results-city-{tubes}.csv"
     if not kept.exists() or not results_csv.exists():
         _remove(kept)
-        build(f"sqlite:///{kept}", tubes, results_csv)
+        build_apart(f"sqlite:///{kept}", tubes, results_csv)
         print(f"  built {tubes:,} tubes: {kept}", file=sys.stderr, flush=True)
     rows = []
     sides = [("ours", None)] + ([("before", code)] if code else [])
@@ -124,7 +131,9 @@ def run_sqlite(folder: Path, work: Path, tubes: int, repeat: int, code: str | No
     return rows
 
 
-def run_postgres(url: str, folder: Path, tubes: int, repeat: int, code: str | None) -> list[tuple[str, ...]]:
+def run_postgres(
+    url: str, folder: Path, work: Path, tubes: int, repeat: int, code: str | None
+) -> list[tuple[str, ...]]:
     import psycopg
 
     results_csv = folder / f"results-city-{tubes}.csv"
@@ -139,8 +148,8 @@ def run_postgres(url: str, folder: Path, tubes: int, repeat: int, code: str | No
                     con.execute(f'CREATE SCHEMA "{s}"')
             try:
                 sep = "&" if "?" in url else "?"
-                build(f"{url}{sep}options=-csearch_path%3D{ours}", tubes, results_csv)
-                build(f"{url}{sep}options=-csearch_path%3D{copy}", tubes, results_csv)
+                build_apart(f"{url}{sep}options=-csearch_path%3D{ours}", tubes, work / "pg-results.csv")
+                build_apart(f"{url}{sep}options=-csearch_path%3D{copy}", 0, work / "empty.csv")  # the raw COPY's table
                 with psycopg.connect(dsn, autocommit=True) as con:
                     con.execute("ANALYZE")  # what autovacuum does within a minute of a bulk load
                 m = command(tree, f"{url}{sep}options=-csearch_path%3D{ours}", results_csv)
@@ -170,6 +179,9 @@ def _row(label: str, store: str, tubes: int, m: Measured, b: Measured) -> tuple[
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--build"]:  # build_apart's child
+        build(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tubes", type=int, default=1_000_000)
     parser.add_argument("--keep", default=None, help="keep the store and the results file here, and reuse them")
@@ -188,7 +200,7 @@ def main() -> None:
         if args.pg:
             if not (folder / f"results-city-{args.tubes}.csv").exists():
                 run_sqlite(folder, work, args.tubes, 0, None)  # builds the file (and the SQLite store)
-            rows += run_postgres(args.pg, folder, args.tubes, args.repeat, args.code)
+            rows += run_postgres(args.pg, folder, work, args.tubes, args.repeat, args.code)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     header = ("code", "store", "tubes", "wall s", "peak MB", "raw s", "raw MB", "ours/raw", "target")
