@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import enum
 import os
+from array import array
 from collections.abc import Container, Sequence
 from typing import Any, NamedTuple
 
 import attrs
-import numpy as np
 from sqlalchemy import Connection
 
 from poolab.barcodes import barcode_problem, barcode_problems, normalise_codes, normalise_scan
-from poolab.calls import CALL_CODE, CALL_OF, CALLS, KEYS, NO_CALL, call_word, ct_problem, parse_call, parse_ct
+from poolab.calls import CALL_CODE, CALL_OF, CALLS, KEYS, call_word, ct_problem, parse_call, parse_ct
 from poolab.errors import InputRejected, PoolabError, Problem
 from poolab.files.csvstream import BLOCK_BYTES, CsvChunk, CsvStream
 from poolab.i18n import _
@@ -23,7 +23,7 @@ from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event
 from poolab.store.residents import find_import, record_import
-from poolab.store.tube_arrays import TubeArrays, campaign_tube_arrays
+from poolab.store.tube_lookup import FewTubes, TubeLookup
 from poolab.store.tubes import (
     NewResult,
     ResultRecord,
@@ -191,16 +191,18 @@ def _import_stream(
         if checks is None:
             # a plate's or a small file's rows: only their tubes are read (a city's are not)
             few = [r.code for r in rows] if f.fraction_read >= 1.0 and len(rows) <= _FEW_ROWS else None
-            index = campaign_tube_arrays(conn, campaign_id=info.id, barcodes=few)
-            checks = CallChecks(conn, info, index, source=source, amend=amend, reason=reason, problems=problems)
+            checks = CallChecks(
+                conn, info, _lookup(conn, info, few), source=source, amend=amend, reason=reason, problems=problems
+            )
         checks.add(rows, first_row_wins=True)
         del chunk, rows  # one block's rows in memory at a time
     sha = f.sha256
     if already_imported(conn, info, sha):
         return ResultImportSummary(source, lines, 0, lines, 0, already_imported=True)
     if checks is None:  # a header and no lines, or a bad header
-        index = campaign_tube_arrays(conn, campaign_id=info.id, barcodes=[])
-        checks = CallChecks(conn, info, index, source=source, amend=amend, reason=reason, problems=problems)
+        checks = CallChecks(
+            conn, info, _lookup(conn, info, []), source=source, amend=amend, reason=reason, problems=problems
+        )
     summary = checks.record(sha256=sha, operator=operator)
     return attrs.evolve(summary, ignored_columns=tuple(f.ignored_columns((*RESULT_COLUMNS, *RESULT_OPTIONAL))))
 
@@ -240,28 +242,47 @@ def record_calls(
     ``CallChecks``, as here."""
     # a plate's or a small file's rows: only their tubes are read (a district's are not)
     few = [r.code for r in rows] if len(rows) <= _FEW_ROWS else None
-    index = campaign_tube_arrays(conn, campaign_id=info.id, barcodes=few)
     checks = CallChecks(
-        conn, info, index, source=source, amend=amend, reason=reason, problems=problems, same_run=same_run
+        conn,
+        info,
+        _lookup(conn, info, few),
+        source=source,
+        amend=amend,
+        reason=reason,
+        problems=problems,
+        same_run=same_run,
     )
     checks.add(rows)
     return checks.record(sha256=sha256, operator=operator, detail=detail)
 
 
 _WRITE_BLOCK = 50_000  # result rows built and inserted at a time
+_NAN = float("nan")
+_FIRST, _RERUN, _AMEND = 0, 1, 2  # what a recorded row does
+
+
+def _lookup(conn: Connection, info: CampaignInfo, few: Sequence[str] | None) -> TubeLookup:
+    """The campaign's tubes for checking calls: ``few`` codes' in plain lists, or all of
+    them as numpy arrays (imported only then: a command that records a plate or three
+    results starts without numpy)."""
+    if few is not None:
+        return FewTubes(conn, campaign_id=info.id, barcodes=few)
+    from poolab.store.tube_arrays import campaign_tube_arrays
+
+    return campaign_tube_arrays(conn, campaign_id=info.id)
 
 
 class CallChecks:
-    """The checks of a file's calls against a campaign's tubes (``TubeArrays``), fed a
+    """The checks of a file's calls against a campaign's tubes (a ``TubeLookup``), fed a
     block of rows at a time (``add``), and the recording of the file once every block has
     been checked (``record``): every problem is collected, and what is to be recorded is
-    held as arrays (a city's million calls, about 30 bytes each) until then."""
+    held in typed arrays (a city's million calls, about 40 bytes each) until then."""
 
     def __init__(
         self,
         conn: Connection,
         info: CampaignInfo,
-        index: TubeArrays,
+        index: TubeLookup,
         *,
         source: str,
         amend: bool = False,
@@ -274,62 +295,62 @@ class CallChecks:
         self.problems = [] if problems is None else problems
         self.rows = self.unchanged = self.amended = self.individual = 0
         self._conflicts: list[tuple[CallRow, Current]] = []
-        n = len(index)
-        # the first row of each tube in the file (line 0: none yet), for repeated rows
-        self._first_line = np.zeros(n, np.int64)
-        self._first_call = np.zeros(n, np.int8)
-        self._first_ct = np.zeros((n, 2))
+        self._seen: _FirstRows | None = None
         self._unknown: dict[str, CallRow] = {}  # first rows of codes that are no tube here
-        # what is to be recorded, a block at a time: tube position, call code, Cts, line,
-        # and what it does (_FIRST, _RERUN or _AMEND)
-        self._new: list[tuple[np.ndarray, ...]] = []
+        # what is to be recorded: tube position, call, Cts (NaN: none), line, what it does
+        self._pos, self._call, self._line = array("q"), array("b"), array("q")
+        self._ct1, self._ct2, self._kind = array("d"), array("d"), array("b")
 
     def add(self, rows: Sequence[CallRow], *, first_row_wins: bool = False) -> None:
         """Check a block of rows. ``first_row_wins``: a tube's later rows in the file repeat
         its first (skipped) or contradict it (a problem), in this block or an earlier one."""
-        n = len(rows)
-        if not n:
+        if not rows:
             return
-        idx = self.index
-        at = idx.find([r.code for r in rows])
-        known = at >= 0
-        safe = np.where(known, at, 0)
-        line = np.fromiter((r.line for r in rows), np.int64, n)
-        code = np.fromiter((CALL_CODE[r.call] for r in rows), np.int8, n)
-        cts = np.fromiter(
-            ((_NAN if r.ct1 is None else r.ct1, _NAN if r.ct2 is None else r.ct2) for r in rows),
-            np.dtype((np.float64, 2)),
-            n,
-        )
-        repeat = np.zeros(n, np.bool_)
-        if first_row_wins and len(idx):
-            firsts = np.zeros(n, np.bool_)
-            firsts[np.unique(np.where(known, at, -1), return_index=True)[1]] = True
-            repeat = known & ((self._first_line[safe] > 0) | ~firsts)
-            fresh = known & ~repeat
-            self._first_line[at[fresh]] = line[fresh]
-            self._first_call[at[fresh]] = code[fresh]
-            self._first_ct[at[fresh]] = cts[fresh]
-            for j in np.flatnonzero(repeat).tolist():
-                self._repeated(rows[j], int(at[j]))
-        first = known & ~repeat
-        has_result = idx.call[safe] != NO_CALL
-        plain = first & idx.received[safe] & ~has_result  # the common case: a tube's first result
-        self.rows += int(first.sum())
-        self.individual += int(idx.individual[at[first]].sum())
-        kind = np.full(n, _FIRST, np.int8)
-        for j in np.flatnonzero(first & ~plain).tolist():
-            kind[j] = self._judged(rows[j], int(at[j]))
-        take = plain | (first & (kind != _SKIP))
-        self._new.append((at[take], code[take], cts[take], line[take], kind[take]))
-        unknown = np.flatnonzero(~known).tolist()
+        got = self.index.gather([r.code for r in rows])
+        if first_row_wins and self._seen is None:
+            self._seen = _FirstRows(len(self.index))
+        seen = self._seen if first_row_wins else None
+        unknown: list[CallRow] = []
+        for j, r in enumerate(rows):
+            p = got.pos[j]
+            if p < 0:
+                unknown.append(r)
+                continue
+            if seen is not None:
+                earlier = seen.get(p, r.code)
+                if earlier is not None:
+                    self._repeat_problem(r, earlier)
+                    continue
+                seen.put(p, r)
+            self.rows += 1
+            self.individual += got.individual[j]
+            if not got.received[j]:
+                self.problems.append(Problem(self.source, r.line, r.code, _not_received()))
+                continue
+            kind = _FIRST
+            rid = got.result_id[j]
+            if rid >= 0:
+                cur = Current(rid, got.call[j], got.ct1[j], got.ct2[j])  # type: ignore[arg-type]
+                verdict = judge(cur, r.call, (r.ct1, r.ct2), self.amend)
+                if verdict is Verdict.RERUN and cur.id in self.same_run:
+                    same = (cur.call, cur.ct1, cur.ct2) == (r.call, r.ct1, r.ct2)
+                    verdict = Verdict.SAME if same else Verdict.CONFLICT
+                if verdict is Verdict.SAME:
+                    self.unchanged += 1
+                    continue
+                if verdict is Verdict.CONFLICT:
+                    self._conflicts.append((r, cur))
+                    continue
+                kind = _AMEND if verdict is Verdict.AMEND else _RERUN
+                self.amended += kind == _AMEND
+            self._pos.append(p)
+            self._call.append(CALL_CODE[r.call])
+            self._ct1.append(_NAN if r.ct1 is None else r.ct1)
+            self._ct2.append(_NAN if r.ct2 is None else r.ct2)
+            self._line.append(r.line)
+            self._kind.append(kind)
         if unknown:
-            self._unknown_rows([rows[j] for j in unknown], first_row_wins)
-
-    def _repeated(self, r: CallRow, at: int) -> None:
-        line, code = int(self._first_line[at]), int(self._first_call[at])
-        ct1, ct2 = (None if np.isnan(c) else float(c) for c in self._first_ct[at])
-        self._repeat_problem(r, CallRow(line, r.code, CALLS[code], ct1, ct2))
+            self._unknown_rows(unknown, first_row_wins)
 
     def _repeat_problem(self, r: CallRow, earlier: CallRow) -> None:
         if (earlier.call, earlier.ct1, earlier.ct2) == (r.call, r.ct1, r.ct2):
@@ -343,35 +364,6 @@ class CallChecks:
                 line=earlier.line, call=call_word(earlier.call), cts=_fmt_cts(earlier.ct1, earlier.ct2)
             )
         self.problems.append(Problem(self.source, r.line, r.code, why))
-
-    def _judged(self, r: CallRow, at: int) -> int:
-        """What a row does to a tube that has a result or was never received (``_SKIP``
-        when nothing is recorded)."""
-        idx = self.index
-        if not idx.received[at]:
-            self.problems.append(Problem(self.source, r.line, r.code, _not_received()))
-            return _SKIP
-        if idx.call[at] == NO_CALL:
-            return _FIRST
-        c1, c2 = float(idx.ct1[at]), float(idx.ct2[at])
-        cur = Current(
-            int(idx.result_id[at]),
-            CALLS[int(idx.call[at])],
-            None if np.isnan(c1) else c1,
-            None if np.isnan(c2) else c2,
-        )
-        verdict = judge(cur, r.call, (r.ct1, r.ct2), self.amend)
-        if verdict is Verdict.RERUN and cur.id in self.same_run:
-            same = (cur.call, cur.ct1, cur.ct2) == (r.call, r.ct1, r.ct2)
-            verdict = Verdict.SAME if same else Verdict.CONFLICT
-        if verdict is Verdict.SAME:
-            self.unchanged += 1
-            return _SKIP
-        if verdict is Verdict.CONFLICT:
-            self._conflicts.append((r, cur))
-            return _SKIP
-        self.amended += verdict is Verdict.AMEND
-        return _AMEND if verdict is Verdict.AMEND else _RERUN
 
     def _unknown_rows(self, rows: list[CallRow], first_row_wins: bool) -> None:
         elsewhere = receipt_states(self.conn, barcodes=[r.code for r in rows])
@@ -413,19 +405,7 @@ class CallChecks:
                 ),
                 self.problems,
             )
-        if not self._new:  # nothing to record: the arrays of an empty block
-            self._new.append(
-                (
-                    np.zeros(0, np.int64),
-                    np.zeros(0, np.int8),
-                    np.zeros((0, 2)),
-                    np.zeros(0, np.int64),
-                    np.zeros(0, np.int8),
-                )
-            )
-        at, code, cts, line, kind = (np.concatenate(parts) for parts in zip(*self._new, strict=True))
-        self._new = []
-        recorded = len(at)
+        recorded = len(self._pos)
         event_id = record_event(
             self.conn,
             operator=operator,
@@ -442,34 +422,23 @@ class CallChecks:
         )
         when_recorded = now()
         base = os.path.basename(self.source)
-        idx = self.index
         # in tube order across the whole file: two imports that overlap lock the same keys
-        # in the same order (no deadlock), a block of rows built at a time
-        order = np.argsort(idx.id[at], kind="stable")
+        # in the same order (no deadlock); a block of rows built at a time
+        order = self.index.tube_order(self._pos)
         for start in range(0, recorded, _WRITE_BLOCK):
             pick = order[start : start + _WRITE_BLOCK]
-            tube = at[pick]
-            kinds = kind[pick].tolist()
-            superseded = idx.result_id[tube].tolist()
+            tube = [self._pos[i] for i in pick]
             block = [
                 (
                     tid,
-                    CALLS[c],
-                    None if c1 != c1 else c1,  # NaN: no Ct
-                    None if c2 != c2 else c2,
-                    f"{base}:{ln}",
-                    None if k == _FIRST else rid,
-                    self.reason if k == _AMEND else None,
+                    CALLS[self._call[i]],
+                    None if (c1 := self._ct1[i]) != c1 else c1,  # NaN: no Ct
+                    None if (c2 := self._ct2[i]) != c2 else c2,
+                    f"{base}:{self._line[i]}",
+                    None if self._kind[i] == _FIRST else rid,
+                    self.reason if self._kind[i] == _AMEND else None,
                 )
-                for tid, c, (c1, c2), ln, k, rid in zip(
-                    idx.id[tube].tolist(),
-                    code[pick].tolist(),
-                    cts[pick].tolist(),
-                    line[pick].tolist(),
-                    kinds,
-                    superseded,
-                    strict=True,
-                )
+                for i, tid, rid in zip(pick, self.index.tube_ids(tube), self.index.result_ids(tube), strict=True)
             ]
             insert_results(self.conn, results=block, event_id=event_id, at=when_recorded)
             del block
@@ -479,8 +448,28 @@ class CallChecks:
         )
 
 
-_NAN = float("nan")
-_SKIP, _FIRST, _RERUN, _AMEND = -1, 0, 1, 2  # what a checked row does
+class _FirstRows:
+    """The first row of each tube in a file (its line, call and Cts), by tube position,
+    in typed arrays: a city's million tubes in about 30 MB."""
+
+    def __init__(self, size: int) -> None:
+        self._line = array("q", bytes(8 * size))  # 0: no row yet
+        self._call = array("b", bytes(size))
+        self._ct1 = array("d", bytes(8 * size))
+        self._ct2 = array("d", bytes(8 * size))
+
+    def get(self, at: int, code: str) -> CallRow | None:
+        line = self._line[at]
+        if not line:
+            return None
+        c1, c2 = self._ct1[at], self._ct2[at]
+        return CallRow(line, code, CALLS[self._call[at]], None if c1 != c1 else c1, None if c2 != c2 else c2)
+
+    def put(self, at: int, r: CallRow) -> None:
+        self._line[at] = r.line
+        self._call[at] = CALL_CODE[r.call]
+        self._ct1[at] = _NAN if r.ct1 is None else r.ct1
+        self._ct2[at] = _NAN if r.ct2 is None else r.ct2
 
 
 def _parse_rows(f: CsvStream, chunk: CsvChunk, info: CampaignInfo, problems: list[Problem]) -> list[CallRow]:

@@ -4,15 +4,15 @@ million tubes take about 40 bytes each here, where maps of Python objects took h
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import attrs
 import numpy as np
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select
 
-from poolab.calls import CALL_CODE, NO_CALL
+from poolab.calls import CALL_CODE, CALLS, NO_CALL
 from poolab.store.bulk import fetch_blocks
 from poolab.store.tables import Receipt, Result, Tube
+from poolab.store.tube_lookup import Gathered
 
 _T = Tube.__table__  # type: ignore[attr-defined]
 _REC = Receipt.__table__  # type: ignore[attr-defined]
@@ -23,7 +23,7 @@ _BLOCK = 100_000  # rows read at a time: the campaign's rows are never all Pytho
 
 @attrs.frozen(slots=True)
 class TubeArrays:
-    """Tubes sorted by barcode (UTF-8 bytes), with parallel arrays: tube id, received,
+    """A ``TubeLookup``: tubes sorted by barcode (UTF-8 bytes), with parallel arrays: tube id, received,
     individual (retest) tube, and the current result (id -1 and ``NO_CALL`` when none;
     Cts NaN when none)."""
 
@@ -48,35 +48,39 @@ class TubeArrays:
         at[at == len(self)] = 0  # past the end: compared below, and found different
         return np.where(self.barcode[at] == wanted, at, -1).astype(np.int64)
 
-
-# A plate's worth of tubes: statements built once, so SQLAlchemy compiles them once and
-# expands the IN list at execution.
-_FEW_TUBES = (
-    select(_T.c.barcode, _T.c.id, _REC.c.tube_id, _T.c.kind)
-    .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
-    .where(_T.c.campaign_id == bindparam("campaign"), _T.c.barcode.in_(bindparam("codes", expanding=True)))
-)
-_FEW_RESULTS = (
-    select(_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)
-    .where(_RES.c.tube_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_RES.c.id)
-)
-
-
-def campaign_tube_arrays(conn: Connection, *, campaign_id: int, barcodes: Sequence[str] | None = None) -> TubeArrays:
-    """``TubeArrays`` of one campaign; with ``barcodes`` (a few hundred at most), of
-    those of its tubes only."""
-    if barcodes is not None:
-        rows = [tuple(r) for r in conn.execute(_FEW_TUBES, {"campaign": campaign_id, "codes": sorted(set(barcodes))})]
-        tube_blocks: Any = [rows] if rows else []
-    else:
-        tube_blocks = fetch_blocks(
-            conn,
-            select(_T.c.barcode, _T.c.id, _REC.c.tube_id, _T.c.kind)
-            .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
-            .where(_T.c.campaign_id == campaign_id),
-            _BLOCK,
+    def gather(self, codes: Sequence[str]) -> Gathered:
+        """``TubeLookup.gather``: the block's facts gathered by numpy, handed out as lists."""
+        at = self.find(codes)
+        safe = np.where(at >= 0, at, 0)
+        return Gathered(
+            at.tolist(),
+            self.received[safe].tolist(),
+            self.individual[safe].tolist(),
+            self.result_id[safe].tolist(),
+            [None if c == NO_CALL else CALLS[c] for c in self.call[safe].tolist()],
+            [None if c != c else c for c in self.ct1[safe].tolist()],  # NaN: no Ct
+            [None if c != c else c for c in self.ct2[safe].tolist()],
         )
+
+    def tube_ids(self, positions: Sequence[int]) -> list[int]:
+        return self.id[np.asarray(positions, np.int64)].tolist()
+
+    def result_ids(self, positions: Sequence[int]) -> list[int]:
+        return self.result_id[np.asarray(positions, np.int64)].tolist()
+
+    def tube_order(self, positions: Sequence[int]) -> Sequence[int]:
+        return np.argsort(self.id[np.asarray(positions, np.int64)], kind="stable").tolist()
+
+
+def campaign_tube_arrays(conn: Connection, *, campaign_id: int) -> TubeArrays:
+    """``TubeArrays`` of every tube of one campaign."""
+    tube_blocks = fetch_blocks(
+        conn,
+        select(_T.c.barcode, _T.c.id, _REC.c.tube_id, _T.c.kind)
+        .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
+        .where(_T.c.campaign_id == campaign_id),
+        _BLOCK,
+    )
     codes, ids, received, individual = [], [], [], []
     for block in tube_blocks:
         n = len(block)
@@ -106,25 +110,22 @@ def campaign_tube_arrays(conn: Connection, *, campaign_id: int, barcodes: Sequen
         np.full(n, np.nan),
         np.full(n, np.nan),
     )
-    _read_current(conn, arrays, campaign_id, few=barcodes is not None)
+    _read_current(conn, arrays, campaign_id)
     return arrays
 
 
-def _read_current(conn: Connection, arrays: TubeArrays, campaign_id: int, *, few: bool) -> None:
+def _read_current(conn: Connection, arrays: TubeArrays, campaign_id: int) -> None:
     """Fill the current result of each tube: its results in id order, the last one kept."""
     by_id = np.argsort(arrays.id)
     sorted_ids = arrays.id[by_id]
-    if few:
-        blocks: Any = [[tuple(r) for r in conn.execute(_FEW_RESULTS, {"ids": sorted_ids.tolist()})]]
-    else:
-        in_campaign = select(_T.c.id).where(_T.c.campaign_id == campaign_id)
-        blocks = fetch_blocks(
-            conn,
-            select(_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)
-            .where(_RES.c.tube_id.in_(in_campaign))
-            .order_by(_RES.c.id),
-            _BLOCK,
-        )
+    in_campaign = select(_T.c.id).where(_T.c.campaign_id == campaign_id)
+    blocks = fetch_blocks(
+        conn,
+        select(_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)
+        .where(_RES.c.tube_id.in_(in_campaign))
+        .order_by(_RES.c.id),
+        _BLOCK,
+    )
     for block in blocks:
         if not block:
             continue
