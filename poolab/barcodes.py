@@ -16,13 +16,17 @@ character of ours; they are only normalised.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from poolab.i18n import _
+
+if TYPE_CHECKING:  # numpy is imported where a batch is big enough to need it: a
+    # reception of a few scans (or `poolab status`) does not pay its import
+    import numpy as np
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -64,11 +68,23 @@ def make_barcode(prefix: str, serial: int) -> str | None:
     return None if check in NEVER_ISSUED else body + check
 
 
+_FEW_CODES = 64
+"""Below this many codes, issuing or checking them one by one costs less than importing
+numpy (about 30 ms, more than a few codes take one by one)."""
+
+
 def issue_barcodes(prefix: str, first_serial: int, count: int) -> tuple[list[str], int]:
     """``count`` barcodes from ``first_serial`` on, skipping serials never issued;
     returns them and the next free serial."""
     codes: list[str] = []
     serial = first_serial
+    while len(codes) < count < _FEW_CODES:  # a plate's barcode, a few retests: one by one
+        code = make_barcode(prefix, serial)
+        serial += 1
+        if code is not None:
+            codes.append(code)
+    if len(codes) < count:
+        import numpy as np
     while len(codes) < count:
         # A block of serials at a time, check characters computed with numpy: about three
         # serials in 37 are skipped, so a block a little larger than needed usually does.
@@ -89,6 +105,8 @@ def issue_barcodes(prefix: str, first_serial: int, count: int) -> tuple[list[str
 
 def _check_values(prefix: str, serials: np.ndarray) -> np.ndarray:
     """MOD 37-2 check values of ``prefix`` + zero-padded ``serials``, all at once."""
+    import numpy as np
+
     p = np.zeros(serials.shape[0], np.int64)
     for ch in prefix:
         p = ((p + _VALUE[ch]) * 2) % 37
@@ -147,20 +165,30 @@ def barcode_problem(code: str, *, pre_printed: bool = False) -> str | None:
     return _("not a poolab tube barcode (a letter, {digits} digits and a check character)").format(digits=SERIAL_DIGITS)
 
 
-_LOOKUP = np.full(128, -1, np.int64)
-for _i, _ch in enumerate(ALPHABET):
-    _LOOKUP[ord(_ch)] = _i
+@functools.cache
+def _lookup() -> np.ndarray:
+    """Each ASCII character's MOD 37-2 value (-1 outside the alphabet), indexed by code point."""
+    import numpy as np
+
+    table = np.full(128, -1, np.int64)
+    for i, ch in enumerate(ALPHABET):
+        table[ord(ch)] = i
+    return table
 
 
 def barcode_problems(codes: Sequence[str], *, pre_printed: bool = False) -> list[str | None]:
     """``barcode_problem`` of many codes at once (a file's worth): the check characters of
-    generated codes are verified with numpy, all columns at a time."""
+    generated codes are verified with numpy, all columns at a time (a few codes one by one)."""
+    if len(codes) < _FEW_CODES:
+        return [barcode_problem(c, pre_printed=pre_printed) for c in codes]
+    import numpy as np
+
     out: list[str | None] = [None] * len(codes)
     generated = [i for i, c in enumerate(codes) if _GENERATED.match(c)]
     if generated:
         width = SERIAL_DIGITS + 2
         chars = np.array([codes[i] for i in generated], dtype=f"<U{width}").view(np.uint32).reshape(-1, width)
-        values = _LOOKUP[chars]
+        values = _lookup()[chars]
         p = np.zeros(len(generated), np.int64)
         for j in range(width - 1):
             p = ((p + values[:, j]) * 2) % 37

@@ -192,6 +192,60 @@ def test_migrations_build_the_tables_the_code_uses(store_url: str) -> None:
     assert [] == diff
 
 
+def test_tables_declare_the_indexes_the_migrations_build(store_url: str, tmp_path: Path) -> None:
+    """The tables' own DDL (``create_all``) makes every index the migrations make, with the
+    same columns and the same partial-index ``WHERE``, which Alembic's comparison does not
+    look at: each backend gets its own condition although neither dialect is named in the
+    table declarations."""
+    from sqlalchemy import create_engine
+    from sqlmodel import SQLModel
+
+    from poolab.store import tables
+    from tests.conftest import PG_URL, _pg_schema_url
+
+    _ = tables
+    assert 0 == run(store_url, "init").exit_code
+    migrated = make_engine(resolve_url(store_url))
+    if store_url.startswith("sqlite"):
+        declared_url, admin = f"sqlite:///{tmp_path / 'declared.db'}", None
+    else:
+        assert PG_URL is not None
+        schema = f"d_{tmp_path.name[-12:].lower().replace('-', '_')}"
+        admin = create_engine(resolve_url(PG_URL))
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        declared_url = _pg_schema_url(PG_URL, schema)
+    declared = make_engine(resolve_url(declared_url))
+    try:
+        SQLModel.metadata.create_all(declared)
+        built = [_indexes(engine) for engine in (migrated, declared)]
+    finally:
+        migrated.dispose()
+        declared.dispose()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    assert built[0] == built[1]
+    wheres = {name: where for name, where in built[0].items() if " WHERE " in where.upper()}
+    assert {"ix_resident_home_visit", "uq_tube_retest", "uq_result_first"} == set(wheres)
+
+
+def _indexes(engine: object) -> dict[str, str]:
+    """Each index's definition as the database keeps it, without its schema's name."""
+    with engine.connect() as conn:  # type: ignore[attr-defined]
+        if conn.dialect.name == "sqlite":
+            rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
+            return {name: " ".join(sql.replace('"', "").split()) for name, sql in rows}
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        rows = conn.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"))
+        return {
+            name: sql.replace(f"{schema}.", "").replace(f'"{schema}".', "")
+            for name, sql in rows
+            if not name.startswith("alembic_version")  # the migrations' own bookkeeping
+        }
+
+
 def _is_alembic_table(diff: object) -> bool:
     return isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == "alembic_version"
 

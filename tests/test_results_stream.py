@@ -19,7 +19,7 @@ from poolab.lab.results import import_results
 from poolab.store.campaigns import campaign_by_name, insert_campaign, insert_tubes, issue_tube_barcodes
 from poolab.store.engine import Store, init_store
 from poolab.store.events import now, record_event
-from poolab.store.residents import find_import
+from poolab.store.imports import find_import
 from poolab.store.tables import Result
 from poolab.store.tube_arrays import campaign_tube_arrays
 from poolab.store.tubes import NewResult, insert_receipts, insert_results, tube_states

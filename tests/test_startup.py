@@ -31,6 +31,8 @@ HEAVY = (
     "uvicorn",
     "matplotlib",
     "scipy",
+    "numpy",  # 30-40 ms: a few scans, results or a plate are checked and issued without it
+    "sqlalchemy.dialects.postgresql",  # 20-30 ms, on a SQLite store
 )
 
 _RUN = """
@@ -96,7 +98,8 @@ COMMANDS = {
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_everyday_command_loads_nothing_heavy(district: Path, tmp_path: Path, name: str) -> None:
     """receive, results import, status and plate new run without numba, the kernels, the
-    planner, PDF or web modules loaded."""
+    planner, PDF or web modules, numpy or (on a SQLite store) SQLAlchemy's PostgreSQL
+    dialect loaded."""
     from poolab.field.scans import scan_lines
     from poolab.lab.reception import receive
     from poolab.store.engine import open_store

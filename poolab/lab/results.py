@@ -22,7 +22,7 @@ from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event
-from poolab.store.residents import find_import, record_import
+from poolab.store.imports import find_import, record_import
 from poolab.store.tube_lookup import FewTubes, TubeLookup
 from poolab.store.tubes import (
     NewResult,

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 
 from poolab.barcodes import normalise_scan
 from poolab.store.bulk import fetch_all_raw, fetch_blocks, indexes_built_after, insert_rows, lock_table, row_writer
-from poolab.store.tables import ImportRecord, Resident, ResidentChange
+from poolab.store.tables import Resident, ResidentChange
 
 FIELDS = ("name", "id_number", "phone", "compound", "building", "unit", "room", "household_id")
 NEW_COLUMNS = ("resident_id", *FIELDS, "event_id")
@@ -38,18 +38,6 @@ class UpsertCounts:
     inserted: int
     updated: int
     unchanged: int
-
-
-def find_import(conn: Connection, *, scope: str, sha256: str) -> int | None:
-    """The event id of an earlier import of the same file content, if any."""
-    t = ImportRecord.__table__  # type: ignore[attr-defined]
-    return conn.execute(select(t.c.event_id).where(t.c.scope == scope, t.c.sha256 == sha256)).scalar()
-
-
-def record_import(conn: Connection, *, scope: str, sha256: str, event_id: int) -> None:
-    """Remember an imported file's content so a second import is a no-op."""
-    t = ImportRecord.__table__  # type: ignore[attr-defined]
-    conn.execute(t.insert(), {"scope": scope, "sha256": sha256, "event_id": event_id})
 
 
 @contextmanager

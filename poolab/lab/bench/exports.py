@@ -24,8 +24,8 @@ from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now
+from poolab.store.imports import find_import
 from poolab.store.plates import insert_plate_run, latest_placements, plate_wells, plates_by_barcode, results_of_plate
-from poolab.store.residents import find_import
 from poolab.store.tubes import campaign_tube_index
 
 

@@ -41,6 +41,7 @@ from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name, issue_tube_barcodes
 from poolab.store.engine import Store
 from poolab.store.events import record_event
+from poolab.store.imports import find_import, record_import
 from poolab.store.plates import (
     Placement,
     PlateOverview,
@@ -53,7 +54,6 @@ from poolab.store.plates import (
     plates_by_barcode,
     received_tubes,
 )
-from poolab.store.residents import find_import, record_import
 from poolab.store.tubes import campaign_tube_index
 
 PLATE_MAP_COLUMNS = ("plate_barcode", "well", "kind", "tube_barcode")
@@ -71,8 +71,16 @@ class PlateSummary:
     already_imported: bool = False
 
 
+def waits_for_plate(call: str | None, placement: Placement | None) -> bool:
+    """Whether a received tube goes onto a new plate: it is on no plate that has yet to
+    run, and has no result or an invalid one (``waiting_problem`` says why not)."""
+    return (placement is None or placement.plate_has_run) and (call is None or call == "invalid")
+
+
 def waiting_problem(call: str | None, placement: Placement | None) -> str | None:
     """Why a received tube cannot go onto a new plate (None when it can)."""
+    if waits_for_plate(call, placement):
+        return None
     if placement is not None and not placement.plate_has_run:
         return _("tube is on plate {plate} already (well {well}), which has not run yet").format(
             plate=placement.plate_barcode, well=placement.well
@@ -90,7 +98,7 @@ def _waiting(conn: Connection, info: CampaignInfo) -> list[tuple[int, str, int]]
     out = []
     for tid, code, call in received_tubes(conn, campaign_id=info.id):
         p = placed.get(tid)
-        if waiting_problem(call, p) is None:
+        if waits_for_plate(call, p):  # a district's resulted tubes: no message made for each
             out.append((tid, code, (p.run if p else 0) + 1))
     return out
 
