@@ -9,8 +9,8 @@ resulted, as ``campaign new`` and ``receive`` leave a city of ten times as many 
 (the tubes' pool memberships are not made: the import never reads them). The results file
 has a line for every tube, one in 400 positive with its Cts (as ``bench_city.py`` writes).
 
-Each repeat imports the file into a fresh copy of the store as a command (wall time and the
-peak RSS of the command's own process, ``wait4``), then the raw baseline of
+Each repeat imports the file into a fresh copy of the store as a command (wall time, CPU
+time and the peak RSS of the command's own process, ``wait4``), then the raw baseline of
 ``bench_city.py`` inserts the same result rows with one ``sqlite3.executemany`` into a
 fresh store, its own process (``_city_raw.py sqlite-rows``). ``--code DIR`` adds a
 command from another tree (``git archive REV poolab cli`` with ``poolab_cli`` linked to
@@ -170,6 +170,7 @@ def _row(label: str, store: str, tubes: int, m: Measured, b: Measured) -> tuple[
         store,
         f"{tubes:,}",
         f"{m.seconds:.1f}",
+        f"{m.cpu:.1f}",
         f"{mb:,.0f}",
         f"{b.reported:.1f}",
         f"{b.peak / MB:,.0f}",
@@ -203,7 +204,7 @@ def main() -> None:
             rows += run_postgres(args.pg, folder, work, args.tubes, args.repeat, args.code)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    header = ("code", "store", "tubes", "wall s", "peak MB", "raw s", "raw MB", "ours/raw", "target")
+    header = ("code", "store", "tubes", "wall s", "CPU s", "peak MB", "raw s", "raw MB", "ours/raw", "target")
     print()
     print(format_table(header, rows))
     for line in machine_lines():
