@@ -22,6 +22,7 @@ from poolab.store.events import now, record_event
 from poolab.store.imports import find_import
 from poolab.store.tables import Result
 from poolab.store.tube_arrays import campaign_tube_arrays
+from poolab.store.tube_lookup import FewTubes
 from poolab.store.tubes import NewResult, insert_receipts, insert_results, tube_states
 from tests.workflow import write_results
 
@@ -283,3 +284,24 @@ def test_the_careful_path_across_blocks(city: tuple[Store, list[str]], tmp_path:
     assert [(p.line, p.value) for p in caught.value.problems][-1] == (77, "maybe")
     assert caught.value.problems[0].line == 72 and "fields" in caught.value.problems[0].message
     assert len(_results(store)) == 80
+
+
+def test_few_tubes_and_tube_arrays_agree(city: tuple[Store, list[str]], tmp_path: Path) -> None:
+    """The plain lists of a small file and the arrays of a city's give the same facts."""
+    store, codes = city
+    import_results(store, "c", write_results(tmp_path / "a.csv", _lines(codes[:20])), operator="t")
+    b = write_results(tmp_path / "b.csv", [(codes[3], "invalid", "", "")])
+    import_results(store, "c", b, operator="t", amend=True, reason="the well was empty")
+    asked = [codes[0], codes[3], codes[7], codes[30], codes[-1], "P000000000X", codes[14]]
+    with store.read() as conn:
+        info = campaign_by_name(conn, name="c")
+        lookups = (FewTubes(conn, campaign_id=info.id, barcodes=asked), campaign_tube_arrays(conn, campaign_id=info.id))
+        few, arrays = (lookup.gather(asked) for lookup in lookups)
+        ids = [lookup.tube_ids([p for p in g.pos if p >= 0]) for lookup, g in zip(lookups, (few, arrays), strict=True)]
+    known = [p >= 0 for p in few.pos]
+    assert known == [p >= 0 for p in arrays.pos] == [True] * 5 + [False, True]
+    assert ids[0] == ids[1]
+    for name in ("received", "individual", "result_id", "call", "ct1", "ct2"):
+        a, b = getattr(few, name), getattr(arrays, name)
+        assert [x for x, k in zip(a, known, strict=True) if k] == [x for x, k in zip(b, known, strict=True) if k], name
+    assert few.call[:3] == ["positive", "invalid", "positive"] and few.ct1[2] == 31.2
