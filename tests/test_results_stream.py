@@ -22,7 +22,7 @@ from poolab.store.events import now, record_event
 from poolab.store.imports import find_import
 from poolab.store.tables import Result
 from poolab.store.tube_arrays import campaign_tube_arrays
-from poolab.store.tube_lookup import FewTubes
+from poolab.store.tube_lookup import FewTubes, TubeLookup
 from poolab.store.tubes import NewResult, insert_receipts, insert_results, tube_states
 from tests.workflow import write_results
 
@@ -295,7 +295,10 @@ def test_few_tubes_and_tube_arrays_agree(city: tuple[Store, list[str]], tmp_path
     asked = [codes[0], codes[3], codes[7], codes[30], codes[-1], "P000000000X", codes[14]]
     with store.read() as conn:
         info = campaign_by_name(conn, name="c")
-        lookups = (FewTubes(conn, campaign_id=info.id, barcodes=asked), campaign_tube_arrays(conn, campaign_id=info.id))
+        lookups: tuple[TubeLookup, TubeLookup] = (
+            FewTubes(conn, campaign_id=info.id, barcodes=asked),
+            campaign_tube_arrays(conn, campaign_id=info.id),
+        )
         few, arrays = (lookup.gather(asked) for lookup in lookups)
         ids = [lookup.tube_ids([p for p in g.pos if p >= 0]) for lookup, g in zip(lookups, (few, arrays), strict=True)]
     known = [p >= 0 for p in few.pos]
