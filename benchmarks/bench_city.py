@@ -67,7 +67,7 @@ class Measured:
             self.stdout = out.read().decode("utf-8", "replace")
             self.stderr = err.read().decode("utf-8", "replace")
         self.peak = usage.ru_maxrss * 1024  # kilobytes on Linux
-        self.cpu = usage.ru_utime + usage.ru_stime  # the command's own CPU seconds
+        self.cpu = usage.ru_utime + usage.ru_stime  # the process's own CPU seconds (not the server's)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{self.stdout}\n{self.stderr}")
 

@@ -60,13 +60,14 @@ def main() -> None:
     print(f"PostgreSQL first roster import, {n:,} residents; load average {os.getloadavg()[0]:.1f}")
     print(f"roster demo (writing the file): {demo.seconds:.1f} s, peak {demo.peak / MB:.0f} MB")
     rows = [
-        ("poolab roster import (command)", ours_run.seconds, ours_run.peak),
-        ("COPY into the store's own table", own.reported, own.peak),
-        ("COPY into a primary-key-only table", bare.reported, bare.peak),
+        ("poolab roster import (command)", ours_run.seconds, ours_run.peak, ours_run.cpu),
+        ("COPY into the store's own table", own.reported, own.peak, own.cpu),
+        ("COPY into a primary-key-only table", bare.reported, bare.peak, bare.cpu),
     ]
-    print(f"{'run':<40} {'seconds':>8} {'x bare':>7} {'peak MB':>8}")
-    for label, secs, peak in rows:
-        print(f"{label:<40} {secs:>8.2f} {secs / bare.reported:>7.2f} {peak / MB:>8.0f}")
+    # CPU: the client process's own (start-up included), not the server's
+    print(f"{'run':<40} {'seconds':>8} {'x bare':>7} {'peak MB':>8} {'CPU s':>6}")
+    for label, secs, peak, cpu in rows:
+        print(f"{label:<40} {secs:>8.2f} {secs / bare.reported:>7.2f} {peak / MB:>8.0f} {cpu:>6.2f}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ The commands run on a small store (600 residents, one campaign ``day1``): ``stat
 each on a fresh copy of the store in the state it needs (copying is not timed).
 ``--code DIR`` runs the commands from another tree of poolab (``git archive REV poolab
 cli`` with ``poolab_cli`` linked to ``cli``), for before/after figures in one session.
+``--instructions`` counts each command's machine instructions once with valgrind's
+callgrind instead (a load-free ratio, a proxy for CPU time: about 3 minutes).
 """
 
 from __future__ import annotations
@@ -61,8 +63,50 @@ def run(cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> tup
 def poolab(*args: str) -> tuple[list[str], dict[str, str] | None]:
     if CODE is None:
         return [POOLAB, *args], None
-    command = [sys.executable, "-P", "-c", "import sys; from poolab_cli.main import main; sys.exit(main())"]
+    # the tree's console script: poolab_cli.entry where it has one, else poolab_cli.main
+    entry = "entry" if (Path(CODE) / "poolab_cli" / "entry.py").exists() else "main"
+    command = [sys.executable, "-P", "-c", f"import sys; from poolab_cli.{entry} import main; sys.exit(main())"]
     return [*command, *args], dict(CHILD_ENV, PYTHONPATH=CODE)
+
+
+def instructions(cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> int:
+    """Machine instructions one subprocess executes (valgrind's callgrind): the same count
+    on a busy machine as on an idle one, so a ratio of two is free of the load (and of
+    page faults and waits, which it does not see). Each run takes 10-20 s."""
+    proc = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env or CHILD_ENV,
+    )
+    found = [line for line in proc.stderr.splitlines() if "Collected :" in line]
+    if proc.returncode != 0 or not found:
+        raise SystemExit(f"valgrind {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return int(found[-1].split(":")[-1].replace(",", "").strip())
+
+
+def count_instructions(tmp: Path) -> None:
+    """``--instructions``: each command once under callgrind beside ``import sqlmodel``."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    base = instructions(BASELINE, tmp)
+    rows = []
+    for name, (cmd_args, start) in COMMANDS.items():
+        shutil.copy(tmp / start, tmp / "poolab.db")
+        for suffix in ("-wal", "-shm"):
+            Path(tmp, "poolab.db" + suffix).unlink(missing_ok=True)
+        cmd, env = poolab("--db", "poolab.db", "--operator", "bench", *cmd_args)
+        run(cmd, tmp, env)  # .pyc files written, as installed
+        shutil.copy(tmp / start, tmp / "poolab.db")
+        ours = instructions(cmd, tmp, env)
+        rows.append((f"poolab {name}", f"{ours / 1e9:.3f}", f"{base / 1e9:.3f}", f"{ours / base:.3f}"))
+        print(f"  {name}: {ours / base:.3f}", file=sys.stderr, flush=True)
+    header = ("command", "instructions (10^9)", "import sqlmodel (10^9)", "ratio")
+    print(f"start-up in instructions (callgrind; {CODE or POOLAB})")
+    print(format_table(header, rows))
+    print()
+    print(format_table(header, rows, markdown=True))
 
 
 def build(folder: Path) -> None:
@@ -116,8 +160,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--markdown", action="store_true", help="also print the table as markdown")
     parser.add_argument("--code", default=None, help="run the poolab commands from this tree (before/after)")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions (valgrind) instead of timing: load-free"
+    )
     args = parser.parse_args()
     CODE = args.code
+    if args.instructions:
+        with tempfile.TemporaryDirectory(prefix="poolab-bench-startup-") as tmp_name:
+            build(Path(tmp_name))
+            count_instructions(Path(tmp_name))
+        return
     walls: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
     cpus: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
     with tempfile.TemporaryDirectory(prefix="poolab-bench-startup-") as tmp_name:

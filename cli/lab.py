@@ -8,6 +8,7 @@ import click
 
 from poolab.i18n import _
 
+from .collector import resume_collector
 from .common import VERBATIM, AppContext, HelpGroup, Hint, encoding_option, hint, next_step, pass_app
 from .sampling import report_scans
 
@@ -46,6 +47,8 @@ def receive(app: AppContext, name: str, file: str) -> None:
     from poolab.field.scans import scan_lines, source_name
     from poolab.lab.reception import receive as receive_scans
 
+    if file == "-":  # a scanner's session: hours
+        resume_collector()
     report = receive_scans(app.store(), name, scan_lines(file), source=source_name(file), operator=app.operator)
     report_scans(report, "tubes", label=f"receive-{name}")
 
@@ -352,6 +355,7 @@ def results_watch(
 
     options = ImportOptions(fmt=fmt, kit=kit, columns=columns, amend=amend, reason=reason, encoding=encoding)
     refused = imported = 0
+    resume_collector()  # a watch runs for hours
     outcomes = watch_folder(app.store(), name, folder, operator=app.operator, options=options, settle=settle, poll=poll)
     click.echo(_("watching {folder} for exports of campaign {name}; Ctrl-C to stop").format(folder=folder, name=name))
     try:
@@ -392,6 +396,7 @@ def results_enter(app: AppContext, name: str, amend: bool, reason: str | None) -
     from poolab.errors import PoolabError
     from poolab.lab.results import KeyedEntry
 
+    resume_collector()  # a keying session runs for hours
     session = KeyedEntry(app.store(), name, operator=app.operator, amend=amend, reason=reason)
     mode = _("correcting (reason: {reason})").format(reason=reason) if amend else _("new results only")
     click.echo(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import getpass
 import importlib
 import os
@@ -14,6 +13,7 @@ import click
 
 from poolab.i18n import _, choose_language, set_process_language
 
+from .collector import end_collector_pause, pause_collector
 from .common import DEFAULT_DB, AppContext, HelpGroup, checked_operator
 
 # The language is chosen before any option or command is declared: their help texts are
@@ -218,19 +218,16 @@ def _interrupt(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-# Python's cyclic collector runs every 700 new objects: importing SQLAlchemy and SQLModel
-# (hundreds of thousands of long-lived objects) set it off about 180 times, a tenth of a
-# command's start-up. Every 10,000 lets it run a few dozen times; what a command frees in
-# cycles afterwards is still collected (the bulk paths pause it outright: store.bulk).
-GC_FIRST_GENERATION = 10_000
-
-
 def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point."""
-    gc.set_threshold(GC_FIRST_GENERATION, *gc.get_threshold()[1:])
+    paused = pause_collector()  # already off when run as the console script (poolab_cli.entry)
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     signal.signal(signal.SIGTERM, _interrupt)
-    return cli.main(args=argv, prog_name="poolab")
+    try:
+        return cli.main(args=argv, prog_name="poolab")
+    finally:
+        if paused:
+            end_collector_pause()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,17 @@ import click
 
 from poolab.i18n import _
 
-from .common import VERBATIM, AppContext, hint, next_step, output_target, pass_app, stderr_progress, unmasked_option
+from .collector import resume_collector
+from .common import (
+    VERBATIM,
+    AppContext,
+    hint,
+    next_step,
+    output_target,
+    pass_app,
+    stderr_progress,
+    unmasked_option,
+)
 
 if TYPE_CHECKING:
     from poolab.field.scans import ScanReport
@@ -176,5 +186,7 @@ def collect(app: AppContext, name: str, file: str) -> None:
     from poolab.field.sampling import collect as collect_scans
     from poolab.field.scans import scan_lines, source_name
 
+    if file == "-":  # a scanner's session: hours
+        resume_collector()
     report = collect_scans(app.store(), name, scan_lines(file), source=source_name(file), operator=app.operator)
     report_scans(report, "scans", label=f"collect-{name}")

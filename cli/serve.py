@@ -6,6 +6,7 @@ import click
 
 from poolab.i18n import _
 
+from .collector import resume_collector
 from .common import VERBATIM, AppContext, pass_app
 from .late import late_options
 
@@ -71,6 +72,7 @@ def serve(
     from poolab.reports.timing import LateRule
     from poolab.web.serve import serve as run_server
 
+    resume_collector()  # a server runs for days
     store = app.store()
 
     def ready(url: str) -> None:  # the store as every command names it: no password

@@ -32,17 +32,17 @@ def killing_insert_rows(conn, table, columns, rows):
     return _real(conn, table, columns, rows)
 poolab.store.residents.insert_rows = killing_insert_rows
 poolab.store.tubes.insert_rows = killing_insert_rows
-_real_writer = bulk.row_writer
+_real_writer = bulk.column_writer
 @contextlib.contextmanager
-def killing_row_writer(conn, table, columns):  # a first import on PostgreSQL: one COPY
+def killing_column_writer(conn, table, columns):  # a first import on PostgreSQL: one COPY
     with _real_writer(conn, table, columns) as write:
-        def killing_write(rows):
+        def killing_write(values):
             if table.name == sys.argv[1]:
-                write(list(rows)[:100])
+                write([list(v)[:100] for v in values])
                 os.kill(os.getpid(), signal.SIGKILL)
-            return write(rows)
+            return write(values)
         yield killing_write
-poolab.store.residents.row_writer = killing_row_writer
+poolab.store.residents.column_writer = killing_column_writer
 from poolab_cli.main import main
 main(sys.argv[2:])
 """

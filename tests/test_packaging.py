@@ -28,4 +28,4 @@ def test_front_end_installs_as_poolab_cli() -> None:
     assert {"poolab_cli": "cli"} == _setuptools_config()["package-dir"]
     assert Path(poolab_cli.main.__file__).resolve().parent == ROOT / "cli"
     with open(ROOT / "pyproject.toml", "rb") as f:
-        assert "poolab_cli.main:main" == tomllib.load(f)["project"]["scripts"]["poolab"]
+        assert "poolab_cli.entry:main" == tomllib.load(f)["project"]["scripts"]["poolab"]

@@ -106,12 +106,15 @@ def big_roster_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("n", [2, 4])
-def test_reception_stations(n: int, store_url: str, big_roster_csv: Path, tmp_path: Path) -> None:
-    """n stations scan 1,000 shared tubes and 500 of their own each, shuffled, at once:
+@pytest.mark.parametrize(("n", "common", "own"), [(2, 1000, 500), (4, 1000, 500), (2, 2400, 300)])
+def test_reception_stations(
+    n: int, common: int, own: int, store_url: str, big_roster_csv: Path, tmp_path: Path
+) -> None:
+    """n stations scan ``common`` shared tubes and ``own`` of their own each, shuffled, at once:
     every tube is received exactly once, each shared tube is one receipt on one station
     and an "already received at HH:MM by ..." on every other, and no own tube is lost
-    (four stations' overlapping batches used to deadlock on PostgreSQL and stop a stream)."""
+    (four stations' overlapping batches used to deadlock on PostgreSQL and stop a stream).
+    The last case's batches are big enough to be staged on PostgreSQL."""
     assert 0 == run(store_url, "init").exit_code
     assert 0 == run(store_url, "roster", "import", str(big_roster_csv)).exit_code
     with stations(n, str(tmp_path)) as group:
@@ -120,18 +123,18 @@ def test_reception_stations(n: int, store_url: str, big_roster_csv: Path, tmp_pa
             codes = _campaign_tubes(store_url, name, tmp_path, "--pool-size", "1")
             rng = random.Random(round_)
             rng.shuffle(codes)
-            shared = codes[:1000]
+            shared = codes[:common]
             streams = []
             for i in range(n):
-                scans = shared + codes[1000 + 500 * i : 1500 + 500 * i]
+                scans = shared + codes[common + own * i : common + own * (i + 1)]
                 rng.shuffle(scans)
                 streams.append((_cli(store_url, f"station-{i}", "receive", name, "-"), "\n".join(scans) + "\n"))
             outs = group.race(streams)
             _no_traceback(*outs)
             summaries = [_summary(o) for o in outs]
-            total = 1000 + 500 * n
+            total = common + own * n
             assert total == sum(accepted for accepted, _ in summaries), [o.output[-300:] for o in outs]
-            assert 1000 * (n - 1) == sum(refused for _, refused in summaries)
+            assert common * (n - 1) == sum(refused for _, refused in summaries)
             for k, (o, (_, refused)) in enumerate(zip(outs, summaries, strict=True)):
                 said = group.refusals(k) or o.output  # the problems file when the terminal grouped them
                 assert refused == said.count("already received at"), o.output[-300:]

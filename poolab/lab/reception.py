@@ -14,8 +14,26 @@ from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event, set_event_detail, stream_id
+from poolab.store.scan_stage import (
+    can_stage,
+    insert_staged_receipts,
+    stage_barcodes,
+    staged_receipt_records,
+    staged_receipt_states,
+)
 from poolab.store.tubes import ReceiptState, TubeState, insert_receipts, receipt_records, receipt_states
 from poolab.when import when
+
+FLUSH_EVERY = 500
+"""Good scans committed at least this often on SQLite, where a batch holds the store's
+one write lock (other stations wait for it)."""
+FLUSH_EVERY_STAGED = 50_000
+"""The same on PostgreSQL, where stations write side by side: a file's scans go in a few
+big batches (each a fixed few round trips, and a commit). A scanner's or a pipe's scans
+are still committed every second and whenever the input pauses."""
+STAGE_FROM = 2_000
+"""Batches of at least this many scans are staged (PostgreSQL): smaller ones look their
+tubes up with index probes, which no stale planner statistics can make slower."""
 
 
 @pauses_gc
@@ -26,14 +44,17 @@ def receive(
     *,
     source: str,
     operator: str,
-    flush_every: int = 500,
+    flush_every: int | None = None,
 ) -> ScanReport:
     """Reception scans, one barcode per line. Every good scan is kept: committed every
-    ``flush_every`` scans, every second while scans flow, and whenever the input pauses.
+    ``flush_every`` scans (by default ``FLUSH_EVERY``, on PostgreSQL ``FLUSH_EVERY_STAGED``),
+    every second while scans flow, and whenever the input pauses.
     Every bad one (wrong check character, unknown tube, tube of another campaign,
     scanned twice, here or at another station) is reported with its line."""
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
+        if flush_every is None:
+            flush_every = FLUSH_EVERY_STAGED if can_stage(conn) else FLUSH_EVERY
     problems: list[Problem] = []
     first_line: dict[str, int] = {}
     batch: list[tuple[int, str]] = []
@@ -97,7 +118,14 @@ def _store_receipts(
     and the problems of the rest. A tube another station received first (before this
     batch was read, or a moment ago: the receipt's unique key decides) is reported with
     when and by whom."""
-    states = receipt_states(conn, barcodes=[c for _, c in batch])
+    # PostgreSQL: the batch goes into a temporary table with one COPY, and each look-up
+    # is one join against it (a city's file is a few big batches, not IN lists of 900)
+    staged = len(batch) >= STAGE_FROM and can_stage(conn)
+    if staged:
+        stage_barcodes(conn, [c for _, c in batch])
+        states = staged_receipt_states(conn)
+    else:
+        states = receipt_states(conn, barcodes=[c for _, c in batch])
     refused: list[Problem] = []
     good: list[tuple[int, str, int]] = []
     taken: list[tuple[int, str, int]] = []
@@ -109,6 +137,7 @@ def _store_receipts(
         elif state is not None:
             (taken if state.received else good).append((line, code, state.id))
     won: set[int] = set()
+    event_id: int | None = None
     if good:
         event_id = record_event(
             conn,
@@ -117,12 +146,16 @@ def _store_receipts(
             campaign_id=info.id,
             detail={"source": source, "tubes": len(good), "stream": stream},
         )
-        won = insert_receipts(conn, tube_ids=[t for _, _, t in good], at=now(), event_id=event_id)
+        insert = insert_staged_receipts if staged else insert_receipts
+        won = insert(conn, tube_ids=[t for _, _, t in good], at=now(), event_id=event_id)
         if len(won) < len(good):
             taken += [g for g in good if g[2] not in won]
             set_event_detail(conn, event_id=event_id, detail={"source": source, "tubes": len(won), "stream": stream})
     if taken:
-        records = receipt_records(conn, tube_ids=[t for _, _, t in taken])
+        if staged:
+            records = staged_receipt_records(conn, besides_event=event_id)
+        else:
+            records = receipt_records(conn, tube_ids=[t for _, _, t in taken])
         for line, code, tid in taken:
             r = records[tid]
             why = _("tube scanned twice: already received at {when} by {operator}").format(

@@ -100,9 +100,54 @@ def row_writer(
     that produces them a block at a time. On PostgreSQL (psycopg) every block goes into
     one ``COPY`` kept open until the end, so the server stores one block while the caller
     prepares the next; an exception inside aborts the COPY with the transaction."""
-    if not (conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"):
+    if not _can_copy(conn):
         yield lambda rows: insert_rows(conn, table, columns, rows)
         return
+    with _open_copy(conn, table, columns) as copy:
+
+        def write(rows: Sequence[tuple[Any, ...]]) -> int:
+            text = _copy_text(rows, len(columns))
+            if text is None:
+                for row in rows:
+                    copy.write_row(row)
+            else:
+                copy.write(text.encode("utf-8"))
+            return len(rows)
+
+        yield write
+
+
+@contextmanager
+def column_writer(
+    conn: Connection, table: Table, columns: Sequence[str]
+) -> Iterator[Callable[[Sequence[Sequence[Any]]], int]]:
+    """``row_writer`` for a caller whose blocks are columns already (one sequence per name
+    of ``columns``, all of one length): on PostgreSQL the COPY text is built from them
+    directly, without turning them into rows and back (a second of a city's import)."""
+    if not _can_copy(conn):
+        yield lambda values: insert_rows(conn, table, columns, list(zip(*values, strict=True)))
+        return
+    with _open_copy(conn, table, columns) as copy:
+
+        def write(values: Sequence[Sequence[Any]]) -> int:
+            n = len(values[0]) if values else 0
+            text = _columns_text(values)
+            if text is None:
+                for row in zip(*values, strict=True):
+                    copy.write_row(row)
+            else:
+                copy.write(text.encode("utf-8"))
+            return n
+
+        yield write
+
+
+def _can_copy(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+
+
+@contextmanager
+def _open_copy(conn: Connection, table: Table, columns: Sequence[str]) -> Iterator[Any]:
     quote = conn.dialect.identifier_preparer.quote
     names = list(columns)
     sql = f"COPY {conn.dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, names))}) FROM STDIN"
@@ -113,17 +158,7 @@ def row_writer(
     # A queue and a thread send the blocks, so the next block is prepared while the
     # server stores this one (the plain writer waits for the socket).
     with _driver_errors(conn, sql), cursor, cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
-
-        def write(rows: Sequence[tuple[Any, ...]]) -> int:
-            text = _copy_text(rows, len(names))
-            if text is None:
-                for row in rows:
-                    copy.write_row(row)
-            else:
-                copy.write(text.encode("utf-8"))
-            return len(rows)
-
-        yield write
+        yield copy
 
 
 def _postgres_copy(conn: Connection, table: Table, columns: list[str], rows: Sequence[tuple[Any, ...]]) -> None:
@@ -156,8 +191,15 @@ def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str | None:
     """Rows of text, integers and booleans as COPY's text format, built a column at a time at C
     speed (``write_row`` per row is several times slower at a city's ten million); None
     when a column holds another type (dates, floats: ``write_row`` converts those)."""
+    if not rows:
+        return ""
+    return _columns_text(list(zip(*rows, strict=True)))
+
+
+def _columns_text(columns: Sequence[Sequence[Any]]) -> str | None:
+    """``_copy_text`` of rows given as columns."""
     out: list[Sequence[str]] = []
-    for column in zip(*rows, strict=True) if rows else [()] * width:
+    for column in columns:
         kinds = set(map(type, column))  # the exact types (a bool is not an int here), at C speed
         if kinds == {str}:
             text: Sequence[str] = column
@@ -172,10 +214,12 @@ def _copy_text(rows: Sequence[tuple[Any, ...]], width: int) -> str | None:
             text = ["\\N"] * len(column)
         elif kinds == {int, type(None)}:
             text = ["\\N" if v is None else str(v) for v in column]
+        elif not kinds:
+            return ""
         else:
             return None
         out.append(text)
-    return "\n".join(map("\t".join, zip(*out, strict=True))) + "\n" if rows else ""
+    return "\n".join(map("\t".join, zip(*out, strict=True))) + "\n" if out else ""
 
 
 def _without_null_columns(
@@ -350,6 +394,10 @@ def pauses_gc(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+INDEX_BUILD_MEMORY = "256MB"
+"""The server's sort memory for ``indexes_built_after``'s builds (a session setting)."""
+
+
 @contextmanager
 def indexes_built_after(conn: Connection, table: Table) -> Iterator[None]:
     """On PostgreSQL, drop ``table``'s secondary indexes and unique constraints (not its
@@ -382,10 +430,15 @@ def indexes_built_after(conn: Connection, table: Table) -> Iterator[None]:
     for index, _ in indexes:
         conn.exec_driver_sql(f"DROP INDEX {index}")
     yield
+    # each build sorts the whole table: with 256 MB instead of the server's default 64 MB
+    # a million residents' builds take a fifth less time (for these builds only)
+    before = conn.exec_driver_sql("SELECT current_setting('maintenance_work_mem')").scalar_one()
+    conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
     for _, definition in indexes:
         conn.exec_driver_sql(definition)
     for constraint, definition in constraints:
         conn.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {quote(constraint)} {definition}")
+    conn.exec_driver_sql("SELECT set_config('maintenance_work_mem', %(v)s, true)", {"v": before})
 
 
 def lock_table(conn: Connection, table: Table) -> None:

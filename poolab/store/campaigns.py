@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select, update
 
 from poolab.errors import NotFound, PoolabError
 from poolab.i18n import _
-from poolab.store.bulk import fetch_all_raw, insert_new_rows, insert_rows
+from poolab.store.bulk import column_writer, fetch_all_raw, insert_new_rows
 from poolab.store.tables import Campaign, Counter, Member, Tube
 
 if TYPE_CHECKING:  # numpy and barcodes are imported where used: `poolab status` needs neither
@@ -132,7 +132,7 @@ def insert_tubes(
     residents = resident_pks if resident_pks is not None else [None] * n
     places = compounds if compounds is not None else [None] * n
     counts = people if people is not None else [None] * n
-    columns = (
+    columns: tuple[str, ...] = (
         "barcode",
         "campaign_id",
         "kind",
@@ -143,15 +143,28 @@ def insert_tubes(
         "people",
         "event_id",
     )
-    event = event_id
-    for start in range(0, n, _BLOCK):  # a city's million tubes are not all built as rows at once
-        rows: list[tuple[object, ...]] = [
-            (barcodes[i], campaign_id, kind, int(positions[i]), parents[i], residents[i], places[i], counts[i], event)
-            for i in range(start, min(start + _BLOCK, n))
-        ]
-        if home_visit is not None:  # named only when asked: the store fills false otherwise
-            rows = [(*r, bool(home_visit[i])) for i, r in enumerate(rows, start)]
-        insert_rows(conn, _T, (*columns, "home_visit") if home_visit is not None else columns, rows)
+    if home_visit is not None:  # named only when asked: the store fills false otherwise
+        columns = (*columns, "home_visit")
+    # a block of columns at a time (a city's million tubes are never all built at once),
+    # handed over as columns: on PostgreSQL the COPY text is made from them directly
+    with column_writer(conn, _T, columns) as write:
+        for start in range(0, n, _BLOCK):
+            end = min(start + _BLOCK, n)
+            m = end - start
+            block: list[Sequence[object]] = [
+                list(barcodes[start:end]),
+                [campaign_id] * m,
+                [kind] * m,
+                [int(p) for p in positions[start:end]],
+                list(parents[start:end]),
+                list(residents[start:end]),
+                list(places[start:end]),
+                list(counts[start:end]),
+                [event_id] * m,
+            ]
+            if home_visit is not None:
+                block.append([bool(v) for v in home_visit[start:end]])
+            write(block)
     return n
 
 
@@ -174,17 +187,10 @@ def insert_members(
     event_id: int,
 ) -> int:
     """Pool memberships (one per resident per campaign)."""
-    rows = list(
-        zip(
-            [campaign_id] * len(tube_ids),
-            tube_ids.tolist(),
-            resident_pks.tolist(),
-            slots.tolist(),
-            [event_id] * len(tube_ids),
-            strict=True,
-        )
-    )
-    return insert_rows(conn, _M, ("campaign_id", "tube_id", "resident_pk", "slot", "event_id"), rows)
+    n = len(tube_ids)
+    block = [[campaign_id] * n, tube_ids.tolist(), resident_pks.tolist(), slots.tolist(), [event_id] * n]
+    with column_writer(conn, _M, ("campaign_id", "tube_id", "resident_pk", "slot", "event_id")) as write:
+        return write(block)
 
 
 class CampaignExists(PoolabError):

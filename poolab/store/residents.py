@@ -14,7 +14,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from poolab.barcodes import normalise_scan
-from poolab.store.bulk import fetch_all_raw, fetch_blocks, indexes_built_after, insert_rows, lock_table, row_writer
+from poolab.store.bulk import column_writer, fetch_all_raw, fetch_blocks, indexes_built_after, insert_rows, lock_table
 from poolab.store.tables import Resident, ResidentChange
 
 FIELDS = ("name", "id_number", "phone", "compound", "building", "unit", "room", "household_id")
@@ -43,17 +43,17 @@ class UpsertCounts:
 @contextmanager
 def new_resident_writer(
     conn: Connection, *, home_visit: bool = False
-) -> Iterator[Callable[[Sequence[tuple[Any, ...]]], int] | None]:
-    """Where a first import's residents go (the table is empty), a block at a time: on
-    PostgreSQL one COPY for the whole file (``row_writer``: the server stores a block
-    while the next is read), the secondary indexes built after it (``indexes_built_after``);
-    None elsewhere (``upsert_residents`` inserts each block itself). ``home_visit``: the
-    file has that column (its rows carry the flag last)."""
+) -> Iterator[Callable[[Sequence[Sequence[Any]]], int] | None]:
+    """Where a first import's residents go (the table is empty), a block of columns at a
+    time: on PostgreSQL one COPY for the whole file (``column_writer``: the server stores
+    a block while the next is read), the secondary indexes built after it
+    (``indexes_built_after``); None elsewhere (``upsert_residents`` inserts each block
+    itself). ``home_visit``: the file has that column (it comes last but for event_id)."""
     if conn.dialect.name != "postgresql":
         yield None
         return
     columns = ("resident_id", *_fields(home_visit), "event_id")
-    with indexes_built_after(conn, _R), row_writer(conn, _R, columns) as write:
+    with indexes_built_after(conn, _R), column_writer(conn, _R, columns) as write:
         yield write
 
 
@@ -110,14 +110,14 @@ def upsert_residents(
     event_id: int,
     empty: bool = False,
     legacy: Mapping[str, str] | None = None,
-    write_new: Callable[[Sequence[tuple[Any, ...]]], int] | None = None,
+    write_new: Callable[[Sequence[Sequence[Any]]], int] | None = None,
 ) -> UpsertCounts:
     """Insert new residents and update changed ones (the replaced values go to
     ``resident_change``); ``columns`` holds ``resident_id`` (normalised) and every name
     in FIELDS, and ``home_visit`` (bools) when the file has that column. ``empty``: the
     store held no resident when the import began, so nothing is looked up; ``legacy``:
     the store's ids not in normalised form (``legacy_ids``); ``write_new``: where new
-    rows go (a ``new_resident_writer``), else ``insert_rows``.
+    rows go, as columns (a ``new_resident_writer``: only with ``empty``), else ``insert_rows``.
     A file is upserted a chunk at a time: only the chunk's residents are read."""
     ids = columns["resident_id"]
     n = len(ids)
@@ -128,7 +128,10 @@ def upsert_residents(
     changed: list[dict[str, object]] = []
     history: list[tuple[object, ...]] = []
     unchanged = 0
-    if not existing:  # a first import: every row is new, built in one pass
+    if write_new is not None:  # a first import: every row is new, and goes as the columns it came in
+        write_new([ids, *field_cols, [event_id] * n])
+        return UpsertCounts(inserted=n, updated=0, unchanged=0)
+    if not existing:  # every row is new, built in one pass
         new_rows = list(zip(ids, *field_cols, itertools.repeat(event_id, n), strict=True))
     for rid, values in zip(ids, zip(*field_cols, strict=True), strict=True) if existing else ():
         old = existing.get(rid)
@@ -141,10 +144,7 @@ def upsert_residents(
             changed.append({"pk": pk, "event_id": event_id, **dict(zip(fields, values, strict=True))})
             prev = {f: b for f, b, a in zip(fields, before, values, strict=True) if a != b}
             history.append((pk, event_id, json.dumps(prev, ensure_ascii=False)))
-    if write_new is not None:
-        write_new(new_rows)
-    else:
-        insert_rows(conn, _R, ("resident_id", *fields, "event_id"), new_rows)
+    insert_rows(conn, _R, ("resident_id", *fields, "event_id"), new_rows)
     if changed:
         stmt = update(_R).where(_R.c.id == bindparam("pk")).values({f: bindparam(f) for f in (*fields, "event_id")})
         conn.execute(stmt, changed)

@@ -1,0 +1,108 @@
+"""Reception of batches big enough to be staged (PostgreSQL: ``COPY`` into a temporary
+table and joins against it). Every kind of scan a batch can hold is judged exactly as in
+a small batch, on SQLite and, with POOLAB_TEST_DATABASE_URL, on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, func, select
+
+from poolab.barcodes import issue_barcodes
+from poolab.field.campaigns import create_campaign
+from poolab.field.scans import Scan
+from poolab.lab.reception import STAGE_FROM, receive
+from poolab.roster.importing import import_roster
+from poolab.store.engine import Store
+from poolab.store.scan_stage import can_stage
+from poolab.store.tables import Campaign, Receipt, Tube
+
+pytestmark = pytest.mark.store
+
+_T = Tube.__table__  # type: ignore[attr-defined]
+_C = Campaign.__table__  # type: ignore[attr-defined]
+_R = Receipt.__table__  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def roster_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3,000 residents: single tubes enough for a staged batch."""
+    from poolab.roster.file import write_roster_csv
+    from poolab.roster.synthetic import generate_district
+
+    path = tmp_path_factory.mktemp("staged") / "district.csv"
+    write_roster_csv(generate_district(residents=3000, households=1800, compounds=3, seed=7), path)
+    return path
+
+
+def _codes(store: Store, campaign: str) -> list[str]:
+    with store.read() as conn:
+        return list(
+            conn.execute(
+                select(_T.c.barcode)
+                .join(_C, _C.c.id == _T.c.campaign_id)
+                .where(_C.c.name == campaign)
+                .order_by(_T.c.id)
+            ).scalars()
+        )
+
+
+def _receipts(store: Store) -> int:
+    with store.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(_R)).scalar_one())
+
+
+def _scans(codes: list[str]) -> list[Scan]:
+    return [Scan(i, c) for i, c in enumerate(codes, start=1)]
+
+
+def test_big_batch_judges_every_scan(store: Store, roster_csv: Path) -> None:
+    """One batch of 2,900 scans: good tubes, tubes received by an earlier stream, tubes
+    of another campaign, a well-formed unknown barcode, a wrong check character and a
+    scan repeated in the batch. Each refusal carries its line; only the good ones are
+    received."""
+    import_roster(store, roster_csv, operator="t")
+    create_campaign(store, "a", operator="t", pool_size=1)
+    create_campaign(store, "b", operator="t", pool_size=5)
+    a, b = _codes(store, "a"), _codes(store, "b")
+    early = receive(store, "a", _scans(a[:100]), source="early", operator="王芳")
+    assert early.accepted == 100 and not early.problems
+    unknown = issue_barcodes("P", 900_000_000, 1)[0][0]
+    wrong = a[500][:-1] + ("X" if a[500][-1] != "X" else "Y")
+    batch = a[:2700] + b[:50] + [unknown, wrong, a[200]]
+    assert len(batch) >= STAGE_FROM
+    staged: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "poolab_scan_stage" in statement:
+            staged.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    report = receive(store, "a", _scans(batch), source="big", operator="李雷", flush_every=10_000)
+    event.remove(store.engine, "before_cursor_execute", seen)
+    assert bool(staged) == (store.engine.dialect.name == "postgresql")  # the path this test is about
+    good = 2700 - 100  # less the early ones
+    assert report.accepted == good
+    assert _receipts(store) == 100 + good
+    by_line = {p.line: p for p in report.problems}
+    assert len(by_line) == len(report.problems) == 100 + 50 + 3
+    for line in range(1, 101):
+        assert "already received at" in by_line[line].message and "王芳" in by_line[line].message
+    for line in range(2701, 2751):
+        assert "another campaign" in by_line[line].message
+    assert "unknown barcode" in by_line[2751].message and by_line[2751].value == unknown
+    assert "check character" in by_line[2752].message
+    assert "first at line 201" in by_line[2753].message
+    # the same tubes again, and 300 new ones: each old one refused as received by the big stream
+    again = receive(store, "a", _scans(a[100:3000]), source="again", operator="韩梅梅", flush_every=10_000)
+    assert again.accepted == 300
+    assert [p.line for p in again.problems] == list(range(1, 2601))
+    assert all("already received at" in p.message and "李雷" in p.message for p in again.problems)
+    assert _receipts(store) == 3000
+
+
+def test_staging_is_used_on_postgresql_only(store: Store) -> None:
+    """The staged path is PostgreSQL's (psycopg 3); SQLite keeps its IN lists."""
+    with store.read() as conn:
+        assert can_stage(conn) == (conn.dialect.name == "postgresql")
