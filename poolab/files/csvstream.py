@@ -16,6 +16,7 @@ quoted field is joined to the next one.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
@@ -71,9 +72,19 @@ class TextBlocks:
     """The decoded text of a file, block by block. ``encoding`` is known once the object
     exists (the head is judged at once, so a refusal comes before any work)."""
 
-    def __init__(self, path: str | os.PathLike[str], encoding: str | None = None, *, block_bytes: int = BLOCK_BYTES):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        encoding: str | None = None,
+        *,
+        block_bytes: int = BLOCK_BYTES,
+        hashed: bool = False,
+    ):
         self.source = os.fspath(path)
         self.block_bytes = max(min_block_bytes(), block_bytes)
+        # the content hash of exactly the bytes read (a file that changes while it is read
+        # is hashed as it was parsed); off by default: a roster does not need it
+        self._digest = hashlib.sha256() if hashed else None
         self._file = open(self.source, "rb")  # closed by close() / __exit__
         try:
             self._start(encoding)
@@ -86,13 +97,13 @@ class TextBlocks:
         self.size = size
         self.done = 0  # bytes handed out so far
         streamable = encoding is None or _newline_is_one_byte(encoding)
-        data = self._file.read(self.block_bytes) if streamable else b""
-        while streamable and b"\n" not in data and (more := self._file.read(self.block_bytes)):
+        data = self._read(self.block_bytes) if streamable else b""
+        while streamable and b"\n" not in data and (more := self._read(self.block_bytes)):
             data += more  # the head ends at a line break, never inside a character
             if len(data) > MAX_LINE_BYTES:
                 self._refuse_long_line(data, 1)
         if not streamable or not self._file.peek(1):
-            data += self._file.read(MAX_WHOLE_FILE + 1 - len(data))  # UTF-16 is read whole: bounded
+            data += self._read(MAX_WHOLE_FILE + 1 - len(data))  # UTF-16 is read whole: bounded
             if len(data) > MAX_WHOLE_FILE:
                 raise InputRejected(
                     _("{source}: the file is larger than {size} MiB in {encoding}").format(
@@ -128,7 +139,7 @@ class TextBlocks:
             head, self._head = self._head, None
             yield head
         while not self._eof:
-            data = self._carry + self._file.read(self.block_bytes)
+            data = self._carry + self._read(self.block_bytes)
             if len(data) == len(self._carry):
                 self._eof = True
                 self._carry = b""
@@ -147,6 +158,19 @@ class TextBlocks:
             self.done += len(data)
             yield TextBlock(self._decode(data, first), first)
             del data  # the next block is read with nothing of this one held
+
+    def _read(self, size: int) -> bytes:
+        data = self._file.read(size)
+        if self._digest is not None:
+            self._digest.update(data)
+        return data
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of the file's bytes (``hashed``), once every block has been read."""
+        if self._digest is None or not self._eof or self._head is not None:
+            raise ValueError("sha256 needs hashed=True and the whole file read")
+        return self._digest.hexdigest()
 
     def _decode(self, data: bytes, first_line: int) -> str:
         if self._guessed and b"\x00" in data:
@@ -302,8 +326,9 @@ class CsvStream:
         encoding: str | None = None,
         *,
         block_bytes: int = BLOCK_BYTES,
+        hashed: bool = False,
     ) -> None:
-        self.text = TextBlocks(path, encoding, block_bytes=block_bytes)
+        self.text = TextBlocks(path, encoding, block_bytes=block_bytes, hashed=hashed)
         self.source = self.text.source
         self._blocks = _whole_records(iter(self.text), self.source)
         self.problems: list[Problem] = []
@@ -371,6 +396,15 @@ class CsvStream:
             del block
             yield CsvChunk(tuple(columns), lines, problems)
             del columns, lines, problems  # one chunk in memory at a time
+
+    @property
+    def sha256(self) -> str:
+        """The file's content hash (opened ``hashed``), once every chunk has been read."""
+        return self.text.sha256
+
+    def ignored_columns(self, known: Sequence[str]) -> list[str]:
+        """Header names outside ``known`` (their values are not read)."""
+        return [c for c in self.header if c and c not in set(known)]
 
     @property
     def fraction_read(self) -> float:

@@ -4,8 +4,8 @@ through the same checks (``record_calls`` and ``judge``)."""
 from __future__ import annotations
 
 import enum
-import hashlib
 import os
+from array import array
 from collections.abc import Container, Sequence
 from typing import Any, NamedTuple
 
@@ -13,10 +13,9 @@ import attrs
 from sqlalchemy import Connection
 
 from poolab.barcodes import barcode_problem, barcode_problems, normalise_codes, normalise_scan
-from poolab.calls import CALL_OF, CALLS, KEYS, call_word, ct_problem, parse_call, parse_ct
+from poolab.calls import CALL_CODE, CALL_OF, CALLS, KEYS, call_word, ct_problem, parse_call, parse_ct
 from poolab.errors import InputRejected, PoolabError, Problem
-from poolab.files.csvio import parse_csv_bytes
-from poolab.files.whole import read_whole
+from poolab.files.csvstream import BLOCK_BYTES, CsvChunk, CsvStream
 from poolab.i18n import _
 from poolab.lab.reception import tube_problem
 from poolab.store.bulk import pauses_gc
@@ -24,11 +23,11 @@ from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event
 from poolab.store.imports import find_import, record_import
+from poolab.store.tube_lookup import FewTubes, TubeLookup
 from poolab.store.tubes import (
     NewResult,
     ResultRecord,
     TubeState,
-    campaign_tube_index,
     insert_results,
     receipt_states,
     result_records,
@@ -137,6 +136,7 @@ def import_results(
     amend: bool = False,
     reason: str | None = None,
     encoding: str | None = None,
+    block_bytes: int = BLOCK_BYTES,
 ) -> ResultImportSummary:
     """Import a results CSV (``tube_barcode,result[,ct_orf1ab,ct_n]``), all or nothing.
 
@@ -148,35 +148,63 @@ def import_results(
     The same file imported again is a no-op. When another station records the same
     tubes at the same moment, the store's result chain lets one of the two win; the
     other import is checked again against what was recorded and refused or found
-    unchanged, never recorded beside it."""
+    unchanged, never recorded beside it.
+
+    The file is read a block at a time (``CsvStream``) and checked against the campaign's
+    tubes held as arrays; what is to be recorded is kept as arrays too, and written only
+    once the whole file is known to be good: memory follows the campaign, not the file."""
     if amend and not (reason and reason.strip()):
         raise PoolabError(_("--amend needs --reason: say why the result is corrected"))
     source = os.fspath(path)
-    data = read_whole(source)  # read once: hashed for the already-imported check, then parsed
-    sha = hashlib.sha256(data).hexdigest()
-    table = parse_csv_bytes(data, source, RESULT_COLUMNS, RESULT_OPTIONAL, encoding)
-    ignored = tuple(table.ignored_columns((*RESULT_COLUMNS, *RESULT_OPTIONAL)))
+
+    def open_file() -> CsvStream:
+        return CsvStream(source, RESULT_COLUMNS, RESULT_OPTIONAL, encoding, block_bytes=block_bytes, hashed=True)
+
+    opened = [open_file()]  # an encoding refused before the store is touched
 
     def work(conn: Connection) -> ResultImportSummary:
-        info = campaign_by_name(conn, name=campaign)
-        if already_imported(conn, info, sha):
-            return ResultImportSummary(source, len(table), 0, len(table), 0, already_imported=True)
-        problems: list[Problem] = []
-        rows = _parse_rows(table, source, info, problems)
-        summary = record_calls(
-            conn,
-            info,
-            rows,
-            source=source,
-            sha256=sha,
-            operator=operator,
-            amend=amend,
-            reason=reason,
-            problems=problems,
-        )
-        return attrs.evolve(summary, ignored_columns=ignored)
+        # a run again (another station won a race) reads the file again
+        with opened.pop() if opened else open_file() as f:
+            return _import_stream(conn, f, campaign, operator=operator, amend=amend, reason=reason)
 
-    return store.write(work)
+    try:
+        return store.write(work)
+    finally:
+        for f in opened:
+            f.close()
+
+
+def _import_stream(
+    conn: Connection, f: CsvStream, campaign: str, *, operator: str, amend: bool, reason: str | None
+) -> ResultImportSummary:
+    source = f.source
+    info = campaign_by_name(conn, name=campaign)
+    problems: list[Problem] = list(f.problems)
+    checks: CallChecks | None = None
+    lines = 0
+    for chunk in f.chunks():
+        problems += chunk.problems
+        lines += len(chunk)
+        if f.problems:
+            continue  # a bad header: the lines' own structure is still checked, not their calls
+        rows = _parse_rows(f, chunk, info, problems)
+        if checks is None:
+            # a plate's or a small file's rows: only their tubes are read (a city's are not)
+            few = [r.code for r in rows] if f.fraction_read >= 1.0 and len(rows) <= _FEW_ROWS else None
+            checks = CallChecks(
+                conn, info, _lookup(conn, info, few), source=source, amend=amend, reason=reason, problems=problems
+            )
+        checks.add(rows, first_row_wins=True)
+        del chunk, rows  # one block's rows in memory at a time
+    sha = f.sha256
+    if already_imported(conn, info, sha):
+        return ResultImportSummary(source, lines, 0, lines, 0, already_imported=True)
+    if checks is None:  # a header and no lines, or a bad header
+        checks = CallChecks(
+            conn, info, _lookup(conn, info, []), source=source, amend=amend, reason=reason, problems=problems
+        )
+    summary = checks.record(sha256=sha, operator=operator)
+    return attrs.evolve(summary, ignored_columns=tuple(f.ignored_columns((*RESULT_COLUMNS, *RESULT_OPTIONAL))))
 
 
 def _not_received() -> str:
@@ -211,101 +239,250 @@ def record_calls(
     not re-run by this file (a re-run is a new plate), so a re-export that lost the
     instrument's Omit or flags cannot clear the well: a different call needs --amend.
     Every way a call enters the store (a results CSV, an instrument export) goes through
-    here."""
-    problems = [] if problems is None else problems
+    ``CallChecks``, as here."""
     # a plate's or a small file's rows: only their tubes are read (a district's are not)
     few = [r.code for r in rows] if len(rows) <= _FEW_ROWS else None
-    index = campaign_tube_index(conn, campaign_id=info.id, barcodes=few)
-    id_of, received, current = index.id_of, index.received, index.current
-    elsewhere = receipt_states(conn, barcodes=[r.code for r in rows if r.code not in id_of])
-    new: list[NewResult | tuple[Any, ...]] = []
-    conflicts: list[tuple[CallRow, Current]] = []
-    unchanged = amended = 0
-    base = os.path.basename(source)
-    for r in rows:
-        tid = id_of.get(r.code)
-        if tid is None:
-            why = tube_problem(info, elsewhere.get(r.code))
-            problems.append(Problem(source, r.line, r.code, why or _("unknown barcode")))
-            continue
-        if tid not in received:
-            problems.append(Problem(source, r.line, r.code, _not_received()))
-            continue
-        now_result = current.get(tid)
-        if now_result is None:  # the common case: a tube's first result (a plain tuple in
-            # NewResult's field order: thousands per file)
-            new.append((tid, r.call, r.ct1, r.ct2, f"{base}:{r.line}", None, None))
-            continue
-        cur = Current(*now_result)
-        verdict = judge(cur, r.call, (r.ct1, r.ct2), amend)
-        if verdict is Verdict.RERUN and cur.id in same_run:
-            same = (cur.call, cur.ct1, cur.ct2) == (r.call, r.ct1, r.ct2)
-            verdict = Verdict.SAME if same else Verdict.CONFLICT
-        if verdict is Verdict.SAME:
-            unchanged += 1
-        elif verdict is Verdict.CONFLICT:
-            conflicts.append((r, cur))
-        else:
-            amended += verdict is Verdict.AMEND
-            new.append(
-                NewResult(
-                    tid,
-                    r.call,
-                    r.ct1,
-                    r.ct2,
-                    f"{base}:{r.line}",
-                    supersedes_id=cur.id,
-                    reason=reason if verdict is Verdict.AMEND else None,
-                )
+    checks = CallChecks(
+        conn,
+        info,
+        _lookup(conn, info, few),
+        source=source,
+        amend=amend,
+        reason=reason,
+        problems=problems,
+        same_run=same_run,
+    )
+    checks.add(rows)
+    return checks.record(sha256=sha256, operator=operator, detail=detail)
+
+
+_WRITE_BLOCK = 50_000  # result rows built and inserted at a time
+_NAN = float("nan")
+_FIRST, _RERUN, _AMEND = 0, 1, 2  # what a recorded row does
+
+
+def _lookup(conn: Connection, info: CampaignInfo, few: Sequence[str] | None) -> TubeLookup:
+    """The campaign's tubes for checking calls: ``few`` codes' in plain lists, or all of
+    them as numpy arrays (imported only then: a command that records a plate or three
+    results starts without numpy)."""
+    if few is not None:
+        return FewTubes(conn, campaign_id=info.id, barcodes=few)
+    from poolab.store.tube_arrays import campaign_tube_arrays
+
+    return campaign_tube_arrays(conn, campaign_id=info.id)
+
+
+class CallChecks:
+    """The checks of a file's calls against a campaign's tubes (a ``TubeLookup``), fed a
+    block of rows at a time (``add``), and the recording of the file once every block has
+    been checked (``record``): every problem is collected, and what is to be recorded is
+    held in typed arrays (a city's million calls, about 40 bytes each) until then."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        info: CampaignInfo,
+        index: TubeLookup,
+        *,
+        source: str,
+        amend: bool = False,
+        reason: str | None = None,
+        problems: list[Problem] | None = None,
+        same_run: Container[int] = (),
+    ) -> None:
+        self.conn, self.info, self.index = conn, info, index
+        self.source, self.amend, self.reason, self.same_run = source, amend, reason, same_run
+        self.problems = [] if problems is None else problems
+        self.rows = self.unchanged = self.amended = self.individual = 0
+        self._conflicts: list[tuple[CallRow, Current]] = []
+        self._seen: _FirstRows | None = None
+        self._unknown: dict[str, CallRow] = {}  # first rows of codes that are no tube here
+        # what is to be recorded: tube position, call, Cts (NaN: none), line, what it does
+        self._pos, self._call, self._line = array("q"), array("b"), array("q")
+        self._ct1, self._ct2, self._kind = array("d"), array("d"), array("b")
+
+    def add(self, rows: Sequence[CallRow], *, first_row_wins: bool = False) -> None:
+        """Check a block of rows. ``first_row_wins``: a tube's later rows in the file repeat
+        its first (skipped) or contradict it (a problem), in this block or an earlier one."""
+        if not rows:
+            return
+        got = self.index.gather([r.code for r in rows])
+        if first_row_wins and self._seen is None:
+            self._seen = _FirstRows(len(self.index))
+        seen = self._seen if first_row_wins else None
+        unknown: list[CallRow] = []
+        for j, r in enumerate(rows):
+            p = got.pos[j]
+            if p < 0:
+                unknown.append(r)
+                continue
+            if seen is not None:
+                earlier = seen.get(p, r.code)
+                if earlier is not None:
+                    self._repeat_problem(r, earlier)
+                    continue
+                seen.put(p, r)
+            self.rows += 1
+            self.individual += got.individual[j]
+            if not got.received[j]:
+                self.problems.append(Problem(self.source, r.line, r.code, _not_received()))
+                continue
+            kind = _FIRST
+            rid = got.result_id[j]
+            if rid >= 0:
+                cur = Current(rid, got.call[j], got.ct1[j], got.ct2[j])  # type: ignore[arg-type]
+                verdict = judge(cur, r.call, (r.ct1, r.ct2), self.amend)
+                if verdict is Verdict.RERUN and cur.id in self.same_run:
+                    same = (cur.call, cur.ct1, cur.ct2) == (r.call, r.ct1, r.ct2)
+                    verdict = Verdict.SAME if same else Verdict.CONFLICT
+                if verdict is Verdict.SAME:
+                    self.unchanged += 1
+                    continue
+                if verdict is Verdict.CONFLICT:
+                    self._conflicts.append((r, cur))
+                    continue
+                kind = _AMEND if verdict is Verdict.AMEND else _RERUN
+                self.amended += kind == _AMEND
+            self._pos.append(p)
+            self._call.append(CALL_CODE[r.call])
+            self._ct1.append(_NAN if r.ct1 is None else r.ct1)
+            self._ct2.append(_NAN if r.ct2 is None else r.ct2)
+            self._line.append(r.line)
+            self._kind.append(kind)
+        if unknown:
+            self._unknown_rows(unknown, first_row_wins)
+
+    def _repeat_problem(self, r: CallRow, earlier: CallRow) -> None:
+        if (earlier.call, earlier.ct1, earlier.ct2) == (r.call, r.ct1, r.ct2):
+            return  # the same call again: nothing more to record
+        if earlier.call != r.call:
+            why = _("two different results for one tube (line {line} says {said})").format(
+                line=earlier.line, said=call_word(earlier.call)
             )
-    if conflicts:
-        records = result_records(conn, result_ids=[c.id for _, c in conflicts])
-        for r, cur in conflicts:
+        else:
+            why = _("two different Ct values for one tube (line {line} says {call} with Ct {cts})").format(
+                line=earlier.line, call=call_word(earlier.call), cts=_fmt_cts(earlier.ct1, earlier.ct2)
+            )
+        self.problems.append(Problem(self.source, r.line, r.code, why))
+
+    def _unknown_rows(self, rows: list[CallRow], first_row_wins: bool) -> None:
+        elsewhere = receipt_states(self.conn, barcodes=[r.code for r in rows])
+        for r in rows:
+            if first_row_wins:
+                earlier = self._unknown.get(r.code)
+                if earlier is not None:
+                    self._repeat_problem(r, earlier)
+                    continue
+                self._unknown[r.code] = r
+            self.rows += 1
+            why = tube_problem(self.info, elsewhere.get(r.code))
+            self.problems.append(Problem(self.source, r.line, r.code, why or _("unknown barcode")))
+
+    def _refuse_conflicts(self) -> None:
+        records = result_records(self.conn, result_ids=[c.id for _, c in self._conflicts])
+        for r, cur in self._conflicts:
             message = conflict_message(cur, records.get(cur.id), r.call, (r.ct1, r.ct2), said=_("the file says"))
             if r.note:
                 message += f" ({r.note})"
-            if cur.id in same_run and cur.call == "invalid":
+            if cur.id in self.same_run and cur.call == "invalid":
                 message += _(
                     "; its invalid result came from an earlier export of this same plate, so this is no re-run "
                     "(a re-run goes onto a new plate: poolab plate new)"
                 )
             why = _("{message}; to correct it, import with --amend --reason TEXT").format(message=message)
-            problems.append(Problem(source, r.line, r.code, why))
-    if problems:
-        problems.sort(key=lambda p: p.line)
-        raise InputRejected(
-            _("{source}: {count} problem(s); no result was recorded").format(source=source, count=len(problems)),
-            problems,
+            self.problems.append(Problem(self.source, r.line, r.code, why))
+
+    def record(self, *, sha256: str, operator: str, detail: dict[str, Any] | None = None) -> ResultImportSummary:
+        """Refuse the file (``InputRejected``, every problem by line) or record its calls,
+        its event and its content hash in the open transaction."""
+        if self._conflicts:
+            self._refuse_conflicts()
+        if self.problems:
+            self.problems.sort(key=lambda p: p.line)
+            raise InputRejected(
+                _("{source}: {count} problem(s); no result was recorded").format(
+                    source=self.source, count=len(self.problems)
+                ),
+                self.problems,
+            )
+        recorded = len(self._pos)
+        event_id = record_event(
+            self.conn,
+            operator=operator,
+            action="results.amend" if self.amended else "results.import",
+            campaign_id=self.info.id,
+            detail={
+                "source": self.source,
+                "sha256": sha256,
+                "rows": self.rows,
+                "recorded": recorded,
+                "reason": self.reason,
+                **(detail or {}),
+            },
         )
-    event_id = record_event(
-        conn,
-        operator=operator,
-        action="results.amend" if amended else "results.import",
-        campaign_id=info.id,
-        detail={
-            "source": source,
-            "sha256": sha256,
-            "rows": len(rows),
-            "recorded": len(new),
-            "reason": reason,
-            **(detail or {}),
-        },
-    )
-    insert_results(conn, results=new, event_id=event_id, at=now())
-    record_import(conn, scope=f"results:{info.id}", sha256=sha256, event_id=event_id)
-    individual = sum(1 for r in rows if id_of[r.code] in index.individual) if index.individual else 0
-    return ResultImportSummary(source, len(rows), len(new) - amended, unchanged, amended, individual=individual)
+        when_recorded = now()
+        base = os.path.basename(self.source)
+        # in tube order across the whole file: two imports that overlap lock the same keys
+        # in the same order (no deadlock); a block of rows built at a time
+        order = self.index.tube_order(self._pos)
+        for start in range(0, recorded, _WRITE_BLOCK):
+            pick = order[start : start + _WRITE_BLOCK]
+            tube = [self._pos[i] for i in pick]
+            block = [
+                (
+                    tid,
+                    CALLS[self._call[i]],
+                    None if (c1 := self._ct1[i]) != c1 else c1,  # NaN: no Ct
+                    None if (c2 := self._ct2[i]) != c2 else c2,
+                    f"{base}:{self._line[i]}",
+                    None if self._kind[i] == _FIRST else rid,
+                    self.reason if self._kind[i] == _AMEND else None,
+                )
+                for i, tid, rid in zip(pick, self.index.tube_ids(tube), self.index.result_ids(tube), strict=True)
+            ]
+            insert_results(self.conn, results=block, event_id=event_id, at=when_recorded)
+            del block
+        record_import(self.conn, scope=f"results:{self.info.id}", sha256=sha256, event_id=event_id)
+        return ResultImportSummary(
+            self.source, self.rows, recorded - self.amended, self.unchanged, self.amended, individual=self.individual
+        )
 
 
-def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem]) -> list[CallRow]:  # type: ignore[no-untyped-def]
-    seen: dict[str, CallRow] = {}  # first row per tube, in file order
-    codes, calls = table.column("tube_barcode"), table.column("result")
-    ct1s, ct2s = table.column("ct_orf1ab"), table.column("ct_n")
+class _FirstRows:
+    """The first row of each tube in a file (its line, call and Cts), by tube position,
+    in typed arrays: a city's million tubes in about 30 MB."""
+
+    def __init__(self, size: int) -> None:
+        self._line = array("q", bytes(8 * size))  # 0: no row yet
+        self._call = array("b", bytes(size))
+        self._ct1 = array("d", bytes(8 * size))
+        self._ct2 = array("d", bytes(8 * size))
+
+    def get(self, at: int, code: str) -> CallRow | None:
+        line = self._line[at]
+        if not line:
+            return None
+        c1, c2 = self._ct1[at], self._ct2[at]
+        return CallRow(line, code, CALLS[self._call[at]], None if c1 != c1 else c1, None if c2 != c2 else c2)
+
+    def put(self, at: int, r: CallRow) -> None:
+        self._line[at] = r.line
+        self._call[at] = CALL_CODE[r.call]
+        self._ct1[at] = _NAN if r.ct1 is None else r.ct1
+        self._ct2[at] = _NAN if r.ct2 is None else r.ct2
+
+
+def _parse_rows(f: CsvStream, chunk: CsvChunk, info: CampaignInfo, problems: list[Problem]) -> list[CallRow]:
+    """A block's rows as calls; a line with a bad barcode, call or Ct is a problem instead."""
+    source = f.source
+    codes, calls = f.column(chunk, "tube_barcode"), f.column(chunk, "result")
+    ct1s, ct2s = f.column(chunk, "ct_orf1ab"), f.column(chunk, "ct_n")
     normalised = normalise_codes(codes)
     whys = barcode_problems(normalised, pre_printed=info.field_binding)
     parsed_calls = [CALL_OF.get(c.strip().lower()) for c in calls]
+    out: list[CallRow] = []
     for line, raw_code, code, why, raw_call, call, raw1, raw2 in zip(
-        table.lines, codes, normalised, whys, calls, parsed_calls, ct1s, ct2s, strict=True
+        chunk.lines, codes, normalised, whys, calls, parsed_calls, ct1s, ct2s, strict=True
     ):
         if why is not None:
             problems.append(Problem(source, line, raw_code, why))
@@ -315,33 +492,18 @@ def _parse_rows(table, source: str, info: CampaignInfo, problems: list[Problem])
             problems.append(Problem(source, line, raw_call, why))
             continue
         if not raw1 and not raw2:  # negatives carry no Ct: the common case, no parsing
-            row = CallRow(line, code, call, None, None)
-        else:
-            cts: list[float | None] = []
-            for name, raw in (("ct_orf1ab", raw1), ("ct_n", raw2)):
-                ct = parse_ct(raw)
-                if isinstance(ct, str):
-                    problems.append(Problem(source, line, raw, _("{field} {problem}").format(field=name, problem=ct)))
-                else:
-                    cts.append(ct)
-            if len(cts) < 2:
-                continue
-            row = CallRow(line, code, call, cts[0], cts[1])
-        earlier = seen.get(code)
-        if earlier is not None:
-            if (earlier.call, earlier.ct1, earlier.ct2) != (row.call, row.ct1, row.ct2):
-                if earlier.call != row.call:
-                    why = _("two different results for one tube (line {line} says {said})").format(
-                        line=earlier.line, said=call_word(earlier.call)
-                    )
-                else:
-                    why = _("two different Ct values for one tube (line {line} says {call} with Ct {cts})").format(
-                        line=earlier.line, call=call_word(earlier.call), cts=_fmt_cts(earlier.ct1, earlier.ct2)
-                    )
-                problems.append(Problem(source, line, code, why))
+            out.append(CallRow(line, code, call, None, None))
             continue
-        seen[code] = row
-    return list(seen.values())
+        cts: list[float | None] = []
+        for name, raw in (("ct_orf1ab", raw1), ("ct_n", raw2)):
+            ct = parse_ct(raw)
+            if isinstance(ct, str):
+                problems.append(Problem(source, line, raw, _("{field} {problem}").format(field=name, problem=ct)))
+            else:
+                cts.append(ct)
+        if len(cts) == 2:
+            out.append(CallRow(line, code, call, cts[0], cts[1]))
+    return out
 
 
 @attrs.frozen(slots=True)

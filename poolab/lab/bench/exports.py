@@ -18,6 +18,7 @@ from poolab.lab.bench.kit import Kit, load_kit
 from poolab.lab.bench.plate_calls import PlateCalls, WellCall, call_plate
 from poolab.lab.instruments.detect import read_export
 from poolab.lab.instruments.long import parse_column_map
+from poolab.lab.instruments.model import Export
 from poolab.lab.results import CallRow, ResultImportSummary, already_imported, import_results, record_calls
 from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import campaign_by_name
@@ -85,6 +86,16 @@ def _voided(calls: PlateCalls) -> tuple[str, ...]:
     return tuple(f"{c.well} {c.note}" for c in (*calls.samples, *calls.controls) if c.note)
 
 
+def _read_file(source: str, fmt: str, columns: str | None, encoding: str | None) -> tuple[str, Export | None, str]:
+    """The file's format, its export (None for a results CSV) and the export's content
+    hash. The bytes are not kept: a results CSV (a city's is tens of megabytes) is read
+    again, a block at a time, by ``import_results``."""
+    data = read_whole(source)
+    columns_map = parse_column_map(columns) if columns else None
+    found, export = read_export(data, source, fmt, columns=columns_map, encoding=encoding)
+    return found, export, hashlib.sha256(data).hexdigest() if export is not None else ""
+
+
 @pauses_gc
 def import_file(
     store: Store,
@@ -111,9 +122,7 @@ def import_file(
     if amend and not (reason and reason.strip()):
         raise PoolabError(_("--amend needs --reason: say why the result is corrected"))
     source = os.fspath(path)
-    data = read_whole(source)
-    columns_map = parse_column_map(columns) if columns else None
-    found, export = read_export(data, source, fmt, columns=columns_map, encoding=encoding)
+    found, export, sha = _read_file(source, fmt, columns, encoding)
     if export is None:
         if plate or kit:
             raise PoolabError(
@@ -139,7 +148,6 @@ def import_file(
                 source=source
             )
         )
-    sha = hashlib.sha256(data).hexdigest()
     in_sheet = _(" (sheet {sheet}; line numbers are its rows)").format(sheet=export.sheet) if export.sheet else ""
 
     def work(conn: Connection) -> BenchImportSummary:
