@@ -23,7 +23,7 @@ demo: $(STAMP)
 
 # The test tools (pytest, hypothesis, scipy, coverage, selenium...) only for the tests: with
 # coverage and scipy installed, numba imports both in every command that runs a kernel
-# (about 0.3 s of CPU), so `make demo` alone leaves them out.
+# (0.2-0.3 s of CPU), so `make demo` alone leaves them out.
 TEST_STAMP := $(VENV)/.installed-test
 $(TEST_STAMP): $(STAMP) pyproject.toml
 	@$(PY) -m pip install --quiet -e '.[pg,test,plot,print,web]' >> $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
