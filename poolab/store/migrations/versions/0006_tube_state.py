@@ -119,9 +119,8 @@ def create_triggers(dialect: str) -> None:
         return
     for table, (lock, update) in _statement_updates().items():
         name = f"tube_state_{table}"
-        op.execute(
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {lock}; {update}; RETURN NULL; END $$"
-        )
+        body = f"BEGIN {lock}; {update}; RETURN NULL; END"
+        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ {body} $$")
         op.execute(
             f"CREATE TRIGGER {name} AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
