@@ -76,16 +76,6 @@ STEPS: dict[str, Callable[[], None]] = {
 }
 
 
-DISTRICT_LOOP = ("pool assignment", "resample rule")
-"""The groups a district's day runs (`campaign new`, `retest`); the rest serve the planner."""
-
-
-def load_district_kernels() -> None:
-    """Load the district loop's kernels from numba's cache (compile them on a first run)."""
-    for name in DISTRICT_LOOP:
-        STEPS[name]()
-
-
 def _step_name(name: str) -> str:
     """A group of kernels as the person watching reads it (the returned keys stay English)."""
     words = {

@@ -516,6 +516,36 @@ def posterior_naive(n, pools, result, se, sp, prior):
     return [m / norm for m in marg]
 
 
+def without_perfect_negatives(pools, result, se, sp):
+    """The graph ``posterior`` solves: members of a negative pool with Se = 1 are clear for
+    certain and leave every pool; a pool left empty is as good as untested. Except in a
+    component (people linked by tested pools) holding a positive pool with Sp = 1 and only
+    cleared members: results a perfect assay cannot give, left whole to the clipped model.
+    Returns the pools, their results and the people cleared."""
+    cleared = {m for pool, y, s in zip(pools, result, se, strict=True) if y == 0 and s >= 1.0 for m in pool}
+    for pool, y, c in zip(pools, result, sp, strict=True):
+        if y == 1 and c >= 1.0 and pool and set(pool) <= cleared:
+            reach, todo = set(pool), list(pool)
+            while todo:
+                person = todo.pop()
+                for other, z in zip(pools, result, strict=True):
+                    if z != -1 and person in other:
+                        todo += [m for m in other if m not in reach]
+                        reach |= set(other)
+            cleared -= reach
+    kept = [[m for m in pool if m not in cleared] for pool in pools]
+    return kept, [y if pool else -1 for pool, y in zip(kept, result, strict=True)], cleared
+
+
+def posterior_cleared_naive(n, pools, result, se, sp, prior):
+    """``posterior_naive`` under the rule ``posterior`` applies first: a perfect assay's
+    negative pool clears its members (0 exactly, where clipping Se would leave 1e-12 times
+    whatever the other pools make of it); the rest by enumeration, as before."""
+    kept, reduced, cleared = without_perfect_negatives(pools, result, se, sp)
+    marg = posterior_naive(n, kept, reduced, se, sp, prior)
+    return [0.0 if i in cleared else p for i, p in enumerate(marg)]
+
+
 def components_naive(n, pools, result):
     """People linked by tested, non-empty pools: a set of people per component, by search."""
     links: list[set[int]] = [set() for _ in range(n)]

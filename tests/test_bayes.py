@@ -14,7 +14,13 @@ from poolab.kernels.bayes.loopy import loopy_posterior
 from poolab.kernels.bayes.nested import nested_posterior
 from poolab.plan import designs as d
 from poolab.plan.bayes import design_posterior
-from tests.naive import components_naive, loopy_bp_naive, posterior_naive
+from tests.naive import (
+    components_naive,
+    loopy_bp_naive,
+    posterior_cleared_naive,
+    posterior_naive,
+    without_perfect_negatives,
+)
 from tests.strategies import incidences
 
 # a perfect assay (Se = 1 exactly) often: its negative pools clear their members outright
@@ -23,28 +29,6 @@ SE = st.one_of(st.just(1.0), st.floats(0.6, 1.0))
 
 def _pools(ptr: np.ndarray, members: np.ndarray) -> list[list[int]]:
     return [members[ptr[p] : ptr[p + 1]].tolist() for p in range(len(ptr) - 1)]
-
-
-def _without_perfect_negatives(
-    pools: list[list[int]], result: list[int], se: list[float], sp: list[float]
-) -> tuple[list[list[int]], list[int]]:
-    """The graph BP is run on: members of a negative pool with Se = 1 are clear for certain
-    and leave every pool; a pool left empty is as good as untested. Except in a component
-    (people linked by tested pools) holding a positive pool with Sp = 1 and only cleared
-    members: results a perfect assay cannot give, left whole to the clipped model."""
-    cleared = {m for pool, y, s in zip(pools, result, se, strict=True) if y == 0 and s >= 1.0 for m in pool}
-    for pool, y, c in zip(pools, result, sp, strict=True):
-        if y == 1 and c >= 1.0 and pool and set(pool) <= cleared:
-            reach, todo = set(pool), list(pool)
-            while todo:
-                person = todo.pop()
-                for other, z in zip(pools, result, strict=True):
-                    if z != -1 and person in other:
-                        todo += [m for m in other if m not in reach]
-                        reach |= set(other)
-            cleared -= reach
-    kept = [[m for m in pool if m not in cleared] for pool in pools]
-    return kept, [y if pool else -1 for pool, y in zip(kept, result, strict=True)]
 
 
 @given(incidences(max_n=9, max_pools=8), st.data())
@@ -60,7 +44,7 @@ def test_exact_entries_match_enumeration(inc: tuple[int, np.ndarray, np.ndarray]
     prior = data.draw(st.floats(0.001, 0.5))
     max_exact = data.draw(st.sampled_from([0, 16]))
     got = posterior(n, ptr, members, result, se, sp, prior, max_exact=max_exact)
-    expected = posterior_naive(n, _pools(ptr, members), result.tolist(), se.tolist(), sp.tolist(), prior)
+    expected = posterior_cleared_naive(n, _pools(ptr, members), result.tolist(), se.tolist(), sp.tolist(), prior)
     if max_exact == 16:
         assert got.exact.all()
     for i in np.flatnonzero(got.exact):
@@ -80,7 +64,7 @@ def test_component_schedule_matches_global_bp(inc: tuple[int, np.ndarray, np.nda
     sp = np.asarray(data.draw(st.lists(st.floats(0.6, 1.0), min_size=npools, max_size=npools)))
     prior = data.draw(st.floats(0.001, 0.5))
     got = posterior(n, ptr, members, result, se, sp, prior, max_exact=0)
-    pools, reduced = _without_perfect_negatives(_pools(ptr, members), result.tolist(), se.tolist(), sp.tolist())
+    pools, reduced, _ = without_perfect_negatives(_pools(ptr, members), result.tolist(), se.tolist(), sp.tolist())
     expected = loopy_bp_naive(n, pools, reduced, se.tolist(), sp.tolist(), prior)
     loopy = np.flatnonzero(~got.exact)
     assert [expected[i] for i in loopy] == pytest.approx(got.prob[loopy].tolist(), abs=1e-9)
@@ -100,7 +84,7 @@ def test_hierarchical_blocks_are_exact(n: int, data: st.DataObject) -> None:
     prior = data.draw(st.floats(0.001, 0.5))
     got = design_posterior(design, result, se, sp, prior, max_exact=0)
     pools = _pools(design.pool_ptr, design.pool_members)
-    expected = posterior_naive(n, pools, result.tolist(), [se] * npools, [sp] * npools, prior)
+    expected = posterior_cleared_naive(n, pools, result.tolist(), [se] * npools, [sp] * npools, prior)
     assert got.exact.all()
     assert expected == pytest.approx(got.prob.tolist(), abs=1e-9)
 

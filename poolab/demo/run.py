@@ -11,12 +11,10 @@ the loop writes stays in the demo folder beside the store.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import math
 import os
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -154,15 +152,6 @@ def _refuse_foreign_store(db: str) -> None:
         )
 
 
-def _load_kernels() -> None:
-    """The district loop's kernels, loaded ahead. A failure here is left to the step that
-    calls the kernel, which reports it as any command does."""
-    from poolab.compile import load_district_kernels
-
-    with contextlib.suppress(Exception):
-        load_district_kernels()
-
-
 def run_demo(
     folder: str,
     *,
@@ -230,11 +219,6 @@ def run_demo(
             os.remove(db + suffix)
     steps: list[DemoStep] = []
     day = 1
-    # Numba loads the pool assignment kernels from its cache (or compiles them, on a first
-    # run) in a thread while the roster is made and imported: much of both is spent outside
-    # the interpreter (numpy, SQLite, LLVM), so the two overlap on a second core.
-    kernels = threading.Thread(target=_load_kernels, name="poolab-kernels", daemon=True)
-    kernels.start()
 
     @contextmanager
     def step(name: str) -> Iterator[list[str]]:
@@ -309,7 +293,6 @@ def run_demo(
     for day in range(1, days + 1):
         campaign = f"demo-day{day}"
         with step(_("campaign new")) as d:
-            kernels.join()
             if day == 1:
                 c = create_campaign(store, campaign, operator=operator)
             else:
