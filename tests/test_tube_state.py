@@ -161,6 +161,50 @@ def test_kept_state_equals_the_rows_after_any_writes(store, fresh_tubes, writes,
     assert any(row[1] for row in kept)  # some tube moved
 
 
+def test_one_statement_of_many_rows_keeps_each_tube_state(store, fresh_tubes) -> None:
+    """Each insert below is one statement of several tubes' rows (PostgreSQL's trigger
+    runs once per statement): collections, receipts (one of a tube with a result
+    already), first plates beside a re-run's, and results in which one row supersedes
+    another of the same statement. Every tube's kept state equals its rows'."""
+    from sqlalchemy import insert
+
+    from poolab.store.bulk import insert_new_rows
+    from poolab.store.events import record_event
+    from poolab.store.tubes import insert_collections, insert_receipts
+
+    cid, tubes = fresh_tubes()
+
+    def results(conn: Connection, event: int, at: datetime, rows: list[tuple[int, int, str, int | None]]) -> None:
+        cols = ("id", "tube_id", "call", "source", "supersedes_id", "event_id", "at")
+        values = [dict(zip(cols, (*r[:3], "keyboard", r[3], event, at), strict=True)) for r in rows]
+        conn.execute(insert(RES).values(values))  # one multi-row statement
+
+    def write(conn: Connection) -> None:
+        event = record_event(conn, operator="t", action="test", campaign_id=cid)
+        # ids the sequence will not reach in this test: a chain is written in one statement
+        top = conn.execute(select(func.coalesce(func.max(RES.c.id), 0))).scalar_one() + 1000
+        insert_collections(conn, tube_ids=tubes[0:4], at=AT, event_id=event)
+        results(conn, event, AT + timedelta(minutes=3), [(top, tubes[5], "positive", None)])
+        insert_receipts(conn, tube_ids=tubes[1:6], at=AT + timedelta(minutes=47, seconds=5), event_id=event)
+        wells = [(t, f"A{i}", "sample", t, run, event) for i, (t, run) in enumerate([(tubes[2], 1), (tubes[3], 1)])]
+        wells.append((tubes[2], "B1", "sample", tubes[2], 2, event))
+        insert_new_rows(conn, _PW, ("plate_id", "well", "kind", "tube_id", "run", "event_id"), wells, key="id")
+        later = AT + timedelta(hours=2, minutes=1)
+        chain = [(top + 1, tubes[3], "invalid", None), (top + 2, tubes[3], "negative", top + 1)]
+        results(conn, event, later, [*chain, (top + 3, tubes[4], "positive", None)])
+
+    store.write(write)
+    with store.read() as conn:
+        kept, recomputed = kept_state(conn, cid), recomputed_state(conn, cid)
+    assert recomputed == kept
+    by_tube = {row[0]: row for row in kept}
+    assert by_tube[tubes[3]][1:3] == (4, "negative")  # the chain's end is current
+    assert by_tube[tubes[3]][6] == 73  # measured to the first result of the chain
+    span = by_tube[tubes[5]][6]  # a result before the receipt: a negative span
+    assert isinstance(span, int) and span < 0
+    assert by_tube[tubes[2]][1] == 3 and by_tube[tubes[0]][1] == 1
+
+
 def test_a_busy_day_keeps_every_tube_state(store, small_roster_csv: Path, tmp_path: Path) -> None:
     """The library's own write paths on a busy day (collection and reception scans, a
     plate map, instrument results, retests, re-runs, keyed amendments): the kept state
