@@ -1,6 +1,6 @@
 """A batch of reception scans staged in a temporary table (PostgreSQL, psycopg 3).
 
-The batch's scans (line and barcode) stream in with one ``COPY``; the reception check and
+The batch's barcodes stream in with one ``COPY``; the reception check and
 the receipts are then one statement against that table, however big the batch: the check
 joins the stage to the tubes, the receipts go in from that join, and only the refused
 scans come back (a city's million good scans are never sent back to the client). No IN
@@ -28,14 +28,16 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    func,
     insert,
     literal,
     or_,
     select,
+    true,
 )
 from sqlalchemy.exc import IntegrityError
 
-from poolab.store.bulk import fetch_all_raw, row_writer
+from poolab.store.bulk import column_writer, fetch_all_raw
 from poolab.store.tables import Event, Receipt, Tube
 from poolab.store.tubes import ScanRecord
 
@@ -44,16 +46,8 @@ _REC = Receipt.__table__  # type: ignore[attr-defined]
 _EV = Event.__table__  # type: ignore[attr-defined]
 
 # Not in the store's metadata: no migration creates it, every connection has its own.
-_STAGE = Table(
-    "poolab_scan_stage",
-    MetaData(),
-    Column("line", Integer, nullable=False),
-    Column("barcode", String, nullable=False),
-)
-_CREATE = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS poolab_scan_stage (line integer NOT NULL, barcode text NOT NULL) "
-    "ON COMMIT DELETE ROWS"
-)
+_STAGE = Table("poolab_scan_stage", MetaData(), Column("barcode", String, nullable=False))
+_CREATE = "CREATE TEMPORARY TABLE IF NOT EXISTS poolab_scan_stage (barcode text NOT NULL) ON COMMIT DELETE ROWS"
 
 
 def can_stage(conn: Connection) -> bool:
@@ -61,28 +55,24 @@ def can_stage(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
 
 
-def stage_scans(conn: Connection, scans: Sequence[tuple[int, str]]) -> None:
-    """Put ``scans`` (line, barcode; distinct barcodes) into the connection's stage, in the
-    open transaction. A rolled-back run of the same batch (a lost race) leaves the stage
-    empty again."""
+def stage_barcodes(conn: Connection, barcodes: Sequence[str]) -> None:
+    """Put ``barcodes`` (distinct) into the connection's stage, in the open transaction.
+    A rolled-back run of the same batch (a lost race) leaves the stage empty again."""
     # IF NOT EXISTS: a pooled connection keeps its stage between batches; the notice it
     # raises then is the driver's to drop
     conn.exec_driver_sql(_CREATE)
-    with row_writer(conn, _STAGE, ["line", "barcode"]) as write:
-        write(scans)
-    # fresh statistics: a few thousand barcodes and a city's million want different joins
-    conn.exec_driver_sql("ANALYZE poolab_scan_stage")
+    with column_writer(conn, _STAGE, ["barcode"]) as write:
+        write([barcodes])
     # a city's batch costs enough for the server to compile its joins, which takes longer
     # (a second at a hundred thousand scans) than running them
     conn.exec_driver_sql("SET LOCAL jit = off")
 
 
 class StagedRefusal(NamedTuple):
-    """A staged scan that was not received: no such tube (``tube_id`` None), a tube of
+    """A staged barcode that was not received: no such tube (``tube_id`` None), a tube of
     another campaign, or one received already (``received``: when and by whom, None when
     another station received it after this batch looked, which ``lost`` tells)."""
 
-    line: int
     barcode: str
     tube_id: int | None
     campaign_id: int | None
@@ -98,10 +88,23 @@ def receive_staged(conn: Connection, *, campaign_id: int, event_id: int, at: dat
     receipt is the other station's, read with ``receipt_records``."""
     # the check and the insert are one statement: a tube bound in the field meanwhile is
     # judged by the same snapshot as the rest, never received unchecked
-    received = exists().where(_REC.c.tube_id == _T.c.id)
+    # one probe of the barcode index per scan (LIMIT 1 keeps it a nested loop; barcodes
+    # are unique): a join the planner may pick instead reads every tube for each batch,
+    # O(store) where this is O(batch), and the tube table's statistics are often stale
+    tube = (
+        select(_T.c.id, _T.c.campaign_id, exists().where(_REC.c.tube_id == _T.c.id).label("received"))
+        .where(_T.c.barcode == _STAGE.c.barcode)
+        .limit(1)
+        .lateral("t")
+    )
     found = (
-        select(_STAGE.c.line, _STAGE.c.barcode, _T.c.id, _T.c.campaign_id, received.label("received"))
-        .select_from(_STAGE.outerjoin(_T, _T.c.barcode == _STAGE.c.barcode))
+        select(
+            _STAGE.c.barcode,
+            tube.c.id,
+            tube.c.campaign_id,
+            func.coalesce(tube.c.received, False).label("received"),
+        )
+        .select_from(_STAGE.outerjoin(tube, true()))
         .cte("found")
     )
     good = and_(found.c.campaign_id == campaign_id, ~found.c.received)
@@ -157,11 +160,11 @@ def _refusals(
         .scalar_subquery()
     )
     stmt = (
-        select(found.c.line, found.c.barcode, found.c.id, found.c.campaign_id, found.c.received, at, by, lost)
+        select(found.c.barcode, found.c.id, found.c.campaign_id, found.c.received, at, by, lost)
         .where(wanted)
         .add_cte(inserted)
     )
     return [
-        StagedRefusal(line, code, tid, cid, ScanRecord(when, who) if rec else None, bool(gone))
-        for line, code, tid, cid, rec, when, who, gone in fetch_all_raw(conn, stmt)
+        StagedRefusal(code, tid, cid, ScanRecord(when, who) if rec else None, bool(gone))
+        for code, tid, cid, rec, when, who, gone in fetch_all_raw(conn, stmt)
     ]
