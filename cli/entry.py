@@ -39,7 +39,7 @@ def leave(code: object) -> NoReturn:
     """End the process with ``code`` as ``SystemExit`` would (None is 0, a number is the
     status, anything else is printed to standard error and the status is 1)."""
     if threading.active_count() > 1:
-        sys.exit(code)  # a thread to wait for: the interpreter's own end joins it
+        raise SystemExit(code)  # a thread to wait for: the interpreter's own end joins it
     if code is None:
         status = 0
     elif isinstance(code, int):
