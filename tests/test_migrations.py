@@ -288,7 +288,7 @@ def _schema(url: str) -> dict[str, object]:
             }
             if conn.dialect.name == "sqlite":
                 rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
-                triggers = {name: " ".join(sql.split()) for name, sql in rows}
+                triggers: dict[str, object] = {name: " ".join(sql.split()) for name, sql in rows}
             else:
                 rows = conn.execute(
                     text(
