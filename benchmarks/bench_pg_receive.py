@@ -11,7 +11,7 @@ baseline on the same store (its receipts removed in between), and with ``--befor
 a receive from that tree after each (before/after from one run).
 
 ``--without-state-trigger`` is a diagnostic variant, not the figure the target is about:
-it drops the receipt's tube-state trigger (``tube_state_receipt``, migration 0006) in the
+it drops the receipt's tube-state trigger (``tube_state_receipt``, store/tube_state.py) in the
 bench's store before the receives, to tell reception's own time from the trigger's.
 
     .venv/bin/python benchmarks/bench_pg_receive.py [--tubes 1000000] [--pg URL] [--code DIR]

@@ -1,12 +1,12 @@
 """A batch of reception scans staged in a temporary table (PostgreSQL, psycopg 3).
 
-The batch's barcodes stream in with one ``COPY``; the reception check and
-the receipts are then one statement against that table, however big the batch: the check
-joins the stage to the tubes, the receipts go in from that join, and only the refused
-scans come back (a city's million good scans are never sent back to the client). No IN
-list of a few hundred barcodes per round trip, no parameter per row. The table lives in
-the connection's own temporary schema and is emptied at every commit, so stations never
-see each other's batches.
+The batch's barcodes stream in with one ``COPY``; the reception check and the receipts
+are then one statement against that table, however big the batch: the check looks each
+staged barcode up, the receipts go in from that look-up, and only the refused scans come
+back (a city's million good scans are never sent back to the client). No IN list of a
+few hundred barcodes per round trip, no parameter per row. The table lives in the
+connection's own temporary schema and is emptied at every commit, so stations never see
+each other's batches.
 """
 
 from __future__ import annotations
