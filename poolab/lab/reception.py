@@ -221,7 +221,8 @@ def _store_staged(
         if r.lost and r.tube_id is not None:
             lost.append((line, r.barcode, r.tube_id))
             continue
-        state = None if r.tube_id is None or r.campaign_id is None else ReceiptState(r.tube_id, r.campaign_id, True)
+        received = r.received is not None
+        state = None if r.tube_id is None or r.campaign_id is None else ReceiptState(r.tube_id, r.campaign_id, received)
         why = tube_problem(info, state)
         if why is None and r.received is not None:
             why = _already_received(r.received)
