@@ -4,8 +4,7 @@ the migrations build exactly the tables the code uses."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from sqlalchemy import text
 
 from poolab.store.engine import make_engine, resolve_url
 from poolab.store.migrate import migrate, upgrade
+from tests.conftest import empty_store_url
 from tests.workflow import run
 
 pytestmark = pytest.mark.store
@@ -183,27 +183,9 @@ def _migrated(url: str) -> None:
     engine.dispose()
 
 
-@contextmanager
-def _another_store(store_url: str, tmp_path: Path) -> Iterator[str]:
+def _another_store(store_url: str, tmp_path: Path) -> AbstractContextManager[str]:
     """The URL of a second empty store on the same backend as ``store_url``."""
-    from sqlalchemy import create_engine
-
-    from tests.conftest import PG_URL, _pg_schema_url
-
-    if store_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'another.db'}"
-        return
-    assert PG_URL is not None
-    schema = f"d_{tmp_path.name[-12:].lower().replace('-', '_')}"
-    admin = create_engine(resolve_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_schema_url(PG_URL, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    return empty_store_url("sqlite" if store_url.startswith("sqlite") else "postgresql", tmp_path, "another.db")
 
 
 def test_migrations_build_the_tables_the_code_uses(store_url: str) -> None:
