@@ -251,6 +251,11 @@ def test_blocks_parse_as_the_whole_text(text: str, block: int) -> None:
     assert sorted(p.line for p in whole_problems) == sorted(p.line for p in problems)
 
 
+@given(text=st.text(alphabet="ab\n", max_size=80), limit=st.integers(1, 10))
+def test_long_line_search_agrees_with_splitting_into_lines(text: str, limit: int) -> None:
+    assert csvstream._has_long_line(text, limit) == (max(map(len, text.split("\n"))) > limit)
+
+
 def _index_names(store: Store) -> list[str]:
     from sqlalchemy import inspect
 
