@@ -4,6 +4,8 @@ the migrations build exactly the tables the code uses."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from poolab.store.engine import make_engine, resolve_url
-from poolab.store.migrate import upgrade
+from poolab.store.migrate import migrate, upgrade
 from tests.workflow import run
 
 pytestmark = pytest.mark.store
@@ -173,6 +175,37 @@ def test_tube_places_are_backfilled_as_campaign_new_writes_them(store, small_ros
     assert {("pool", False, False), ("pool", True, True), ("individual", True, True)} == kinds
 
 
+def _migrated(url: str) -> None:
+    """Build the store at ``url`` (empty) through every migration, as an old store is."""
+    engine = make_engine(resolve_url(url))
+    with engine.begin() as conn:
+        migrate(conn, revision=None)
+    engine.dispose()
+
+
+@contextmanager
+def _another_store(store_url: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of a second empty store on the same backend as ``store_url``."""
+    from sqlalchemy import create_engine
+
+    from tests.conftest import PG_URL, _pg_schema_url
+
+    if store_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'another.db'}"
+        return
+    assert PG_URL is not None
+    schema = f"d_{tmp_path.name[-12:].lower().replace('-', '_')}"
+    admin = create_engine(resolve_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_schema_url(PG_URL, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def test_migrations_build_the_tables_the_code_uses(store_url: str) -> None:
     """An empty database migrated to the head has exactly the tables, columns and indexes
     of poolab.store.tables (Alembic's autogenerate comparison finds nothing to do)."""
@@ -182,7 +215,7 @@ def test_migrations_build_the_tables_the_code_uses(store_url: str) -> None:
 
     from poolab.store import tables
 
-    assert 0 == run(store_url, "init").exit_code
+    _migrated(store_url)
     engine = make_engine(resolve_url(store_url))
     with engine.connect() as conn:
         _ = tables
@@ -197,40 +230,86 @@ def test_tables_declare_the_indexes_the_migrations_build(store_url: str, tmp_pat
     same columns and the same partial-index ``WHERE``, which Alembic's comparison does not
     look at: each backend gets its own condition although neither dialect is named in the
     table declarations."""
-    from sqlalchemy import create_engine
     from sqlmodel import SQLModel
 
     from poolab.store import tables
-    from tests.conftest import PG_URL, _pg_schema_url
 
     _ = tables
-    assert 0 == run(store_url, "init").exit_code
-    migrated = make_engine(resolve_url(store_url))
-    if store_url.startswith("sqlite"):
-        declared_url, admin = f"sqlite:///{tmp_path / 'declared.db'}", None
-    else:
-        assert PG_URL is not None
-        schema = f"d_{tmp_path.name[-12:].lower().replace('-', '_')}"
-        admin = create_engine(resolve_url(PG_URL))
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        declared_url = _pg_schema_url(PG_URL, schema)
-    declared = make_engine(resolve_url(declared_url))
-    try:
-        SQLModel.metadata.create_all(declared)
-        built = [_indexes(engine) for engine in (migrated, declared)]
-    finally:
-        migrated.dispose()
-        declared.dispose()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+    _migrated(store_url)
+    with _another_store(store_url, tmp_path) as declared_url:
+        migrated, declared = (make_engine(resolve_url(url)) for url in (store_url, declared_url))
+        try:
+            SQLModel.metadata.create_all(declared)
+            built = [_indexes(engine) for engine in (migrated, declared)]
+        finally:
+            migrated.dispose()
+            declared.dispose()
     assert built[0] == built[1]
     wheres = {name: where for name, where in built[0].items() if " WHERE " in where.upper()}
     partial = {"ix_resident_home_visit", "uq_tube_retest", "uq_result_first"}
     waiting = {"ix_tube_receipt_minutes", "ix_tube_result_minutes", "ix_tube_not_received", "ix_tube_without_result"}
     assert partial | waiting == set(wheres)
+
+
+def test_a_new_store_is_the_store_the_migrations_build(store_url: str, tmp_path: Path) -> None:
+    """``poolab init`` makes a new store from the tables' own DDL (not by running every
+    migration): its tables, columns, indexes, triggers (and their functions) and schema
+    revision are those of a store migrated from empty."""
+    assert 0 == run(store_url, "init").exit_code
+    with _another_store(store_url, tmp_path) as migrated_url:
+        _migrated(migrated_url)
+        built = [_schema(url) for url in (store_url, migrated_url)]
+    assert built[0] == built[1]
+    triggers = built[0]["triggers"]
+    assert isinstance(triggers, dict)
+    assert {"tube_state_collection", "tube_state_receipt", "tube_state_plate_well", "tube_state_result"} <= set(
+        triggers
+    )
+
+
+def _schema(url: str) -> dict[str, object]:
+    """What a store is made of, as the database reports it, without its schema's name."""
+    from sqlalchemy import inspect
+
+    engine = make_engine(resolve_url(url))
+    try:
+        with engine.connect() as conn:
+            found = inspect(conn)
+            columns = {
+                table: sorted(
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in found.get_columns(table)
+                )
+                for table in found.get_table_names()
+            }
+            keys = {table: found.get_pk_constraint(table)["constrained_columns"] for table in columns}
+            uniques = {
+                table: sorted(tuple(u["column_names"]) for u in found.get_unique_constraints(table))
+                for table in columns
+            }
+            if conn.dialect.name == "sqlite":
+                rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+                triggers: dict[str, object] = {name: " ".join(sql.split()) for name, sql in rows}
+            else:
+                rows = conn.execute(
+                    text(
+                        "SELECT t.tgname, pg_get_triggerdef(t.oid), p.prosrc FROM pg_trigger t "
+                        "JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_class c ON c.oid = t.tgrelid "
+                        "WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal"
+                    )
+                )
+                schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+                triggers = {name: (d.replace(f"{schema}.", ""), " ".join(src.split())) for name, d, src in rows}
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        return {
+            "columns": columns,
+            "keys": keys,
+            "uniques": uniques,
+            "indexes": _indexes(engine),
+            "triggers": triggers,
+            "version": version,
+        }
+    finally:
+        engine.dispose()
 
 
 def _indexes(engine: object) -> dict[str, str]:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, String, bindparam, cast, exists, func, select
 
 from poolab.store.bulk import fetch_all_raw, insert_rows
 from poolab.store.tables import Event, Plate, PlateRun, PlateWell, Receipt, Result, Tube
+from poolab.store.tubesql import filter_only
 
 _P = Plate.__table__  # type: ignore[attr-defined]
 _W = PlateWell.__table__  # type: ignore[attr-defined]
@@ -83,7 +84,12 @@ _PLACEMENTS = (
     .where(_P.c.campaign_id == bindparam("campaign"), _W.c.tube_id.is_not(None))
     .order_by(_W.c.run)
 )
-_PLACEMENTS_OF = _PLACEMENTS.where(_W.c.tube_id.in_(bindparam("ids", expanding=True)))
+_PLACEMENTS_OF = (
+    select(_W.c.tube_id, _P.c.id, _P.c.barcode, _W.c.well, _W.c.run, _HAS_RUN)
+    .select_from(_W.join(_P, _P.c.id == _W.c.plate_id))
+    .where(filter_only(_P.c.campaign_id) == bindparam("campaign"), _W.c.tube_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_W.c.run)
+)
 
 
 def latest_placements(

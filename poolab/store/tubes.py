@@ -11,6 +11,7 @@ from sqlalchemy import Connection, String, bindparam, cast, select
 
 from poolab.store.bulk import fetch_all_raw, insert_new_rows, insert_rows
 from poolab.store.tables import Collection, Event, Receipt, Result, Tube
+from poolab.store.tubesql import filter_only
 
 _T = Tube.__table__  # type: ignore[attr-defined]
 _COL = Collection.__table__  # type: ignore[attr-defined]
@@ -222,7 +223,7 @@ class CampaignTubeIndex:
 _FEW_TUBES = (
     select(_T.c.barcode, _T.c.id, _REC.c.tube_id, _T.c.kind)
     .select_from(_T.outerjoin(_REC, _REC.c.tube_id == _T.c.id))
-    .where(_T.c.campaign_id == bindparam("campaign"), _T.c.barcode.in_(bindparam("codes", expanding=True)))
+    .where(filter_only(_T.c.campaign_id) == bindparam("campaign"), _T.c.barcode.in_(bindparam("codes", expanding=True)))
 )
 _FEW_RESULTS = (
     select(_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)

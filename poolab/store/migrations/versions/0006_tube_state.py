@@ -2,13 +2,9 @@
 was collected and received, and the whole minutes of its two turnaround spans, with
 indexes that let status counts, turnaround histograms and late tubes read only those.
 
-Triggers (one set per dialect) update the tube in the transaction of every insert into
-collection, receipt, plate_well (its first plate) and result, whichever code writes it:
-no write path can forget them, and concurrent stations each update their own tubes' rows
-in tube order. SQLite runs a row trigger per inserted row; PostgreSQL a statement
-trigger per insert, one UPDATE from the statement's new rows. Rows are only ever
-appended to those tables, so the state only moves forward. Existing tubes are filled
-from their rows.
+The triggers (``poolab.store.tube_state``, one set per dialect) update the tube in the
+transaction of every insert into collection, receipt, plate_well and result. Existing
+tubes are filled from their rows.
 
 Revision ID: 0006
 Revises: 0005
@@ -21,120 +17,24 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from poolab.store.tube_state import FIRST_RESULT_AT, create_statements, drop_statements, minutes_sql
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 _WAITING = "received_at IS NOT NULL AND (call IS NULL OR call = 'invalid')"
-_TRIGGERS = ("collection", "receipt", "plate_well", "result")
-
-
-def _minutes(dialect: str, earlier: str, later: str) -> str:
-    """Whole minutes from ``earlier`` to ``later``, as the store's queries measured them
-    (``poolab.store.tubesql.minutes_between``): NULL when either is NULL."""
-    if dialect == "sqlite":
-        return f"CAST((julianday({later}) - julianday({earlier})) * 1440.0 AS INTEGER)"
-    return f"floor(extract(epoch FROM {later} - {earlier}) / 60.0)"
-
-
-_FIRST_RESULT_AT = "(SELECT r.at FROM result r WHERE r.tube_id = {tube} AND r.supersedes_id IS NULL)"
-
-
-def _row_updates() -> dict[str, str]:
-    """SQLite, per table: the UPDATE of the tube its new row ``NEW`` names (a row trigger)."""
-    m = _minutes
-    first_result = _FIRST_RESULT_AT.format(tube="NEW.tube_id")
-    return {
-        "collection": (
-            "UPDATE tube SET step = max(step, 1), collected_at = NEW.at, "
-            f"receipt_minutes = {m('sqlite', 'NEW.at', 'received_at')} WHERE id = NEW.tube_id"
-        ),
-        "receipt": (
-            "UPDATE tube SET step = max(step, 2), received_at = NEW.at, "
-            f"receipt_minutes = {m('sqlite', 'collected_at', 'NEW.at')}, "
-            # a result before the receipt (step 4 already) is the only case with a span to
-            # measure: the look-up is skipped for every other tube
-            f"result_minutes = CASE WHEN step = 4 THEN {m('sqlite', 'NEW.at', first_result)} "
-            "END WHERE id = NEW.tube_id"
-        ),
-        # a tube on its first plate is plated; controls and empty wells name no tube, and a
-        # tube already plated (or further) is not rewritten
-        "plate_well": "UPDATE tube SET step = 3 WHERE id = NEW.tube_id AND NEW.run = 1 AND step < 3",
-        # a new result is its tube's current one (it supersedes the chain's end, or starts it)
-        "result": (
-            "UPDATE tube SET step = 4, call = NEW.call, result_minutes = CASE WHEN NEW.supersedes_id IS NULL "
-            f"THEN {m('sqlite', 'received_at', 'NEW.at')} ELSE result_minutes END WHERE id = NEW.tube_id"
-        ),
-    }
-
-
-# PostgreSQL: one UPDATE per statement from its transition table ``new_rows`` (a receipt
-# batch or a results COPY is one statement), not one per row: a row trigger runs its
-# UPDATE as a statement of its own for every row, several times the cost of the insert.
-# The tubes are first locked in id order, as row triggers did by firing in the (tube
-# ordered) order of the insert: writers whose batches overlap never deadlock.
-_LOCK = "PERFORM 1 FROM tube WHERE id IN (SELECT tube_id FROM new_rows{where}) ORDER BY id FOR UPDATE"
-
-
-def _statement_updates() -> dict[str, tuple[str, str]]:
-    """PostgreSQL, per table: its tubes' lock and the UPDATE from ``new_rows``."""
-    m = _minutes
-    first_result = _FIRST_RESULT_AT.format(tube="t.id")
-    plated = " WHERE run = 1"
-    return {
-        "collection": (
-            _LOCK.format(where=""),
-            "UPDATE tube t SET step = GREATEST(t.step, 1), collected_at = n.at, "
-            f"receipt_minutes = {m('postgresql', 'n.at', 't.received_at')} FROM new_rows n WHERE t.id = n.tube_id",
-        ),
-        "receipt": (
-            _LOCK.format(where=""),
-            "UPDATE tube t SET step = GREATEST(t.step, 2), received_at = n.at, "
-            f"receipt_minutes = {m('postgresql', 't.collected_at', 'n.at')}, "
-            f"result_minutes = CASE WHEN t.step = 4 THEN {m('postgresql', 'n.at', first_result)} END "
-            "FROM new_rows n WHERE t.id = n.tube_id",
-        ),
-        "plate_well": (
-            _LOCK.format(where=plated),
-            f"UPDATE tube t SET step = 3 WHERE t.id IN (SELECT tube_id FROM new_rows{plated}) AND t.step < 3",
-        ),
-        # the unique indexes leave a tube one new result per statement, unless a row
-        # supersedes another row of the same statement: then the last one is current
-        "result": (
-            _LOCK.format(where=""),
-            "UPDATE tube t SET step = 4, call = n.call, result_minutes = CASE WHEN n.first_at IS NOT NULL "
-            f"THEN {m('postgresql', 't.received_at', 'n.first_at')} ELSE t.result_minutes END "
-            "FROM (SELECT tube_id, (array_agg(call ORDER BY id DESC))[1] AS call, "
-            "min(at) FILTER (WHERE supersedes_id IS NULL) AS first_at FROM new_rows GROUP BY tube_id) n "
-            "WHERE t.id = n.tube_id",
-        ),
-    }
 
 
 def create_triggers(dialect: str) -> None:
-    if dialect == "sqlite":
-        for table, update in _row_updates().items():
-            op.execute(f"CREATE TRIGGER tube_state_{table} AFTER INSERT ON {table} FOR EACH ROW BEGIN {update}; END")
-        return
-    for table, (lock, update) in _statement_updates().items():
-        name = f"tube_state_{table}"
-        body = f"BEGIN {lock}; {update}; RETURN NULL; END"
-        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ {body} $$")
-        op.execute(
-            f"CREATE TRIGGER {name} AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
-        )
+    for statement in create_statements(dialect):
+        op.execute(statement)
 
 
 def drop_triggers(dialect: str) -> None:
-    for table in _TRIGGERS:
-        name = f"tube_state_{table}"
-        if dialect == "sqlite":
-            op.execute(f"DROP TRIGGER IF EXISTS {name}")
-        else:
-            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    for statement in drop_statements(dialect):
+        op.execute(statement)
 
 
 def _backfill(dialect: str) -> None:
@@ -153,8 +53,8 @@ def _backfill(dialect: str) -> None:
         "UPDATE tube SET "
         "step = CASE WHEN call IS NOT NULL THEN 4 "
         f"WHEN {plated} THEN 3 WHEN received_at IS NOT NULL THEN 2 WHEN collected_at IS NOT NULL THEN 1 ELSE 0 END, "
-        f"receipt_minutes = {_minutes(dialect, 'collected_at', 'received_at')}, "
-        f"result_minutes = {_minutes(dialect, 'received_at', _FIRST_RESULT_AT.format(tube='tube.id'))}"
+        f"receipt_minutes = {minutes_sql(dialect, 'collected_at', 'received_at')}, "
+        f"result_minutes = {minutes_sql(dialect, 'received_at', FIRST_RESULT_AT.format(tube='tube.id'))}"
     )
 
 
