@@ -277,8 +277,9 @@ def _listed(names: list[str]) -> str:
 
 def _edge_space(body: str) -> bool:
     """Whether a space inside ``body`` (its first and last characters are the caller's)
-    pads a field: next to a comma or a line break. Space by space: most files have few (four substring
-    searches of a block of Chinese text took 25 ms, this a fraction of one)."""
+    pads a field: next to a comma or a line break. Looked at space by space: most files
+    have few (four substring searches took 25 ms on a block of Chinese text, this well
+    under one)."""
     find, end = body.find, len(body) - 1
     at = find(" ", 1, end)
     while at >= 0:
