@@ -62,9 +62,10 @@ def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
     return errors[0]
 
 
-FIRST_BATCH_ONLY = 220_000
-"""A file size limit under which the store's write-ahead log takes the first batch of 500
-receipts of the district below and not the second (what a disk that fills mid-stream does)."""
+FIRST_BATCH_ONLY = 1_300_000
+"""A file size limit under which the store's write-ahead log takes the first batch of
+receipts of ``two_batches`` (``FLUSH_EVERY``, 5,000) and not the second (what a disk that
+fills mid-stream does): 1.2-1.4 MB holds one, 1.1 MB none, 1.5 MB both."""
 
 
 @pytest.fixture
@@ -73,6 +74,25 @@ def sqlite_district(tmp_path: Path, small_roster_csv: Path) -> tuple[str, list[s
     url = f"sqlite:///{tmp_path / 'site.db'}"
     assert 0 == run(url, "init").exit_code
     assert 0 == run(url, "roster", "import", str(small_roster_csv)).exit_code
+    assert 0 == run(url, "campaign", "new", "c", "--pool-size", "1").exit_code
+    run(url, "manifest", "c", "-o", str(tmp_path / "m.csv"))
+    return url, [r["tube_barcode"] for r in read_csv(tmp_path / "m.csv")]
+
+
+@pytest.fixture
+def two_batches(tmp_path: Path) -> tuple[str, list[str]]:
+    """A SQLite store with a campaign of single tubes, one more reception batch's worth
+    and a thousand; their codes."""
+    from poolab.lab.reception import FLUSH_EVERY
+    from poolab.roster.file import write_roster_csv
+    from poolab.roster.synthetic import generate_district
+
+    roster = tmp_path / "roster.csv"
+    people = FLUSH_EVERY + 1_000
+    write_roster_csv(generate_district(residents=people, households=people * 3 // 5, compounds=3, seed=11), roster)
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    assert 0 == run(url, "init").exit_code
+    assert 0 == run(url, "roster", "import", str(roster)).exit_code
     assert 0 == run(url, "campaign", "new", "c", "--pool-size", "1").exit_code
     run(url, "manifest", "c", "-o", str(tmp_path / "m.csv"))
     return url, [r["tube_barcode"] for r in read_csv(tmp_path / "m.csv")]
@@ -93,14 +113,12 @@ def test_disk_full_during_export_keeps_the_old_file(sqlite_district: tuple[str, 
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".m.csv")) == []
 
 
-def test_disk_full_during_a_scan_stream(sqlite_district: tuple[str, list[str]], tmp_path: Path) -> None:
+def test_disk_full_during_a_scan_stream(two_batches: tuple[str, list[str]], tmp_path: Path) -> None:
     """The store's disk fills while scans stream in: the scans committed before stay,
     the stream says how many and from which line to scan again, and exits non-zero."""
-    url, codes = sqlite_district
+    url, codes = two_batches
     scans = tmp_path / "scans.txt"
     scans.write_text("\n".join(codes) + "\n", encoding="utf-8")
-    # the write-ahead log holds the first batch of 500 receipts in this much, not the second
-    # (each receipt also updates its tube's row and indexes: about 155-290 KB holds one)
     proc = _poolab("--db", url, "receive", "c", str(scans), limit_bytes=FIRST_BATCH_ONLY)
     line = _one_line_error(proc)
     assert "disk full" in line
@@ -113,12 +131,13 @@ def test_disk_full_during_a_scan_stream(sqlite_district: tuple[str, list[str]], 
     assert 0 < kept < len(codes)
 
 
-def test_disk_full_during_a_piped_stream_with_refusals(sqlite_district: tuple[str, list[str]], tmp_path: Path) -> None:
+def test_disk_full_during_a_piped_stream_with_refusals(two_batches: tuple[str, list[str]], tmp_path: Path) -> None:
     """A piped receive on a full disk with many refusals: the list of refusals cannot be
     written either (the same disk), yet the stream still says what is stored and from
     which line to scan again, and the list's failure is one line (issue 21)."""
-    url, codes = sqlite_district
-    refused = [f"P{i:09d}0" for i in range(1, 3000)]  # wrong check characters, mostly: a problems file over the limit
+    url, codes = two_batches
+    # wrong check characters, mostly: a problems file over the limit (about 100 bytes a line)
+    refused = [f"P{i:09d}0" for i in range(1, 20_000)]
     proc = _poolab(
         "--db",
         url,
