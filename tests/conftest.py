@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,11 +31,12 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL for an empty store of its own: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'poolab.db'}"
+@contextmanager
+def empty_store_url(backend: str, folder: Path, name: str = "poolab.db") -> Iterator[str]:
+    """A URL for an empty store of its own: the SQLite file ``name`` in ``folder``, or a
+    fresh PostgreSQL schema (dropped afterwards)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / name}"
         return
     from sqlalchemy import create_engine, text
 
@@ -51,6 +53,13 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL for an empty store of its own: a SQLite file, or a fresh PostgreSQL schema."""
+    with empty_store_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

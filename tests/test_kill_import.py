@@ -33,15 +33,22 @@ def killing_insert_rows(conn, table, columns, rows):
 poolab.store.residents.insert_rows = killing_insert_rows
 poolab.store.tubes.insert_rows = killing_insert_rows
 _real_writer = bulk.column_writer
+class KillingWriter:  # the block's first 100 rows, as columns or as the file's lines
+    def __init__(self, write, table):
+        self.write, self.table = write, table
+    def __call__(self, values):
+        if self.table.name == sys.argv[1]:
+            self.write([list(v)[:100] for v in values])
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self.write(values)
+    def csv_lines(self, lines, tail):
+        if self.table.name == sys.argv[1] and self.write.csv_lines("\\n".join(lines.split("\\n")[:100]), tail):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self.write.csv_lines(lines, tail)
 @contextlib.contextmanager
 def killing_column_writer(conn, table, columns):  # a first import on PostgreSQL: one COPY
     with _real_writer(conn, table, columns) as write:
-        def killing_write(values):
-            if table.name == sys.argv[1]:
-                write([list(v)[:100] for v in values])
-                os.kill(os.getpid(), signal.SIGKILL)
-            return write(values)
-        yield killing_write
+        yield KillingWriter(write, table)
 poolab.store.residents.column_writer = killing_column_writer
 from poolab_cli.main import main
 main(sys.argv[2:])

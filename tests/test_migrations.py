@@ -4,8 +4,7 @@ the migrations build exactly the tables the code uses."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from sqlalchemy import text
 
 from poolab.store.engine import make_engine, resolve_url
 from poolab.store.migrate import migrate, upgrade
+from tests.conftest import empty_store_url
 from tests.workflow import run
 
 pytestmark = pytest.mark.store
@@ -183,27 +183,9 @@ def _migrated(url: str) -> None:
     engine.dispose()
 
 
-@contextmanager
-def _another_store(store_url: str, tmp_path: Path) -> Iterator[str]:
+def _another_store(store_url: str, tmp_path: Path) -> AbstractContextManager[str]:
     """The URL of a second empty store on the same backend as ``store_url``."""
-    from sqlalchemy import create_engine
-
-    from tests.conftest import PG_URL, _pg_schema_url
-
-    if store_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'another.db'}"
-        return
-    assert PG_URL is not None
-    schema = f"d_{tmp_path.name[-12:].lower().replace('-', '_')}"
-    admin = create_engine(resolve_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_schema_url(PG_URL, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    return empty_store_url("sqlite" if store_url.startswith("sqlite") else "postgresql", tmp_path, "another.db")
 
 
 def test_migrations_build_the_tables_the_code_uses(store_url: str) -> None:
@@ -377,3 +359,40 @@ def test_rounds_upgrade_keeps_every_row(store, small_roster_csv: Path) -> None:
     assert sum(len(rows) for rows in before.values()) > 0
     summary = create_campaign(store, "day2", operator="t", after="day1", rules=RoundRules())
     assert summary.isolated > 0
+
+
+def test_resident_codes_upgrade_keeps_every_row(store, small_roster_csv: Path) -> None:
+    """A store at schema 0006 upgraded to 0007 keeps every resident as it was; on
+    PostgreSQL resident and household ids are then in collation "C" (and were not before),
+    and importing the roster again finds every resident unchanged."""
+    from alembic import command
+
+    from poolab.roster.importing import import_roster
+    from poolab.store.migrate import _config
+
+    def collations() -> list[object]:
+        if store.engine.dialect.name != "postgresql":
+            return []
+        with store.engine.connect() as conn:
+            query = (
+                "SELECT column_name, collation_name FROM information_schema.columns WHERE table_schema = "
+                "current_schema() AND table_name = 'resident' AND column_name IN ('resident_id', 'household_id') "
+                "ORDER BY 1"
+            )
+            return [tuple(r) for r in conn.execute(text(query))]
+
+    import_roster(store, small_roster_csv, operator="t")
+    with store.engine.begin() as conn:
+        command.downgrade(_config(conn, "t"), "0006")
+    with store.engine.connect() as conn:
+        before = [tuple(r) for r in conn.execute(text("SELECT * FROM resident ORDER BY id"))]
+    old = collations()
+    with store.engine.begin() as conn:
+        assert "upgraded from schema 0006" == upgrade(conn)
+    with store.engine.connect() as conn:
+        assert before == [tuple(r) for r in conn.execute(text("SELECT * FROM resident ORDER BY id"))]
+    if store.engine.dialect.name == "postgresql":
+        assert [("household_id", None), ("resident_id", None)] == old
+        assert [("household_id", "C"), ("resident_id", "C")] == collations()
+    again = import_roster(store, small_roster_csv, operator="t")
+    assert (0, 0, len(before)) == (again.inserted, again.updated, again.unchanged)

@@ -61,6 +61,45 @@ def test_streamed_import_equals_reading_the_file_whole(store: Store, store_url: 
     other.dispose()
 
 
+def test_first_import_takes_plain_blocks_as_written_and_the_others_as_parsed(
+    store: Store, store_url: str, big_csv: Path, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks the file wrote plainly go to PostgreSQL's COPY as the file's own lines; a
+    block with a quoted comma, a backslash, an id or ID number kept otherwise than
+    written goes as parsed. The store holds what reading the file whole gives."""
+    from poolab.store import bulk
+
+    lines = _lines(big_csv)
+    edits = {
+        300: lambda f: [f[0], '"王, 五"', *f[2:]],  # a quoted comma
+        900: lambda f: [f[0], "王\\五", *f[2:]],  # a backslash (COPY's text format escapes it)
+        1500: lambda f: [f[0].lower(), *f[1:]],  # an id kept upper-case
+    }
+    x = next(i for i, line in enumerate(lines) if i > 2100 and line.split(",")[2].endswith("X"))
+    edits[x] = lambda f: [f[0], f[1], f[2].lower(), *f[3:]]  # an ID number's check character x
+    for i, edit in edits.items():
+        lines[i] = ",".join(edit(lines[i].rstrip("\n").split(","))) + "\n"
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("".join(lines), encoding="utf-8")
+    taken: list[bool] = []
+    real = bulk.ColumnWriter.csv_lines
+
+    def counted(self: bulk.ColumnWriter, text: str, tail: tuple[int, ...]) -> bool:
+        taken.append(real(self, text, tail))
+        return taken[-1]
+
+    monkeypatch.setattr(bulk.ColumnWriter, "csv_lines", counted)
+    monkeypatch.setattr(csvstream, "MIN_BLOCK_BYTES", 1)
+    summary = import_roster(store, mixed, operator="t", block_bytes=BLOCK // 4)  # 16 blocks: one edit a block
+    assert 3000 == summary.inserted
+    other, _ = init_store(f"sqlite:///{tmp_path / 'whole.db'}")
+    store_roster(other, read_roster(mixed), operator="t")
+    assert _stored(other) == _stored(store)
+    other.dispose()
+    if store_url.startswith("postgresql"):  # both ways were taken (the SQLite store has no COPY)
+        assert [True, False] == sorted(set(taken), reverse=True)
+
+
 def test_bad_line_in_a_later_block_rejects_the_whole_file(store: Store, big_csv: Path, tmp_path) -> None:
     """A bad line in the 2nd block and another in the last: both reported, nothing stored."""
     lines = _lines(big_csv)
@@ -196,6 +235,10 @@ def test_blocks_parse_as_the_whole_text(text: str, block: int) -> None:
             chunks = list(stream.chunks())
             header, problems = list(stream.header), list(stream.problems)
     width = len(header)
+    for c in chunks:  # a chunk's plain text, cut at every comma, is its rows
+        if c.plain is not None:
+            rows = [line.split(",") for line in c.plain.split("\n")] if c.plain else []
+            assert rows == [list(r) for r in zip(*c.columns, strict=True)]
     columns = [[v for c in chunks for v in c.columns[j]] for j in range(width)]
     lines = [n for c in chunks for n in c.lines]
     problems += [p for c in chunks for p in c.problems]
@@ -206,6 +249,11 @@ def test_blocks_parse_as_the_whole_text(text: str, block: int) -> None:
     assert [list(c) for c in whole.columns] == columns
     assert whole.lines == lines
     assert sorted(p.line for p in whole_problems) == sorted(p.line for p in problems)
+
+
+@given(text=st.text(alphabet="ab\n", max_size=80), limit=st.integers(1, 10))
+def test_long_line_search_agrees_with_splitting_into_lines(text: str, limit: int) -> None:
+    assert csvstream._has_long_line(text, limit) == (max(map(len, text.split("\n"))) > limit)
 
 
 def _index_names(store: Store) -> list[str]:

@@ -275,7 +275,18 @@ def _listed(names: list[str]) -> str:
     return listed
 
 
-_EDGE_SPACES = (" ,", ", ", " \n", "\n ")  # substring search beats a regex here
+def _edge_space(body: str) -> bool:
+    """Whether a space inside ``body`` (its first and last characters are the caller's)
+    pads a field: next to a comma or a line break. Looked at space by space: most files
+    have few (four substring searches took 25 ms on a block of Chinese text, this well
+    under one)."""
+    find, end = body.find, len(body) - 1
+    at = find(" ", 1, end)
+    while at >= 0:
+        if body[at - 1] in ",\n" or body[at + 1] in ",\n":
+            return True
+        at = find(" ", at + 1, end)
+    return False
 
 
 def parse_simple(text: str) -> tuple[list[str], list[list[str]]] | None:
@@ -291,7 +302,7 @@ def parse_simple(text: str) -> tuple[list[str], list[list[str]]] | None:
             return None
         text = text.replace("\r\n", "\n")
     body = text.rstrip("\n")
-    if not body or " " in body and (body[0] == " " or body[-1] == " " or any(e in body for e in _EDGE_SPACES)):
+    if not body or " " in body and (body[0] == " " or body[-1] == " " or _edge_space(body)):
         return None
     if not body.replace("\n", " ").isprintable():
         return None  # tabs, no-break or ideographic spaces, control characters: strip() cases
@@ -409,10 +420,30 @@ def parse_csv_block(
     header; ``text`` holds whole records and starts on file line ``first_line``."""
     # Why a hand-written path: on 500,000 roster lines in 4 MB blocks it took 0.60 s against
     # csv.reader's 1.02 s (1.18 s with the strip; bench_roster_read.py, RESULTS.md "City scale").
-    simple = parse_simple(",".join(["h"] * width) + "\n" + text)  # a stand-in header line
-    if simple is not None and len(simple[0]) == width:
-        columns = simple[1]
+    columns = parse_simple_block(text, width)
+    if columns is not None:
         return columns, list(range(first_line, first_line + len(columns[0])))
+    return parse_careful_block(text, source, width, first_line, problems, header, personal)
+
+
+def parse_simple_block(text: str, width: int) -> list[list[str]] | None:
+    """``parse_csv_block``'s fast path alone: the ``width`` columns of a block after the
+    header when ``parse_simple`` reads it (every line a row, every comma a separator);
+    None when the block needs the careful parser."""
+    simple = parse_simple(",".join(["h"] * width) + "\n" + text)  # a stand-in header line
+    return simple[1] if simple is not None and len(simple[0]) == width else None
+
+
+def parse_careful_block(
+    text: str,
+    source: str,
+    width: int,
+    first_line: int,
+    problems: list[Problem],
+    header: Sequence[str] = (),
+    personal: bool | None = None,
+) -> tuple[list[list[str]], list[int]]:
+    """``parse_csv_block`` by the careful parser alone (``csv.reader``, every problem named)."""
     _, rows, lines, _ = parse_careful(
         text, source, problems, width=width, line_offset=first_line - 1, header_before=header, personal=personal
     )

@@ -35,8 +35,9 @@ from poolab.files.csvio import (
     line_of,
     long_cells,
     parse_careful,
-    parse_csv_block,
+    parse_careful_block,
     parse_simple,
+    parse_simple_block,
 )
 from poolab.files.whole import MAX_WHOLE_FILE
 from poolab.i18n import _
@@ -292,21 +293,45 @@ def _whole_records(blocks: Iterator[TextBlock], source: str) -> Iterator[TextBlo
 def _long_cells(
     text: str, header: Sequence[str], columns: Sequence[list[str]], lines: list[int], source: str
 ) -> list[Problem]:
-    """``long_cells``, skipped when no line of the block is that long (one pass over the
-    lines instead of one per column)."""
-    if max(map(len, text.split("\n")), default=0) <= MAX_CELL:
+    """``long_cells``, skipped when no line of the block is that long (a look at every
+    line break instead of one pass per column)."""
+    if not _has_long_line(text, MAX_CELL):
         return []
     return long_cells(header, columns, lines, source)
+
+
+def _has_long_line(text: str, limit: int) -> bool:
+    """Whether a line of ``text`` has more than ``limit`` characters: from a line's start,
+    the last line break within ``limit + 1`` characters ends only lines shorter than that,
+    so the search jumps there (a 4 MB block in about a thousand steps; splitting it into
+    lines took ten times as long)."""
+    start, end = 0, len(text)
+    rfind = text.rfind
+    while end - start > limit:
+        at = rfind("\n", start, start + limit + 1)
+        if at < 0:
+            return True
+        start = at + 1
+    return False
+
+
+def _plain(rows: str) -> str | None:
+    """``CsvChunk.plain`` of rows that ``parse_simple`` read (it takes a CR LF for a line
+    break: such a block is left without)."""
+    return None if "\r" in rows else rows.rstrip("\n")
 
 
 @attrs.frozen(slots=True)
 class CsvChunk:
     """The rows of one block: a list of values per header column, the file line of each
-    row, and the structural problems found in it."""
+    row, and the structural problems found in it. ``plain``: the rows as the file wrote
+    them, a line each (no final line break), when every comma there is a separator and
+    every value is as written (no quote, no line break but ``\n``); else None."""
 
     columns: tuple[list[str], ...]
     lines: list[int]
     problems: list[Problem]
+    plain: str | None = None
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -349,10 +374,13 @@ class CsvStream:
         for block in self._blocks:
             problems: list[Problem] = []
             simple = parse_simple(block.text) if block.first_line == 1 else None
+            plain = None
             if simple is not None:
                 header, columns = simple
                 lines = list(range(2, len(columns[0]) + 2))
                 header_line = 1
+                at = block.text.find("\n") + 1
+                plain = _plain(block.text[at:]) if at else ""
             else:
                 header, rows, lines, header_line = parse_careful(
                     block.text, self.source, problems, line_offset=block.first_line - 1, personal=self._personal
@@ -366,7 +394,7 @@ class CsvStream:
                     named.pop()  # a spreadsheet's empty trailing columns
                 self.problems = check_header(named, required, optional, self.source, header_line)
                 problems += _long_cells(block.text, self.header, columns, lines, self.source)
-                self._first = CsvChunk(tuple(columns), lines, problems)
+                self._first = CsvChunk(tuple(columns), lines, problems, plain)
                 return
             self.problems += problems
         self.header = ()
@@ -389,13 +417,19 @@ class CsvStream:
             return
         for block in self._blocks:
             problems: list[Problem] = []
-            columns, lines = parse_csv_block(
-                block.text, self.source, width, block.first_line, problems, self.header, self._personal
-            )
+            plain = None
+            simple = parse_simple_block(block.text, width)
+            if simple is not None:
+                columns, lines = simple, list(range(block.first_line, block.first_line + len(simple[0])))
+                plain = _plain(block.text)
+            else:
+                columns, lines = parse_careful_block(
+                    block.text, self.source, width, block.first_line, problems, self.header, self._personal
+                )
             problems += _long_cells(block.text, self.header, columns, lines, self.source)
-            del block
-            yield CsvChunk(tuple(columns), lines, problems)
-            del columns, lines, problems  # one chunk in memory at a time
+            del block, simple
+            yield CsvChunk(tuple(columns), lines, problems, plain)
+            del columns, lines, problems, plain  # one chunk in memory at a time
 
     @property
     def sha256(self) -> str:

@@ -244,11 +244,16 @@ def _normalise_id_numbers(values: list[str]) -> list[str]:
 @attrs.frozen(slots=True)
 class RosterChunk:
     """A block of a roster file: its residents (ids normalised), the ids as written, and
-    the problems of its lines (repeated ids across the file are the reader's to find)."""
+    the problems of its lines (repeated ids across the file are the reader's to find).
+    ``plain``: the residents as the file wrote them, a line each, their fields in
+    ``ROSTER_COLUMNS`` order separated by commas, when that text holds exactly the values
+    of ``roster`` (no quoting, ids as normalised) and nothing more; else None. A store
+    may load that text as it is instead of building it again."""
 
     roster: Roster
     raw_ids: list[str]
     problems: list[Problem]
+    plain: str | None = None
 
     def __len__(self) -> int:
         return len(self.roster)
@@ -300,9 +305,12 @@ class RosterFile:
         """The residents a block at a time, each line checked on its own."""
         for chunk in self.csv.chunks():
             cols = {c: self.csv.column(chunk, c) for c in ROSTER_COLUMNS}
-            raw_ids = cols["resident_id"]
+            raw_ids, raw_id_numbers = cols["resident_id"], cols["id_number"]
             cols["resident_id"] = normalise_codes(raw_ids)
-            cols["id_number"] = _normalise_id_numbers(cols["id_number"])
+            cols["id_number"] = _normalise_id_numbers(raw_id_numbers)
+            plain = chunk.plain if self.csv.header == ROSTER_COLUMNS else None
+            if cols["resident_id"] != raw_ids or cols["id_number"] != raw_id_numbers:
+                plain = None  # an id the file wrote otherwise than it is kept
             flags: list[bool] = []
             bad_flags: list[Problem] = []
             if self.has_home_visit:
@@ -311,9 +319,9 @@ class RosterFile:
                 )
             roster = Roster(**cols, line=chunk.lines, source=self.source, encoding=self.encoding, home_visit=flags)
             problems = chunk.problems + line_problems(roster) + bad_flags
-            del chunk, cols
-            yield RosterChunk(roster, raw_ids, problems)
-            del roster, raw_ids, problems  # one chunk in memory at a time
+            del chunk, cols, raw_id_numbers
+            yield RosterChunk(roster, raw_ids, problems, plain)
+            del roster, raw_ids, problems, plain  # one chunk in memory at a time
 
     def close(self) -> None:
         self.csv.close()

@@ -128,6 +128,7 @@ def _import(conn: Connection, f: RosterFile, *, operator: str, salt: int, progre
                     empty=empty,
                     legacy=legacy,
                     write_new=write_new,
+                    plain=chunk.plain,
                 )
                 inserted, updated, unchanged = (
                     inserted + counts.inserted,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,7 +14,15 @@ import numpy.typing as npt
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from poolab.barcodes import normalise_scan
-from poolab.store.bulk import column_writer, fetch_all_raw, fetch_blocks, indexes_built_after, insert_rows, lock_table
+from poolab.store.bulk import (
+    ColumnWriter,
+    column_writer,
+    fetch_all_raw,
+    fetch_blocks,
+    indexes_built_after,
+    insert_rows,
+    lock_table,
+)
 from poolab.store.tables import Resident, ResidentChange
 
 FIELDS = ("name", "id_number", "phone", "compound", "building", "unit", "room", "household_id")
@@ -41,9 +49,7 @@ class UpsertCounts:
 
 
 @contextmanager
-def new_resident_writer(
-    conn: Connection, *, home_visit: bool = False
-) -> Iterator[Callable[[Sequence[Sequence[Any]]], int] | None]:
+def new_resident_writer(conn: Connection, *, home_visit: bool = False) -> Iterator[ColumnWriter | None]:
     """Where a first import's residents go (the table is empty), a block of columns at a
     time: on PostgreSQL one COPY for the whole file (``column_writer``: the server stores
     a block while the next is read), the secondary indexes built after it
@@ -110,14 +116,17 @@ def upsert_residents(
     event_id: int,
     empty: bool = False,
     legacy: Mapping[str, str] | None = None,
-    write_new: Callable[[Sequence[Sequence[Any]]], int] | None = None,
+    write_new: ColumnWriter | None = None,
+    plain: str | None = None,
 ) -> UpsertCounts:
     """Insert new residents and update changed ones (the replaced values go to
     ``resident_change``); ``columns`` holds ``resident_id`` (normalised) and every name
     in FIELDS, and ``home_visit`` (bools) when the file has that column. ``empty``: the
     store held no resident when the import began, so nothing is looked up; ``legacy``:
     the store's ids not in normalised form (``legacy_ids``); ``write_new``: where new
-    rows go, as columns (a ``new_resident_writer``: only with ``empty``), else ``insert_rows``.
+    rows go, as columns (a ``new_resident_writer``: only with ``empty``), else ``insert_rows``;
+    ``plain``: the rows as the file wrote them (``RosterChunk.plain``), which such a
+    writer may take as they are.
     A file is upserted a chunk at a time: only the chunk's residents are read."""
     ids = columns["resident_id"]
     n = len(ids)
@@ -128,8 +137,9 @@ def upsert_residents(
     changed: list[dict[str, object]] = []
     history: list[tuple[object, ...]] = []
     unchanged = 0
-    if write_new is not None:  # a first import: every row is new, and goes as the columns it came in
-        write_new([ids, *field_cols, [event_id] * n])
+    if write_new is not None:  # a first import: every row is new, and goes as the text or columns it came in
+        if plain is None or HOME_VISIT in columns or not write_new.csv_lines(plain, (event_id,)):
+            write_new([ids, *field_cols, [event_id] * n])
         return UpsertCounts(inserted=n, updated=0, unchanged=0)
     if not existing:  # every row is new, built in one pass
         new_rows = list(zip(ids, *field_cols, itertools.repeat(event_id, n), strict=True))

@@ -25,12 +25,20 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    String,
     UniqueConstraint,
     event,
     false,
     text,
 )
 from sqlmodel import Field, SQLModel
+
+
+def _code(length: int) -> Any:
+    """A code (an id, not words) compared byte by byte on PostgreSQL too (collation "C"),
+    as SQLite compares it: its index builds and look-ups skip the locale's collation
+    (migration 0007)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 def _ts() -> Column:
@@ -106,7 +114,7 @@ class Resident(SQLModel, table=True):
         Index("ix_resident_home_visit", "id", **_partial("home_visit = 1", postgresql="home_visit")),
     )
     id: int | None = Field(default=None, primary_key=True)
-    resident_id: str = Field(max_length=64, unique=True)
+    resident_id: str = Field(max_length=64, unique=True, sa_type=_code(64))
     name: str = ""
     id_number: str = ""
     phone: str = ""
@@ -114,7 +122,7 @@ class Resident(SQLModel, table=True):
     building: str = ""
     unit: str = ""
     room: str = ""
-    household_id: str = Field(max_length=64, index=True)
+    household_id: str = Field(max_length=64, index=True, sa_type=_code(64))
     event_id: int
     # sampled at home (the elderly living alone, the disabled, patients): pooled among
     # themselves, on a manifest of their own (roster column home_visit)
