@@ -16,7 +16,6 @@ character of ours; they are only normalised.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -165,39 +164,31 @@ def barcode_problem(code: str, *, pre_printed: bool = False) -> str | None:
     return _("not a poolab tube barcode (a letter, {digits} digits and a check character)").format(digits=SERIAL_DIGITS)
 
 
-@functools.cache
-def _lookup() -> np.ndarray:
-    """Each ASCII character's MOD 37-2 value (-1 outside the alphabet), indexed by code point."""
-    import numpy as np
-
-    table = np.full(128, -1, np.int64)
-    for i, ch in enumerate(ALPHABET):
-        table[ord(ch)] = i
-    return table
-
-
 def barcode_problems(codes: Sequence[str], *, pre_printed: bool = False) -> list[str | None]:
-    """``barcode_problem`` of many codes at once (a file's worth): the check characters of
-    generated codes are verified with numpy, all columns at a time (a few codes one by one)."""
+    """``barcode_problem`` of many codes at once (a file's worth): the form and the check
+    character of generated codes are verified with numpy, all codes at a time; only the
+    codes not of that form, or with a wrong check, are looked at one by one."""
     if len(codes) < _FEW_CODES:
         return [barcode_problem(c, pre_printed=pre_printed) for c in codes]
     import numpy as np
 
-    out: list[str | None] = [None] * len(codes)
-    generated = [i for i, c in enumerate(codes) if _GENERATED.match(c)]
-    if generated:
-        width = SERIAL_DIGITS + 2
-        chars = np.array([codes[i] for i in generated], dtype=f"<U{width}").view(np.uint32).reshape(-1, width)
-        values = _lookup()[chars]
-        p = np.zeros(len(generated), np.int64)
-        for j in range(width - 1):
-            p = ((p + values[:, j]) * 2) % 37
-        ok = (p + values[:, -1]) % 37 == 1
-        for i, good in zip(generated, ok.tolist(), strict=True):
-            if not good:
-                out[i] = barcode_problem(codes[i])
-    done = set(generated)
-    for i, c in enumerate(codes):
-        if i not in done:
-            out[i] = barcode_problem(c, pre_printed=pre_printed)
+    width = SERIAL_DIGITS + 2
+    n = len(codes)
+    # each code as `width` code points (a longer one cut, a shorter one padded with 0;
+    # the length test below refuses both)
+    chars = np.array(codes, dtype=f"<U{width}").view(np.uint32).reshape(n, width)
+    generated = np.fromiter(map(len, codes), np.int64, n) == width
+    p = np.zeros(n, np.int64)
+    for j in range(width):  # a column at a time: no temporary the size of the file
+        c = chars[:, j].astype(np.int64)
+        digit = (c >= ord("0")) & (c <= ord("9"))
+        letter = (c >= ord("A")) & (c <= ord("Z"))
+        generated &= letter if j == 0 else digit if j < width - 1 else digit | letter
+        # MOD 37-2 values of 0-9A-Z (meaningless elsewhere: those codes are not `generated`)
+        value = c - ord("0") - (ord("A") - ord("9") - 1) * letter
+        p = (p + value) * 2 % 37 if j < width - 1 else (p + value) % 37
+    good = generated & (p == 1)
+    out: list[str | None] = [None] * n
+    for i in np.flatnonzero(~good).tolist():
+        out[i] = barcode_problem(codes[i], pre_printed=pre_printed)
     return out

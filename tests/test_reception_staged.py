@@ -113,3 +113,24 @@ def test_staging_is_used_on_postgresql_only(store: Store) -> None:
     """The staged path is PostgreSQL's (psycopg 3); SQLite keeps its IN lists."""
     with store.read() as conn:
         assert can_stage(conn) == (conn.dialect.name == "postgresql")
+
+
+def test_batches_written_while_the_next_is_read(store: Store, roster_csv: Path) -> None:
+    """A file of several big batches (each written on PostgreSQL while the next one is
+    read): every good scan is received once and every refusal keeps its line, whichever
+    batch it was in."""
+    import_roster(store, roster_csv, operator="t")
+    create_campaign(store, "a", operator="t", pool_size=1)
+    a = _codes(store, "a")
+    unknown, _ = issue_barcodes("P", 900_000_000, 2500)
+    # good tubes and unknown barcodes interleaved, and a scan repeated in a later batch
+    scans = [c for pair in zip(a[:2500], unknown, strict=True) for c in pair] + a[:10] + a[2500:2600]
+    report = receive(store, "a", _scans(scans), source="big", operator="李雷", flush_every=STAGE_FROM)
+    assert report.accepted == 2600 and report.fault is None
+    assert _receipts(store) == 2600
+    by_line = {p.line: p for p in report.problems}
+    assert len(by_line) == len(report.problems) == 2500 + 10
+    for i in range(2500):
+        assert "unknown barcode" in by_line[2 * i + 2].message and by_line[2 * i + 2].value == unknown[i]
+    for k in range(10):
+        assert f"first at line {2 * k + 1})" in by_line[5001 + k].message

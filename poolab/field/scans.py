@@ -220,21 +220,37 @@ def run_stream(
     source: str,
     max_pending: int = 500,
     commit_seconds: float = COMMIT_SECONDS,
+    settle: Callable[[], None] | None = None,
 ) -> StreamOutcome:
     """Feed a stream's scans to ``take`` and commit them with ``flush``: when
     ``max_pending`` are waiting, when ``commit_seconds`` have passed since the last
     commit, when the input pauses, and at the end. A store fault stops the stream (what
-    was committed stays); Ctrl-C commits what is pending and stops."""
+    was committed stays); Ctrl-C commits what is pending and stops.
+
+    With ``settle``, ``flush`` may return before its batch is stored (written on another
+    thread while the stream reads on): ``settle`` waits for that batch, raising its store
+    fault, and is called before the next flush and at the end. A fault then names the
+    first line of the batch that met it."""
     last_commit = time.monotonic()
     first_pending: int | None = None
+    writing_from: int | None = None  # the first line of a batch flushed but not settled
     last_line = 0
     first_line: int | None = None
     since_commit = 0
 
+    def settled() -> None:
+        nonlocal writing_from
+        if settle is not None:
+            settle()
+        writing_from = None
+
     def commit() -> None:
-        nonlocal last_commit, first_pending, since_commit
+        nonlocal last_commit, first_pending, since_commit, writing_from
         if pending():
+            settled()
             flush()
+            if settle is not None:
+                writing_from = first_pending
         first_pending = None
         since_commit = 0
         last_commit = time.monotonic()
@@ -261,10 +277,14 @@ def run_stream(
                     commit()
         except KeyboardInterrupt:
             commit()
+            settled()
             return StreamOutcome(None, None, True)
         commit()
+        settled()
     except StoreLost as fault:  # the scans committed before went with the lost store
         return StreamOutcome(str(fault), first_line if first_line is not None else 1, False, lost=True)
     except StoreFault as fault:
+        if writing_from is not None:  # the batch written meanwhile met it
+            return StreamOutcome(str(fault), writing_from, False)
         return StreamOutcome(str(fault), first_pending if first_pending is not None else last_line + 1, False)
     return StreamOutcome(None, None, False)

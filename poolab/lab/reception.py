@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import Connection
 
@@ -14,14 +15,15 @@ from poolab.store.bulk import pauses_gc
 from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event, set_event_detail, stream_id
-from poolab.store.scan_stage import (
-    can_stage,
-    insert_staged_receipts,
-    stage_barcodes,
-    staged_receipt_records,
-    staged_receipt_states,
+from poolab.store.scan_stage import can_stage, receive_staged, stage_barcodes
+from poolab.store.tubes import (
+    ReceiptState,
+    ScanRecord,
+    TubeState,
+    insert_receipts,
+    receipt_records,
+    receipt_states,
 )
-from poolab.store.tubes import ReceiptState, TubeState, insert_receipts, receipt_records, receipt_states
 from poolab.when import when
 
 FLUSH_EVERY = 5_000
@@ -57,13 +59,18 @@ def receive(
     scanned twice, here or at another station) is reported with its line."""
     with store.read() as conn:
         info = campaign_by_name(conn, name=campaign)
-        if flush_every is None:
-            flush_every = FLUSH_EVERY_STAGED if can_stage(conn) else FLUSH_EVERY
+        staged = can_stage(conn)
+    if flush_every is None:
+        flush_every = FLUSH_EVERY_STAGED if staged else FLUSH_EVERY
     problems: list[Problem] = []
     first_line: dict[str, int] = {}
     batch: list[tuple[int, str]] = []
     accepted = 0
     stream = stream_id()
+    # a big batch is written on a thread of its own while the next one is read: the
+    # server stores one (on its own core) while Python reads, normalises and checks the next
+    ahead = ThreadPoolExecutor(1, thread_name_prefix="poolab-receive") if staged and flush_every >= STAGE_FROM else None
+    writing: Future[tuple[int, list[Problem]]] | None = None
 
     def take(scan: Scan) -> None:
         code = normalise_scan(scan.text)
@@ -75,29 +82,51 @@ def receive(
             batch.append((scan.line, code))
 
     def flush() -> None:
-        nonlocal accepted
         # check characters of the whole batch at once (numpy), before the store is asked
         whys = barcode_problems([c for _, c in batch], pre_printed=info.field_binding)
         checked = list(zip(batch, whys, strict=True))
         problems.extend(Problem(source, line, code, why) for (line, code), why in checked if why is not None)
-        batch[:] = [item for item, why in checked if why is None]
-        # a deadlock or a lost race with another station runs the batch again
-        kept, refused = store.write(
-            lambda conn: _store_receipts(conn, info, batch, source=source, operator=operator, stream=stream)
-        )
-        accepted += kept
-        problems.extend(refused)
+        good = [item for item, why in checked if why is None]
         batch.clear()
 
-    outcome = run_stream(
-        scans,
-        take=take,
-        refuse=problems.append,
-        flush=flush,
-        pending=lambda: len(batch),
-        source=source,
-        max_pending=flush_every,
-    )
+        # a deadlock or a lost race with another station runs the batch again
+        def write() -> tuple[int, list[Problem]]:
+            return store.write(
+                lambda conn: _store_receipts(conn, info, good, source=source, operator=operator, stream=stream)
+            )
+
+        nonlocal writing
+        if ahead is not None and len(good) >= STAGE_FROM:
+            writing = ahead.submit(write)
+        else:
+            done(write())
+
+    def settle() -> None:
+        nonlocal writing
+        if writing is not None:
+            result = writing.result()  # the write's StoreFault is raised here
+            writing = None
+            done(result)
+
+    def done(result: tuple[int, list[Problem]]) -> None:
+        nonlocal accepted
+        accepted += result[0]
+        problems.extend(result[1])
+
+    try:
+        outcome = run_stream(
+            scans,
+            take=take,
+            refuse=problems.append,
+            flush=flush,
+            settle=settle if ahead is not None else None,
+            pending=lambda: len(batch),
+            source=source,
+            max_pending=flush_every,
+        )
+    finally:
+        if ahead is not None:
+            ahead.shutdown()
     problems.sort(key=lambda p: p.line)
     return ScanReport(
         accepted=accepted,
@@ -122,14 +151,12 @@ def _store_receipts(
     and the problems of the rest. A tube another station received first (before this
     batch was read, or a moment ago: the receipt's unique key decides) is reported with
     when and by whom."""
-    # PostgreSQL: the batch goes into a temporary table with one COPY, and each look-up
-    # is one join against it (a city's file is a few big batches, not IN lists of 900)
-    staged = len(batch) >= STAGE_FROM and can_stage(conn)
-    if staged:
-        stage_barcodes(conn, [c for _, c in batch])
-        states = staged_receipt_states(conn)
-    else:
-        states = receipt_states(conn, barcodes=[c for _, c in batch])
+    # PostgreSQL: the batch goes into a temporary table with one COPY, and is checked and
+    # received by one statement against it (a city's file is a few big batches, not IN
+    # lists of 900)
+    if len(batch) >= STAGE_FROM and can_stage(conn):
+        return _store_staged(conn, info, batch, source=source, operator=operator, stream=stream)
+    states = receipt_states(conn, barcodes=[c for _, c in batch])
     refused: list[Problem] = []
     good: list[tuple[int, str, int]] = []
     taken: list[tuple[int, str, int]] = []
@@ -141,7 +168,6 @@ def _store_receipts(
         elif state is not None:
             (taken if state.received else good).append((line, code, state.id))
     won: set[int] = set()
-    event_id: int | None = None
     if good:
         event_id = record_event(
             conn,
@@ -150,23 +176,68 @@ def _store_receipts(
             campaign_id=info.id,
             detail={"source": source, "tubes": len(good), "stream": stream},
         )
-        insert = insert_staged_receipts if staged else insert_receipts
-        won = insert(conn, tube_ids=[t for _, _, t in good], at=now(), event_id=event_id)
+        won = insert_receipts(conn, tube_ids=[t for _, _, t in good], at=now(), event_id=event_id)
         if len(won) < len(good):
             taken += [g for g in good if g[2] not in won]
             set_event_detail(conn, event_id=event_id, detail={"source": source, "tubes": len(won), "stream": stream})
     if taken:
-        if staged:
-            records = staged_receipt_records(conn, besides_event=event_id)
-        else:
-            records = receipt_records(conn, tube_ids=[t for _, _, t in taken])
-        for line, code, tid in taken:
-            r = records[tid]
-            why = _("tube scanned twice: already received at {when} by {operator}").format(
-                when=when(r.at), operator=r.operator
-            )
-            refused.append(Problem(source, line, code, why))
+        records = receipt_records(conn, tube_ids=[t for _, _, t in taken])
+        refused += [Problem(source, line, code, _already_received(records[tid])) for line, code, tid in taken]
     return len(won), refused
+
+
+def _store_staged(
+    conn: Connection,
+    info: CampaignInfo,
+    batch: list[tuple[int, str]],
+    *,
+    source: str,
+    operator: str,
+    stream: str | None,
+) -> tuple[int, list[Problem]]:
+    """``_store_receipts`` of a staged batch: only its refused scans come back."""
+    stage_barcodes(conn, [c for _, c in batch])
+    # the event first (its id is in every receipt), telling the whole batch: corrected
+    # below in the same transaction when some were refused, undone when all were
+    with conn.begin_nested() as undo:
+        event_id = record_event(
+            conn,
+            operator=operator,
+            action="receive",
+            campaign_id=info.id,
+            detail={"source": source, "tubes": len(batch), "stream": stream},
+        )
+        refusals = receive_staged(conn, campaign_id=info.id, event_id=event_id, at=now())
+        kept = len(batch) - len(refusals)
+        if not kept:
+            undo.rollback()
+        elif refusals:
+            set_event_detail(conn, event_id=event_id, detail={"source": source, "tubes": kept, "stream": stream})
+    refused: list[Problem] = []
+    lost: list[tuple[int, str, int]] = []
+    line_of = {code: line for line, code in batch} if refusals else {}
+    for r in refusals:
+        line = line_of[r.barcode]
+        if r.lost and r.tube_id is not None:
+            lost.append((line, r.barcode, r.tube_id))
+            continue
+        received = r.received is not None
+        state = None if r.tube_id is None or r.campaign_id is None else ReceiptState(r.tube_id, r.campaign_id, received)
+        why = tube_problem(info, state)
+        if why is None and r.received is not None:
+            why = _already_received(r.received)
+        assert why is not None, r  # the statement returns refused scans only
+        refused.append(Problem(source, line, r.barcode, why))
+    if lost:  # received by another station a moment ago: read with a fresh snapshot
+        records = receipt_records(conn, tube_ids=[t for _, _, t in lost])
+        refused += [Problem(source, line, code, _already_received(records[tid])) for line, code, tid in lost]
+    return kept, refused
+
+
+def _already_received(record: ScanRecord) -> str:
+    return _("tube scanned twice: already received at {when} by {operator}").format(
+        when=when(record.at), operator=record.operator
+    )
 
 
 def tube_problem(info: CampaignInfo, state: ReceiptState | TubeState | None) -> str | None:

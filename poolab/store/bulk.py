@@ -245,6 +245,8 @@ def _columns_text(columns: Sequence[Sequence[Any]]) -> str | None:
         else:
             return None
         out.append(text)
+    if len(out) == 1:  # one column (a stage of barcodes): its values are the lines
+        return "\n".join(out[0]) + "\n"
     return "\n".join(map("\t".join, zip(*out, strict=True))) + "\n" if out else ""
 
 

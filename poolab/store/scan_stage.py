@@ -1,23 +1,45 @@
 """A batch of reception scans staged in a temporary table (PostgreSQL, psycopg 3).
 
-The batch's barcodes stream in with one ``COPY``; the reception check, the receipts and
-the report of the tubes another station received first are then each one join against
-that table, however big the batch: no IN list of a few hundred barcodes per round trip,
-no parameter per row. The table lives in the connection's own temporary schema and is
-emptied at every commit, so stations never see each other's batches.
+The batch's barcodes stream in with one ``COPY``; the reception check and the receipts
+are then one statement against that table, however big the batch: the check looks each
+staged barcode up, the receipts go in from that look-up, and only the refused scans come
+back (a city's million good scans are never sent back to the client). No IN list of a
+few hundred barcodes per round trip, no parameter per row. The table lives in the
+connection's own temporary schema and is emptied at every commit, so stations never see
+each other's batches.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, bindparam, exists, insert, literal, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    Insert,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 
-from poolab.store.bulk import fetch_all_raw, row_writer
+from poolab.store.bulk import column_writer, fetch_all_raw
 from poolab.store.tables import Event, Receipt, Tube
-from poolab.store.tubes import ReceiptState, ScanRecord
+from poolab.store.tubes import ScanRecord
 
 _T = Tube.__table__  # type: ignore[attr-defined]
 _REC = Receipt.__table__  # type: ignore[attr-defined]
@@ -25,11 +47,7 @@ _EV = Event.__table__  # type: ignore[attr-defined]
 
 # Not in the store's metadata: no migration creates it, every connection has its own.
 _STAGE = Table("poolab_scan_stage", MetaData(), Column("barcode", String, nullable=False))
-_IDS = Table("poolab_tube_stage", MetaData(), Column("id", Integer, nullable=False))
 _CREATE = "CREATE TEMPORARY TABLE IF NOT EXISTS poolab_scan_stage (barcode text NOT NULL) ON COMMIT DELETE ROWS"
-# The good tubes' ids, not the staged barcodes joined again: a tube bound in the field
-# between the check and the insert must not be received unchecked.
-_CREATE_IDS = "CREATE TEMPORARY TABLE IF NOT EXISTS poolab_tube_stage (id integer NOT NULL) ON COMMIT DELETE ROWS"
 
 
 def can_stage(conn: Connection) -> bool:
@@ -43,70 +61,110 @@ def stage_barcodes(conn: Connection, barcodes: Sequence[str]) -> None:
     # IF NOT EXISTS: a pooled connection keeps its stage between batches; the notice it
     # raises then is the driver's to drop
     conn.exec_driver_sql(_CREATE)
-    with row_writer(conn, _STAGE, ["barcode"]) as write:
-        write([(c,) for c in barcodes])
-    # fresh statistics: a few thousand barcodes and a city's million want different joins
-    conn.exec_driver_sql("ANALYZE poolab_scan_stage")
+    with column_writer(conn, _STAGE, ["barcode"]) as write:
+        write([barcodes])
     # a city's batch costs enough for the server to compile its joins, which takes longer
     # (a second at a hundred thousand scans) than running them
     conn.exec_driver_sql("SET LOCAL jit = off")
 
 
-def staged_receipt_states(conn: Connection) -> dict[str, ReceiptState]:
-    """barcode -> (tube id, campaign, received or not) for the staged barcodes that are
-    tubes (as ``tubes.receipt_states``)."""
-    # EXISTS: one probe of the receipts' index per staged tube, never a scan of every
-    # receipt the store has (all past rounds') for each batch
-    received = exists().where(_REC.c.tube_id == _T.c.id)
-    rows = fetch_all_raw(
-        conn,
-        select(_T.c.barcode, _T.c.id, _T.c.campaign_id, received).select_from(
-            _STAGE.join(_T, _T.c.barcode == _STAGE.c.barcode)
-        ),
+class StagedRefusal(NamedTuple):
+    """A staged barcode that was not received: no such tube (``tube_id`` None), a tube of
+    another campaign, or one received already (``received``: when and by whom, None when
+    another station received it after this batch looked, which ``lost`` tells)."""
+
+    barcode: str
+    tube_id: int | None
+    campaign_id: int | None
+    received: ScanRecord | None
+    lost: bool = False
+
+
+def receive_staged(conn: Connection, *, campaign_id: int, event_id: int, at: datetime) -> list[StagedRefusal]:
+    """Receive the staged scans that are tubes of ``campaign_id`` not received yet, in one
+    statement that checks them and inserts their receipts (in tube order), and return the
+    others. A tube another station received a moment ago (after the check, before the
+    insert) is skipped by the receipt's unique key and returned with ``lost`` set: its
+    receipt is the other station's, read with ``receipt_records``."""
+    # the check and the insert are one statement: a tube bound in the field meanwhile is
+    # judged by the same snapshot as the rest, never received unchecked
+    # one probe of the barcode index per scan (LIMIT 1 keeps it a nested loop; barcodes
+    # are unique): a join the planner may pick instead reads every tube for each batch,
+    # O(store) where this is O(batch), and the tube table's statistics are often stale
+    tube = (
+        select(_T.c.id, _T.c.campaign_id, exists().where(_REC.c.tube_id == _T.c.id).label("received"))
+        .where(_T.c.barcode == _STAGE.c.barcode)
+        .limit(1)
+        .lateral("t")
     )
-    return {code: ReceiptState(tid, cid, rec) for code, tid, cid, rec in rows}
-
-
-def insert_staged_receipts(conn: Connection, *, tube_ids: Sequence[int], at: datetime, event_id: int) -> set[int]:
-    """Receive the tubes ``tube_ids`` (the staged scans found good) in one ``INSERT ...
-    SELECT`` from a stage of their ids; a tube another station received a moment ago is
-    skipped by the receipt's unique key. Returns the tube ids this call received."""
-    conn.exec_driver_sql(_CREATE_IDS)
-    with row_writer(conn, _IDS, ["id"]) as write:
-        write([(t,) for t in tube_ids])
+    found = (
+        select(
+            _STAGE.c.barcode,
+            tube.c.id,
+            tube.c.campaign_id,
+            func.coalesce(tube.c.received, False).label("received"),
+        )
+        .select_from(_STAGE.outerjoin(tube, true()))
+        .cte("found")
+    )
+    good = and_(found.c.campaign_id == campaign_id, ~found.c.received)
     fresh = (
-        select(_IDS.c.id, literal(event_id, Integer), bindparam("at", at, type_=_REC.c.at.type))
+        select(found.c.id, literal(event_id, Integer), bindparam("at", at, type_=_REC.c.at.type))
+        .where(good)
         # in tube order: stations whose batches overlap take the keys in one order (no deadlock)
-        .order_by(_IDS.c.id)
+        .order_by(found.c.id)
     )
     columns = ["tube_id", "event_id", "at"]
+    refused = or_(found.c.id.is_(None), found.c.campaign_id != campaign_id, found.c.received)
     try:
         # the usual case, no tube taken since the check: a plain insert, half the work of
         # one that prepares for a conflict on every row
         with conn.begin_nested():
-            conn.execute(insert(_REC).from_select(columns, fresh))
-        return set(tube_ids)  # every one of them (distinct: one per distinct barcode)
+            return _refusals(conn, found, insert(_REC).from_select(columns, fresh), refused)
     except IntegrityError:
         pass  # another station received one of them a moment ago: the savepoint undid it
     from sqlalchemy.dialects.postgresql import insert as pg_insert  # not loaded for a SQLite store
 
-    stmt = (
+    careful = (
         pg_insert(_REC)
         .from_select(columns, fresh)
         .on_conflict_do_nothing(index_elements=["tube_id"])
         .returning(_REC.c.tube_id)
     )
-    return set(conn.execute(stmt).scalars())
+    return _refusals(conn, found, careful, refused, good=good)
 
 
-def staged_receipt_records(conn: Connection, *, besides_event: int | None) -> dict[int, ScanRecord]:
-    """tube id -> when and by whom it was received, for the staged tubes received by
-    another event than ``besides_event`` (this batch's own receipts are not read back)."""
-    stmt = select(_REC.c.tube_id, _REC.c.at, _EV.c.operator).select_from(
-        _STAGE.join(_T, _T.c.barcode == _STAGE.c.barcode)
-        .join(_REC, _REC.c.tube_id == _T.c.id)
-        .join(_EV, _EV.c.id == _REC.c.event_id)
+def _refusals(
+    conn: Connection,
+    found: Any,
+    receipts: Insert,
+    refused: ColumnElement[bool],
+    *,
+    good: ColumnElement[bool] | None = None,
+) -> list[StagedRefusal]:
+    """Run ``receipts`` (an insert from ``found``) and read back the ``refused`` scans,
+    with, given ``good``, the good ones the insert skipped (``receipts`` then returns the
+    tube ids it inserted)."""
+    inserted = receipts.cte("inserted")
+    lost: ColumnElement[bool] = literal(False, Boolean)
+    wanted = refused
+    if good is not None:
+        lost = and_(good, found.c.id.not_in(select(inserted.c.tube_id)))
+        wanted = or_(refused, lost)
+    # when and by whom, read for the refused rows only (one index probe each)
+    at = select(_REC.c.at).where(_REC.c.tube_id == found.c.id).scalar_subquery()
+    by = (
+        select(_EV.c.operator)
+        .select_from(_REC.join(_EV, _EV.c.id == _REC.c.event_id))
+        .where(_REC.c.tube_id == found.c.id)
+        .scalar_subquery()
     )
-    if besides_event is not None:
-        stmt = stmt.where(_REC.c.event_id != besides_event)
-    return {tid: ScanRecord(at, operator) for tid, at, operator in fetch_all_raw(conn, stmt)}
+    stmt = (
+        select(found.c.barcode, found.c.id, found.c.campaign_id, found.c.received, at, by, lost)
+        .where(wanted)
+        .add_cte(inserted)
+    )
+    return [
+        StagedRefusal(code, tid, cid, ScanRecord(when, who) if rec else None, bool(gone))
+        for code, tid, cid, rec, when, who, gone in fetch_all_raw(conn, stmt)
+    ]
