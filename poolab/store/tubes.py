@@ -105,7 +105,8 @@ def receipt_states(conn: Connection, *, barcodes: Sequence[str]) -> dict[str, Re
     wanted = list(dict.fromkeys(barcodes))
     out: dict[str, ReceiptState] = {}
     for start in range(0, len(wanted), 900):
-        for code, tid, cid, rec in conn.execute(_RECEIPT_STATES, {"codes": wanted[start : start + 900]}):
+        # all rows at once (one fetchall), not a cursor step and a Row object at a time
+        for code, tid, cid, rec in conn.execute(_RECEIPT_STATES, {"codes": wanted[start : start + 900]}).all():
             out[code] = ReceiptState(tid, cid, rec is not None)
     return out
 
