@@ -71,9 +71,15 @@ fills mid-stream does): 1.2-1.4 MB holds one, 1.1 MB none, 1.5 MB both."""
 @pytest.fixture
 def sqlite_district(tmp_path: Path, small_roster_csv: Path) -> tuple[str, list[str]]:
     """A SQLite store with the small district, a campaign of 600 single tubes, their codes."""
+    return _single_tubes(tmp_path, small_roster_csv)
+
+
+def _single_tubes(tmp_path: Path, roster: Path) -> tuple[str, list[str]]:
+    """A SQLite store with ``roster`` imported and campaign "c" of one tube per resident;
+    the store's URL and the tubes' codes in manifest order."""
     url = f"sqlite:///{tmp_path / 'site.db'}"
     assert 0 == run(url, "init").exit_code
-    assert 0 == run(url, "roster", "import", str(small_roster_csv)).exit_code
+    assert 0 == run(url, "roster", "import", str(roster)).exit_code
     assert 0 == run(url, "campaign", "new", "c", "--pool-size", "1").exit_code
     run(url, "manifest", "c", "-o", str(tmp_path / "m.csv"))
     return url, [r["tube_barcode"] for r in read_csv(tmp_path / "m.csv")]
@@ -90,12 +96,7 @@ def two_batches(tmp_path: Path) -> tuple[str, list[str]]:
     roster = tmp_path / "roster.csv"
     people = FLUSH_EVERY + 1_000
     write_roster_csv(generate_district(residents=people, households=people * 3 // 5, compounds=3, seed=11), roster)
-    url = f"sqlite:///{tmp_path / 'site.db'}"
-    assert 0 == run(url, "init").exit_code
-    assert 0 == run(url, "roster", "import", str(roster)).exit_code
-    assert 0 == run(url, "campaign", "new", "c", "--pool-size", "1").exit_code
-    run(url, "manifest", "c", "-o", str(tmp_path / "m.csv"))
-    return url, [r["tube_barcode"] for r in read_csv(tmp_path / "m.csv")]
+    return _single_tubes(tmp_path, roster)
 
 
 def test_disk_full_during_export_keeps_the_old_file(sqlite_district: tuple[str, list[str]], tmp_path: Path) -> None:
