@@ -170,20 +170,13 @@ def _store_receipts(
     won: set[int] = set()
     if good:
         event_id = record_event(
-            conn,
-            operator=operator,
-            action="receive",
-            campaign_id=info.id,
-            detail={"source": source, "tubes": len(good), "stream": stream},
+            conn, operator=operator, action="receive", campaign_id=info.id, detail=_detail(source, len(good), stream)
         )
         won = insert_receipts(conn, tube_ids=[t for _, _, t in good], at=now(), event_id=event_id)
         if len(won) < len(good):
             taken += [g for g in good if g[2] not in won]
-            set_event_detail(conn, event_id=event_id, detail={"source": source, "tubes": len(won), "stream": stream})
-    if taken:
-        records = receipt_records(conn, tube_ids=[t for _, _, t in taken])
-        refused += [Problem(source, line, code, _already_received(records[tid])) for line, code, tid in taken]
-    return len(won), refused
+            set_event_detail(conn, event_id=event_id, detail=_detail(source, len(won), stream))
+    return len(won), refused + _received_meanwhile(conn, taken, source=source)
 
 
 def _store_staged(
@@ -201,18 +194,14 @@ def _store_staged(
     # below in the same transaction when some were refused, undone when all were
     with conn.begin_nested() as undo:
         event_id = record_event(
-            conn,
-            operator=operator,
-            action="receive",
-            campaign_id=info.id,
-            detail={"source": source, "tubes": len(batch), "stream": stream},
+            conn, operator=operator, action="receive", campaign_id=info.id, detail=_detail(source, len(batch), stream)
         )
         refusals = receive_staged(conn, campaign_id=info.id, event_id=event_id, at=now())
         kept = len(batch) - len(refusals)
         if not kept:
             undo.rollback()
         elif refusals:
-            set_event_detail(conn, event_id=event_id, detail={"source": source, "tubes": kept, "stream": stream})
+            set_event_detail(conn, event_id=event_id, detail=_detail(source, kept, stream))
     refused: list[Problem] = []
     lost: list[tuple[int, str, int]] = []
     line_of = {code: line for line, code in batch} if refusals else {}
@@ -228,10 +217,22 @@ def _store_staged(
             why = _already_received(r.received)
         assert why is not None, r  # the statement returns refused scans only
         refused.append(Problem(source, line, r.barcode, why))
-    if lost:  # received by another station a moment ago: read with a fresh snapshot
-        records = receipt_records(conn, tube_ids=[t for _, _, t in lost])
-        refused += [Problem(source, line, code, _already_received(records[tid])) for line, code, tid in lost]
-    return kept, refused
+    # received by another station a moment ago: read with a fresh snapshot
+    return kept, refused + _received_meanwhile(conn, lost, source=source)
+
+
+def _detail(source: str, tubes: int, stream: str | None) -> dict[str, object]:
+    """A receive event's detail: the file or stream and how many tubes it received."""
+    return {"source": source, "tubes": tubes, "stream": stream}
+
+
+def _received_meanwhile(conn: Connection, scans: list[tuple[int, str, int]], *, source: str) -> list[Problem]:
+    """The refusals of ``scans`` (line, barcode, tube id) whose tubes were already received,
+    each saying when and by whom."""
+    if not scans:
+        return []
+    records = receipt_records(conn, tube_ids=[t for _, _, t in scans])
+    return [Problem(source, line, code, _already_received(records[tid])) for line, code, tid in scans]
 
 
 def _already_received(record: ScanRecord) -> str:
