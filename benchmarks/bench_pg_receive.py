@@ -10,10 +10,6 @@ own process (wall seconds, its own CPU seconds, peak RSS), then the raw baseline
 baseline on the same store (its receipts removed in between), and with ``--before DIR``
 a receive from that tree after each (before/after from one run).
 
-``--without-state-trigger`` is a diagnostic variant, not the figure the target is about:
-it drops the receipt's tube-state trigger (``tube_state_receipt``, store/tube_state.py) in the
-bench's store before the receives, to tell reception's own time from the trigger's.
-
     .venv/bin/python benchmarks/bench_pg_receive.py [--tubes 1000000] [--pg URL] [--code DIR]
 """
 
@@ -43,11 +39,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument(
         "--before", default=None, help="also run receive from this tree, alternating, on the same store"
-    )
-    parser.add_argument(
-        "--without-state-trigger",
-        action="store_true",
-        help="diagnostic: drop the receipt's tube-state trigger in the bench's store before receiving",
     )
     args = parser.parse_args()
     bench_city.CODE = args.code
@@ -80,11 +71,6 @@ def main() -> None:
             count = len(seen)
             del seen  # a forked command's peak RSS counts the parent's memory until its exec
             print(f"PostgreSQL receive of {count:,} tubes from a file")
-            if args.without_state_trigger:
-                with psycopg.connect(base, options=f"-csearch_path={ours}", autocommit=True) as con:
-                    con.execute("DROP TRIGGER tube_state_receipt ON receipt")
-                print("DIAGNOSTIC VARIANT: the receipt's tube-state trigger is dropped in this store;")
-                print("the figures below leave out what the trigger costs and do not measure the target")
             print(f"{'run':<28} {'seconds':>8} {'x COPY':>7} {'peak MB':>8} {'CPU s':>6} {'load':>5}")
             trees = [("poolab receive", args.code)] + ([("before: receive", args.before)] if args.before else [])
             for _ in range(args.repeat):
@@ -103,6 +89,8 @@ def run_once(base: str, ours: str, copy_to: str, url: str, scans: Path, count: i
 
     with psycopg.connect(base, options=f"-csearch_path={ours}", autocommit=True) as con:
         con.execute("DELETE FROM receipt")
+        # the running counts the receives added (the campaign's planned tubes stay)
+        con.execute("DELETE FROM tube_tally WHERE NOT (what = 'step' AND step = 0 AND tubes > 0)")
         con.execute("DELETE FROM event WHERE action = 'receive'")
         con.execute("VACUUM ANALYZE receipt")
     with psycopg.connect(base, options=f"-csearch_path={copy_to}", autocommit=True) as con:

@@ -141,6 +141,46 @@ def test_reception_stations(
             assert total == _status(store_url, name)["tubes"]["received"]  # type: ignore[index]
 
 
+def test_collection_and_reception_of_the_same_tubes_at_once(
+    pair: Stations, store_url: str, big_roster_csv: Path, tmp_path: Path
+) -> None:
+    """A field team's collection scans and the lab's reception of the same tubes, in
+    different orders, at once (a tube can reach the lab before its collection scan is
+    uploaded): every tube is counted once, at its furthest step, with its span, in the
+    campaign's running counts as in a count made from the rows."""
+    from tests.test_tube_tally import recounted, tallied
+
+    assert 0 == run(store_url, "init").exit_code
+    assert 0 == run(store_url, "roster", "import", str(big_roster_csv)).exit_code
+    for round_ in range(ROUNDS):
+        name = f"cr-{round_}"
+        codes = _campaign_tubes(store_url, name, tmp_path, "--pool-size", "1")
+        rng = random.Random(round_)
+        field, lab = codes[:], codes[:]
+        rng.shuffle(field)
+        rng.shuffle(lab)
+        outs = pair.race(
+            [
+                (_cli(store_url, "team", "collect", name, "-"), "\n".join(field) + "\n"),
+                (_cli(store_url, "lab", "receive", name, "-"), "\n".join(lab) + "\n"),
+            ]
+        )
+        _no_traceback(*outs)
+        assert all(o.exit_code == 0 for o in outs), [o.output[-300:] for o in outs]
+        store = open_store(store_url)
+        try:
+            with store.read() as conn:
+                counts, recount = (
+                    tallied(conn, _campaign_id(store_url, name)),
+                    recounted(conn, _campaign_id(store_url, name)),
+                )
+        finally:
+            store.dispose()
+        assert counts == recount
+        status = _status(store_url, name)["tubes"]
+        assert len(codes) == status["received"], status  # type: ignore[index]
+
+
 def _received_campaign(url: str, name: str, tmp: Path) -> list[str]:
     codes = _campaign_tubes(url, name, tmp)
     r = run(url, "receive", name, "-", input="\n".join(codes) + "\n")

@@ -62,10 +62,10 @@ def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
     return errors[0]
 
 
-FIRST_BATCH_ONLY = 1_300_000
+FIRST_BATCH_ONLY = 570_000
 """A file size limit under which the store's write-ahead log takes the first batch of
 receipts of ``two_batches`` (``FLUSH_EVERY``, 5,000) and not the second (what a disk that
-fills mid-stream does): 1.2-1.4 MB holds one, 1.1 MB none, 1.5 MB both."""
+fills mid-stream does): 510-630 kB holds one, 480 kB none, 660 kB both."""
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from poolab.errors import NotFound, PoolabError
 from poolab.i18n import _
 from poolab.store.bulk import column_writer, fetch_all_raw, insert_new_rows
 from poolab.store.tables import Campaign, Counter, Member, Tube
+from poolab.store.tube_tally import count_new_tubes, last_id
 
 if TYPE_CHECKING:  # numpy and barcodes are imported where used: `poolab status` needs neither
     import numpy as np
@@ -145,6 +146,7 @@ def insert_tubes(
     )
     if home_visit is not None:  # named only when asked: the store fills false otherwise
         columns = (*columns, "home_visit")
+    after = last_id(conn, "tube")
     # a block of columns at a time (a city's million tubes are never all built at once),
     # handed over as columns: on PostgreSQL the COPY text is made from them directly
     with column_writer(conn, _T, columns) as write:
@@ -165,6 +167,7 @@ def insert_tubes(
             if home_visit is not None:
                 block.append([bool(v) for v in home_visit[start:end]])
             write(block)
+    count_new_tubes(conn, event_id=event_id, after_id=after)
     return n
 
 

@@ -10,7 +10,7 @@ import attrs
 from sqlalchemy import Connection, func, select
 
 from poolab.store.tables import Receipt
-from poolab.store.tubesql import RES, M, R, T, current_result_on, first_member_on, people_in, place_on
+from poolab.store.tubesql import RES, M, R, T, current_call, current_result_on, first_member_on, people_in, place_on
 
 _REC = Receipt.__table__  # type: ignore[attr-defined]
 
@@ -138,8 +138,8 @@ def confirmed_positives(conn: Connection, *, campaign_id: int, limit: int | None
 def count_confirmed_positives(conn: Connection, *, campaign_id: int) -> int:
     """How many residents have a positive individual tube (each once): the count of
     ``confirmed_positives``, read from the campaign's few individual tubes."""
-    t = T.alias("t")  # the tube's current call, kept on it: a range of ix_tube_campaign_state
+    t = T.alias("t")  # the campaign's few individual tubes, by its (campaign, kind) index
     query = select(func.count(func.distinct(t.c.resident_pk))).where(
-        t.c.campaign_id == campaign_id, t.c.kind == "individual", t.c.call == "positive"
+        t.c.campaign_id == campaign_id, t.c.kind == "individual", current_call(t.c.id) == "positive"
     )
     return int(conn.execute(query).scalar() or 0)

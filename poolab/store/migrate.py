@@ -52,19 +52,17 @@ def upgrade(conn: Connection, *, operator: str = "poolab init") -> str:
 
 
 def create_current(conn: Connection) -> None:
-    """An empty database straight at the newest schema: the tables' own DDL, the tube
-    state's triggers and Alembic's version row at the head. This is Alembic's recipe for
+    """An empty database straight at the newest schema: the tables' own DDL and Alembic's
+    version row at the head. This is Alembic's recipe for
     a new database (create the tables, then stamp the head), done without importing
     Alembic or running the migrations one by one (about 0.3 s of a new user's first
     command). A test holds what it builds equal to what the migrations build."""
     from sqlmodel import SQLModel
 
-    from poolab.store import tables, tube_state
+    from poolab.store import tables
 
     _ = tables  # the tables register themselves on SQLModel's metadata
     SQLModel.metadata.create_all(conn, checkfirst=False)  # a table of that name already there fails
-    for statement in tube_state.create_statements(conn.dialect.name):
-        conn.exec_driver_sql(statement)
     _VERSION.create(conn)
     conn.execute(_VERSION.insert().values(version_num=HEAD))
 

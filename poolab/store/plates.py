@@ -16,6 +16,7 @@ from sqlalchemy import Connection, String, bindparam, cast, exists, func, select
 
 from poolab.store.bulk import fetch_all_raw, insert_rows
 from poolab.store.tables import Event, Plate, PlateRun, PlateWell, Receipt, Result, Tube
+from poolab.store.tube_tally import count_written, last_id
 from poolab.store.tubesql import filter_only
 
 _P = Plate.__table__  # type: ignore[attr-defined]
@@ -51,7 +52,11 @@ def insert_wells(conn: Connection, *, rows: Sequence[tuple[Any, ...]]) -> int:
     """Plate map rows in ``WELL_COLUMNS`` order, in tube order (two writers that overlap
     take the keys in one order)."""
     ordered = sorted(rows, key=lambda r: (r[3] is None, r[3] or 0, r[0], r[1]))
-    return insert_rows(conn, _W, WELL_COLUMNS, ordered)
+    after = last_id(conn, "plate_well")
+    written = insert_rows(conn, _W, WELL_COLUMNS, ordered)
+    for event_id in sorted({int(r[5]) for r in ordered}):
+        count_written(conn, table="plate_well", event_id=event_id, after_id=after)
+    return written
 
 
 def plates_by_barcode(conn: Connection, *, barcodes: Sequence[str]) -> dict[str, PlateRecord]:

@@ -5,7 +5,8 @@ step and current call; a second one what the individual retests decided for thei
 residents. Both return a few rows per compound whatever the campaign's size.
 
 Steps are those the store records: planned, collected, received, plated (the tube is in
-a well of a plate map), resulted.
+a well of a plate map), resulted. The counts come from the campaign's running counts
+(``poolab.store.tube_tally``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, case, exists, func, select
+from sqlalchemy import Connection, case, func, select
 
-from poolab.store.tables import STEP_CODES
-from poolab.store.tubesql import M, R, T, first_member_on, people_in
+from poolab.store.tables import STEP_CODES, TubeTally
+from poolab.store.tube_tally import STEP
+from poolab.store.tubesql import M, R, T, current_call, first_member_on, people_in, tube_step
+
+TALLY = TubeTally.__table__  # type: ignore[attr-defined]
 
 STEPS = STEP_CODES
 """A tube's steps in order; a tube is counted at the furthest one it reached."""
@@ -37,43 +41,58 @@ class StepCount:
 def step_counts(conn: Connection, *, campaign_id: int) -> list[StepCount]:
     """The campaign's tubes grouped by compound, kind, furthest step and current call.
 
-    Step and call are the tube's own columns (kept by the store's triggers), so this
-    reads ``ix_tube_campaign_state`` alone: no tube is joined to its scans or results.
-    A pool tube's compound and head-count are read from the tube (written by ``campaign
-    new``); the pool tubes bound in the field are counted apart, from their members."""
-    return _step_counts(conn, campaign_id, laid_out=True) + _step_counts(conn, campaign_id, laid_out=False)
+    Laid-out pool tubes (compound and head-count written by ``campaign new``) and
+    individual tubes are read from the campaign's running counts (``tube_tally``): a few
+    rows per batch written, whatever the campaign's size. Pool tubes bound in the field
+    are counted apart, from their members and their rows."""
+    return _tallied_steps(conn, campaign_id) + _field_steps(conn, campaign_id)
 
 
-def _step_counts(conn: Connection, campaign_id: int, *, laid_out: bool) -> list[StepCount]:
-    t = T.alias("t")
-    if laid_out:  # and the individual tubes, counted per campaign: no compound, no members
-        which = t.c.compound.is_not(None) | (t.c.kind != "pool")
-        compound, people = t.c.compound, func.coalesce(t.c.people, 0)
-    else:
-        which = t.c.compound.is_(None) & (t.c.kind == "pool")
-        compound, people = _first_compound(t), people_in(t)
-    # grouped in the index's column order: one pass over it, no sort
+def _tallied_steps(conn: Connection, campaign_id: int) -> list[StepCount]:
+    c = TALLY.c
     query = (
-        select(t.c.kind, compound, t.c.step, t.c.call, func.count(), func.sum(people))
-        .where(t.c.campaign_id == campaign_id, which)
-        .group_by(t.c.kind, compound, t.c.step, t.c.call)
+        select(c.kind, c.compound, c.step, c.call, func.sum(c.tubes), func.sum(c.people))
+        .where(c.campaign_id == campaign_id, c.what == STEP)
+        .group_by(c.kind, c.compound, c.step, c.call)
+        .having(func.sum(c.tubes) != 0)
     )
     return [
-        StepCount(str(c or ""), str(k), STEPS[int(s)], call, int(n), int(p or 0))
-        for k, c, s, call, n, p in conn.execute(query)
+        StepCount(str(cp or ""), str(k), STEPS[int(s)], call, int(n), int(p or 0))
+        for k, cp, s, call, n, p in conn.execute(query)
+    ]
+
+
+def _field_steps(conn: Connection, campaign_id: int) -> list[StepCount]:
+    t = T.alias("t")
+    tube = (
+        select(
+            t.c.id,
+            _first_compound(t).label("compound"),
+            people_in(t).label("people"),
+            tube_step(t.c.id).label("step"),
+            current_call(t.c.id).label("call"),
+        )
+        .where(t.c.campaign_id == campaign_id, t.c.kind == "pool", t.c.compound.is_(None))
+        .subquery("tube")
+    )
+    query = select(tube.c.compound, tube.c.step, tube.c.call, func.count(), func.sum(tube.c.people)).group_by(
+        tube.c.compound, tube.c.step, tube.c.call
+    )
+    return [
+        StepCount(str(cp or ""), "pool", STEPS[int(s)], call, int(n), int(p or 0))
+        for cp, s, call, n, p in conn.execute(query)
     ]
 
 
 def scans_collection(conn: Connection, *, campaign_id: int) -> bool:
     """Whether any tube of the campaign has a collection scan (then tubes are awaited in
-    the field before the lab). A collected tube is either still on its way (in the
-    partial index of tubes not received) or has a collection-to-receipt span: two index
-    probes, whatever the campaign's size."""
-    t = T.alias("t")
-    on_the_way = t.c.collected_at.is_not(None) & t.c.received_at.is_(None)
-    measured = t.c.receipt_minutes.is_not(None)
-    found = [exists().where((t.c.campaign_id == campaign_id) & which) for which in (on_the_way, measured)]
-    return bool(conn.execute(select(found[0] | found[1])).scalar())
+    the field before the lab). A collected tube is counted either as waiting for its
+    receipt or in the collection-to-receipt histogram: one sum of the running counts."""
+    c = TALLY.c
+    query = select(func.coalesce(func.sum(c.tubes), 0)).where(
+        c.campaign_id == campaign_id, c.what.in_(["not_received", "collection_to_receipt"])
+    )
+    return int(conn.execute(query).scalar() or 0) > 0
 
 
 def _first_compound(tube: Any) -> Any:
@@ -101,9 +120,10 @@ class RetestOutcome:
 def retest_outcomes(conn: Connection, *, campaign_id: int) -> list[RetestOutcome]:
     """Per compound: residents the individual retests confirmed positive or cleared.
     Together with the pool tubes' calls this says who is still waiting."""
-    t = T.alias("t")  # calls are the tubes' own (kept by the store's triggers)
-    positive = func.max(case((t.c.call == "positive", 1), else_=0))
-    negative = func.max(case((t.c.call == "negative", 1), else_=0))
+    t = T.alias("t")  # the campaign's few individual tubes, by its (campaign, kind) index
+    call = current_call(t.c.id)
+    positive = func.max(case((call == "positive", 1), else_=0))
+    negative = func.max(case((call == "negative", 1), else_=0))
     person = (
         select(t.c.resident_pk.label("pk"), positive.label("pos"), negative.label("neg"))
         .where(t.c.campaign_id == campaign_id, t.c.kind == "individual")
@@ -111,7 +131,7 @@ def retest_outcomes(conn: Connection, *, campaign_id: int) -> list[RetestOutcome
         .subquery("person")
     )
     m, resident, pool = M.alias("m"), R.alias("resident"), T.alias("pool")
-    pool_negative = case((pool.c.call == "negative", 1), else_=0)
+    pool_negative = case((current_call(pool.c.id) == "negative", 1), else_=0)
     query = (
         select(
             resident.c.compound,

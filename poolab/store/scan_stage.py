@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from poolab.store.bulk import column_writer, fetch_all_raw
 from poolab.store.tables import Event, Receipt, Tube
+from poolab.store.tube_tally import count_written, last_id
 from poolab.store.tubes import ScanRecord
 
 _T = Tube.__table__  # type: ignore[attr-defined]
@@ -116,11 +117,14 @@ def receive_staged(conn: Connection, *, campaign_id: int, event_id: int, at: dat
     )
     columns = ["tube_id", "event_id", "at"]
     refused = or_(found.c.id.is_(None), found.c.campaign_id != campaign_id, found.c.received)
+    after = last_id(conn, "receipt")
     try:
         # the usual case, no tube taken since the check: a plain insert, half the work of
         # one that prepares for a conflict on every row
         with conn.begin_nested():
-            return _refusals(conn, found, insert(_REC).from_select(columns, fresh), refused)
+            refusals = _refusals(conn, found, insert(_REC).from_select(columns, fresh), refused)
+        count_written(conn, table="receipt", event_id=event_id, after_id=after)
+        return refusals
     except IntegrityError:
         pass  # another station received one of them a moment ago: the savepoint undid it
     from sqlalchemy.dialects.postgresql import insert as pg_insert  # not loaded for a SQLite store
@@ -131,7 +135,9 @@ def receive_staged(conn: Connection, *, campaign_id: int, event_id: int, at: dat
         .on_conflict_do_nothing(index_elements=["tube_id"])
         .returning(_REC.c.tube_id)
     )
-    return _refusals(conn, found, careful, refused, good=good)
+    refusals = _refusals(conn, found, careful, refused, good=good)
+    count_written(conn, table="receipt", event_id=event_id, after_id=after)
+    return refusals
 
 
 def _refusals(

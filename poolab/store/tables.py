@@ -1,9 +1,9 @@
 """SQLModel tables. Append-only where a person writes: events, receipts, collections
 and results are never updated; a correction is a new row that names what it supersedes.
 
-A tube's current state (furthest step, current call, the times of its scans) is copied
-onto its row by database triggers in the transaction of each append (migration 0006),
-so counts read the tubes alone; the appended rows stay the record.
+A campaign's tubes are counted by running tallies (``TubeTally``) that each write adds to
+in its own transaction (``poolab.store.tube_tally``), so counts never read the tubes one by
+one; the appended rows stay the record.
 Races between stations are decided by the constraints here, not by the code that
 writes: one receipt and one collection per tube (unique ``tube_id``), one first result
 per tube and each result superseded at most once (so a tube's results form one chain
@@ -23,7 +23,6 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Index,
-    Integer,
     MetaData,
     String,
     UniqueConstraint,
@@ -50,10 +49,7 @@ def _ts_or_none() -> Column:
 
 
 STEP_CODES = ("planned", "collected", "received", "plated", "resulted")
-"""``tube.step``: a tube's furthest step, as the index of its name."""
-WAITING_FOR_RESULT = "received_at IS NOT NULL AND (call IS NULL OR call = 'invalid')"
-"""A received tube without a usable result; written out as the partial index's condition
-(SQLite uses a partial index only for a query that repeats its terms literally)."""
+"""A tube's steps in order; ``tube_tally.step`` is the index of its name."""
 
 
 def _flag() -> Column:
@@ -173,19 +169,9 @@ class Tube(SQLModel, table=True):
         # one individual tube per resident and parent tube: two `retest` runs at once
         # cannot both issue one (pool tubes have no parent; NULLs never collide)
         Index("uq_tube_retest", "parent_tube_id", "resident_pk", unique=True, **_partial("duplicate_of IS NULL")),
-        # the command post counts a campaign's tubes by kind, compound, step and call from
-        # this index alone (the state columns below, kept by the store's triggers)
-        Index("ix_tube_campaign_state", "campaign_id", "kind", "compound", "step", "call", "people"),
-        # turnaround histograms and late tubes, each from a (partial) index of its own
-        Index("ix_tube_receipt_minutes", "campaign_id", "receipt_minutes", **_partial("receipt_minutes IS NOT NULL")),
-        Index("ix_tube_result_minutes", "campaign_id", "result_minutes", **_partial("result_minutes IS NOT NULL")),
-        Index(
-            "ix_tube_not_received",
-            "campaign_id",
-            "collected_at",
-            **_partial("collected_at IS NOT NULL AND received_at IS NULL"),
-        ),
-        Index("ix_tube_without_result", "campaign_id", "received_at", **_partial(WAITING_FOR_RESULT)),
+        # a campaign's tubes of one kind (its few individual tubes among a city's pools) and
+        # its pool tubes bound in the field (no compound) without reading the others
+        Index("ix_tube_campaign_kind", "campaign_id", "kind", "compound"),
     )
     id: int | None = Field(default=None, primary_key=True)
     barcode: str = Field(max_length=64, unique=True)
@@ -205,16 +191,6 @@ class Tube(SQLModel, table=True):
     people: int | None = None
     # a tube of home-visit residents only: on the home-visit manifest, not the walk's
     home_visit: bool = Field(default=False, sa_column=_flag())
-    # Where the tube stands, kept by database triggers on every insert into collection,
-    # receipt, plate_well and result (migration 0006), so counts never join a tube to its
-    # scans and results: its furthest step (an index of STEP_CODES), its current call, when
-    # it was collected and received, and the whole minutes of its two turnaround spans.
-    step: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
-    call: str | None = Field(default=None, max_length=16)
-    collected_at: datetime | None = Field(default=None, sa_column=_ts_or_none())
-    received_at: datetime | None = Field(default=None, sa_column=_ts_or_none())
-    receipt_minutes: int | None = None  # collection to receipt
-    result_minutes: int | None = None  # receipt to the first result
 
 
 class Member(SQLModel, table=True):
@@ -256,6 +232,8 @@ class Collection(SQLModel, table=True):
     """A tube seen closed in the field (swabs in it)."""
 
     __tablename__ = "collection"
+    # the tubes scanned in a span of time (late tubes: ``poolab.store.timing``)
+    __table_args__ = (Index("ix_collection_at", "at"),)
     id: int | None = Field(default=None, primary_key=True)
     tube_id: int = Field(unique=True)
     event_id: int
@@ -266,6 +244,8 @@ class Receipt(SQLModel, table=True):
     """A tube scanned in at lab reception."""
 
     __tablename__ = "receipt"
+    # the tubes scanned in a span of time (late tubes: ``poolab.store.timing``)
+    __table_args__ = (Index("ix_receipt_at", "at"),)
     id: int | None = Field(default=None, primary_key=True)
     tube_id: int = Field(unique=True)
     event_id: int
@@ -343,3 +323,27 @@ class PlateRun(SQLModel, table=True):
     kit: str = Field(max_length=200)
     message: str = ""
     at: datetime = Field(sa_column=_ts())
+
+
+class TubeTally(SQLModel, table=True):
+    """A change to a campaign's running counts, appended by each write in its own
+    transaction (``poolab.store.tube_tally``); a count is the sum of its rows.
+
+    ``what`` says which count: ``step`` rows count laid-out tubes (and individual
+    tubes) by kind, compound, furthest step and current call, with their people;
+    ``collection_to_receipt`` and ``receipt_to_result`` rows count tubes by the whole
+    minutes of that span; ``not_received`` and ``without_result`` rows count the tubes
+    waiting at that step by the minute (since 1970, UTC) they began to wait."""
+
+    __tablename__ = "tube_tally"
+    __table_args__ = (Index("ix_tube_tally_campaign_what", "campaign_id", "what", "minute"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int
+    what: str = Field(max_length=24)
+    kind: str | None = Field(default=None, max_length=16)
+    compound: str | None = Field(default=None, max_length=200)
+    step: int | None = None
+    call: str | None = Field(default=None, max_length=16)
+    minute: int | None = None
+    tubes: int
+    people: int = 0

@@ -11,12 +11,14 @@ from sqlalchemy import Connection, String, bindparam, cast, select
 
 from poolab.store.bulk import fetch_all_raw, insert_new_rows, insert_rows
 from poolab.store.tables import Collection, Event, Receipt, Result, Tube
+from poolab.store.tube_tally import count_written, last_id
 from poolab.store.tubesql import filter_only
 
 _T = Tube.__table__  # type: ignore[attr-defined]
 _COL = Collection.__table__  # type: ignore[attr-defined]
 _REC = Receipt.__table__  # type: ignore[attr-defined]
 _RES = Result.__table__  # type: ignore[attr-defined]
+_SCANS = {"collection": _COL, "receipt": _REC}
 _EV = Event.__table__  # type: ignore[attr-defined]
 
 
@@ -146,15 +148,22 @@ def insert_receipts(conn: Connection, *, tube_ids: Sequence[int], at: datetime, 
     """Lab reception scans; a tube already received (by another station a moment ago)
     is skipped by the store's unique key. Returns the tube ids this call received."""
     # in tube order: stations whose batches overlap take the keys in one order (no deadlock)
-    rows = [(t, event_id, at) for t in sorted(tube_ids)]
-    return set(insert_new_rows(conn, _REC, ("tube_id", "event_id", "at"), rows, key="tube_id"))
+    return _insert_scans(conn, "receipt", tube_ids, at, event_id)
 
 
 def insert_collections(conn: Connection, *, tube_ids: Sequence[int], at: datetime, event_id: int) -> set[int]:
     """Tubes closed in the field; one collection per tube, as for receipts. Returns the
     tube ids this call recorded."""
+    return _insert_scans(conn, "collection", tube_ids, at, event_id)
+
+
+def _insert_scans(conn: Connection, table: str, tube_ids: Sequence[int], at: datetime, event_id: int) -> set[int]:
     rows = [(t, event_id, at) for t in sorted(tube_ids)]
-    return set(insert_new_rows(conn, _COL, ("tube_id", "event_id", "at"), rows, key="tube_id"))
+    after = last_id(conn, table)
+    won = set(insert_new_rows(conn, _SCANS[table], ("tube_id", "event_id", "at"), rows, key="tube_id"))
+    if won:
+        count_written(conn, table=table, event_id=event_id, after_id=after)
+    return won
 
 
 class NewResult(NamedTuple):
@@ -180,7 +189,11 @@ def insert_results(
     # in tube order: two imports that overlap lock the same keys in the same order (no deadlock)
     rows = sorted(((*r, *tail) for r in results), key=lambda r: r[0])  # NewResult is a tuple in column order
     cols = ("tube_id", "call", "ct_orf1ab", "ct_n", "source", "supersedes_id", "reason", "event_id", "at")
-    return insert_rows(conn, _RES, cols, rows)
+    after = last_id(conn, "result")
+    written = insert_rows(conn, _RES, cols, rows)
+    if written:
+        count_written(conn, table="result", event_id=event_id, after_id=after)
+    return written
 
 
 class ResultRecord(NamedTuple):

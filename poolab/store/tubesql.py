@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Alias, ColumnElement, Connection, Integer, and_, cast, exists, func, select
+from sqlalchemy import Alias, ColumnElement, Connection, Integer, and_, case, cast, exists, func, select
 
-from poolab.store.tables import Member, Resident, Result, Tube
+from poolab.store.tables import Collection, Member, PlateWell, Receipt, Resident, Result, Tube
 
 T = Tube.__table__  # type: ignore[attr-defined]
 M = Member.__table__  # type: ignore[attr-defined]
 R = Resident.__table__  # type: ignore[attr-defined]
 RES = Result.__table__  # type: ignore[attr-defined]
+COL = Collection.__table__  # type: ignore[attr-defined]
+REC = Receipt.__table__  # type: ignore[attr-defined]
+PW = PlateWell.__table__  # type: ignore[attr-defined]
 
 
 def filter_only(column: Any) -> Any:
@@ -40,6 +43,28 @@ def is_current(result: Alias) -> ColumnElement[bool]:
 def current_result_on(result: Alias, tube_id: Any) -> ColumnElement[bool]:
     """Join condition: ``result`` is the current result of the tube ``tube_id`` (a column)."""
     return and_(result.c.tube_id == tube_id, is_current(result))
+
+
+def current_call(tube_id: Any) -> Any:
+    """The current call of the tube ``tube_id`` (a column), NULL before a result: its
+    newest result, which ends its chain (``ix_result_tube_id_call`` alone)."""
+    newest = RES.alias("newest")
+    return (
+        select(newest.c.call).where(newest.c.tube_id == tube_id).order_by(newest.c.id.desc()).limit(1).scalar_subquery()
+    )
+
+
+def tube_step(tube_id: Any) -> Any:
+    """The furthest step (an index of ``STEP_CODES``) the tube ``tube_id`` reached, from
+    its rows: resulted, on its first plate, received, collected, or planned."""
+    col, rec, well, res = COL.alias("col"), REC.alias("rec"), PW.alias("well"), RES.alias("res")
+    return case(
+        (exists().where(res.c.tube_id == tube_id), 4),
+        (exists().where((well.c.tube_id == tube_id) & (well.c.run == 1)), 3),
+        (exists().where(rec.c.tube_id == tube_id), 2),
+        (exists().where(col.c.tube_id == tube_id), 1),
+        else_=0,
+    )
 
 
 FIRST_SLOT = 1

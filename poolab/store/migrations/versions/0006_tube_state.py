@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from poolab.store.tube_state import FIRST_RESULT_AT, create_statements, drop_statements, minutes_sql
+from poolab.store.migrations.tube_state_triggers import FIRST_RESULT_AT, create_statements, drop_statements, minutes_sql
 
 revision = "0006"
 down_revision = "0005"

@@ -1,16 +1,11 @@
-"""The triggers that keep a tube's state on its row (``tube.step``, ``call``, the times
-and spans; ``poolab.store.tables``), as DDL statements for each backend.
+"""The triggers that kept a tube's state on its row (``tube.step``, ``call``, the times
+and spans) from migration 0006 to 0008, as DDL statements for each backend: migration
+0006 creates them, 0008 drops them and its downgrade creates them again. Frozen: the
+store now keeps running counts instead (``poolab.store.tube_tally``).
 
-They run in the transaction of every insert into collection, receipt, plate_well (its
-first plate) and result, whichever code writes it: no write path can forget them, and
-concurrent stations each update their own tubes' rows in tube order. SQLite runs a row
-trigger per inserted row; PostgreSQL a statement trigger per insert, one UPDATE from the
-statement's new rows. Rows are only ever appended to those tables, so the state only
-moves forward.
-
-Migration 0006 created them, from here; ``poolab init`` creates them in a new store the
-same way (``poolab.store.migrate.create_current``). A change to them is a new migration,
-which keeps a copy of these as they were for its downgrade.
+They ran in the transaction of every insert into collection, receipt, plate_well (its
+first plate) and result. SQLite ran a row trigger per inserted row; PostgreSQL a
+statement trigger per insert, one UPDATE from the statement's new rows.
 """
 
 from __future__ import annotations
