@@ -199,6 +199,57 @@ def test_counts_equal_the_rows_after_any_writes(store, fresh_tubes, writes, batc
     assert moved  # some tube moved
 
 
+def _late_from_rows(conn: Connection, campaign_id: int, step: str, before: datetime) -> list[tuple[Any, ...]]:
+    """The tubes waiting at ``step`` since before ``before``, from their rows: (since,
+    tube id, barcode), oldest first."""
+    barcodes = dict(conn.execute(select(T.c.id, T.c.barcode).where(T.c.campaign_id == campaign_id)).all())
+    out = []
+    for tid, *_, call, collected, received, _to_receipt, _to_result in recomputed_state(conn, campaign_id):
+        if step == "not_received" and collected is not None and received is None:
+            since = collected
+        elif step == "without_result" and received is not None and call in (None, "invalid"):
+            since = received
+        else:
+            continue
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        if since < before:
+            out.append((since, tid, barcodes[tid]))
+    return sorted(out)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    writes=st.lists(_WRITE, min_size=1, max_size=30),
+    # times near the writes' own (the minute a scan fell in is the hard case)
+    probes=st.lists(st.tuples(st.integers(0, 29), st.integers(-90, 90), st.integers(0, 7)), min_size=1, max_size=6),
+)
+def test_late_tubes_equal_the_rows_at_any_second(store, fresh_tubes, writes, probes) -> None:
+    """How many tubes wait at each late step since before any time (to the second, in the
+    minute it falls in too) and which wait longest, as from the rows."""
+    from poolab.store.events import record_event
+    from poolab.store.timing import LATE_STEPS, late_tubes
+
+    cid, tubes = fresh_tubes()
+
+    def write(conn: Connection) -> None:
+        event = record_event(conn, operator="t", action="test", campaign_id=cid)
+        for what, which, minute, second, call in writes:
+            _apply(conn, tubes[which], what, AT + timedelta(minutes=minute, seconds=second), call, event)
+
+    store.write(write)
+    with store.read() as conn:
+        for which, offset, limit in probes:
+            _, _, minute, second, _ = writes[which % len(writes)]
+            before = AT + timedelta(minutes=minute, seconds=second + offset)
+            for step in LATE_STEPS:
+                expected = _late_from_rows(conn, cid, step, before)
+                count, listed = late_tubes(conn, campaign_id=cid, step=step, before=before, limit=limit)
+                assert count == len(expected), (step, before)
+                oldest = sorted(expected[:limit], key=lambda e: (e[0], e[2]))
+                got = [(t.since if t.since.tzinfo else t.since.replace(tzinfo=UTC), t.barcode) for t in listed]
+                assert got == [(since, code) for since, _, code in oldest], (step, before)
+
+
 def test_batches_of_many_tubes_in_one_event(store, fresh_tubes) -> None:
     """Several tubes per insert and several inserts of one event in one transaction
     (as a file's batches are): collections, receipts (one of a tube with a result
