@@ -202,7 +202,9 @@ def test_counts_equal_the_rows_after_any_writes(store, fresh_tubes, writes, batc
 def _late_from_rows(conn: Connection, campaign_id: int, step: str, before: datetime) -> list[tuple[Any, ...]]:
     """The tubes waiting at ``step`` since before ``before``, from their rows: (since,
     tube id, barcode), oldest first."""
-    barcodes = dict(conn.execute(select(T.c.id, T.c.barcode).where(T.c.campaign_id == campaign_id)).all())
+    barcodes: dict[int, str] = dict(
+        conn.execute(select(T.c.id, T.c.barcode).where(T.c.campaign_id == campaign_id)).all()
+    )
     out = []
     for tid, *_, call, collected, received, _to_receipt, _to_result in recomputed_state(conn, campaign_id):
         if step == "not_received" and collected is not None and received is None:

@@ -103,9 +103,10 @@ _BEFORE = {
 
 
 def _facts(dialect: str, table: str) -> str:
-    """Two named subqueries (``now``, then ``facts``, each computed once: a flattened
-    query would look every row up twice); ``facts`` has one row per tube of the batch: its campaign, kind, compound and people, whether it
-    is counted by step (laid out), and its rows now (c1 r1 p1 f1 k1) and before (c0 ...)."""
+    """Two named subqueries, ``now`` then ``facts``, each computed once (a flattened
+    query would look every row up twice). ``facts`` has one row per tube of the batch: its
+    campaign, kind, compound and people, whether it is counted by step (laid out), and
+    its rows now (c1 r1 p1 f1 k1) and before the write (c0 r0 p0 f0 k0)."""
     now = ", ".join(f"{sql} AS {name}1" for name, sql in _NOW.items())
     # the tube's row: an index probe per tube (a join the planner may pick instead reads
     # every tube of the store)
