@@ -123,7 +123,7 @@ def receive_staged(conn: Connection, *, campaign_id: int, event_id: int, at: dat
         # one that prepares for a conflict on every row
         with conn.begin_nested():
             refusals = _refusals(conn, found, insert(_REC).from_select(columns, fresh), refused)
-        count_written(conn, table="receipt", event_id=event_id, after_id=after)
+        count_written(conn, table="receipt", event_id=event_id, after_id=after, at=at)
         return refusals
     except IntegrityError:
         pass  # another station received one of them a moment ago: the savepoint undid it
@@ -136,7 +136,7 @@ def receive_staged(conn: Connection, *, campaign_id: int, event_id: int, at: dat
         .returning(_REC.c.tube_id)
     )
     refusals = _refusals(conn, found, careful, refused, good=good)
-    count_written(conn, table="receipt", event_id=event_id, after_id=after)
+    count_written(conn, table="receipt", event_id=event_id, after_id=after, at=at)
     return refusals
 
 

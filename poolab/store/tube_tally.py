@@ -32,7 +32,10 @@ order. SQLite has one writer at a time.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, DateTime, bindparam, text
 
 TALLIED = ("collection", "receipt", "plate_well", "result")
 """The tables whose rows move a tube."""
@@ -64,9 +67,10 @@ def last_id(conn: Connection, table: str) -> int:
     return int(conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one())
 
 
-# The rows of one write: its event's rows past the id read before it. For results, per
-# tube: the first of its new rows and whether they start its chain. ``+tube_id`` keeps
-# SQLite on the id range (an index on tube_id would walk every row of the table).
+# The rows of one write: its event's rows past the id read before it (one time stamp,
+# ``:at``, for all of them). For results, per tube: the first of its new rows and whether
+# they start its chain. ``+tube_id`` keeps SQLite on the id range (its index on tube_id
+# would walk every row of the table).
 _BATCH = {
     "collection": "SELECT tube_id FROM collection WHERE id > :after AND event_id = :event",
     "receipt": "SELECT tube_id FROM receipt WHERE id > :after AND event_id = :event",
@@ -81,33 +85,97 @@ _BATCH = {
     ),
 }
 
-# A tube's rows as they are now (suffix 1) and as they were before the write (suffix 0):
-# the write's own table gives "none yet" before it; a result batch's tubes had the call
-# of the row just before their first new one.
-_NOW = {
-    "c": "(SELECT at FROM collection WHERE tube_id = t.id)",
-    "r": "(SELECT at FROM receipt WHERE tube_id = t.id)",
-    "p": "CASE WHEN EXISTS (SELECT 1 FROM plate_well w WHERE w.tube_id = t.id AND w.run = 1) THEN 1 ELSE 0 END",
-    "f": "(SELECT at FROM result WHERE tube_id = t.id AND supersedes_id IS NULL)",
-    "k": "(SELECT x.call FROM result x WHERE x.tube_id = t.id ORDER BY x.id DESC LIMIT 1)",
-}
-_BEFORE = {
-    "collection": {"c": "{no_time}"},
-    "receipt": {"r": "{no_time}"},
-    "plate_well": {"p": "0"},
-    "result": {
-        "f": "CASE WHEN b.starts = 1 THEN NULL ELSE f1 END",
-        "k": "(SELECT x.call FROM result x WHERE x.tube_id = t.id AND x.id < b.first_new ORDER BY x.id DESC LIMIT 1)",
-    },
+# A tube's rows, looked up by its id (``n.id``): each an index probe.
+_C = "(SELECT at FROM collection WHERE tube_id = n.id)"
+_R = "(SELECT at FROM receipt WHERE tube_id = n.id)"
+_P = "EXISTS (SELECT 1 FROM plate_well w WHERE w.tube_id = n.id AND w.run = 1)"
+_F = "(SELECT at FROM result WHERE tube_id = n.id AND supersedes_id IS NULL)"
+_K = "(SELECT x.call FROM result x WHERE x.tube_id = n.id ORDER BY x.id DESC LIMIT 1)"
+_K_BEFORE = "(SELECT x.call FROM result x WHERE x.tube_id = n.id AND x.id < n.first_new ORDER BY x.id DESC LIMIT 1)"
+
+# Per table: the rows looked up once per tube (``looked``), and the shares that change,
+# as (what, sign, condition, step, call, minute): a tube's share after the write (+) and
+# before it (-), only where they can differ. A step share counts laid-out tubes; the
+# others every tube. Lookups inlined in a CASE run only for the tubes that reach them.
+_SHARES: dict[str, tuple[dict[str, str], list[tuple[str, str, str, str, str, str]]]] = {
+    "collection": (
+        {"r": _R, "k": _K, "p": f"CASE WHEN {_P} THEN 1 ELSE 0 END"},
+        [
+            ("step", "+", "k IS NULL AND p = 0 AND r IS NULL", "1", "NULL", ""),
+            ("step", "-", "k IS NULL AND p = 0 AND r IS NULL", "0", "NULL", ""),
+            ("collection_to_receipt", "+", "r IS NOT NULL", "", "", "{span:at,r}"),
+            ("not_received", "+", "r IS NULL", "", "", ":at_minute"),
+        ],
+    ),
+    "receipt": (
+        {"c": _C, "k": _K, "p": f"CASE WHEN {_P} THEN 1 ELSE 0 END"},
+        [
+            ("step", "+", "k IS NULL AND p = 0", "2", "NULL", ""),
+            ("step", "-", "k IS NULL AND p = 0", "CASE WHEN c IS NOT NULL THEN 1 ELSE 0 END", "NULL", ""),
+            ("collection_to_receipt", "+", "c IS NOT NULL", "", "", "{span:c,at}"),
+            # a first result before the receipt (a tube with a call has one)
+            ("receipt_to_result", "+", f"k IS NOT NULL AND {_F} IS NOT NULL", "", "", "{span:at,f}"),
+            ("not_received", "-", "c IS NOT NULL", "", "", "{minute:c}"),
+            ("without_result", "+", "k IS NULL OR k = 'invalid'", "", "", ":at_minute"),
+        ],
+    ),
+    "plate_well": (
+        {"k": _K},
+        [
+            ("step", "+", "k IS NULL", "3", "NULL", ""),
+            (
+                "step",
+                "-",
+                "k IS NULL",
+                f"CASE WHEN {_R} IS NOT NULL THEN 2 WHEN {_C} IS NOT NULL THEN 1 ELSE 0 END",
+                "NULL",
+                "",
+            ),
+        ],
+    ),
+    "result": (
+        {"k1": _K, "k0": _K_BEFORE, "r": _R},
+        [
+            ("step", "+", "1 = 1", "4", "k1", ""),
+            (
+                "step",
+                "-",
+                "1 = 1",
+                f"CASE WHEN k0 IS NOT NULL THEN 4 WHEN {_P} THEN 3 WHEN r IS NOT NULL THEN 2 "
+                f"WHEN {_C} IS NOT NULL THEN 1 ELSE 0 END",
+                "k0",
+                "",
+            ),
+            ("receipt_to_result", "+", "starts = 1 AND r IS NOT NULL", "", "", "{span:r,at}"),
+            ("without_result", "+", "r IS NOT NULL AND k1 = 'invalid'", "", "", "{minute:r}"),
+            ("without_result", "-", "r IS NOT NULL AND (k0 IS NULL OR k0 = 'invalid')", "", "", "{minute:r}"),
+        ],
+    ),
 }
 
 
-def _facts(dialect: str, table: str) -> str:
-    """Two named subqueries, ``now`` then ``facts``, each computed once (a flattened
-    query would look every row up twice). ``facts`` has one row per tube of the batch: its
-    campaign, kind, compound and people, whether it is counted by step (laid out), and
-    its rows now (c1 r1 p1 f1 k1) and before the write (c0 r0 p0 f0 k0)."""
-    now = ", ".join(f"{sql} AS {name}1" for name, sql in _NOW.items())
+def _time(dialect: str, expression: str) -> str:
+    """``{span:a,b}`` and ``{minute:a}`` in a share's minute, in SQL (``at``: the batch's
+    time stamp; ``f``: the tube's first result's, looked up)."""
+
+    def name(x: str) -> str:
+        return {"at": ":at", "f": _F}.get(x, x)
+
+    if expression.startswith("{span:"):
+        earlier, later = expression[len("{span:") : -1].split(",")
+        return minutes_sql(dialect, name(earlier), name(later))
+    if expression.startswith("{minute:"):
+        return epoch_minute_sql(dialect, name(expression[len("{minute:") : -1]))
+    return expression
+
+
+_COLUMNS = "campaign_id, what, kind, compound, step, call, minute, tubes, people"
+
+
+def count_sql(dialect: str, table: str) -> str:
+    """The statement that appends a batch's changes to the counts (``:event``,
+    ``:after``, ``:at`` and ``:at_minute``)."""
+    looked, shares = _SHARES[table]
     # the tube's row: an index probe per tube (a join the planner may pick instead reads
     # every tube of the store)
     tube = (
@@ -116,81 +184,62 @@ def _facts(dialect: str, table: str) -> str:
         else "CROSS JOIN LATERAL (SELECT * FROM tube WHERE id = b.tube_id LIMIT 1) t"
     )
     extra = ", b.first_new, b.starts" if table == "result" else ""
-    inner = (
+    batch = (
         "SELECT t.id, t.campaign_id, t.kind, t.compound, coalesce(t.people, 0) AS people, "
-        "CASE WHEN t.compound IS NOT NULL OR t.kind <> 'pool' THEN 1 ELSE 0 END AS laid_out, "
-        f"{now}{extra} FROM ({_BATCH[table]}) b {tube}"
+        f"CASE WHEN t.compound IS NOT NULL OR t.kind <> 'pool' THEN 1 ELSE 0 END AS laid_out{extra} "
+        f"FROM ({_BATCH[table]}) b {tube}"
     )
-    # the call before a result batch is looked up by tube and the batch's first row
-    no_time = "NULL" if dialect == "sqlite" else "CAST(NULL AS timestamp with time zone)"
-    before = {
-        name: sql.replace("t.id", "n.id").replace("b.", "n.").replace("{no_time}", no_time)
-        for name, sql in _BEFORE[table].items()
-    }
-    then = ", ".join(f"{before.get(name, f'{name}1')} AS {name}0" for name in _NOW)
-    return f"now AS MATERIALIZED ({inner}), facts AS MATERIALIZED (SELECT n.*, {then} FROM now n)"
-
-
-def _shares(dialect: str, s: int, sign: str) -> list[str]:
-    """The tubes' shares of every count, from their rows with suffix ``s``."""
-    c, r, p, f, k = (f"{name}{s}" for name in "crpfk")
-    step = (
-        f"CASE WHEN {k} IS NOT NULL THEN 4 WHEN {p} = 1 THEN 3 "
-        f"WHEN {r} IS NOT NULL THEN 2 WHEN {c} IS NOT NULL THEN 1 ELSE 0 END"
-    )
-    none_text, none_int = "CAST(NULL AS varchar)", "CAST(NULL AS integer)"
-    by_minute = f"{none_text}, {none_text}, {none_int}, {none_text}"
-
-    def minutes(what: str, minute: str, where: str) -> str:
-        return f"SELECT campaign_id, '{what}', {by_minute}, {minute}, {sign}1, 0 FROM facts WHERE {where}"
-
-    return [
-        # the first branch names the columns of the union
-        f"SELECT campaign_id, 'step' AS what, kind, compound, {step} AS step, {k} AS call, {none_int} AS minute, "
-        f"{sign}1 AS tubes, {sign}people AS people FROM facts WHERE laid_out = 1",
-        minutes("collection_to_receipt", minutes_sql(dialect, c, r), f"{c} IS NOT NULL AND {r} IS NOT NULL"),
-        minutes("receipt_to_result", minutes_sql(dialect, r, f), f"{r} IS NOT NULL AND {f} IS NOT NULL"),
-        minutes("not_received", epoch_minute_sql(dialect, c), f"{c} IS NOT NULL AND {r} IS NULL"),
-        minutes(
-            "without_result", epoch_minute_sql(dialect, r), f"{r} IS NOT NULL AND ({k} IS NULL OR {k} = 'invalid')"
-        ),
-    ]
-
-
-_COLUMNS = "campaign_id, what, kind, compound, step, call, minute, tubes, people"
-_GROUP = "campaign_id, what, kind, compound, step, call, minute"
-
-
-def count_sql(dialect: str, table: str) -> str:
-    """The statement that appends a batch's changes to the counts (``:event``, ``:after``)."""
-    shares = _shares(dialect, 1, "") + _shares(dialect, 0, "-")
-    union = " UNION ALL ".join(shares)
+    columns = ", ".join(f"{sql} AS {name}" for name, sql in looked.items())
+    text_null, int_null = "CAST(NULL AS varchar)", "CAST(NULL AS integer)"
+    # each share summed by its own key (a few columns to sort by, not the union's seven);
+    # a tube's + and - shares of one key stay apart (a count is a sum either way)
+    branches = []
+    for what, sign, where, step, call, minute in shares:
+        if what == STEP:
+            branches.append(
+                f"SELECT campaign_id, '{what}', kind, compound, {step} AS s, CAST({call} AS varchar) AS c, "
+                f"{int_null}, {sign}count(*), {sign}sum(people) FROM n WHERE laid_out = 1 AND {where} "
+                "GROUP BY campaign_id, kind, compound, s, c"
+            )
+        else:
+            branches.append(
+                f"SELECT campaign_id, '{what}', {text_null}, {text_null}, {int_null}, {text_null}, "
+                f"CAST({_time(dialect, minute)} AS integer) AS m, {sign}count(*), 0 FROM n WHERE {where} "
+                "GROUP BY campaign_id, m"
+            )
+    union = " UNION ALL ".join(branches)
     return (
-        f"WITH {_facts(dialect, table)} "
-        f"INSERT INTO tube_tally ({_COLUMNS}) SELECT {_COLUMNS.replace('tubes, people', 'sum(tubes), sum(people)')} "
-        f"FROM ({union}) AS d GROUP BY {_GROUP} HAVING sum(tubes) <> 0 OR sum(people) <> 0"
+        f"WITH n AS MATERIALIZED (SELECT n.*, {columns} FROM ({batch}) n) INSERT INTO tube_tally ({_COLUMNS}) {union}"
     )
 
 
-_SQL: dict[tuple[str, str], str] = {}
+_SQL: dict[tuple[str, str], Any] = {}
 
 
-def count_written(conn: Connection, *, table: str, event_id: int, after_id: int) -> None:
-    """Append to the counts what the rows ``table`` just got (the event's rows past
-    ``after_id``, read with ``last_id`` before the insert) changed, in the open
-    transaction; on PostgreSQL after locking those tubes (see the module's note)."""
+def count_written(conn: Connection, *, table: str, event_id: int, after_id: int, at: datetime | None = None) -> None:
+    """Append to the counts what the rows ``table`` just got changed: the event's rows
+    past ``after_id`` (read with ``last_id`` before the insert), all written at ``at``
+    (not for plates), in the open transaction; on PostgreSQL after locking those tubes
+    (see the module's note)."""
     dialect = conn.dialect.name
-    params = {"event": event_id, "after": after_id}
+    params: dict[str, object] = {"event": event_id, "after": after_id}
+    if table != "plate_well":
+        assert at is not None, "a scan or result batch has its time"
+        params["at"] = at
+        params["at_minute"] = int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() // 60)
     if dialect == "postgresql":
         ids = f"SELECT tube_id FROM ({_BATCH[table]}) b"
         conn.execute(
             text(f"SELECT count(*) FROM (SELECT 1 FROM tube WHERE id IN ({ids}) ORDER BY id FOR NO KEY UPDATE) l"),
-            params,
+            {"event": event_id, "after": after_id},
         )
     key = (dialect, table)
     if key not in _SQL:
-        _SQL[key] = count_sql(dialect, table)
-    conn.execute(text(_SQL[key]), params)
+        statement = text(count_sql(dialect, table))
+        if table != "plate_well":  # bound as the store's time stamps are (SQLite: its ISO text)
+            statement = statement.bindparams(bindparam("at", type_=DateTime(timezone=True)))
+        _SQL[key] = statement
+    conn.execute(_SQL[key], params)
 
 
 def count_new_tubes(conn: Connection, *, event_id: int, after_id: int) -> None:

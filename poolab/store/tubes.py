@@ -162,7 +162,7 @@ def _insert_scans(conn: Connection, table: str, tube_ids: Sequence[int], at: dat
     after = last_id(conn, table)
     won = set(insert_new_rows(conn, _SCANS[table], ("tube_id", "event_id", "at"), rows, key="tube_id"))
     if won:
-        count_written(conn, table=table, event_id=event_id, after_id=after)
+        count_written(conn, table=table, event_id=event_id, after_id=after, at=at)
     return won
 
 
@@ -192,7 +192,7 @@ def insert_results(
     after = last_id(conn, "result")
     written = insert_rows(conn, _RES, cols, rows)
     if written:
-        count_written(conn, table="result", event_id=event_id, after_id=after)
+        count_written(conn, table="result", event_id=event_id, after_id=after, at=at)
     return written
 
 
