@@ -252,6 +252,45 @@ def test_late_tubes_equal_the_rows_at_any_second(store, fresh_tubes, writes, pro
                 assert got == [(since, code) for since, _, code in oldest], (step, before)
 
 
+def test_a_scan_a_fraction_of_a_millisecond_before_a_minute_is_late_to_the_microsecond(store, fresh_tubes) -> None:
+    """SQLite reads a stored time to the millisecond (rounded), so a collection 0.3 ms
+    before 08:00 is counted in the minute of 08:00: late tubes still count it exactly
+    by its own time, on either side of it and of the minute."""
+    from poolab.store.events import record_event
+    from poolab.store.timing import late_tubes
+    from poolab.store.tubes import insert_collections, insert_receipts
+
+    cid, tubes = fresh_tubes()
+    eight = AT.replace(hour=8, minute=0, second=0, microsecond=0)
+    collected = eight - timedelta(microseconds=300)
+
+    def write(conn: Connection) -> None:
+        event = record_event(conn, operator="t", action="test", campaign_id=cid)
+        insert_collections(conn, tube_ids=tubes[:1], at=collected, event_id=event)
+
+    store.write(write)
+    with store.read() as conn:
+        for before, late in (
+            (collected - timedelta(microseconds=1), 0),
+            (collected + timedelta(microseconds=1), 1),
+            (eight, 1),
+            (eight + timedelta(seconds=30), 1),
+            (eight + timedelta(minutes=1), 1),
+        ):
+            count, listed = late_tubes(conn, campaign_id=cid, step="not_received", before=before, limit=5)
+            assert (count, len(listed)) == (late, late), before
+
+    def receive(conn: Connection) -> None:
+        event = record_event(conn, operator="t", action="test", campaign_id=cid)
+        insert_receipts(conn, tube_ids=tubes[:1], at=eight + timedelta(minutes=5), event_id=event)
+
+    store.write(receive)  # no longer waiting, in any minute
+    with store.read() as conn:
+        for before in (collected + timedelta(microseconds=1), eight, eight + timedelta(minutes=10)):
+            assert (0, []) == late_tubes(conn, campaign_id=cid, step="not_received", before=before, limit=5)
+        assert recounted(conn, cid) == tallied(conn, cid)
+
+
 def test_batches_of_many_tubes_in_one_event(store, fresh_tubes) -> None:
     """Several tubes per insert and several inserts of one event in one transaction
     (as a file's batches are): collections, receipts (one of a tube with a result

@@ -11,12 +11,13 @@ are read from the scans of the few minutes that hold them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import attrs
-from sqlalchemy import Connection, Select, exists, func, select
+from sqlalchemy import Connection, Integer, Select, exists, func, literal_column, select
 
 from poolab.store.tables import TubeTally
+from poolab.store.tube_tally import epoch_minute_sql
 from poolab.store.tubesql import COL, REC, RES, M, R, T, filter_only, first_member_on, is_current, place_on
 
 SPANS = ("collection_to_receipt", "receipt_to_result")
@@ -85,6 +86,9 @@ LATE_STEPS = ("not_received", "without_result")
 _LATE = {"not_received": _collected_not_received, "without_result": _without_result}
 
 
+_ROUNDING = timedelta(milliseconds=1)
+
+
 def _minute_start(minute: int) -> datetime:
     return datetime.fromtimestamp(minute * 60, UTC)
 
@@ -111,10 +115,17 @@ def late_tubes(
     and the ``limit`` that wait longest, each with its place."""
     scans = _LATE[step]
     edge = int(before.timestamp() // 60)  # the minute ``before`` falls in: counted from the scans
-    minutes = _waiting_by_minute(conn, campaign_id, step, edge)
+    # SQLite reads a time to the millisecond (rounded): one a fraction of one before a
+    # minute is counted in that minute, so the minute after the edge may hold a tube
+    # waiting since before ``before`` too
+    minutes = _waiting_by_minute(conn, campaign_id, step, edge + 1)
     whole = [(m, n) for m, n in minutes if m < edge]
-    in_edge = select(func.count()).select_from(scans(campaign_id, _minute_start(edge), before).subquery())
-    waiting_in_edge = bool(minutes) and minutes[-1][0] == edge
+    # the scans counted in those two minutes that are before ``before``
+    edge_scans = scans(campaign_id, _minute_start(edge) - _ROUNDING, before).subquery("edge")
+    minute = literal_column(epoch_minute_sql(conn.dialect.name, "edge.since"), Integer)
+    in_edge = select(func.count()).where(minute >= edge)
+    in_edge = in_edge.select_from(edge_scans)
+    waiting_in_edge = bool(minutes) and minutes[-1][0] >= edge
     total = sum(n for _, n in whole) + (int(conn.execute(in_edge).scalar_one()) if waiting_in_edge else 0)
     if total == 0 or limit <= 0:
         return total, []
@@ -126,7 +137,10 @@ def late_tubes(
             upto = m
             break
     until = min(_minute_start(upto + 1), before)
-    late = scans(campaign_id, _minute_start(minutes[0][0]), until).order_by("since", "id").limit(limit).subquery("late")
+    # any tube waiting since before ``before`` may be listed: a range a little wider than
+    # those minutes (SQLite's rounding) only adds candidates
+    since = _minute_start(minutes[0][0]) - _ROUNDING
+    late = scans(campaign_id, since, until).order_by("since", "id").limit(limit).subquery("late")
     tube, first, place = T.alias("tube"), M.alias("first"), R.alias("place")
     query = (
         select(tube.c.barcode, tube.c.kind, place.c.compound, place.c.building, late.c.since)

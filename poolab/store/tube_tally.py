@@ -32,7 +32,7 @@ order. SQLite has one writer at a time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, bindparam, text
@@ -54,9 +54,14 @@ def minutes_sql(dialect: str, earlier: str, later: str) -> str:
 
 
 def epoch_minute_sql(dialect: str, at: str) -> str:
-    """The minute since 1970 (UTC) that contains the time stamp ``at``."""
-    if dialect == "sqlite":  # stored as ISO text in UTC; '%s' gives whole seconds
-        return f"(CAST(strftime('%s', {at}) AS INTEGER) / 60)"
+    """The minute since 1970 (UTC) that contains the time stamp ``at`` (on SQLite, once
+    rounded to the millisecond: a time less than half a millisecond before a minute
+    counts in the next one)."""
+    if dialect == "sqlite":
+        # stored as ISO text in UTC, which SQLite reads to the millisecond (rounded): the
+        # milliseconds since its epoch, exactly, then whole minutes since 1970 (twice as
+        # fast as strftime('%s'), and the same minute)
+        return f"((CAST(round(julianday({at}) * 86400000.0) AS INTEGER) - 210866760000000) / 60000)"
     return f"CAST(floor(extract(epoch FROM {at}) / 60) AS integer)"
 
 
@@ -79,9 +84,10 @@ _BATCH = {
         "WHERE id > :after AND event_id = :event AND run = 1 AND +tube_id IS NOT NULL"
     ),
     "result": (
-        "SELECT tube_id, min(id) AS first_new, max(CASE WHEN supersedes_id IS NULL THEN 1 ELSE 0 END) AS starts "
-        "FROM (SELECT +tube_id AS tube_id, id, supersedes_id FROM result WHERE id > :after AND event_id = :event) r "
-        "GROUP BY tube_id"
+        "SELECT tube_id, min(id) AS first_new, max(CASE WHEN supersedes_id IS NULL THEN 1 ELSE 0 END) AS starts, "
+        "count(*) AS new_rows, min(call) AS one_call "
+        "FROM (SELECT +tube_id AS tube_id, id, supersedes_id, call FROM result "
+        "WHERE id > :after AND event_id = :event) r GROUP BY tube_id"
     ),
 }
 
@@ -104,7 +110,7 @@ _SHARES: dict[str, tuple[dict[str, str], list[tuple[str, str, str, str, str, str
             ("step", "+", "k IS NULL AND p = 0 AND r IS NULL", "1", "NULL", ""),
             ("step", "-", "k IS NULL AND p = 0 AND r IS NULL", "0", "NULL", ""),
             ("collection_to_receipt", "+", "r IS NOT NULL", "", "", "{span:at,r}"),
-            ("not_received", "+", "r IS NULL", "", "", ":at_minute"),
+            ("not_received", "+", "r IS NULL", "", "", "{minute:at}"),
         ],
     ),
     "receipt": (
@@ -116,7 +122,7 @@ _SHARES: dict[str, tuple[dict[str, str], list[tuple[str, str, str, str, str, str
             # a first result before the receipt (a tube with a call has one)
             ("receipt_to_result", "+", f"k IS NOT NULL AND {_F} IS NOT NULL", "", "", "{span:at,f}"),
             ("not_received", "-", "c IS NOT NULL", "", "", "{minute:c}"),
-            ("without_result", "+", "k IS NULL OR k = 'invalid'", "", "", ":at_minute"),
+            ("without_result", "+", "k IS NULL OR k = 'invalid'", "", "", "{minute:at}"),
         ],
     ),
     "plate_well": (
@@ -134,7 +140,13 @@ _SHARES: dict[str, tuple[dict[str, str], list[tuple[str, str, str, str, str, str
         ],
     ),
     "result": (
-        {"k1": _K, "k0": _K_BEFORE, "r": _R},
+        # the call before: none when the batch starts the tube's chain (the usual case)
+        # the call now: a tube's one new row's (the usual case) or its newest row's
+        {
+            "k1": f"CASE WHEN n.new_rows = 1 THEN n.one_call ELSE {_K} END",
+            "k0": f"CASE WHEN n.starts = 1 THEN NULL ELSE {_K_BEFORE} END",
+            "r": _R,
+        },
         [
             ("step", "+", "1 = 1", "4", "k1", ""),
             (
@@ -174,7 +186,9 @@ _COLUMNS = "campaign_id, what, kind, compound, step, call, minute, tubes, people
 
 def count_sql(dialect: str, table: str) -> str:
     """The statement that appends a batch's changes to the counts (``:event``,
-    ``:after``, ``:at`` and ``:at_minute``)."""
+    ``:after`` and ``:at``). Every minute is the database's own reading of a time stamp,
+    the batch's as the tubes' (on SQLite to the millisecond), so a tube's + and - shares
+    of a wait fall in the same minute."""
     looked, shares = _SHARES[table]
     # the tube's row: an index probe per tube (a join the planner may pick instead reads
     # every tube of the store)
@@ -183,7 +197,7 @@ def count_sql(dialect: str, table: str) -> str:
         if dialect == "sqlite"
         else "CROSS JOIN LATERAL (SELECT * FROM tube WHERE id = b.tube_id LIMIT 1) t"
     )
-    extra = ", b.first_new, b.starts" if table == "result" else ""
+    extra = ", b.first_new, b.starts, b.new_rows, b.one_call" if table == "result" else ""
     batch = (
         "SELECT t.id, t.campaign_id, t.kind, t.compound, coalesce(t.people, 0) AS people, "
         f"CASE WHEN t.compound IS NOT NULL OR t.kind <> 'pool' THEN 1 ELSE 0 END AS laid_out{extra} "
@@ -226,7 +240,6 @@ def count_written(conn: Connection, *, table: str, event_id: int, after_id: int,
     if table != "plate_well":
         assert at is not None, "a scan or result batch has its time"
         params["at"] = at
-        params["at_minute"] = int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() // 60)
     if dialect == "postgresql":
         ids = f"SELECT tube_id FROM ({_BATCH[table]}) b"
         conn.execute(
