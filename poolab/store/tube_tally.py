@@ -203,27 +203,34 @@ def count_sql(dialect: str, table: str) -> str:
         f"CASE WHEN t.compound IS NOT NULL OR t.kind <> 'pool' THEN 1 ELSE 0 END AS laid_out{extra} "
         f"FROM ({_BATCH[table]}) b {tube}"
     )
-    columns = ", ".join(f"{sql} AS {name}" for name, sql in looked.items())
+    looked_columns = [f"{sql} AS {name}" for name, sql in looked.items()]
     text_null, int_null = "CAST(NULL AS varchar)", "CAST(NULL AS integer)"
+    # each share's key (its step or minute) computed once per tube, where the share
+    # applies (NULL elsewhere): SQLite computes an expression it groups by twice
+    keys = []
+    for i, (what, _, where, step, _, minute) in enumerate(shares):
+        applies = f"laid_out = 1 AND {where}" if what == STEP else where
+        keys.append(f"CASE WHEN {applies} THEN {step if what == STEP else _time(dialect, minute)} END AS v{i}")
     # each share summed by its own key (a few columns to sort by, not the union's seven);
     # a tube's + and - shares of one key stay apart (a count is a sum either way)
     branches = []
-    for what, sign, where, step, call, minute in shares:
+    for i, (what, sign, _, _, call, _) in enumerate(shares):
         if what == STEP:
             branches.append(
-                f"SELECT campaign_id, '{what}', kind, compound, {step} AS s, CAST({call} AS varchar) AS c, "
-                f"{int_null}, {sign}count(*), {sign}sum(people) FROM n WHERE laid_out = 1 AND {where} "
-                "GROUP BY campaign_id, kind, compound, s, c"
+                f"SELECT campaign_id, '{what}', kind, compound, v{i}, CAST({call} AS varchar) AS c, "
+                f"{int_null}, {sign}count(*), {sign}sum(people) FROM d WHERE v{i} IS NOT NULL "
+                f"GROUP BY campaign_id, kind, compound, v{i}, c"
             )
         else:
             branches.append(
                 f"SELECT campaign_id, '{what}', {text_null}, {text_null}, {int_null}, {text_null}, "
-                f"CAST({_time(dialect, minute)} AS integer) AS m, {sign}count(*), 0 FROM n WHERE {where} "
-                "GROUP BY campaign_id, m"
+                f"CAST(v{i} AS integer), {sign}count(*), 0 FROM d WHERE v{i} IS NOT NULL GROUP BY campaign_id, v{i}"
             )
     union = " UNION ALL ".join(branches)
     return (
-        f"WITH n AS MATERIALIZED (SELECT n.*, {columns} FROM ({batch}) n) INSERT INTO tube_tally ({_COLUMNS}) {union}"
+        f"WITH n AS MATERIALIZED (SELECT n.*, {', '.join(looked_columns)} FROM ({batch}) n), "
+        f"d AS MATERIALIZED (SELECT n.*, {', '.join(keys)} FROM n) "
+        f"INSERT INTO tube_tally ({_COLUMNS}) {union}"
     )
 
 
