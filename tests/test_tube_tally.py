@@ -346,6 +346,20 @@ def test_a_busy_day_counts_every_tube(store, small_roster_csv: Path, tmp_path: P
     assert {key[1] for key in counts} >= {"step", "collection_to_receipt", "receipt_to_result"}
 
 
+def test_folded_counts_equal_the_rows(store, small_roster_csv: Path, tmp_path: Path, monkeypatch) -> None:
+    """A busy day with the running counts folded every few rows (as a city's day folds
+    them every thousand): each campaign's rows are few, and the counts equal the rows'."""
+    from poolab.store import tube_tally
+
+    monkeypatch.setattr(tube_tally, "FOLD_EVERY", 7)
+    _busy_day(store, small_roster_csv, tmp_path)
+    with store.read() as conn:
+        assert recounted(conn) == tallied(conn)
+        rows = conn.execute(select(func.count()).select_from(_TALLY)).scalar_one()
+        keys = len({key[:-1] for key in tallied(conn)})
+    assert rows < keys + 7 * 20, (rows, keys)  # folded: about a row per key
+
+
 def test_upgrade_counts_the_state_the_triggers_kept(store, small_roster_csv: Path, tmp_path: Path) -> None:
     """A store taken back to schema 0005 (before the tube state) and upgraded through
     0006 (state on each tube, kept by triggers) to the counts of 0008: the counts equal

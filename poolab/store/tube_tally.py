@@ -68,7 +68,7 @@ def epoch_minute_sql(dialect: str, at: str) -> str:
 def last_id(conn: Connection, table: str) -> int:
     """The highest row id of ``table`` this transaction sees: the rows a write appends
     next come after it (its batch is its event's rows past this id)."""
-    assert table in TALLIED or table == "tube"
+    assert table in (*TALLIED, "tube", "tube_tally")
     return int(conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar_one())
 
 
@@ -259,13 +259,14 @@ def count_written(conn: Connection, *, table: str, event_id: int, after_id: int,
         if table != "plate_well":  # bound as the store's time stamps are (SQLite: its ISO text)
             statement = statement.bindparams(bindparam("at", type_=DateTime(timezone=True)))
         _SQL[key] = statement
-    conn.execute(_SQL[key], params)
+    _append(conn, _SQL[key], params)
 
 
 def count_new_tubes(conn: Connection, *, event_id: int, after_id: int) -> None:
     """Count the tubes an event just added (past ``after_id``) as planned: laid-out pool
     tubes with their compound and people, individual tubes per campaign."""
-    conn.execute(
+    _append(
+        conn,
         text(
             f"INSERT INTO tube_tally ({_COLUMNS}) "
             "SELECT campaign_id, 'step', kind, compound, 0, NULL, NULL, count(*), sum(coalesce(people, 0)) "
@@ -274,3 +275,48 @@ def count_new_tubes(conn: Connection, *, event_id: int, after_id: int) -> None:
         ),
         {"event": event_id, "after": after_id},
     )
+
+
+FOLD_EVERY = 1_000
+"""Whenever the running counts' row ids pass a multiple of this, the campaigns just
+written are folded: their rows summed into one row per key. A campaign's counts then
+stay a few thousand rows (its keys, and what was written since), however many batches
+wrote them: a city's day of collection every 200 scans would otherwise leave hundreds
+of thousands."""
+
+_GROUPED = "campaign_id, what, kind, compound, step, call, minute"
+_SUMMED = f"{_GROUPED}, sum(tubes), sum(people)"
+_NONZERO = "HAVING sum(tubes) <> 0 OR sum(people) <> 0"
+
+
+def _append(conn: Connection, statement: Any, params: dict[str, object]) -> None:
+    before = last_id(conn, "tube_tally")
+    conn.execute(statement, params)
+    after = last_id(conn, "tube_tally")
+    if after // FOLD_EVERY > before // FOLD_EVERY:
+        written = conn.execute(text("SELECT DISTINCT campaign_id FROM tube_tally WHERE id > :b"), {"b": before})
+        for campaign_id in sorted(int(c) for c in written.scalars()):
+            fold(conn, campaign_id=campaign_id, upto=after)
+
+
+def fold(conn: Connection, *, campaign_id: int, upto: int) -> None:
+    """Replace the campaign's rows up to id ``upto`` with their sums, one row per key (a
+    key that sums to nothing leaves none), in the open transaction. On PostgreSQL one
+    statement deletes the rows and inserts the sums of exactly the rows it deleted: a
+    station's rows committed meanwhile are neither lost nor counted twice."""
+    params = {"campaign": campaign_id, "upto": upto}
+    rows = "FROM tube_tally WHERE campaign_id = :campaign AND id <= :upto"
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                f"WITH gone AS (DELETE {rows} RETURNING {_COLUMNS}) "
+                f"INSERT INTO tube_tally ({_COLUMNS}) SELECT {_SUMMED} FROM gone GROUP BY {_GROUPED} {_NONZERO}"
+            ),
+            params,
+        )
+        return
+    # SQLite: one writer at a time, so two statements see the same rows
+    conn.execute(
+        text(f"INSERT INTO tube_tally ({_COLUMNS}) SELECT {_SUMMED} {rows} GROUP BY {_GROUPED} {_NONZERO}"), params
+    )
+    conn.execute(text(f"DELETE {rows}"), params)
