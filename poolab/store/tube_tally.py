@@ -28,6 +28,9 @@ order, then measures them in a new statement, which sees every write that held t
 tubes before it; a write of the same tubes after it waits for its commit. So two
 stations writing different steps of a tube at once count it once, in their commit
 order. SQLite has one writer at a time.
+
+The rows of a campaign are folded into one per key every so often (``fold``), so a
+count reads a few thousand rows however many batches wrote them.
 """
 
 from __future__ import annotations
@@ -41,8 +44,8 @@ TALLIED = ("collection", "receipt", "plate_well", "result")
 """The tables whose rows move a tube."""
 
 STEP = "step"
-SPAN_TALLIES = ("collection_to_receipt", "receipt_to_result")
-WAIT_TALLIES = ("not_received", "without_result")
+"""``tube_tally.what`` of the counts by kind, compound, step and call; the others are
+the spans (``poolab.store.timing.SPANS``) and the late steps (``LATE_STEPS``) by minute."""
 
 
 def minutes_sql(dialect: str, earlier: str, later: str) -> str:
