@@ -214,25 +214,30 @@ def count_sql(dialect: str, table: str) -> str:
     for i, (what, _, where, step, _, minute) in enumerate(shares):
         applies = f"laid_out = 1 AND {where}" if what == STEP else where
         keys.append(f"CASE WHEN {applies} THEN {step if what == STEP else _time(dialect, minute)} END AS v{i}")
-    # each share summed by its own key (a few columns to sort by, not the union's seven);
-    # a tube's + and - shares of one key stay apart (a count is a sum either way)
+    # the tubes grouped once by every share's key together (one sort of the batch; the
+    # keys of one batch mostly agree: its time stamp, a few compounds), then each share
+    # summed from those groups; a tube's + and - shares of one key stay apart (a count is
+    # a sum either way)
+    calls = sorted({call for what, _, _, _, call, _ in shares if what == STEP and call != "NULL"})
+    grouped = ", ".join(["campaign_id", "kind", "compound", *calls, *(f"v{i}" for i in range(len(shares)))])
     branches = []
     for i, (what, sign, _, _, call, _) in enumerate(shares):
         if what == STEP:
             branches.append(
                 f"SELECT campaign_id, '{what}', kind, compound, v{i}, CAST({call} AS varchar) AS c, "
-                f"{int_null}, {sign}count(*), {sign}sum(people) FROM d WHERE v{i} IS NOT NULL "
+                f"{int_null}, {sign}sum(tubes), {sign}sum(people) FROM g WHERE v{i} IS NOT NULL "
                 f"GROUP BY campaign_id, kind, compound, v{i}, c"
             )
         else:
             branches.append(
                 f"SELECT campaign_id, '{what}', {text_null}, {text_null}, {int_null}, {text_null}, "
-                f"CAST(v{i} AS integer), {sign}count(*), 0 FROM d WHERE v{i} IS NOT NULL GROUP BY campaign_id, v{i}"
+                f"CAST(v{i} AS integer), {sign}sum(tubes), 0 FROM g WHERE v{i} IS NOT NULL GROUP BY campaign_id, v{i}"
             )
     union = " UNION ALL ".join(branches)
     return (
         f"WITH n AS MATERIALIZED (SELECT n.*, {', '.join(looked_columns)} FROM ({batch}) n), "
-        f"d AS MATERIALIZED (SELECT n.*, {', '.join(keys)} FROM n) "
+        f"d AS MATERIALIZED (SELECT n.*, {', '.join(keys)} FROM n), "
+        f"g AS MATERIALIZED (SELECT {grouped}, count(*) AS tubes, sum(people) AS people FROM d GROUP BY {grouped}) "
         f"INSERT INTO tube_tally ({_COLUMNS}) {union}"
     )
 
