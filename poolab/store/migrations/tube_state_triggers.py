@@ -125,3 +125,24 @@ def drop_statements(dialect: str) -> list[str]:
         else:
             statements += [f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()"]
     return statements
+
+
+def fill_statements(dialect: str) -> list[str]:
+    """Each tube's state from its rows (the columns must exist): 0006's upgrade and 0008's
+    downgrade fill them so."""
+    current = (
+        "(SELECT r.call FROM result r WHERE r.tube_id = tube.id "
+        "AND NOT EXISTS (SELECT 1 FROM result l WHERE l.supersedes_id = r.id))"
+    )
+    plated = "EXISTS (SELECT 1 FROM plate_well w WHERE w.tube_id = tube.id AND w.run = 1)"
+    return [
+        "UPDATE tube SET "
+        "collected_at = (SELECT at FROM collection WHERE collection.tube_id = tube.id), "
+        "received_at = (SELECT at FROM receipt WHERE receipt.tube_id = tube.id), "
+        f"call = {current}",
+        "UPDATE tube SET "
+        "step = CASE WHEN call IS NOT NULL THEN 4 "
+        f"WHEN {plated} THEN 3 WHEN received_at IS NOT NULL THEN 2 WHEN collected_at IS NOT NULL THEN 1 ELSE 0 END, "
+        f"receipt_minutes = {minutes_sql(dialect, 'collected_at', 'received_at')}, "
+        f"result_minutes = {minutes_sql(dialect, 'received_at', FIRST_RESULT_AT.format(tube='tube.id'))}",
+    ]

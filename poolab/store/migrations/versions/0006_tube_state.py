@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from poolab.store.migrations.tube_state_triggers import FIRST_RESULT_AT, create_statements, drop_statements, minutes_sql
+from poolab.store.migrations.tube_state_triggers import create_statements, drop_statements, fill_statements
 
 revision = "0006"
 down_revision = "0005"
@@ -38,24 +38,8 @@ def drop_triggers(dialect: str) -> None:
 
 
 def _backfill(dialect: str) -> None:
-    current = (
-        "(SELECT r.call FROM result r WHERE r.tube_id = tube.id "
-        "AND NOT EXISTS (SELECT 1 FROM result l WHERE l.supersedes_id = r.id))"
-    )
-    op.execute(
-        "UPDATE tube SET "
-        "collected_at = (SELECT at FROM collection WHERE collection.tube_id = tube.id), "
-        "received_at = (SELECT at FROM receipt WHERE receipt.tube_id = tube.id), "
-        f"call = {current}"
-    )
-    plated = "EXISTS (SELECT 1 FROM plate_well w WHERE w.tube_id = tube.id AND w.run = 1)"
-    op.execute(
-        "UPDATE tube SET "
-        "step = CASE WHEN call IS NOT NULL THEN 4 "
-        f"WHEN {plated} THEN 3 WHEN received_at IS NOT NULL THEN 2 WHEN collected_at IS NOT NULL THEN 1 ELSE 0 END, "
-        f"receipt_minutes = {minutes_sql(dialect, 'collected_at', 'received_at')}, "
-        f"result_minutes = {minutes_sql(dialect, 'received_at', FIRST_RESULT_AT.format(tube='tube.id'))}"
-    )
+    for statement in fill_statements(dialect):
+        op.execute(statement)
 
 
 def _partial(condition: str) -> dict[str, Any]:
