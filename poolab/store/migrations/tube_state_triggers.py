@@ -10,6 +10,10 @@ statement trigger per insert, one UPDATE from the statement's new rows.
 
 from __future__ import annotations
 
+from typing import Any
+
+import sqlalchemy as sa
+
 TRIGGER_TABLES = ("collection", "receipt", "plate_well", "result")
 
 
@@ -146,3 +150,41 @@ def fill_statements(dialect: str) -> list[str]:
         f"receipt_minutes = {minutes_sql(dialect, 'collected_at', 'received_at')}, "
         f"result_minutes = {minutes_sql(dialect, 'received_at', FIRST_RESULT_AT.format(tube='tube.id'))}",
     ]
+
+
+WAITING = "received_at IS NOT NULL AND (call IS NULL OR call = 'invalid')"
+
+STATE_INDEXES: tuple[tuple[str, list[str], str | None], ...] = (
+    ("ix_tube_campaign_state", ["campaign_id", "kind", "compound", "step", "call", "people"], None),
+    ("ix_tube_receipt_minutes", ["campaign_id", "receipt_minutes"], "receipt_minutes IS NOT NULL"),
+    ("ix_tube_result_minutes", ["campaign_id", "result_minutes"], "result_minutes IS NOT NULL"),
+    ("ix_tube_not_received", ["campaign_id", "collected_at"], "collected_at IS NOT NULL AND received_at IS NULL"),
+    ("ix_tube_without_result", ["campaign_id", "received_at"], WAITING),
+)
+"""The state's indexes on ``tube``: name, columns and the partial index's condition."""
+
+
+def state_columns() -> list[sa.Column]:
+    """The state's columns on ``tube``, new objects for each migration that adds them."""
+    return [
+        sa.Column("step", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column("call", sa.String(16), nullable=True),
+        sa.Column("collected_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("receipt_minutes", sa.Integer(), nullable=True),
+        sa.Column("result_minutes", sa.Integer(), nullable=True),
+    ]
+
+
+def add_state(op: Any, dialect: str) -> None:
+    """Add the state's columns to ``tube``, fill them from the rows, index them and create
+    the triggers (``op``: Alembic's operations), as 0006's upgrade and 0008's downgrade do."""
+    for column in state_columns():
+        op.add_column("tube", column)
+    for statement in fill_statements(dialect):
+        op.execute(statement)
+    for name, columns, where in STATE_INDEXES:
+        partial = {} if where is None else {"sqlite_where": sa.text(where), "postgresql_where": sa.text(where)}
+        op.create_index(name, "tube", columns, **partial)
+    for statement in create_statements(dialect):
+        op.execute(statement)

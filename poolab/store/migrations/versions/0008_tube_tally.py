@@ -15,27 +15,22 @@ Revises: 0007
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from alembic import op
 
-from poolab.store.migrations.tube_state_triggers import create_statements, drop_statements, fill_statements
+from poolab.store.migrations.tube_state_triggers import (
+    STATE_INDEXES,
+    WAITING,
+    add_state,
+    drop_statements,
+    state_columns,
+)
 
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-_STATE_COLUMNS = ("step", "call", "collected_at", "received_at", "receipt_minutes", "result_minutes")
-_STATE_INDEXES = (
-    "ix_tube_without_result",
-    "ix_tube_not_received",
-    "ix_tube_result_minutes",
-    "ix_tube_receipt_minutes",
-    "ix_tube_campaign_state",
-)
-_WAITING = "received_at IS NOT NULL AND (call IS NULL OR call = 'invalid')"
 _COLUMNS = "campaign_id, what, kind, compound, step, call, minute, tubes, people"
 
 
@@ -66,7 +61,7 @@ def _count_from_state(dialect: str) -> None:
         _epoch_minute(dialect, "collected_at"),
         "collected_at IS NOT NULL AND received_at IS NULL",
     )
-    by_minute("without_result", _epoch_minute(dialect, "received_at"), _WAITING)
+    by_minute("without_result", _epoch_minute(dialect, "received_at"), WAITING)
 
 
 def upgrade() -> None:
@@ -88,52 +83,19 @@ def upgrade() -> None:
     _count_from_state(dialect)
     for statement in drop_statements(dialect):
         op.execute(statement)
-    for name in _STATE_INDEXES:
+    for name, _, _ in reversed(STATE_INDEXES):
         op.drop_index(name, table_name="tube")
-    for column in _STATE_COLUMNS:
-        op.execute(f"ALTER TABLE tube DROP COLUMN {column}")
+    for column in state_columns():
+        op.execute(f"ALTER TABLE tube DROP COLUMN {column.name}")
     op.create_index("ix_tube_campaign_kind", "tube", ["campaign_id", "kind", "compound"])
     op.create_index("ix_collection_at", "collection", ["at"])
     op.create_index("ix_receipt_at", "receipt", ["at"])
 
 
-def _partial(condition: str) -> dict[str, Any]:
-    return {"sqlite_where": sa.text(condition), "postgresql_where": sa.text(condition)}
-
-
-def _state_from_rows(dialect: str) -> None:
-    """Each tube's state from its rows, as migration 0006 filled it."""
-    for statement in fill_statements(dialect):
-        op.execute(statement)
-
-
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
     op.drop_index("ix_receipt_at", table_name="receipt")
     op.drop_index("ix_collection_at", table_name="collection")
     op.drop_index("ix_tube_campaign_kind", table_name="tube")
-    op.add_column("tube", sa.Column("step", sa.Integer(), nullable=False, server_default=sa.text("0")))
-    op.add_column("tube", sa.Column("call", sa.String(16), nullable=True))
-    op.add_column("tube", sa.Column("collected_at", sa.DateTime(timezone=True), nullable=True))
-    op.add_column("tube", sa.Column("received_at", sa.DateTime(timezone=True), nullable=True))
-    op.add_column("tube", sa.Column("receipt_minutes", sa.Integer(), nullable=True))
-    op.add_column("tube", sa.Column("result_minutes", sa.Integer(), nullable=True))
-    _state_from_rows(dialect)
-    op.create_index("ix_tube_campaign_state", "tube", ["campaign_id", "kind", "compound", "step", "call", "people"])
-    op.create_index(
-        "ix_tube_receipt_minutes", "tube", ["campaign_id", "receipt_minutes"], **_partial("receipt_minutes IS NOT NULL")
-    )
-    op.create_index(
-        "ix_tube_result_minutes", "tube", ["campaign_id", "result_minutes"], **_partial("result_minutes IS NOT NULL")
-    )
-    op.create_index(
-        "ix_tube_not_received",
-        "tube",
-        ["campaign_id", "collected_at"],
-        **_partial("collected_at IS NOT NULL AND received_at IS NULL"),
-    )
-    op.create_index("ix_tube_without_result", "tube", ["campaign_id", "received_at"], **_partial(_WAITING))
-    for statement in create_statements(dialect):
-        op.execute(statement)
+    add_state(op, op.get_bind().dialect.name)  # as 0006 made it, filled from the rows
     op.drop_index("ix_tube_tally_campaign_what", table_name="tube_tally")
     op.drop_table("tube_tally")
