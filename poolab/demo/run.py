@@ -12,12 +12,14 @@ the loop writes stays in the demo folder beside the store.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import os
 import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import attrs
@@ -456,8 +458,9 @@ def _tubes_of(manifest: str) -> dict[str, list[str]]:
         reader = csv.reader(f)  # plain rows: a district's worth, DictReader is twice as slow
         header = next(reader)
         code_at, rid_at = header.index("tube_barcode"), header.index("resident_id")
-        for fields in reader:
-            tubes.setdefault(fields[code_at], []).append(fields[rid_at])
+        # a tube's rows are together (walk order), so a tube is one group of rows
+        for code, rows in itertools.groupby(reader, key=itemgetter(code_at)):
+            tubes.setdefault(code, []).extend(fields[rid_at] for fields in rows)
     return tubes
 
 

@@ -76,10 +76,14 @@ def write_manifest(
             total = count_campaign_residents(conn, campaign_id=info.id, home_visit=True if home_visits else None)
         written = [0]
 
+        masked: dict[str, str] = {}  # a district's names repeat: each is masked once
+
         def rows() -> Iterator[tuple[object, ...]]:
             for block in blocks:
                 for code, slot, rid, name, _idn, comp, bld, unit, room, hh in block:
-                    shown = str(name) if unmasked else mask_name(str(name))
+                    shown = str(name)
+                    if not unmasked:
+                        shown = masked.get(shown) or masked.setdefault(shown, mask_name(shown))
                     yield (code, slot, rid, shown, comp, bld, unit, room, hh)
                 written[0] += len(block)
                 progress(_("manifest"), written[0] / max(total, 1), written[0])
