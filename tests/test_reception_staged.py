@@ -133,3 +133,52 @@ def test_batches_written_while_the_next_is_read(store: Store, roster_csv: Path) 
         assert "unknown barcode" in by_line[2 * i + 2].message and by_line[2 * i + 2].value == unknown[i]
     for k in range(10):
         assert f"first at line {2 * k + 1})" in by_line[5001 + k].message
+
+
+def _poison(store: Store, tube_id: int) -> None:
+    """A trigger that fails the insert of ``tube_id``'s receipt as a full disk would."""
+    with store.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.tube_id = {tube_id} THEN "
+                "RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; "
+                "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER poison BEFORE INSERT ON receipt FOR EACH ROW EXECUTE FUNCTION poison()"
+            )
+        else:
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER poison BEFORE INSERT ON receipt WHEN NEW.tube_id = {tube_id} "
+                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+            )
+
+
+@pytest.mark.parametrize(("poisoned", "unsaved_from"), [(10, 1), (STAGE_FROM + 10, STAGE_FROM + 1)])
+def test_a_failed_batch_undoes_the_batch_written_beside_it(
+    store: Store, roster_csv: Path, poisoned: int, unsaved_from: int
+) -> None:
+    """Big batches are written two at a time on PostgreSQL, yet commit in file order:
+    when one fails, the batch written beside it is undone too, whichever finished first,
+    and the fault names the failed batch's first line. What is stored is the file up to
+    that line (its counts too), so scanning again from it loses nothing."""
+    import_roster(store, roster_csv, operator="t")
+    create_campaign(store, "a", operator="t", pool_size=1)
+    a = _codes(store, "a")
+    assert len(a) == 3000  # a batch of STAGE_FROM, then one of 1,000
+    with store.read() as conn:
+        tube_id = conn.execute(select(_T.c.id).where(_T.c.barcode == a[poisoned - 1])).scalar_one()
+    _poison(store, tube_id)
+    report = receive(store, "a", _scans(a), source="f", operator="t", flush_every=STAGE_FROM)
+    assert report.fault is not None
+    assert report.unsaved_from == unsaved_from
+    assert report.accepted == unsaved_from - 1
+    assert _receipts(store) == unsaved_from - 1
+    with store.read() as conn:
+        stored = set(conn.execute(select(_T.c.barcode).join(_R, _R.c.tube_id == _T.c.id)).scalars())
+    assert stored == set(a[: unsaved_from - 1])
+    from tests.test_tube_tally import recounted, tallied
+
+    with store.read() as conn:
+        assert recounted(conn) == tallied(conn)

@@ -102,3 +102,67 @@ def test_without_settle_a_fault_names_the_pending_batch() -> None:
         max_pending=4,
     )
     assert outcome.unsaved_from == 5 and stored == [1, 2, 3, 4]
+
+
+class Pipelined:
+    """A writer with up to ``in_flight`` batches writing at once that commit in the
+    order they were flushed: a batch whose write meets ``fault`` undoes every batch
+    flushed after it (each waits for the one before it to commit)."""
+
+    def __init__(self, in_flight: int, fail_at: int | None = None) -> None:
+        self.in_flight = in_flight
+        self.pending: list[int] = []
+        self.flushed: list[list[int]] = []
+        self.stored: list[int] = []
+        self.failed = False
+        self.most_writing = 0
+        self.fail_at = fail_at
+
+    def take(self, scan: Scan) -> None:
+        self.pending.append(scan.line)
+
+    def flush(self) -> None:
+        self.flushed.append(self.pending)
+        self.pending = []
+        self.most_writing = max(self.most_writing, len(self.flushed))
+        assert len(self.flushed) <= self.in_flight, "more batches writing than allowed"
+
+    def settle(self) -> None:
+        batch = self.flushed.pop(0)
+        if self.failed or self.fail_at in batch:
+            self.failed = True  # this batch, or the one before it, failed: undone
+            raise StoreFault("disk full")
+        self.stored += batch
+
+    def run(self, items: list[StreamItem], *, max_pending: int) -> StreamOutcome:
+        return run_stream(
+            items,
+            take=self.take,
+            refuse=lambda p: None,
+            flush=self.flush,
+            settle=self.settle,
+            in_flight=self.in_flight,
+            pending=lambda: len(self.pending),
+            source="scans.txt",
+            max_pending=max_pending,
+        )
+
+
+def test_two_batches_write_at_once_and_all_are_settled() -> None:
+    w = Pipelined(in_flight=2)
+    outcome = w.run(_scans(10), max_pending=3)
+    assert outcome == StreamOutcome(None, None, False)
+    assert w.stored == list(range(1, 11)) and not w.flushed
+    assert w.most_writing == 2
+
+
+@pytest.mark.parametrize(("fail_at", "unsaved_from"), [(1, 1), (5, 4), (8, 7), (10, 10)])
+def test_a_fault_with_two_batches_writing_names_the_older_batch(fail_at: int, unsaved_from: int) -> None:
+    """Batches of 3, two writing at once: the fault names the first line of the batch
+    that met it, and what is stored is exactly the file before that line (the batch
+    written beside it was undone)."""
+    w = Pipelined(in_flight=2, fail_at=fail_at)
+    outcome = w.run(_scans(10), max_pending=3)
+    assert outcome.fault == "disk full"
+    assert outcome.unsaved_from == unsaved_from
+    assert w.stored == list(range(1, unsaved_from))

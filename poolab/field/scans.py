@@ -17,6 +17,7 @@ import os
 import select
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, NamedTuple
 
@@ -221,6 +222,7 @@ def run_stream(
     max_pending: int = 500,
     commit_seconds: float = COMMIT_SECONDS,
     settle: Callable[[], None] | None = None,
+    in_flight: int = 1,
 ) -> StreamOutcome:
     """Feed a stream's scans to ``take`` and commit them with ``flush``: when
     ``max_pending`` are waiting, when ``commit_seconds`` have passed since the last
@@ -228,29 +230,32 @@ def run_stream(
     was committed stays); Ctrl-C commits what is pending and stops.
 
     With ``settle``, ``flush`` may return before its batch is stored (written on another
-    thread while the stream reads on): ``settle`` waits for that batch, raising its store
-    fault, and is called before the next flush and at the end. A fault then names the
-    first line of the batch that met it."""
+    thread while the stream reads on): ``settle`` waits for the oldest batch flushed and
+    not settled, raising its store fault. Up to ``in_flight`` batches may be writing when
+    the next flush starts (the flusher commits them in the order they were flushed, a
+    batch only once the one before it is in); all are settled at the end. A fault then
+    names the first line of the batch that met it: every batch after it was undone."""
     last_commit = time.monotonic()
     first_pending: int | None = None
-    writing_from: int | None = None  # the first line of a batch flushed but not settled
+    writing_from: deque[int] = deque()  # the first lines of batches flushed but not settled
     last_line = 0
     first_line: int | None = None
     since_commit = 0
 
-    def settled() -> None:
-        nonlocal writing_from
-        if settle is not None:
-            settle()
-        writing_from = None
+    def settled(room: int = 0) -> None:
+        # settle the oldest batches until at most ``room`` are still writing
+        while len(writing_from) > room:
+            if settle is not None:
+                settle()
+            writing_from.popleft()
 
     def commit() -> None:
-        nonlocal last_commit, first_pending, since_commit, writing_from
+        nonlocal last_commit, first_pending, since_commit
         if pending():
-            settled()
+            settled(in_flight - 1 if settle is not None else 0)
             flush()
-            if settle is not None:
-                writing_from = first_pending
+            if settle is not None and first_pending is not None:
+                writing_from.append(first_pending)
         first_pending = None
         since_commit = 0
         last_commit = time.monotonic()
@@ -284,7 +289,7 @@ def run_stream(
     except StoreLost as fault:  # the scans committed before went with the lost store
         return StreamOutcome(str(fault), first_line if first_line is not None else 1, False, lost=True)
     except StoreFault as fault:
-        if writing_from is not None:  # the batch written meanwhile met it
-            return StreamOutcome(str(fault), writing_from, False)
+        if writing_from:  # the oldest batch written meanwhile met it
+            return StreamOutcome(str(fault), writing_from[0], False)
         return StreamOutcome(str(fault), first_pending if first_pending is not None else last_line + 1, False)
     return StreamOutcome(None, None, False)

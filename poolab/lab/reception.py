@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -16,6 +17,7 @@ from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event, set_event_detail, stream_id
 from poolab.store.scan_stage import can_stage, receive_staged, stage_barcodes
+from poolab.store.tube_tally import Folding, fold_written
 from poolab.store.tubes import (
     ReceiptState,
     ScanRecord,
@@ -37,6 +39,10 @@ FLUSH_EVERY_STAGED = 50_000
 """The same on PostgreSQL, where stations write side by side: a file's scans go in a few
 big batches (each a fixed few round trips, and a commit). A scanner's or a pipe's scans
 are still committed every second and whenever the input pauses."""
+WRITERS = 2
+"""Big batches written side by side on PostgreSQL (each on its own connection): the
+server checks and stores one batch on one core, so two use two. More would not help a
+server of two cores, and each holds a batch of scans in memory."""
 STAGE_FROM = 2_000
 """Batches of at least this many scans are staged (PostgreSQL): smaller ones look their
 tubes up with index probes, which no stale planner statistics can make slower."""
@@ -67,10 +73,13 @@ def receive(
     batch: list[tuple[int, str]] = []
     accepted = 0
     stream = stream_id()
-    # a big batch is written on a thread of its own while the next one is read: the
-    # server stores one (on its own core) while Python reads, normalises and checks the next
-    ahead = ThreadPoolExecutor(1, thread_name_prefix="poolab-receive") if staged and flush_every >= STAGE_FROM else None
-    writing: Future[tuple[int, list[Problem]]] | None = None
+    # PostgreSQL, big batches: each is written on a connection and thread of its own
+    # while the next is read, and the next written beside it (the server checks and
+    # stores two at once, on two cores); each commits only once the one before it has
+    # (``_in_order``), so what is stored is always the file up to a line
+    writers = WRITERS if staged and flush_every >= STAGE_FROM else 0
+    ahead = ThreadPoolExecutor(writers, thread_name_prefix="poolab-receive") if writers else None
+    writing: deque[Future[tuple[int, list[Problem]]]] = deque()
 
     def take(scan: Scan) -> None:
         code = normalise_scan(scan.text)
@@ -89,24 +98,24 @@ def receive(
         good = [item for item, why in checked if why is None]
         batch.clear()
 
+        before = writing[-1] if writing else None
+
         # a deadlock or a lost race with another station runs the batch again
         def write() -> tuple[int, list[Problem]]:
             return store.write(
-                lambda conn: _store_receipts(conn, info, good, source=source, operator=operator, stream=stream)
+                lambda conn: _store_receipts(
+                    conn, info, good, source=source, operator=operator, stream=stream, before=before
+                )
             )
 
-        nonlocal writing
-        if ahead is not None and len(good) >= STAGE_FROM:
-            writing = ahead.submit(write)
+        if ahead is not None:
+            writing.append(ahead.submit(write))
         else:
             done(write())
 
     def settle() -> None:
-        nonlocal writing
-        if writing is not None:
-            result = writing.result()  # the write's StoreFault is raised here
-            writing = None
-            done(result)
+        if writing:
+            done(writing.popleft().result())  # the write's StoreFault is raised here
 
     def done(result: tuple[int, list[Problem]]) -> None:
         nonlocal accepted
@@ -120,6 +129,7 @@ def receive(
             refuse=problems.append,
             flush=flush,
             settle=settle if ahead is not None else None,
+            in_flight=max(writers, 1),
             pending=lambda: len(batch),
             source=source,
             max_pending=flush_every,
@@ -146,16 +156,48 @@ def _store_receipts(
     source: str,
     operator: str,
     stream: str | None = None,
+    before: Future[tuple[int, list[Problem]]] | None = None,
 ) -> tuple[int, list[Problem]]:
     """Receive a batch of checked scans in the open transaction: how many were received,
     and the problems of the rest. A tube another station received first (before this
     batch was read, or a moment ago: the receipt's unique key decides) is reported with
-    when and by whom."""
+    when and by whom. With ``before`` (the write of the batch before it), the
+    transaction waits for that one's commit before its own, and is undone if it failed."""
+    folds: list[Folding] = []
     # PostgreSQL: the batch goes into a temporary table with one COPY, and is checked and
     # received by one statement against it (a city's file is a few big batches, not IN
     # lists of 900)
     if len(batch) >= STAGE_FROM and can_stage(conn):
-        return _store_staged(conn, info, batch, source=source, operator=operator, stream=stream)
+        outcome = _store_staged(conn, info, batch, source=source, operator=operator, stream=stream, folds=folds)
+    else:
+        outcome = _store_checked(conn, info, batch, source=source, operator=operator, stream=stream, folds=folds)
+    _in_order(conn, before, folds)
+    return outcome
+
+
+def _in_order(conn: Connection, before: Future[tuple[int, list[Problem]]] | None, folds: list[Folding]) -> None:
+    """The end of a batch's transaction: the batch before it committed (its fault, if it
+    failed, undoes this one too: what is stored stays the file up to a line), then the
+    folds of the running counts the batch made due. Those wait until now: a fold deletes
+    rows the batch before may be folding too, and this transaction must not hold them
+    while it waits for that one."""
+    if before is not None:
+        before.result()
+    for folding in folds:
+        fold_written(conn, folding)
+
+
+def _store_checked(
+    conn: Connection,
+    info: CampaignInfo,
+    batch: list[tuple[int, str]],
+    *,
+    source: str,
+    operator: str,
+    stream: str | None,
+    folds: list[Folding],
+) -> tuple[int, list[Problem]]:
+    """``_store_receipts`` of a batch looked up tube by tube (SQLite, or a small batch)."""
     states = receipt_states(conn, barcodes=[c for _, c in batch])
     refused: list[Problem] = []
     good: list[tuple[int, str, int]] = []
@@ -172,7 +214,7 @@ def _store_receipts(
         event_id = record_event(
             conn, operator=operator, action="receive", campaign_id=info.id, detail=_detail(source, len(good), stream)
         )
-        won = insert_receipts(conn, tube_ids=[t for _, _, t in good], at=now(), event_id=event_id)
+        won = insert_receipts(conn, tube_ids=[t for _, _, t in good], at=now(), event_id=event_id, folds=folds)
         if len(won) < len(good):
             taken += [g for g in good if g[2] not in won]
             set_event_detail(conn, event_id=event_id, detail=_detail(source, len(won), stream))
@@ -187,6 +229,7 @@ def _store_staged(
     source: str,
     operator: str,
     stream: str | None,
+    folds: list[Folding],
 ) -> tuple[int, list[Problem]]:
     """``_store_receipts`` of a staged batch: only its refused scans come back."""
     stage_barcodes(conn, [c for _, c in batch])
@@ -196,7 +239,7 @@ def _store_staged(
         event_id = record_event(
             conn, operator=operator, action="receive", campaign_id=info.id, detail=_detail(source, len(batch), stream)
         )
-        refusals = receive_staged(conn, campaign_id=info.id, event_id=event_id, at=now())
+        refusals = receive_staged(conn, campaign_id=info.id, event_id=event_id, at=now(), folds=folds)
         kept = len(batch) - len(refusals)
         if not kept:
             undo.rollback()

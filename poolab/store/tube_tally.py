@@ -245,11 +245,26 @@ def count_sql(dialect: str, table: str) -> str:
 _SQL: dict[tuple[str, str], Any] = {}
 
 
-def count_written(conn: Connection, *, table: str, event_id: int, after_id: int, at: datetime | None = None) -> None:
+Folding = tuple[int, int]
+"""A fold a write made due and left to its caller: the counts' last id before the write
+and after it (``fold_written``)."""
+
+
+def count_written(
+    conn: Connection,
+    *,
+    table: str,
+    event_id: int,
+    after_id: int,
+    at: datetime | None = None,
+    fold: bool = True,
+) -> Folding | None:
     """Append to the counts what the rows ``table`` just got changed: the event's rows
     past ``after_id`` (read with ``last_id`` before the insert), all written at ``at``
     (not for plates), in the open transaction; on PostgreSQL after locking those tubes
-    (see the module's note)."""
+    (see the module's note). Without ``fold``, a fold this write makes due is returned
+    instead of done (a batch that waits for another station's commit before its own
+    folds after that wait: see ``fold_written``)."""
     dialect = conn.dialect.name
     params: dict[str, object] = {"event": event_id, "after": after_id}
     if table != "plate_well":
@@ -267,7 +282,7 @@ def count_written(conn: Connection, *, table: str, event_id: int, after_id: int,
         if table != "plate_well":  # bound as the store's time stamps are (SQLite: its ISO text)
             statement = statement.bindparams(bindparam("at", type_=DateTime(timezone=True)))
         _SQL[key] = statement
-    _append(conn, _SQL[key], params)
+    return _append(conn, _SQL[key], params, fold=fold)
 
 
 def count_new_tubes(conn: Connection, *, event_id: int, after_id: int) -> None:
@@ -297,14 +312,26 @@ _SUMMED = f"{_GROUPED}, sum(tubes), sum(people)"
 _NONZERO = "HAVING sum(tubes) <> 0 OR sum(people) <> 0"
 
 
-def _append(conn: Connection, statement: Any, params: dict[str, object]) -> None:
+def _append(conn: Connection, statement: Any, params: dict[str, object], *, fold: bool = True) -> Folding | None:
     before = last_id(conn, "tube_tally")
     conn.execute(statement, params)
     after = last_id(conn, "tube_tally")
-    if after // FOLD_EVERY > before // FOLD_EVERY:
-        written = conn.execute(text("SELECT DISTINCT campaign_id FROM tube_tally WHERE id > :b"), {"b": before})
-        for campaign_id in sorted(int(c) for c in written.scalars()):
-            fold(conn, campaign_id=campaign_id, upto=after)
+    if after // FOLD_EVERY <= before // FOLD_EVERY:
+        return None
+    if not fold:
+        return before, after
+    fold_written(conn, (before, after))
+    return None
+
+
+def fold_written(conn: Connection, folding: Folding) -> None:
+    """Fold the campaigns a write appended counts to (its ``Folding``), in the open
+    transaction. A fold deletes the campaign's rows, so two folds of one campaign wait
+    for each other: a write that waits for another's commit folds after that wait."""
+    before, after = folding
+    written = conn.execute(text("SELECT DISTINCT campaign_id FROM tube_tally WHERE id > :b"), {"b": before})
+    for campaign_id in sorted(int(c) for c in written.scalars()):
+        fold(conn, campaign_id=campaign_id, upto=after)
 
 
 def fold(conn: Connection, *, campaign_id: int, upto: int) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, String, bindparam, cast, select
 
 from poolab.store.bulk import fetch_all_raw, insert_new_rows, insert_rows
 from poolab.store.tables import Collection, Event, Receipt, Result, Tube
-from poolab.store.tube_tally import count_written, last_id
+from poolab.store.tube_tally import Folding, count_written, last_id
 from poolab.store.tubesql import filter_only
 
 _T = Tube.__table__  # type: ignore[attr-defined]
@@ -144,11 +144,15 @@ def collection_records(conn: Connection, *, tube_ids: Sequence[int]) -> dict[int
     return _scan_records(conn, _COL, tube_ids)
 
 
-def insert_receipts(conn: Connection, *, tube_ids: Sequence[int], at: datetime, event_id: int) -> set[int]:
+def insert_receipts(
+    conn: Connection, *, tube_ids: Sequence[int], at: datetime, event_id: int, folds: list[Folding] | None = None
+) -> set[int]:
     """Lab reception scans; a tube already received (by another station a moment ago)
-    is skipped by the store's unique key. Returns the tube ids this call received."""
+    is skipped by the store's unique key. Returns the tube ids this call received. Given
+    ``folds``, a fold of the running counts the batch makes due is put there, not done
+    (``poolab.store.tube_tally.fold_written``)."""
     # in tube order: stations whose batches overlap take the keys in one order (no deadlock)
-    return _insert_scans(conn, "receipt", tube_ids, at, event_id)
+    return _insert_scans(conn, "receipt", tube_ids, at, event_id, folds)
 
 
 def insert_collections(conn: Connection, *, tube_ids: Sequence[int], at: datetime, event_id: int) -> set[int]:
@@ -157,12 +161,21 @@ def insert_collections(conn: Connection, *, tube_ids: Sequence[int], at: datetim
     return _insert_scans(conn, "collection", tube_ids, at, event_id)
 
 
-def _insert_scans(conn: Connection, table: str, tube_ids: Sequence[int], at: datetime, event_id: int) -> set[int]:
+def _insert_scans(
+    conn: Connection,
+    table: str,
+    tube_ids: Sequence[int],
+    at: datetime,
+    event_id: int,
+    folds: list[Folding] | None = None,
+) -> set[int]:
     rows = [(t, event_id, at) for t in sorted(tube_ids)]
     after = last_id(conn, table)
     won = set(insert_new_rows(conn, _SCANS[table], ("tube_id", "event_id", "at"), rows, key="tube_id"))
     if won:
-        count_written(conn, table=table, event_id=event_id, after_id=after, at=at)
+        folding = count_written(conn, table=table, event_id=event_id, after_id=after, at=at, fold=folds is None)
+        if folds is not None and folding is not None:
+            folds.append(folding)
     return won
 
 
