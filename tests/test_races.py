@@ -141,13 +141,16 @@ def test_reception_stations(
             assert total == _status(store_url, name)["tubes"]["received"]  # type: ignore[index]
 
 
+@pytest.mark.parametrize("lab_reads", ["a stream", "a file"])
 def test_collection_and_reception_of_the_same_tubes_at_once(
-    pair: Stations, store_url: str, big_roster_csv: Path, tmp_path: Path
+    pair: Stations, store_url: str, big_roster_csv: Path, tmp_path: Path, lab_reads: str
 ) -> None:
     """A field team's collection scans and the lab's reception of the same tubes, in
     different orders, at once (a tube can reach the lab before its collection scan is
     uploaded): every tube is counted once, at its furthest step, with its span, in the
-    campaign's running counts as in a count made from the rows."""
+    campaign's running counts as in a count made from the rows. The lab reads its scans
+    from a stream, or from a file (on PostgreSQL, batches checked and received by one
+    staged statement that locks the tubes as it finds them)."""
     from tests.test_tube_tally import recounted, tallied
 
     assert 0 == run(store_url, "init").exit_code
@@ -159,12 +162,14 @@ def test_collection_and_reception_of_the_same_tubes_at_once(
         field, lab = codes[:], codes[:]
         rng.shuffle(field)
         rng.shuffle(lab)
-        outs = pair.race(
-            [
-                (_cli(store_url, "team", "collect", name, "-"), "\n".join(field) + "\n"),
-                (_cli(store_url, "lab", "receive", name, "-"), "\n".join(lab) + "\n"),
-            ]
+        lab_file = tmp_path / f"{name}-lab.txt"
+        lab_file.write_text("\n".join(lab) + "\n", encoding="utf-8")
+        receive = (
+            (_cli(store_url, "lab", "receive", name, "-"), "\n".join(lab) + "\n")
+            if lab_reads == "a stream"
+            else (_cli(store_url, "lab", "receive", name, str(lab_file)), "")
         )
+        outs = pair.race([(_cli(store_url, "team", "collect", name, "-"), "\n".join(field) + "\n"), receive])
         _no_traceback(*outs)
         assert all(o.exit_code == 0 for o in outs), [o.output[-300:] for o in outs]
         store = open_store(store_url)

@@ -46,9 +46,23 @@ _T = Tube.__table__  # type: ignore[attr-defined]
 _REC = Receipt.__table__  # type: ignore[attr-defined]
 _EV = Event.__table__  # type: ignore[attr-defined]
 
-# Not in the store's metadata: no migration creates it, every connection has its own.
+# Not in the store's metadata: no migration creates them, every connection has its own.
 _STAGE = Table("poolab_scan_stage", MetaData(), Column("barcode", String, nullable=False))
-_CREATE = "CREATE TEMPORARY TABLE IF NOT EXISTS poolab_scan_stage (barcode text NOT NULL) ON COMMIT DELETE ROWS"
+# the rows of the tubes a batch received, kept by its check for the running counts
+_KEPT = Table(
+    "poolab_scan_tube",
+    MetaData(),
+    Column("id", Integer),
+    Column("campaign_id", Integer),
+    Column("kind", String),
+    Column("compound", String),
+    Column("people", Integer),
+)
+_CREATE = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS poolab_scan_stage (barcode text NOT NULL) ON COMMIT DELETE ROWS",
+    "CREATE TEMPORARY TABLE IF NOT EXISTS poolab_scan_tube "
+    "(id integer, campaign_id integer, kind text, compound text, people integer) ON COMMIT DELETE ROWS",
+)
 
 
 def can_stage(conn: Connection) -> bool:
@@ -61,9 +75,10 @@ def stage_barcodes(conn: Connection, barcodes: Sequence[str]) -> None:
     A rolled-back run of the same batch (a lost race) leaves the stage empty again."""
     # IF NOT EXISTS: a pooled connection keeps its stage between batches; the notice it
     # raises then is the driver's to drop
-    conn.exec_driver_sql(_CREATE)
+    for create in _CREATE:
+        conn.exec_driver_sql(create)
     with column_writer(conn, _STAGE, ["barcode"]) as write:
-        write([barcodes])
+        write([sorted(barcodes)])  # the order the check locks the tubes in
     # a city's batch costs enough for the server to compile its joins, which takes longer
     # (a second at a hundred thousand scans) than running them
     conn.exec_driver_sql("SET LOCAL jit = off")
@@ -104,27 +119,38 @@ def receive_staged(
     # and a plain insert of the rest; last, when another station received one of them
     # between that check and the insert, an insert that skips what it finds taken. A
     # plain insert is half the work of one that prepares for a conflict on every row.
+    # The check locks each tube it finds (the running counts: see
+    # ``poolab.store.tube_tally``) and keeps the rows of those it receives for the count,
+    # which then reads them in a statement of its own.
     for checked in (False, True):
         found, good, refused = _found(campaign_id, checked=checked)
         try:
             with conn.begin_nested():
                 receipts = insert(_REC).from_select(columns, _fresh(found, good, event_id, at))
-                refusals = _refusals(conn, found, receipts, refused)
-            _deferred(folds, count_written(conn, table="receipt", event_id=event_id, after_id=after, at=at, fold=fold))
-            return refusals
+                refusals = _refusals(conn, found, receipts, refused, kept=_kept(found, good))
+            break
         except IntegrityError:
             pass  # a tube of the batch has a receipt: the savepoint undid the insert
-    from sqlalchemy.dialects.postgresql import insert as pg_insert  # not loaded for a SQLite store
+    else:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert  # not loaded for a SQLite store
 
-    careful = (
-        pg_insert(_REC)
-        .from_select(columns, _fresh(found, good, event_id, at))
-        .on_conflict_do_nothing(index_elements=["tube_id"])
-        .returning(_REC.c.tube_id)
-    )
-    refusals = _refusals(conn, found, careful, refused, good=good)
-    _deferred(folds, count_written(conn, table="receipt", event_id=event_id, after_id=after, at=at, fold=fold))
+        careful = (
+            pg_insert(_REC)
+            .from_select(columns, _fresh(found, good, event_id, at))
+            .on_conflict_do_nothing(index_elements=["tube_id"])
+            .returning(_REC.c.tube_id)
+        )
+        refusals = _refusals(conn, found, careful, refused, good=good)
+    count = count_written(conn, table="receipt", event_id=event_id, after_id=after, at=at, fold=fold, tubes=_KEPT.name)
+    _deferred(folds, count)
     return refusals
+
+
+def _kept(found: Any, which: ColumnElement[bool]) -> Insert:
+    """The rows of the tubes of ``found`` that ``which`` picks, into the batch's table of
+    received tubes."""
+    columns = ["id", "campaign_id", "kind", "compound", "people"]
+    return insert(_KEPT).from_select(columns, select(*(found.c[c] for c in columns)).where(which))
 
 
 def _found(campaign_id: int, *, checked: bool) -> tuple[Any, ColumnElement[bool], ColumnElement[bool]]:
@@ -136,11 +162,14 @@ def _found(campaign_id: int, *, checked: bool) -> tuple[Any, ColumnElement[bool]
     # one probe of the barcode index per scan (LIMIT 1 keeps it a nested loop; barcodes
     # are unique): a join the planner may pick instead reads every tube for each batch,
     # O(store) where this is O(batch), and the tube table's statistics are often stale
+    # each tube locked as it is found, in the order of the batch (sorted by barcode: the
+    # order of the tubes' ids in a campaign, the order other writers lock them in)
     received = exists().where(_REC.c.tube_id == _T.c.id) if checked else literal(False, Boolean)
     tube = (
-        select(_T.c.id, _T.c.campaign_id, received.label("received"))
+        select(_T.c.id, _T.c.campaign_id, _T.c.kind, _T.c.compound, _T.c.people, received.label("received"))
         .where(_T.c.barcode == _STAGE.c.barcode)
         .limit(1)
+        .with_for_update(key_share=False, of=_T)
         .lateral("t")
     )
     found = (
@@ -148,6 +177,9 @@ def _found(campaign_id: int, *, checked: bool) -> tuple[Any, ColumnElement[bool]
             _STAGE.c.barcode,
             tube.c.id,
             tube.c.campaign_id,
+            tube.c.kind,
+            tube.c.compound,
+            tube.c.people,
             func.coalesce(tube.c.received, False).label("received"),
         )
         .select_from(_STAGE.outerjoin(tube, true()))
@@ -180,16 +212,20 @@ def _refusals(
     refused: ColumnElement[bool],
     *,
     good: ColumnElement[bool] | None = None,
+    kept: Insert | None = None,
 ) -> list[StagedRefusal]:
     """Run ``receipts`` (an insert from ``found``) and read back the ``refused`` scans,
     with, given ``good``, the good ones the insert skipped (``receipts`` then returns the
-    tube ids it inserted)."""
+    tube ids it inserted). ``kept``: the insert of the received tubes' rows for the
+    count (without it, the tubes ``receipts`` returns)."""
     inserted = receipts.cte("inserted")
     lost: ColumnElement[bool] = literal(False, Boolean)
     wanted = refused
     if good is not None:
         lost = and_(good, found.c.id.not_in(select(inserted.c.tube_id)))
         wanted = or_(refused, lost)
+    if kept is None:
+        kept = _kept(found, found.c.id.in_(select(inserted.c.tube_id)))
     # when and by whom, read for the refused rows only (one index probe each)
     at = select(_REC.c.at).where(_REC.c.tube_id == found.c.id).scalar_subquery()
     by = (
@@ -202,6 +238,7 @@ def _refusals(
         select(found.c.barcode, found.c.id, found.c.campaign_id, found.c.received, at, by, lost)
         .where(wanted)
         .add_cte(inserted)
+        .add_cte(kept.cte("kept"))
     )
     return [
         StagedRefusal(code, tid, cid, ScanRecord(when, who) if rec else None, bool(gone))

@@ -187,11 +187,12 @@ def _time(dialect: str, expression: str) -> str:
 _COLUMNS = "campaign_id, what, kind, compound, step, call, minute, tubes, people"
 
 
-def count_sql(dialect: str, table: str) -> str:
+def count_sql(dialect: str, table: str, tubes: str | None = None) -> str:
     """The statement that appends a batch's changes to the counts (``:event``,
-    ``:after`` and ``:at``). Every minute is the database's own reading of a time stamp,
-    the batch's as the tubes' (on SQLite to the millisecond), so a tube's + and - shares
-    of a wait fall in the same minute."""
+    ``:after`` and ``:at``; with ``tubes``, the table that holds the batch's tube rows,
+    ``:at`` alone). Every minute is the database's own reading of a time stamp, the
+    batch's as the tubes' (on SQLite to the millisecond), so a tube's + and - shares of a
+    wait fall in the same minute."""
     looked, shares = _SHARES[table]
     # the tube's row: an index probe per tube (a join the planner may pick instead reads
     # every tube of the store)
@@ -201,10 +202,11 @@ def count_sql(dialect: str, table: str) -> str:
         else "CROSS JOIN LATERAL (SELECT * FROM tube WHERE id = b.tube_id LIMIT 1) t"
     )
     extra = ", b.first_new, b.starts, b.new_rows, b.one_call" if table == "result" else ""
+    assert tubes is None or not extra, "a result batch is read from its rows"
     batch = (
         "SELECT t.id, t.campaign_id, t.kind, t.compound, coalesce(t.people, 0) AS people, "
         f"CASE WHEN t.compound IS NOT NULL OR t.kind <> 'pool' THEN 1 ELSE 0 END AS laid_out{extra} "
-        f"FROM ({_BATCH[table]}) b {tube}"
+        + (f"FROM {tubes} t" if tubes else f"FROM ({_BATCH[table]}) b {tube}")
     )
     looked_columns = [f"{sql} AS {name}" for name, sql in looked.items()]
     text_null, int_null = "CAST(NULL AS varchar)", "CAST(NULL AS integer)"
@@ -242,7 +244,7 @@ def count_sql(dialect: str, table: str) -> str:
     )
 
 
-_SQL: dict[tuple[str, str], Any] = {}
+_SQL: dict[tuple[str, str, str | None], Any] = {}
 
 
 Folding = tuple[int, int]
@@ -258,27 +260,30 @@ def count_written(
     after_id: int,
     at: datetime | None = None,
     fold: bool = True,
+    tubes: str | None = None,
 ) -> Folding | None:
     """Append to the counts what the rows ``table`` just got changed: the event's rows
     past ``after_id`` (read with ``last_id`` before the insert), all written at ``at``
     (not for plates), in the open transaction; on PostgreSQL after locking those tubes
     (see the module's note). Without ``fold``, a fold this write makes due is returned
     instead of done (a batch that waits for another station's commit before its own
-    folds after that wait: see ``fold_written``)."""
+    folds after that wait: see ``fold_written``). ``tubes``: a table holding the rows of
+    the batch's tubes, which the write locked in a statement before this one
+    (PostgreSQL's staged receipts, ``poolab.store.scan_stage``)."""
     dialect = conn.dialect.name
-    params: dict[str, object] = {"event": event_id, "after": after_id}
+    params: dict[str, object] = {} if tubes else {"event": event_id, "after": after_id}
     if table != "plate_well":
         assert at is not None, "a scan or result batch has its time"
         params["at"] = at
-    if dialect == "postgresql":
+    if dialect == "postgresql" and tubes is None:
         ids = f"SELECT tube_id FROM ({_BATCH[table]}) b"
         conn.execute(
             text(f"SELECT count(*) FROM (SELECT 1 FROM tube WHERE id IN ({ids}) ORDER BY id FOR NO KEY UPDATE) l"),
             {"event": event_id, "after": after_id},
         )
-    key = (dialect, table)
+    key = (dialect, table, tubes)
     if key not in _SQL:
-        statement = text(count_sql(dialect, table))
+        statement = text(count_sql(dialect, table, tubes))
         if table != "plate_well":  # bound as the store's time stamps are (SQLite: its ISO text)
             statement = statement.bindparams(bindparam("at", type_=DateTime(timezone=True)))
         _SQL[key] = statement
