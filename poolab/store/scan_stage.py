@@ -4,8 +4,10 @@ The batch's barcodes stream in with one ``COPY``; the reception check and the re
 are then one statement against that table, however big the batch: the check looks each
 staged barcode up, the receipts go in from that look-up, and only the refused scans come
 back (a city's million good scans are never sent back to the client). No IN list of a
-few hundred barcodes per round trip, no parameter per row. The table lives in the
-connection's own temporary schema and is emptied at every commit, so stations never see
+few hundred barcodes per round trip, no parameter per row. The check locks each tube it
+finds and keeps the received tubes' rows in a second temporary table, from which the
+running counts are made (``poolab.store.tube_tally``). Both tables live in the
+connection's own temporary schema and are emptied at every commit, so stations never see
 each other's batches.
 """
 

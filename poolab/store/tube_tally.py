@@ -27,7 +27,9 @@ Concurrent stations (PostgreSQL): after its insert, a write locks its tubes' row
 order, then measures them in a new statement, which sees every write that held those
 tubes before it; a write of the same tubes after it waits for its commit. So two
 stations writing different steps of a tube at once count it once, in their commit
-order. SQLite has one writer at a time.
+order. A staged receive locks its tubes in the statement that checks and inserts them
+and is measured from the rows it kept (``count_written``'s ``tubes``). SQLite has one
+writer at a time.
 
 The rows of a campaign are folded into one per key every so often (``fold``), so a
 count reads a few thousand rows however many batches wrote them.
