@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import attrs
-from sqlalchemy import Connection, String, bindparam, cast, select
+from sqlalchemy import Connection, String, bindparam, cast, select, text
 
 from poolab.store.bulk import fetch_all_raw, insert_new_rows, insert_rows
 from poolab.store.tables import Collection, Event, Receipt, Result, Tube
@@ -101,11 +102,24 @@ _RECEIPT_STATES = (
 )
 
 
+# SQLite: the batch's barcodes as one JSON array, each looked up by the barcode index. An
+# IN list of bound values costs SQLAlchemy a name and a placeholder per value at every
+# execution: a district's file took 35 ms this way against 18 ms.
+_RECEIPT_STATES_JSON = text(
+    "SELECT t.barcode, t.id, t.campaign_id, r.id FROM tube t LEFT JOIN receipt r ON r.tube_id = t.id "
+    "WHERE t.barcode IN (SELECT value FROM json_each(:codes))"
+)
+
+
 def receipt_states(conn: Connection, *, barcodes: Sequence[str]) -> dict[str, ReceiptState]:
     """barcode -> (tube id, campaign, received or not) for the tubes among ``barcodes``
     that exist, any campaign: the reception check, without the results ``tube_states`` reads."""
     wanted = list(dict.fromkeys(barcodes))
     out: dict[str, ReceiptState] = {}
+    if conn.dialect.name == "sqlite":
+        for code, tid, cid, rec in conn.execute(_RECEIPT_STATES_JSON, {"codes": json.dumps(wanted)}).all():
+            out[code] = ReceiptState(tid, cid, rec is not None)
+        return out
     for start in range(0, len(wanted), 900):
         # all rows at once (one fetchall), not a cursor step and a Row object at a time
         for code, tid, cid, rec in conn.execute(_RECEIPT_STATES, {"codes": wanted[start : start + 900]}).all():
