@@ -23,7 +23,7 @@ from poolab.store.campaigns import CampaignInfo, campaign_by_name
 from poolab.store.engine import Store
 from poolab.store.events import now, record_event
 from poolab.store.imports import find_import, record_import
-from poolab.store.tube_lookup import FewTubes, TubeLookup
+from poolab.store.tube_lookup import FewTubes, Gathered, TubeLookup
 from poolab.store.tubes import (
     NewResult,
     ResultRecord,
@@ -310,6 +310,8 @@ class CallChecks:
         if first_row_wins and self._seen is None:
             self._seen = _FirstRows(len(self.index))
         seen = self._seen if first_row_wins else None
+        if self._all_first(rows, got, seen):
+            return
         unknown: list[CallRow] = []
         for j, r in enumerate(rows):
             p = got.pos[j]
@@ -351,6 +353,28 @@ class CallChecks:
             self._kind.append(kind)
         if unknown:
             self._unknown_rows(unknown, first_row_wins)
+
+    def _all_first(self, rows: Sequence[CallRow], got: Gathered, seen: _FirstRows | None) -> bool:
+        """The usual block, taken whole: every row the first result of a received tube of
+        the campaign, each tube once (in this block and, given ``seen``, before it). False:
+        the block holds something else, and is checked row by row."""
+        pos = got.pos
+        if -1 in pos or not all(got.received) or max(got.result_id) >= 0:
+            return False
+        if seen is not None:
+            if len(set(pos)) != len(pos) or any(seen.has(p) for p in pos):
+                return False
+            for p, r in zip(pos, rows, strict=True):
+                seen.put(p, r)
+        self.rows += len(rows)
+        self.individual += sum(got.individual)
+        self._pos.extend(pos)
+        self._call.extend([CALL_CODE[r.call] for r in rows])
+        self._ct1.extend([_NAN if r.ct1 is None else r.ct1 for r in rows])
+        self._ct2.extend([_NAN if r.ct2 is None else r.ct2 for r in rows])
+        self._line.extend([r.line for r in rows])
+        self._kind.frombytes(bytes(len(rows)))  # all _FIRST
+        return True
 
     def _repeat_problem(self, r: CallRow, earlier: CallRow) -> None:
         if (earlier.call, earlier.ct1, earlier.ct2) == (r.call, r.ct1, r.ct2):
@@ -457,6 +481,9 @@ class _FirstRows:
         self._call = array("b", bytes(size))
         self._ct1 = array("d", bytes(8 * size))
         self._ct2 = array("d", bytes(8 * size))
+
+    def has(self, at: int) -> bool:
+        return self._line[at] != 0
 
     def get(self, at: int, code: str) -> CallRow | None:
         line = self._line[at]

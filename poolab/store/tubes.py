@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, String, bindparam, cast, select, text
 
 from poolab.store.bulk import fetch_all_raw, insert_new_rows, insert_rows
 from poolab.store.tables import Collection, Event, Receipt, Result, Tube
-from poolab.store.tube_tally import Folding, count_written, last_id
+from poolab.store.tube_tally import FIRST_RESULTS, Folding, count_written, last_id
 from poolab.store.tubesql import filter_only
 
 _T = Tube.__table__  # type: ignore[attr-defined]
@@ -219,7 +220,9 @@ def insert_results(
     after = last_id(conn, "result")
     written = insert_rows(conn, _RES, cols, rows)
     if written:
-        count_written(conn, table="result", event_id=event_id, after_id=after, at=at)
+        # a file's first results: one row per tube, none superseding another
+        first = all(r[5] is None for r in rows) and all(a[0] != b[0] for a, b in itertools.pairwise(rows))
+        count_written(conn, table=FIRST_RESULTS if first else "result", event_id=event_id, after_id=after, at=at)
     return written
 
 
