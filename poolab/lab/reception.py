@@ -115,7 +115,11 @@ def receive(
 
     def settle() -> None:
         if writing:
-            done(writing.popleft().result())  # the write's StoreFault is raised here
+            # the oldest write's outcome (its StoreFault is raised here), taken off the
+            # queue only once known: a Ctrl-C while waiting leaves it to the next settle
+            result = writing[0].result()
+            writing.popleft()
+            done(result)
 
     def done(result: tuple[int, list[Problem]]) -> None:
         nonlocal accepted
