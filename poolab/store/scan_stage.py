@@ -113,7 +113,6 @@ def receive_staged(
     receipt is the other station's, read with ``receipt_records``. Given ``folds``, a
     fold of the running counts that the batch makes due is put there, not done
     (``poolab.store.tube_tally.fold_written``)."""
-    fold = folds is None
     columns = ["tube_id", "event_id", "at"]
     after = last_id(conn, "receipt")
     # the usual case, none of the batch received before: the receipt's unique key is the
@@ -143,8 +142,7 @@ def receive_staged(
             .returning(_REC.c.tube_id)
         )
         refusals = _refusals(conn, found, careful, refused, good=good)
-    count = count_written(conn, table="receipt", event_id=event_id, after_id=after, at=at, fold=fold, tubes=_KEPT.name)
-    _deferred(folds, count)
+    count_written(conn, table="receipt", event_id=event_id, after_id=after, at=at, folds=folds, tubes=_KEPT.name)
     return refusals
 
 
@@ -200,11 +198,6 @@ def _fresh(found: Any, good: ColumnElement[bool], event_id: int, at: datetime) -
         # in tube order: stations whose batches overlap take the keys in one order (no deadlock)
         .order_by(found.c.id)
     )
-
-
-def _deferred(folds: list[Folding] | None, folding: Folding | None) -> None:
-    if folds is not None and folding is not None:
-        folds.append(folding)
 
 
 def _refusals(

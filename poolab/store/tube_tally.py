@@ -277,15 +277,15 @@ def count_written(
     event_id: int,
     after_id: int,
     at: datetime | None = None,
-    fold: bool = True,
+    folds: list[Folding] | None = None,
     tubes: str | None = None,
-) -> Folding | None:
+) -> None:
     """Append to the counts what the rows ``table`` just got changed: the event's rows
     past ``after_id`` (read with ``last_id`` before the insert), all written at ``at``
     (not for plates), in the open transaction; on PostgreSQL after locking those tubes
-    (see the module's note). Without ``fold``, a fold this write makes due is returned
-    instead of done (a batch that waits for another station's commit before its own
-    folds after that wait: see ``fold_written``). ``tubes``: a table holding the rows of
+    (see the module's note). Given ``folds``, a fold this write makes due is put there
+    instead of done (a batch that waits for another's commit before its own folds after
+    that wait: see ``fold_written``). ``tubes``: a table holding the rows of
     the batch's tubes, which the write locked in a statement before this one
     (PostgreSQL's staged receipts, ``poolab.store.scan_stage``)."""
     dialect = conn.dialect.name
@@ -306,14 +306,14 @@ def count_written(
             statement = statement.bindparams(bindparam("at", type_=DateTime(timezone=True)))
         _SQL[key] = statement
     if dialect != "postgresql":
-        return _append(conn, _SQL[key], params, fold=fold)
+        _append(conn, _SQL[key], params, folds=folds)
+        return
     # the batch's tubes grouped in a hash table: the planner, which has no statistics of
     # a batch, sorted them instead (50,000 receipts counted in 129 ms, hashed in 100 ms)
     # (a failed count rolls the transaction back, and the setting with it)
     conn.exec_driver_sql("SET LOCAL enable_sort = off")
-    folding = _append(conn, _SQL[key], params, fold=fold)
+    _append(conn, _SQL[key], params, folds=folds)
     conn.exec_driver_sql("SET LOCAL enable_sort TO DEFAULT")
-    return folding
 
 
 def count_new_tubes(conn: Connection, *, event_id: int, after_id: int) -> None:
@@ -343,16 +343,16 @@ _SUMMED = f"{_GROUPED}, sum(tubes), sum(people)"
 _NONZERO = "HAVING sum(tubes) <> 0 OR sum(people) <> 0"
 
 
-def _append(conn: Connection, statement: Any, params: dict[str, object], *, fold: bool = True) -> Folding | None:
+def _append(conn: Connection, statement: Any, params: dict[str, object], *, folds: list[Folding] | None = None) -> None:
     before = last_id(conn, "tube_tally")
     conn.execute(statement, params)
     after = last_id(conn, "tube_tally")
     if after // FOLD_EVERY <= before // FOLD_EVERY:
-        return None
-    if not fold:
-        return before, after
-    fold_written(conn, (before, after))
-    return None
+        return
+    if folds is not None:
+        folds.append((before, after))
+    else:
+        fold_written(conn, (before, after))
 
 
 def fold_written(conn: Connection, folding: Folding) -> None:

@@ -188,9 +188,7 @@ def _insert_scans(
     after = last_id(conn, table)
     won = set(insert_new_rows(conn, _SCANS[table], ("tube_id", "event_id", "at"), rows, key="tube_id"))
     if won:
-        folding = count_written(conn, table=table, event_id=event_id, after_id=after, at=at, fold=folds is None)
-        if folds is not None and folding is not None:
-            folds.append(folding)
+        count_written(conn, table=table, event_id=event_id, after_id=after, at=at, folds=folds)
     return won
 
 
