@@ -39,17 +39,25 @@ class Deferred:
         self.stored += batch
 
     def run(self, items: list[StreamItem], *, max_pending: int) -> StreamOutcome:
-        refused: list[Problem] = []
-        return run_stream(
-            items,
-            take=self.take,
-            refuse=refused.append,
-            flush=self.flush,
-            settle=self.settle,
-            pending=lambda: len(self.pending),
-            source="scans.txt",
-            max_pending=max_pending,
-        )
+        return _run(self, items, max_pending=max_pending)
+
+
+def _run(
+    writer: Deferred | Pipelined, items: list[StreamItem], *, max_pending: int, in_flight: int = 1
+) -> StreamOutcome:
+    """``run_stream`` of ``items`` into a writer that stores batches when settled."""
+    refused: list[Problem] = []
+    return run_stream(
+        items,
+        take=writer.take,
+        refuse=refused.append,
+        flush=writer.flush,
+        settle=writer.settle,
+        in_flight=in_flight,
+        pending=lambda: len(writer.pending),
+        source="scans.txt",
+        max_pending=max_pending,
+    )
 
 
 def _scans(n: int) -> list[StreamItem]:
@@ -135,17 +143,7 @@ class Pipelined:
         self.stored += batch
 
     def run(self, items: list[StreamItem], *, max_pending: int) -> StreamOutcome:
-        return run_stream(
-            items,
-            take=self.take,
-            refuse=lambda p: None,
-            flush=self.flush,
-            settle=self.settle,
-            in_flight=self.in_flight,
-            pending=lambda: len(self.pending),
-            source="scans.txt",
-            max_pending=max_pending,
-        )
+        return _run(self, items, max_pending=max_pending, in_flight=self.in_flight)
 
 
 def test_two_batches_write_at_once_and_all_are_settled() -> None:
