@@ -66,6 +66,18 @@ def mask_id_number(s: str) -> str:
     return s[:6] + STAR * (len(s) - 10) + s[-4:]
 
 
+def mask_id_number_cell(s: str) -> str:
+    """What a message may echo of an ID number cell: ``mask_id_number`` when the cell is
+    shaped like an ID number (digits and a final X, perhaps in groups), stars alone
+    otherwise. A cell of another shape may hold anything (a name in the wrong column, the
+    next line of a file whose quote was left open), and its first six and last four
+    characters would show part of it."""
+    compact = _SEPARATORS.sub("", s)
+    if compact.isascii() and compact[:-1].isdigit() and (compact[-1:].isdigit() or compact[-1:] in ("X", "x")):
+        return mask_id_number(s)
+    return STAR * len(s)
+
+
 def mask_phone(s: str) -> str:
     """Keep the first 3 and the last 4 digits: 138****1234."""
     if len(s) <= 7:

@@ -203,6 +203,24 @@ def _assert_nothing_personal(text: str) -> None:
             assert len(m.group(1).split("… (", 1)[0]) <= LIMIT, line
 
 
+@pytest.mark.parametrize(
+    "cell",
+    ['"R1\nR1,ab,赵六,"', '"110105 19491231\nR2,钱七七,x"', '"孙八孙八孙八孙八孙八孙八"', "Liuliu Zhao Liuliu"],
+)
+def test_an_id_number_cell_of_another_shape_is_echoed_as_stars(store_url: str, tmp_path: Path, cell: str) -> None:
+    """An ID number cell that holds no ID number (a quote left open runs it into the
+    next line and its name; a name in the wrong column) is echoed as stars alone: the
+    region and last four characters an ID number keeps would show part of it."""
+    assert 0 == run(store_url, "init").exit_code
+    path = tmp_path / "roster.csv"
+    path.write_text(f"{ROSTER_HEADER}\nR1,刘一,{cell},13900000000,兴业公寓,1,1,101,H1\n", encoding="utf-8")
+    r = run(store_url, "roster", "import", str(path))
+    assert r.exit_code != 0 and "ID number" in r.output, r.output
+    _assert_nothing_personal(r.output)
+    for written in tmp_path.glob("*.problems.csv"):
+        _assert_nothing_personal(written.read_text(encoding="utf-8"))
+
+
 @_SETTINGS
 @given(
     header=st.sampled_from([ROSTER_HEADER, "", "a,b,c", ROSTER_HEADER[:-3], "resident_id,nmae," + "y" * 300]),

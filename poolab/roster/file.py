@@ -17,7 +17,7 @@ from poolab.errors import InputRejected, Problem
 from poolab.files.csvio import Output, write_csv
 from poolab.files.csvstream import BLOCK_BYTES, CsvStream
 from poolab.i18n import _
-from poolab.masking import mask_id_number, mask_row
+from poolab.masking import mask_id_number_cell, mask_row
 from poolab.roster.idnumber import id_number_problem, valid_id_numbers
 
 ROSTER_COLUMNS = (
@@ -198,7 +198,7 @@ def _bad_id_numbers(roster: Roster) -> list[Problem]:
         if values[i]:  # an empty ID number is allowed
             reason = id_number_problem(values[i]) or _("ID number is not valid")
             # echoed masked: what stands in the column may be a whole number, or a name
-            problems.append(Problem(roster.source, roster.line[i], mask_id_number(values[i]), reason))
+            problems.append(Problem(roster.source, roster.line[i], mask_id_number_cell(values[i]), reason))
     return problems
 
 
