@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from operator import itemgetter
 
 from sqlalchemy import Connection
 
-from poolab.barcodes import barcode_problems, normalise_scan
+from poolab.barcodes import barcode_problems, normalise_codes, normalise_scan
 from poolab.errors import Problem
 from poolab.field.scans import Scan, ScanReport, StreamItem, run_stream
 from poolab.i18n import _
@@ -82,20 +83,39 @@ def receive(
     writing: deque[Future[tuple[int, list[Problem]]]] = deque()
 
     def take(scan: Scan) -> None:
-        code = normalise_scan(scan.text)
+        take_code(scan.line, normalise_scan(scan.text))
+
+    def take_code(line: int, code: str) -> None:
         if code in first_line:
             why = _("tube scanned twice (first at line {line})").format(line=first_line[code])
-            problems.append(Problem(source, scan.line, code, why))
+            problems.append(Problem(source, line, code, why))
         else:
-            first_line[code] = scan.line
-            batch.append((scan.line, code))
+            first_line[code] = line
+            batch.append((line, code))
+
+    def take_block(first: int, texts: list[str]) -> None:
+        # a file's lines a slice at a time: when no code of the slice was scanned before
+        # (the usual file), taken with no Python step per line (a million lines 2.0 s
+        # one by one, 0.3 s so); otherwise one by one, each duplicate reported
+        codes = normalise_codes(texts)
+        lines = range(first, first + len(codes))
+        fresh = dict(zip(codes, lines, strict=True))
+        if len(fresh) == len(codes) and first_line.keys().isdisjoint(fresh):
+            first_line.update(fresh)
+            batch.extend(zip(lines, codes, strict=True))
+        else:
+            for line, code in zip(lines, codes, strict=True):
+                take_code(line, code)
 
     def flush() -> None:
         # check characters of the whole batch at once (numpy), before the store is asked
-        whys = barcode_problems([c for _, c in batch], pre_printed=info.field_binding)
-        checked = list(zip(batch, whys, strict=True))
-        problems.extend(Problem(source, line, code, why) for (line, code), why in checked if why is not None)
-        good = [item for item, why in checked if why is None]
+        whys = barcode_problems(list(map(itemgetter(1), batch)), pre_printed=info.field_binding)
+        if whys.count(None) == len(whys):
+            good = batch.copy()
+        else:
+            checked = list(zip(batch, whys, strict=True))
+            problems.extend(Problem(source, line, code, why) for (line, code), why in checked if why is not None)
+            good = [item for item, why in checked if why is None]
         batch.clear()
 
         before = writing[-1] if writing else None
@@ -130,6 +150,7 @@ def receive(
         outcome = run_stream(
             scans,
             take=take,
+            take_block=take_block,
             refuse=problems.append,
             flush=flush,
             settle=settle if ahead is not None else None,
@@ -236,7 +257,7 @@ def _store_staged(
     folds: list[Folding],
 ) -> tuple[int, list[Problem]]:
     """``_store_receipts`` of a staged batch: only its refused scans come back."""
-    stage_barcodes(conn, [c for _, c in batch])
+    stage_barcodes(conn, list(map(itemgetter(1), batch)))
     # the event first (its id is in every receipt), telling the whole batch: corrected
     # below in the same transaction when some were refused, undone when all were
     with conn.begin_nested() as undo:
