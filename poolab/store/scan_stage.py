@@ -107,7 +107,7 @@ def receive_staged(
     conn: Connection, *, campaign_id: int, event_id: int, at: datetime, folds: list[Folding] | None = None
 ) -> list[StagedRefusal]:
     """Receive the staged scans that are tubes of ``campaign_id`` not received yet, in one
-    statement that checks them and inserts their receipts (in tube order), and return the
+    statement that checks them and inserts their receipts (in barcode order), and return the
     others. A tube another station received a moment ago (after the check, before the
     insert) is skipped by the receipt's unique key and returned with ``lost`` set: its
     receipt is the other station's, read with ``receipt_records``. Given ``folds``, a
@@ -192,12 +192,11 @@ def _found(campaign_id: int, *, checked: bool) -> tuple[Any, ColumnElement[bool]
 
 def _fresh(found: Any, good: ColumnElement[bool], event_id: int, at: datetime) -> Any:
     """The receipts of the ``good`` scans of ``found``."""
-    return (
-        select(found.c.id, literal(event_id, Integer), bindparam("at", at, type_=_REC.c.at.type))
-        .where(good)
-        # in tube order: stations whose batches overlap take the keys in one order (no deadlock)
-        .order_by(found.c.id)
-    )
+    # in the stage's order, each receipt after its tube's lock: stations whose batches
+    # overlap lock the same tubes in one order (the barcodes') and never wait for a
+    # receipt's key while holding a tube the other needs (no sort of the batch: 20 ms of
+    # each 50,000)
+    return select(found.c.id, literal(event_id, Integer), bindparam("at", at, type_=_REC.c.at.type)).where(good)
 
 
 def _refusals(

@@ -195,7 +195,10 @@ def _time(dialect: str, expression: str) -> str:
         earlier, later = expression[len("{span:") : -1].split(",")
         return minutes_sql(dialect, name(earlier), name(later))
     if expression.startswith("{minute:"):
-        return epoch_minute_sql(dialect, name(expression[len("{minute:") : -1]))
+        minute = epoch_minute_sql(dialect, name(expression[len("{minute:") : -1]))
+        # the batch's own minute read once, not once per tube (13% of a count of 50,000
+        # receipts on PostgreSQL)
+        return f"(SELECT {minute})" if expression == "{minute:at}" else minute
     return expression
 
 
