@@ -125,11 +125,13 @@ class Pipelined:
         self.failed = False
         self.most_writing = 0
         self.fail_at = fail_at
+        self.sizes: list[int] = []  # of each batch flushed
 
     def take(self, scan: Scan) -> None:
         self.pending.append(scan.line)
 
     def flush(self) -> None:
+        self.sizes.append(len(self.pending))
         self.flushed.append(self.pending)
         self.pending = []
         self.most_writing = max(self.most_writing, len(self.flushed))
@@ -154,13 +156,23 @@ def test_two_batches_write_at_once_and_all_are_settled() -> None:
     assert w.most_writing == 2
 
 
-@pytest.mark.parametrize(("fail_at", "unsaved_from"), [(1, 1), (5, 4), (8, 7), (10, 10)])
+def test_with_two_batches_writing_the_first_is_half_the_size() -> None:
+    """The writers then work half a batch apart; one at a time, every batch is whole."""
+    side_by_side, alone = Pipelined(in_flight=2), Pipelined(in_flight=1)
+    for w in (side_by_side, alone):
+        w.run(_scans(10), max_pending=4)
+        assert w.stored == list(range(1, 11))
+    assert side_by_side.sizes == [2, 4, 4]
+    assert alone.sizes == [4, 4, 2]
+
+
+@pytest.mark.parametrize(("fail_at", "unsaved_from"), [(1, 1), (2, 1), (5, 3), (8, 7), (10, 7)])
 def test_a_fault_with_two_batches_writing_names_the_older_batch(fail_at: int, unsaved_from: int) -> None:
-    """Batches of 3, two writing at once: the fault names the first line of the batch
-    that met it, and what is stored is exactly the file before that line (the batch
-    written beside it was undone)."""
+    """Batches of 2, 4 and 4, two writing at once: the fault names the first line of the
+    batch that met it, and what is stored is exactly the file before that line (the
+    batch written beside it was undone)."""
     w = Pipelined(in_flight=2, fail_at=fail_at)
-    outcome = w.run(_scans(10), max_pending=3)
+    outcome = w.run(_scans(10), max_pending=4)
     assert outcome.fault == "disk full"
     assert outcome.unsaved_from == unsaved_from
     assert w.stored == list(range(1, unsaved_from))
