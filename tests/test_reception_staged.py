@@ -17,6 +17,7 @@ from poolab.roster.importing import import_roster
 from poolab.store.engine import Store
 from poolab.store.scan_stage import can_stage
 from poolab.store.tables import Campaign, Receipt, Tube
+from tests.conftest import BACKENDS, empty_store_url
 
 pytestmark = pytest.mark.store
 
@@ -166,11 +167,14 @@ def test_a_failed_batch_undoes_the_batch_written_beside_it(
     import_roster(store, roster_csv, operator="t")
     create_campaign(store, "a", operator="t", pool_size=1)
     a = _codes(store, "a")
-    assert len(a) == 3000  # a batch of STAGE_FROM, then one of 1,000
+    assert len(a) == 3000
     with store.read() as conn:
         tube_id = conn.execute(select(_T.c.id).where(_T.c.barcode == a[poisoned - 1])).scalar_one()
+        side_by_side = can_stage(conn)
     _poison(store, tube_id)
-    report = receive(store, "a", _scans(a), source="f", operator="t", flush_every=STAGE_FROM)
+    # batches of STAGE_FROM, then 1,000 (the first of batches written side by side is half)
+    flush_every = 2 * STAGE_FROM if side_by_side else STAGE_FROM
+    report = receive(store, "a", _scans(a), source="f", operator="t", flush_every=flush_every)
     assert report.fault is not None
     assert report.unsaved_from == unsaved_from
     assert report.accepted == unsaved_from - 1
@@ -182,3 +186,40 @@ def test_a_failed_batch_undoes_the_batch_written_beside_it(
 
     with store.read() as conn:
         assert recounted(conn) == tallied(conn)
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])  # staging is PostgreSQL's
+def test_batches_side_by_side_take_the_gate_in_file_order(
+    backend: str, roster_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches written side by side (PostgreSQL) take the counts' gate in the order the
+    file gave them, however late the first is: one taking it ahead of the batch before
+    could deadlock with another station's write where the server cannot see it (see
+    ``poolab.lab.reception._GateTurn``). The first batch here is held up before its gate."""
+    import time
+
+    import poolab.lab.reception as reception
+    from poolab.store.engine import init_store
+
+    monkeypatch.setattr(reception, "STAGE_FROM", 500)  # batches of 500, then 1,000
+    real = reception.stage_barcodes
+    gated: list[str] = []
+
+    def slow_first(conn: object, barcodes: list[str]) -> None:
+        if not gated and barcodes[0] == a[0]:
+            time.sleep(0.5)  # the first batch is late to its gate
+        real(conn, barcodes)  # type: ignore[arg-type]
+        gated.append(barcodes[0])
+
+    monkeypatch.setattr(reception, "stage_barcodes", slow_first)
+    with empty_store_url(backend, tmp_path) as url:
+        store, _ = init_store(url)
+        try:
+            import_roster(store, roster_csv, operator="t")
+            create_campaign(store, "a", operator="t", pool_size=1)
+            a = _codes(store, "a")
+            report = receive(store, "a", _scans(a), source="f", operator="t", flush_every=1000)
+            assert report.accepted == 3000 and report.fault is None
+        finally:
+            store.dispose()
+    assert gated == [a[0], a[500], a[1500], a[2500]]

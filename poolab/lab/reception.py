@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from operator import itemgetter
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
@@ -81,6 +83,7 @@ def receive(
     writers = WRITERS if staged and flush_every >= STAGE_FROM else 0
     ahead = ThreadPoolExecutor(writers, thread_name_prefix="poolab-receive") if writers else None
     writing: deque[Future[tuple[int, list[Problem]]]] = deque()
+    last_turn: _GateTurn | None = None
 
     def take(scan: Scan) -> None:
         take_code(scan.line, normalise_scan(scan.text))
@@ -118,13 +121,16 @@ def receive(
             good = [item for item, why in checked if why is None]
         batch.clear()
 
+        nonlocal last_turn
         before = writing[-1] if writing else None
+        turn = None if ahead is None else _GateTurn(last_turn.taken if last_turn else None, threading.Event())
+        last_turn = turn
 
         # a deadlock or a lost race with another station runs the batch again
         def write() -> tuple[int, list[Problem]]:
             return store.write(
                 lambda conn: _store_receipts(
-                    conn, info, good, source=source, operator=operator, stream=stream, before=before
+                    conn, info, good, source=source, operator=operator, stream=stream, before=before, turn=turn
                 )
             )
 
@@ -182,22 +188,51 @@ def _store_receipts(
     operator: str,
     stream: str | None = None,
     before: Future[tuple[int, list[Problem]]] | None = None,
+    turn: _GateTurn | None = None,
 ) -> tuple[int, list[Problem]]:
     """Receive a batch of checked scans in the open transaction: how many were received,
     and the problems of the rest. A tube another station received first (before this
     batch was read, or a moment ago: the receipt's unique key decides) is reported with
     when and by whom. With ``before`` (the write of the batch before it), the
-    transaction waits for that one's commit before its own, and is undone if it failed."""
+    transaction waits for that one's commit before its own, and is undone if it failed;
+    ``turn`` then orders their taking of the counts' gate."""
     folds: list[Folding] = []
     # PostgreSQL: the batch goes into a temporary table with one COPY, and is checked and
     # received by one statement against it (a city's file is a few big batches, not IN
     # lists of 900)
-    if len(batch) >= STAGE_FROM and can_stage(conn):
+    try:
+        staged = len(batch) >= STAGE_FROM and can_stage(conn)
+        if staged:
+            if turn is not None:
+                turn.wait()
+            stage_barcodes(conn, list(map(itemgetter(1), batch)))  # and the gate, held from here on
+    finally:
+        if turn is not None:
+            turn.taken.set()
+    if staged:
         outcome = _store_staged(conn, info, batch, source=source, operator=operator, stream=stream, folds=folds)
     else:
         outcome = _store_checked(conn, info, batch, source=source, operator=operator, stream=stream, folds=folds)
     _in_order(conn, before, folds)
     return outcome
+
+
+class _GateTurn(NamedTuple):
+    """Batches written side by side take the counts' gate
+    (``poolab.store.tube_tally.hold_gate``) in the order they were read. Were a batch to
+    take it before the batch ahead of it, another station's write could queue for the
+    gate behind it, and the batch ahead behind that write (the server grants no lock
+    that conflicts with one waited for): the batch ahead waits for the write, the write
+    for this batch, and this batch (``_in_order``) for the batch ahead's commit, a wait
+    the server cannot see, until the lock timeout. ``taken`` is set once this batch holds
+    the gate, or will not take it."""
+
+    before: threading.Event | None
+    taken: threading.Event
+
+    def wait(self) -> None:
+        if self.before is not None:
+            self.before.wait()
 
 
 def _in_order(conn: Connection, before: Future[tuple[int, list[Problem]]] | None, folds: list[Folding]) -> None:
@@ -256,8 +291,7 @@ def _store_staged(
     stream: str | None,
     folds: list[Folding],
 ) -> tuple[int, list[Problem]]:
-    """``_store_receipts`` of a staged batch: only its refused scans come back."""
-    stage_barcodes(conn, list(map(itemgetter(1), batch)))
+    """``_store_receipts`` of a batch staged already: only its refused scans come back."""
     # the event first (its id is in every receipt), telling the whole batch: corrected
     # below in the same transaction when some were refused, undone when all were
     with conn.begin_nested() as undo:

@@ -4,9 +4,10 @@ The batch's barcodes stream in with one ``COPY``; the reception check and the re
 are then one statement against that table, however big the batch: the check looks each
 staged barcode up, the receipts go in from that look-up, and only the refused scans come
 back (a city's million good scans are never sent back to the client). No IN list of a
-few hundred barcodes per round trip, no parameter per row. The check locks each tube it
-finds and keeps the received tubes' rows in a second temporary table, from which the
-running counts are made (``poolab.store.tube_tally``). Both tables live in the
+few hundred barcodes per round trip, no parameter per row. The batch holds the running
+counts' gate from its staging to its commit instead of locking its tubes, and its check
+keeps the received tubes' rows in a second temporary table, from which the counts are
+made (``poolab.store.tube_tally``). Both tables live in the
 connection's own temporary schema and are emptied at every commit, so stations never see
 each other's batches.
 """
@@ -41,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 
 from poolab.store.bulk import column_writer, fetch_all_raw
 from poolab.store.tables import Event, Receipt, Tube
-from poolab.store.tube_tally import Folding, count_written, last_id
+from poolab.store.tube_tally import Folding, count_written, hold_gate, last_id
 from poolab.store.tubes import ScanRecord
 
 _T = Tube.__table__  # type: ignore[attr-defined]
@@ -73,14 +74,16 @@ def can_stage(conn: Connection) -> bool:
 
 
 def stage_barcodes(conn: Connection, barcodes: Sequence[str]) -> None:
-    """Put ``barcodes`` (distinct) into the connection's stage, in the open transaction.
-    A rolled-back run of the same batch (a lost race) leaves the stage empty again."""
+    """Hold the running counts' gate (``hold_gate``: until the transaction ends), then put
+    ``barcodes`` (distinct) into the connection's stage, in the open transaction. A
+    rolled-back run of the same batch (a lost race) leaves the stage empty again."""
+    hold_gate(conn)
     # IF NOT EXISTS: a pooled connection keeps its stage between batches; the notice it
     # raises then is the driver's to drop
     for create in _CREATE:
         conn.exec_driver_sql(create)
     with column_writer(conn, _STAGE, ["barcode"]) as write:
-        write([sorted(barcodes)])  # the order the check locks the tubes in
+        write([sorted(barcodes)])  # the order the check finds the tubes and inserts their receipts in
     # a city's batch costs enough for the server to compile its joins, which takes longer
     # (a second at a hundred thousand scans) than running them
     conn.exec_driver_sql("SET LOCAL jit = off")
@@ -120,9 +123,9 @@ def receive_staged(
     # and a plain insert of the rest; last, when another station received one of them
     # between that check and the insert, an insert that skips what it finds taken. A
     # plain insert is half the work of one that prepares for a conflict on every row.
-    # The check locks each tube it finds (the running counts: see
-    # ``poolab.store.tube_tally``) and keeps the rows of those it receives for the count,
-    # which then reads them in a statement of its own.
+    # The check keeps the rows of the tubes it receives for the count, which then reads
+    # them in a statement of its own (under the gate held since the staging: see
+    # ``poolab.store.tube_tally``).
     for checked in (False, True):
         found, good, refused = _found(campaign_id, checked=checked)
         try:
@@ -162,14 +165,11 @@ def _found(campaign_id: int, *, checked: bool) -> tuple[Any, ColumnElement[bool]
     # one probe of the barcode index per scan (LIMIT 1 keeps it a nested loop; barcodes
     # are unique): a join the planner may pick instead reads every tube for each batch,
     # O(store) where this is O(batch), and the tube table's statistics are often stale
-    # each tube locked as it is found, in the order of the batch (sorted by barcode: the
-    # order of the tubes' ids in a campaign, the order other writers lock them in)
     received = exists().where(_REC.c.tube_id == _T.c.id) if checked else literal(False, Boolean)
     tube = (
         select(_T.c.id, _T.c.campaign_id, _T.c.kind, _T.c.compound, _T.c.people, received.label("received"))
         .where(_T.c.barcode == _STAGE.c.barcode)
         .limit(1)
-        .with_for_update(key_share=False, of=_T)
         .lateral("t")
     )
     found = (
@@ -192,10 +192,9 @@ def _found(campaign_id: int, *, checked: bool) -> tuple[Any, ColumnElement[bool]
 
 def _fresh(found: Any, good: ColumnElement[bool], event_id: int, at: datetime) -> Any:
     """The receipts of the ``good`` scans of ``found``."""
-    # in the stage's order, each receipt after its tube's lock: stations whose batches
-    # overlap lock the same tubes in one order (the barcodes') and never wait for a
-    # receipt's key while holding a tube the other needs (no sort of the batch: 20 ms of
-    # each 50,000)
+    # in the stage's order, the barcodes': stations whose batches overlap take the
+    # receipts' keys in one order (no deadlock), with no sort of the batch (20 ms of each
+    # 50,000)
     return select(found.c.id, literal(event_id, Integer), bindparam("at", at, type_=_REC.c.at.type)).where(good)
 
 

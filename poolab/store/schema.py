@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, inspect, text
 
-HEAD = "0008"
+HEAD = "0009"
 V1_TABLE = "meta"
 """The table that marks a store made before migrations (it held ``schema_version`` 1)."""
 

@@ -347,3 +347,12 @@ class TubeTally(SQLModel, table=True):
     minute: int | None = None
     tubes: int
     people: int = 0
+
+
+class TallyGate(SQLModel, table=True):
+    """No rows: a lock (PostgreSQL) that orders the writes counting tubes. A staged
+    batch of receipts holds it shared; a write of collections, plates or results takes
+    it before measuring its tubes (``poolab.store.tube_tally``)."""
+
+    __tablename__ = "tally_gate"
+    id: int | None = Field(default=None, primary_key=True)

@@ -27,8 +27,18 @@ Concurrent stations (PostgreSQL): after its insert, a write locks its tubes' row
 order, then measures them in a new statement, which sees every write that held those
 tubes before it; a write of the same tubes after it waits for its commit. So two
 stations writing different steps of a tube at once count it once, in their commit
-order. A staged receive locks its tubes in the statement that checks and inserts them
-and is measured from the rows it kept (``count_written``'s ``tubes``). SQLite has one
+order.
+
+A staged batch of receipts (a big file's, ``poolab.store.scan_stage``) locks no tube: it
+holds the table ``tally_gate`` in SHARE mode from its staging to its commit
+(``hold_gate``), and a write of collections, plates or results takes that table in ROW
+EXCLUSIVE mode before it locks and measures its tubes. So the later of the two to
+measure sees the other's rows: a batch waits for the writes measuring when it starts,
+and such a write for the batches under way. Each counts what its own write changed on
+top of the rows it sees, so their sums agree in either order. Batches of receipts share
+the gate (two receipts of one tube are decided by the receipt's unique key, and only the
+one stored is counted), as those other writes do among themselves. A staged batch is
+measured from the rows its check kept (``count_written``'s ``tubes``). SQLite has one
 writer at a time.
 
 The rows of a campaign are folded into one per key every so often (``fold``), so a
@@ -68,6 +78,16 @@ def epoch_minute_sql(dialect: str, at: str) -> str:
         # fast as strftime('%s'), and the same minute)
         return f"((CAST(round(julianday({at}) * 86400000.0) AS INTEGER) - 210866760000000) / 60000)"
     return f"CAST(floor(extract(epoch FROM {at}) / 60) AS integer)"
+
+
+GATE = "tally_gate"
+"""The table whose lock orders staged receipts and the other steps' counts (PostgreSQL)."""
+
+
+def hold_gate(conn: Connection) -> None:
+    """Hold the counts' gate shared until the transaction ends: a staged batch of
+    receipts, which then locks none of its tubes (see the module's note)."""
+    conn.exec_driver_sql(f"LOCK TABLE {GATE} IN SHARE MODE")
 
 
 def last_id(conn: Connection, table: str) -> int:
@@ -286,10 +306,11 @@ def count_written(
     """Append to the counts what the rows ``table`` just got changed: the event's rows
     past ``after_id`` (read with ``last_id`` before the insert), all written at ``at``
     (not for plates), in the open transaction; on PostgreSQL after locking those tubes
-    (see the module's note). Given ``folds``, a fold this write makes due is put there
+    and, for a step other than reception, taking the counts' gate (see the module's
+    note). Given ``folds``, a fold this write makes due is put there
     instead of done (a batch that waits for another's commit before its own folds after
     that wait: see ``fold_written``). ``tubes``: a table holding the rows of
-    the batch's tubes, which the write locked in a statement before this one
+    the batch's tubes, kept by a statement before this one under the counts' gate
     (PostgreSQL's staged receipts, ``poolab.store.scan_stage``)."""
     dialect = conn.dialect.name
     params: dict[str, object] = {} if tubes else {"event": event_id, "after": after_id}
@@ -297,6 +318,9 @@ def count_written(
         assert at is not None, "a scan or result batch has its time"
         params["at"] = at
     if dialect == "postgresql" and tubes is None:
+        if table != "receipt":
+            # after the staged receipts under way, before any to come (the module's note)
+            conn.exec_driver_sql(f"LOCK TABLE {GATE} IN ROW EXCLUSIVE MODE")
         ids = f"SELECT tube_id FROM ({_BATCH[table]}) b"
         conn.execute(
             text(f"SELECT count(*) FROM (SELECT 1 FROM tube WHERE id IN ({ids}) ORDER BY id FOR NO KEY UPDATE) l"),
