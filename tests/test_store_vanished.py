@@ -5,6 +5,7 @@ is deleted while they run, between what they read from a FIFO or a pipe fed slow
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -42,10 +43,30 @@ def _wait_until(condition: object, what: str, seconds: float = 120) -> None:
         time.sleep(0.02)
 
 
+def _feed_fifo(fifo: Path, data: bytes, proc: subprocess.Popen[str]) -> None:
+    """Write ``data`` into ``fifo`` once ``proc`` opens it to read; nothing when ``proc``
+    ends first (a command that met the deleted store before reading its input)."""
+    while True:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO until a reader opens it
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+            if proc.poll() is not None:
+                return
+            time.sleep(0.02)
+            continue
+        os.set_blocking(fd, True)
+        with open(fd, "wb") as f:
+            f.write(data)
+        return
+
+
 def test_roster_import_into_a_deleted_store_fails(tmp_path: Path, small_roster_csv: Path) -> None:
     """roster import reads its roster from a FIFO; once it has opened the store, the
-    store is deleted, then the roster is fed: it must not say "600 new", but that the
-    store is gone and nothing was kept, exit 1."""
+    store is deleted, then the roster is fed (unless the import met the deleted store
+    first): it must not say "600 new", but that the store is gone and nothing was kept,
+    exit 1."""
     db = tmp_path / "site.db"
     url = f"sqlite:///{db}"
     assert 0 == run(url, "init").exit_code
@@ -61,8 +82,7 @@ def test_roster_import_into_a_deleted_store_fails(tmp_path: Path, small_roster_c
     try:
         _wait_until(lambda: _holds_open(proc.pid, db) or proc.poll() is not None, "the import never opened the store")
         _delete_store(db)
-        with open(fifo, "wb") as f:  # blocks until the import opens its input
-            f.write(small_roster_csv.read_bytes())
+        _feed_fifo(fifo, small_roster_csv.read_bytes(), proc)
         out, err = proc.communicate(timeout=300)
     finally:
         proc.kill()
@@ -109,3 +129,35 @@ def test_piped_receive_into_a_deleted_store_says_scan_everything_again(tmp_path:
     assert 1 == proc.returncode, out + err
     assert "was deleted while this command wrote to it" in err and "Traceback" not in err, err
     assert "none of these tubes is stored: scan every line again, from line 1 on" in err, err
+
+
+def test_a_statement_failing_on_a_deleted_store_says_it_was_deleted(tmp_path: Path) -> None:
+    """A store deleted before a command's next statement fails that statement with
+    SQLite's own "disk I/O error" (seen under load when the store went between the
+    command's opening of it and its first write): the command says the store was
+    deleted, not that the disk may be full."""
+    import sqlite3
+
+    from sqlalchemy import event, text
+
+    from poolab.errors import StoreFault, StoreLost
+    from poolab.store.engine import init_store, open_store
+
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    init_store(url)[0].dispose()
+    store = open_store(url)
+
+    def failing(*_: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")  # what SQLite said to the import
+
+    event.listen(store.engine, "before_cursor_execute", failing)
+    try:
+        with pytest.raises(StoreFault, match="disk I/O error"):  # the store is there: the disk is blamed
+            with store.read() as conn:
+                conn.execute(text("SELECT 1"))
+        _delete_store(tmp_path / "site.db")
+        with pytest.raises(StoreLost, match="was deleted while this command wrote to it"):
+            with store.read() as conn:
+                conn.execute(text("SELECT 1"))
+    finally:
+        store.dispose()

@@ -154,11 +154,14 @@ class Store:
         except DBAPIError as exc:
             if retrying and is_retryable(exc):
                 raise
+            # a store deleted under a command fails its next statement with SQLite's own
+            # "disk I/O error": said as what it is, not as a full disk
+            self._check_still_there()
             raise StoreFault(describe_fault(exc, writing=writing, where=self.shown)) from None
 
     def _check_still_there(self) -> None:
-        """After a commit: the file committed to is the file at the path (SQLite only;
-        a PostgreSQL server keeps its own files)."""
+        """After a commit, or a statement that failed: the file committed to is the file
+        at the path (SQLite only; a PostgreSQL server keeps its own files)."""
         if self.identity is None or file_identity(self.path) == self.identity:
             return
         said = (
