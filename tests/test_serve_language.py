@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_serve import Server, _district, _screenshot, browser  # noqa: F401 (browser: a fixture)
+from tests.test_serve import Server, _click, _district, _screenshot, browser  # noqa: F401 (browser: a fixture)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 WORD = re.compile(r"[A-Za-z]{2,}")
@@ -122,11 +122,12 @@ def test_lang_zh_overrides_an_english_browser_and_links_keep_it(served: Server, 
     links = page["links"]
     assert links and all("lang=zh" in href for href in links)
     assert ["zh"] == page["lang_inputs"]
-    browser.find_element("css selector", "a.sort").click()  # sort the pools by tube: still Chinese
+    # clicks find their element again when the page's live part replaced it meanwhile
+    _click(browser, "a.sort")  # sort the pools by tube: still Chinese
     _assert_chinese(_page(browser))
-    browser.find_element("css selector", ".late-form button").click()
+    _click(browser, ".late-form button")
     _assert_chinese(_page(browser))
-    browser.find_element("css selector", "a.brand").click()
+    _click(browser, "a.brand")
     assert "zh-CN" == browser.execute_script("return document.documentElement.lang")
     assert "轮次" == browser.find_element("css selector", "h1").text
 
