@@ -8,7 +8,10 @@ own process (wall seconds, its own CPU seconds, peak RSS), then the raw baseline
 ``receipt`` table. ``--code DIR`` runs the poolab commands from another tree
 (before/after, as ``bench_city.py --code``); ``--repeat`` alternates the receive and its
 baseline on the same store (its receipts removed in between), and with ``--before DIR``
-a receive from that tree after each (before/after from one run).
+a receive from that tree after each (before/after from one run). For each run, also the
+server's side when the server runs on this machine: the CPU seconds of its processes
+(read from ``/proc`` every 50 ms while the run lasts, so a backend that ends is counted
+too) and the write-ahead log it wrote.
 
     .venv/bin/python benchmarks/bench_pg_receive.py [--tubes 1000000] [--pg URL] [--code DIR]
 """
@@ -20,7 +23,10 @@ import csv
 import os
 import sys
 import tempfile
+import threading
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -71,7 +77,10 @@ def main() -> None:
             count = len(seen)
             del seen  # a forked command's peak RSS counts the parent's memory until its exec
             print(f"PostgreSQL receive of {count:,} tubes from a file")
-            print(f"{'run':<28} {'seconds':>8} {'x COPY':>7} {'peak MB':>8} {'CPU s':>6} {'load':>5}")
+            print(
+                f"{'run':<28} {'seconds':>8} {'x COPY':>7} {'peak MB':>8} {'CPU s':>6} "
+                f"{'server CPU s':>12} {'WAL MB':>7} {'load':>5}"
+            )
             trees = [("poolab receive", args.code)] + ([("before: receive", args.before)] if args.before else [])
             for _ in range(args.repeat):
                 for label, tree in trees:
@@ -95,16 +104,70 @@ def run_once(base: str, ours: str, copy_to: str, url: str, scans: Path, count: i
         con.execute("VACUUM ANALYZE receipt")
     with psycopg.connect(base, options=f"-csearch_path={copy_to}", autocommit=True) as con:
         con.execute("TRUNCATE receipt")
-    m = poolab(url, "receive", "day1", str(scans))
+    with server_side(base) as ours_server:
+        m = poolab(url, "receive", "day1", str(scans))
     assert f"{count} tubes accepted, 0 refused" in m.stdout, m.stdout
-    b = raw("pg-rows", base, ours, copy_to, "receipt")
+    with server_side(base) as copy_server:
+        b = raw("pg-rows", base, ours, copy_to, "receipt")
     load = os.getloadavg()[0]
+    cpu, wal = ours_server()
     print(f"{label:<28} {m.seconds:>8.2f} {m.seconds / b.reported:>7.2f} "
-          f"{m.peak / MB:>8.0f} {m.cpu:>6.2f} {load:>5.1f}")  # fmt: skip
+          f"{m.peak / MB:>8.0f} {m.cpu:>6.2f} {cpu:>12.2f} {wal / MB:>7.0f} {load:>5.1f}")  # fmt: skip
+    cpu, wal = copy_server()
     print(
-        f"{'  COPY of the same receipts':<28} {b.reported:>8.2f} {1:>7.2f} {b.peak / MB:>8.0f} {b.cpu:>6.2f}",
+        f"{'  COPY of the same receipts':<28} {b.reported:>8.2f} {1:>7.2f} {b.peak / MB:>8.0f} {b.cpu:>6.2f} "
+        f"{cpu:>12.2f} {wal / MB:>7.0f}",
         flush=True,
     )
+
+
+def _postgres_cpu() -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL server process on this machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds: dict[int, float] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # ended meanwhile
+        if "(postgres)" in stat:
+            fields = stat.rsplit(")", 1)[1].split()
+            seconds[int(pid)] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return seconds
+
+
+@contextmanager
+def server_side(base: str) -> Iterator[Callable[[], tuple[float, float]]]:
+    """What the server spent while the block ran: its processes' CPU seconds (each read
+    every 50 ms, so a backend that ends meanwhile counts up to its last reading; 0 when the
+    server is elsewhere) and the bytes of write-ahead log, given by the returned call."""
+    import psycopg
+
+    def lsn() -> int:
+        with psycopg.connect(base, autocommit=True) as con:
+            row = con.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
+        return int(row[0]) if row else 0
+
+    start, last = _postgres_cpu(), {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            last.update(_postgres_cpu())
+
+    wal = lsn()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    figures = [0.0, 0.0]
+    try:
+        yield lambda: (figures[0], figures[1])
+    finally:
+        done.set()
+        sampler.join()
+        last.update(_postgres_cpu())
+        figures[0] = sum(v - start.get(pid, 0.0) for pid, v in last.items())
+        figures[1] = lsn() - wal
 
 
 if __name__ == "__main__":
