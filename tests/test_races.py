@@ -150,7 +150,7 @@ def test_collection_and_reception_of_the_same_tubes_at_once(
     uploaded): every tube is counted once, at its furthest step, with its span, in the
     campaign's running counts as in a count made from the rows. The lab reads its scans
     from a stream, or from a file (on PostgreSQL, batches checked and received by one
-    staged statement that locks the tubes as it finds them)."""
+    staged statement under the counts' gate, which the collection takes before it counts)."""
     from tests.test_tube_tally import recounted, tallied
 
     assert 0 == run(store_url, "init").exit_code
