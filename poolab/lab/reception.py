@@ -98,8 +98,9 @@ def receive(
 
     def take_block(first: int, texts: list[str]) -> None:
         # a file's lines a slice at a time: when no code of the slice was scanned before
-        # (the usual file), taken with no Python step per line (a million lines 2.0 s
-        # one by one, 0.3 s so); otherwise one by one, each duplicate reported
+        # (the usual file), taken with no Python step per line (a million lines 1.3 s
+        # one by one, 0.55 s so, most of it the dict of codes seen); otherwise one by
+        # one, each repeat reported
         codes = normalise_codes(texts)
         lines = range(first, first + len(codes))
         fresh = dict(zip(codes, lines, strict=True))
@@ -225,7 +226,8 @@ class _GateTurn(NamedTuple):
     that conflicts with one waited for): the batch ahead waits for the write, the write
     for this batch, and this batch (``_in_order``) for the batch ahead's commit, a wait
     the server cannot see, until the lock timeout. ``taken`` is set once this batch holds
-    the gate, or will not take it."""
+    the gate, or will not take it. (A batch run again after a lost race takes the gate
+    again out of turn: that rare case is left to the lock timeout.)"""
 
     before: threading.Event | None
     taken: threading.Event
