@@ -380,6 +380,10 @@ def fetch_blocks(conn: Connection, stmt: Select[Any], size: int = 100_000) -> It
     args: Any = tuple(params[k] for k in (compiled.positiontup or [])) if conn.dialect.paramstyle == "qmark" else params
     dbapi = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
+        # every row is read: planned for all of them, not for the first tenth (the
+        # server's default for a cursor, which favours plans that start fast and can
+        # end slow)
+        conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
         cursor = dbapi.cursor(name="poolab_blocks")  # type: ignore[union-attr]
         cursor.itersize = size
     else:

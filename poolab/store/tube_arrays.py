@@ -4,10 +4,11 @@ million tubes take about 40 bytes each here, where maps of Python objects took h
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 import numpy as np
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select, true
 
 from poolab.calls import CALL_CODE, CALLS, NO_CALL
 from poolab.store.bulk import fetch_blocks
@@ -115,18 +116,11 @@ def campaign_tube_arrays(conn: Connection, *, campaign_id: int) -> TubeArrays:
 
 
 def _read_current(conn: Connection, arrays: TubeArrays, campaign_id: int) -> None:
-    """Fill the current result of each tube: its results in id order, the last one kept."""
+    """Fill the current result of each tube: its results in id order, the last one kept
+    (on PostgreSQL its newest alone)."""
     by_id = np.argsort(arrays.id)
     sorted_ids = arrays.id[by_id]
-    in_campaign = select(_T.c.id).where(_T.c.campaign_id == campaign_id)
-    blocks = fetch_blocks(
-        conn,
-        select(_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)
-        .where(_RES.c.tube_id.in_(in_campaign))
-        .order_by(_RES.c.id),
-        _BLOCK,
-    )
-    for block in blocks:
+    for block in fetch_blocks(conn, current_results(conn, campaign_id), _BLOCK):
         if not block:
             continue
         n = len(block)
@@ -139,3 +133,25 @@ def _read_current(conn: Connection, arrays: TubeArrays, campaign_id: int) -> Non
         arrays.call[at] = np.fromiter((CALL_CODE[block[i][2]] for i in keep), np.int8, len(keep))
         arrays.ct1[at] = np.fromiter((np.nan if block[i][3] is None else block[i][3] for i in keep), np.float64)
         arrays.ct2[at] = np.fromiter((np.nan if block[i][4] is None else block[i][4] for i in keep), np.float64)
+
+
+def current_results(conn: Connection, campaign_id: int) -> Select[Any]:
+    """The results of a campaign's tubes that ``_read_current`` reads: in id order (the
+    last of each tube is its current one); on PostgreSQL each tube's newest alone."""
+    columns = (_RES.c.tube_id, _RES.c.id, _RES.c.call, _RES.c.ct_orf1ab, _RES.c.ct_n)
+    if conn.dialect.name == "postgresql":
+        # each tube's newest result, found through the index on result.tube_id: a plan the
+        # statistics cannot change. With the results of a minute ago not yet analysed,
+        # the join of the campaign's tubes with the results in id order was planned as a
+        # nested loop comparing every result with every tube: time as tubes times results
+        # (a second station's results for a district's 9,764 tubes read in 0.74 s, not 3 ms)
+        newest = select(*columns).where(_RES.c.tube_id == _T.c.id).order_by(_RES.c.id.desc()).limit(1).lateral("r")
+        stmt = (
+            select(*(newest.c[c.name] for c in columns))
+            .select_from(_T.join(newest, true()))
+            .where(_T.c.campaign_id == campaign_id)
+        )
+    else:
+        in_campaign = select(_T.c.id).where(_T.c.campaign_id == campaign_id)
+        stmt = select(*columns).where(_RES.c.tube_id.in_(in_campaign)).order_by(_RES.c.id)
+    return stmt
